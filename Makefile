@@ -1,0 +1,38 @@
+# Two-command quick start: `make run` (synthetic default) and `make test`.
+# Both build .venv from the pinned lock envs/requirements.lock (Python 3.11).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CORES ?= 4
+UV_VERSION := 0.13.9
+
+.PHONY: run test lint report lock clean-results
+
+$(STAMP): envs/requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python envs/requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/snakemake --lint
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+
+report: $(STAMP)
+	$(BIN)/snakemake --report results/report.html
+
+# Re-resolve the pinned lock from envs/requirements.in and rewrite the conda file.
+lock: $(STAMP)
+	$(BIN)/uv pip compile --quiet envs/requirements.in --python-version 3.11 -o envs/requirements.lock
+	$(BIN)/python scripts/write_conda_env.py envs/requirements.in envs/requirements.lock envs/crlmflow.yaml
+
+clean-results:
+	rm -rf results/* .snakemake

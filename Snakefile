@@ -1,0 +1,18 @@
+# Reproducible CRLM prognostic study (Xue et al., BMC Cancer 2025): raw cohort to the
+# paper's tables and figures. Thin entry point: config, schema validation, includes.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        all_outputs(),

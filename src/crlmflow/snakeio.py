@@ -1,0 +1,58 @@
+"""Glue for the thin scripts run by Snakemake's ``script:`` directive.
+
+``logged(snakemake)`` sends log records and warnings to the rule's ``log:`` file and
+records any exception there before re-raising, so a failed job leaves its reason in
+the log Snakemake points to. Logs carry counts and summaries only, never patient rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sys
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def logged(smk, name: str | None = None):
+    log_path = Path(smk.log[0]) if len(smk.log) else None
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_path is not None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s",
+                        handlers=handlers, force=True)
+    logging.captureWarnings(True)
+    logger = logging.getLogger(name or smk.rule)
+    # BLAS threads change summation order; one thread per job keeps outputs
+    # byte-identical whatever --cores is.
+    from threadpoolctl import threadpool_limits
+
+    try:
+        with threadpool_limits(limits=1):
+            yield logger
+    except Exception as exc:  # noqa: BLE001 - recorded, then re-raised unchanged
+        logger.error("%s: %s", type(exc).__name__, exc)
+        raise
+
+
+def write_json(obj, path) -> None:
+    """Deterministic JSON (sorted keys, fixed indent), written atomically."""
+    from crlmflow.io import atomic_write
+
+    text = json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False, default=_default)
+    with atomic_write(path) as fh:
+        fh.write(text + "\n")
+
+
+def _default(obj):
+    import numpy as np
+
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")

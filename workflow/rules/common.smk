@@ -1,0 +1,45 @@
+import sys
+
+from crlmflow.config import validate_config
+
+validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
+
+OUT = config["outdir"]
+PY = sys.executable
+ENV = "../../envs/crlmflow.yaml"
+ENDPOINTS = list(config["endpoints"])
+SPLIT = config["split"]["method"]
+COHORTS = ["development", "external"] if SPLIT == "external" else ["development"]
+
+
+wildcard_constraints:
+    cohort="development|external",
+    endpoint="|".join(ENDPOINTS),
+
+
+def cohort_source(cohort):
+    """The data block (synthetic or file) of a cohort."""
+    return config["data"] if cohort == "development" else config["external"]
+
+
+def raw_input(wildcards):
+    block = cohort_source(wildcards.cohort)
+    if block["source"] == "file":
+        return block["file"]["path"]
+    return f"{OUT}/data/{wildcards.cohort}/raw_cohort.csv"
+
+
+def data_outputs():
+    files = [f"{OUT}/data/analysis_cohort.csv", f"{OUT}/data/split_summary.json"]
+    for cohort in COHORTS:
+        files += [
+            f"{OUT}/data/{cohort}/flow.json",
+            f"{OUT}/data/{cohort}/exclusions.csv",
+        ]
+    if config["data"]["source"] == "synthetic":
+        files.append(f"{OUT}/data/simulation_calibration.csv")
+    return files
+
+
+def all_outputs():
+    return data_outputs()

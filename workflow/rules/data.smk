@@ -1,0 +1,92 @@
+# Data half of the DAG: raw export -> validated, cleaned cohort -> indices -> split.
+
+
+rule simulate_cohort:
+    input:
+        script="scripts/simulate_cohort.py",
+    output:
+        raw=f"{OUT}/data/{{cohort}}/raw_cohort.csv",
+        truth=f"{OUT}/data/{{cohort}}/ground_truth.json",
+    log:
+        f"{OUT}/logs/simulate_cohort_{{cohort}}.log",
+    conda:
+        ENV
+    params:
+        block=lambda wc: cohort_source(wc.cohort),
+        seed=config["seed"],
+        cutoff=config["data"].get("followup_cutoff"),
+    script:
+        "../../scripts/simulate_cohort.py"
+
+
+rule simulation_calibration:
+    input:
+        script="scripts/simulation_calibration.py",
+    output:
+        report(
+            f"{OUT}/data/simulation_calibration.csv",
+            caption="../report/simulation_calibration.rst",
+            category="Data",
+        ),
+    log:
+        f"{OUT}/logs/simulation_calibration.log",
+    conda:
+        ENV
+    params:
+        seed=config["seed"],
+        n=200000,
+    script:
+        "../../scripts/simulation_calibration.py"
+
+
+rule clean:
+    input:
+        raw=raw_input,
+        script="scripts/clean.py",
+    output:
+        cohort=f"{OUT}/data/{{cohort}}/cohort_clean.csv",
+        exclusions=f"{OUT}/data/{{cohort}}/exclusions.csv",
+        flow=f"{OUT}/data/{{cohort}}/flow.json",
+    log:
+        f"{OUT}/logs/clean_{{cohort}}.log",
+    conda:
+        ENV
+    params:
+        block=lambda wc: cohort_source(wc.cohort),
+        data=config["data"],
+        candidates=config["candidates"],
+    script:
+        "../../scripts/clean.py"
+
+
+rule derive_indices:
+    input:
+        cohort=f"{OUT}/data/{{cohort}}/cohort_clean.csv",
+        script="scripts/derive_indices.py",
+    output:
+        f"{OUT}/data/{{cohort}}/cohort.csv",
+    log:
+        f"{OUT}/logs/derive_indices_{{cohort}}.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/derive_indices.py"
+
+
+rule split:
+    input:
+        cohorts=expand(f"{OUT}/data/{{cohort}}/cohort.csv", cohort=COHORTS),
+        script="scripts/split.py",
+    output:
+        cohort=f"{OUT}/data/analysis_cohort.csv",
+        summary=f"{OUT}/data/split_summary.json",
+    log:
+        f"{OUT}/logs/split.log",
+    conda:
+        ENV
+    params:
+        split=config["split"],
+        seed=config["seed"],
+        cohorts=COHORTS,
+    script:
+        "../../scripts/split.py"
