@@ -8,7 +8,6 @@ the log Snakemake points to. Logs carry counts and summaries only, never patient
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import sys
 from pathlib import Path
@@ -35,24 +34,3 @@ def logged(smk, name: str | None = None):
     except Exception as exc:  # noqa: BLE001 - recorded, then re-raised unchanged
         logger.error("%s: %s", type(exc).__name__, exc)
         raise
-
-
-def write_json(obj, path) -> None:
-    """Deterministic JSON (sorted keys, fixed indent), written atomically."""
-    from crlmflow.io import atomic_write
-
-    text = json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False, default=_default)
-    with atomic_write(path) as fh:
-        fh.write(text + "\n")
-
-
-def _default(obj):
-    import numpy as np
-
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")

@@ -1,0 +1,12 @@
+"""Rule derive_indices: NLR, PLR, SII, the CRS items, score and group."""
+
+
+from crlmflow.indices import derive_indices
+from crlmflow.cohort import read_cohort_csv
+from crlmflow.io import atomic_write_csv
+from crlmflow.snakeio import logged
+
+with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
+    cohort = derive_indices(read_cohort_csv(snakemake.input.cohort))
+    atomic_write_csv(cohort, snakemake.output[0])
+    log.info("derived indices for %d patients", len(cohort))

@@ -1,0 +1,87 @@
+"""From a configured cohort file to the analysis cohort with its train/validation sets.
+
+Glue between the config and the data modules (``io``, ``cleaning``, ``split``), shared by
+the scripts of the data rules and by the tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .cleaning import CleanResult, clean
+from .io import read_table
+from .split import TRAIN, VALIDATION, train_validation_split
+
+# Text columns of the analysis cohort; every other column is numeric.
+_TEXT_COLUMNS = {"patient_id": str, "chemo_group": str, "kras": str, "primary_site": str, "set": str,
+                 "cohort": str, "metastasis_timing": str}
+
+
+def clean_cohort_file(path, *, file_options: dict, source: str, data_options: dict,
+                      candidates: list) -> CleanResult:
+    """Read a raw cohort (CSV or .xlsx), map its columns, validate and clean it."""
+    is_file = source == "file"
+    fmt = file_options.get("format", "dates") if is_file else "dates"
+    raw = read_table(path, sheet=file_options.get("sheet") if is_file else None)
+    return clean(
+        raw,
+        format=fmt,
+        followup_cutoff=data_options.get("followup_cutoff") if fmt == "dates" else None,
+        death_censors_rfs=data_options.get("death_censors_rfs", True),
+        source=Path(path).name,
+        column_mapping=(file_options.get("columns") or None) if is_file else None,
+        candidates=candidates,
+        missing_predictors=data_options.get("missing_predictors", "complete_case"),
+    )
+
+
+def read_cohort_csv(path) -> pd.DataFrame:
+    """Read a cohort CSV written by the workflow, with identifiers kept as text."""
+    header = pd.read_csv(path, nrows=0).columns
+    dtypes = {c: t for c, t in _TEXT_COLUMNS.items() if c in header}
+    return pd.read_csv(path, dtype=dtypes, keep_default_na=True)
+
+
+def assign_sets(cohorts: dict[str, pd.DataFrame], split: dict, seed: int) -> tuple[pd.DataFrame, dict]:
+    """Label every patient ``train`` or ``validation`` by the configured split method.
+
+    ``random``: the paper's seeded, stratified split of the development cohort;
+    ``none``: every development patient trains (validation by bootstrap only);
+    ``external``: the development cohort trains, the external cohort validates.
+    """
+    method = split["method"]
+    dev = cohorts["development"].copy()
+    dev.insert(1, "cohort", "development")
+    if method == "random":
+        dev.insert(2, "set", train_validation_split(
+            dev, train_fraction=split["train_fraction"], seed=seed, stratify=split.get("stratify")).to_numpy())
+        combined = dev
+    elif method == "none":
+        dev.insert(2, "set", TRAIN)
+        combined = dev
+    elif method == "external":
+        ext = cohorts["external"].copy()
+        ext.insert(1, "cohort", "external")
+        dev.insert(2, "set", TRAIN)
+        ext.insert(2, "set", VALIDATION)
+        clash = set(dev["patient_id"]) & set(ext["patient_id"])
+        if clash:
+            # Two centres may number patients alike; keep ids unique without losing them.
+            ext["patient_id"] = "ext-" + ext["patient_id"].astype(str)
+        combined = pd.concat([dev, ext], ignore_index=True)
+    else:
+        raise ValueError(f"unknown split method {method!r}")
+    summary = {
+        "method": method,
+        "seed": seed,
+        "train_fraction": split.get("train_fraction") if method == "random" else None,
+        "stratify": split.get("stratify") if method == "random" else None,
+        "n": {s: int((combined["set"] == s).sum()) for s in (TRAIN, VALIDATION)},
+    }
+    for col in ("os_event", "rfs_event"):
+        if col in combined:
+            summary[f"{col}_by_set"] = {
+                s: int(combined.loc[combined["set"] == s, col].sum()) for s in (TRAIN, VALIDATION)}
+    return combined, summary
