@@ -41,5 +41,16 @@ def data_outputs():
     return files
 
 
+def model_outputs():
+    names = [
+        "univariable.csv",
+        "multivariable.csv",
+        "ph_test.csv",
+        "fit.json",
+        "predictions.csv",
+    ]
+    return [f"{OUT}/models/{ep}/{name}" for ep in ENDPOINTS for name in names]
+
+
 def all_outputs():
-    return data_outputs()
+    return data_outputs() + model_outputs()

@@ -1,0 +1,30 @@
+"""Rule cox_models: univariable screening, stepwise multivariable Cox, PH test, predictions."""
+
+from crlmflow.cohort import read_cohort_csv
+from crlmflow.io import atomic_write_csv, atomic_write_json
+from crlmflow.modelling import develop_model, fit_summary, predict
+from crlmflow.snakeio import logged
+
+with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
+    p = snakemake.params
+    cohort = read_cohort_csv(snakemake.input.cohort)
+    train = cohort[cohort["set"] == "train"]
+    sel = p.selection
+    model = develop_model(
+        train, p.candidates, snakemake.wildcards.endpoint, p.endpoint["time"], p.endpoint["event"],
+        screen_p=sel["screen_p"], exclude=p.exclude, method=sel["method"],
+        entry_p=sel.get("forward_lr", {}).get("entry_p", 0.05),
+        removal_p=sel.get("forward_lr", {}).get("removal_p", 0.10),
+    )
+    out = snakemake.output
+    atomic_write_csv(model.univariable, out.univariable)
+    atomic_write_csv(model.multivariable, out.multivariable)
+    atomic_write_csv(model.selection.path, out.path)
+    atomic_write_csv(model.ph_test, out.ph_test)
+    atomic_write_json(out.fit, fit_summary(model, p.horizons))
+    pred = predict(model, cohort, p.horizons)
+    pred.insert(0, "set", cohort["set"].to_numpy())
+    pred.insert(0, "patient_id", cohort["patient_id"].to_numpy())
+    atomic_write_csv(pred, out.predictions)
+    log.info("%s: %d training patients, %d events; screened %s; selected %s",
+             snakemake.wildcards.endpoint, model.n, model.events, model.selection.screened, model.selected)
