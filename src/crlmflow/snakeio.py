@@ -23,6 +23,8 @@ def logged(smk, name: str | None = None):
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s",
                         handlers=handlers, force=True)
     logging.captureWarnings(True)
+    # fontTools logs every glyph subset of every PDF at INFO: noise, not provenance.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     logger = logging.getLogger(name or smk.rule)
     # BLAS threads change summation order; one thread per job keeps outputs
     # byte-identical whatever --cores is.

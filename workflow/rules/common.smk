@@ -48,8 +48,14 @@ def model_outputs():
         "ph_test.csv",
         "fit.json",
         "predictions.csv",
+        "model.json",
+        "risk_groups.csv",
     ]
-    return [f"{OUT}/models/{ep}/{name}" for ep in ENDPOINTS for name in names]
+    files = [f"{OUT}/models/{ep}/{name}" for ep in ENDPOINTS for name in names]
+    for ep in ENDPOINTS:
+        for fig in ("nomogram", "forest", "cutpoint"):
+            files += [f"{OUT}/figures/{fig}_{ep}.pdf", f"{OUT}/figures/{fig}_{ep}.png"]
+    return files
 
 
 def all_outputs():

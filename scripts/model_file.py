@@ -1,0 +1,29 @@
+"""Rule model_file: the portable model.json (coefficients, baseline, points tables, cut-off)."""
+
+import json
+
+from crlmflow.cohort import read_cohort_csv
+from crlmflow.config import config_hash
+from crlmflow.io import atomic_write_json
+from crlmflow.modelfile import build_model_file, sha256_frame
+from crlmflow.snakeio import logged
+
+
+def _load(path):
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
+    p = snakemake.params
+    cohort = read_cohort_csv(snakemake.input.cohort)
+    train = cohort[cohort["set"] == "train"]
+    model = build_model_file(
+        endpoint=snakemake.wildcards.endpoint, endpoint_label=p.endpoint["label"],
+        fit=_load(snakemake.input.fit), nomogram=_load(snakemake.input.nomogram),
+        cutpoint={k: v for k, v in _load(snakemake.input.cutpoint).items() if k != "curve"},
+        candidates=p.candidates, train=train, horizons=p.horizons,
+        data_sha256=sha256_frame(train), config_sha256=config_hash(p.config), synthetic=p.synthetic,
+    )
+    atomic_write_json(snakemake.output[0], model)
+    log.info("model file for %s: %d terms", snakemake.wildcards.endpoint, len(model["terms"]))

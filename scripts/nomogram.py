@@ -1,0 +1,42 @@
+"""Rule nomogram: rms-style points scale, per-patient total points, nomogram and forest plots."""
+
+import json
+
+import pandas as pd
+
+from crlmflow.cohort import read_cohort_csv
+from crlmflow.io import atomic_write_csv, atomic_write_json
+from crlmflow.modelfile import build_nomogram, nomogram_json, selected_predictors
+from crlmflow.nomogram import total_points
+from crlmflow.plots import plot_forest, plot_nomogram, save_figure
+from crlmflow.tables import forest_table
+from crlmflow.snakeio import logged
+
+with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
+    p = snakemake.params
+    cohort = read_cohort_csv(snakemake.input.cohort)
+    train = cohort[cohort["set"] == "train"]
+    with open(snakemake.input.fit, encoding="utf-8") as fh:
+        fit = json.load(fh)
+    multi = pd.read_csv(snakemake.input.multivariable)
+    out = snakemake.output
+    if not fit["selected"]:
+        raise ValueError(f"endpoint {snakemake.wildcards.endpoint}: no predictor was selected; "
+                         "a nomogram needs at least one")
+    nomo, axes = build_nomogram(fit, p.candidates, train, p.horizons)
+    atomic_write_json(out.nomogram, nomogram_json(nomo, axes))
+    preds = selected_predictors(fit, p.candidates)
+    coefs = dict(zip(fit["terms"], fit["coef"]))
+    points = cohort[["patient_id", "set"]].copy()
+    points["total_points"] = total_points(coefs, preds, cohort, nomogram=nomo)
+    atomic_write_csv(points, out.points)
+    label = p.endpoint["label"]
+    meta = {"rule": "nomogram", "endpoint": snakemake.wildcards.endpoint}
+    fig = plot_nomogram(nomo, axes, value_labels={pp["name"]: {0: "No", 1: "Yes"} for pp in preds
+                                                  if pp["type"] == "binary"},
+                        title=f"Nomogram: {label}")
+    save_figure(fig, out.nomogram_pdf[: -len(".pdf")], metadata=meta)
+    fig = plot_forest(forest_table(multi, p.candidates), title=f"Multivariable Cox model: {label}")
+    save_figure(fig, out.forest_pdf[: -len(".pdf")], metadata=meta)
+    log.info("nomogram for %s: %d predictors, %.4g points per unit lp", snakemake.wildcards.endpoint,
+             len(preds), nomo.points_per_unit_lp)

@@ -1,0 +1,26 @@
+"""Rule risk_groups: maximally selected log-rank cut-off of total points, applied to both sets."""
+
+import pandas as pd
+
+from crlmflow.cohort import read_cohort_csv
+from crlmflow.io import atomic_write_csv, atomic_write_json
+from crlmflow.riskgroups import risk_groups
+from crlmflow.plots import plot_cutpoint, save_figure
+from crlmflow.snakeio import logged
+
+with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
+    p = snakemake.params
+    cohort = read_cohort_csv(snakemake.input.cohort)
+    points = pd.read_csv(snakemake.input.points, dtype={"patient_id": str})
+    data = cohort.merge(points[["patient_id", "total_points"]], on="patient_id", validate="one_to_one")
+    result, groups, fig_inputs = risk_groups(
+        data, p.endpoint["time"], p.endpoint["event"], minprop=p.minprop, n_perm=p.n_perm, seed=p.seed)
+    atomic_write_json(snakemake.output.cutpoint, result)
+    atomic_write_csv(groups, snakemake.output.groups)
+    fig = plot_cutpoint(fig_inputs["cutpoint"], fig_inputs["marker"], xlabel="Total points",
+                        p_value=result["p_lausen_schumacher"], p_label="Lausen-Schumacher P",
+                        title=f"Optimal cut-off: {p.endpoint['label']}")
+    save_figure(fig, snakemake.output.figure_pdf[: -len(".pdf")],
+                metadata={"rule": "risk_groups", "endpoint": snakemake.wildcards.endpoint})
+    log.info("%s cut-off %.4g points; sizes %s", snakemake.wildcards.endpoint, result["total_points"],
+             result["group_sizes"])

@@ -1,0 +1,40 @@
+"""Command line: ``python -m crlmflow score ...`` (and more subcommands as they land)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+
+def _score(args) -> int:
+    from .errors import InputError
+    from .modelfile import score_file
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            scored = score_file(args.model, args.input, args.output)
+        except InputError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    print(f"scored {len(scored)} patients -> {args.output}", file=sys.stderr)
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crlmflow", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sc = sub.add_parser("score", help="score new patients with a model.json alone")
+    sc.add_argument("--model", required=True, help="results/models/<endpoint>/model.json")
+    sc.add_argument("--input", required=True, help="CSV or .xlsx, one row per patient, the model's predictor columns")
+    sc.add_argument("--output", required=True, help="CSV to write: points, total points, lp, survival, risk group")
+    sc.set_defaults(func=_score)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
