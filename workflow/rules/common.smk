@@ -10,6 +10,8 @@ ENV = "../../envs/crlmflow.yaml"
 ENDPOINTS = list(config["endpoints"])
 SPLIT = config["split"]["method"]
 COHORTS = ["development", "external"] if SPLIT == "external" else ["development"]
+# Sets that exist: with split "none" everyone trains and validation exhibits are skipped.
+SETS = ["train"] if SPLIT == "none" else ["train", "validation"]
 
 
 wildcard_constraints:
@@ -58,5 +60,10 @@ def model_outputs():
     return files
 
 
+def survival_outputs():
+    names = ["km_curves.csv", "km_at_risk.csv", "km_rates.csv", "km_tests.csv"]
+    return [f"{OUT}/survival/{name}" for name in names]
+
+
 def all_outputs():
-    return data_outputs() + model_outputs()
+    return data_outputs() + model_outputs() + survival_outputs()

@@ -1,0 +1,107 @@
+"""Kaplan–Meier building blocks shared by the performance measures.
+
+Kaplan & Meier (JASA 1958) product-limit estimator, Greenwood (1926) variance.
+Every function is O(n log n) (one sort) or O(n) on pre-sorted data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def as_survival_arrays(time, event) -> tuple[np.ndarray, np.ndarray]:
+    """Validate and convert (time, event) to float64 / bool arrays of equal length."""
+    t = np.asarray(time, dtype=float).ravel()
+    e = np.asarray(event).ravel()
+    if t.shape != e.shape:
+        raise ValueError(f"time and event differ in length: {t.shape[0]} vs {e.shape[0]}")
+    if not np.all(np.isfinite(t)):
+        raise ValueError("time must be finite (no NaN/inf)")
+    e_num = e.astype(float)
+    if not np.all(np.isin(e_num, (0.0, 1.0))):
+        raise ValueError("event must be 0/1 (or boolean)")
+    return t, e_num.astype(bool)
+
+
+@dataclass(frozen=True)
+class KMAt:
+    """Kaplan–Meier survival at one time point."""
+
+    surv: float
+    #: Greenwood standard error of -log S (= survfit's ``std.err``; rms groupkm's ``std.err``)
+    std_err_log: float
+    n: int
+    events: int
+    #: True when t lies beyond the last observed time (value carried forward)
+    beyond_last_time: bool
+
+
+def km_at(time, event, t: float, weights=None) -> KMAt:
+    """Kaplan–Meier S(t) (events at t included; carried forward past the last time)
+    with Greenwood's standard error of -log S(t). O(n log n)."""
+    time, event = as_survival_arrays(time, event)
+    w = np.ones_like(time) if weights is None else np.asarray(weights, dtype=float)
+    n = time.shape[0]
+    if n == 0:
+        return KMAt(np.nan, np.nan, 0, 0, True)
+    order = np.argsort(time, kind="stable")
+    ts, es, ws = time[order], event[order], w[order]
+    # at-risk weight at each distinct time = weight with T >= u (reverse cumulative sum)
+    uniq, first = np.unique(ts, return_index=True)
+    risk_after = np.concatenate([np.cumsum(ws[::-1])[::-1], [0.0]])
+    n_risk = risk_after[first]
+    d = np.bincount(np.searchsorted(uniq, ts[es]), weights=ws[es], minlength=uniq.size)
+    keep = (uniq <= t) & (d > 0)
+    nr, dd = n_risk[keep], d[keep]
+    surv = float(np.prod(1.0 - dd / nr))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gw = np.sum(dd / (nr * (nr - dd)))
+    return KMAt(surv, float(np.sqrt(gw)), int(n), int(es[ts <= t].sum()), bool(t > ts[-1]))
+
+
+class TimeSortedSample:
+    """A sample sorted once by time, so that Kaplan–Meier estimates on many row subsets
+    (boolean masks) cost O(n) each instead of O(n log n)."""
+
+    def __init__(self, time, event):
+        time, event = as_survival_arrays(time, event)
+        self.order = np.argsort(time, kind="stable")
+        self.time = time[self.order]
+        self.event = event[self.order]
+        # group index of each sorted row among the distinct times
+        self.uniq, self.gidx = np.unique(self.time, return_inverse=True)
+
+    def km_at(self, mask_in_data_order: np.ndarray, t: float) -> float:
+        """KM S(t) among rows where mask is True (mask given in the caller's row order)."""
+        m = np.asarray(mask_in_data_order, dtype=bool)[self.order]
+        if not m.any():
+            return float("nan")
+        ng = self.uniq.size
+        cnt = np.bincount(self.gidx[m], minlength=ng)
+        n_risk = np.cumsum(cnt[::-1])[::-1]
+        d = np.bincount(self.gidx[m & self.event], minlength=ng)
+        keep = (self.uniq <= t) & (d > 0)
+        return float(np.prod(1.0 - d[keep] / n_risk[keep]))
+
+
+def reverse_km(time, event):
+    """Kaplan–Meier estimator of the censoring distribution G ("reverse KM", as
+    prodlim::prodlim(reverse = TRUE), which riskRegression::Score uses): censorings are the
+    events and, at a time with both deaths and censorings, the deaths leave first, so the
+    censoring risk set at u is Y(u) - d(u).  (Using Y(u) instead moved Score's AUC/Brier on
+    the fixtures by up to 2.5e-6 wherever such mixed ties precede the horizon.)
+
+    Returns (uniq_times, n_risk, n_cens, G_at) with n_risk = Y(u) = #{T >= u} and
+    G_at[k] = G(uniq_times[k]) (right-continuous).
+    """
+    time, event = as_survival_arrays(time, event)
+    uniq, inv = np.unique(time, return_inverse=True)
+    cnt = np.bincount(inv, minlength=uniq.size)
+    n_risk = np.cumsum(cnt[::-1])[::-1].astype(float)
+    n_cens = np.bincount(inv[~event], minlength=uniq.size).astype(float)
+    n_dead = np.bincount(inv[event], minlength=uniq.size).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        G = np.cumprod(np.where(n_cens > 0, 1.0 - n_cens / (n_risk - n_dead), 1.0))
+    return uniq, n_risk, n_cens, G

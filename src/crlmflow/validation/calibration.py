@@ -1,0 +1,231 @@
+"""Calibration of predicted survival at a horizon t.
+
+* ``calibration_km_grouped`` – grouped Kaplan–Meier calibration, the apparent (``index.orig``)
+  part of ``rms::calibrate(cph, u = t, cmethod = "KM", m = ...)`` (Harrell, Regression Modeling
+  Strategies, 2nd ed., 2015, sec. 20.x; rms ``groupkm``).
+* ``smooth_calibration`` – ICI / E50 / E90 / Emax of Austin, Harrell & van Klaveren,
+  "Graphical calibration curves and the integrated calibration index (ICI) for survival
+  models" (Stat Med 2020): Cox model of the outcome on a restricted cubic spline of
+  cloglog(predicted risk).
+* ``calibration_slope`` – Cox regression of the outcome on the linear predictor (Cox, Biometrika
+  1958; van Houwelingen & Le Cessie 1990): slope 1 = well calibrated spread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from ._cox import cox_fit
+from ._km import as_survival_arrays, km_at
+
+# rms::groupkm reads the KM curve at the last time <= u + 1e-6
+_GROUPKM_TIME_TOLERANCE = 1e-6
+
+
+def quantile_type7(x, probs) -> np.ndarray:
+    """R's ``quantile(x, probs, type = 7)`` with R's own arithmetic ((1-h) x[lo] + h x[hi]), so
+    cut points that coincide with data values are reproduced bit for bit."""
+    xs = np.sort(np.asarray(x, dtype=float))
+    probs = np.asarray(probs, dtype=float)
+    n = xs.shape[0]
+    index = 1.0 + max(n - 1, 0) * probs
+    lo = np.floor(index).astype(np.int64)
+    hi = np.ceil(index).astype(np.int64)
+    qs = xs[lo - 1].copy()
+    h = index - lo
+    interp = (index > lo) & (xs[hi - 1] != qs)
+    qs[interp] = (1.0 - h[interp]) * qs[interp] + h[interp] * xs[hi - 1][interp]
+    return qs
+
+
+def r_seq_probs(g: int) -> np.ndarray:
+    """R's ``seq(0, 1, length = g + 1)`` (from + (1:(g-1)) * by, with the end points exact)."""
+    if g < 1:
+        raise ValueError("g must be >= 1")
+    return np.concatenate([[0.0], np.arange(1, g) * (1.0 / g), [1.0]]) if g > 1 else np.array([0.0, 1.0])
+
+
+def cut2_codes(x, cuts) -> np.ndarray:
+    """1-based interval codes of ``Hmisc::cut2(x, cuts)``: [a, b) intervals, the last one closed.
+    Values outside the cuts extend the first/last interval (cut2's minmax = TRUE)."""
+    x = np.asarray(x, dtype=float)
+    cuts = np.asarray(cuts, dtype=float)
+    codes = np.searchsorted(cuts, x, side="right")
+    return np.clip(codes, 1, max(cuts.size - 1, 1))
+
+
+@dataclass(frozen=True)
+class GroupedCalibration:
+    """Per-group observed (KM) versus mean predicted survival at ``horizon``."""
+
+    horizon: float
+    cuts: np.ndarray | None
+    group_of_row: np.ndarray
+    #: columns group, n, events, mean_predicted, km, km_std_err (Greenwood SE of log KM),
+    #: index_orig (= km - mean_predicted, rms' index.orig), beyond_last_time
+    table: pd.DataFrame
+
+
+def calibration_km_grouped(
+    time, event, predicted_surv, t: float, groups=None, m: int | None = None, g: int | None = None
+) -> GroupedCalibration:
+    """Grouped KM calibration as rms::calibrate(cmethod = "KM") computes its apparent table.
+
+    Groups: ``groups`` if given (e.g. R's ``group_of_row``); otherwise g = max(1, floor(n/m))
+    (m defaults to rms' 50) quantile groups with
+    ``cuts = unique(quantile(c(0, 1, predicted), seq(0, 1, length = g + 1)))`` (type 7) and
+    ``Hmisc::cut2`` intervals [a, b), the last closed.  Per group: n, all events, mean
+    predicted survival, KM S(t) read as rms::groupkm does (last time <= t + 1e-6, carried
+    forward) with the Greenwood SE of log S (the table's ``std.err``).
+    """
+    time, event = as_survival_arrays(time, event)
+    pred = np.asarray(predicted_surv, dtype=float).ravel().copy()
+    if pred.shape != time.shape or not np.all(np.isfinite(pred)):
+        raise ValueError("predicted_surv must be finite and of the same length as time")
+    pred[np.abs(pred) < 1e-10] = 0.0  # as rms/the reference generator do before cutting
+    n = pred.shape[0]
+    cuts = None
+    if groups is None:
+        if g is None:
+            g = max(1, n // (50 if m is None else int(m)))
+        cuts = np.unique(quantile_type7(np.concatenate([[0.0, 1.0], pred]), r_seq_probs(int(g))))
+        grp = cut2_codes(pred, cuts)
+    else:
+        grp = np.asarray(groups).ravel()
+        if grp.shape != pred.shape:
+            raise ValueError("groups must have the same length as predicted_surv")
+    rows = []
+    for k in np.unique(grp):
+        s = grp == k
+        km = km_at(time[s], event[s], t + _GROUPKM_TIME_TOLERANCE)
+        rows.append(
+            dict(
+                group=k,
+                n=int(s.sum()),
+                events=int(event[s].sum()),
+                mean_predicted=float(pred[s].mean()),
+                km=km.surv,
+                km_std_err=km.std_err_log,
+                beyond_last_time=bool(t > time[s].max()),
+            )
+        )
+    table = pd.DataFrame(rows)
+    table["index_orig"] = table["km"] - table["mean_predicted"]
+    return GroupedCalibration(horizon=float(t), cuts=cuts, group_of_row=grp, table=table)
+
+
+# ------------------------------------------------------------------ smooth calibration
+
+
+def rcs_basis(x, knots) -> np.ndarray:
+    """Restricted cubic spline basis (Harrell's ``rcspline.eval``, norm = 2, x included):
+    columns x, then k-2 nonlinear terms scaled by (k_last - k_first)^2."""
+    x = np.asarray(x, dtype=float)
+    kn = np.asarray(knots, dtype=float)
+    nk = kn.size
+    if nk < 3:
+        raise ValueError("need at least 3 knots")
+    scale = (kn[-1] - kn[0]) ** 2
+    cols = [x]
+    for j in range(nk - 2):
+        term = (
+            np.maximum(x - kn[j], 0) ** 3
+            - np.maximum(x - kn[-2], 0) ** 3 * (kn[-1] - kn[j]) / (kn[-1] - kn[-2])
+            + np.maximum(x - kn[-1], 0) ** 3 * (kn[-2] - kn[j]) / (kn[-1] - kn[-2])
+        )
+        cols.append(term / scale)
+    return np.column_stack(cols)
+
+
+# Harrell's default knot quantiles (Hmisc::rcspline.eval) for 3..7 knots
+_RCS_QUANTILES = {
+    3: (0.10, 0.5, 0.90),
+    4: (0.05, 0.35, 0.65, 0.95),
+    5: (0.05, 0.275, 0.5, 0.725, 0.95),
+    6: (0.05, 0.23, 0.41, 0.59, 0.77, 0.95),
+    7: (0.025, 0.1833, 0.3417, 0.5, 0.6583, 0.8167, 0.975),
+}
+
+
+@dataclass(frozen=True)
+class SmoothCalibration:
+    """Austin–Harrell–van Klaveren calibration summary at ``horizon`` (risk scale)."""
+
+    horizon: float
+    ici: float  # mean |observed - predicted| risk
+    e50: float  # median
+    e90: float  # 90th percentile
+    emax: float  # maximum
+    knots: np.ndarray  # on the cloglog(predicted risk) scale
+    predicted_risk: np.ndarray
+    observed_risk: np.ndarray  # smoothed observed risk at t per row
+
+
+def smooth_calibration(time, event, predicted_surv, t: float, n_knots: int = 3) -> SmoothCalibration:
+    """ICI, E50, E90 and Emax (Austin, Harrell & van Klaveren, Stat Med 2020).
+
+    Fit a Cox model of the outcome on a restricted cubic spline (``n_knots`` knots at Harrell's
+    default quantiles) of cloglog(predicted risk) = log(-log S_pred(t)); the smoothed observed
+    risk of each subject is 1 - S_hat(t | spline) from that model (Efron-type baseline
+    hazard, as survfit.coxph); the summaries are taken over |observed - predicted| risk.
+    """
+    time, event = as_survival_arrays(time, event)
+    s = np.asarray(predicted_surv, dtype=float).ravel()
+    if s.shape != time.shape:
+        raise ValueError("predicted_surv must have the same length as time")
+    if np.any((s <= 0) | (s >= 1)):
+        raise ValueError("predicted survival must lie strictly between 0 and 1 for the cloglog")
+    risk = 1.0 - s
+    cll = np.log(-np.log(s))
+    knots = quantile_type7(cll, _RCS_QUANTILES[n_knots])
+    if np.unique(knots).size < n_knots:
+        raise ValueError("too few distinct predicted values for the spline knots")
+    basis = rcs_basis(cll, knots)
+    fit = cox_fit(time, event, basis)
+    observed = 1.0 - fit.survival_at(basis, t)
+    diff = np.abs(observed - risk)
+    return SmoothCalibration(
+        horizon=float(t),
+        ici=float(diff.mean()),
+        e50=float(np.median(diff)),
+        e90=float(np.quantile(diff, 0.9)),
+        emax=float(diff.max()),
+        knots=knots,
+        predicted_risk=risk,
+        observed_risk=observed,
+    )
+
+
+@dataclass(frozen=True)
+class CalibrationSlope:
+    """Cox regression of the outcome on the linear predictor."""
+
+    slope: float
+    se: float
+    lower: float
+    upper: float
+    p_value_slope_1: float  # Wald test of slope = 1
+
+
+def calibration_slope(time, event, lp, *, conf_level: float = 0.95) -> CalibrationSlope:
+    """Calibration slope: coefficient of ``lp`` in a Cox model of the outcome on ``lp`` alone
+    (Efron ties).  < 1 means predictions too extreme (overfitting), > 1 too modest."""
+    time, event = as_survival_arrays(time, event)
+    x = np.asarray(lp, dtype=float).ravel()
+    if x.shape != time.shape or not np.all(np.isfinite(x)):
+        raise ValueError("lp must be finite and of the same length as time")
+    fit = cox_fit(time, event, x[:, None])
+    b = float(fit.coef[0])
+    se = float(fit.se[0])
+    z = norm.ppf(0.5 + conf_level / 2.0)
+    return CalibrationSlope(
+        slope=b,
+        se=se,
+        lower=b - z * se,
+        upper=b + z * se,
+        p_value_slope_1=float(2.0 * norm.sf(abs(b - 1.0) / se)),
+    )

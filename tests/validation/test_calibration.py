@@ -1,0 +1,120 @@
+"""Grouped KM calibration vs rms::calibrate(cmethod = "KM") apparent table (R fixture);
+smooth calibration (ICI/E50/E90) and calibration slope on simulated data with known answers
+(no R fixture exists for these)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crlmflow.validation.calibration import (
+    calibration_km_grouped,
+    calibration_slope,
+    cut2_codes,
+    quantile_type7,
+    rcs_basis,
+    smooth_calibration,
+)
+
+from rref_fixtures import CASES, TOL, endpoint
+
+
+@pytest.mark.parametrize("ds,ep", CASES)
+@pytest.mark.parametrize("use_r_groups", [False, True])
+def test_grouped_km_matches_rms_calibrate(ds, ep, use_r_groups):
+    time, event, e = endpoint(ds, ep)
+    assert len(e["calibration"]) == 3
+    for c in e["calibration"]:
+        h = c["horizon"]
+        pred = np.asarray(c["predicted_of_row"])
+        # the rms predictions are the per-row survival predictions
+        np.testing.assert_allclose(pred, e["per_row"][f"surv_{h}"], atol=1e-12)
+        if use_r_groups:  # README: colon has rows exactly on a cut -> R's own grouping
+            res = calibration_km_grouped(time, event, pred, h, groups=c["group_of_row"])
+        else:
+            res = calibration_km_grouped(time, event, pred, h, m=c["m"])
+            np.testing.assert_array_equal(res.cuts, c["cuts"])  # R's quantile arithmetic, bit for bit
+            np.testing.assert_array_equal(res.group_of_row, c["group_of_row"])
+        got = res.table
+        grp = pd.DataFrame(c["groups_recomputed"])
+        tab = pd.DataFrame(c["table"])
+        np.testing.assert_array_equal(got["group"], grp["group"])
+        np.testing.assert_array_equal(got["n"], grp["n"])
+        np.testing.assert_array_equal(got["events"], grp["events"])
+        np.testing.assert_array_equal(got["beyond_last_time"], grp["beyond_last_time"])
+        np.testing.assert_allclose(got["mean_predicted"], grp["mean_predicted"], atol=TOL)
+        np.testing.assert_allclose(got["km"], grp["km"], atol=TOL)
+        np.testing.assert_allclose(got["mean_predicted"], tab["mean.predicted"], atol=TOL)
+        np.testing.assert_allclose(got["km"], tab["KM"], atol=TOL)
+        np.testing.assert_allclose(got["index_orig"], tab["index.orig"], atol=TOL)
+        np.testing.assert_allclose(got["km_std_err"], tab["std.err"], rtol=TOL)
+
+
+def test_quantile_type7_and_cut2_conventions():
+    x = np.array([0.0, 1.0, 0.3, 0.5, 0.5, 0.9])
+    # R: quantile(c(0,1,.3,.5,.5,.9), c(0,.25,.5,.75,1)) = 0 .35 .5 .8 1
+    np.testing.assert_allclose(quantile_type7(x, [0, 0.25, 0.5, 0.75, 1]), [0, 0.35, 0.5, 0.8, 1])
+    # [a, b) intervals, the last one closed
+    np.testing.assert_array_equal(cut2_codes([0.0, 0.35, 0.4, 0.5, 0.99, 1.0], [0, 0.35, 0.5, 1]), [1, 2, 2, 3, 3, 3])
+
+
+def test_rcs_basis_is_linear_beyond_the_outer_knots():
+    knots = np.array([0.0, 1.0, 3.0])
+    x = np.array([3.0, 4.0, 5.0, 6.0])
+    nl = rcs_basis(x, knots)[:, 1]
+    np.testing.assert_allclose(np.diff(nl, 2), 0.0, atol=1e-12)  # linear tail
+    assert np.all(rcs_basis(np.array([-2.0, 0.0]), knots)[:, 1] == 0.0)
+
+
+def _simulate(n, seed, lam0=0.02, censor_max=120.0):
+    rng = np.random.default_rng(seed)
+    lp = rng.normal(0.0, 0.8, n)
+    t_ev = rng.exponential(1.0 / (lam0 * np.exp(lp)))
+    cens = rng.uniform(0.0, censor_max, n)
+    return np.minimum(t_ev, cens), (t_ev <= cens).astype(int), lp, lam0
+
+
+def test_smooth_calibration_near_zero_when_calibrated_and_large_when_not():
+    time, event, lp, lam0 = _simulate(4000, 7)
+    true_surv = np.exp(-lam0 * 36 * np.exp(lp))
+    good = smooth_calibration(time, event, true_surv, 36)
+    assert good.ici < 0.015 and good.e50 < 0.015 and good.e90 < 0.03
+    assert good.e50 <= good.e90 <= good.emax
+    bad = smooth_calibration(time, event, true_surv**2, 36)  # risk systematically overstated
+    assert bad.ici > 0.1
+    # observed risk from the spline model tracks the true risk
+    assert np.mean(np.abs(good.observed_risk - (1 - true_surv))) < 0.015
+
+
+def test_calibration_slope_one_when_calibrated_half_when_lp_doubled():
+    time, event, lp, _ = _simulate(20000, 8)
+    s1 = calibration_slope(time, event, lp)
+    assert abs(s1.slope - 1.0) < 4 * s1.se and s1.se < 0.02  # |slope - 1| < 0.08
+    assert s1.lower < s1.slope < s1.upper
+    s2 = calibration_slope(time, event, 2 * lp)
+    assert s2.slope == pytest.approx(s1.slope / 2, rel=1e-6)  # exact scale equivariance
+    assert s2.se == pytest.approx(s1.se / 2, rel=1e-5)
+    assert abs(s2.slope - 0.5) < 0.04
+
+
+@pytest.mark.parametrize("ds,ep", CASES)
+def test_internal_cox_fit_reproduces_r(ds, ep):
+    """The Cox fitter behind smooth_calibration / calibration_slope, checked against R:
+    univariable coxph (Efron) of age, and survfit.coxph survival of the final model's lp."""
+    from crlmflow.validation._cox import cox_fit
+
+    from rref_fixtures import rows
+
+    time, event, e = endpoint(ds, ep)
+    uni = e["univariable"]["age"]
+    fit = cox_fit(time, event, rows(ds)["age"].to_numpy(float))
+    assert fit.coef[0] == pytest.approx(uni["coefficients"]["coef"][0], rel=TOL)
+    assert fit.se[0] == pytest.approx(uni["coefficients"]["se"][0], rel=TOL)
+    assert fit.loglik == pytest.approx(uni["loglik"], rel=1e-9)
+    lp = np.asarray(e["per_row"]["lp"])
+    fit = cox_fit(time, event, lp)
+    assert fit.coef[0] == pytest.approx(1.0, abs=1e-6)  # apparent calibration slope of the lp
+    assert calibration_slope(time, event, lp).slope == pytest.approx(1.0, abs=1e-6)
+    for h in (12, 36, 60):
+        np.testing.assert_allclose(fit.survival_at(lp[:, None], h), e["per_row"][f"surv_{h}"], atol=TOL)

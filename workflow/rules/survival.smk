@@ -1,0 +1,29 @@
+# Kaplan-Meier summaries: Table 3 rates and medians, Figure 4 and Suppl. Fig. 5 curves.
+
+
+rule km_summaries:
+    input:
+        cohort=f"{OUT}/data/analysis_cohort.csv",
+        groups=expand(f"{OUT}/models/{{endpoint}}/risk_groups.csv", endpoint=ENDPOINTS),
+        script="scripts/km_summaries.py",
+    output:
+        curves=f"{OUT}/survival/km_curves.csv",
+        at_risk=f"{OUT}/survival/km_at_risk.csv",
+        rates=report(
+            f"{OUT}/survival/km_rates.csv",
+            caption="../report/km_rates.rst",
+            category="Survival",
+        ),
+        tests=f"{OUT}/survival/km_tests.csv",
+    log:
+        f"{OUT}/logs/km_summaries.log",
+    conda:
+        ENV
+    params:
+        endpoints=config["endpoints"],
+        sets=SETS,
+        km_group=config["km"].get("group"),
+        conf_type=config["km"]["conf_type"],
+        horizons=config["horizons"],
+    script:
+        "../../scripts/km_summaries.py"
