@@ -12,6 +12,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/survival.smk"
+include: "workflow/rules/validation.smk"
 
 
 rule all:

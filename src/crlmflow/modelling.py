@@ -155,6 +155,13 @@ def model_matrix(model: DevelopedModel, df: pd.DataFrame) -> np.ndarray:
     return des.X[:, order]
 
 
+def model_matrix_from_fit(fit: dict, candidates: list, df: pd.DataFrame) -> np.ndarray:
+    """Design columns of a stored fit summary's terms (as ``fit_summary`` writes them)."""
+    chosen = [c for c in candidates if (c if isinstance(c, str) else c["name"]) in fit["selected"]]
+    des = design_matrix(df, chosen)
+    return des.X[:, [des.columns.index(name) for name in fit["terms"]]]
+
+
 def predict(model: DevelopedModel, df: pd.DataFrame, horizons) -> pd.DataFrame:
     """Linear predictor (centred at the training means) and survival at the horizons.
 

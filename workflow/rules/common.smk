@@ -65,5 +65,15 @@ def survival_outputs():
     return [f"{OUT}/survival/{name}" for name in names]
 
 
+def validation_outputs():
+    names = [
+        "performance.csv",
+        "roc_curves.csv",
+        "calibration.csv",
+        "decision_curves.csv",
+    ]
+    return [f"{OUT}/validation/{ep}/{name}" for ep in ENDPOINTS for name in names]
+
+
 def all_outputs():
-    return data_outputs() + model_outputs() + survival_outputs()
+    return data_outputs() + model_outputs() + survival_outputs() + validation_outputs()

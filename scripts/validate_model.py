@@ -1,0 +1,39 @@
+"""Rule validate_model: C-index, time-dependent ROC, calibration and decision curves per set."""
+
+import json
+
+import pandas as pd
+
+from crlmflow.cohort import read_cohort_csv
+from crlmflow.io import atomic_write_csv
+from crlmflow.modelling import model_matrix_from_fit
+from crlmflow.performance import calibrate_bias_corrected, evaluate_set
+from crlmflow.snakeio import logged
+
+with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
+    p = snakemake.params
+    ep = snakemake.wildcards.endpoint
+    cohort = read_cohort_csv(snakemake.input.cohort)
+    pred = pd.read_csv(snakemake.input.predictions, dtype={"patient_id": str})
+    data = cohort.merge(pred.drop(columns="set"), on="patient_id", validate="one_to_one")
+    with open(snakemake.input.fit, encoding="utf-8") as fh:
+        fit = json.load(fh)
+    time, event = p.endpoint["time"], p.endpoint["event"]
+    tables = {"performance": [], "roc": [], "calibration": [], "dca": []}
+    for i, s in enumerate(p.sets):
+        part = data[data["set"] == s]
+        res = evaluate_set(part[time], part[event], part["lp"], {str(h): part[f"surv_{h}"] for h in p.horizons},
+                           p.horizons, B=p.B, seed=p.seed + 7919 * (p.endpoint_index * 2 + i),
+                           calibration_groups=p.groups)
+        if s == "train" and fit["selected"]:
+            corrected = calibrate_bias_corrected(
+                part[time], part[event], model_matrix_from_fit(fit, p.candidates, part), p.horizons,
+                B=p.calibration_B, seed=p.seed, endpoint_index=p.endpoint_index, calibration_groups=p.groups)
+            keep = ["horizon", "group", "optimism", "index_corrected", "km_corrected", "n_bootstrap"]
+            res["calibration"] = res["calibration"].merge(corrected[keep], on=["horizon", "group"], how="left")
+        for k, v in res.items():
+            if len(v):
+                tables[k].append(v.assign(set=s)[["set", *v.columns]])
+    for k, path in snakemake.output.items():
+        atomic_write_csv(pd.concat(tables[k], ignore_index=True), path)
+    log.info("%s: validated on %s", ep, p.sets)
