@@ -13,6 +13,8 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
         source=snakemake.params.block["source"],
         data_options=snakemake.params.data,
         candidates=snakemake.params.candidates,
+        endpoints=snakemake.params.endpoints,
+        keep=[c for c in [snakemake.params.km_group] if c not in {d["name"] for d in snakemake.params.candidates}],
     )
     atomic_write_csv(result.cohort, snakemake.output.cohort)
     atomic_write_csv(result.exclusions, snakemake.output.exclusions)

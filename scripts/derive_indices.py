@@ -7,6 +7,9 @@ from crlmflow.io import atomic_write_csv
 from crlmflow.snakeio import logged
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
-    cohort = derive_indices(read_cohort_csv(snakemake.input.cohort))
+    cohort = read_cohort_csv(snakemake.input.cohort)
+    # A generic study has no CRLM labs or CRS ingredients: nothing to derive.
+    if not snakemake.params.generic:
+        cohort = derive_indices(cohort)
     atomic_write_csv(cohort, snakemake.output[0])
     log.info("derived indices for %d patients", len(cohort))

@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from .cleaning import CleanResult, clean
-from .io import read_table
+from .generic import clean_generic
+from .io import apply_column_mapping, read_table
 from .split import TRAIN, VALIDATION, train_validation_split
 
 # Text columns of the analysis cohort; every other column is numeric.
@@ -20,11 +21,20 @@ _TEXT_COLUMNS = {"patient_id": str, "chemo_group": str, "kras": str, "primary_si
 
 
 def clean_cohort_file(path, *, file_options: dict, source: str, data_options: dict,
-                      candidates: list) -> CleanResult:
-    """Read a raw cohort (CSV or .xlsx), map its columns, validate and clean it."""
+                      candidates: list, endpoints: dict | None = None, keep=()) -> CleanResult:
+    """Read a raw cohort (CSV or .xlsx), map its columns, validate and clean it.
+
+    ``format`` ``dates``/``times`` follow the CRLM column contract; ``generic`` validates
+    only the identifier, the endpoints' columns and the candidates declared in the config.
+    """
     is_file = source == "file"
     fmt = file_options.get("format", "dates") if is_file else "dates"
     raw = read_table(path, sheet=file_options.get("sheet") if is_file else None)
+    if fmt == "generic":
+        mapped = apply_column_mapping(raw, file_options.get("columns") or None, Path(path).name)
+        return clean_generic(mapped, endpoints=endpoints, candidates=candidates, source=Path(path).name,
+                             keep=[k for k in keep if k],
+                             missing_predictors=data_options.get("missing_predictors", "complete_case"))
     return clean(
         raw,
         format=fmt,

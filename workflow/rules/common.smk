@@ -24,6 +24,12 @@ def cohort_source(cohort):
     return config["data"] if cohort == "development" else config["external"]
 
 
+def is_generic(cohort):
+    """A generic study declares its columns in the config (no CRLM indices to derive)."""
+    block = cohort_source(cohort)
+    return block["source"] == "file" and block["file"]["format"] == "generic"
+
+
 def raw_input(wildcards):
     block = cohort_source(wildcards.cohort)
     if block["source"] == "file":

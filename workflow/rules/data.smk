@@ -55,6 +55,8 @@ rule clean:
         block=lambda wc: cohort_source(wc.cohort),
         data=config["data"],
         candidates=config["candidates"],
+        endpoints=config["endpoints"],
+        km_group=config["km"].get("group"),
     script:
         "../../scripts/clean.py"
 
@@ -69,6 +71,8 @@ rule derive_indices:
         f"{OUT}/logs/derive_indices_{{cohort}}.log",
     conda:
         ENV
+    params:
+        generic=lambda wc: is_generic(wc.cohort),
     script:
         "../../scripts/derive_indices.py"
 
