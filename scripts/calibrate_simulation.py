@@ -4,11 +4,12 @@ Offline tool (not a Snakemake rule). Usage::
 
     .venv/bin/python scripts/calibrate_simulation.py fit      # refit, print constants to paste
     .venv/bin/python scripts/calibrate_simulation.py report   # print calibration_report()
+    .venv/bin/python scripts/calibrate_simulation.py cox      # Cox HR recovery, n = 50,000
 
 Stages (common random numbers throughout, so the objectives are smooth in the parameters):
 
-A. labs: correlations neut-lymph, plt-lymph, lymph-other and dbil-ibil, and
-   the margins of "other" leukocytes and indirect bilirubin, by least squares on the log
+A. labs: correlations neut-lymph and plt-lymph, and
+   the margin of indirect bilirubin, by least squares on the log
    quartiles of WBC, TBIL, NLR, PLR and SII (Table 1 training set);
 B. CRS items: node / multi thresholds and the size median and log-sigma, by least squares
    on Table 1's CRS 1..5 distribution (pooled);
@@ -16,7 +17,7 @@ C. baselines: the OS and RFS baseline cumulative hazards at the knots, solved so
    marginal survival over the simulated case mix meets Table 3 (pooled) at the knots; the
    RFS targets are then corrected by the bias of the death-censored KM (dependent censoring
    through the copula) by fixed-point iteration;
-D. follow-up: accrual rate and loss-to-follow-up rate by Nelder-Mead on deaths,
+D. follow-up: accrual rate and Weibull loss-to-follow-up rate and shape by Nelder-Mead on deaths,
    recurrences and the observed OS / RFS month quartiles (Table 1 training set).
 C and D alternate twice.
 """
@@ -44,11 +45,9 @@ def stage_labs(p: dict) -> dict:
 
     def unpack(th):
         pairs = dict(p["corr_pairs"])
-        (pairs[("neut", "lymph")], pairs[("plt", "lymph")], pairs[("lymph", "other")],
-         pairs[("dbil", "ibil")]) = np.tanh(th[:4])
-        om, olo, ohi, im, ilo, ihi = np.exp(th[4:])
+        pairs[("neut", "lymph")], pairs[("plt", "lymph")] = np.tanh(th[:2])
+        im, ilo, ihi = np.exp(th[2:])
         margins = dict(mg)
-        margins["other"] = (om, om * np.exp(-olo), om * np.exp(ohi), "log")
         margins["ibil"] = (im, im * np.exp(-ilo), im * np.exp(ihi), "log")
         return pairs, margins
 
@@ -70,13 +69,15 @@ def stage_labs(p: dict) -> dict:
         return np.array(r)
 
     cp = p["corr_pairs"]
-    om, oq1, oq3, _ = mg["other"]
     im, iq1, iq3, _ = mg["ibil"]
-    # plt-neut (0.45) and neut-other (0.50) are held at clinically plausible values: freeing
-    # them pushes them to 0.7-0.9 for a small gain on the SII median (a structural miss).
-    th0 = np.r_[np.arctanh([cp[("neut", "lymph")], cp[("plt", "lymph")], cp[("lymph", "other")],
-                            cp[("dbil", "ibil")]]),
-                np.log([om, np.log(om / oq1), np.log(oq3 / om), im, np.log(im / iq1), np.log(iq3 / im)])]
+    # plt-neut (0.45), neut/lymph-other (0.50) and the "other" leukocyte margin (monocytes +
+    # eosinophils + basophils, median 0.55) are held at clinically plausible values: freeing
+    # them pushes the correlations to 0.7-0.95 (or "other" to a degenerate margin) for a small
+    # gain on the SII median and the WBC IQR, which Table 1 makes slightly wider than
+    # NEUT + LYMPH with a near-zero NEUT-LYMPH correlation (needed by the NLR IQR) allows.
+    # DBIL-IBIL is held at 0.55 (TBIL alone does not identify it).
+    th0 = np.r_[np.arctanh([cp[("neut", "lymph")], cp[("plt", "lymph")]]),
+                np.log([im, np.log(im / iq1), np.log(iq3 / im)])]
     fit = optimize.least_squares(resid, th0, diff_step=1e-3)
     pairs, margins = unpack(fit.x)
     print("labs: rms log error", np.sqrt(np.mean(fit.fun**2)))
@@ -110,9 +111,13 @@ def stage_crs(p: dict) -> dict:
             "size_median_cm": fit.x[2], "size_log_sigma": fit.x[3]}
 
 
+# Not a paper figure: the RFS curve is steeper over 12-24 months than log-linear interpolation
+# between Table 3's 12 and 36 months, so that the observed RFS Q3 (23.3 months) can be met
+# without the heavy loss to follow-up that would shorten the observed OS times.
+S_RFS_24 = 0.27
 OS_TARGET = {12: sim._pooled(97.38, 97.52) / 100, 36: sim._pooled(71.18, 72.93) / 100,
              60: sim._pooled(54.56, 51.56) / 100, 70.2: 0.5}
-RFS_TARGET = {4.14: 0.75, 12: sim._pooled(52.57, 42.78) / 100, 36: sim._pooled(22.65, 20.96) / 100,
+RFS_TARGET = {4.14: 0.75, 12: sim._pooled(52.57, 42.78) / 100, 24: S_RFS_24, 36: sim._pooled(22.65, 20.96) / 100,
               60: sim._pooled(21.12, 18.26) / 100, 96: 0.195}
 
 
@@ -133,7 +138,7 @@ def stage_baselines(p: dict, rfs_targets: dict) -> dict:
     os_h0 = np.r_[0.0, h_os, h_os[-1] + slope * (600.0 - 70.2)]
     h_rfs = _solve_h0(lp_rfs, rfs_targets)
     return {"os_knots": os_knots, "os_h0": os_h0,
-            "rfs_knots": np.r_[0.0, list(RFS_TARGET)], "rfs_h0": np.r_[0.0, h_rfs]}
+            "rfs_knots": np.r_[0.0, list(rfs_targets)], "rfs_h0": np.r_[0.0, h_rfs]}
 
 
 def observed(p: dict, n: int = 100_000, seed: int = SEED + 3) -> pd.DataFrame:
@@ -156,21 +161,21 @@ def stage_followup(p: dict) -> dict:
     scale = np.array([0.01, 0.01, 2.0, 2.0, 2.0, 1.0, 1.0, 2.0])  # roughly the tolerances
 
     def summary(th):
-        q = dict(p, accrual_rate=th[0], ltfu_rate=th[1])
+        q = dict(p, accrual_rate=th[0], ltfu_rate=th[1], ltfu_shape=th[2])
         a = observed(q, n=60_000)
         return np.r_[a["os_event"].mean(), a["rfs_event"].mean(),
                      np.percentile(a["os_months"], [25, 50, 75]),
                      np.percentile(a["rfs_months"], [25, 50, 75])]
 
     def loss(th):
-        if th[0] < 0 or th[1] < 0:
+        if th[0] < 0 or th[1] < 0 or not 0.2 < th[2] < 5:
             return 1e6
         return float(np.sum(((summary(th) - tg) / scale) ** 2))
 
-    fit = optimize.minimize(loss, [p["accrual_rate"], p["ltfu_rate"]], method="Nelder-Mead",
-                            options=dict(xatol=1e-4, fatol=1e-3, maxiter=60))
+    fit = optimize.minimize(loss, [p["accrual_rate"], p["ltfu_rate"], p["ltfu_shape"]], method="Nelder-Mead",
+                            options=dict(xatol=1e-4, fatol=1e-3, maxiter=90))
     print("follow-up:", fit.x, "summary", np.round(summary(fit.x), 3), "target", np.round(tg, 3))
-    return {"accrual_rate": float(fit.x[0]), "ltfu_rate": float(fit.x[1])}
+    return {"accrual_rate": float(fit.x[0]), "ltfu_rate": float(fit.x[1]), "ltfu_shape": float(fit.x[2])}
 
 
 def fit_all() -> dict:
@@ -193,23 +198,43 @@ def fit_all() -> dict:
 def print_constants(p: dict) -> None:
     fmt = lambda v: f"{v:.4f}"
     print("\n# ---- paste into simulate.py ----")
-    for k in [("neut", "lymph"), ("plt", "lymph"), ("plt", "neut"), ("neut", "other"),
-              ("lymph", "other"), ("dbil", "ibil")]:
+    for k in [("neut", "lymph"), ("plt", "lymph")]:
         print(f"{k}: {p['corr_pairs'][k]:.3f}")
-    for k in ("other", "ibil"):
+    for k in ("ibil",):
         m = p["margins"][k]
         print(f'"{k}": ({m[0]:.3f}, {m[1]:.3f}, {m[2]:.3f}, "log")')
     for k in ("crs_node_threshold", "crs_multi_threshold", "size_median_cm", "size_log_sigma",
-              "accrual_rate", "ltfu_rate"):
+              "accrual_rate", "ltfu_rate", "ltfu_shape"):
         print(f"{k} = {p[k]:.4f}")
     for k in ("os_knots", "os_h0", "rfs_knots", "rfs_h0"):
         print(f"{k} = [{', '.join(fmt(v) for v in p[k])}]")
+
+
+def cox_recovery(n: int = 50_000, seed: int = 99) -> pd.DataFrame:
+    """Fit the paper's multivariable Cox models on a large synthetic cohort (lifelines)."""
+    from lifelines import CoxPHFitter
+
+    a = observed(sim._params(), n=n, seed=seed)
+    rows = []
+    for ep, truth in (("os", sim.TRUE_LOG_HR_OS), ("rfs", sim.TRUE_LOG_HR_RFS)):
+        covs = [k for k in truth if k != "kras_mutant"]
+        for with_kras in (False, True):
+            cols = covs + (["kras_mutant"] if with_kras else [])
+            cph = CoxPHFitter().fit(a[cols + [f"{ep}_months", f"{ep}_event"]],
+                                    f"{ep}_months", f"{ep}_event")
+            for k in cols:
+                rows.append(dict(endpoint=ep, with_kras=with_kras, covariate=k,
+                                 true_hr=np.exp(truth[k]), fitted_hr=np.exp(cph.params_[k]),
+                                 se_log=cph.standard_errors_[k]))
+    return pd.DataFrame(rows)
 
 
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "report"
     if what == "fit":
         print_constants(fit_all())
+    elif what == "cox":
+        print(cox_recovery().round(4).to_string())
     else:
         pd.set_option("display.width", 250)
         pd.set_option("display.max_rows", 200)

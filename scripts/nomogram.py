@@ -10,6 +10,7 @@ from crlmflow.modelfile import build_nomogram, nomogram_json, selected_predictor
 from crlmflow.nomogram import total_points
 from crlmflow.plots import plot_forest, plot_nomogram, save_figure
 from crlmflow.tables import forest_table
+from crlmflow.provenance import figure_lineage
 from crlmflow.snakeio import logged
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
@@ -31,7 +32,7 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     points["total_points"] = total_points(coefs, preds, cohort, nomogram=nomo)
     atomic_write_csv(points, out.points)
     label = p.endpoint["label"]
-    meta = {"rule": "nomogram", "endpoint": snakemake.wildcards.endpoint}
+    meta = figure_lineage(snakemake)
     fig = plot_nomogram(nomo, axes, value_labels={pp["name"]: {0: "No", 1: "Yes"} for pp in preds
                                                   if pp["type"] == "binary"},
                         title=f"Nomogram: {label}")

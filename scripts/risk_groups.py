@@ -6,6 +6,7 @@ from crlmflow.cohort import read_cohort_csv
 from crlmflow.io import atomic_write_csv, atomic_write_json
 from crlmflow.riskgroups import risk_groups
 from crlmflow.plots import plot_cutpoint, save_figure
+from crlmflow.provenance import figure_lineage
 from crlmflow.snakeio import logged
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
@@ -21,6 +22,6 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
                         p_value=result["p_lausen_schumacher"], p_label="Lausen-Schumacher P",
                         title=f"Optimal cut-off: {p.endpoint['label']}")
     save_figure(fig, snakemake.output.figure_pdf[: -len(".pdf")],
-                metadata={"rule": "risk_groups", "endpoint": snakemake.wildcards.endpoint})
+                metadata=figure_lineage(snakemake))
     log.info("%s cut-off %.4g points; sizes %s", snakemake.wildcards.endpoint, result["total_points"],
              result["group_sizes"])

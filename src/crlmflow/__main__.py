@@ -24,6 +24,12 @@ def _score(args) -> int:
     return 0
 
 
+def _audit(args) -> int:
+    from .provenance import audit
+
+    return audit(args.file, args.manifest)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crlmflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -32,6 +38,10 @@ def main(argv=None) -> int:
     sc.add_argument("--input", required=True, help="CSV or .xlsx, one row per patient, the model's predictor columns")
     sc.add_argument("--output", required=True, help="CSV to write: points, total points, lp, survival, risk group")
     sc.set_defaults(func=_score)
+    au = sub.add_parser("audit", help="print a table's or figure's lineage and verify every recorded hash")
+    au.add_argument("file", help="a table or figure under the results folder (or a copy of a figure)")
+    au.add_argument("--manifest", help="provenance.json (default: found by walking up from the file)")
+    au.set_defaults(func=_audit)
     args = parser.parse_args(argv)
     return args.func(args)
 

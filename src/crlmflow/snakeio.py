@@ -33,6 +33,9 @@ def logged(smk, name: str | None = None):
     try:
         with threadpool_limits(limits=1):
             yield logger
+        from .provenance import record_job
+
+        record_job(smk, smk.config.get("outdir", "results"))
     except Exception as exc:  # noqa: BLE001 - recorded, then re-raised unchanged
         logger.error("%s: %s", type(exc).__name__, exc)
         raise

@@ -12,6 +12,13 @@ SPLIT = config["split"]["method"]
 COHORTS = ["development", "external"] if SPLIT == "external" else ["development"]
 # Sets that exist: with split "none" everyone trains and validation exhibits are skipped.
 SETS = ["train"] if SPLIT == "none" else ["train", "validation"]
+B = config["validation"]["bootstrap_B"]
+N_CHUNKS = max(1, min(config["validation"]["bootstrap_chunks"], B))
+
+
+def chunk_range(i):
+    """Replicates [first, last) of chunk i: any chunking gives the same replicates."""
+    return i * B // N_CHUNKS, (i + 1) * B // N_CHUNKS
 
 
 wildcard_constraints:
@@ -78,8 +85,21 @@ def validation_outputs():
         "calibration.csv",
         "decision_curves.csv",
     ]
+    if B > 0:
+        names += ["optimism.csv", "selection_frequency.csv"]
     return [f"{OUT}/validation/{ep}/{name}" for ep in ENDPOINTS for name in names]
 
 
+def tracked_outputs():
+    """Every table and figure of the run (the provenance manifest covers each)."""
+    return (
+        data_outputs()
+        + model_outputs()
+        + survival_outputs()
+        + validation_outputs()
+        + [f"{OUT}/app/nomogram.html"]
+    )
+
+
 def all_outputs():
-    return data_outputs() + model_outputs() + survival_outputs() + validation_outputs()
+    return tracked_outputs() + [f"{OUT}/provenance.json"]

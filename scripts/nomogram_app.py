@@ -1,0 +1,14 @@
+"""Rule nomogram_app: the offline, single-file nomogram calculator page of every endpoint's model."""
+
+from crlmflow.app import build_app, git_commit
+from crlmflow.io import atomic_write_text
+from crlmflow.modelfile import load_model
+from crlmflow.snakeio import logged
+
+with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
+    models = {ep: load_model(path) for ep, path in zip(snakemake.params.endpoints, snakemake.input.models)}
+    hashes = {m["training_data_sha256"] for m in models.values()}
+    commit = git_commit()
+    page = build_app(models, commit=commit, data_sha256=hashes.pop() if len(hashes) == 1 else None)
+    atomic_write_text(snakemake.output[0], page)
+    log.info("calculator page for %s (%d characters, commit %s)", ", ".join(models), len(page), commit or "unknown")

@@ -1,0 +1,21 @@
+# The interactive nomogram calculator: one self-contained HTML page over every endpoint's model.json.
+
+
+rule nomogram_app:
+    input:
+        models=expand(f"{OUT}/models/{{endpoint}}/model.json", endpoint=ENDPOINTS),
+        script="scripts/nomogram_app.py",
+    output:
+        report(
+            f"{OUT}/app/nomogram.html",
+            caption="../report/nomogram_app.rst",
+            category="App",
+        ),
+    log:
+        f"{OUT}/logs/nomogram_app.log",
+    conda:
+        ENV
+    params:
+        endpoints=ENDPOINTS,
+    script:
+        "../../scripts/nomogram_app.py"

@@ -1,0 +1,15 @@
+# Provenance: one manifest linking every table and figure to its code, config and inputs.
+
+
+rule provenance:
+    input:
+        tracked=tracked_outputs(),
+        script="scripts/provenance.py",
+    output:
+        f"{OUT}/provenance.json",
+    log:
+        f"{OUT}/logs/provenance.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/provenance.py"
