@@ -13,6 +13,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/survival.smk"
 include: "workflow/rules/validation.smk"
+include: "workflow/rules/exhibits.smk"
 include: "workflow/rules/app.smk"
 include: "workflow/rules/provenance.smk"
 

@@ -18,6 +18,6 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
         exclude=p.exclude, method=sel["method"], entry_p=sel.get("forward_lr", {}).get("entry_p", 0.05),
         removal_p=sel.get("forward_lr", {}).get("removal_p", 0.10))
     atomic_write_csv(reps, snakemake.output.replicates)
-    atomic_write_csv(summarise_optimism(apparent, reps), snakemake.output.optimism)
+    atomic_write_csv(summarise_optimism(apparent, reps).reset_index(), snakemake.output.optimism)
     atomic_write_csv(selection_frequency(reps, p.candidates), snakemake.output.stability)
     log.info("%s: %d bootstrap replicates gathered", snakemake.wildcards.endpoint, len(reps))

@@ -1,3 +1,4 @@
+import os
 import sys
 
 from crlmflow.config import validate_config
@@ -98,8 +99,81 @@ def tracked_outputs():
         + survival_outputs()
         + validation_outputs()
         + [f"{OUT}/app/nomogram.html"]
+        + exhibit_outputs()
     )
 
 
 def all_outputs():
     return tracked_outputs() + [f"{OUT}/provenance.json"]
+
+
+# -- exhibits (workflow/rules/exhibits.smk) --
+
+FIG_NO = {ep: 2 + i for i, ep in enumerate(ENDPOINTS)}
+
+
+def nb_params(**kw):
+    """Notebook parameters (scripts/run_notebook.py adds the figure lineage)."""
+    return kw
+
+
+def ep_short(ep):
+    return ep.upper()
+
+
+def ep_files(pattern):
+    """{endpoint: path} for a path pattern with {ep}."""
+    return {ep: pattern.format(ep=ep) for ep in ENDPOINTS}
+
+
+def bootstrap_inputs():
+    """optimism.csv and selection_frequency.csv: real inputs when the bootstrap_gather rule
+    is part of the workflow, else used only if already present (the tables then say
+    'not available' instead of failing)."""
+    files = expand(f"{OUT}/validation/{{ep}}/optimism.csv", ep=ENDPOINTS)
+    files += expand(f"{OUT}/validation/{{ep}}/selection_frequency.csv", ep=ENDPOINTS)
+    if hasattr(rules, "bootstrap_gather"):
+        return files
+    return [p for p in files if os.path.exists(p)]
+
+
+def figure_files(base):
+    return [f"{base}.pdf", f"{base}.png"]
+
+
+def table_files(base, formats=("csv", "html", "md")):
+    return [f"{base}.{fmt}" for fmt in formats]
+
+
+def exhibit_outputs():
+    """Every file the exhibit rules make (add to rule all)."""
+    files = figure_files(f"{OUT}/figures/figure1_flowchart")
+    files += figure_files(f"{OUT}/figures/figure4_km") + figure_files(
+        f"{OUT}/figures/suppl_kras"
+    )
+    for name in (
+        "table1",
+        "table2",
+        "table3",
+        "selection_stability",
+        "performance_comparison",
+    ):
+        files += table_files(f"{OUT}/tables/{name}")
+    files += table_files(f"{OUT}/tables/paper_comparison", ("csv", "md", "html"))
+    for ep in ENDPOINTS:
+        for part in ("", "_A_forest", "_B_nomogram", "_CF_roc_dca"):
+            files += figure_files(f"{OUT}/figures/figure_model_{ep}{part}")
+        files += figure_files(f"{OUT}/figures/suppl_calibration_{ep}")
+    names = [
+        "figure1_flowchart",
+        "table1",
+        "table2",
+        "table3",
+        "figure4_km",
+        "supplementary_kras",
+    ]
+    names += ["beyond_paper", "paper_comparison"]
+    names += [f"figure_model_{ep}" for ep in ENDPOINTS]
+    names += [f"supplementary_calibration_{ep}" for ep in ENDPOINTS]
+    files += [f"{OUT}/notebooks/{n}.ipynb" for n in names]
+    return files

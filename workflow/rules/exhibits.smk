@@ -1,79 +1,6 @@
 # Paper exhibits: one parameterised papermill notebook per table/figure. The notebooks only
 # load results of the other rules and draw or tabulate them (code in crlmflow.exhibits and
 # crlmflow.plots); executed copies are kept under OUT/notebooks/.
-import json
-import os
-import shlex
-
-NB_CMD = f"{PY} -m papermill -k python3 --no-progress-bar --cwd ."
-FIG_NO = {ep: 2 + i for i, ep in enumerate(ENDPOINTS)}
-
-
-def nb_params(**kw):
-    """All notebook parameters as one shell-quoted JSON (= YAML) string for papermill -y."""
-    return shlex.quote(json.dumps(kw, sort_keys=True))
-
-
-def ep_short(ep):
-    return ep.upper()
-
-
-def ep_files(pattern):
-    """{endpoint: path} for a path pattern with {ep}."""
-    return {ep: pattern.format(ep=ep) for ep in ENDPOINTS}
-
-
-def bootstrap_inputs():
-    """optimism.csv and selection_frequency.csv: real inputs when the bootstrap_gather rule
-    is part of the workflow, else used only if already present (the tables then say
-    'not available' instead of failing)."""
-    files = expand(f"{OUT}/validation/{{ep}}/optimism.csv", ep=ENDPOINTS)
-    files += expand(f"{OUT}/validation/{{ep}}/selection_frequency.csv", ep=ENDPOINTS)
-    if hasattr(rules, "bootstrap_gather"):
-        return files
-    return [p for p in files if os.path.exists(p)]
-
-
-def figure_files(base):
-    return [f"{base}.pdf", f"{base}.png"]
-
-
-def table_files(base, formats=("csv", "html", "md")):
-    return [f"{base}.{fmt}" for fmt in formats]
-
-
-def exhibit_outputs():
-    """Every file the exhibit rules make (add to rule all)."""
-    files = figure_files(f"{OUT}/figures/figure1_flowchart")
-    files += figure_files(f"{OUT}/figures/figure4_km") + figure_files(
-        f"{OUT}/figures/suppl_kras"
-    )
-    for name in (
-        "table1",
-        "table2",
-        "table3",
-        "selection_stability",
-        "performance_comparison",
-    ):
-        files += table_files(f"{OUT}/tables/{name}")
-    files += table_files(f"{OUT}/tables/paper_comparison", ("csv", "md", "html"))
-    for ep in ENDPOINTS:
-        for part in ("", "_A_forest", "_B_nomogram", "_CF_roc_dca"):
-            files += figure_files(f"{OUT}/figures/figure_model_{ep}{part}")
-        files += figure_files(f"{OUT}/figures/suppl_calibration_{ep}")
-    names = [
-        "figure1_flowchart",
-        "table1",
-        "table2",
-        "table3",
-        "figure4_km",
-        "supplementary_kras",
-    ]
-    names += ["beyond_paper", "paper_comparison"]
-    names += [f"figure_model_{ep}" for ep in ENDPOINTS]
-    names += [f"supplementary_calibration_{ep}" for ep in ENDPOINTS]
-    files += [f"{OUT}/notebooks/{n}.ipynb" for n in names]
-    return files
 
 
 rule exhibit_flowchart:
@@ -105,10 +32,9 @@ rule exhibit_flowchart:
             flow=input.flow,
             split_summary=input.split,
             fig_base=output.pdf[: -len(".pdf")],
-            lineage={"rule": "exhibit_flowchart"},
         ),
-    shell:
-        "{NB_CMD} {input.notebook} {output.notebook} -y {params.nb} > {log} 2>&1"
+    script:
+        "../../scripts/run_notebook.py"
 
 
 rule exhibit_table1:
@@ -147,8 +73,8 @@ rule exhibit_table1:
             candidates=config["candidates"],
             out_base=output.csv[: -len(".csv")],
         ),
-    shell:
-        "{NB_CMD} {input.notebook} {output.notebook} -y {params.nb} > {log} 2>&1"
+    script:
+        "../../scripts/run_notebook.py"
 
 
 rule exhibit_table2:
@@ -190,8 +116,8 @@ rule exhibit_table2:
             candidates=config["candidates"],
             out_base=output.csv[: -len(".csv")],
         ),
-    shell:
-        "{NB_CMD} {input.notebook} {output.notebook} -y {params.nb} > {log} 2>&1"
+    script:
+        "../../scripts/run_notebook.py"
 
 
 rule exhibit_table3:
@@ -232,8 +158,8 @@ rule exhibit_table3:
             conf_type=config["km"]["conf_type"],
             out_base=output.csv[: -len(".csv")],
         ),
-    shell:
-        "{NB_CMD} {input.notebook} {output.notebook} -y {params.nb} > {log} 2>&1"
+    script:
+        "../../scripts/run_notebook.py"
 
 
 rule exhibit_figure_model:
@@ -296,10 +222,9 @@ rule exhibit_figure_model:
             horizons=config["horizons"],
             candidates=config["candidates"],
             fig_base=output.pdf[: -len(".pdf")],
-            lineage={"rule": "exhibit_figure_model"},
         ),
-    shell:
-        "{NB_CMD} {input.notebook} {output.notebook} -y {params.nb} > {log} 2>&1"
+    script:
+        "../../scripts/run_notebook.py"
 
 
 rule exhibit_figure4:
@@ -337,8 +262,8 @@ rule exhibit_figure4:
             fig_base=output.pdf[: -len(".pdf")],
             lineage={"rule": "exhibit_figure4"},
         ),
-    shell:
-        "{NB_CMD} {input.notebook} {output.notebook} -y {params.nb} > {log} 2>&1"
+    script:
+        "../../scripts/run_notebook.py"
 
 
 rule exhibit_calibration:
@@ -372,10 +297,9 @@ rule exhibit_calibration:
             sets=SETS,
             horizons=config["horizons"],
             fig_base=output.pdf[: -len(".pdf")],
-            lineage={"rule": "exhibit_calibration"},
         ),
-    shell:
-        "{NB_CMD} {input.notebook} {output.notebook} -y {params.nb} > {log} 2>&1"
+    script:
+        "../../scripts/run_notebook.py"
 
 
 rule exhibit_kras:
@@ -410,10 +334,9 @@ rule exhibit_kras:
             km_tests=input.tests,
             endpoint_labels={ep: config["endpoints"][ep]["label"] for ep in ENDPOINTS},
             fig_base=output.pdf[: -len(".pdf")],
-            lineage={"rule": "exhibit_kras"},
         ),
-    shell:
-        "{NB_CMD} {input.notebook} {output.notebook} -y {params.nb} > {log} 2>&1"
+    script:
+        "../../scripts/run_notebook.py"
 
 
 rule exhibit_beyond_paper:
@@ -454,8 +377,8 @@ rule exhibit_beyond_paper:
             stability_base=f"{OUT}/tables/selection_stability",
             performance_base=f"{OUT}/tables/performance_comparison",
         ),
-    shell:
-        "{NB_CMD} {input.notebook} {output.notebook} -y {params.nb} > {log} 2>&1"
+    script:
+        "../../scripts/run_notebook.py"
 
 
 rule exhibit_paper_comparison:
@@ -498,5 +421,5 @@ rule exhibit_paper_comparison:
             candidates=config["candidates"],
             out_base=f"{OUT}/tables/paper_comparison",
         ),
-    shell:
-        "{NB_CMD} {input.notebook} {output.notebook} -y {params.nb} > {log} 2>&1"
+    script:
+        "../../scripts/run_notebook.py"
