@@ -20,7 +20,8 @@ import yaml
 
 from crlmflow.app import build_app, git_commit
 from crlmflow.modelfile import (build_model_file, build_nomogram, nomogram_json, score_patients,
-                                selected_predictors, sha256_file, sha256_frame)
+                                selected_predictors, sha256_frame)
+from crlmflow.provenance import sha256_file
 from crlmflow.modelling import develop_model, fit_summary
 from crlmflow.nomogram import total_points
 from crlmflow.riskgroups import risk_groups

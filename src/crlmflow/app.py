@@ -24,11 +24,11 @@ import html
 import json
 import math
 import re
-import subprocess
 from importlib import resources
 from pathlib import Path
 
 from .modelfile import MODEL_FORMAT
+from .provenance import git_state
 
 TEMPLATE = "app_template.html"
 TITLE = "CRLM prognostic nomogram calculator"
@@ -36,13 +36,7 @@ TITLE = "CRLM prognostic nomogram calculator"
 
 def git_commit(cwd: str | Path | None = None) -> str | None:
     """``git rev-parse HEAD`` of the working directory, or None outside a git checkout."""
-    try:
-        res = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True,
-                             timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    sha = res.stdout.strip()
-    return sha if res.returncode == 0 and re.fullmatch(r"[0-9a-f]{40,64}", sha) else None
+    return git_state(cwd or ".")["commit"]
 
 
 def _key(h) -> str:

@@ -29,14 +29,6 @@ from .nomogram import NomogramResult, SurvivalAxis, nomogram_points, survival_ax
 MODEL_FORMAT = "crlmflow-cox-model/1"
 
 
-def sha256_file(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def sha256_frame(df: pd.DataFrame) -> str:
     """Hash of a data frame's CSV form (column order and values)."""
     return hashlib.sha256(df.to_csv(index=False, float_format="%.12g").encode()).hexdigest()

@@ -98,7 +98,8 @@ def record_job(smk, outdir: str | Path, code: str | Path | None = None) -> Path:
         "params": params,
         "seed": smk.config.get("seed"),
         "inputs": {f: sha256_file(f) for f in inputs if Path(f).is_file()},
-        "outputs": {f: sha256_file(f) for f in outputs if Path(f).is_file()},
+        # an executed notebook holds papermill's execution timestamps: recorded, not hashed
+        "outputs": {f: (None if f.endswith(".ipynb") else sha256_file(f)) for f in outputs if Path(f).is_file()},
         "log": [str(x) for x in smk.log],
         "git": git_state(),
         "packages": package_versions(),
