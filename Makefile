@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CORES ?= 4
 UV_VERSION := 0.13.9
+# Every Snakemake job is a fresh Python process: let it reuse compiled bytecode.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test lint report lock clean-results
 

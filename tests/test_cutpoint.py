@@ -13,10 +13,10 @@ import pytest
 from crlmflow.cutpoint import (
     lausen_schumacher_p,
     logrank_scores,
-    logrank_test,
     maxstat_cutpoint,
     permutation_p,
 )
+from crlmflow.survival.km import logrank_test
 
 FIX = Path(__file__).parent / "fixtures" / "r_reference"
 TOL = 1e-6
@@ -70,7 +70,7 @@ def test_groups_and_logrank(case):
     assert (res.n_low, res.n_high) == (c["n_low"], c["n_high"])
     high = res.groups(lp)
     assert int(high.sum()) == c["n_high"]
-    lr = logrank_test(t, d, np.where(high, "high", "low"), levels=["low", "high"])
+    lr = logrank_test(t, d, pd.Categorical(np.where(high, "high", "low"), categories=["low", "high"]))
     ref = c["logrank"]
     assert lr.df == ref["df"]
     assert lr.chisq == pytest.approx(ref["chisq"], rel=TOL)
@@ -92,7 +92,7 @@ def test_logrank_km_groups(ds, ep):
     levels = ref["groups"]["level"]
     g = rows[group].astype(str) if rows[group].dtype == object else rows[group]
     lv = [type(g.iloc[0])(x) if not isinstance(g.iloc[0], str) else x for x in levels]
-    lr = logrank_test(rows[e["time"]], rows[e["event"]], g, levels=lv)
+    lr = logrank_test(rows[e["time"]], rows[e["event"]], pd.Categorical(g, categories=lv))
     assert lr.df == ref["df"]
     assert lr.chisq == pytest.approx(ref["chisq"], rel=TOL)
     assert lr.p == pytest.approx(ref["p"], abs=TOL)

@@ -87,6 +87,7 @@ def runs(repo_root, tmp_path_factory):
     cfg_c = base / "c.yaml"
     cfg_c.write_text(yaml.safe_dump(_config(repo_root, out, seed + 1)))
     _snakemake(repo_root, cfg_c, 4)
+    _snakemake(repo_root, cfg_c, 1, "--report", str(out / "report.html"))
     shutil.move(out, base / "C")
     results["C"] = base / "C"
     return results
@@ -166,3 +167,10 @@ def test_manifest_and_audit(runs, tmp_path):
     finally:
         if recorded.is_symlink():
             recorded.unlink()
+
+
+def test_report_contains_every_exhibit(runs):
+    html = (runs["C"] / "report.html").read_text(encoding="utf-8", errors="replace")
+    for name in ("figure4_km", "figure_model_os", "table1", "table2", "table3", "paper_comparison",
+                 "nomogram_os", "suppl_calibration_rfs", "optimism", "nomogram.html"):
+        assert name in html, name

@@ -27,6 +27,7 @@ import re
 from importlib import resources
 from pathlib import Path
 
+from .horizons import horizon_key
 from .modelfile import MODEL_FORMAT
 from .provenance import git_state
 
@@ -37,10 +38,6 @@ TITLE = "CRLM prognostic nomogram calculator"
 def git_commit(cwd: str | Path | None = None) -> str | None:
     """``git rev-parse HEAD`` of the working directory, or None outside a git checkout."""
     return git_state(cwd or ".")["commit"]
-
-
-def _key(h) -> str:
-    return str(int(h)) if float(h).is_integer() else str(h)
 
 
 def _num(x) -> str:
@@ -60,7 +57,7 @@ def _check_model(ep: str, m: dict) -> None:
     if not names or [p["name"] for p in nomo.get("predictors", [])] != names:
         raise ValueError(f"model '{ep}': the nomogram's predictors must match the model's variables")
     for h in m["horizons"]:
-        if _key(h) not in m["baseline_survival_at_means"]:
+        if horizon_key(h) not in m["baseline_survival_at_means"]:
             raise ValueError(f"model '{ep}': no baseline survival at horizon {h}")
 
 
@@ -84,7 +81,8 @@ def _embedded(m: dict) -> dict:
         "center_lp": m["center_lp"],
         "variables": variables,
         "horizons": list(m["horizons"]),
-        "baseline_survival_at_means": {_key(h): m["baseline_survival_at_means"][_key(h)] for h in m["horizons"]},
+        "baseline_survival_at_means": {horizon_key(h): m["baseline_survival_at_means"][horizon_key(h)]
+                                       for h in m["horizons"]},
         "baseline_cumhaz": {"time": list(m["baseline_cumhaz"]["time"]),
                             "cumhaz": list(m["baseline_cumhaz"]["cumhaz"])},
         "nomogram": {
@@ -156,8 +154,8 @@ def _panel(ep: str, m: dict, selected: bool) -> str:
     label = e(m.get("endpoint_label", ep))
     cut = (m.get("risk_cutoff") or {}).get("total_points")
     rows = "".join(
-        f'<tr><td>{_num(h)} months</td><td><div class="bar"><span id="{ep}-bar-{_key(h)}"></span></div></td>'
-        f'<td class="num" id="{ep}-surv-{_key(h)}" data-horizon="{_key(h)}" data-value="">\u2013</td></tr>'
+        f'<tr><td>{_num(h)} months</td><td><div class="bar"><span id="{ep}-bar-{horizon_key(h)}"></span></div></td>'
+        f'<td class="num" id="{ep}-surv-{horizon_key(h)}" data-horizon="{horizon_key(h)}" data-value="">\u2013</td></tr>'
         for h in m["horizons"])
     risk_kpi = (
         f'<div class="kpi"><div class="k">Risk group</div>'

@@ -11,9 +11,11 @@ from pathlib import Path
 import pandas as pd
 
 from .cleaning import CleanResult, clean
+from .errors import InputError
 from .generic import clean_generic
 from .io import apply_column_mapping, read_table
 from .split import TRAIN, VALIDATION, train_validation_split
+from .units import check_units, convert_units, explain_converted
 
 # Text columns of the analysis cohort; every other column is numeric.
 _TEXT_COLUMNS = {"patient_id": str, "chemo_group": str, "kras": str, "primary_site": str, "set": str,
@@ -21,30 +23,45 @@ _TEXT_COLUMNS = {"patient_id": str, "chemo_group": str, "kras": str, "primary_si
 
 
 def clean_cohort_file(path, *, file_options: dict, source: str, data_options: dict,
-                      candidates: list, endpoints: dict | None = None, keep=()) -> CleanResult:
-    """Read a raw cohort (CSV or .xlsx), map its columns, validate and clean it.
+                      candidates: list, endpoints: dict | None = None, keep=(),
+                      units_key: str = "data.file.units") -> CleanResult:
+    """Read a raw cohort (CSV or .xlsx), map its columns, convert declared units, validate and clean it.
 
     ``format`` ``dates``/``times`` follow the CRLM column contract; ``generic`` validates
     only the identifier, the endpoints' columns and the candidates declared in the config.
+    ``file_options["units"]`` (canonical column -> unit of the file, see
+    :mod:`crlmflow.units`) is applied after the column mapping and before validation;
+    ``units_key`` is the config key named in messages about it.
     """
     is_file = source == "file"
     fmt = file_options.get("format", "dates") if is_file else "dates"
+    name = Path(path).name
+    units = (file_options.get("units") or None) if is_file else None
+    check_units(units, units_key)  # a config error: report it before reading the file
     raw = read_table(path, sheet=file_options.get("sheet") if is_file else None)
-    if fmt == "generic":
-        mapped = apply_column_mapping(raw, file_options.get("columns") or None, Path(path).name)
-        return clean_generic(mapped, endpoints=endpoints, candidates=candidates, source=Path(path).name,
-                             keep=[k for k in keep if k],
-                             missing_predictors=data_options.get("missing_predictors", "complete_case"))
-    return clean(
-        raw,
-        format=fmt,
-        followup_cutoff=data_options.get("followup_cutoff") if fmt == "dates" else None,
-        death_censors_rfs=data_options.get("death_censors_rfs", True),
-        source=Path(path).name,
-        column_mapping=(file_options.get("columns") or None) if is_file else None,
-        candidates=candidates,
-        missing_predictors=data_options.get("missing_predictors", "complete_case"),
-    )
+    mapping = (file_options.get("columns") or None) if is_file else None
+    mapped = apply_column_mapping(raw, mapping, name)
+    converted = convert_units(mapped, units, name, key=units_key)
+    try:
+        if fmt == "generic":
+            return clean_generic(converted, endpoints=endpoints, candidates=candidates, source=name,
+                                 keep=[k for k in keep if k],
+                                 missing_predictors=data_options.get("missing_predictors", "complete_case"))
+        return clean(
+            converted,
+            format=fmt,
+            followup_cutoff=data_options.get("followup_cutoff") if fmt == "dates" else None,
+            death_censors_rfs=data_options.get("death_censors_rfs", True),
+            source=name,
+            column_mapping=None,  # applied above, before the unit conversion
+            candidates=candidates,
+            missing_predictors=data_options.get("missing_predictors", "complete_case"),
+        )
+    except InputError as err:
+        explained = explain_converted(err, mapped, converted, units_key)
+        if explained is err:
+            raise
+        raise explained from None
 
 
 def read_cohort_csv(path) -> pd.DataFrame:

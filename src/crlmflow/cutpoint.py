@@ -2,8 +2,9 @@
 
 Reproduces ``survminer::surv_cutpoint(minprop)`` = ``maxstat::maxstat.test(Surv ~ marker,
 smethod = "LogRank", pmethod = "none", minprop, maxprop = 1 - minprop)`` (maxstat 0.7-25,
-Hothorn & Lausen 2003), its ``pLausen92`` p-value, a seeded permutation p-value and the
-two-group log-rank test (``survival::survdiff``) between the resulting groups.
+Hothorn & Lausen 2003), its ``pLausen92`` p-value and a seeded permutation p-value.  The
+log-rank test between the resulting groups (``survival::survdiff``) is
+``crlmflow.survival.km.logrank_test``.
 
 Everything is O(n log n): the statistic for every candidate cut comes from one cumulative
 sum of log-rank scores over the marker-sorted data, not from a log-rank test per cut, so
@@ -22,12 +23,10 @@ from scipy import stats
 __all__ = [
     "CutpointResult",
     "PermutationResult",
-    "LogrankResult",
     "logrank_scores",
     "maxstat_cutpoint",
     "lausen_schumacher_p",
     "permutation_p",
-    "logrank_test",
 ]
 
 
@@ -216,61 +215,3 @@ def permutation_p(
         n_perm=n_perm,
         seed=seed,
     )
-
-
-@dataclass
-class LogrankResult:
-    """K-group log-rank test as ``survival::survdiff(rho = 0)``."""
-
-    chisq: float
-    df: int
-    p: float
-    groups: pd.DataFrame  # level, n, observed, expected
-
-
-def logrank_test(time, event, group, levels: list | None = None) -> LogrankResult:
-    """Log-rank test between groups (``survdiff``): hypergeometric variance, ties exact.
-
-    Runs on event-time aggregates (one pass over sorted times), so it is O(n log n).
-    """
-    t = np.asarray(time, dtype=float)
-    d = np.asarray(event, dtype=float)
-    g = pd.Series(np.asarray(group))
-    levels = list(pd.unique(g.sort_values())) if levels is None else list(levels)
-    codes = pd.Categorical(g, categories=levels).codes
-    if (codes < 0).any():
-        raise ValueError("group has values outside levels")
-    k = len(levels)
-    # per distinct time: events and entries per group
-    ut, inv = np.unique(t, return_inverse=True)
-    n_t = ut.size
-    d_tg = np.zeros((n_t, k))
-    c_tg = np.zeros((n_t, k))
-    np.add.at(d_tg, (inv, codes), d)
-    np.add.at(c_tg, (inv, codes), 1.0)
-    # at risk at time u: everyone with time >= u (reverse cumulative count)
-    r_tg = np.cumsum(c_tg[::-1], axis=0)[::-1]
-    r_t = r_tg.sum(axis=1)
-    dt = d_tg.sum(axis=1)
-    ev = dt > 0
-    r_tg, r_t, dt, d_tg = r_tg[ev], r_t[ev], dt[ev], d_tg[ev]
-    frac = r_tg / r_t[:, None]
-    expected = (dt[:, None] * frac).sum(axis=0)
-    observed = d_tg.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        w = np.where(r_t > 1, dt * (r_t - dt) / (r_t - 1), 0.0)
-    var = np.einsum("t,ti,tj->ij", w, frac, -frac) + np.diag((w[:, None] * frac).sum(axis=0))
-    diff = observed - expected
-    # survdiff drops the last group and uses a generalized inverse of the rest
-    keep = slice(0, k - 1)
-    v = var[keep, keep]
-    chisq = float(diff[keep] @ np.linalg.pinv(v) @ diff[keep]) if k > 1 else 0.0
-    df = int(np.linalg.matrix_rank(v)) if k > 1 else 0
-    p = float(stats.chi2.sf(chisq, df)) if df > 0 else float("nan")
-    tab = pd.DataFrame({
-        "level": levels,
-        "n": np.bincount(codes, minlength=k),
-        "observed": observed,
-        "expected": expected,
-    })
-    return LogrankResult(chisq=chisq, df=df, p=p, groups=tab)

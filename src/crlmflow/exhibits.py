@@ -73,8 +73,9 @@ def default_table1_rows(candidates: Sequence[Mapping[str, Any]]) -> list[dict]:
         base = c.get("label", fallback)
         return f"{base}, {c['unit']}" if c.get("unit") else base
 
-    rows: list[dict] = [{"var": "male", "kind": "levels", "label": "Sex",
-                         "levels": {0: "Female", 1: "Male"}}]
+    rows: list[dict] = []
+    if "male" in spec:
+        rows.append({"var": "male", "kind": "levels", "label": "Sex", "levels": {0: "Female", 1: "Male"}})
     order = ["age", "bmi", "hospital_days", "r0_resection", "rfa", "ca19_9", "cea", "wbc", "neut",
              "lymph", "hgb", "plt", "alt", "ast", "tbil", "dbil", "alb", "d_dimer", "nlr", "plr", "sii"]
     for name in order:
@@ -92,6 +93,17 @@ def default_table1_rows(candidates: Sequence[Mapping[str, Any]]) -> list[dict]:
     for name, fallback in (("asa", "ASA score"), ("crs_score", "CRS score")):
         if name in spec:
             rows.append({"var": name, "kind": "levels", "label": spec[name].get("label", fallback)})
+    # any other candidate (a generic study's own predictors), in the config's order
+    covered = {r.get("var") for r in rows}
+    for c in candidates:
+        if c["name"] in covered:
+            continue
+        if c.get("type") == "factor":
+            rows.append({"var": c["name"], "kind": "levels", "label": lab(c["name"], c["name"]),
+                         "levels": {lv: str(lv) for lv in c["levels"]}})
+        else:
+            kind = "binary" if c.get("type") == "binary" else "continuous"
+            rows.append({"var": c["name"], "kind": kind, "label": lab(c["name"], c["name"])})
     rows += [
         {"var": "rfs_months", "kind": "continuous", "label": "RFS, months"},
         {"var": "rfs_event", "kind": "binary", "label": "Recurrence"},

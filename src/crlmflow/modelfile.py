@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, Problem
+from .horizons import horizon_key
 from .nomogram import NomogramResult, SurvivalAxis, nomogram_points, survival_axes
 
 MODEL_FORMAT = "crlmflow-cox-model/1"
@@ -46,12 +47,8 @@ def build_nomogram(fit: dict, candidates: list[dict], train: pd.DataFrame,
     preds = selected_predictors(fit, candidates)
     coefs = dict(zip(fit["terms"], fit["coef"]))
     nomo = nomogram_points(coefs, preds, train)
-    s0 = {float(h): fit["baseline_survival_at_means"][_key(h)] for h in horizons}
+    s0 = {float(h): fit["baseline_survival_at_means"][horizon_key(h)] for h in horizons}
     return nomo, survival_axes(nomo, s0)
-
-
-def _key(h) -> str:
-    return str(int(h)) if float(h).is_integer() else str(h)
 
 
 def nomogram_json(nomo: NomogramResult, axes: dict[float, SurvivalAxis]) -> dict:
@@ -69,8 +66,8 @@ def nomogram_json(nomo: NomogramResult, axes: dict[float, SurvivalAxis]) -> dict
             for ax in nomo.predictors.values()
         ],
         "survival_axes": {
-            _key(h): {"surv": ax.surv.tolist(), "total_points": ax.total_points.tolist(), "lp": ax.lp.tolist(),
-                      "baseline_surv": ax.baseline_surv}
+            horizon_key(h): {"surv": ax.surv.tolist(), "total_points": ax.total_points.tolist(),
+                             "lp": ax.lp.tolist(), "baseline_surv": ax.baseline_surv}
             for h, ax in axes.items()
         },
     }
@@ -208,8 +205,8 @@ def score_patients(model: dict, df: pd.DataFrame, source: str = "input") -> pd.D
     lp = xb_sum - model["center_lp"]
     out["lp"] = lp
     for h in model["horizons"]:
-        s0 = model["baseline_survival_at_means"][_key(h)]
-        out[f"surv_{_key(h)}"] = np.power(s0, np.exp(lp))
+        s0 = model["baseline_survival_at_means"][horizon_key(h)]
+        out[f"surv_{horizon_key(h)}"] = np.power(s0, np.exp(lp))
     cut = model.get("risk_cutoff") or {}
     if cut.get("total_points") is not None:
         out["risk_group"] = np.where(total > cut["total_points"], "high", "low")

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .horizons import horizon_key
 from .survival.cox import (BaselineHazard, CoxResult, baseline_hazard, baseline_survival_at,
                            cumhaz_at)
 from .survival.design import design_matrix, normalise_candidates
@@ -178,7 +179,7 @@ def predict(model: DevelopedModel, df: pd.DataFrame, horizons) -> pd.DataFrame:
     out = pd.DataFrame({"lp": lp_raw - center}, index=df.index)
     surv = baseline_survival_at(model.baseline, horizons, lp=lp_raw)
     for j, h in enumerate(horizons):
-        out[f"surv_{_fmt(h)}"] = surv[:, j]
+        out[f"surv_{horizon_key(h)}"] = surv[:, j]
     return out
 
 
@@ -186,10 +187,6 @@ def baseline_at_mean(model: DevelopedModel, horizons) -> np.ndarray:
     """S0(t) for a patient at the training means (lp = 0 on the centred scale)."""
     center = float(model.fit.means @ model.fit.coef) if model.fit is not None else 0.0
     return np.exp(-cumhaz_at(model.baseline, horizons) * np.exp(center))
-
-
-def _fmt(h) -> str:
-    return str(int(h)) if float(h).is_integer() else str(h)
 
 
 def fit_summary(model: DevelopedModel, horizons) -> dict:
@@ -212,5 +209,5 @@ def fit_summary(model: DevelopedModel, horizons) -> dict:
         })
     out["baseline_cumhaz"] = {"time": model.baseline.time.tolist(), "cumhaz": model.baseline.cumhaz.tolist(),
                               "type": "efron" if model.baseline.ctype == 2 else "breslow"}
-    out["baseline_survival_at_means"] = dict(zip(map(_fmt, horizons), baseline_at_mean(model, horizons).tolist()))
+    out["baseline_survival_at_means"] = dict(zip(map(horizon_key, horizons), baseline_at_mean(model, horizons).tolist()))
     return out

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .horizons import horizon_key
 from .survival.cox import CoxData, baseline_hazard, cumhaz_at
 from .validation import (brier_score, calibration_km_grouped, calibration_slope, concordance_index,
                          cumulative_dynamic_auc, net_benefit, smooth_calibration, time_dependent_roc)
@@ -25,10 +26,6 @@ from .validation.bootstrap import bootstrap_c_index_ci, replicate_rng
 from .validation.calibration import cut2_codes
 
 Z95 = stats.norm.ppf(0.975)
-
-
-def _key(h) -> str:
-    return str(int(h)) if float(h).is_integer() else str(h)
 
 
 def evaluate_set(time, event, lp, surv: dict, horizons, *, B: int, seed: int,
@@ -50,7 +47,7 @@ def evaluate_set(time, event, lp, surv: dict, horizons, *, B: int, seed: int,
     rows.append(dict(measure="calibration_slope", horizon=np.nan, estimate=slope.slope, se=slope.se,
                      lower=slope.lower, upper=slope.upper, method="Cox regression of the outcome on the lp"))
     for h in horizons:
-        s = np.asarray(surv[_key(h)], float)
+        s = np.asarray(surv[horizon_key(h)], float)
         if not (t <= h).any() or not (e[t <= h] > 0).any() or not (t > h).any():
             continue  # no cases or no controls at this horizon: nothing to estimate
         roc = time_dependent_roc(t, e, lp, h, method="KM")

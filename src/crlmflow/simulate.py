@@ -91,6 +91,7 @@ import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from crlmflow.columns import DAYS_PER_MONTH, EXCLUSION_REASONS, RAW_COLUMNS
+from crlmflow.survival.km import kaplan_meier
 
 __all__ = [
     "simulate_cohort",
@@ -671,15 +672,9 @@ def derive_for_calibration(raw: pd.DataFrame, death_censors_rfs: bool = True) ->
 
 def _km(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Kaplan-Meier: distinct event times and S just after each."""
-    time = np.asarray(time, float)
-    event = np.asarray(event, int)
-    ut, inv = np.unique(time, return_inverse=True)
-    d = np.bincount(inv, weights=event, minlength=len(ut))
-    c = np.bincount(inv, minlength=len(ut))
-    at_risk = len(time) - np.concatenate([[0], np.cumsum(c)[:-1]])
-    keep = d > 0
-    s = np.cumprod(1 - d[keep] / at_risk[keep])
-    return ut[keep], s
+    km = kaplan_meier(np.asarray(time, float), np.asarray(event, float))
+    keep = km.n_event > 0
+    return km.time[keep], km.surv[keep]
 
 
 def _km_at(time, event, t: float) -> float:

@@ -147,10 +147,13 @@ def table_files(base, formats=("csv", "html", "md")):
 
 def exhibit_outputs():
     """Every file the exhibit rules make (add to rule all)."""
+    # KRAS and the paper's published numbers exist only for the CRLM study.
+    crlm = not is_generic("development")
     files = figure_files(f"{OUT}/figures/figure1_flowchart")
-    files += figure_files(f"{OUT}/figures/figure4_km") + figure_files(
-        f"{OUT}/figures/suppl_kras"
-    )
+    files += figure_files(f"{OUT}/figures/figure4_km")
+    if crlm:
+        files += figure_files(f"{OUT}/figures/suppl_kras")
+        files += table_files(f"{OUT}/tables/paper_comparison", ("csv", "md", "html"))
     for name in (
         "table1",
         "table2",
@@ -159,7 +162,6 @@ def exhibit_outputs():
         "performance_comparison",
     ):
         files += table_files(f"{OUT}/tables/{name}")
-    files += table_files(f"{OUT}/tables/paper_comparison", ("csv", "md", "html"))
     for ep in ENDPOINTS:
         for part in ("", "_A_forest", "_B_nomogram", "_CF_roc_dca"):
             files += figure_files(f"{OUT}/figures/figure_model_{ep}{part}")
@@ -170,9 +172,10 @@ def exhibit_outputs():
         "table2",
         "table3",
         "figure4_km",
-        "supplementary_kras",
+        "beyond_paper",
     ]
-    names += ["beyond_paper", "paper_comparison"]
+    if crlm:
+        names += ["supplementary_kras", "paper_comparison"]
     names += [f"figure_model_{ep}" for ep in ENDPOINTS]
     names += [f"supplementary_calibration_{ep}" for ep in ENDPOINTS]
     files += [f"{OUT}/notebooks/{n}.ipynb" for n in names]

@@ -259,8 +259,8 @@ rule exhibit_figure4:
             km_tests=input.tests,
             sets=SETS,
             endpoint_labels={ep: config["endpoints"][ep]["label"] for ep in ENDPOINTS},
+            km_group=config["km"].get("group"),
             fig_base=output.pdf[: -len(".pdf")],
-            lineage={"rule": "exhibit_figure4"},
         ),
     script:
         "../../scripts/run_notebook.py"

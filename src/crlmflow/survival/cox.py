@@ -552,9 +552,7 @@ def baseline_survival_at(bh: BaselineHazard, times, lp=0.0) -> np.ndarray:
     ``lp`` is the uncentred linear predictor Xβ (scalar or per-row array); returns an
     array of shape (len(lp), len(times)) for array lp, or (len(times),) for scalar lp.
     """
-    t = np.atleast_1d(np.asarray(times, dtype=float))
-    idx = np.searchsorted(bh.time, t, side="right") - 1
-    H = np.where(idx < 0, 0.0, bh.cumhaz[np.maximum(idx, 0)])
+    H = cumhaz_at(bh, times)
     lp_arr = np.asarray(lp, dtype=float)
     if lp_arr.ndim == 0:
         return np.exp(-H * np.exp(lp_arr))

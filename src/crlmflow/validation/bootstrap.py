@@ -53,6 +53,7 @@ from scipy import special
 
 from ..survival.cox import CoxData, baseline_hazard, baseline_survival_at
 from ..survival.design import normalise_candidates
+from ..horizons import horizon_key
 from ..modelling import select_model
 from ..survival.selection import CoxProblem, prepare, univariable_cox
 from .concordance import concordance_index, timefix
@@ -88,10 +89,6 @@ def replicate_rng(seed: int, endpoint_index: int, b: int) -> np.random.Generator
 def bootstrap_indices(n: int, seed: int, endpoint_index: int, b: int) -> np.ndarray:
     """Row indices (with repeats) of replicate b: n draws from ``replicate_rng``."""
     return replicate_rng(seed, endpoint_index, b).integers(0, n, size=n)
-
-
-def _fmt(h) -> str:
-    return str(int(h)) if float(h).is_integer() else str(h)
 
 
 # ---------------------------------------------------------------------------------------
@@ -625,7 +622,7 @@ class ReplicateEngine:
         self.brier = _BrierFrame(self.time, self.event, self.horizons)
         self.G_test = self.brier.weights_G(np.ones(self.n))
         self.batch_test = _Batch(d)
-        self.hnames = [_fmt(h) for h in self.horizons]
+        self.hnames = [horizon_key(h) for h in self.horizons]
         self.univ_start = None
         rm0 = _ReplicateModels(self, np.ones(self.n))
         qmax = max(self.ncol.values())
@@ -841,7 +838,7 @@ def apparent_performance(train_df: pd.DataFrame, candidates, time_col: str, even
         out["r2"] = 0.0
     out["dxy"] = 2.0 * out["c_index"] - 1.0
     for j, h in enumerate(horizons):
-        out[f"brier_{_fmt(h)}"] = brier_score(time, event, S[:, j], h).brier
+        out[f"brier_{horizon_key(h)}"] = brier_score(time, event, S[:, j], h).brier
     out["lp"] = lp
     return out
 

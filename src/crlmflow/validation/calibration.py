@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from ._cox import cox_fit
+from ..survival.cox import CoxData, baseline_hazard, baseline_survival_at
 from ._km import as_survival_arrays, km_at
 
 # rms::groupkm reads the KM curve at the last time <= u + 1e-6
@@ -121,6 +121,14 @@ def calibration_km_grouped(
 # ------------------------------------------------------------------ smooth calibration
 
 
+def _fit_cox(time, event, X):
+    """Cox fit (Efron ties) of the outcome on the columns of X for the calibration models:
+    the project's one Cox fitter, ``survival.cox``.  Separation checks are off, as the
+    calibration measures have always reported whatever the Newton–Raphson fit reaches."""
+    data = CoxData(time, event.astype(float), X)
+    return data, data.fit(on_separation="ignore")
+
+
 def rcs_basis(x, knots) -> np.ndarray:
     """Restricted cubic spline basis (Harrell's ``rcspline.eval``, norm = 2, x included):
     columns x, then k-2 nonlinear terms scaled by (k_last - k_first)^2."""
@@ -185,8 +193,10 @@ def smooth_calibration(time, event, predicted_surv, t: float, n_knots: int = 3) 
     if np.unique(knots).size < n_knots:
         raise ValueError("too few distinct predicted values for the spline knots")
     basis = rcs_basis(cll, knots)
-    fit = cox_fit(time, event, basis)
-    observed = 1.0 - fit.survival_at(basis, t)
+    data, fit = _fit_cox(time, event, basis)
+    # S_hat(t | spline) with the Efron-type baseline hazard (survfit.coxph's ctype = 2)
+    s_hat = baseline_survival_at(baseline_hazard(data, fit), [t], lp=basis @ fit.coef)[:, 0]
+    observed = 1.0 - s_hat
     diff = np.abs(observed - risk)
     return SmoothCalibration(
         horizon=float(t),
@@ -218,7 +228,7 @@ def calibration_slope(time, event, lp, *, conf_level: float = 0.95) -> Calibrati
     x = np.asarray(lp, dtype=float).ravel()
     if x.shape != time.shape or not np.all(np.isfinite(x)):
         raise ValueError("lp must be finite and of the same length as time")
-    fit = cox_fit(time, event, x[:, None])
+    _, fit = _fit_cox(time, event, x[:, None])
     b = float(fit.coef[0])
     se = float(fit.se[0])
     z = norm.ppf(0.5 + conf_level / 2.0)
