@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import time as _time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,15 +16,8 @@ from crlmflow.cutpoint import (
 )
 from crlmflow.survival.km import logrank_test
 
-FIX = Path(__file__).parent / "fixtures" / "r_reference"
-TOL = 1e-6
-CASES = [(ds, ep) for ds in ("crlm_a", "colon") for ep in ("os", "rfs")]
-
-
-def _load(ds: str):
-    fx = json.loads((FIX / f"{ds}.json").read_text())
-    rows = pd.read_csv(FIX / f"{ds}_rows.csv", keep_default_na=False, na_values=[""])
-    return fx, rows
+from rref import CASES, TOL
+from rref import load_case as _load
 
 
 @pytest.fixture(scope="module", params=CASES, ids=[f"{d}-{e}" for d, e in CASES])
