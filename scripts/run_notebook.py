@@ -1,14 +1,22 @@
 """Run an exhibit notebook with papermill; its figures carry the job's lineage metadata."""
 
+import nbformat
 import papermill
 
+from crlmflow.io import atomic_write_text
 from crlmflow.provenance import figure_lineage
 from crlmflow.snakeio import logged
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
-    notebook = snakemake.input.notebook
+    notebook, executed = snakemake.input.notebook, snakemake.output.notebook
     params = dict(snakemake.params.nb)
     params["lineage"] = figure_lineage(snakemake, code=notebook)
-    papermill.execute_notebook(notebook, snakemake.output.notebook, parameters=params, kernel_name="python3",
+    papermill.execute_notebook(notebook, executed, parameters=params, kernel_name="python3",
                                progress_bar=False, log_output=False, cwd=".")
-    log.info("executed %s -> %s", notebook, snakemake.output.notebook)
+    # nbformat and papermill draw random cell ids; number them so that reruns differ
+    # only in papermill's execution timestamps.
+    nb = nbformat.read(executed, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+    atomic_write_text(executed, nbformat.writes(nb))
+    log.info("executed %s -> %s", notebook, executed)

@@ -85,21 +85,37 @@ def _files(named) -> list[str]:
     return out
 
 
+def _executed_notebook(path: str, outdir) -> bool:
+    """An executed notebook of this run: it holds execution timestamps, so it is not hashed."""
+    return path.endswith(".ipynb") and Path(path).resolve().is_relative_to(Path(outdir).resolve())
+
+
+def _code_of(smk, outdir) -> str | None:
+    """The rule's notebook or script: its ``notebook``/``script`` input, else the first
+    .py/.ipynb input that is not an output of this run."""
+    for name in ("notebook", "script"):
+        if hasattr(smk.input, name):
+            return str(getattr(smk.input, name))
+    return next((f for f in _files(smk.input)
+                 if f.endswith((".py", ".ipynb")) and not _executed_notebook(f, outdir)), None)
+
+
 def record_job(smk, outdir: str | Path, code: str | Path | None = None) -> Path:
     """Write the lineage record of a finished Snakemake job (called by ``logged``)."""
     inputs = sorted(set(_files(smk.input)))
     outputs = sorted(set(_files(smk.output)))
     params = {k: _plain(v) for k, v in smk.params.items()} if hasattr(smk.params, "items") else {}
-    code = code or next((f for f in inputs if f.endswith((".py", ".ipynb"))), None)
+    code = code or _code_of(smk, outdir)
     record = {
         "rule": smk.rule,
         "wildcards": {k: str(v) for k, v in smk.wildcards.items()},
         "code": {"path": str(code), "sha256": sha256_file(code)} if code and Path(code).exists() else None,
         "params": params,
         "seed": smk.config.get("seed"),
-        "inputs": {f: sha256_file(f) for f in inputs if Path(f).is_file()},
-        # an executed notebook holds papermill's execution timestamps: recorded, not hashed
-        "outputs": {f: (None if f.endswith(".ipynb") else sha256_file(f)) for f in outputs if Path(f).is_file()},
+        "inputs": {f: (None if _executed_notebook(f, outdir) else sha256_file(f)) for f in inputs
+                   if Path(f).is_file()},
+        "outputs": {f: (None if _executed_notebook(f, outdir) else sha256_file(f)) for f in outputs
+                    if Path(f).is_file()},
         "log": [str(x) for x in smk.log],
         "git": git_state(),
         "packages": package_versions(),
@@ -117,7 +133,7 @@ def figure_lineage(smk, code: str | Path | None = None) -> dict:
 
     inputs = [f for f in sorted(set(_files(smk.input))) if not f.endswith((".py", ".ipynb"))]
     data = hashlib.sha256("".join(sha256_file(f) for f in inputs if Path(f).is_file()).encode()).hexdigest()
-    code = code or next((f for f in _files(smk.input) if f.endswith((".py", ".ipynb"))), None)
+    code = code or _code_of(smk, smk.config.get("outdir", "results"))
     return {
         "crlmflow:rule": smk.rule,
         "crlmflow:code": str(code),
