@@ -434,24 +434,32 @@ def clean(
             exclude(miss, why)
     errs.raise_if_any()
 
-    included = reason.isna()
-    counts = reason.value_counts()
-    excluded = {r: int(counts.get(r, 0)) for r in EXCLUSION_REASONS}
-    for r in predictor_reasons:
-        excluded[r] = int(counts.get(r, 0))
-    m = int(included.sum())
-    flow = {"read": int(n), "excluded": excluded, "included": m}
-    assert flow["read"] == flow["included"] + sum(excluded.values()), flow
-    if m == 0:
-        parts = ", ".join(f"{r}: {k}" for r, k in excluded.items() if k)
-        raise InputError(Problem(source, None, None, None,
-                                 f"all {n} patients were excluded ({parts}); expected at least one eligible "
-                                 "patient (check the eligibility columns and the column mapping)"))
-
-    exclusions = pd.DataFrame({"patient_id": typed["patient_id"][~included].to_numpy(),
-                               "reason": reason[~included].to_numpy()})
+    included, exclusions, flow = account_exclusions(
+        typed["patient_id"], reason, [*EXCLUSION_REASONS, *predictor_reasons], source,
+        "eligible patient (check the eligibility columns and the column mapping)")
     cohort = cohort.loc[included].reset_index(drop=True)
     return CleanResult(cohort=cohort, exclusions=exclusions, flow=flow)
+
+
+def account_exclusions(ids: pd.Series, reason: pd.Series, reasons: Sequence[str], source: str,
+                       expected: str) -> tuple[pd.Series, pd.DataFrame, dict]:
+    """Row accounting: (included mask, exclusion list, flow) with read = included + excluded.
+
+    ``reason`` holds each patient's first exclusion reason (None = included); every reason
+    in ``reasons`` is counted, zero counts included. Raises if nobody is left.
+    """
+    included = reason.isna()
+    counts = reason.value_counts()
+    excluded = {r: int(counts.get(r, 0)) for r in reasons}
+    n = int(len(reason))
+    flow = {"read": n, "excluded": excluded, "included": int(included.sum())}
+    assert flow["read"] == flow["included"] + sum(excluded.values()), flow
+    if flow["included"] == 0:
+        parts = ", ".join(f"{r}: {k}" for r, k in excluded.items() if k)
+        raise InputError(Problem(source, None, None, None,
+                                 f"all {n} patients were excluded ({parts}); expected at least one {expected}"))
+    exclusions = pd.DataFrame({"patient_id": ids[~included].to_numpy(), "reason": reason[~included].to_numpy()})
+    return included, exclusions, flow
 
 
 def clean_times(raw: pd.DataFrame, **kwargs) -> CleanResult:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .cleaning import MISSING_PREDICTOR_PREFIX, CleanResult
+from .cleaning import MISSING_PREDICTOR_PREFIX, CleanResult, account_exclusions
 from .errors import InputError, Problem, problems_from_mask
 
 MISSING_REQUIRED = "missing required data"
@@ -100,21 +100,8 @@ def clean_generic(raw: pd.DataFrame, *, endpoints: dict, candidates: list[dict],
         why = MISSING_PREDICTOR_PREFIX + cand["name"]
         predictor_reasons.append(why)
         reason[miss] = why
-    included = reason.isna()
-    counts = reason.value_counts()
-    excluded = {MISSING_REQUIRED: int(counts.get(MISSING_REQUIRED, 0))}
-    excluded |= {r: int(counts.get(r, 0)) for r in predictor_reasons}
-    flow = {"read": int(len(out)), "excluded": excluded, "included": int(included.sum())}
-    assert flow["read"] == flow["included"] + sum(excluded.values()), flow
-    if flow["included"] == 0:
-        parts = ", ".join(f"{r}: {k}" for r, k in excluded.items() if k)
-        raise InputError(Problem(source, None, None, None,
-                                 f"all {len(out)} patients were excluded ({parts}); expected at least one "
-                                 "patient with complete data"))
-    exclusions = pd.DataFrame({"patient_id": out["patient_id"][~included].to_numpy(),
-                               "reason": reason[~included].to_numpy()})
-    for col in event_cols:
-        out[col] = out[col].astype("Int64")
+    included, exclusions, flow = account_exclusions(
+        out["patient_id"], reason, [MISSING_REQUIRED, *predictor_reasons], source, "patient with complete data")
     cohort = out.loc[included].reset_index(drop=True)
     for col in event_cols:
         cohort[col] = cohort[col].astype(np.int64)

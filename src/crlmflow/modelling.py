@@ -40,9 +40,8 @@ class Selection:
 def select_model(problem: CoxProblem, univariable: pd.DataFrame, *, screen_p: float, exclude=(),
                  method: str = "stepaic_both", entry_p: float = 0.05, removal_p: float = 0.10) -> Selection:
     """Screen by univariable p, then select stepwise among the screened candidates."""
-    screened = [v for v in univariable.drop_duplicates("variable").loc[
-        univariable.drop_duplicates("variable")["p_term"] < screen_p, "variable"]]
-    pool = screen(univariable, screen_p, exclude)
+    screened = screen(univariable, screen_p)
+    pool = [v for v in screened if v not in set(exclude)]
     if not pool:
         return Selection(screened, pool, [], pd.DataFrame(), None)
     if method == "stepaic_both":
@@ -148,12 +147,9 @@ def ph_table(problem: CoxProblem, sel: Selection) -> pd.DataFrame:
 
 def model_matrix(model: DevelopedModel, df: pd.DataFrame) -> np.ndarray:
     """Design columns of the selected terms for new rows (factor levels from the spec)."""
-    chosen = [c for c in model.candidates if (c if isinstance(c, str) else c["name"]) in model.selected]
-    if not chosen:
+    if model.fit is None:
         return np.zeros((len(df), 0))
-    des = design_matrix(df, chosen)
-    order = [des.columns.index(name) for name in model.fit.names]
-    return des.X[:, order]
+    return model_matrix_from_fit({"selected": model.selected, "terms": model.fit.names}, model.candidates, df)
 
 
 def model_matrix_from_fit(fit: dict, candidates: list, df: pd.DataFrame) -> np.ndarray:
