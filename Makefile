@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 # Every Snakemake job is a fresh Python process: let it reuse compiled bytecode.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test lint report lock clean-results
+.PHONY: run test test-slurm lint report lock clean-results
 
 $(STAMP): envs/requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The Slurm integration test on a one-node cluster started here (root, Debian's slurm
+# packages); fails rather than skips when no cluster answers.
+test-slurm: $(STAMP)
+	bash scripts/slurm_localhost.sh
+	CRLMFLOW_REQUIRE_SLURM=1 $(BIN)/python -m pytest -m slurm -q -s tests/test_slurm.py
 
 lint: $(STAMP)
 	$(BIN)/snakemake --lint

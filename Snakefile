@@ -16,6 +16,7 @@ include: "workflow/rules/validation.smk"
 include: "workflow/rules/exhibits.smk"
 include: "workflow/rules/app.smk"
 include: "workflow/rules/provenance.smk"
+include: "workflow/rules/simulation.smk"
 
 
 rule all:

@@ -15,6 +15,9 @@ rule nomogram_app:
         f"{OUT}/logs/nomogram_app.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1000),
+        runtime=runtime_for(10),
     params:
         endpoints=ENDPOINTS,
     script:

@@ -11,6 +11,9 @@ rule simulate_cohort:
         f"{OUT}/logs/simulate_cohort_{{cohort}}.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1000, 50),
+        runtime=runtime_for(10, 1),
     params:
         block=lambda wc: cohort_source(wc.cohort),
         seed=config["seed"],
@@ -32,6 +35,9 @@ rule simulation_calibration:
         f"{OUT}/logs/simulation_calibration.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(2000),
+        runtime=runtime_for(15),
     params:
         seed=config["seed"],
         n=200000,
@@ -51,6 +57,9 @@ rule clean:
         f"{OUT}/logs/clean_{{cohort}}.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1000, 50),
+        runtime=runtime_for(10, 1),
     params:
         block=lambda wc: cohort_source(wc.cohort),
         data=config["data"],
@@ -71,6 +80,9 @@ rule derive_indices:
         f"{OUT}/logs/derive_indices_{{cohort}}.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1000, 30),
+        runtime=runtime_for(10, 1),
     params:
         generic=lambda wc: is_generic(wc.cohort),
     script:
@@ -88,6 +100,9 @@ rule split:
         f"{OUT}/logs/split.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1000, 30),
+        runtime=runtime_for(10, 1),
     params:
         split=config["split"],
         seed=config["seed"],

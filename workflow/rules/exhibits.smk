@@ -27,6 +27,9 @@ rule exhibit_flowchart:
         f"{OUT}/logs/exhibit_flowchart.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1500),
+        runtime=runtime_for(15),
     params:
         nb=lambda wc, input, output: nb_params(
             flow=input.flow,
@@ -66,6 +69,9 @@ rule exhibit_table1:
         f"{OUT}/logs/exhibit_table1.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1500),
+        runtime=runtime_for(15),
     params:
         nb=lambda wc, input, output: nb_params(
             cohort=input.cohort,
@@ -107,6 +113,9 @@ rule exhibit_table2:
         f"{OUT}/logs/exhibit_table2.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1500),
+        runtime=runtime_for(15),
     params:
         nb=lambda wc, input, output: nb_params(
             univariable=ep_files(f"{OUT}/models/{{ep}}/univariable.csv"),
@@ -149,6 +158,9 @@ rule exhibit_table3:
         f"{OUT}/logs/exhibit_table3.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1500),
+        runtime=runtime_for(15),
     params:
         nb=lambda wc, input, output: nb_params(
             km_rates=input.rates,
@@ -208,6 +220,9 @@ rule exhibit_figure_model:
         f"{OUT}/logs/exhibit_figure_model_{{endpoint}}.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1500),
+        runtime=runtime_for(15),
     params:
         nb=lambda wc, input, output: nb_params(
             endpoint=wc.endpoint,
@@ -252,6 +267,9 @@ rule exhibit_figure4:
         f"{OUT}/logs/exhibit_figure4.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1500),
+        runtime=runtime_for(15),
     params:
         nb=lambda wc, input, output: nb_params(
             km_curves=input.curves,
@@ -289,6 +307,9 @@ rule exhibit_calibration:
         f"{OUT}/logs/exhibit_calibration_{{endpoint}}.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1500),
+        runtime=runtime_for(15),
     params:
         nb=lambda wc, input, output: nb_params(
             endpoint=wc.endpoint,
@@ -327,6 +348,9 @@ rule exhibit_kras:
         f"{OUT}/logs/exhibit_kras.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1500),
+        runtime=runtime_for(15),
     params:
         nb=lambda wc, input, output: nb_params(
             km_curves=input.curves,
@@ -363,6 +387,9 @@ rule exhibit_beyond_paper:
         f"{OUT}/logs/exhibit_beyond_paper.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1500),
+        runtime=runtime_for(15),
     params:
         nb=lambda wc, input, output: nb_params(
             endpoints=ENDPOINTS,
@@ -405,6 +432,9 @@ rule exhibit_paper_comparison:
         f"{OUT}/logs/exhibit_paper_comparison.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1500),
+        runtime=runtime_for(15),
     params:
         nb=lambda wc, input, output: nb_params(
             targets=input.targets,

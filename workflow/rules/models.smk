@@ -31,6 +31,9 @@ rule cox_models:
         f"{OUT}/logs/cox_models_{{endpoint}}.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1000, 300),
+        runtime=runtime_for(10, 2),
     params:
         candidates=config["candidates"],
         exclude=config.get("exclude_from_multivariable", []),
@@ -68,6 +71,9 @@ rule nomogram:
         f"{OUT}/logs/nomogram_{{endpoint}}.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1000, 30),
+        runtime=runtime_for(10, 1),
     params:
         candidates=config["candidates"],
         horizons=config["horizons"],
@@ -95,6 +101,9 @@ rule risk_groups:
         f"{OUT}/logs/risk_groups_{{endpoint}}.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1000, 50),
+        runtime=runtime_for(10, 2),
     params:
         endpoint=lambda wc: config["endpoints"][wc.endpoint],
         minprop=config["validation"]["cutpoint_minprop"],
@@ -117,6 +126,9 @@ rule model_file:
         f"{OUT}/logs/model_file_{{endpoint}}.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1000, 30),
+        runtime=runtime_for(10, 1),
     params:
         candidates=config["candidates"],
         horizons=config["horizons"],

@@ -11,5 +11,8 @@ rule provenance:
         f"{OUT}/logs/provenance.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1000),
+        runtime=runtime_for(10),
     script:
         "../../scripts/provenance.py"

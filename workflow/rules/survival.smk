@@ -19,6 +19,9 @@ rule km_summaries:
         f"{OUT}/logs/km_summaries.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1000, 50),
+        runtime=runtime_for(10, 1),
     params:
         endpoints=config["endpoints"],
         sets=SETS,

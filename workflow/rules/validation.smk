@@ -21,6 +21,9 @@ rule validate_model:
         f"{OUT}/logs/validate_model_{{endpoint}}.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1000, 100),
+        runtime=runtime_for(10, 2),
     params:
         endpoint=lambda wc: config["endpoints"][wc.endpoint],
         endpoint_index=lambda wc: ENDPOINTS.index(wc.endpoint),
@@ -47,8 +50,8 @@ rule bootstrap_chunk:
         ENV
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=30,
+        mem_mb=mem_for(1000, 150),
+        runtime=chunk_runtime,
     params:
         endpoint=lambda wc: config["endpoints"][wc.endpoint],
         endpoint_index=lambda wc: ENDPOINTS.index(wc.endpoint),
@@ -89,6 +92,9 @@ rule bootstrap_gather:
         f"{OUT}/logs/bootstrap_gather_{{endpoint}}.log",
     conda:
         ENV
+    resources:
+        mem_mb=mem_for(1000, 300),
+        runtime=runtime_for(10, 2),
     params:
         endpoint=lambda wc: config["endpoints"][wc.endpoint],
         candidates=config["candidates"],

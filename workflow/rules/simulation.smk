@@ -1,0 +1,190 @@
+# Simulation study: how reliable is the paper's procedure? Not part of `rule all`; run
+# `snakemake --cores 4 simulation_study`. Replicates of the whole procedure (simulate, clean,
+# split, screen + stepwise Cox, validate, bootstrap optimism) on cohorts with a known truth,
+# one job per replicate; the true C comes from one large independent cohort.
+
+SIM = config["simulation_study"]
+SIMDIR = f"{OUT}/simulation_study"
+# The parts of the config the simulated procedure uses, and nothing else: changing, e.g.,
+# the main analysis' bootstrap_B reruns no replicate. The split is always the random one.
+SIM_PROCEDURE = {
+    "data": {
+        "synthetic": {"case_mix": config["data"]["synthetic"].get("case_mix")},
+        "followup_cutoff": config["data"].get("followup_cutoff"),
+        "death_censors_rfs": config["data"]["death_censors_rfs"],
+        "missing_predictors": config["data"]["missing_predictors"],
+    },
+    "split": {
+        "train_fraction": config["split"]["train_fraction"],
+        "stratify": config["split"].get("stratify"),
+    },
+    "endpoints": config["endpoints"],
+    "candidates": config["candidates"],
+    "exclude_from_multivariable": config.get("exclude_from_multivariable", []),
+    "selection": config["selection"],
+}
+# Cluster resources from the study's own sizes (measured at the defaults: a replicate ~10 s
+# and ~250 MB with the 100,000-patient truth cohort loaded; the truth cohort ~15 s, ~600 MB).
+SIM_REP_MEM_MB = 500 + SIM["truth_n"] // 200
+SIM_REP_RUNTIME = 5 + SIM["bootstrap_B"] * SIM["n_eligible"] // 20000
+SIM_TRUTH_MEM_MB = 1000 + SIM["truth_n"] // 100
+SIM_TRUTH_RUNTIME = 5 + SIM["truth_n"] // 10000
+# A replicate also depends on n_eligible and bootstrap_B, but not on the number of
+# replicates: raising `replicates` keeps the replicates already computed.
+SIM_REPLICATE = {
+    **SIM_PROCEDURE,
+    "simulation_study": {k: SIM[k] for k in ("n_eligible", "bootstrap_B")},
+}
+
+
+wildcard_constraints:
+    rep=r"\d+",
+
+
+localrules:
+    simulation_study,
+
+
+rule simstudy_truth_cohort:
+    input:
+        script="scripts/simstudy_truth.py",
+    output:
+        cohort=f"{SIMDIR}/truth/truth_cohort.csv",
+        truth=f"{SIMDIR}/truth/ground_truth.json",
+        reference=report(
+            f"{SIMDIR}/truth/truth_reference.csv",
+            caption="../report/simulation_study_truth.rst",
+            category="Simulation study",
+        ),
+    log:
+        f"{OUT}/logs/simstudy_truth_cohort.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=SIM_TRUTH_MEM_MB,
+        runtime=SIM_TRUTH_RUNTIME,
+    params:
+        config=SIM_PROCEDURE,
+        truth_n=SIM["truth_n"],
+        seed=SIM["seed"],
+    script:
+        "../../scripts/simstudy_truth.py"
+
+
+rule simstudy_replicate:
+    input:
+        truth_cohort=f"{SIMDIR}/truth/truth_cohort.csv",
+        script="scripts/simstudy_replicate.py",
+    output:
+        f"{SIMDIR}/replicates/rep_{{rep}}.csv",
+    log:
+        f"{OUT}/logs/simstudy_replicate_{{rep}}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=SIM_REP_MEM_MB,
+        runtime=SIM_REP_RUNTIME,
+    params:
+        config=SIM_REPLICATE,
+        seed=SIM["seed"],
+    script:
+        "../../scripts/simstudy_replicate.py"
+
+
+rule simstudy_summary:
+    input:
+        replicates=expand(
+            f"{SIMDIR}/replicates/rep_{{rep}}.csv", rep=range(SIM["replicates"])
+        ),
+        reference=f"{SIMDIR}/truth/truth_reference.csv",
+        script="scripts/simstudy_summary.py",
+    output:
+        replicates=f"{SIMDIR}/replicates.csv",
+        predictors=report(
+            f"{SIMDIR}/predictors.csv",
+            caption="../report/simulation_study_tables.rst",
+            category="Simulation study",
+        ),
+        models=report(
+            f"{SIMDIR}/models.csv",
+            caption="../report/simulation_study_tables.rst",
+            category="Simulation study",
+        ),
+        c_index=report(
+            f"{SIMDIR}/c_index.csv",
+            caption="../report/simulation_study_tables.rst",
+            category="Simulation study",
+        ),
+        md=report(
+            f"{SIMDIR}/simulation_study.md",
+            caption="../report/simulation_study_tables.rst",
+            category="Simulation study",
+        ),
+    log:
+        f"{OUT}/logs/simstudy_summary.log",
+    conda:
+        ENV
+    resources:
+        mem_mb=1000 + SIM["replicates"] // 2,
+        runtime=10,
+    params:
+        settings={
+            k: SIM[k]
+            for k in ("replicates", "n_eligible", "bootstrap_B", "truth_n", "seed")
+        },
+    script:
+        "../../scripts/simstudy_summary.py"
+
+
+rule simstudy_figure:
+    input:
+        notebook="notebooks/simulation_study.ipynb",
+        predictors=f"{SIMDIR}/predictors.csv",
+        c_index=f"{SIMDIR}/c_index.csv",
+        replicates=f"{SIMDIR}/replicates.csv",
+        code="src/crlmflow/plots/simstudy.py",
+    output:
+        notebook=f"{OUT}/notebooks/simulation_study.ipynb",
+        pdf=report(
+            f"{SIMDIR}/simulation_study.pdf",
+            caption="../report/simulation_study_figure.rst",
+            category="Simulation study",
+        ),
+        png=report(
+            f"{SIMDIR}/simulation_study.png",
+            caption="../report/simulation_study_figure.rst",
+            category="Simulation study",
+        ),
+    log:
+        f"{OUT}/logs/simstudy_figure.log",
+    conda:
+        ENV
+    resources:
+        mem_mb=1500,
+        runtime=15,
+    params:
+        nb=lambda wc, input, output: nb_params(
+            predictors=input.predictors,
+            c_index=input.c_index,
+            replicates=input.replicates,
+            endpoint_labels={ep: config["endpoints"][ep]["label"] for ep in ENDPOINTS},
+            replicates_n=SIM["replicates"],
+            seed=SIM["seed"],
+            fig_base=output.pdf[: -len(".pdf")],
+        ),
+    script:
+        "../../scripts/run_notebook.py"
+
+
+rule simulation_study:
+    input:
+        f"{SIMDIR}/truth/truth_reference.csv",
+        f"{SIMDIR}/replicates.csv",
+        f"{SIMDIR}/predictors.csv",
+        f"{SIMDIR}/models.csv",
+        f"{SIMDIR}/c_index.csv",
+        f"{SIMDIR}/simulation_study.md",
+        f"{OUT}/notebooks/simulation_study.ipynb",
+        figure_files(f"{SIMDIR}/simulation_study"),
