@@ -97,31 +97,41 @@ def calibrate_bias_corrected(time, event, X, horizons, *, B: int, seed: int, end
     fit = data.fit()
     bh = baseline_hazard(data, fit)
     eta = X @ fit.coef
-    out = []
-    for h in horizons:
+    # The resample and its refit do not depend on the horizon: fit each replicate once and
+    # read every horizon off it (replicate b uses replicate_rng(seed, endpoint_index, b)).
+    H = list(horizons)
+    tabs, cals = [], []
+    for h in H:
         pred = np.exp(-cumhaz_at(bh, [h])[0] * np.exp(eta))
         cal = calibration_km_grouped(t, e, pred, h, g=calibration_groups)
-        tab = cal.table.copy()
-        groups = tab["group"].to_numpy()
-        diffs = []
-        for b in range(B):
-            idx = np.sort(replicate_rng(seed, endpoint_index, b).integers(0, n, n))
-            dw = data.with_weights(data.bootstrap_weights(idx))
-            try:
-                fb = dw.fit(on_separation="ignore")
-            except (np.linalg.LinAlgError, ValueError):
-                continue  # a degenerate resample (e.g. a 0/1 column without variation) is skipped
-            bhb = baseline_hazard(dw, fb)
-            pb = np.exp(-cumhaz_at(bhb, [h])[0] * np.exp(X @ fb.coef))
-            train = _grouped_index(t[idx], e[idx], pb[idx], h, cal.cuts, groups)
-            test = _grouped_index(t, e, pb, h, cal.cuts, groups)
-            diffs.append(train - test)
-        optimism = np.nanmean(np.array(diffs), axis=0) if diffs else np.full(len(tab), np.nan)
+        cals.append(cal)
+        tabs.append(cal.table.copy())
+    diffs = [[] for _ in H]
+    for b in range(B):
+        idx = np.sort(replicate_rng(seed, endpoint_index, b).integers(0, n, n))
+        dw = data.with_weights(data.bootstrap_weights(idx))
+        try:
+            fb = dw.fit(on_separation="ignore")
+        except (np.linalg.LinAlgError, ValueError):
+            continue  # a degenerate resample (e.g. a 0/1 column without variation) is skipped
+        bhb = baseline_hazard(dw, fb)
+        Hb = cumhaz_at(bhb, H)
+        rb = np.exp(X @ fb.coef)
+        for j, h in enumerate(H):
+            pb = np.exp(-Hb[j] * rb)
+            groups = tabs[j]["group"].to_numpy()
+            train = _grouped_index(t[idx], e[idx], pb[idx], h, cals[j].cuts, groups)
+            test = _grouped_index(t, e, pb, h, cals[j].cuts, groups)
+            diffs[j].append(train - test)
+    out = []
+    for j, h in enumerate(H):
+        tab = tabs[j]
+        optimism = np.nanmean(np.array(diffs[j]), axis=0) if diffs[j] else np.full(len(tab), np.nan)
         tab.insert(0, "horizon", h)
         tab["optimism"] = optimism
         tab["index_corrected"] = tab["index_orig"] - optimism
         tab["km_corrected"] = np.clip(tab["mean_predicted"] + tab["index_corrected"], 0, 1)
-        tab["n_bootstrap"] = len(diffs)
+        tab["n_bootstrap"] = len(diffs[j])
         out.append(tab)
     return pd.concat(out, ignore_index=True)
 

@@ -255,3 +255,24 @@ def test_fit_speed_vs_lifelines():
     theirs = (_time.perf_counter() - t0) / 5
     print(f"\nper fit: crlmflow {ours * 1e3:.3f} ms, lifelines {theirs * 1e3:.1f} ms")
     assert ours < theirs
+
+
+def test_subset_memo_is_bounded_and_does_not_change_fits(monkeypatch):
+    """CoxData keeps at most _SUBSET_CACHE_BYTES of centred column subsets (stepwise selection
+    on a registry-sized cohort visits hundreds); evicted subsets are rebuilt identically."""
+    import crlmflow.survival.cox as cox
+
+    rng = np.random.default_rng(4)
+    n, p = 300, 6
+    X = rng.normal(size=(n, p))
+    time = rng.exponential(10 * np.exp(-X[:, 0] * 0.3), n).round(1)
+    event = rng.integers(0, 2, n).astype(float)
+    subsets = [(0, 1), (0, 2, 3), (1, 4, 5), (0, 1), (2, 3, 4, 5), (0, 2, 3)]
+    ref = [cox.CoxData(time, event, X).fit(cols=c) for c in subsets]
+    one = 3 * n * 8 * 5  # room for about one subset
+    monkeypatch.setattr(cox, "_SUBSET_CACHE_BYTES", one)
+    d = cox.CoxData(time, event, X)
+    for c, r in zip(subsets, ref):
+        f = d.fit(cols=c)
+        assert np.array_equal(f.coef, r.coef) and f.loglik == r.loglik
+        assert len(d._subsets) <= 2

@@ -301,3 +301,54 @@ def test_bootstrap_c_index_ci_fixed_model():
     assert (ci.lower, ci.upper) == (lo, hi)
     # the bootstrap SE is close to the infinitesimal-jackknife SE
     assert np.std(ci.replicates, ddof=1) == pytest.approx(ref["concordance"]["std_err"], rel=0.25)
+
+
+def test_bootstrap_c_index_ci_fast_path_equals_pair_matrix(monkeypatch):
+    """Above _CI_PAIR_LIMIT the CI uses WeightedConcordance: same draws, same replicates."""
+    import crlmflow.validation.bootstrap as bs
+
+    rng = np.random.default_rng(11)
+    n = 300
+    t = rng.integers(1, 40, n).astype(float)
+    e = rng.integers(0, 2, n)
+    lp = rng.normal(size=n).round(1)
+    pairs = bs.bootstrap_c_index_ci(t, e, lp, B=40, seed=3)
+    monkeypatch.setattr(bs, "_CI_PAIR_LIMIT", 10)
+    fast = bs.bootstrap_c_index_ci(t, e, lp, B=40, seed=3)
+    np.testing.assert_allclose(fast.replicates, pairs.replicates, rtol=0, atol=1e-13)
+    assert fast.lower == pytest.approx(pairs.lower, abs=1e-13)
+    assert fast.upper == pytest.approx(pairs.upper, abs=1e-13)
+
+
+def test_replicate_engine_concordance_paths_agree(crlm_train, monkeypatch):
+    """The engine's pair-matrix C (n <= _PAIR_LIMIT) and its WeightedConcordance path agree."""
+    import crlmflow.validation.bootstrap as bs
+
+    eng = _engine(crlm_train)
+    monkeypatch.setattr(bs, "_PAIR_LIMIT", 10)
+    fast = _engine(crlm_train)
+    assert eng.use_pairs and not fast.use_pairs
+    for b in (0, 1):
+        r0, r1 = eng.run(b), fast.run(b)
+        for col in ("c_index_training", "c_index_test"):
+            assert r1[col] == pytest.approx(r0[col], abs=1e-12)
+
+
+@pytest.mark.parametrize("method", ["stepaic_both", "forward_lr"])
+def test_large_sample_path_equals_small_sample_path(crlm_train, monkeypatch, method):
+    """Above _MATMUL_CELLS the engine uses cumulative sums and quasi-Newton iterations
+    (information of the previous iterate) in the selection fits; every replicate must select
+    the same model and give the same measures as the exact small-sample path."""
+    import crlmflow.validation.bootstrap as bs
+
+    exact = _engine(crlm_train, method=method)
+    monkeypatch.setattr(bs, "_MATMUL_CELLS", 0)
+    monkeypatch.setattr(bs, "_PAIR_LIMIT", 10)
+    large = _engine(crlm_train, method=method)
+    assert exact.batch_test.use_matmul and not large.batch_test.use_matmul
+    for b in range(4):
+        r0, r1 = exact.run(b), large.run(b)
+        assert r1["selected"] == r0["selected"] and r1["pool"] == r0["pool"]
+        for k, v in r0.items():
+            if isinstance(v, float) and np.isfinite(v):
+                assert r1[k] == pytest.approx(v, rel=1e-8, abs=1e-10), k

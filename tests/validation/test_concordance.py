@@ -102,3 +102,25 @@ def test_rejects_bad_input():
         concordance_index([1, 2], [1, 0], [0.1])
     with pytest.raises(ValueError):
         concordance_index([1, 2], [0, 0], [0.1, 0.2])  # no comparable pair
+
+
+# -- WeightedConcordance (the bootstrap's fast path) pinned to concordance_index -----------
+
+
+@pytest.mark.parametrize("n", [60, 500])
+def test_weighted_concordance_equals_concordance_index(n):
+    from crlmflow.validation.concordance import WeightedConcordance
+
+    rng = np.random.default_rng(n)
+    t = rng.integers(1, 30, n).astype(float)          # tied times, events and censorings
+    e = rng.integers(0, 2, n)
+    x = rng.integers(0, 25, n).astype(float)          # tied risk scores
+    wc = WeightedConcordance(t, e, x, max_cells=3 * n)  # several blocks
+    W = np.stack([np.bincount(rng.integers(0, n, n), minlength=n).astype(float) for _ in range(7)])
+    got = wc.c_index(W)
+    for w, g in zip(W, got):
+        assert g == pytest.approx(concordance_index(t, e, x, weights=w).c_index, abs=1e-13)
+        idx = np.repeat(np.arange(n), w.astype(int))
+        assert g == pytest.approx(concordance_index(t[idx], e[idx], x[idx]).c_index, abs=1e-13)
+    assert wc.c_index() == pytest.approx(concordance_index(t, e, x).c_index, abs=1e-13)
+    assert isinstance(wc.c_index(W[0]), float)

@@ -117,3 +117,14 @@ def test_auc_and_brier_point_estimates_agree_with_scikit_survival():
     assert cumulative_dynamic_auc(time, event, risk, h).auc == pytest.approx(auc_sk[0], abs=1e-10)
     _, b_sk = sk_brier(y, y, (1 - risk)[:, None], [h])
     assert brier_score(time, event, 1 - risk, h).brier == pytest.approx(b_sk[0], abs=1e-10)
+
+
+def test_ipa_is_nan_not_an_error_when_no_event_precedes_the_horizon():
+    """A small training set can have no death before 12 months: the KM null model then has
+    Brier 0 and the IPA is undefined (found by the simulation study)."""
+    time = np.array([13.0, 15.0, 20.0, 24.0, 30.0, 8.0])
+    event = np.array([1, 0, 1, 1, 0, 0])
+    res = brier_score(time, event, np.full(6, 0.9), 12.0)
+    assert res.brier_null == 0.0
+    assert res.brier == pytest.approx(0.01, abs=1e-12)
+    assert np.isnan(res.ipa)

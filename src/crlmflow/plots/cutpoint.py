@@ -15,6 +15,9 @@ from .style import OKABE_ITO, SINGLE_COLUMN_IN, format_p, new_figure, publicatio
 
 __all__ = ["plot_cutpoint"]
 
+#: candidate cuts drawn as dots only up to this many (registry-sized cohorts: line only)
+MAX_CUT_MARKERS = 400
+
 
 def plot_cutpoint(
     result: CutpointResult,
@@ -50,7 +53,8 @@ def plot_cutpoint(
             axh = None
 
         ax.plot(cuts, stat, "-", color=OKABE_ITO["blue"], lw=1.0)
-        ax.plot(cuts, stat, "o", color=OKABE_ITO["blue"], ms=1.6, mew=0)
+        if cuts.size <= MAX_CUT_MARKERS:  # beyond that the dots merge into the line
+            ax.plot(cuts, stat, "o", color=OKABE_ITO["blue"], ms=1.6, mew=0)
         # y range: the curve's own range, plus headroom above the maximum for the label box,
         # so the box can never cover the curve or the marked cut
         bottom = max(0.0, float(stat.min()) - 0.15 * float(np.ptp(stat) or 1.0))

@@ -1,7 +1,8 @@
 """Kaplan-Meier curves as ``survminer::ggsurvplot`` draws them (paper Figure 4, Suppl. Fig. 5).
 
 Step curves per group with step-shaped 95% CI bands, '+' censor marks at the times where a
-group had censored patients (group-level summaries, never individual patients), the
+group had censored patients (group-level summaries, never individual patients; with many
+censored patients, at most one mark per 1/``CENSOR_MARK_BINS`` of the x range), the
 log-rank p in the plot, and a numbers-at-risk table under the x axis sharing its scale.
 Input frames are the long tables of the ``km_summaries`` rule (``survival/km_curves.csv``
 and ``km_at_risk.csv``), already filtered to one panel.
@@ -19,9 +20,30 @@ from matplotlib.gridspec import GridSpecFromSubplotSpec
 from .panels import panel_letter
 from .style import DOUBLE_COLUMN_IN, OKABE_ITO, SINGLE_COLUMN_IN, new_figure, publication_style
 
-__all__ = ["KM_COLORS", "survminer_p", "km_steps", "draw_km", "plot_km", "plot_km_grid"]
+__all__ = ["KM_COLORS", "survminer_p", "km_steps", "censor_marks", "draw_km", "plot_km", "plot_km_grid"]
 
 KM_COLORS = [OKABE_ITO[k] for k in ("vermillion", "blue", "bluish_green", "orange", "reddish_purple")]
+
+#: a group with more censored patients than this gets thinned censor marks (registry-sized
+#: cohorts would otherwise draw a solid band of '+' along the curve)
+CENSOR_MARK_MAX_PATIENTS = 300
+#: thinned marks: at most one per bin of this many equal bins over the x range
+CENSOR_MARK_BINS = 60
+
+
+def censor_marks(c: pd.DataFrame, xmax: float, max_patients: int = CENSOR_MARK_MAX_PATIENTS,
+                 bins: int = CENSOR_MARK_BINS) -> pd.DataFrame:
+    """Rows of a ``km_steps`` curve that get a '+' mark: every time with a censoring, or, when
+    the group has more than ``max_patients`` censored patients, the first such time in each
+    of ``bins`` equal-width bins of [0, xmax] (a readable summary of where censoring happens)."""
+    cm = c[c["n_censor"] > 0]
+    if cm["n_censor"].sum() <= max_patients or cm.empty:
+        return cm
+    width = max(float(xmax), float(cm["time"].max()), 1e-12) / bins
+    b = np.floor(cm["time"].to_numpy(float) / width).astype(int)
+    first = np.ones(b.size, dtype=bool)
+    first[1:] = b[1:] != b[:-1]
+    return cm[first]
 
 
 def survminer_p(p: float | None) -> str:
@@ -75,7 +97,7 @@ def draw_km(ax, ax_table, curves: pd.DataFrame, at_risk: pd.DataFrame, test_p: f
             ax.fill_between(c["time"], c["lower"], c["upper"], step="post", color=col, alpha=0.18, lw=0,
                             zorder=2)
         if censor:
-            cm = c[c["n_censor"] > 0]
+            cm = censor_marks(c, xmax)
             ax.plot(cm["time"], cm["surv"], ls="none", marker="+", ms=3.5, mew=0.7, color=col, zorder=4)
     ax.set_xlim(0, xmax)
     ax.set_ylim(0, 1.02)

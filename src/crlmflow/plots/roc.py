@@ -20,6 +20,25 @@ __all__ = ["HORIZON_COLORS", "draw_roc", "plot_roc"]
 HORIZON_COLORS = [OKABE_ITO[k] for k in ("vermillion", "blue", "bluish_green", "reddish_purple", "orange")]
 
 
+#: a curve with more vertices than this is drawn through a subset (registry-sized cohorts
+#: have one ROC point per patient; 2,000 vertices are far below the printed resolution)
+MAX_CURVE_POINTS = 2000
+
+
+def thin_curve(pts: np.ndarray, max_points: int = MAX_CURVE_POINTS) -> np.ndarray:
+    """Keep at most about ``max_points`` vertices of a sorted curve: the vertices where the
+    curve crosses a grid of 1/max_points in either coordinate (first and last kept), so no
+    visible step is lost.  Curves with fewer points are returned unchanged."""
+    if pts.shape[0] <= max_points:
+        return pts
+    cell = np.floor(pts * (max_points / 2)).astype(np.int64)
+    key = cell[:, 0] * (max_points + 1) + cell[:, 1]
+    keep = np.ones(pts.shape[0], dtype=bool)
+    keep[1:] = key[1:] != key[:-1]
+    keep[-1] = True
+    return pts[keep]
+
+
 def _hlabel(h: float) -> str:
     return f"{h / 12:g}-year" if float(h) % 12 == 0 else f"{h:g}-month"
 
@@ -38,6 +57,7 @@ def draw_roc(ax, roc: pd.DataFrame, aucs: Mapping[float, float] | None = None, *
         pts = np.clip(sub[["fpr", "tpr"]].to_numpy(float), 0, 1)
         pts = pts[np.lexsort((pts[:, 1], pts[:, 0]))]
         pts = np.vstack([[0.0, 0.0], pts, [1.0, 1.0]])
+        pts = thin_curve(pts)
         lab = _hlabel(h)
         if aucs and h in aucs and np.isfinite(aucs[h]):
             lab += f" (AUC = {aucs[h]:.3f})"

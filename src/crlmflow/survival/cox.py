@@ -44,6 +44,7 @@ __all__ = [
     "predict_lp",
 ]
 
+_SUBSET_CACHE_BYTES = 256 * 2**20  # memo of centred column subsets (CoxData._subset)
 _TOLER_INF = np.sqrt(1e-9)  # coxph.control(toler.inf): relative size of a "still moving" step
 
 
@@ -255,6 +256,14 @@ class CoxData:
             X1T = np.ascontiguousarray(np.vstack([np.ones((1, self.n)), Xc.T]))
             binary = np.array([np.isin(Xs[:, j], (0.0, 1.0)).all() for j in range(Xs.shape[1])], dtype=bool)
             sub = _Subset(Xc, X1T, np.ascontiguousarray(Xc[self._death_pos]), center, binary)
+            # bounded memo: stepwise selection on a large cohort visits hundreds of column
+            # subsets (each O(n q) doubles); keep the most recent ones within the budget
+            def nbytes(u):
+                return u.X.nbytes + u.X1T.nbytes + u.Xd.nbytes
+
+            total = nbytes(sub) + sum(nbytes(u) for u in self._subsets.values())
+            while self._subsets and total > _SUBSET_CACHE_BYTES:
+                total -= nbytes(self._subsets.pop(next(iter(self._subsets))))
             self._subsets[cols] = sub
         return sub
 

@@ -35,8 +35,11 @@ Speed: a resample is integer frequency weights on one ``CoxData`` (sorted once);
 models of a selection step (the 27 univariable screens, every "- term"/"+ term" model of a
 stepAIC step, every entry / removal model of Forward-LR) are fitted *together* by a batched
 Newton-Raphson (same algorithm and stopping rule as ``CoxData.fit``: step halving, relative
-log-likelihood change <= 1e-12), warm-started from the parent model.  Harrell's C of a
-replicate is two quadratic forms in the weights with a comparable-pair matrix built once.
+log-likelihood change <= 1e-12), warm-started from the parent model; on large samples
+(cumulative-sum path) the selection fits reuse the previous iterate's information matrix
+(quasi-Newton, O(n q) per iteration; same maximum, pinned by a test).  Harrell's C of a
+replicate is two quadratic forms in the weights with a comparable-pair matrix built once
+(n <= _PAIR_LIMIT), else ``WeightedConcordance`` (O(n log n), training and test C together).
 
 Reproducibility: replicate b of endpoint k uses ``replicate_rng(seed, k, b)`` only, so any
 chunking of the replicates and any number of processes give identical results.
@@ -56,7 +59,7 @@ from ..survival.design import normalise_candidates
 from ..horizons import horizon_key
 from ..modelling import select_model
 from ..survival.selection import CoxProblem, prepare, univariable_cox
-from .concordance import concordance_index, timefix
+from .concordance import WeightedConcordance, concordance_index, timefix
 from ._km import km_at
 from .roc import brier_score
 
@@ -78,6 +81,9 @@ __all__ = [
 _TOL = 1e-12      # CoxData.fit's default relative log-likelihood tolerance
 _MAX_ITER = 50    # CoxData.fit's default
 _PAIR_LIMIT = 6000
+# bootstrap_c_index_ci: above this n the B x n x n pair products (W @ K) cost more than
+# WeightedConcordance's O(B n log n) cumulative sums (the two agree to rounding; tests pin them)
+_CI_PAIR_LIMIT = 2000
 _MATMUL_CELLS = 4_000_000  # n x (weighted deaths) above this: cumulative sums instead of matmul
 
 
@@ -197,11 +203,14 @@ class _Batch:
             a[:, self.seg_group] = np.add.reduceat(cE, self.seg_start, axis=1)
             b[:, self.seg_group] = np.add.reduceat(cE * self.f, self.seg_start, axis=1)
         cumA = np.cumsum(a[:, ::-1], axis=1)[:, ::-1]
-        rA = r * cumA[:, self.rfg]
-        rB = r[:, self.dpos] * b[:, self.death_group]
-        I = (np.matmul(XT * rA[:, None, :], XT.transpose(0, 2, 1))
-             - np.matmul(XdT * rB[:, None, :], XdT.transpose(0, 2, 1))
-             - np.matmul(M1 * self.c, M1.transpose(0, 2, 1)))
+        # one weighted cross-product over all rows: the death rows' Efron correction enters
+        # as a negative weight on the same rows (I = X' diag(rA - rB) X - M1 diag(c) M1')
+        Wt = r * cumA[:, self.rfg]
+        Wt[:, self.dpos] -= r[:, self.dpos] * b[:, self.death_group]
+        I = np.empty((M, q, q))
+        for m in range(M):   # per-model BLAS products beat numpy's stacked matmul here
+            I[m] = (XT[m] * Wt[m]) @ XT[m].T
+            I[m] -= (M1[m] * self.c) @ M1[m].T
         return loglik, U, I
 
     def newton(self, XT: np.ndarray, pad: np.ndarray, beta0: np.ndarray, tol: float = _TOL,
@@ -218,6 +227,13 @@ class _Batch:
         iterate, so it is used only where the log-likelihood and coefficients are needed
         (selection, refit), not for Wald tests."""
         M, q, _ = XT.shape
+        # Large samples (cumulative-sum path): after the first iteration keep the information
+        # matrix of the previous iterate (re-evaluated only after a step halving) and
+        # evaluate just loglik and score, O(n q) instead of O(n q^2).  From the warm starts
+        # used in selection this converges in the same few steps to the same maximum (same
+        # stopping rule); the information returned is then that of a nearby iterate, which
+        # is only used for warm starts.  Small samples keep the exact Newton path.
+        quasi = predict_last and not (self.use_matmul and self.g.size)
         beta = beta0.copy()
         padI = np.zeros((M, q, q))
         ii = np.arange(q)
@@ -244,8 +260,10 @@ class _Batch:
                         active = active[keep]
                         if active.size == 0:
                             break
-                        Xa, ba, lla, new = Xa[keep], ba[keep], lla[keep], new[keep]
-                ll_new, U_new, I_new = self.derivs(Xa, new)
+                        Xa, ba, lla, new, Ia = Xa[keep], ba[keep], lla[keep], new[keep], Ia[keep]
+                ll_new, U_new, I_new = self.derivs(Xa, new, need_info=not quasi)
+                if quasi:
+                    I_new = Ia.copy()
                 thr = lla - 1e-13 * np.abs(lla)
                 bad = ~np.isfinite(ll_new) | (ll_new < thr)
                 halve = 0
@@ -684,8 +702,7 @@ class ReplicateEngine:
             c_tr = float(w @ K @ w / (w @ self.P @ w))
             c_te = float(K.sum() / self.npair_test)
         else:
-            c_tr = concordance_index(self.time, self.event, lp, weights=w).c_index
-            c_te = concordance_index(self.time, self.event, lp).c_index
+            c_tr, c_te = WeightedConcordance(self.time, self.event, lp).c_index(np.vstack([w, np.ones(n)]))
         out["c_index_training"], out["c_index_test"] = c_tr, c_te
         out["dxy_training"], out["dxy_test"] = 2 * c_tr - 1, 2 * c_te - 1
         # --- calibration slope and R2
@@ -900,8 +917,9 @@ def bootstrap_c_index_ci(time, event, risk, B: int = 1000, seed: int = 0, level:
     ``np.random.default_rng(seed)`` (B x n draws, replicate by replicate), recompute C.
 
     Vectorised: with P the comparable-pair matrix and K = P * [risk_i > risk_j] (+1/2 ties),
-    C_b = w_b' K w_b / w_b' P w_b for frequency weights w_b.  Quantiles: numpy "linear"
-    (R type 7)."""
+    C_b = w_b' K w_b / w_b' P w_b for frequency weights w_b (n <= _CI_PAIR_LIMIT); for larger n
+    ``WeightedConcordance`` (O(n log n) per replicate, O(n log n) memory).  Quantiles: numpy
+    "linear" (R type 7)."""
     t = np.asarray(time, dtype=float)
     e = np.asarray(event).astype(bool)
     x = np.asarray(risk, dtype=float)
@@ -909,21 +927,24 @@ def bootstrap_c_index_ci(time, event, risk, B: int = 1000, seed: int = 0, level:
     rng = np.random.default_rng(seed)
     c0 = concordance_index(t, e, x).c_index
     reps = np.empty(B)
-    if n <= _PAIR_LIMIT:
+    use_pairs = n <= _CI_PAIR_LIMIT
+    if use_pairs:
         P = _pair_matrix(t, e)
         K = P * _concordance_kernel(x)
+    else:
+        wc = WeightedConcordance(t, e, x)
     for s in range(0, B, chunk):
         m = min(chunk, B - s)
         idx = rng.integers(0, n, size=(m, n))
         W = np.bincount((idx + n * np.arange(m)[:, None]).ravel(), minlength=m * n).reshape(m, n).astype(float)
-        if n <= _PAIR_LIMIT:
+        del idx
+        if use_pairs:
             num = np.einsum("bi,bi->b", W @ K, W)
             den = np.einsum("bi,bi->b", W @ P, W)
             with np.errstate(invalid="ignore", divide="ignore"):
                 reps[s:s + m] = np.where(den > 0, num / den, np.nan)
         else:
-            for k in range(m):
-                reps[s + k] = concordance_index(t, e, x, weights=W[k]).c_index
+            reps[s:s + m] = wc.c_index(W)
     a = (1.0 - level) / 2.0
     ok = reps[np.isfinite(reps)]
     lo, hi = np.quantile(ok, [a, 1.0 - a])
