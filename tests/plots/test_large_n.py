@@ -39,3 +39,27 @@ def test_thin_curve_keeps_small_curves_and_bounds_large_ones():
     # no vertex of the full curve lies more than one grid cell away from the thinned one
     idx = np.searchsorted(th[:, 0], big[:, 0], side="right") - 1
     assert np.all(np.abs(big[:, 1] - th[np.maximum(idx, 0), 1]) <= 2.0 / MAX_CURVE_POINTS + 1e-12)
+
+
+def _risk_table_label_gap(n0: int) -> float:
+    """Pixels between the right edge of the group labels and the left edge of the time-0
+    count in a KM panel with n0 patients at risk."""
+    from crlmflow.plots.km import plot_km
+
+    times = np.array([0.0, 6.0, 12.0, 30.0])
+    curves = pd.DataFrame({"group": "g", "time": times, "surv": [1.0, 0.9, 0.8, 0.6], "lower": 0.5, "upper": 1.0,
+                           "n_censor": 0})
+    at_risk = pd.DataFrame({"group": "g", "time": [0.0, 12.0, 24.0], "n_risk": [n0, n0 // 2, n0 // 4]})
+    fig = plot_km(curves, at_risk, groups=["g"], group_labels={"g": "Only neoadjuvant"})
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    axt = fig.axes[1]
+    label = axt.get_yticklabels()[0].get_window_extent(renderer)
+    count = next(t for t in axt.texts if t.get_text() == str(n0)).get_window_extent(renderer)
+    return count.x0 - label.x1
+
+
+def test_risk_table_group_labels_clear_of_registry_sized_counts():
+    # a few pixels of air at 100 dpi, whatever the width of the counts
+    assert _risk_table_label_gap(389) > 2
+    assert _risk_table_label_gap(100_000) > 2

@@ -128,7 +128,10 @@ def draw_km(ax, ax_table, curves: pd.DataFrame, at_risk: pd.DataFrame, test_p: f
     ax_table.set_yticklabels([labels[g] for g in groups][::-1], fontsize=fontsize - 0.5)
     for k, tl in enumerate(ax_table.get_yticklabels()):
         tl.set_color(colors[(len(groups) - 1 - k) % len(colors)])
-    ax_table.tick_params(axis="y", length=0, pad=11)
+    # The time-0 counts are centred on the axis: keep the group labels clear of their left
+    # half, which widens with the cohort (5-digit counts in a registry).
+    digits = len(str(int(at_risk["n_risk"].max()))) if len(at_risk) else 1
+    ax_table.tick_params(axis="y", length=0, pad=max(11.0, 0.3 * (fontsize - 0.5) * digits + 5.0))
     ax_table.spines[["left", "top", "right"]].set_visible(False)
     ax_table.text(0.0, 1.0, "Number at risk", transform=ax_table.transAxes, ha="right", va="bottom",
                   fontsize=fontsize, fontweight="bold")
