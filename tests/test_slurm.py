@@ -66,9 +66,9 @@ def _rule_blocks(repo_root):
             yield path.name, re.match(r"rule (\w+):", block).group(1), block
 
 
-def test_every_rule_with_a_job_declares_memory_and_runtime(repo_root):
+def test_every_rule_with_a_job_declares_threads_memory_and_runtime(repo_root):
     """A rule that runs something (not a target-only rule like `all`) must tell the cluster
-    how much memory and time it needs."""
+    how many cores, how much memory and how much time it needs."""
     missing = []
     checked = 0
     for fname, rule, block in _rule_blocks(repo_root):
@@ -77,10 +77,10 @@ def test_every_rule_with_a_job_declares_memory_and_runtime(repo_root):
         checked += 1
         resources = re.search(r"(?ms)^    resources:\n(.*?)(?=^    \w+:|\Z)", block)
         declared = set(re.findall(r"(?m)^        (\w+)=", resources.group(1))) if resources else set()
-        if not {"mem_mb", "runtime"} <= declared:
+        if not {"mem_mb", "runtime"} <= declared or not re.search(r"(?m)^    threads: ", block):
             missing.append(f"{fname}:{rule}")
     assert checked >= 20
-    assert not missing, f"rules without resources mem_mb= and runtime=: {missing}"
+    assert not missing, f"rules without threads:, or resources mem_mb= and runtime=: {missing}"
 
 
 def test_resources_scale_with_cohort_size(repo_root, tmp_path):

@@ -15,6 +15,7 @@ rule nomogram_app:
         f"{OUT}/logs/nomogram_app.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1000),
         runtime=runtime_for(10),

@@ -11,6 +11,7 @@ rule simulate_cohort:
         f"{OUT}/logs/simulate_cohort_{{cohort}}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1000, 50),
         runtime=runtime_for(10, 1),
@@ -35,6 +36,7 @@ rule simulation_calibration:
         f"{OUT}/logs/simulation_calibration.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(2000),
         runtime=runtime_for(15),
@@ -57,6 +59,7 @@ rule clean:
         f"{OUT}/logs/clean_{{cohort}}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1000, 50),
         runtime=runtime_for(10, 1),
@@ -80,6 +83,7 @@ rule derive_indices:
         f"{OUT}/logs/derive_indices_{{cohort}}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1000, 30),
         runtime=runtime_for(10, 1),
@@ -100,6 +104,7 @@ rule split:
         f"{OUT}/logs/split.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1000, 30),
         runtime=runtime_for(10, 1),

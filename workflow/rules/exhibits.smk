@@ -27,6 +27,7 @@ rule exhibit_flowchart:
         f"{OUT}/logs/exhibit_flowchart.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1500),
         runtime=runtime_for(15),
@@ -69,6 +70,7 @@ rule exhibit_table1:
         f"{OUT}/logs/exhibit_table1.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1500),
         runtime=runtime_for(15),
@@ -113,6 +115,7 @@ rule exhibit_table2:
         f"{OUT}/logs/exhibit_table2.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1500),
         runtime=runtime_for(15),
@@ -158,6 +161,7 @@ rule exhibit_table3:
         f"{OUT}/logs/exhibit_table3.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1500),
         runtime=runtime_for(15),
@@ -220,6 +224,7 @@ rule exhibit_figure_model:
         f"{OUT}/logs/exhibit_figure_model_{{endpoint}}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1500),
         runtime=runtime_for(15),
@@ -267,6 +272,7 @@ rule exhibit_figure4:
         f"{OUT}/logs/exhibit_figure4.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1500),
         runtime=runtime_for(15),
@@ -307,6 +313,7 @@ rule exhibit_calibration:
         f"{OUT}/logs/exhibit_calibration_{{endpoint}}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1500),
         runtime=runtime_for(15),
@@ -348,6 +355,7 @@ rule exhibit_kras:
         f"{OUT}/logs/exhibit_kras.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1500),
         runtime=runtime_for(15),
@@ -387,6 +395,7 @@ rule exhibit_beyond_paper:
         f"{OUT}/logs/exhibit_beyond_paper.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1500),
         runtime=runtime_for(15),
@@ -432,6 +441,7 @@ rule exhibit_paper_comparison:
         f"{OUT}/logs/exhibit_paper_comparison.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1500),
         runtime=runtime_for(15),

@@ -31,6 +31,7 @@ rule cox_models:
         f"{OUT}/logs/cox_models_{{endpoint}}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1000, 300),
         runtime=runtime_for(10, 2),
@@ -71,6 +72,7 @@ rule nomogram:
         f"{OUT}/logs/nomogram_{{endpoint}}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1000, 30),
         runtime=runtime_for(10, 1),
@@ -101,6 +103,7 @@ rule risk_groups:
         f"{OUT}/logs/risk_groups_{{endpoint}}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1000, 50),
         runtime=runtime_for(10, 2),
@@ -126,6 +129,7 @@ rule model_file:
         f"{OUT}/logs/model_file_{{endpoint}}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1000, 30),
         runtime=runtime_for(10, 1),

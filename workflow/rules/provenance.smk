@@ -11,6 +11,7 @@ rule provenance:
         f"{OUT}/logs/provenance.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1000),
         runtime=runtime_for(10),

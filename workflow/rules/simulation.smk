@@ -126,6 +126,7 @@ rule simstudy_summary:
         f"{OUT}/logs/simstudy_summary.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=1000 + SIM["replicates"] // 2,
         runtime=10,
@@ -161,6 +162,7 @@ rule simstudy_figure:
         f"{OUT}/logs/simstudy_figure.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=1500,
         runtime=15,

@@ -19,6 +19,7 @@ rule km_summaries:
         f"{OUT}/logs/km_summaries.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1000, 50),
         runtime=runtime_for(10, 1),

@@ -21,6 +21,7 @@ rule validate_model:
         f"{OUT}/logs/validate_model_{{endpoint}}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1000, 100),
         runtime=runtime_for(10, 2),
@@ -92,6 +93,7 @@ rule bootstrap_gather:
         f"{OUT}/logs/bootstrap_gather_{{endpoint}}.log",
     conda:
         ENV
+    threads: 1
     resources:
         mem_mb=mem_for(1000, 300),
         runtime=runtime_for(10, 2),
