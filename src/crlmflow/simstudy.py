@@ -292,9 +292,7 @@ def run_replicate(config: dict, rep: int, seed: int, truth_cohort: pd.DataFrame)
     valid = cohort[cohort["set"] == "validation"].reset_index(drop=True)
     kw = _selection_kwargs(config)
     B = int(sim["bootstrap_B"])
-    # Only C is studied: no Brier horizons.  (Selection and C do not depend on them; and the
-    # Brier score's IPA divides by zero when no event precedes a horizon, which a training set
-    # of the paper's size meets for OS at 12 months in about 1 cohort in 200.)
+    # Only C is studied: no Brier horizons (selection and C do not depend on them).
     no_horizons: list = []
     out = []
     for k, (ep, spec) in enumerate(config["endpoints"].items()):

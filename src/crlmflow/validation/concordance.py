@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._dominance import dense_rank, dominance_sums
+from ._dominance import DominancePlan, dense_rank, dominance_sums
 from ._km import as_survival_arrays
 
 
@@ -144,9 +144,9 @@ class WeightedConcordance:
     """Harrell's C of one fixed risk score under many sets of case (frequency) weights.
 
     The comparable-pair geometry (time key, risk rank) does not depend on the weights, so
-    the sorts and binary searches of ``dominance_sums`` are done once here; each weight
-    vector then costs O(n log n) cumulative sums and gathers (one per bit of the risk rank),
-    vectorised over a block of weight vectors.  ``c_index(W)`` equals
+    the sorts and binary searches are planned once (``DominancePlan``, the engine of
+    ``concordance_index``); each weight vector then costs O(n log n) cumulative sums and
+    gathers, vectorised over a block of weight vectors.  ``c_index(W)`` equals
     ``concordance_index(time, event, risk, weights=w).c_index`` for every row w of W (to
     rounding; pinned by tests), without the IJ standard error.  Memory O(n log n) for the
     index arrays plus ``max_cells`` doubles per block.
@@ -163,42 +163,8 @@ class WeightedConcordance:
         self.max_cells = int(max_cells)
         k = 2 * dense_rank(t) + (~e).astype(np.int64)
         r = dense_rank(x) if self.n else np.zeros(0, np.int64)
-        di = np.flatnonzero(e)
-        self.di = di
-        kq, rq = k[di], r[di]
-        K = int(k.max(initial=0)) + 2
-        # all partners with a larger key (the denominator)
-        o = np.argsort(k, kind="stable")
-        self.o_all = o
-        self.hi_all = np.searchsorted(k[o], kq, side="right")
-        # equal risk, larger key
-        ck = r * K + k
-        o = np.argsort(ck, kind="stable")
-        cks = ck[o]
-        self.o_eq = o
-        self.eq_lo = np.searchsorted(cks, rq * K + kq, side="right")
-        self.eq_hi = np.searchsorted(cks, (rq + 1) * K, side="left")
-        # lower risk, larger key: one level per bit of the risk rank
-        self.levels = []
-        rmax = int(r.max(initial=0))
-        for b in range(max(1, rmax.bit_length())):
-            dsel = np.flatnonzero(((r >> b) & 1) == 0)
-            qsel = np.flatnonzero(((rq >> b) & 1) == 1)
-            if dsel.size == 0 or qsel.size == 0:
-                continue
-            pk = (r[dsel] >> (b + 1)) * K + k[dsel]
-            o = np.argsort(pk, kind="stable")
-            pks = pk[o]
-            pq = rq[qsel] >> (b + 1)
-            lo = np.searchsorted(pks, pq * K + kq[qsel], side="right")
-            hi = np.searchsorted(pks, (pq + 1) * K, side="left")
-            self.levels.append((dsel[o], qsel, lo, hi))
-
-    @staticmethod
-    def _prefix(Wb: np.ndarray, order: np.ndarray) -> np.ndarray:
-        cw = np.zeros((Wb.shape[0], order.size + 1))
-        np.cumsum(Wb[:, order], axis=1, out=cw[:, 1:])
-        return cw
+        self.di = np.flatnonzero(e)
+        self.plan = DominancePlan(k[self.di], r[self.di], k, r)
 
     def c_index(self, weights=None) -> np.ndarray | float:
         """C for each row of ``weights`` (m x n; a 1-D vector gives a float; None = unit
@@ -213,14 +179,9 @@ class WeightedConcordance:
         for s in range(0, W.shape[0], step):
             Wb = W[s : s + step]
             Wd = Wb[:, self.di]
-            cw = self._prefix(Wb, self.o_all)
-            den = np.einsum("bi,bi->b", Wd, cw[:, -1:] - cw[:, self.hi_all])
-            cw = self._prefix(Wb, self.o_eq)
-            acc = 0.5 * (cw[:, self.eq_hi] - cw[:, self.eq_lo])
-            for idx, q, lo, hi in self.levels:
-                cw = self._prefix(Wb, idx)
-                acc[:, q] += cw[:, hi] - cw[:, lo]
-            num = np.einsum("bi,bi->b", Wd, acc)
+            below, equal, total = self.plan.sums(Wb)
+            den = np.einsum("bi,bi->b", Wd, total)
+            num = np.einsum("bi,bi->b", Wd, below + 0.5 * equal)
             with np.errstate(invalid="ignore", divide="ignore"):
                 out[s : s + step] = np.where(den > 0, num / den, np.nan)
         return float(out[0]) if single else out
