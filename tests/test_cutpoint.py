@@ -143,3 +143,23 @@ def test_input_validation():
     with pytest.raises(ValueError):
         maxstat_cutpoint([1.0, 2.0, 3.0], [1, 2, 3], [1, 2, 1])
     assert lausen_schumacher_p(0.5) == 1.0
+
+
+def test_decision_threshold_keeps_training_groups_and_no_patient_on_the_boundary():
+    from crlmflow.cutpoint import decision_threshold
+
+    rng = np.random.default_rng(3)
+    x = np.round(rng.normal(60, 15, 300), 2)
+    t = rng.exponential(30, 300)
+    e = (rng.random(300) < 0.6).astype(float)
+    cp = maxstat_cutpoint(x, t, e, minprop=0.1)
+    thr = decision_threshold(x, cp.estimate)
+    assert cp.estimate < thr < x[x > cp.estimate].min()
+    np.testing.assert_array_equal(x > thr, cp.groups(x))
+    # the patient defining the cut, and its score perturbed by a few ulps either way, stay low
+    at_cut = np.nextafter(np.nextafter(cp.estimate, np.inf), np.inf)
+    assert not at_cut > thr and not np.nextafter(cp.estimate, -np.inf) > thr
+    # scores equal to the cut within rounding noise count as ties, not as the next value
+    assert decision_threshold(np.r_[x, cp.estimate * (1 + 1e-12)], cp.estimate) == thr
+    # nothing above the cut: the cut itself
+    assert decision_threshold(np.array([1.0, 2.0]), 2.0) == 2.0

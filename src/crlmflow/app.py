@@ -89,7 +89,8 @@ def _embedded(m: dict) -> dict:
             "points_per_unit_lp": nomo["points_per_unit_lp"],
             "predictors": [{"name": p["name"], "min_xbeta": p["min_xbeta"]} for p in nomo["predictors"]],
         },
-        "risk_cutoff": {"total_points": cut.get("total_points")},
+        "risk_cutoff": {"total_points": cut.get("total_points"),
+                        "threshold": cut.get("threshold", cut.get("total_points"))},
     }
 
 

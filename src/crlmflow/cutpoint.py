@@ -27,6 +27,7 @@ __all__ = [
     "maxstat_cutpoint",
     "lausen_schumacher_p",
     "permutation_p",
+    "decision_threshold",
 ]
 
 
@@ -77,6 +78,42 @@ class CutpointResult:
     def groups(self, marker) -> np.ndarray:
         """Boolean 'high' indicator (marker > cut), as survminer's surv_categorize."""
         return np.asarray(marker, dtype=float) > self.estimate
+
+
+def decision_threshold(marker, cut: float, *, rtol: float = 1e-8) -> float:
+    """The boundary actually applied to classify patients: midway between the cut and the next
+    larger observed marker value.
+
+    ``maxstat`` returns an *observed* marker value ``c`` and survminer classifies ``x > c`` as
+    high. Applied literally, the patient whose score defines ``c`` sits exactly on the
+    boundary, and a last-bit difference in how the score is summed (NumPy here, JavaScript in
+    the calculator, another BLAS on another machine) flips that patient's group. Every
+    threshold in ``[c, x_next)`` splits the training patients identically, so the log-rank
+    statistic and the groups of every training patient are those of survminer; the midpoint
+    ``(c + x_next) / 2`` is the one that no training score lies near (the convention CART uses
+    for its split points). Values within ``rtol * max(1, |c|)`` of ``c`` count as equal to it.
+
+    Parameters
+    ----------
+    marker : array_like
+        The training marker values the cut was searched on.
+    cut : float
+        maxstat's estimate (an observed value).
+    rtol : float
+        Relative tolerance below which two marker values are treated as tied.
+
+    Returns
+    -------
+    float
+        The threshold; patients with marker > threshold are high risk. If no training value
+        exceeds the cut, the cut itself.
+    """
+    x = np.asarray(marker, dtype=float)
+    tol = rtol * max(1.0, abs(float(cut)))
+    above = x[x > cut + tol]
+    if above.size == 0:
+        return float(cut)
+    return float((cut + above.min()) / 2.0)
 
 
 def _candidate_positions(xs: np.ndarray, minprop: float, maxprop: float) -> np.ndarray:

@@ -9,7 +9,8 @@ It holds no patient-level data.
 Scoring (``score_patients``) reproduces the pipeline's own predictions: total points =
 Σ_p sc·(xβ_p − min xβ_p); centred lp = lp_at_zero_points + total/sc; survival at h =
 S0(h)^exp(lp) with S0 at the training means (Efron-type baseline); risk group = high when
-total points exceed the cut-off (survminer's ``surv_categorize``: > cut is high).
+total points exceed the stored threshold (``risk_cutoff.threshold``: midway between the maxstat
+cut-off and the next training score, see ``crlmflow.cutpoint.decision_threshold``).
 """
 
 from __future__ import annotations
@@ -207,10 +208,21 @@ def score_patients(model: dict, df: pd.DataFrame, source: str = "input") -> pd.D
     for h in model["horizons"]:
         s0 = model["baseline_survival_at_means"][horizon_key(h)]
         out[f"surv_{horizon_key(h)}"] = np.power(s0, np.exp(lp))
-    cut = model.get("risk_cutoff") or {}
-    if cut.get("total_points") is not None:
-        out["risk_group"] = np.where(total > cut["total_points"], "high", "low")
+    threshold = risk_threshold(model)
+    if threshold is not None:
+        out["risk_group"] = np.where(total > threshold, "high", "low")
     return out
+
+
+def risk_threshold(model: dict) -> float | None:
+    """The boundary in total points above which a patient is high risk.
+
+    Model files written before the threshold was stored (format of ``risk_cutoff`` with only
+    ``total_points``) fall back to the cut-off itself.
+    """
+    cut = model.get("risk_cutoff") or {}
+    value = cut.get("threshold", cut.get("total_points"))
+    return None if value is None else float(value)
 
 
 def score_file(model_path, input_path, output_path) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .cutpoint import lausen_schumacher_p, maxstat_cutpoint, permutation_p
+from .cutpoint import decision_threshold, lausen_schumacher_p, maxstat_cutpoint, permutation_p
 from .survival.cox import SeparationError, coxph
 from .survival.km import logrank_test
 
@@ -46,10 +46,15 @@ def risk_groups(data: pd.DataFrame, time_col: str, event_col: str, *, minprop: f
     t = train[time_col].to_numpy(float)
     e = train[event_col].to_numpy(float)
     cp = maxstat_cutpoint(x, t, e, minprop=minprop)
+    threshold = decision_threshold(x, cp.estimate)
     summary = {
         "marker": marker,
         "total_points": float(cp.estimate),
-        "rule": "high risk when total points > cut-off (survminer surv_categorize)",
+        "threshold": threshold,
+        "rule": ("high risk when total points > threshold; the threshold lies midway between the "
+                 "maxstat cut-off (an observed training score, survminer's surv_categorize boundary) "
+                 "and the next larger training score, so training groups equal survminer's and no "
+                 "patient sits on the boundary"),
         "minprop": minprop,
         "statistic": float(cp.statistic),
         "curve": {"cut": cp.curve["cut"].tolist(), "statistic": cp.curve["stat"].tolist()},
@@ -58,13 +63,13 @@ def risk_groups(data: pd.DataFrame, time_col: str, event_col: str, *, minprop: f
     if n_perm > 0:
         perm = permutation_p(x, t, e, minprop=minprop, n_perm=n_perm, seed=seed)
         summary |= {"p_permutation": float(perm.p_value), "n_permutations": n_perm, "permutation_seed": seed}
-    high_all = data[marker].to_numpy(float) > cp.estimate
+    high_all = data[marker].to_numpy(float) > threshold
     groups = data[["patient_id", "set"]].copy()
     groups["total_points"] = data[marker].to_numpy(float)
     groups["risk_group"] = np.where(high_all, "high", "low")
     by_set = {}
     for name, part in data.groupby("set", sort=True):
-        hi = part[marker].to_numpy(float) > cp.estimate
+        hi = part[marker].to_numpy(float) > threshold
         by_set[name] = _compare(part[time_col].to_numpy(float), part[event_col].to_numpy(float), hi)
     summary["by_set"] = by_set
     summary["group_sizes"] = {k: {"low": v["n_low"], "high": v["n_high"]} for k, v in by_set.items()}
