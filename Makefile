@@ -27,8 +27,8 @@ test: $(STAMP)
 # The Slurm integration test on a one-node cluster started here (root, Debian's slurm
 # packages); fails rather than skips when no cluster answers.
 test-slurm: $(STAMP)
-	bash scripts/slurm_localhost.sh
-	CRLMFLOW_REQUIRE_SLURM=1 $(BIN)/python -m pytest -m slurm -q -s tests/test_slurm.py
+	bash tools/slurm_localhost.sh
+	CRLMFLOW_REQUIRE_SLURM=1 $(BIN)/python -m pytest -m slurm -q -s tests/workflow/test_slurm.py
 
 lint: $(STAMP)
 	$(BIN)/snakemake --lint
@@ -40,7 +40,7 @@ report: $(STAMP)
 # Re-resolve the pinned lock from envs/requirements.in and rewrite the conda file.
 lock: $(STAMP)
 	$(BIN)/uv pip compile --quiet envs/requirements.in --python-version 3.11 -o envs/requirements.lock
-	$(BIN)/python scripts/write_conda_env.py envs/requirements.in envs/requirements.lock envs/crlmflow.yaml
+	$(BIN)/python tools/write_conda_env.py envs/requirements.in envs/requirements.lock envs/crlmflow.yaml
 
 clean-results:
 	rm -rf results/* .snakemake

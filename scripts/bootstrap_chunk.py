@@ -1,8 +1,8 @@
 """Rule bootstrap_chunk: one chunk of optimism-correction replicates (selection inside each)."""
 
-from crlmflow.cohort import read_cohort_csv
-from crlmflow.io import atomic_write_csv
-from crlmflow.snakeio import logged
+from crlmflow.data.cohort import read_cohort_csv
+from crlmflow.data.io import atomic_write_csv
+from crlmflow.pipeline.snakeio import logged
 from crlmflow.validation.bootstrap import run_replicates
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake

@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from crlmflow.cohort import read_cohort_csv
-from crlmflow.io import atomic_write_csv
-from crlmflow.snakeio import logged
+from crlmflow.data.cohort import read_cohort_csv
+from crlmflow.data.io import atomic_write_csv
+from crlmflow.pipeline.snakeio import logged
 from crlmflow.validation.bootstrap import apparent_performance, selection_frequency, summarise_optimism
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from crlmflow.cohort import clean_cohort_file
-from crlmflow.io import atomic_write_csv, atomic_write_json
-from crlmflow.snakeio import logged
+from crlmflow.data.cohort import clean_cohort_file
+from crlmflow.data.io import atomic_write_csv, atomic_write_json
+from crlmflow.pipeline.snakeio import logged
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     result = clean_cohort_file(

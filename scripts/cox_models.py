@@ -1,9 +1,9 @@
 """Rule cox_models: univariable screening, stepwise multivariable Cox, PH test, predictions."""
 
-from crlmflow.cohort import read_cohort_csv
-from crlmflow.io import atomic_write_csv, atomic_write_json
-from crlmflow.modelling import develop_model, fit_summary, predict
-from crlmflow.snakeio import logged
+from crlmflow.data.cohort import read_cohort_csv
+from crlmflow.data.io import atomic_write_csv, atomic_write_json
+from crlmflow.model.modelling import develop_model, fit_summary, predict
+from crlmflow.pipeline.snakeio import logged
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params

@@ -1,10 +1,10 @@
 """Rule derive_indices: NLR, PLR, SII, the CRS items, score and group."""
 
 
-from crlmflow.indices import derive_indices
-from crlmflow.cohort import read_cohort_csv
-from crlmflow.io import atomic_write_csv
-from crlmflow.snakeio import logged
+from crlmflow.data.indices import derive_indices
+from crlmflow.data.cohort import read_cohort_csv
+from crlmflow.data.io import atomic_write_csv
+from crlmflow.pipeline.snakeio import logged
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     cohort = read_cohort_csv(snakemake.input.cohort)

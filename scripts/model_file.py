@@ -2,11 +2,11 @@
 
 import json
 
-from crlmflow.cohort import read_cohort_csv
-from crlmflow.config import config_hash
-from crlmflow.io import atomic_write_json
-from crlmflow.modelfile import build_model_file, sha256_frame
-from crlmflow.snakeio import logged
+from crlmflow.data.cohort import read_cohort_csv
+from crlmflow.pipeline.config import config_hash
+from crlmflow.data.io import atomic_write_json
+from crlmflow.model.modelfile import build_model_file, sha256_frame
+from crlmflow.pipeline.snakeio import logged
 
 
 def _load(path):

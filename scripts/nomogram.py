@@ -4,14 +4,14 @@ import json
 
 import pandas as pd
 
-from crlmflow.cohort import read_cohort_csv
-from crlmflow.io import atomic_write_csv, atomic_write_json
-from crlmflow.modelfile import build_nomogram, nomogram_json, selected_predictors
-from crlmflow.nomogram import total_points
-from crlmflow.plots import plot_forest, plot_nomogram, save_figure
-from crlmflow.tables import forest_table
-from crlmflow.provenance import figure_lineage
-from crlmflow.snakeio import logged
+from crlmflow.data.cohort import read_cohort_csv
+from crlmflow.data.io import atomic_write_csv, atomic_write_json
+from crlmflow.model.modelfile import build_nomogram, nomogram_json, selected_predictors
+from crlmflow.model.nomogram import total_points
+from crlmflow.report.plots import plot_forest, plot_nomogram, save_figure
+from crlmflow.report.tables import forest_table
+from crlmflow.pipeline.provenance import figure_lineage
+from crlmflow.pipeline.snakeio import logged
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params

@@ -1,9 +1,9 @@
 """Rule nomogram_app: the offline, single-file nomogram calculator page of every endpoint's model."""
 
-from crlmflow.app import build_app, git_commit
-from crlmflow.io import atomic_write_text
-from crlmflow.modelfile import load_model
-from crlmflow.snakeio import logged
+from crlmflow.app.calculator import build_app, git_commit
+from crlmflow.data.io import atomic_write_text
+from crlmflow.model.modelfile import load_model
+from crlmflow.pipeline.snakeio import logged
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     models = {ep: load_model(path) for ep, path in zip(snakemake.params.endpoints, snakemake.input.models)}

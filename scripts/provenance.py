@@ -1,8 +1,8 @@
 """Rule provenance: gather every job's lineage record into provenance.json."""
 
-from crlmflow.io import atomic_write_json
-from crlmflow.provenance import build_manifest, load_records
-from crlmflow.snakeio import logged
+from crlmflow.data.io import atomic_write_json
+from crlmflow.pipeline.provenance import build_manifest, load_records
+from crlmflow.pipeline.snakeio import logged
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     outdir = snakemake.config["outdir"]

@@ -2,12 +2,12 @@
 
 import pandas as pd
 
-from crlmflow.cohort import read_cohort_csv
-from crlmflow.io import atomic_write_csv, atomic_write_json
-from crlmflow.riskgroups import risk_groups
-from crlmflow.plots import plot_cutpoint, save_figure
-from crlmflow.provenance import figure_lineage
-from crlmflow.snakeio import logged
+from crlmflow.data.cohort import read_cohort_csv
+from crlmflow.data.io import atomic_write_csv, atomic_write_json
+from crlmflow.model.riskgroups import risk_groups
+from crlmflow.report.plots import plot_cutpoint, save_figure
+from crlmflow.pipeline.provenance import figure_lineage
+from crlmflow.pipeline.snakeio import logged
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params

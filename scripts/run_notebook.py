@@ -3,9 +3,9 @@
 import nbformat
 import papermill
 
-from crlmflow.io import atomic_write_text
-from crlmflow.provenance import figure_lineage
-from crlmflow.snakeio import logged
+from crlmflow.data.io import atomic_write_text
+from crlmflow.pipeline.provenance import figure_lineage
+from crlmflow.pipeline.snakeio import logged
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     notebook, executed = snakemake.input.notebook, snakemake.output.notebook

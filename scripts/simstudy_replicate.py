@@ -1,9 +1,9 @@
 """Rule simstudy_replicate: the paper's whole procedure on one simulated cohort."""
 
-from crlmflow.cohort import read_cohort_csv
-from crlmflow.io import atomic_write_csv
-from crlmflow.simstudy import run_replicate
-from crlmflow.snakeio import logged
+from crlmflow.data.cohort import read_cohort_csv
+from crlmflow.data.io import atomic_write_csv
+from crlmflow.simulation.study import run_replicate
+from crlmflow.pipeline.snakeio import logged
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params

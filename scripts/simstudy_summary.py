@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from crlmflow.io import atomic_write_csv, atomic_write_text
-from crlmflow.simstudy import report_markdown, summarise
-from crlmflow.snakeio import logged
+from crlmflow.data.io import atomic_write_csv, atomic_write_text
+from crlmflow.simulation.study import report_markdown, summarise
+from crlmflow.pipeline.snakeio import logged
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params

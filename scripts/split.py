@@ -1,8 +1,8 @@
 """Rule split: seeded 7:3 train/validation split (or none, or an external cohort)."""
 
-from crlmflow.cohort import assign_sets, read_cohort_csv
-from crlmflow.io import atomic_write_csv, atomic_write_json
-from crlmflow.snakeio import logged
+from crlmflow.data.cohort import assign_sets, read_cohort_csv
+from crlmflow.data.io import atomic_write_csv, atomic_write_json
+from crlmflow.pipeline.snakeio import logged
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     cohorts = {name: read_cohort_csv(path) for name, path in zip(snakemake.params.cohorts, snakemake.input.cohorts)}

@@ -4,11 +4,11 @@ import json
 
 import pandas as pd
 
-from crlmflow.cohort import read_cohort_csv
-from crlmflow.io import atomic_write_csv
-from crlmflow.modelling import model_matrix_from_fit
-from crlmflow.performance import calibrate_bias_corrected, evaluate_set
-from crlmflow.snakeio import logged
+from crlmflow.data.cohort import read_cohort_csv
+from crlmflow.data.io import atomic_write_csv
+from crlmflow.model.modelling import model_matrix_from_fit
+from crlmflow.validation.performance import calibrate_bias_corrected, evaluate_set
+from crlmflow.pipeline.snakeio import logged
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params

@@ -8,8 +8,8 @@ import warnings
 
 
 def _score(args) -> int:
-    from .errors import InputError
-    from .modelfile import score_file
+    from crlmflow.data.errors import InputError
+    from crlmflow.model.modelfile import score_file
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -25,7 +25,7 @@ def _score(args) -> int:
 
 
 def _audit(args) -> int:
-    from .provenance import audit
+    from crlmflow.pipeline.provenance import audit
 
     return audit(args.file, args.manifest)
 

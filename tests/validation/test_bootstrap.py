@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crlmflow.modelling import select_model
+from crlmflow.model.modelling import select_model
 from crlmflow.survival.cox import CoxData, baseline_hazard, baseline_survival_at
 from crlmflow.survival.selection import CoxProblem, prepare, univariable_cox
 from crlmflow.validation.bootstrap import (ReplicateEngine, _ReplicateModels, apparent_performance,

@@ -2,7 +2,7 @@ import math
 import os
 import sys
 
-from crlmflow.config import validate_config
+from crlmflow.pipeline.config import validate_config
 
 validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 
@@ -34,7 +34,7 @@ def cohort_source(cohort):
 
 
 # -- cluster resources: mem_mb (MB) and runtime (minutes) of every rule --
-# Jobs are single-threaded by design (crlmflow.snakeio.logged pins BLAS to one thread so
+# Jobs are single-threaded by design (crlmflow.pipeline.snakeio.logged pins BLAS to one thread so
 # outputs are byte-identical however jobs are scheduled): parallelism comes from separate
 # jobs, so no rule asks for more than one thread. Memory and time grow with the number of
 # patients; the per-10,000 slopes come from runs at n = 389 and n = 100,000 (peak RSS and

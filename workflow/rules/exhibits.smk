@@ -1,6 +1,6 @@
 # Paper exhibits: one parameterised papermill notebook per table/figure. The notebooks only
-# load results of the other rules and draw or tabulate them (code in crlmflow.exhibits and
-# crlmflow.plots); executed copies are kept under OUT/notebooks/.
+# load results of the other rules and draw or tabulate them (code in crlmflow.report.exhibits and
+# crlmflow.report.plots); executed copies are kept under OUT/notebooks/.
 
 
 rule exhibit_flowchart:
@@ -8,7 +8,10 @@ rule exhibit_flowchart:
         notebook="notebooks/figure1_flowchart.ipynb",
         flow=f"{OUT}/data/development/flow.json",
         split=f"{OUT}/data/split_summary.json",
-        code=["src/crlmflow/plots/flowchart.py", "src/crlmflow/exhibits.py"],
+        code=[
+            "src/crlmflow/report/plots/flowchart.py",
+            "src/crlmflow/report/exhibits.py",
+        ],
     output:
         notebook=f"{OUT}/notebooks/figure1_flowchart.ipynb",
         pdf=report(
@@ -45,7 +48,7 @@ rule exhibit_table1:
     input:
         notebook="notebooks/table1.ipynb",
         cohort=f"{OUT}/data/analysis_cohort.csv",
-        code="src/crlmflow/exhibits.py",
+        code="src/crlmflow/report/exhibits.py",
     output:
         notebook=f"{OUT}/notebooks/table1.ipynb",
         csv=report(
@@ -90,7 +93,7 @@ rule exhibit_table2:
         notebook="notebooks/table2.ipynb",
         univariable=expand(f"{OUT}/models/{{ep}}/univariable.csv", ep=ENDPOINTS),
         multivariable=expand(f"{OUT}/models/{{ep}}/multivariable.csv", ep=ENDPOINTS),
-        code="src/crlmflow/exhibits.py",
+        code="src/crlmflow/report/exhibits.py",
     output:
         notebook=f"{OUT}/notebooks/table2.ipynb",
         csv=report(
@@ -136,7 +139,7 @@ rule exhibit_table3:
     input:
         notebook="notebooks/table3.ipynb",
         rates=f"{OUT}/survival/km_rates.csv",
-        code="src/crlmflow/exhibits.py",
+        code="src/crlmflow/report/exhibits.py",
     output:
         notebook=f"{OUT}/notebooks/table3.ipynb",
         csv=report(
@@ -187,10 +190,10 @@ rule exhibit_figure_model:
         dca=f"{OUT}/validation/{{endpoint}}/decision_curves.csv",
         performance=f"{OUT}/validation/{{endpoint}}/performance.csv",
         code=[
-            "src/crlmflow/exhibits.py",
-            "src/crlmflow/plots/roc.py",
-            "src/crlmflow/plots/dca.py",
-            "src/crlmflow/plots/panels.py",
+            "src/crlmflow/report/exhibits.py",
+            "src/crlmflow/report/plots/roc.py",
+            "src/crlmflow/report/plots/dca.py",
+            "src/crlmflow/report/plots/panels.py",
         ],
     output:
         notebook=f"{OUT}/notebooks/figure_model_{{endpoint}}.ipynb",
@@ -253,7 +256,7 @@ rule exhibit_figure4:
         curves=f"{OUT}/survival/km_curves.csv",
         at_risk=f"{OUT}/survival/km_at_risk.csv",
         tests=f"{OUT}/survival/km_tests.csv",
-        code=["src/crlmflow/plots/km.py", "src/crlmflow/plots/panels.py"],
+        code=["src/crlmflow/report/plots/km.py", "src/crlmflow/report/plots/panels.py"],
     output:
         notebook=f"{OUT}/notebooks/figure4_km.ipynb",
         pdf=report(
@@ -294,7 +297,7 @@ rule exhibit_calibration:
     input:
         notebook="notebooks/supplementary_calibration.ipynb",
         calibration=f"{OUT}/validation/{{endpoint}}/calibration.csv",
-        code="src/crlmflow/plots/calibration.py",
+        code="src/crlmflow/report/plots/calibration.py",
     output:
         notebook=f"{OUT}/notebooks/supplementary_calibration_{{endpoint}}.ipynb",
         pdf=report(
@@ -336,7 +339,7 @@ rule exhibit_kras:
         curves=f"{OUT}/survival/km_curves.csv",
         at_risk=f"{OUT}/survival/km_at_risk.csv",
         tests=f"{OUT}/survival/km_tests.csv",
-        code="src/crlmflow/plots/km.py",
+        code="src/crlmflow/report/plots/km.py",
     output:
         notebook=f"{OUT}/notebooks/supplementary_kras.ipynb",
         pdf=report(
@@ -378,7 +381,7 @@ rule exhibit_beyond_paper:
         fit=expand(f"{OUT}/models/{{ep}}/fit.json", ep=ENDPOINTS),
         # from the bootstrap rule when it exists; the tables say 'not available' otherwise
         bootstrap=bootstrap_inputs(),
-        code="src/crlmflow/exhibits.py",
+        code="src/crlmflow/report/exhibits.py",
     output:
         notebook=f"{OUT}/notebooks/beyond_paper.ipynb",
         stability=report(
@@ -429,7 +432,7 @@ rule exhibit_paper_comparison:
         multivariable=expand(f"{OUT}/models/{{ep}}/multivariable.csv", ep=ENDPOINTS),
         performance=expand(f"{OUT}/validation/{{ep}}/performance.csv", ep=ENDPOINTS),
         cutpoint=expand(f"{OUT}/models/{{ep}}/cutpoint.json", ep=ENDPOINTS),
-        code="src/crlmflow/exhibits.py",
+        code="src/crlmflow/report/exhibits.py",
     output:
         notebook=f"{OUT}/notebooks/paper_comparison.ipynb",
         tables=report(

@@ -145,7 +145,7 @@ rule simstudy_figure:
         predictors=f"{SIMDIR}/predictors.csv",
         c_index=f"{SIMDIR}/c_index.csv",
         replicates=f"{SIMDIR}/replicates.csv",
-        code="src/crlmflow/plots/simstudy.py",
+        code="src/crlmflow/report/plots/simstudy.py",
     output:
         notebook=f"{OUT}/notebooks/simulation_study.ipynb",
         pdf=report(

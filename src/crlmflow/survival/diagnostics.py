@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .cox import CoxData, CoxResult
+from crlmflow.survival.cox import CoxData, CoxResult
 
 __all__ = ["ZphResult", "cox_zph", "events_per_parameter"]
 

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from .cox import CoxData, CoxResult, score_test, wald_test_terms
-from .design import Design, design_matrix, normalise_candidates
+from crlmflow.survival.cox import CoxData, CoxResult, score_test, wald_test_terms
+from crlmflow.survival.design import Design, design_matrix, normalise_candidates
 
 __all__ = [
     "CoxProblem",

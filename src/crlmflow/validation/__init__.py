@@ -11,7 +11,7 @@ survival) so it is independent of the model fitter.  R counterparts:
 * ``net_benefit`` – Vickers' survival decision curve (stdca, KM method)
 """
 
-from .calibration import (
+from crlmflow.validation.calibration import (
     CalibrationSlope,
     GroupedCalibration,
     SmoothCalibration,
@@ -19,9 +19,9 @@ from .calibration import (
     calibration_slope,
     smooth_calibration,
 )
-from .concordance import ConcordanceResult, concordance_index
-from .decision_curve import net_benefit
-from .roc import BrierScore, IPCWAUC, TimeDependentROC, brier_score, cumulative_dynamic_auc, time_dependent_roc
+from crlmflow.validation.concordance import ConcordanceResult, concordance_index
+from crlmflow.validation.decision_curve import net_benefit
+from crlmflow.validation.roc import BrierScore, IPCWAUC, TimeDependentROC, brier_score, cumulative_dynamic_auc, time_dependent_roc
 
 __all__ = [
     "BrierScore",

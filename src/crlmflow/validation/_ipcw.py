@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._km import as_survival_arrays, reverse_km
+from crlmflow.validation._km import as_survival_arrays, reverse_km
 
 
 @dataclass(frozen=True)

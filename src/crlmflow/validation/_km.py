@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..survival.km import kaplan_meier
+from crlmflow.survival.km import kaplan_meier
 
 
 def as_survival_arrays(time, event) -> tuple[np.ndarray, np.ndarray]:

@@ -54,14 +54,14 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ..survival.cox import CoxData, baseline_hazard, baseline_survival_at
-from ..survival.design import normalise_candidates
-from ..horizons import horizon_key
-from ..modelling import select_model
-from ..survival.selection import CoxProblem, prepare, univariable_cox
-from .concordance import WeightedConcordance, concordance_index, timefix
-from ._km import km_at
-from .roc import brier_score
+from crlmflow.survival.cox import CoxData, baseline_hazard, baseline_survival_at
+from crlmflow.survival.design import normalise_candidates
+from crlmflow.report.formats import horizon_key
+from crlmflow.model.modelling import select_model
+from crlmflow.survival.selection import CoxProblem, prepare, univariable_cox
+from crlmflow.validation.concordance import WeightedConcordance, concordance_index, timefix
+from crlmflow.validation._km import km_at
+from crlmflow.validation.roc import brier_score
 
 __all__ = [
     "replicate_rng",

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from ..survival.cox import CoxData, baseline_hazard, baseline_survival_at
-from ._km import as_survival_arrays, km_at
+from crlmflow.survival.cox import CoxData, baseline_hazard, baseline_survival_at
+from crlmflow.validation._km import as_survival_arrays, km_at
 
 # rms::groupkm reads the KM curve at the last time <= u + 1e-6
 _GROUPKM_TIME_TOLERANCE = 1e-6

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._dominance import DominancePlan, dense_rank, dominance_sums
-from ._km import as_survival_arrays
+from crlmflow.validation._dominance import DominancePlan, dense_rank, dominance_sums
+from crlmflow.validation._km import as_survival_arrays
 
 
 @dataclass(frozen=True)

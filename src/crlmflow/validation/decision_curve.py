@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._km import TimeSortedSample, as_survival_arrays
+from crlmflow.validation._km import TimeSortedSample, as_survival_arrays
 
 
 def net_benefit(time, event, risk_at_t, t: float, thresholds=None) -> pd.DataFrame:

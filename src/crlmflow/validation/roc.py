@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
-from ._ipcw import censoring_weights, km_censoring_term
-from ._km import as_survival_arrays, km_at
+from crlmflow.validation._ipcw import censoring_weights, km_censoring_term
+from crlmflow.validation._km import as_survival_arrays, km_at
 
 # ------------------------------------------------------------------ survivalROC (KM)
 

@@ -1,0 +1,1 @@
+"""The self-contained nomogram calculator page (rule ``nomogram_app``)."""

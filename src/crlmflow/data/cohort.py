@@ -1,0 +1,114 @@
+"""From a configured cohort file to the analysis cohort with its train/validation sets.
+
+Glue between the config and the data modules (``io``, ``cleaning``, ``split``), shared by
+the scripts of the data rules and by the tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from crlmflow.data.cleaning import CleanResult, clean
+from crlmflow.data.errors import InputError
+from crlmflow.data.generic import clean_generic
+from crlmflow.data.io import apply_column_mapping, read_table
+from crlmflow.data.split import TRAIN, VALIDATION, train_validation_split
+from crlmflow.data.units import check_units, convert_units, explain_converted
+
+# Text columns of the analysis cohort; every other column is numeric.
+_TEXT_COLUMNS = {"patient_id": str, "chemo_group": str, "kras": str, "primary_site": str, "set": str,
+                 "cohort": str, "metastasis_timing": str}
+
+
+def clean_cohort_file(path, *, file_options: dict, source: str, data_options: dict,
+                      candidates: list, endpoints: dict | None = None, keep=(),
+                      units_key: str = "data.file.units") -> CleanResult:
+    """Read a raw cohort (CSV or .xlsx), map its columns, convert declared units, validate and clean it.
+
+    ``format`` ``dates``/``times`` follow the CRLM column contract; ``generic`` validates
+    only the identifier, the endpoints' columns and the candidates declared in the config.
+    ``file_options["units"]`` (canonical column -> unit of the file, see
+    :mod:`crlmflow.data.units`) is applied after the column mapping and before validation;
+    ``units_key`` is the config key named in messages about it.
+    """
+    is_file = source == "file"
+    fmt = file_options.get("format", "dates") if is_file else "dates"
+    name = Path(path).name
+    units = (file_options.get("units") or None) if is_file else None
+    check_units(units, units_key)  # a config error: report it before reading the file
+    raw = read_table(path, sheet=file_options.get("sheet") if is_file else None)
+    mapping = (file_options.get("columns") or None) if is_file else None
+    mapped = apply_column_mapping(raw, mapping, name)
+    converted = convert_units(mapped, units, name, key=units_key)
+    try:
+        if fmt == "generic":
+            return clean_generic(converted, endpoints=endpoints, candidates=candidates, source=name,
+                                 keep=[k for k in keep if k],
+                                 missing_predictors=data_options.get("missing_predictors", "complete_case"))
+        return clean(
+            converted,
+            format=fmt,
+            followup_cutoff=data_options.get("followup_cutoff") if fmt == "dates" else None,
+            death_censors_rfs=data_options.get("death_censors_rfs", True),
+            source=name,
+            column_mapping=None,  # applied above, before the unit conversion
+            candidates=candidates,
+            missing_predictors=data_options.get("missing_predictors", "complete_case"),
+        )
+    except InputError as err:
+        explained = explain_converted(err, mapped, converted, units_key)
+        if explained is err:
+            raise
+        raise explained from None
+
+
+def read_cohort_csv(path) -> pd.DataFrame:
+    """Read a cohort CSV written by the workflow, with identifiers kept as text."""
+    header = pd.read_csv(path, nrows=0).columns
+    dtypes = {c: t for c, t in _TEXT_COLUMNS.items() if c in header}
+    return pd.read_csv(path, dtype=dtypes, keep_default_na=True)
+
+
+def assign_sets(cohorts: dict[str, pd.DataFrame], split: dict, seed: int) -> tuple[pd.DataFrame, dict]:
+    """Label every patient ``train`` or ``validation`` by the configured split method.
+
+    ``random``: the paper's seeded, stratified split of the development cohort;
+    ``none``: every development patient trains (validation by bootstrap only);
+    ``external``: the development cohort trains, the external cohort validates.
+    """
+    method = split["method"]
+    dev = cohorts["development"].copy()
+    dev.insert(1, "cohort", "development")
+    if method == "random":
+        dev.insert(2, "set", train_validation_split(
+            dev, train_fraction=split["train_fraction"], seed=seed, stratify=split.get("stratify")).to_numpy())
+        combined = dev
+    elif method == "none":
+        dev.insert(2, "set", TRAIN)
+        combined = dev
+    elif method == "external":
+        ext = cohorts["external"].copy()
+        ext.insert(1, "cohort", "external")
+        dev.insert(2, "set", TRAIN)
+        ext.insert(2, "set", VALIDATION)
+        clash = set(dev["patient_id"]) & set(ext["patient_id"])
+        if clash:
+            # Two centres may number patients alike; keep ids unique without losing them.
+            ext["patient_id"] = "ext-" + ext["patient_id"].astype(str)
+        combined = pd.concat([dev, ext], ignore_index=True)
+    else:
+        raise ValueError(f"unknown split method {method!r}")
+    summary = {
+        "method": method,
+        "seed": seed,
+        "train_fraction": split.get("train_fraction") if method == "random" else None,
+        "stratify": split.get("stratify") if method == "random" else None,
+        "n": {s: int((combined["set"] == s).sum()) for s in (TRAIN, VALIDATION)},
+    }
+    for col in ("os_event", "rfs_event"):
+        if col in combined:
+            summary[f"{col}_by_set"] = {
+                s: int(combined.loc[combined["set"] == s, col].sum()) for s in (TRAIN, VALIDATION)}
+    return combined, summary

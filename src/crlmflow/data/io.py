@@ -1,0 +1,352 @@
+"""Reading user tables safely and writing every workflow output atomically.
+
+Reading
+    :func:`read_table` reads a CSV (UTF-8, with or without BOM, comma-separated) or an
+    Excel ``.xlsx`` sheet with **every column as text** (``object`` dtype, missing cells as
+    ``NA``), so type checking (:mod:`crlmflow.data.cleaning`) can quote the exact offending cell.
+    Cells are stripped of surrounding white space; empty cells and the tokens in
+    :data:`NA_TOKENS` are missing. Blank lines are dropped, but the returned frame keeps
+    an integer index such that index ``i`` is the file's line/row ``i + 2`` (header = 1);
+    see :mod:`crlmflow.data.errors` for the row-number convention of messages.
+    A wrong delimiter, a non-UTF-8 encoding, an Excel workbook saved under ``.csv``, a
+    missing or empty file, duplicated or blank header names and ragged rows all raise an
+    :class:`~crlmflow.data.errors.InputError` naming the file and what was expected.
+
+Writing
+    :func:`atomic_write` writes to a temporary file in the destination directory, flushes,
+    ``fsync``\\ s and ``os.replace``\\ s it onto the final name, so an interrupted rule never
+    leaves a half-written file under a final name (Snakemake would otherwise consider it
+    done). :func:`atomic_write_csv` writes frames deterministically: UTF-8 without BOM,
+    ``"\\n"`` line ends, no index, missing values as empty cells, and floats with
+    ``float_format="%.12g"`` (12 significant digits: far below any statistical tolerance,
+    yet stable against last-bit floating-point noise between platforms, so re-runs give
+    byte-identical files). Integer and nullable-integer columns are written as integers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io as _io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Iterator
+
+import numpy as np
+import pandas as pd
+
+from crlmflow.data.errors import InputError, Problem
+
+#: Cell contents read as missing (after stripping white space), besides the empty cell.
+NA_TOKENS = frozenset({"NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "#N/A"})
+
+#: Default float format of :func:`atomic_write_csv`.
+FLOAT_FORMAT = "%.12g"
+
+_DELIMITER_NAMES = {";": "';' (semicolon)", "\t": "a tab", "|": "'|' (pipe)"}
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_table(path: "str | os.PathLike", sheet: "str | int | None" = None) -> pd.DataFrame:
+    """Read a CSV or ``.xlsx`` table with every column as text (see module docstring).
+
+    ``sheet`` (Excel only): sheet name or 0-based index; ``None`` = the first sheet.
+    The returned frame has ``attrs["source"]`` = the file name.
+    """
+    p = Path(path)
+    name = p.name
+    if not p.exists():
+        raise InputError(Problem(name, None, None, None,
+                                 f"file not found: {str(p)!r} (expected a CSV or .xlsx file at this path)"))
+    if p.is_dir():
+        raise InputError(Problem(name, None, None, None, f"{str(p)!r} is a directory, expected a CSV or .xlsx file"))
+    suffix = p.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        df = _read_xlsx(p, sheet)
+    elif suffix == ".xls":
+        raise InputError(Problem(name, None, None, None,
+                                 "old Excel .xls files are not supported; expected .xlsx or CSV "
+                                 "(re-save the workbook as .xlsx)"))
+    else:
+        df = _read_csv(p)
+    df.attrs["source"] = name
+    return df
+
+
+def _read_csv(p: Path) -> pd.DataFrame:
+    name = p.name
+    data = p.read_bytes()
+    if not data.strip():
+        raise InputError(Problem(name, None, None, None,
+                                 "the file is empty; expected a header line with column names and one line per patient"))
+    if data[:4] == b"PK\x03\x04":
+        raise InputError(Problem(name, None, None, None,
+                                 "this looks like an Excel workbook, not a CSV text file; expected a "
+                                 "comma-separated UTF-8 text file (or give the file a .xlsx extension)"))
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputError(Problem(name, None, None, None,
+                                 "the file is encoded as UTF-16; expected UTF-8 "
+                                 "(in Excel: Save As 'CSV UTF-8 (Comma delimited)')"))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        bad = data[exc.start: exc.start + 1].hex()
+        raise InputError(Problem(name, line, None, None,
+                                 f"byte 0x{bad} is not valid UTF-8 (the file looks like Latin-1/Windows-1252 "
+                                 "or another legacy encoding); expected UTF-8 text (in Excel: Save As "
+                                 "'CSV UTF-8 (Comma delimited)'; or convert with "
+                                 "`iconv -f latin1 -t utf-8`)")) from None
+    if not text.strip():
+        raise InputError(Problem(name, None, None, None,
+                                 "the file is empty; expected a header line with column names and one line per patient"))
+    lines = text.splitlines()
+    header_no, header = next((i, ln) for i, ln in enumerate(lines) if ln.strip())
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    other = max((";", "\t", "|"), key=lambda d: counts[d])
+    if counts[other] > counts[","]:
+        raise InputError(Problem(name, header_no + 1, None, None,
+                                 f"the header line is separated by {_DELIMITER_NAMES[other]}; expected "
+                                 "comma-separated values (',' between columns, '.' as decimal point)"))
+    if header_no:
+        raise InputError(Problem(name, 1, None, None,
+                                 "the file starts with blank lines; expected the header (column names) on line 1"))
+    try:
+        raw = pd.read_csv(_io.StringIO(text), header=None, dtype=str, keep_default_na=False,
+                          na_filter=False, skip_blank_lines=False, sep=",", quotechar='"',
+                          engine="c")
+    except pd.errors.ParserError as exc:
+        raise InputError(Problem(name, None, None, None,
+                                 f"cannot be parsed as comma-separated values ({exc}); expected the same "
+                                 "number of cells on every line as in the header")) from None
+    return _finish(raw, name, "line")
+
+
+def _read_xlsx(p: Path, sheet: "str | int | None") -> pd.DataFrame:
+    import datetime as dt
+    import zipfile
+
+    import openpyxl
+
+    name = p.name
+    if p.stat().st_size == 0:
+        raise InputError(Problem(name, None, None, None, "the file is empty; expected an Excel .xlsx workbook"))
+    try:
+        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise InputError(Problem(name, None, None, None,
+                                 f"cannot be opened as an Excel .xlsx workbook ({exc})")) from None
+    try:
+        names = wb.sheetnames
+        if sheet is None:
+            ws = wb.worksheets[0]
+        elif isinstance(sheet, int):
+            if not 0 <= sheet < len(names):
+                raise InputError(Problem(name, None, None, None,
+                                         f"sheet index {sheet} does not exist; expected 0..{len(names) - 1} "
+                                         f"(sheets: {', '.join(repr(s) for s in names)})"))
+            ws = wb.worksheets[sheet]
+        else:
+            if sheet not in names:
+                raise InputError(Problem(name, None, None, None,
+                                         f"sheet {sheet!r} not found; expected one of "
+                                         f"{', '.join(repr(s) for s in names)}"))
+            ws = wb[sheet]
+
+        def cell(v):
+            if v is None:
+                return ""
+            if isinstance(v, bool):
+                return "1" if v else "0"
+            if isinstance(v, int):
+                return str(v)
+            if isinstance(v, float):
+                if np.isfinite(v) and v == int(v) and abs(v) < 2**53:
+                    return str(int(v))
+                return repr(v)
+            if isinstance(v, dt.datetime):
+                if (v.hour, v.minute, v.second, v.microsecond) == (0, 0, 0, 0):
+                    return v.date().isoformat()
+                return v.isoformat(sep=" ")
+            if isinstance(v, dt.date):
+                return v.isoformat()
+            return str(v)
+
+        rows = [[cell(v) for v in r] for r in ws.iter_rows(values_only=True)]
+    finally:
+        wb.close()
+    if not rows or not any(c.strip() for c in rows[0]):
+        if not any(any(c.strip() for c in r) for r in rows):
+            raise InputError(Problem(name, None, None, None,
+                                     "the sheet is empty; expected a header row with column names and one row per patient"))
+        raise InputError(Problem(name, 1, None, None, "row 1 is empty; expected the header (column names) in row 1"))
+    width = len(rows[0])
+    rows = [r + [""] * (width - len(r)) if len(r) < width else r for r in rows]
+    raw = pd.DataFrame(rows, dtype=object)
+    # trailing header cells that are empty with no data below are Excel formatting residue
+    while raw.shape[1] > 1 and raw.iloc[0, -1].strip() == "" and not raw.iloc[:, -1].str.strip().any():
+        raw = raw.iloc[:, :-1]
+    return _finish(raw, name, "row")
+
+
+def _finish(raw: pd.DataFrame, name: str, word: str) -> pd.DataFrame:
+    """Header row -> column names; strip cells; NA tokens -> NA; drop blank rows."""
+    header = [str(h).strip() for h in raw.iloc[0].tolist()]
+    problems = []
+    for j, h in enumerate(header):
+        if h == "":
+            problems.append(Problem(name, 1, None, None,
+                                    f"the header cell of column {j + 1} is empty; expected a column name"))
+    seen: dict[str, int] = {}
+    for j, h in enumerate(header):
+        if h and h in seen:
+            problems.append(Problem(name, 1, h, None,
+                                    f"the column name appears twice (columns {seen[h] + 1} and {j + 1}); "
+                                    "expected unique column names"))
+        seen.setdefault(h, j)
+    if problems:
+        raise InputError(problems)
+    body = raw.iloc[1:].copy()
+    body.columns = header
+    body.index = pd.RangeIndex(len(body))
+    body = body.apply(lambda s: s.astype(object).str.strip())
+    empty = body.isna() | body.eq("") | body.isin(NA_TOKENS)
+    body = body.astype(object).where(~empty, pd.NA)
+    blank = empty.all(axis=1)
+    body = body.loc[~blank]
+    if len(body) == 0:
+        raise InputError(Problem(name, None, None, None,
+                                 f"the file has a header but no data {word}s; expected one {word} per patient"))
+    return body
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+def apply_column_mapping(df: pd.DataFrame, mapping: "dict[str, str] | None", source: str | None = None) -> pd.DataFrame:
+    """Rename local column names to canonical ones (``mapping``: local -> canonical).
+
+    Columns not named in the mapping keep their names. A local name that is not in the
+    table, two local names mapped to the same canonical name, or a canonical name that is
+    already used by another (unmapped) column raise an :class:`InputError`.
+    Returns a renamed copy; ``attrs`` and the index (row numbers) are kept.
+    """
+    source = source or df.attrs.get("source")
+    if not mapping:
+        return df.copy()
+    problems = []
+    cols = list(df.columns)
+    for local, canonical in mapping.items():
+        if local not in cols:
+            problems.append(Problem(source, None, local, None,
+                                    f"the column mapping renames column '{local}' to '{canonical}', but the "
+                                    f"table has no column '{local}'; expected one of: "
+                                    + ", ".join(repr(c) for c in cols)))
+    targets: dict[str, list[str]] = {}
+    for local, canonical in mapping.items():
+        targets.setdefault(canonical, []).append(local)
+    for canonical, locals_ in targets.items():
+        if len(locals_) > 1:
+            problems.append(Problem(source, None, canonical, None,
+                                    f"the column mapping maps several columns ({', '.join(repr(x) for x in locals_)}) "
+                                    f"to '{canonical}'; expected at most one"))
+        elif canonical in cols and canonical not in mapping and locals_[0] != canonical:
+            problems.append(Problem(source, None, canonical, None,
+                                    f"the column mapping renames '{locals_[0]}' to '{canonical}', but the table "
+                                    f"already has a column '{canonical}'; expected only one column of that name "
+                                    "(drop or rename the other one)"))
+    if problems:
+        raise InputError(problems)
+    out = df.rename(columns=dict(mapping))
+    out.attrs = dict(df.attrs)
+    return out
+
+
+# --------------------------------------------------------------------------- writing
+
+
+@contextlib.contextmanager
+def atomic_write(path: "str | os.PathLike", mode: str = "w", *, encoding: str | None = "utf-8",
+                 newline: str | None = "") -> Iterator[IO]:
+    """Context manager yielding a file object whose content appears at ``path`` only on success.
+
+    Writes to a hidden temporary file in the same directory (created if missing), then
+    flush + fsync + ``os.replace`` (atomic on POSIX and Windows). If the body raises, the
+    temporary file is removed and ``path`` is untouched. Text mode uses UTF-8 and
+    ``newline=""`` (no newline translation: what you write is what lands on disk).
+    """
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    binary = "b" in mode
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, mode, **({} if binary else {"encoding": encoding, "newline": newline})) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, p)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable (POSIX only)
+        dfd = os.open(p.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def to_csv_text(df: pd.DataFrame, *, float_format: str = FLOAT_FORMAT, index: bool = False) -> str:
+    """The deterministic CSV text that :func:`atomic_write_csv` writes."""
+    out = df.copy()
+    for c in out.columns:
+        s = out[c]
+        if pd.api.types.is_bool_dtype(s.dtype):
+            out[c] = s.astype("Int64")
+        elif pd.api.types.is_float_dtype(s.dtype):
+            # keep floats (format applies); integer-valued nullable ints are handled by pandas
+            pass
+        elif pd.api.types.is_datetime64_any_dtype(s.dtype):
+            out[c] = s.dt.strftime("%Y-%m-%d")
+    return out.to_csv(index=index, float_format=float_format, lineterminator="\n", na_rep="",
+                      quoting=csv.QUOTE_MINIMAL)
+
+
+def atomic_write_csv(df: pd.DataFrame, path: "str | os.PathLike", *, float_format: str = FLOAT_FORMAT,
+                     index: bool = False) -> None:
+    """Write ``df`` as deterministic CSV (see module docstring) atomically to ``path``."""
+    text = to_csv_text(df, float_format=float_format, index=index)
+    with atomic_write(path, "w") as fh:
+        fh.write(text)
+
+
+def atomic_write_text(path: "str | os.PathLike", text: str) -> None:
+    """Write ``text`` (UTF-8) atomically to ``path``."""
+    with atomic_write(path, "w") as fh:
+        fh.write(text)
+
+
+def atomic_write_json(path: "str | os.PathLike", obj: object, *, indent: int = 2) -> None:
+    """Write ``obj`` as JSON (sorted keys off: insertion order is kept; trailing newline) atomically."""
+    text = json.dumps(obj, indent=indent, ensure_ascii=False, default=_json_default) + "\n"
+    atomic_write_text(path, text)
+
+
+def _json_default(o):
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, np.bool_):
+        return bool(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")

@@ -1,0 +1,236 @@
+"""The portable model file (TRIPOD 15a/16) and scoring of new patients with it alone.
+
+``model.json`` holds what a reader needs to apply the model: coefficients and centring,
+the baseline survival at the horizons and the full baseline cumulative hazard, the
+nomogram's points tables, each predictor's name, label, unit, training range and levels,
+the high/low risk cut-off in total points, and hashes of the training data and config.
+It holds no patient-level data.
+
+Scoring (``score_patients``) reproduces the pipeline's own predictions: total points =
+Σ_p sc·(xβ_p − min xβ_p); centred lp = lp_at_zero_points + total/sc; survival at h =
+S0(h)^exp(lp) with S0 at the training means (Efron-type baseline); risk group = high when
+total points exceed the stored threshold (``risk_cutoff.threshold``: midway between the maxstat
+cut-off and the next training score, see ``crlmflow.model.cutpoint.decision_threshold``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from crlmflow.data.errors import InputError, Problem
+from crlmflow.report.formats import horizon_key
+from crlmflow.model.nomogram import NomogramResult, SurvivalAxis, nomogram_points, survival_axes
+
+MODEL_FORMAT = "crlmflow-cox-model/1"
+
+
+def sha256_frame(df: pd.DataFrame) -> str:
+    """Hash of a data frame's CSV form (column order and values)."""
+    return hashlib.sha256(df.to_csv(index=False, float_format="%.12g").encode()).hexdigest()
+
+
+def selected_predictors(fit: dict, candidates: list[dict]) -> list[dict]:
+    """Candidate specs of the selected terms, in selection order."""
+    by_name = {c["name"]: c for c in candidates}
+    return [dict(by_name[v]) for v in fit["selected"]]
+
+
+def build_nomogram(fit: dict, candidates: list[dict], train: pd.DataFrame,
+                   horizons) -> tuple[NomogramResult, dict[float, SurvivalAxis]]:
+    """rms-style points scale and survival axes of a fitted model (see ``fit_summary``)."""
+    preds = selected_predictors(fit, candidates)
+    coefs = dict(zip(fit["terms"], fit["coef"]))
+    nomo = nomogram_points(coefs, preds, train)
+    s0 = {float(h): fit["baseline_survival_at_means"][horizon_key(h)] for h in horizons}
+    return nomo, survival_axes(nomo, s0)
+
+
+def nomogram_json(nomo: NomogramResult, axes: dict[float, SurvivalAxis]) -> dict:
+    return {
+        "points_per_unit_lp": nomo.points_per_unit_lp,
+        "lp_at_zero_points": nomo.lp_at_zero_points,
+        "center": nomo.center,
+        "maxscale": nomo.maxscale,
+        "total_points_axis": np.asarray(nomo.total_points_axis).tolist(),
+        "lp_axis": {"lp": np.asarray(nomo.lp_axis_lp).tolist(), "points": np.asarray(nomo.lp_axis_points).tolist()},
+        "predictors": [
+            {"name": ax.name, "label": ax.label, "type": ax.type, "unit": ax.unit,
+             "values": [_plain(v) for v in ax.values], "xbeta": np.asarray(ax.xbeta).tolist(),
+             "points": np.asarray(ax.points).tolist(), "min_xbeta": ax.min_xbeta}
+            for ax in nomo.predictors.values()
+        ],
+        "survival_axes": {
+            horizon_key(h): {"surv": ax.surv.tolist(), "total_points": ax.total_points.tolist(),
+                             "lp": ax.lp.tolist(), "baseline_surv": ax.baseline_surv}
+            for h, ax in axes.items()
+        },
+    }
+
+
+def _plain(v):
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    return v
+
+
+def build_model_file(*, endpoint: str, endpoint_label: str, fit: dict, nomogram: dict, cutpoint: dict | None,
+                     candidates: list[dict], train: pd.DataFrame, horizons, data_sha256: str,
+                     config_sha256: str, synthetic: bool, commit: str | None = None) -> dict:
+    """Assemble ``model.json`` from the fit summary, the nomogram and the cut-off."""
+    preds = selected_predictors(fit, candidates)
+    variables = []
+    for p in preds:
+        col = train[p["name"]]
+        entry = {"name": p["name"], "label": p.get("label", p["name"]), "unit": p.get("unit", ""),
+                 "type": p["type"]}
+        if p["type"] == "factor":
+            entry["levels"] = list(p["levels"])
+            entry["ref"] = p["ref"]
+        elif p["type"] == "binary":
+            entry["levels"] = [0, 1]
+        else:
+            entry["range"] = [float(col.min()), float(col.max())]
+        variables.append(entry)
+    return {
+        "format": MODEL_FORMAT,
+        "endpoint": endpoint,
+        "endpoint_label": endpoint_label,
+        "model": "Cox proportional hazards, Efron ties; survival from the Efron-type baseline",
+        "synthetic_data": bool(synthetic),
+        "terms": fit.get("terms", []),
+        "coefficients": dict(zip(fit.get("terms", []), fit.get("coef", []))),
+        "hazard_ratios": {t: math.exp(b) for t, b in zip(fit.get("terms", []), fit.get("coef", []))},
+        "means": dict(zip(fit.get("terms", []), fit.get("means", []))),
+        "center_lp": fit.get("center_lp", 0.0),
+        "variables": variables,
+        "horizons": list(horizons),
+        "baseline_survival_at_means": fit["baseline_survival_at_means"],
+        "baseline_cumhaz": fit["baseline_cumhaz"],
+        "nomogram": nomogram,
+        "risk_cutoff": cutpoint,
+        "n_train": int(fit["n"]),
+        "events_train": int(fit["events"]),
+        "training_data_sha256": data_sha256,
+        "config_sha256": config_sha256,
+        "commit": commit,
+    }
+
+
+def load_model(path) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        model = json.load(fh)
+    if model.get("format") != MODEL_FORMAT:
+        raise ValueError(f"{path}: not a {MODEL_FORMAT} model file")
+    return model
+
+
+def _parse_inputs(model: dict, df: pd.DataFrame, source: str) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Typed predictor columns; every missing/invalid cell is one Problem (row = file line)."""
+    problems, warns, values = [], [], {}
+    rows = np.arange(len(df)) + 2  # header is line 1
+    ids = df["patient_id"].astype(str).to_numpy() if "patient_id" in df else None
+    for var in model["variables"]:
+        name = var["name"]
+        if name not in df.columns:
+            problems.append(Problem(source, None, name, None, f"column '{name}' is required by the model"))
+            continue
+        raw = df[name]
+        if var["type"] == "factor":
+            text = raw.astype("string")
+            bad = text.isna() | ~text.isin([str(v) for v in var["levels"]])
+            for i in np.flatnonzero(bad.to_numpy()):
+                problems.append(_problem(source, rows[i], name, raw.iloc[i], f"one of {var['levels']}", ids, i))
+            values[name] = text.to_numpy()
+            continue
+        num = pd.to_numeric(raw, errors="coerce")
+        bad = num.isna().to_numpy()
+        if var["type"] == "binary":
+            bad |= ~num.isin([0, 1]).to_numpy()
+        for i in np.flatnonzero(bad):
+            problems.append(_problem(source, rows[i], name, raw.iloc[i],
+                                     "0 or 1" if var["type"] == "binary" else "a number", ids, i))
+        values[name] = num.to_numpy(float)
+        if var["type"] == "numeric" and "range" in var:
+            lo, hi = var["range"]
+            outside = (~bad) & ((values[name] < lo) | (values[name] > hi))
+            for i in np.flatnonzero(outside):
+                warns.append(f"{source}, line {rows[i]}, column '{name}': {values[name][i]:g} is outside the "
+                             f"training range [{lo:g}, {hi:g}]; the prediction is an extrapolation")
+    if problems:
+        raise InputError(problems)
+    return values, warns
+
+
+def _problem(source, row, column, found, expected, ids, i) -> Problem:
+    patient = None if ids is None else ids[i]
+    if pd.isna(found) or str(found).strip() == "":
+        return Problem(source, int(row), column, None, f"the value is missing; expected {expected}", patient)
+    return Problem(source, int(row), column, str(found), expected, patient)
+
+
+def score_patients(model: dict, df: pd.DataFrame, source: str = "input") -> pd.DataFrame:
+    """Points per predictor, total points, lp, survival at each horizon and risk group."""
+    values, warns = _parse_inputs(model, df, source)
+    for w in warns:
+        warnings.warn(w, stacklevel=2)
+    nomo = model["nomogram"]
+    sc = nomo["points_per_unit_lp"] if nomo else None
+    out = pd.DataFrame(index=df.index)
+    if "patient_id" in df:
+        out["patient_id"] = df["patient_id"].astype(str).to_numpy()
+    total = np.zeros(len(df))
+    xb_sum = np.zeros(len(df))
+    for var, ax in zip(model["variables"], (nomo or {}).get("predictors", [])):
+        name = var["name"]
+        if var["type"] == "factor":
+            coef = [0.0 if str(lv) == str(var["ref"]) else model["coefficients"][f"{name}{lv}"]
+                    for lv in var["levels"]]
+            lookup = dict(zip(map(str, var["levels"]), coef))
+            xb = np.array([lookup[str(v)] for v in values[name]])
+        else:
+            xb = model["coefficients"][name] * values[name]
+        pts = sc * (xb - ax["min_xbeta"])
+        out[f"points_{name}"] = pts
+        total += pts
+        xb_sum += xb
+    out["total_points"] = total
+    lp = xb_sum - model["center_lp"]
+    out["lp"] = lp
+    for h in model["horizons"]:
+        s0 = model["baseline_survival_at_means"][horizon_key(h)]
+        out[f"surv_{horizon_key(h)}"] = np.power(s0, np.exp(lp))
+    threshold = risk_threshold(model)
+    if threshold is not None:
+        out["risk_group"] = np.where(total > threshold, "high", "low")
+    return out
+
+
+def risk_threshold(model: dict) -> float | None:
+    """The boundary in total points above which a patient is high risk.
+
+    Model files written before the threshold was stored (format of ``risk_cutoff`` with only
+    ``total_points``) fall back to the cut-off itself.
+    """
+    cut = model.get("risk_cutoff") or {}
+    value = cut.get("threshold", cut.get("total_points"))
+    return None if value is None else float(value)
+
+
+def score_file(model_path, input_path, output_path) -> pd.DataFrame:
+    """Command-line scoring: read a CSV of new patients, write their scores."""
+    from crlmflow.data.io import atomic_write_csv, read_table
+
+    model = load_model(model_path)
+    df = read_table(input_path)
+    scored = score_patients(model, df, source=Path(input_path).name)
+    atomic_write_csv(scored, output_path)
+    return scored

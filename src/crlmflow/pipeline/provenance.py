@@ -1,0 +1,271 @@
+"""Provenance: every job records its lineage; a manifest and an audit command read it back.
+
+Each job run through :func:`crlmflow.pipeline.snakeio.logged` writes a record
+``<outdir>/provenance/jobs/<rule>[-<wildcards>].json`` on success: the rule, its wildcards,
+the script or notebook with its sha256, the config values it used (params) and the seed,
+every input and output file with its sha256, the git commit and whether the tree was
+dirty, and the versions of the packages that matter. The ``provenance`` rule gathers the
+records into ``<outdir>/provenance.json``, with an entry for every table and figure that
+chains its inputs back through the DAG to the raw cohort file.
+
+``python -m crlmflow audit FILE`` prints that chain and checks that the file, every input
+along the chain and each producing script or notebook still hash as recorded; any
+mismatch (a stale or hand-edited output, a changed notebook) makes it exit non-zero.
+No wall-clock time is recorded, so records and manifest are deterministic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+PACKAGES = ["crlmflow", "numpy", "scipy", "pandas", "lifelines", "scikit-survival", "scikit-learn",
+            "matplotlib", "snakemake", "papermill", "tableone"]
+
+TABLE_SUFFIXES = {".csv", ".md", ".html"}
+FIGURE_SUFFIXES = {".pdf", ".png"}
+
+
+def sha256_file(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def git_state(root: str | Path = ".") -> dict:
+    """The commit of the working tree and whether tracked files differ from it."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                                    capture_output=True, text=True, check=True).stdout.strip())
+        return {"commit": commit, "dirty": dirty}
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "dirty": None}
+
+
+def package_versions() -> dict:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _plain(obj):
+    """Params as JSON: Snakemake's Namedlist/dicts to plain structures."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        return obj
+    return str(obj)
+
+
+def job_record_path(outdir: str | Path, rule: str, wildcards: dict) -> Path:
+    tag = "-".join(f"{k}={v}" for k, v in sorted(wildcards.items()))
+    return Path(outdir) / "provenance" / "jobs" / (f"{rule}-{tag}.json" if tag else f"{rule}.json")
+
+
+def _files(named) -> list[str]:
+    out = []
+    for f in named:
+        if isinstance(f, (list, tuple)):
+            out += [str(x) for x in f]
+        else:
+            out.append(str(f))
+    return out
+
+
+def _executed_notebook(path: str, outdir) -> bool:
+    """An executed notebook of this run: it holds execution timestamps, so it is not hashed."""
+    return path.endswith(".ipynb") and Path(path).resolve().is_relative_to(Path(outdir).resolve())
+
+
+def _code_of(smk, outdir) -> str | None:
+    """The rule's notebook or script: its ``notebook``/``script`` input, else the first
+    .py/.ipynb input that is not an output of this run."""
+    for name in ("notebook", "script"):
+        if hasattr(smk.input, name):
+            return str(getattr(smk.input, name))
+    return next((f for f in _files(smk.input)
+                 if f.endswith((".py", ".ipynb")) and not _executed_notebook(f, outdir)), None)
+
+
+def record_job(smk, outdir: str | Path, code: str | Path | None = None) -> Path:
+    """Write the lineage record of a finished Snakemake job (called by ``logged``)."""
+    inputs = sorted(set(_files(smk.input)))
+    outputs = sorted(set(_files(smk.output)))
+    params = {k: _plain(v) for k, v in smk.params.items()} if hasattr(smk.params, "items") else {}
+    code = code or _code_of(smk, outdir)
+    record = {
+        "rule": smk.rule,
+        "wildcards": {k: str(v) for k, v in smk.wildcards.items()},
+        "code": {"path": str(code), "sha256": sha256_file(code)} if code and Path(code).exists() else None,
+        "params": params,
+        "seed": smk.config.get("seed"),
+        "inputs": {f: (None if _executed_notebook(f, outdir) else sha256_file(f)) for f in inputs
+                   if Path(f).is_file()},
+        "outputs": {f: (None if _executed_notebook(f, outdir) else sha256_file(f)) for f in outputs
+                    if Path(f).is_file()},
+        "log": [str(x) for x in smk.log],
+        "git": git_state(),
+        "packages": package_versions(),
+    }
+    path = job_record_path(outdir, smk.rule, record["wildcards"])
+    from crlmflow.data.io import atomic_write_json
+
+    atomic_write_json(path, record)
+    return path
+
+
+def figure_lineage(smk, code: str | Path | None = None) -> dict:
+    """Key lineage fields to embed in a figure's own metadata (PNG text, PDF info)."""
+    from crlmflow.pipeline.config import config_hash
+
+    inputs = [f for f in sorted(set(_files(smk.input))) if not f.endswith((".py", ".ipynb"))]
+    data = hashlib.sha256("".join(sha256_file(f) for f in inputs if Path(f).is_file()).encode()).hexdigest()
+    code = code or _code_of(smk, smk.config.get("outdir", "results"))
+    return {
+        "crlmflow:rule": smk.rule,
+        "crlmflow:code": str(code),
+        "crlmflow:code_sha256": sha256_file(code) if code else "",
+        "crlmflow:commit": git_state().get("commit") or "",
+        "crlmflow:config_sha256": config_hash(smk.config),
+        "crlmflow:inputs_sha256": data,
+    }
+
+
+def load_records(outdir: str | Path) -> list[dict]:
+    folder = Path(outdir) / "provenance" / "jobs"
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+
+
+def build_manifest(outdir: str | Path, records: list[dict]) -> dict:
+    """One entry per table and figure, each with its full input chain."""
+    producer = {}
+    for rec in records:
+        for f in rec["outputs"]:
+            producer[f] = rec
+    entries = {}
+    for f, rec in sorted(producer.items()):
+        suffix = Path(f).suffix
+        kind = "figure" if suffix in FIGURE_SUFFIXES else "table" if suffix in TABLE_SUFFIXES else None
+        if kind is None or "/notebooks/" in f:
+            continue
+        entries[f] = {
+            "kind": kind,
+            "sha256": rec["outputs"][f],
+            "rule": rec["rule"],
+            "wildcards": rec["wildcards"],
+            "code": rec["code"],
+            "params": rec["params"],
+            "seed": rec["seed"],
+            "git": rec["git"],
+            "packages": rec["packages"],
+            "executed_notebook": next((o for o in rec["outputs"] if o.endswith(".ipynb")), None),
+            "lineage": _chain(f, producer),
+        }
+    return {"outdir": str(outdir), "entries": entries}
+
+
+def _chain(target: str, producer: dict) -> list[dict]:
+    """Every upstream job of ``target``, nearest first, each with its inputs' hashes."""
+    seen, order, queue = set(), [], [target]
+    while queue:
+        f = queue.pop(0)
+        rec = producer.get(f)
+        if rec is None:
+            continue
+        key = (rec["rule"], json.dumps(rec["wildcards"], sort_keys=True))
+        if key in seen:
+            continue
+        seen.add(key)
+        order.append({"rule": rec["rule"], "wildcards": rec["wildcards"], "code": rec["code"],
+                      "inputs": rec["inputs"], "outputs": rec["outputs"]})
+        queue += [i for i in rec["inputs"] if not i.endswith((".py", ".ipynb"))]
+    return order
+
+
+def find_manifest(path: str | Path) -> Path | None:
+    """The provenance.json of the results folder holding ``path`` (walking up)."""
+    p = Path(path).resolve()
+    for parent in [p.parent, *p.parents]:
+        cand = parent / "provenance.json"
+        if cand.exists():
+            return cand
+    return None
+
+
+def embedded_metadata(path: str | Path) -> dict:
+    """Lineage fields embedded in a PNG (text chunks) or PDF (info dictionary)."""
+    path = Path(path)
+    if path.suffix == ".png":
+        from PIL import Image
+
+        with Image.open(path) as im:
+            return {k: v for k, v in im.text.items() if k.startswith("crlmflow:")}
+    if path.suffix == ".pdf":
+        import re
+
+        raw = path.read_bytes()
+        return {m.group(1).decode(): m.group(2).decode("latin-1")
+                for m in re.finditer(rb"/(crlmflow:[A-Za-z0-9_]+) \((.*?)\)", raw)}
+    return {}
+
+
+def audit(path: str | Path, manifest_path: str | Path | None = None, out=print) -> int:
+    """Print the lineage of ``path`` and verify every recorded hash; 0 = all match."""
+    path = Path(path)
+    manifest_path = Path(manifest_path) if manifest_path else find_manifest(path)
+    if manifest_path is None:
+        out(f"{path}: no provenance.json found above it; embedded lineage: {embedded_metadata(path) or 'none'}")
+        return 2
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    root = manifest_path.parent
+    # entries are keyed by the path the workflow wrote (relative to the run directory)
+    key = next((k for k in manifest["entries"] if (Path(k).resolve() == path.resolve())
+                or Path(k).name == path.name and Path(k).parent.name == path.parent.name), None)
+    if key is None:
+        out(f"{path}: not in {manifest_path}")
+        return 2
+    entry = manifest["entries"][key]
+    problems = []
+
+    def check(f, expected, what):
+        cand = Path(f) if Path(f).exists() else root.parent / f
+        if not cand.exists():
+            problems.append(f"MISSING  {what} {f}")
+            return "missing"
+        actual = sha256_file(cand)
+        if actual != expected:
+            problems.append(f"CHANGED  {what} {f} (recorded {expected[:12]}, now {actual[:12]})")
+            return "CHANGED"
+        return "ok"
+
+    out(f"{key}: {entry['kind']} made by rule '{entry['rule']}' {entry['wildcards'] or ''}")
+    out(f"  commit {entry['git']['commit']} (dirty tree: {entry['git']['dirty']}), seed {entry['seed']}")
+    out(f"  file sha256 {entry['sha256'][:16]}... {check(str(path), entry['sha256'], 'output')}")
+    for step in entry["lineage"]:
+        code = step["code"]
+        status = check(code["path"], code["sha256"], "code") if code else "-"
+        out(f"  <- rule {step['rule']} {step['wildcards'] or ''}  code {code['path'] if code else '-'} [{status}]")
+        for f, digest in sorted(step["inputs"].items()):
+            if f.endswith((".py", ".ipynb")):
+                continue
+            out(f"       input {f} [{check(f, digest, 'input')}]")
+    if problems:
+        out("AUDIT FAILED:")
+        for p in dict.fromkeys(problems):
+            out(f"  {p}")
+        return 1
+    out("AUDIT OK: the file and every input along its lineage match their recorded hashes.")
+    return 0

@@ -1,0 +1,86 @@
+"""Time-dependent ROC curves at several horizons (paper Figures 2C/D and 3C/D).
+
+Draws the ``roc_curves.csv`` points of the validation rule (Heagerty's KM-based
+time-dependent ROC, as survivalROC) per horizon, with the AUC of each horizon in the legend.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from crlmflow.report.plots.panels import panel_letter
+from crlmflow.report.plots.style import OKABE_ITO, SINGLE_COLUMN_IN, new_figure, publication_style
+
+__all__ = ["HORIZON_COLORS", "draw_roc", "plot_roc"]
+
+HORIZON_COLORS = [OKABE_ITO[k] for k in ("vermillion", "blue", "bluish_green", "reddish_purple", "orange")]
+
+
+#: a curve with more vertices than this is drawn through a subset (registry-sized cohorts
+#: have one ROC point per patient; 2,000 vertices are far below the printed resolution)
+MAX_CURVE_POINTS = 2000
+
+
+def thin_curve(pts: np.ndarray, max_points: int = MAX_CURVE_POINTS) -> np.ndarray:
+    """Keep at most about ``max_points`` vertices of a sorted curve: the vertices where the
+    curve crosses a grid of 1/max_points in either coordinate (first and last kept), so no
+    visible step is lost.  Curves with fewer points are returned unchanged."""
+    if pts.shape[0] <= max_points:
+        return pts
+    cell = np.floor(pts * (max_points / 2)).astype(np.int64)
+    key = cell[:, 0] * (max_points + 1) + cell[:, 1]
+    keep = np.ones(pts.shape[0], dtype=bool)
+    keep[1:] = key[1:] != key[:-1]
+    keep[-1] = True
+    return pts[keep]
+
+
+def _hlabel(h: float) -> str:
+    return f"{h / 12:g}-year" if float(h) % 12 == 0 else f"{h:g}-month"
+
+
+def draw_roc(ax, roc: pd.DataFrame, aucs: Mapping[float, float] | None = None, *,
+             horizons: Sequence[float] | None = None, title: str | None = None,
+             colors: Sequence[str] | None = None) -> None:
+    """ROC curves of one set: columns horizon, fpr, tpr (one row per cut, any order)."""
+    horizons = list(horizons) if horizons is not None else sorted(roc["horizon"].unique())
+    colors = list(colors or HORIZON_COLORS)
+    ax.plot([0, 1], [0, 1], color="#999999", lw=0.8, ls=(0, (4, 3)), zorder=1)
+    for k, h in enumerate(horizons):
+        sub = roc[np.isclose(roc["horizon"].astype(float), float(h))]
+        if sub.empty:
+            continue
+        pts = np.clip(sub[["fpr", "tpr"]].to_numpy(float), 0, 1)
+        pts = pts[np.lexsort((pts[:, 1], pts[:, 0]))]
+        pts = np.vstack([[0.0, 0.0], pts, [1.0, 1.0]])
+        pts = thin_curve(pts)
+        lab = _hlabel(h)
+        if aucs and h in aucs and np.isfinite(aucs[h]):
+            lab += f" (AUC = {aucs[h]:.3f})"
+        ax.step(pts[:, 0], pts[:, 1], where="post", color=colors[k % len(colors)], lw=1.1, label=lab, zorder=3)
+    ax.set_xlim(-0.01, 1.01)
+    ax.set_ylim(-0.01, 1.01)
+    ax.set_aspect("equal")
+    ax.set_xticks([0, 0.25, 0.5, 0.75, 1])
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1])
+    ax.set_xlabel("1 \u2212 Specificity (false-positive rate)")
+    ax.set_ylabel("Sensitivity (true-positive rate)")
+    ax.legend(loc="lower right", frameon=False, handlelength=1.2, borderaxespad=0.2)
+    if title:
+        ax.set_title(title, loc="left", fontsize=8)
+
+
+def plot_roc(roc: pd.DataFrame, aucs: Mapping[float, float] | None = None, *, title: str | None = None,
+             letter: str | None = None, width: float = SINGLE_COLUMN_IN, **kw) -> Figure:
+    """Single-panel time-dependent ROC figure."""
+    with publication_style():
+        fig = new_figure(width, width * 0.95)
+        ax = fig.add_axes((0.17, 0.14, 0.78, 0.76))
+        draw_roc(ax, roc, aucs, title=title, **kw)
+        if letter:
+            panel_letter(ax, letter, x=-0.2, y=1.02)
+    return fig

@@ -1,0 +1,147 @@
+"""Performance of a fixed model on one set of patients (paper Figs 2C–F/3C–F, Suppl. Figs 1–2).
+
+``evaluate_set`` gathers, for one endpoint and one set (training or validation): Harrell's
+C with the infinitesimal-jackknife SE CI (survival::concordance) and a percentile
+bootstrap CI; at each horizon the survivalROC-KM curve and AUC (Heagerty 2000), Uno's
+IPCW cumulative/dynamic AUC and the IPCW Brier score with IPA (riskRegression::Score),
+grouped KM calibration (rms::calibrate, cmethod "KM"), smooth calibration ICI/E50/E90
+(Austin et al. 2020) and the decision curve (Vickers' stdca); and the calibration slope.
+
+``calibrate_bias_corrected`` is rms::calibrate's bootstrap for the training set: refit the
+final model's terms in each resample, group resample and original predictions by the
+original cuts, and subtract the mean optimism of (KM − mean predicted) per group.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from crlmflow.report.formats import horizon_key
+from crlmflow.survival.cox import CoxData, baseline_hazard, cumhaz_at
+from crlmflow.validation import (brier_score, calibration_km_grouped, calibration_slope, concordance_index,
+                         cumulative_dynamic_auc, net_benefit, smooth_calibration, time_dependent_roc)
+from crlmflow.validation.bootstrap import bootstrap_c_index_ci, replicate_rng
+from crlmflow.validation.calibration import cut2_codes
+
+Z95 = stats.norm.ppf(0.975)
+
+
+def evaluate_set(time, event, lp, surv: dict, horizons, *, B: int, seed: int,
+                 calibration_groups: int = 4) -> dict[str, pd.DataFrame]:
+    """Every performance measure of one fixed model on one set; see the module docstring."""
+    t = np.asarray(time, float)
+    e = np.asarray(event, float)
+    lp = np.asarray(lp, float)
+    rows, rocs, cals, dcas = [], [], [], []
+    c = concordance_index(t, e, lp)
+    rows.append(dict(measure="c_index", horizon=np.nan, estimate=c.c_index, se=c.std_err,
+                     lower=c.c_index - Z95 * c.std_err, upper=c.c_index + Z95 * c.std_err,
+                     method="Harrell; CI from the infinitesimal-jackknife SE (survival::concordance)"))
+    if B > 0:
+        ci = bootstrap_c_index_ci(t, e, lp, B=B, seed=seed)
+        rows.append(dict(measure="c_index_bootstrap", horizon=np.nan, estimate=c.c_index, se=np.nan,
+                         lower=ci.lower, upper=ci.upper, method=f"Harrell; percentile bootstrap CI, B = {B}"))
+    slope = calibration_slope(t, e, lp)
+    rows.append(dict(measure="calibration_slope", horizon=np.nan, estimate=slope.slope, se=slope.se,
+                     lower=slope.lower, upper=slope.upper, method="Cox regression of the outcome on the lp"))
+    for h in horizons:
+        s = np.asarray(surv[horizon_key(h)], float)
+        if not (t <= h).any() or not (e[t <= h] > 0).any() or not (t > h).any():
+            continue  # no cases or no controls at this horizon: nothing to estimate
+        roc = time_dependent_roc(t, e, lp, h, method="KM")
+        rows.append(dict(measure="auc_km", horizon=h, estimate=roc.auc, se=np.nan, lower=np.nan, upper=np.nan,
+                         method="Heagerty KM time-dependent ROC (survivalROC, method KM)"))
+        rocs.append(pd.DataFrame({"horizon": h, "cut": roc.cut, "fpr": roc.FP, "tpr": roc.TP}))
+        auc = cumulative_dynamic_auc(t, e, lp, h)
+        rows.append(dict(measure="auc_uno", horizon=h, estimate=auc.auc, se=auc.se, lower=auc.lower,
+                         upper=auc.upper, method="IPCW cumulative/dynamic AUC (riskRegression::Score)"))
+        br = brier_score(t, e, s, h)
+        rows.append(dict(measure="brier", horizon=h, estimate=br.brier, se=br.se, lower=br.lower, upper=br.upper,
+                         method="IPCW Brier score (riskRegression::Score)"))
+        rows.append(dict(measure="ipa", horizon=h, estimate=br.ipa, se=np.nan, lower=np.nan, upper=np.nan,
+                         method="index of prediction accuracy = 1 - Brier/Brier(KM)"))
+        sm = smooth_calibration(t, e, s, h)
+        for name in ("ici", "e50", "e90"):
+            rows.append(dict(measure=name, horizon=h, estimate=getattr(sm, name), se=np.nan, lower=np.nan,
+                             upper=np.nan, method="smooth calibration, Austin, Harrell & van Klaveren 2020"))
+        cal = calibration_km_grouped(t, e, s, h, g=calibration_groups)
+        tab = cal.table.copy()
+        tab.insert(0, "horizon", h)
+        se = tab["km_std_err"].to_numpy(float)
+        # log-scale Greenwood CI of the observed KM, the error bars of the calibration plot
+        tab["km_lower"] = np.clip(tab["km"] * np.exp(-Z95 * se), 0, 1)
+        tab["km_upper"] = np.clip(tab["km"] * np.exp(Z95 * se), 0, 1)
+        cals.append(tab)
+        d = net_benefit(t, e, 1.0 - s, h)
+        d.insert(0, "horizon", h)
+        dcas.append(d)
+    cols = ["measure", "horizon", "estimate", "se", "lower", "upper", "method"]
+    return {
+        "performance": pd.DataFrame(rows, columns=cols),
+        "roc": pd.concat(rocs, ignore_index=True) if rocs else pd.DataFrame(),
+        "calibration": pd.concat(cals, ignore_index=True) if cals else pd.DataFrame(),
+        "dca": pd.concat(dcas, ignore_index=True) if dcas else pd.DataFrame(),
+    }
+
+
+def calibrate_bias_corrected(time, event, X, horizons, *, B: int, seed: int, endpoint_index: int,
+                             calibration_groups: int = 4) -> pd.DataFrame:
+    """rms::calibrate(cmethod = "KM", B) for the model with design X (fixed terms)."""
+    t = np.asarray(time, float)
+    e = np.asarray(event, float)
+    X = np.asarray(X, float)
+    n = t.size
+    data = CoxData(t, e, X)
+    fit = data.fit()
+    bh = baseline_hazard(data, fit)
+    eta = X @ fit.coef
+    # The resample and its refit do not depend on the horizon: fit each replicate once and
+    # read every horizon off it (replicate b uses replicate_rng(seed, endpoint_index, b)).
+    H = list(horizons)
+    tabs, cals = [], []
+    for h in H:
+        pred = np.exp(-cumhaz_at(bh, [h])[0] * np.exp(eta))
+        cal = calibration_km_grouped(t, e, pred, h, g=calibration_groups)
+        cals.append(cal)
+        tabs.append(cal.table.copy())
+    diffs = [[] for _ in H]
+    for b in range(B):
+        idx = np.sort(replicate_rng(seed, endpoint_index, b).integers(0, n, n))
+        dw = data.with_weights(data.bootstrap_weights(idx))
+        try:
+            fb = dw.fit(on_separation="ignore")
+        except (np.linalg.LinAlgError, ValueError):
+            continue  # a degenerate resample (e.g. a 0/1 column without variation) is skipped
+        bhb = baseline_hazard(dw, fb)
+        Hb = cumhaz_at(bhb, H)
+        rb = np.exp(X @ fb.coef)
+        for j, h in enumerate(H):
+            pb = np.exp(-Hb[j] * rb)
+            groups = tabs[j]["group"].to_numpy()
+            train = _grouped_index(t[idx], e[idx], pb[idx], h, cals[j].cuts, groups)
+            test = _grouped_index(t, e, pb, h, cals[j].cuts, groups)
+            diffs[j].append(train - test)
+    out = []
+    for j, h in enumerate(H):
+        tab = tabs[j]
+        optimism = np.nanmean(np.array(diffs[j]), axis=0) if diffs[j] else np.full(len(tab), np.nan)
+        tab.insert(0, "horizon", h)
+        tab["optimism"] = optimism
+        tab["index_corrected"] = tab["index_orig"] - optimism
+        tab["km_corrected"] = np.clip(tab["mean_predicted"] + tab["index_corrected"], 0, 1)
+        tab["n_bootstrap"] = len(diffs[j])
+        out.append(tab)
+    return pd.concat(out, ignore_index=True)
+
+
+def _grouped_index(t, e, pred, h, cuts, groups) -> np.ndarray:
+    """KM − mean predicted per original group (NaN for a group empty in this sample)."""
+    codes = cut2_codes(pred, cuts)
+    res = np.full(len(groups), np.nan)
+    present = np.isin(groups, codes)
+    if present.any():
+        tab = calibration_km_grouped(t, e, pred, h, groups=codes).table.set_index("group")
+        res[present] = tab.loc[groups[present], "index_orig"].to_numpy(float)
+    return res

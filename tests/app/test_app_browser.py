@@ -1,0 +1,277 @@
+"""The nomogram calculator end to end in headless Chromium (Debian's ``chromium``, driven by
+Playwright): the page, opened from disk, gives the same points, linear predictor, survival
+and risk group as ``crlmflow.model.modelfile.score_patients`` for the same patients.
+
+Needs the ``playwright`` Python package and a Chromium binary (``/usr/bin/chromium``, or the
+path in ``CRLM_CHROMIUM``); Playwright's own browser download is not used (offline). The test
+fails, not skips, when either is missing: CI installs them.
+
+A screenshot is saved to ``test-artifacts/nomogram_app.png``; with
+``UPDATE_DOCS_SCREENSHOT=1`` it is also copied to ``docs/nomogram_app.png`` for the README.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from crlmflow.app.calculator import build_app, git_commit
+from crlmflow.model.modelfile import score_patients
+from test_app import fit_fixture_models, with_factor  # the shared model builder (tests/app/test_app.py)
+
+CHROMIUM = os.environ.get("CRLM_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+INSTALL_HINT = ("install them with `.venv/bin/uv pip install --python .venv/bin/python playwright` and "
+                "`apt-get update && apt-get install -y chromium` (Debian's chromium at /usr/bin/chromium, "
+                "or set CRLM_CHROMIUM to a Chromium binary); Playwright's own browser download is not used")
+TOL = 5e-5  # equal to 4 decimals
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail(f"the browser test needs the Python package 'playwright', which is missing: {INSTALL_HINT}",
+                    pytrace=False)
+    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(f"the browser test needs Chromium at {CHROMIUM}, which is missing: {INSTALL_HINT}",
+                    pytrace=False)
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def models_and_rows(fixtures_dir, repo_root):
+    return fit_fixture_models(fixtures_dir, repo_root)
+
+
+class Page:
+    """The calculator opened from disk, with every network request and JS error recorded."""
+
+    def __init__(self, browser, html: str, path: Path):
+        path.write_text(html, encoding="utf-8")
+        self.url = path.resolve().as_uri()
+        self.ctx = browser.new_context(viewport={"width": 1200, "height": 900}, device_scale_factor=1,
+                                       offline=True)
+        self.ctx.set_default_timeout(5000)
+        self.pg = self.ctx.new_page()
+        self.requests, self.errors = [], []
+        self.pg.on("request", lambda r: self.requests.append(r.url))
+        self.pg.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.pg.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.pg.goto(self.url)
+        assert self.pg.get_attribute("html", "data-ready") == "true", self.errors
+
+    def tab(self, ep):
+        self.pg.click(f"#tab-{ep}")
+        assert self.pg.is_visible(f"#panel-{ep}")
+
+    def enter(self, ep, model, patient: dict):
+        for v in model["variables"]:
+            x, vid = patient[v["name"]], f"#{ep}-{v['name']}"
+            if v["type"] == "numeric":
+                self.pg.fill(vid, _as_typed(x))
+            elif v["type"] == "binary":
+                self.pg.check(f"{vid}-{int(x)}")
+            else:
+                self.pg.select_option(vid, str(x))
+
+    def value(self, selector) -> str:
+        return self.pg.get_attribute(selector, "data-value")
+
+    def number(self, selector) -> float:
+        return float(self.value(selector))
+
+    def text(self, selector) -> str:
+        return self.pg.inner_text(selector).strip()
+
+    def close(self):
+        self.ctx.close()
+
+
+@pytest.fixture
+def open_page(browser, tmp_path):
+    pages = []
+
+    def _open(html: str, name: str = "nomogram.html") -> Page:
+        p = Page(browser, html, tmp_path / name)
+        pages.append(p)
+        return p
+
+    yield _open
+    for p in pages:
+        assert p.errors == [], f"JavaScript errors: {p.errors}"
+        assert p.requests == [p.url], f"the page made requests besides loading itself: {p.requests}"
+        p.close()
+
+
+def _as_typed(x) -> str:
+    """A number as a person would type it (53, 24.7), exactly (shortest round-trip form)."""
+    x = float(x)
+    return str(int(x)) if x.is_integer() else repr(x)
+
+
+def _patients(models, rows) -> pd.DataFrame:
+    """Five validation rows; one older and one thinner than anyone in training (extrapolation)."""
+    pts = rows[rows["split"] == "validation"].head(5).copy().reset_index(drop=True)
+    rng = {v["name"]: v["range"] for m in models.values() for v in m["variables"] if v["type"] == "numeric"}
+    pts["bmi"] = pts["bmi"].astype(float)
+    pts.loc[1, "bmi"] = 22.37
+    if "age" in rng:
+        pts.loc[2, "age"] = rng["age"][1] + 9  # above the training range
+    if "bmi" in rng:
+        pts.loc[3, "bmi"] = rng["bmi"][0] - 2.15  # below the training range
+    return pts
+
+
+def _check_against_reference(page: Page, ep: str, model: dict, patient: pd.Series, ref: pd.Series):
+    for v in model["variables"]:
+        assert page.number(f"#{ep}-pts-{v['name']}") == pytest.approx(ref[f"points_{v['name']}"], abs=TOL)
+    total = page.number(f"#{ep}-total")
+    assert total == pytest.approx(ref["total_points"], abs=TOL)
+    assert page.number(f"#{ep}-lp") == pytest.approx(ref["lp"], abs=TOL)
+    assert page.text(f"#{ep}-total") == f"{ref['total_points']:.1f}"
+    for h in model["horizons"]:
+        s = page.number(f"#{ep}-surv-{h}")
+        assert s == pytest.approx(ref[f"surv_{h}"], abs=TOL), (ep, h)
+        assert page.text(f"#{ep}-surv-{h}") == f"{100 * ref[f'surv_{h}']:.1f}%"
+        # the curve drawn from the baseline cumulative hazard passes through the same point
+        dot = float(page.pg.get_attribute(f"#{ep}-curve circle[data-horizon='{h}']", "data-curve-value"))
+        assert dot == pytest.approx(ref[f"surv_{h}"], abs=TOL)
+    assert page.value(f"#{ep}-risk") == ref["risk_group"]
+    assert page.text(f"#{ep}-risk") == ("High risk" if ref["risk_group"] == "high" else "Low risk")
+    assert page.pg.locator(f"#{ep}-curve path.patient-curve").count() == 1
+    # extrapolation flagged next to the input (still computed)
+    outside = [v["name"] for v in model["variables"] if v["type"] == "numeric"
+               and not v["range"][0] <= patient[v["name"]] <= v["range"][1]]
+    for v in model["variables"]:
+        state = page.pg.get_attribute(f"#{ep}-field-{v['name']}", "data-state")
+        assert state == ("extrapolation" if v["name"] in outside else "ok"), (v["name"], state)
+        if v["name"] in outside:
+            assert "extrapolation" in page.text(f"#{ep}-{v['name']}-msg")
+    assert page.pg.get_attribute(f"#{ep}-results", "data-state") == ("extrapolation" if outside else "ok")
+    return bool(outside)
+
+
+def test_page_equals_score_patients(open_page, models_and_rows, repo_root):
+    models, rows = models_and_rows
+    page = open_page(build_app(models, commit=git_commit(repo_root),
+                               data_sha256=models["os"]["training_data_sha256"]))
+    patients = _patients(models, rows)
+    n_extrapolated = 0
+    for ep, model in models.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # out-of-range warnings: checked on the page instead
+            ref = score_patients(model, patients)
+        page.tab(ep)
+        for i in range(len(patients)):
+            page.enter(ep, model, patients.loc[i])
+            n_extrapolated += _check_against_reference(page, ep, model, patients.loc[i], ref.loc[i])
+    assert n_extrapolated >= 2
+    assert set(score_patients(models["os"], patients.head(1))["risk_group"]) <= {"low", "high"}
+
+    # a tidy in-range patient for the screenshot (test artifact, and the README's image on request)
+    page.tab("os")
+    page.enter("os", models["os"], patients.loc[0])  # shared predictors follow into the RFS tab
+    page.pg.evaluate("document.activeElement.blur()")  # no focus ring in the picture
+    out = repo_root / "test-artifacts" / "nomogram_app.png"
+    out.parent.mkdir(exist_ok=True)
+    page.pg.screenshot(path=str(out), full_page=True)
+    assert out.stat().st_size > 10_000
+    if os.environ.get("UPDATE_DOCS_SCREENSHOT") == "1":
+        (repo_root / "docs").mkdir(exist_ok=True)
+        shutil.copyfile(out, repo_root / "docs" / "nomogram_app.png")
+
+
+def test_factor_predictor(open_page, models_and_rows):
+    models, rows = models_and_rows
+    model = with_factor(models["os"])
+    page = open_page(build_app({"os": model}, commit=None, data_sha256=None))
+    patients = rows[rows["split"] == "validation"].head(3).reset_index(drop=True).assign(
+        site=["colon", "rectum", "both"])
+    ref = score_patients(model, patients)
+    for i in range(len(patients)):
+        page.enter("os", model, patients.loc[i])
+        _check_against_reference(page, "os", model, patients.loc[i], ref.loc[i])
+    page.pg.select_option("#os-site", "")
+    assert page.pg.get_attribute("#os-results", "data-state") == "incomplete"
+    assert "choose a level" in page.text("#os-site-msg")
+
+
+def test_invalid_and_empty_inputs_show_messages(open_page, models_and_rows):
+    models, rows = models_and_rows
+    page = open_page(build_app(models, commit=None, data_sha256=None))
+    model = models["os"]
+    num = [v["name"] for v in model["variables"] if v["type"] == "numeric"][0]
+    binary = [v["name"] for v in model["variables"] if v["type"] == "binary"][0]
+    pg = page.pg
+
+    def incomplete(field_label):
+        assert pg.get_attribute("#os-results", "data-state") == "incomplete"
+        assert "No prediction yet" in page.text("#os-status") and field_label in page.text("#os-status")
+        for el in ("total", "lp", "risk", *(f"surv-{h}" for h in model["horizons"])):
+            assert page.value(f"#os-{el}") == "" and page.text(f"#os-{el}") == "\u2013"
+        assert pg.locator("#os-curve path.patient-curve").count() == 0
+
+    # on load: nothing entered, no numbers, and no premature error under untouched fields
+    label = {v["name"]: v["label"] for v in model["variables"]}
+    incomplete(label[num])
+    assert page.text(f"#os-{num}-msg") == ""
+
+    patient = rows[rows["split"] == "validation"].iloc[0]
+    page.enter("os", model, patient)
+    assert pg.get_attribute("#os-results", "data-state") == "ok"
+    # empty field
+    pg.fill(f"#os-{num}", "")
+    assert pg.get_attribute(f"#os-field-{num}", "data-state") == "missing"
+    assert page.text(f"#os-{num}-msg") == "Required: enter a value"
+    assert page.value(f"#os-pts-{num}") == ""
+    incomplete(label[num])
+    # letters typed into the number field: Chromium keeps none of them -> still empty
+    pg.locator(f"#os-{num}").press_sequentially("abc")
+    assert page.text(f"#os-{num}-msg") == "Required: enter a value"
+    incomplete(label[num])
+    # text the number field keeps but cannot parse ("1e", "-", "e5x"): not a number
+    for bad in ("1e", "-", "e5x"):
+        pg.fill(f"#os-{num}", "")
+        pg.locator(f"#os-{num}").press_sequentially(bad)
+        assert pg.get_attribute(f"#os-field-{num}", "data-state") == "invalid", bad
+        assert page.text(f"#os-{num}-msg") == "Not a number: enter a numeric value"
+        incomplete(label[num])
+    # a valid value again restores the prediction
+    pg.fill(f"#os-{num}", _as_typed(patient[num]))
+    assert pg.get_attribute("#os-results", "data-state") == "ok" and page.text(f"#os-{num}-msg") == ""
+    assert not math.isnan(page.number("#os-total"))
+    # a binary predictor left unanswered (fresh page: radios cannot be unchecked)
+    page2 = open_page(build_app(models, commit=None, data_sha256=None), name="fresh.html")
+    for v in model["variables"]:
+        if v["name"] != binary:
+            page2.enter("os", {"variables": [v]}, patient)
+    page2.pg.locator(f"#os-field-{binary} input").first.focus()
+    page2.pg.locator(f"#os-{num}").focus()  # leaving the radio group marks it touched
+    assert page2.pg.get_attribute("#os-results", "data-state") == "incomplete"
+    assert label[binary] in page2.text("#os-status")
+    assert page2.text(f"#os-{binary}-msg") == "Required: choose No or Yes"
+
+
+def test_tabs_and_statements(open_page, models_and_rows):
+    models, _ = models_and_rows
+    page = open_page(build_app(models, commit="abc" + "0" * 37, data_sha256="d" * 64))
+    pg = page.pg
+    assert pg.is_visible("#panel-os") and not pg.is_visible("#panel-rfs")
+    pg.focus("#tab-os")
+    pg.keyboard.press("ArrowRight")
+    assert pg.is_visible("#panel-rfs") and not pg.is_visible("#panel-os")
+    assert pg.get_attribute("#tab-rfs", "aria-selected") == "true"
+    assert "developed on SIMULATED data" in page.text("#synthetic-warning")
+    assert page.text("#data-sha256") == "d" * 64 and page.text("#commit") == "abc" + "0" * 37

@@ -1,0 +1,114 @@
+"""Generic studies from config alone: the colon trial end to end against R, and input errors.
+
+R reference: tests/fixtures/r_reference/colon.json (survival 3.5-3, MASS 7.3-58.2), developed
+on all 888 complete cases; here the same rows come through the workflow's own cleaning.
+"""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from crlmflow.data.cohort import assign_sets, clean_cohort_file
+from crlmflow.pipeline.config import validate_config
+from crlmflow.data.errors import InputError
+from crlmflow.model.modelling import develop_model
+
+
+@pytest.fixture(scope="module")
+def colon_config(repo_root):
+    cfg = yaml.safe_load((repo_root / "config" / "colon.yaml").read_text())
+    validate_config(cfg)
+    return cfg
+
+
+def _clean(cfg, path):
+    return clean_cohort_file(path, file_options=cfg["data"]["file"], source="file", data_options=cfg["data"],
+                             candidates=cfg["candidates"], endpoints=cfg["endpoints"])
+
+
+@pytest.fixture(scope="module")
+def colon_no_split(colon_config, repo_root):
+    cfg = dict(colon_config, split={"method": "none", "train_fraction": 0.7})
+    res = _clean(cfg, repo_root / "data" / "colon.csv")
+    cohort, _ = assign_sets({"development": res.cohort}, cfg["split"], seed=cfg["seed"])
+    return cfg, res, cohort
+
+
+def test_colon_row_accounting(colon_no_split, fixtures_dir):
+    _, res, cohort = colon_no_split
+    ref = json.loads((fixtures_dir / "r_reference" / "colon.json").read_text())
+    assert res.flow["read"] == ref["data"]["n_csv_rows"] == 929
+    assert res.flow["included"] == ref["data"]["n_used"] == 888
+    assert res.flow["read"] == res.flow["included"] + sum(res.flow["excluded"].values())
+    assert len(res.exclusions) == 41 and (cohort["set"] == "train").all()
+
+
+@pytest.mark.parametrize("endpoint", ["os", "rfs"])
+def test_colon_cox_matches_r(colon_no_split, fixtures_dir, endpoint):
+    cfg, _, cohort = colon_no_split
+    ref = json.loads((fixtures_dir / "r_reference" / "colon.json").read_text())["endpoints"][endpoint]
+    ep = cfg["endpoints"][endpoint]
+    model = develop_model(cohort, cfg["candidates"], endpoint, ep["time"], ep["event"],
+                          screen_p=cfg["selection"]["screen_p"], exclude=cfg["exclude_from_multivariable"])
+    uni = model.univariable.set_index("term")
+    for var, r in ref["univariable"].items():
+        co = r["coefficients"]
+        for term, b, se, p in zip(co["term"], co["coef"], co["se"], co["p_wald"]):
+            assert uni.loc[term, "coef"] == pytest.approx(b, rel=1e-6)
+            assert uni.loc[term, "se"] == pytest.approx(se, rel=1e-6)
+            assert uni.loc[term, "p"] == pytest.approx(p, abs=1e-6)
+        assert uni.loc[co["term"][0], "p_lr"] == pytest.approx(r["lr_p"], abs=1e-6)
+    assert sorted(model.selected) == sorted(ref["stepaic"]["selected"])
+    final = ref["final"]["coefficients"]
+    fit = dict(zip(model.fit.names, zip(model.fit.coef, model.fit.se)))
+    for term, b, se in zip(final["term"], final["coef"], final["se"]):
+        assert fit[term][0] == pytest.approx(b, rel=1e-6)
+        assert fit[term][1] == pytest.approx(se, rel=1e-6)
+
+
+def _broken(tmp_path, colon_config, repo_root, edit):
+    df = pd.read_csv(repo_root / "data" / "colon.csv", dtype=str, keep_default_na=False).head(30)
+    edit(df)
+    path = tmp_path / "cohort.csv"
+    df.to_csv(path, index=False)
+    with pytest.raises(InputError) as err:
+        _clean(colon_config, path)
+    return str(err.value)
+
+
+def test_event_coded_two(tmp_path, colon_config, repo_root):
+    msg = _broken(tmp_path, colon_config, repo_root, lambda d: d.__setitem__("os_event", ["2"] + list(d["os_event"][1:])))
+    assert "cohort.csv, line 2" in msg and "'os_event'" in msg and "found '2'" in msg and "0 or 1" in msg
+
+
+def test_negative_or_zero_time(tmp_path, colon_config, repo_root):
+    def edit(d):
+        d.loc[3, "rfs_months"] = "-1.5"
+        d.loc[4, "os_months"] = "0"
+    msg = _broken(tmp_path, colon_config, repo_root, edit)
+    assert "line 5" in msg and "'rfs_months'" in msg and "'-1.5'" in msg and "> 0" in msg
+    assert "line 6" in msg and "'os_months'" in msg
+
+
+def test_unknown_category_and_non_numeric(tmp_path, colon_config, repo_root):
+    def edit(d):
+        d.loc[0, "rx"] = "Placebo"
+        d.loc[1, "age"] = "sixty"
+    msg = _broken(tmp_path, colon_config, repo_root, edit)
+    assert "'rx'" in msg and "'Placebo'" in msg and "'Obs'" in msg
+    assert "line 3" in msg and "'age'" in msg and "'sixty'" in msg and "a number" in msg
+
+
+def test_missing_column_and_duplicate_id(tmp_path, colon_config, repo_root):
+    msg = _broken(tmp_path, colon_config, repo_root, lambda d: d.drop(columns=["nodes"], inplace=True))
+    assert "'nodes'" in msg and "absent" in msg
+    msg = _broken(tmp_path, colon_config, repo_root, lambda d: d.__setitem__("id", ["1"] * len(d)))
+    assert "'patient_id'" in msg and "unique" in msg
+
+
+def test_all_patients_excluded(tmp_path, colon_config, repo_root):
+    msg = _broken(tmp_path, colon_config, repo_root, lambda d: d.__setitem__("nodes", [""] * len(d)))
+    assert "all 30 patients were excluded" in msg and "missing predictor: nodes: 30" in msg

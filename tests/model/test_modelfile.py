@@ -1,0 +1,97 @@
+"""model.json round trip: scoring with the file alone equals the pipeline's predictions."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crlmflow.data.errors import InputError
+from crlmflow.model.modelfile import (build_model_file, build_nomogram, load_model, nomogram_json,
+                                score_patients, selected_predictors)
+from crlmflow.model.modelling import develop_model, fit_summary, predict
+from crlmflow.model.nomogram import total_points
+from crlmflow.model.riskgroups import risk_groups
+
+HORIZONS = [12, 36, 60]
+
+
+@pytest.fixture(scope="module")
+def pipeline(fixtures_dir, tmp_path_factory):
+    rows = pd.read_csv(fixtures_dir / "r_reference" / "crlm_a_rows.csv", float_precision="round_trip")
+    rows["patient_id"] = rows["patient_id"].astype(str)
+    spec = json.loads((fixtures_dir / "r_reference" / "spec_crlm_a.json").read_text())
+    cands = [{"name": c, "type": "binary" if rows[c].isin([0, 1]).all() else "numeric", "label": c}
+             for c in spec["candidates"]]
+    train, valid = rows[rows["split"] == "train"], rows[rows["split"] == "validation"]
+    model = develop_model(train, cands, "os", "os_months", "os_event", screen_p=0.10,
+                          exclude=spec["exclude_from_multivariable"])
+    fit = json.loads(json.dumps(fit_summary(model, HORIZONS)))
+    nomo, axes = build_nomogram(fit, cands, train, HORIZONS)
+    data = rows.rename(columns={"split": "set"})
+    data["total_points"] = total_points(dict(zip(fit["terms"], fit["coef"])), selected_predictors(fit, cands),
+                                        data, nomogram=nomo)
+    cut, groups, _ = risk_groups(data, "os_months", "os_event", n_perm=0)
+    mf = build_model_file(endpoint="os", endpoint_label="Overall survival", fit=fit,
+                          nomogram=nomogram_json(nomo, axes), cutpoint={k: v for k, v in cut.items() if k != "curve"},
+                          candidates=cands, train=train, horizons=HORIZONS, data_sha256="x", config_sha256="y",
+                          synthetic=True)
+    path = tmp_path_factory.mktemp("model") / "model.json"
+    path.write_text(json.dumps(mf))
+    return {"rows": rows, "valid": valid, "model": model, "path": path, "data": data, "groups": groups}
+
+
+def test_scores_equal_pipeline_predictions(pipeline):
+    model = load_model(pipeline["path"])
+    rows = pipeline["rows"]
+    scored = score_patients(model, rows)
+    pred = predict(pipeline["model"], rows, HORIZONS)
+    np.testing.assert_allclose(scored["lp"], pred["lp"], atol=1e-10)
+    for h in HORIZONS:
+        np.testing.assert_allclose(scored[f"surv_{h}"], pred[f"surv_{h}"], atol=1e-10)
+    np.testing.assert_allclose(scored["total_points"], pipeline["data"]["total_points"], atol=1e-9)
+    assert (scored["risk_group"].to_numpy() == pipeline["groups"]["risk_group"].to_numpy()).all()
+
+
+def test_model_file_holds_no_patient_rows(pipeline):
+    text = pipeline["path"].read_text()
+    model = json.loads(text)
+    assert "patient_id" not in text
+    assert {"coefficients", "means", "baseline_survival_at_means", "baseline_cumhaz", "nomogram",
+            "variables", "horizons", "training_data_sha256", "config_sha256", "risk_cutoff"} <= set(model)
+
+
+def test_invalid_and_missing_values_name_row_and_column(pipeline):
+    model = load_model(pipeline["path"])
+    bad = pipeline["valid"].head(3).copy()
+    var = model["variables"][0]["name"]
+    bad[var] = bad[var].astype(object)
+    bad.iloc[1, bad.columns.get_loc(var)] = "abc"
+    bad.iloc[2, bad.columns.get_loc(var)] = np.nan
+    with pytest.raises(InputError) as err:
+        score_patients(model, bad, source="new.csv")
+    msg = str(err.value)
+    assert f"new.csv, line 3" in msg and f"column '{var}'" in msg and "'abc'" in msg
+    assert "line 4" in msg and "missing" in msg
+
+
+def test_out_of_range_warns(pipeline):
+    model = load_model(pipeline["path"])
+    num = [v for v in model["variables"] if v["type"] == "numeric"][0]
+    df = pipeline["valid"].head(1).copy()
+    df[num["name"]] = num["range"][1] * 10 + 1
+    with pytest.warns(UserWarning, match="outside the training range"):
+        score_patients(model, df)
+
+
+def test_command_line_scoring(pipeline, tmp_path):
+    inp = tmp_path / "new.csv"
+    pipeline["valid"].head(5).to_csv(inp, index=False)
+    out = tmp_path / "scored.csv"
+    res = subprocess.run([sys.executable, "-m", "crlmflow", "score", "--model", str(pipeline["path"]),
+                          "--input", str(inp), "--output", str(out)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    scored = pd.read_csv(out)
+    assert len(scored) == 5 and {"total_points", "lp", "surv_12", "surv_36", "surv_60", "risk_group"} <= set(scored)

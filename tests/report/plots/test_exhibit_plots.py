@@ -1,0 +1,110 @@
+"""The exhibit figures (KM, ROC, decision curves, calibration, flow chart, stacked pages)
+render from small frames, reproducibly, without overlapping text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crlmflow.report.plots import (plot_calibration, plot_calibration_grid, plot_dca, plot_flowchart, plot_km,
+                            plot_km_grid, plot_roc, plot_roc_dca, save_figure, stack_figures)
+from crlmflow.report.plots.km import km_steps, survminer_p
+
+from conftest import assert_no_text_overlap
+
+
+def _km_frames():
+    rows, risk = [], []
+    for g, rate in (("high", 0.05), ("low", 0.015)):
+        t = np.arange(1, 61, 3.0)
+        s = np.exp(-rate * t)
+        rows.append(pd.DataFrame({"group": g, "time": t, "n_risk": 50, "n_event": 1,
+                                  "n_censor": (np.arange(t.size) % 4 == 0).astype(int), "surv": s,
+                                  "std_err": 0.05, "lower": s * 0.85, "upper": np.minimum(s * 1.1, 1)}))
+        risk.append(pd.DataFrame({"group": g, "time": np.arange(0, 61, 12.0),
+                                  "n_risk": (50 * np.exp(-rate * np.arange(0, 61, 12.0))).astype(int)}))
+    return pd.concat(rows, ignore_index=True), pd.concat(risk, ignore_index=True)
+
+
+def _roc():
+    out = []
+    for s in ("train", "validation"):
+        for h in (12, 36, 60):
+            fpr = np.linspace(0, 1, 15)
+            out.append(pd.DataFrame({"set": s, "horizon": h, "fpr": fpr, "tpr": np.sqrt(fpr)}))
+    return pd.concat(out, ignore_index=True)
+
+
+def _dca():
+    out = []
+    for s in ("train", "validation"):
+        for h, prev in ((12, 0.05), (36, 0.3), (60, 0.45)):
+            th = np.arange(0.01, 1.0, 0.01)
+            nb_all = prev - (1 - prev) * th / (1 - th)
+            out.append(pd.DataFrame({"set": s, "horizon": h, "threshold": th,
+                                     "net_benefit_model": np.maximum(nb_all, 0) + 0.02 * (1 - th),
+                                     "net_benefit_all": nb_all, "net_benefit_none": 0.0}))
+    return pd.concat(out, ignore_index=True)
+
+
+def _cal():
+    out = []
+    for s in ("train", "validation"):
+        for h in (12, 36, 60):
+            pred = np.array([0.3, 0.5, 0.7, 0.9])
+            d = pd.DataFrame({"set": s, "horizon": h, "group": range(1, 5), "n": 20, "events": 5,
+                              "mean_predicted": pred, "km": pred + 0.02, "km_lower": pred - 0.1,
+                              "km_upper": pred + 0.12})
+            if s == "train":
+                d["km_corrected"] = pred + 0.01
+            out.append(d)
+    return pd.concat(out, ignore_index=True)
+
+
+def _renders():
+    curves, risk = _km_frames()
+    panel = {"curves": curves, "at_risk": risk, "p": 0.00063, "groups": ["high", "low"],
+             "group_labels": {"high": "High risk", "low": "Low risk"}, "ylabel": "Overall survival"}
+    return {
+        "km": lambda: plot_km(curves, risk, 1e-6, groups=["high", "low"], letter="C"),
+        "km_grid": lambda: plot_km_grid([dict(panel, letter="A"), dict(panel, letter="B")]),
+        "roc": lambda: plot_roc(_roc().query("set == 'train'"), {12.0: 0.8, 36.0: 0.75, 60.0: 0.77}, letter="C"),
+        "dca": lambda: plot_dca(_dca().query("set == 'train'"), letter="E"),
+        "roc_dca": lambda: plot_roc_dca(_roc(), _dca(), {"train": {12.0: 0.8}}, ["train", "validation"]),
+        "roc_dca_train_only": lambda: plot_roc_dca(_roc(), _dca(), {}, ["train"]),
+        "calibration": lambda: plot_calibration(_cal().query("set == 'train' and horizon == 36")),
+        "calibration_grid": lambda: plot_calibration_grid(_cal(), ["train", "validation"], [12, 36, 60],
+                                                          title="Calibration: OS"),
+        "flowchart": lambda: plot_flowchart(486, {"metachronous liver metastases": 29, "missing data": 12}, 445,
+                                            {"train": 300, "validation": 145}),
+        "flowchart_no_split": lambda: plot_flowchart(100, {"a": 5}, 95, None),
+    }
+
+
+RENDERS = _renders()
+
+
+@pytest.mark.parametrize("kind", sorted(RENDERS))
+def test_renders_reproducibly(kind, tmp_path):
+    a = save_figure(RENDERS[kind](), tmp_path / f"{kind}_a", metadata={"rule": "test"})
+    b = save_figure(RENDERS[kind](), tmp_path / f"{kind}_b", metadata={"rule": "test"})
+    for fmt in ("png", "pdf"):
+        assert a[fmt].stat().st_size > 1000
+        assert a[fmt].read_bytes() == b[fmt].read_bytes(), f"{kind}.{fmt} differs between two renders"
+
+
+@pytest.mark.parametrize("kind", ["km", "km_grid", "roc", "dca", "calibration", "calibration_grid", "flowchart"])
+def test_no_text_overlap(kind):
+    assert_no_text_overlap(RENDERS[kind]())
+
+
+def test_stack_figures_and_helpers(tmp_path):
+    fig = stack_figures([RENDERS["roc"](), RENDERS["dca"]()], ["A", "B"], dpi=100)
+    assert len(fig.axes) == 2
+    save_figure(fig, tmp_path / "stack")
+    assert survminer_p(1e-6) == "p < 0.0001" and survminer_p(0.000634) == "p = 0.00063"
+    assert survminer_p(0.0202) == "p = 0.02"
+    curves, _ = _km_frames()
+    st = km_steps(curves[curves["group"] == "low"])
+    assert st["time"].iloc[0] == 0 and st["surv"].iloc[0] == 1

@@ -1,0 +1,236 @@
+"""Table builders and the paper comparison of crlmflow.report.exhibits on small hand-made frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crlmflow.report.exhibits import (default_table1_rows, flow_summary, load_nomogram, paper_comparison,
+                               performance_comparison, selection_stability, table1, table1_long, table2,
+                               table3, to_markdown, write_table)
+
+CANDS = [{"name": "age", "type": "numeric", "label": "Age", "unit": "years"},
+         {"name": "rfa", "type": "binary", "label": "RFA"},
+         {"name": "crs_score", "type": "numeric", "label": "CRS score"},
+         {"name": "cea", "type": "numeric", "label": "CEA"}]
+
+
+@pytest.fixture
+def cohort():
+    rng = np.random.default_rng(1)
+    n = 60
+    return pd.DataFrame({
+        "set": ["train"] * 40 + ["validation"] * 20,
+        "male": rng.integers(0, 2, n), "age": rng.normal(58, 8, n).round(),
+        "rfa": [1] * 4 + [0] * 36 + [1] * 2 + [0] * 18,
+        "crs_score": rng.integers(1, 4, n), "cea": rng.lognormal(2, 1, n), "os_months": rng.uniform(1, 80, n),
+        "os_event": rng.integers(0, 2, n), "rfs_months": rng.uniform(1, 40, n), "rfs_event": rng.integers(0, 2, n),
+    })
+
+
+def test_table1_layout_and_tests(cohort):
+    rows = default_table1_rows(CANDS)
+    t = table1(cohort, rows, ["train", "validation"])
+    assert list(t.columns) == ["Characteristic", "Training set (n = 40)", "Validation set (n = 20)", "P"]
+    rfa = t[t["Characteristic"] == "RFA, n (%)"].iloc[0]
+    assert rfa["Training set (n = 40)"] == "4 (10.0%)"
+    assert rfa["Validation set (n = 20)"] == "2 (10.0%)"
+    assert rfa["P"] == "1.000"  # identical proportions: Pearson chi-square p = 1
+    age = t[t["Characteristic"].str.startswith("Age, years")].iloc[0]
+    q = np.percentile(cohort.loc[cohort["set"] == "train", "age"], [50, 25, 75])
+    assert age["Training set (n = 40)"] == f"{q[0]:.2f} ({q[1]:.2f}, {q[2]:.2f})"
+    # a levels variable: header row with the p, one row per level without
+    i = t.index[t["Characteristic"] == "CRS score, n (%)"][0]
+    assert t.loc[i, "P"] != "" and t.loc[i + 1, "P"] == ""
+    assert t.loc[i + 1, "Characteristic"].strip() == "1"
+
+
+def test_table1_pearson_matches_paper_r0():
+    """The paper's R0 p (205/273 vs 93/116 -> 0.279) is Pearson's chi-square without correction."""
+    df = pd.DataFrame({"set": ["train"] * 273 + ["validation"] * 116,
+                       "r0_resection": [1] * 205 + [0] * 68 + [1] * 93 + [0] * 23})
+    lg = table1_long(df, [{"var": "r0_resection", "kind": "binary", "label": "R0"}], ["train", "validation"])
+    assert round(lg["p"].iloc[0], 3) == 0.279
+    assert lg["percent"].round(1).tolist() == [75.1, 80.2]
+
+
+def test_table1_single_set_has_no_p(cohort):
+    t = table1(cohort.assign(set="train"), default_table1_rows(CANDS), ["train"])
+    assert "P" not in t.columns and len(t.columns) == 2
+
+
+def _uni():
+    return pd.DataFrame({"term": ["age", "rfa", "crs_score", "cea"],
+                         "hr": [1.0012, 3.215, 1.515, 1.0], "hr_lower": [0.979, 1.962, 1.209, 1.0],
+                         "hr_upper": [1.021, 5.269, 1.898, 1.0], "p": [0.962, 0.00002, 0.0004, 0.852],
+                         "p_term": [0.962, 0.00002, 0.0004, 0.852]})
+
+
+def _multi():
+    return pd.DataFrame({"term": ["age", "rfa", "crs_score", "cea"], "screened": [1, 1, 1, 0],
+                         "in_pool": [1, 1, 1, 0], "selected": [0, 1, 1, 0],
+                         "hr": [np.nan, 2.326, 1.424, np.nan], "hr_lower": [np.nan, 1.386, 1.117, np.nan],
+                         "hr_upper": [np.nan, 3.905, 1.815, np.nan], "p": [np.nan, 0.0014, 0.004, np.nan],
+                         "score_p_not_in_model": [0.0771, np.nan, np.nan, 0.6]})
+
+
+def test_table2_formatting():
+    t = table2({"os": _uni()}, {"os": _multi()}, CANDS, endpoint_labels={"os": "OS"})
+    t = t.set_index("Variable")
+    assert t.loc["RFA", "OS univariable HR (95% CI)"] == "3.215 (1.962, 5.269)"
+    assert t.loc["RFA", "OS univariable P"] == "<0.001"
+    assert t.loc["Age", "OS univariable P"] == "0.962"
+    assert t.loc["RFA", "OS multivariable HR (95% CI)"] == "2.326 (1.386, 3.905)"
+    assert t.loc["RFA", "OS multivariable P"] == "0.001"
+    # screened, dropped: '-' and the score-test p
+    assert t.loc["Age", "OS multivariable HR (95% CI)"] == "-"
+    assert t.loc["Age", "OS multivariable P"] == "0.077"
+    # never in the pool: '-' '-' even though a score p exists
+    assert t.loc["CEA", "OS multivariable HR (95% CI)"] == "-"
+    assert t.loc["CEA", "OS multivariable P"] == "-"
+    assert t.loc["CEA", "OS univariable HR (95% CI)"] == "1.000 (1.000, 1.000)"
+
+
+def test_table3_rates_and_medians():
+    rows = []
+    for s, surv in (("train", [0.9738, 0.7118, 0.5456]), ("validation", [0.9752, 0.7293, 0.5156]),
+                    ("all", [0.97, 0.72, 0.54])):
+        for h, v in zip((12, 36, 60), surv):
+            rows.append({"endpoint": "os", "panel": "overall", "set": s, "group": "all", "time": h, "surv": v,
+                         "median_km": 70.2, "median_km_lower": 60.1, "median_km_upper": np.nan,
+                         "median_spss": 70.2, "median_spss_lower": 57.73, "median_spss_upper": 82.68,
+                         "n": 100, "events": 40})
+    t = table3(pd.DataFrame(rows), ["os"], ["train", "validation"], [12, 36, 60])
+    assert t["Factors"].tolist() == ["OS (Training set), %", "OS (Validation set), %", "OS (All patients), %"]
+    assert t.loc[0, "1-year rate"] == "97.38%" and t.loc[1, "5-year rate"] == "51.56%"
+    assert t.loc[2, "Median, months (95% CI, SPSS)"] == "70.20 (57.73, 82.68)"
+    assert t.loc[2, "Median, months (95% CI, R survfit)"] == "70.20 (60.10, NA)"
+
+
+TARGETS = {
+    "cohort": {"n_total": 389, "median_os": {"estimate": 70.2, "ci95": [57.73, 82.68]}},
+    "table1": {"categorical": {"rfa": {"train": [27, 9.9], "validation": [10, 8.6], "p": 0.696}}},
+    "table2": {"os": {"univariable": {"rfa": {"hr": [3.215, 1.962, 5.269], "p": "<0.001"}},
+                      "multivariable": {"selected": {"rfa": {"hr": [2.326, 1.386, 3.905], "p": 0.001},
+                                                     "age": {"hr": [1.1, 1.0, 1.2], "p": 0.01}},
+                                        "dropped_p": {"age": 0.5, "crs_score": 0.3}}}},
+    "table3": {"os": {"train": {12: 97.38}}},
+    "performance": {"os": {"c_index": {"train": [0.72, 0.66, 0.77]}, "td_auc": {"train": {12: 0.795}},
+                           "risk_cutoff_points": 66, "km_high_vs_low_p": {"train": "<0.0001"}}},
+}
+
+
+def _results():
+    rates = pd.DataFrame([
+        {"endpoint": "os", "panel": "overall", "set": "all", "time": 12, "surv": 0.97, "median_spss": 72.0,
+         "median_spss_lower": 60.0, "median_spss_upper": 84.0},
+        {"endpoint": "os", "panel": "overall", "set": "train", "time": 12, "surv": 0.96, "median_spss": 72.0,
+         "median_spss_lower": 60.0, "median_spss_upper": 84.0}])
+    perf = pd.DataFrame([
+        {"set": "train", "measure": "c_index", "horizon": np.nan, "estimate": 0.73, "lower": 0.67, "upper": 0.79},
+        {"set": "train", "measure": "auc_km", "horizon": 12, "estimate": 0.8, "lower": np.nan, "upper": np.nan}])
+    lg = pd.DataFrame([{"var": "rfa", "level": 1, "set": s, "n": n, "percent": pc, "p": 0.5}
+                       for s, n, pc in (("train", 24, 8.8), ("validation", 12, 10.3))])
+    return {"counts": pd.DataFrame({"quantity": ["n_total"], "value": [389]}), "km_rates": rates,
+            "table1": lg, "univariable_os": _uni(), "multivariable_os": _multi(), "performance_os": perf,
+            "cutpoint_os": pd.DataFrame({"total_points": [65.66]}),
+            "km_tests": pd.DataFrame({"endpoint": ["os"], "panel": ["risk_group"], "set": ["train"], "p": [1e-9]})}
+
+
+def test_paper_comparison_matches_and_notes():
+    c = paper_comparison(TARGETS, _results())
+    assert list(c.columns) == ["section", "quantity", "paper", "ours", "difference", "note"]
+    get = lambda sec, q: c[(c["section"] == sec) & (c["quantity"] == q)].iloc[0]  # noqa: E731
+    r = get("Cohort", "n_total")
+    assert r["ours"] == 389 and r["difference"] == 0
+    r = get("Cohort", "median OS (months)")
+    assert r["ours"] == 72.0 and r["difference"] == pytest.approx(1.8)
+    r = get("Table 1", "rfa n (train)")
+    assert r["ours"] == 24 and r["difference"] == -3
+    assert get("Table 1", "rfa p")["ours"] == 0.5
+    r = get("Table 2 OS univariable", "rfa p")
+    assert r["paper"] == "<0.001" and pd.isna(r["difference"]) and r["ours"] == pytest.approx(0.00002)
+    assert get("Table 2 OS multivariable", "rfa HR")["ours"] == pytest.approx(2.326)
+    r = get("Table 2 OS multivariable", "age HR")  # selected in the paper, not here
+    assert pd.isna(r["ours"]) and r["note"] == "not selected in this run"
+    r = get("Table 2 OS multivariable", "age p (not in model)")  # dropped in both: our score p
+    assert r["ours"] == pytest.approx(0.0771)
+    r = get("Table 2 OS multivariable", "crs_score p (not in model)")  # dropped there, selected here
+    assert pd.isna(r["ours"]) and r["note"].startswith("selected in this run")
+    assert get("Table 3", "OS 1-year rate % (train)")["ours"] == pytest.approx(96.0)
+    assert get("Performance OS", "C-index estimate (train)")["difference"] == pytest.approx(0.01)
+    assert get("Performance OS", "1-year AUC (train)")["ours"] == pytest.approx(0.8)
+    assert get("Performance OS", "risk cut-off (total points)")["ours"] == pytest.approx(65.66)
+
+
+def test_paper_comparison_missing_results_say_so():
+    c = paper_comparison(TARGETS, {})
+    assert c["ours"].isna().all()
+    assert (c.loc[c["section"] == "Table 3", "note"] == "not available").all()
+
+
+def test_performance_comparison_with_and_without_optimism():
+    perf = pd.DataFrame([
+        {"set": s, "measure": m, "horizon": h, "estimate": e, "lower": e - 0.05, "upper": e + 0.05}
+        for s, m, h, e in (("train", "c_index", np.nan, 0.73), ("validation", "c_index", np.nan, 0.70),
+                           ("train", "brier", 36, 0.15), ("validation", "brier", 36, 0.16))])
+    t = performance_comparison(perf)
+    assert t["Optimism-corrected"].eq("not available").all()
+    # measure names as bootstrap.py writes them ('c_index', 'slope', 'brier_<h>')
+    opt = pd.DataFrame({"measure": ["c_index", "brier_36"], "apparent": [0.73, 0.15], "optimism": [0.02, -0.01],
+                        "corrected": [0.71, 0.16]})
+    t = performance_comparison(perf, opt).set_index("Measure")
+    assert t.loc["Harrell's C-index", "Optimism-corrected"] == "0.710"
+    assert t.loc["Brier score at 3-year", "Optimism"] == "-0.010"
+    assert t.loc["Harrell's C-index", "Validation set (95% CI)"] == "0.700 (0.650, 0.750)"
+
+
+def test_selection_stability_sorted():
+    freq = pd.DataFrame({"variable": ["age", "rfa"], "times_selected": [120, 950], "proportion": [0.12, 0.95]})
+    t = selection_stability(freq, CANDS, selected=["rfa"])
+    assert t["Variable"].tolist() == ["RFA", "Age"]
+    assert t["In final model"].tolist() == ["yes", "no"]
+    assert t["Inclusion frequency (%)"].tolist() == ["95.0", "12.0"]
+
+
+def test_flow_summary_checks_sums():
+    s = flow_summary({"read": 10, "excluded": {"a": 2, "b": 1}, "included": 7},
+                     {"method": "random", "n": {"train": 5, "validation": 2}})
+    assert s["n_excluded"] == 3 and s["sets"] == {"train": 5, "validation": 2}
+    with pytest.raises(ValueError):
+        flow_summary({"read": 10, "excluded": {"a": 2}, "included": 7}, None)
+
+
+def test_load_nomogram_roundtrip():
+    from crlmflow.model.modelfile import nomogram_json
+    from crlmflow.model.nomogram import nomogram_points, survival_axes
+
+    df = pd.DataFrame({"age": np.linspace(40, 80, 30), "rfa": [0, 1] * 15})
+    nomo = nomogram_points({"age": 0.03, "rfa": 0.8}, [{"name": "age", "type": "numeric"},
+                                                       {"name": "rfa", "type": "binary"}], df)
+    axes = survival_axes(nomo, {12.0: 0.95, 36.0: 0.8})
+    back, back_axes = load_nomogram(nomogram_json(nomo, axes))
+    assert back.points_per_unit_lp == pytest.approx(nomo.points_per_unit_lp)
+    np.testing.assert_allclose(back.predictors["age"].points, nomo.predictors["age"].points)
+    assert sorted(back_axes) == [12.0, 36.0]
+    np.testing.assert_allclose(back_axes[36.0].total_points, axes[36.0].total_points)
+
+
+def test_write_table_formats(tmp_path):
+    df = pd.DataFrame({"A": ["x", "    indented|pipe"], "B": [1.5, np.nan]})
+    paths = write_table(df, tmp_path / "t", title="T", footnotes=["note"])
+    assert set(paths) == {"csv", "html", "md"}
+    md = paths["md"].read_text()
+    assert "**T**" in md and "\\|pipe" in md and "| NA |" in md and md.rstrip().endswith("note")
+    assert "<caption>T</caption>" in paths["html"].read_text()
+    assert pd.read_csv(paths["csv"]).shape == (2, 2)
+    assert to_markdown(df).count("\n") == 4
+
+
+def test_performance_comparison_bootstrap_measure_names():
+    perf = pd.DataFrame([{"set": "train", "measure": "calibration_slope", "horizon": np.nan, "estimate": 1.0,
+                          "lower": np.nan, "upper": np.nan}])
+    opt = pd.DataFrame({"measure": ["slope"], "apparent": [1.0], "optimism": [0.12], "corrected": [0.88]})
+    t = performance_comparison(perf, opt)
+    assert t.loc[0, "Optimism-corrected"] == "0.880" and t.loc[0, "Validation set (95% CI)"] == "NA"

@@ -1,0 +1,32 @@
+"""tools/benchmark_scale.py runs the whole DAG at two tiny sizes and prints its per-stage
+table with growth ratios (no timing assertions: the machine is shared)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STAGES = ("data", "models", "survival", "validation", "bootstrap", "exhibits", "total")
+
+
+@pytest.mark.workflow
+def test_benchmark_scale_prints_every_stage(tmp_path):
+    res = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "benchmark_scale.py"), "--sizes", "200", "400", "--B", "4",
+         "--chunks", "2", "--calibration-B", "4", "--permutations", "20", "--cores", "2",
+         "--workdir", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    out = res.stdout
+    table = out[out.index("stage      "):]
+    assert "n=200" in table and "n=400" in table
+    assert "growth relative to n=200" in table
+    lines = {ln.split()[0]: ln.split()[1:] for ln in table.splitlines() if ln.strip() and ln.split()[0] in STAGES}
+    for s in STAGES:
+        assert s in lines, s
+    assert "load average" in out
+    assert not (tmp_path / "n200" / "results").exists()  # outputs removed unless --keep
