@@ -23,7 +23,7 @@ from importlib import metadata
 from pathlib import Path
 
 PACKAGES = ["crlmflow", "numpy", "scipy", "pandas", "lifelines", "scikit-survival", "scikit-learn",
-            "matplotlib", "snakemake", "papermill", "tableone"]
+            "matplotlib", "snakemake", "papermill"]
 
 TABLE_SUFFIXES = {".csv", ".md", ".html"}
 FIGURE_SUFFIXES = {".pdf", ".png"}
