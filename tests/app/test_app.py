@@ -26,29 +26,31 @@ from crlmflow.model.modelling import develop_model, fit_summary
 from crlmflow.model.nomogram import total_points
 from crlmflow.model.riskgroups import risk_groups
 
+import rref
+
 HORIZONS = [12, 36, 60]
 ENDPOINTS = {"os": ("Overall survival", "os_months", "os_event"),
              "rfs": ("Recurrence-free survival", "rfs_months", "rfs_event")}
 ID_PREFIX = "CRLM-FIXTURE-PT-"
 
 
-def fit_fixture_models(fixtures_dir, repo_root) -> tuple[dict, pd.DataFrame]:
+def fit_fixture_models(repo_root) -> tuple[dict, pd.DataFrame]:
     """model.json dicts (os, rfs) fitted on the R fixture cohort, and the cohort itself.
 
     Patient ids are made distinctive (``CRLM-FIXTURE-PT-0001``...) so the privacy test can
     look for them; labels and units come from the default config's candidate list. Fitted
     once per process (both test modules use it); callers get their own copies.
     """
-    models, rows = _fit_fixture_models(Path(fixtures_dir), Path(repo_root))
+    models, rows = _fit_fixture_models(Path(repo_root))
     return copy.deepcopy(models), rows.copy()
 
 
 @functools.lru_cache(maxsize=None)
-def _fit_fixture_models(fixtures_dir: Path, repo_root: Path) -> tuple[dict, pd.DataFrame]:
-    rows = pd.read_csv(fixtures_dir / "r_reference" / "crlm_a_rows.csv", float_precision="round_trip")
+def _fit_fixture_models(repo_root: Path) -> tuple[dict, pd.DataFrame]:
+    rows = rref.rows("crlm_a")
     rows["patient_id"] = [f"{ID_PREFIX}{int(i):04d}" for i in rows["patient_id"]]
-    spec_path = fixtures_dir / "r_reference" / "spec_crlm_a.json"
-    spec = json.loads(spec_path.read_text())
+    spec_path = rref.FIXTURES / "spec_crlm_a.json"
+    spec = rref.spec("crlm_a")
     config = yaml.safe_load((repo_root / "config" / "config.yaml").read_text())
     meta = {c["name"]: c for c in config["candidates"]}
     cands = [{"name": c, "type": "binary" if rows[c].isin([0, 1]).all() else "numeric",
@@ -93,8 +95,8 @@ def with_factor(model: dict) -> dict:
 
 
 @pytest.fixture(scope="session")
-def fixture_models(fixtures_dir, repo_root):
-    return fit_fixture_models(fixtures_dir, repo_root)
+def fixture_models(repo_root):
+    return fit_fixture_models(repo_root)
 
 
 @pytest.fixture(scope="session")
@@ -154,13 +156,13 @@ def test_factor_predictor_gets_a_select(fixture_models):
     assert all(f'<option value="{lv}">' in sel for lv in ("colon", "rectum", "both"))
 
 
-def test_no_patient_level_data(page, fixture_models, fixtures_dir):
+def test_no_patient_level_data(page, fixture_models):
     models, rows = fixture_models
     assert "patient_id" not in page and ID_PREFIX not in page
     for pid in rows["patient_id"]:
         assert pid not in page
     # no row of the cohort, in the fixture file's own form or as the model's predictor values
-    raw_lines = (fixtures_dir / "r_reference" / "crlm_a_rows.csv").read_text().splitlines()[1:]
+    raw_lines = (rref.FIXTURES / "crlm_a_rows.csv").read_text().splitlines()[1:]
     for line in raw_lines:
         assert line.split(",", 1)[1] not in page
     names = sorted({v["name"] for m in models.values() for v in m["variables"]})

@@ -51,8 +51,8 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def models_and_rows(fixtures_dir, repo_root):
-    return fit_fixture_models(fixtures_dir, repo_root)
+def models_and_rows(repo_root):
+    return fit_fixture_models(repo_root)
 
 
 class Page:

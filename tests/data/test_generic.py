@@ -4,8 +4,6 @@ R reference: tests/fixtures/r_reference/colon.json (survival 3.5-3, MASS 7.3-58.
 on all 888 complete cases; here the same rows come through the workflow's own cleaning.
 """
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +13,8 @@ from crlmflow.data.cohort import assign_sets, clean_cohort_file
 from crlmflow.pipeline.config import validate_config
 from crlmflow.data.errors import InputError
 from crlmflow.model.modelling import develop_model
+
+from rref import reference
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +37,9 @@ def colon_no_split(colon_config, repo_root):
     return cfg, res, cohort
 
 
-def test_colon_row_accounting(colon_no_split, fixtures_dir):
+def test_colon_row_accounting(colon_no_split):
     _, res, cohort = colon_no_split
-    ref = json.loads((fixtures_dir / "r_reference" / "colon.json").read_text())
+    ref = reference("colon")
     assert res.flow["read"] == ref["data"]["n_csv_rows"] == 929
     assert res.flow["included"] == ref["data"]["n_used"] == 888
     assert res.flow["read"] == res.flow["included"] + sum(res.flow["excluded"].values())
@@ -47,9 +47,9 @@ def test_colon_row_accounting(colon_no_split, fixtures_dir):
 
 
 @pytest.mark.parametrize("endpoint", ["os", "rfs"])
-def test_colon_cox_matches_r(colon_no_split, fixtures_dir, endpoint):
+def test_colon_cox_matches_r(colon_no_split, endpoint):
     cfg, _, cohort = colon_no_split
-    ref = json.loads((fixtures_dir / "r_reference" / "colon.json").read_text())["endpoints"][endpoint]
+    ref = reference("colon")["endpoints"][endpoint]
     ep = cfg["endpoints"][endpoint]
     model = develop_model(cohort, cfg["candidates"], endpoint, ep["time"], ep["event"],
                           screen_p=cfg["selection"]["screen_p"], exclude=cfg["exclude_from_multivariable"])

@@ -15,14 +15,16 @@ from crlmflow.model.modelling import develop_model, fit_summary, predict
 from crlmflow.model.nomogram import total_points
 from crlmflow.model.riskgroups import risk_groups
 
+from rref import rows as fixture_rows, spec as fixture_spec
+
 HORIZONS = [12, 36, 60]
 
 
 @pytest.fixture(scope="module")
-def pipeline(fixtures_dir, tmp_path_factory):
-    rows = pd.read_csv(fixtures_dir / "r_reference" / "crlm_a_rows.csv", float_precision="round_trip")
+def pipeline(tmp_path_factory):
+    rows = fixture_rows("crlm_a")
     rows["patient_id"] = rows["patient_id"].astype(str)
-    spec = json.loads((fixtures_dir / "r_reference" / "spec_crlm_a.json").read_text())
+    spec = fixture_spec("crlm_a")
     cands = [{"name": c, "type": "binary" if rows[c].isin([0, 1]).all() else "numeric", "label": c}
              for c in spec["candidates"]]
     train, valid = rows[rows["split"] == "train"], rows[rows["split"] == "validation"]

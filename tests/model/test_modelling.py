@@ -7,17 +7,17 @@ R reference: tests/fixtures/r_reference/{crlm_a,colon}.json, fields `final`,
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from crlmflow.model.modelling import develop_model, fit_summary, predict
 
+from rref import load_case
+
 REF = None
 
 
-def _load(fixtures_dir, name):
-    ref = json.loads((fixtures_dir / "r_reference" / f"{name}.json").read_text())
-    rows = pd.read_csv(fixtures_dir / "r_reference" / f"{name}_rows.csv", float_precision="round_trip")
+def _load(name):
+    ref, rows = load_case(name)
     spec = ref["spec"]
     cands = [c if isinstance(c, dict) else {"name": c, "type": "numeric"} for c in spec["candidates"]]
     return ref, rows, spec, cands
@@ -25,8 +25,8 @@ def _load(fixtures_dir, name):
 
 @pytest.mark.parametrize("name", ["crlm_a", "colon"])
 @pytest.mark.parametrize("endpoint", ["os", "rfs"])
-def test_develop_model_matches_r(fixtures_dir, name, endpoint):
-    ref, rows, spec, cands = _load(fixtures_dir, name)
+def test_develop_model_matches_r(name, endpoint):
+    ref, rows, spec, cands = _load(name)
     ep = ref["endpoints"][endpoint]
     model = develop_model(rows, cands, endpoint, ep["time"], ep["event"], screen_p=spec["screen_p"],
                           exclude=spec["exclude_from_multivariable"], method="stepaic_both")
@@ -54,8 +54,8 @@ def test_develop_model_matches_r(fixtures_dir, name, endpoint):
     assert summary["selected"] == model.selected
 
 
-def test_forward_lr_selection_matches_r(fixtures_dir):
-    ref, rows, spec, cands = _load(fixtures_dir, "crlm_a")
+def test_forward_lr_selection_matches_r():
+    ref, rows, spec, cands = _load("crlm_a")
     ep = ref["endpoints"]["os"]
     model = develop_model(rows, cands, "os", ep["time"], ep["event"], screen_p=spec["screen_p"],
                           exclude=spec["exclude_from_multivariable"], method="forward_lr",
@@ -63,8 +63,8 @@ def test_forward_lr_selection_matches_r(fixtures_dir):
     assert sorted(model.selected) == sorted(ep["forward_lr"]["selected"])
 
 
-def test_nothing_screened_gives_null_model(fixtures_dir):
-    _, rows, spec, _ = _load(fixtures_dir, "crlm_a")
+def test_nothing_screened_gives_null_model():
+    _, rows, spec, _ = _load("crlm_a")
     model = develop_model(rows, [{"name": "alt", "type": "numeric"}], "os", "os_months", "os_event",
                           screen_p=1e-12)
     assert model.selected == [] and model.fit is None

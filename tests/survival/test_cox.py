@@ -23,7 +23,7 @@ from crlmflow.survival.cox import (
 from crlmflow.survival.design import design_matrix
 from crlmflow.survival.selection import fit_terms, prepare
 
-from survival_rref import CASES, assert_abs, assert_rel, load_reference, load_rows
+from rref import CASES, assert_abs, assert_rel, reference, rows
 
 
 def _problem(case):
@@ -153,9 +153,9 @@ def test_score_test_equals_iter0_fit(case):
 def test_matches_lifelines(name, endpoint):
     from lifelines import CoxPHFitter
 
-    ref = load_reference(name)
+    ref = reference(name)
     ep = ref["endpoints"][endpoint]
-    df = load_rows(name)
+    df = rows(name)
     terms = ep["multivariable_full"]["terms"]
     des = design_matrix(df, [c for c in ref["spec"]["candidates"]
                              if (c if isinstance(c, str) else c["name"]) in terms])
@@ -180,7 +180,7 @@ def test_matches_lifelines(name, endpoint):
 
 
 def test_frequency_weights_equal_duplicated_rows():
-    df = load_rows("crlm_a")
+    df = rows("crlm_a")
     des = design_matrix(df, ["crs_score", "r0_resection", "age"])
     rng = np.random.default_rng(7)
     idx = rng.integers(0, len(df), len(df))
@@ -236,9 +236,9 @@ def test_fit_speed_vs_lifelines():
     """Per-fit time on crlm_a (389 rows, final OS model) — reported, loosely asserted."""
     from lifelines import CoxPHFitter
 
-    ref = load_reference("crlm_a")
+    ref = reference("crlm_a")
     ep = ref["endpoints"]["os"]
-    df = load_rows("crlm_a")
+    df = rows("crlm_a")
     pb = prepare(df, ref["spec"]["candidates"], ep["time"], ep["event"])
     cols = pb.columns(ep["final"]["terms"])
     pb.data.fit(cols=cols)

@@ -18,13 +18,13 @@ from crlmflow.survival.diagnostics import cox_zph, events_per_parameter
 from crlmflow.survival.km import kaplan_meier
 from crlmflow.survival.selection import fit_terms, prepare
 
-from survival_rref import CASES, load_reference, load_rows
+from rref import CASES, reference, rows
 
 
 def _final(name, endpoint):
-    ref = load_reference(name)
+    ref = reference(name)
     ep = ref["endpoints"][endpoint]
-    df = load_rows(name)
+    df = rows(name)
     pb = prepare(df, ref["spec"]["candidates"], ep["time"], ep["event"])
     terms = ep["final"]["terms"]
     fit = fit_terms(pb, terms)

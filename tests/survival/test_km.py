@@ -14,7 +14,7 @@ from crlmflow.survival.km import (
     survival_at,
 )
 
-from survival_rref import assert_abs, assert_rel, na
+from rref import assert_abs, assert_rel, na
 
 CONF = {"log_log": "log-log", "log": "log"}
 

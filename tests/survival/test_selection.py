@@ -15,7 +15,7 @@ from crlmflow.survival.selection import (
     univariable_cox,
 )
 
-from survival_rref import assert_abs, assert_rel, na
+from rref import assert_abs, assert_rel, na
 
 
 def _setup(case):

@@ -23,9 +23,9 @@ from crlmflow.validation.bootstrap import (ReplicateEngine, _ReplicateModels, ap
 from crlmflow.validation.concordance import concordance_index
 from crlmflow.validation.roc import brier_score
 
-from rref_fixtures import FIXTURES, fixture, rows
+from rref import read_csv, reference, rows
 
-CRLM_CANDIDATES = fixture("crlm_a")["spec"]["candidates"]
+CRLM_CANDIDATES = reference("crlm_a")["spec"]["candidates"]
 EXCLUDE = ("chemo_full_course",)
 HORIZONS = [12, 36, 60]
 
@@ -33,7 +33,7 @@ HORIZONS = [12, 36, 60]
 @pytest.fixture(scope="module")
 def crlm_train() -> pd.DataFrame:
     """A seeded 70% subset of the synthetic CRLM fixture (as the paper's training set)."""
-    df = pd.read_csv(FIXTURES / "crlm_synth_a.csv")
+    df = read_csv("crlm_synth_a.csv")
     rng = np.random.default_rng(20240601)
     keep = np.sort(rng.choice(len(df), int(round(0.7 * len(df))), replace=False))
     return df.iloc[keep].reset_index(drop=True)
@@ -253,8 +253,8 @@ def test_apparent_matches_rms_validate_index_orig(ds, ep):
     """rms validate's index.orig refits the final model with coxphFit(eps = 1e-4, iter.max =
     10); with the same loose refit Dxy and R2 agree exactly, with the fully converged model
     Dxy agrees to ~1e-4 (one or two lp pairs reorder).  Dxy = 2C - 1 (risk convention)."""
-    spec = fixture(ds)["spec"]
-    ref = fixture(ds)["endpoints"][ep]
+    spec = reference(ds)["spec"]
+    ref = reference(ds)["endpoints"][ep]
     tab = dict(zip(ref["validate"]["table"]["index"], ref["validate"]["table"]["index.orig"]))
     df = rows(ds)
     terms = ref["final"]["terms"]
@@ -272,8 +272,8 @@ def test_apparent_matches_rms_validate_index_orig(ds, ep):
 
 
 def test_apparent_selection_reproduces_r_final_model():
-    spec = fixture("crlm_a")["spec"]
-    ref = fixture("crlm_a")["endpoints"]["os"]
+    spec = reference("crlm_a")["spec"]
+    ref = reference("crlm_a")["endpoints"]["os"]
     app = apparent_performance(rows("crlm_a"), spec["candidates"], "os_months", "os_event", spec["horizons"],
                                screen_p=spec["screen_p"], exclude=spec["exclude_from_multivariable"])
     assert app["selected"] == ref["final"]["terms"]
@@ -283,7 +283,7 @@ def test_apparent_selection_reproduces_r_final_model():
 
 
 def test_bootstrap_c_index_ci_fixed_model():
-    ref = fixture("crlm_a")["endpoints"]["os"]
+    ref = reference("crlm_a")["endpoints"]["os"]
     df = rows("crlm_a")
     t, e = df["os_months"].to_numpy(), df["os_event"].to_numpy()
     lp = np.asarray(ref["per_row"]["lp"])

@@ -17,7 +17,7 @@ from crlmflow.validation.calibration import (
     smooth_calibration,
 )
 
-from rref_fixtures import CASES, TOL, endpoint
+from rref import CASES, TOL, endpoint
 
 
 @pytest.mark.parametrize("ds,ep", CASES)
@@ -104,7 +104,7 @@ def test_calibration_cox_fit_reproduces_r(ds, ep):
     against R: univariable coxph (Efron) of age, and survfit.coxph survival of the final model's lp."""
     from crlmflow.survival.cox import CoxData, baseline_hazard, baseline_survival_at, coxph
 
-    from rref_fixtures import rows
+    from rref import rows
 
     time, event, e = endpoint(ds, ep)
     uni = e["univariable"]["age"]

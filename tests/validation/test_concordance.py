@@ -7,7 +7,7 @@ import pytest
 
 from crlmflow.validation.concordance import concordance_index, timefix
 
-from rref_fixtures import CASES, TOL, endpoint
+from rref import CASES, TOL, endpoint
 
 
 @pytest.mark.parametrize("ds,ep", CASES)

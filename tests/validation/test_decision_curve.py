@@ -7,7 +7,7 @@ import pytest
 
 from crlmflow.validation.decision_curve import net_benefit
 
-from rref_fixtures import CASES, TOL, arr, endpoint
+from rref import CASES, TOL, endpoint, na
 
 
 @pytest.mark.parametrize("ds,ep", CASES)
@@ -31,7 +31,7 @@ def test_matches_fixture_dca(ds, ep):
         np.testing.assert_allclose(
             out["net_interventions_avoided_per100"], ref["net_interventions_avoided_per100"], rtol=TOL, atol=TOL
         )
-        np.testing.assert_allclose(out["km_surv_high_risk"], arr(ref["km_surv_high_risk"]), atol=TOL)  # NaN == NaN
+        np.testing.assert_allclose(out["km_surv_high_risk"], na(ref["km_surv_high_risk"]), atol=TOL)  # NaN == NaN
 
 
 def test_extremes():

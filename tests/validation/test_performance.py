@@ -1,25 +1,24 @@
 """evaluate_set gathers the R-verified measures correctly (R reference: crlm_a.json, colon.json)."""
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from crlmflow.validation.performance import calibrate_bias_corrected, evaluate_set
 
+from rref import load_case
+
 HORIZONS = [12, 36, 60]
 
 
-def _case(fixtures_dir, name, ep):
-    ref = json.loads((fixtures_dir / "r_reference" / f"{name}.json").read_text())["endpoints"][ep]
-    rows = pd.read_csv(fixtures_dir / "r_reference" / f"{name}_rows.csv", float_precision="round_trip")
-    return ref, rows
+def _case(name, ep):
+    ref, rows = load_case(name)
+    return ref["endpoints"][ep], rows
 
 
 @pytest.mark.parametrize("name,ep", [("crlm_a", "os"), ("colon", "rfs")])
-def test_evaluate_set_matches_r(fixtures_dir, name, ep):
-    ref, rows = _case(fixtures_dir, name, ep)
+def test_evaluate_set_matches_r(name, ep):
+    ref, rows = _case(name, ep)
     pr = ref["per_row"]
     surv = {str(h): np.asarray(pr[f"surv_{h}"]) for h in HORIZONS}
     res = evaluate_set(rows[ref["time"]], rows[ref["event"]], pr["lp"], surv, HORIZONS, B=50, seed=1)
@@ -43,8 +42,8 @@ def test_evaluate_set_matches_r(fixtures_dir, name, ep):
     assert (first["fpr"] == 1).all() and (first["tpr"] == 1).all()  # survivalROC starts at (1, 1)
 
 
-def test_bias_corrected_calibration_is_deterministic_and_bounded(fixtures_dir):
-    ref, rows = _case(fixtures_dir, "crlm_a", "os")
+def test_bias_corrected_calibration_is_deterministic_and_bounded():
+    ref, rows = _case("crlm_a", "os")
     terms = ref["final"]["terms"]
     X = rows[terms].to_numpy(float)
     args = (rows["os_months"], rows["os_event"], X, [36])

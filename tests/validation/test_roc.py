@@ -10,7 +10,7 @@ import pytest
 from crlmflow.validation._km import km_at
 from crlmflow.validation.roc import brier_score, cumulative_dynamic_auc, time_dependent_roc
 
-from rref_fixtures import CASES, TOL, arr, endpoint
+from rref import CASES, TOL, endpoint, na
 
 
 @pytest.mark.parametrize("ds,ep", CASES)
@@ -22,7 +22,7 @@ def test_survival_roc_km_matches_fixture(ds, ep):
         res = time_dependent_roc(time, event, e["per_row"]["lp"], ref["predict_time"])
         assert res.auc == pytest.approx(ref["auc"], abs=TOL)
         assert res.survival == pytest.approx(ref["survival"], abs=TOL)
-        cut = arr(ref["cut"])
+        cut = na(ref["cut"])
         assert res.cut[0] == -np.inf and np.isnan(cut[0])
         np.testing.assert_array_equal(res.cut[1:], cut[1:])
         np.testing.assert_allclose(res.FP, ref["FP"], rtol=0, atol=TOL)

@@ -27,6 +27,7 @@ import re
 from importlib import resources
 from pathlib import Path
 
+from crlmflow.data.io import to_plain
 from crlmflow.report.formats import horizon_key
 from crlmflow.model.modelfile import MODEL_FORMAT
 from crlmflow.pipeline.provenance import git_state
@@ -108,7 +109,7 @@ def _range_text(v: dict) -> str:
 
 def _script_json(obj) -> str:
     """JSON safe inside a <script> element (no '</script>', no HTML-significant characters)."""
-    text = json.dumps(obj, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+    text = json.dumps(to_plain(obj), ensure_ascii=True, allow_nan=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 

@@ -21,16 +21,20 @@ Writing
     ``float_format="%.12g"`` (12 significant digits: far below any statistical tolerance,
     yet stable against last-bit floating-point noise between platforms, so re-runs give
     byte-identical files). Integer and nullable-integer columns are written as integers.
+    :func:`write_json` writes JSON the same way; :func:`to_plain` is the one conversion of
+    NumPy/pandas values to plain JSON values, also for JSON that is not written to a file.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import datetime
 import io as _io
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Iterator
 
@@ -334,19 +338,114 @@ def atomic_write_text(path: "str | os.PathLike", text: str) -> None:
         fh.write(text)
 
 
-def atomic_write_json(path: "str | os.PathLike", obj: object, *, indent: int = 2) -> None:
-    """Write ``obj`` as JSON (sorted keys off: insertion order is kept; trailing newline) atomically."""
-    text = json.dumps(obj, indent=indent, ensure_ascii=False, default=_json_default) + "\n"
+def to_plain(obj, *, default=None):
+    """``obj`` as plain JSON-ready Python: dict, list, str, int, float, bool and None only.
+
+    The one conversion of NumPy and pandas values for every JSON file and embedded JSON
+    of the workflow, so the same value is always written the same way. Rules:
+
+    * mappings become dicts (insertion order kept); string keys stay, and a number,
+      boolean or ``None`` key becomes the string ``json.dumps`` would make of it
+      (``1`` -> ``"1"``, ``True`` -> ``"true"``), so converting first never changes output;
+    * lists, tuples, NumPy arrays, pandas ``Series`` and ``Index`` become lists, and a
+      ``DataFrame`` a list of row dicts (``orient="records"``);
+    * NumPy scalars become the Python ``int``/``float``/``bool`` of the same value (floats
+      keep every bit, NaN stays NaN); ``pd.NA``/``pd.NaT`` become ``None``; timestamps and
+      dates their ISO 8601 text; paths their file-system string.
+
+    Anything else (a set, an arbitrary object) raises ``TypeError`` naming where it sits,
+    unless ``default`` is given, as for ``json.dumps``: then ``default(value)`` replaces it.
+
+    Parameters
+    ----------
+    obj : object
+        The structure to convert.
+    default : callable, optional
+        Fallback converter for values of any other type, e.g. ``str``.
+
+    Returns
+    -------
+    object
+        A structure of plain Python values that ``json.dumps`` serialises without a
+        ``default`` hook.
+    """
+    try:
+        return _plain(obj, default)
+    except _NotPlain as exc:
+        raise TypeError(f"not JSON serialisable: the value at {exc.where or 'top level'} is a {exc.kind}; "
+                        "expected numbers, text, booleans, None, lists or dicts (or their NumPy/pandas "
+                        "equivalents)") from None
+
+
+class _NotPlain(Exception):
+    """Raised from deep inside ``_plain``; each container prepends its key on the way out, so
+    the message says where the value sits without building a path for every valid value."""
+
+    def __init__(self, kind: str, where: str = ""):
+        super().__init__(kind, where)
+        self.kind, self.where = kind, where
+
+
+def _plain_key(k, default) -> str:
+    if isinstance(k, str):
+        return k
+    v = _plain(k, default)
+    if v is None or isinstance(v, (bool, int, float)):
+        return json.dumps(v)  # the text json.dumps itself makes of a non-string key
+    return str(v)
+
+
+def _plain(obj, default):
+    if obj is None or isinstance(obj, (str, bool)):
+        return obj
+    if isinstance(obj, np.datetime64):
+        return None if np.isnat(obj) else pd.Timestamp(obj).isoformat()
+    if isinstance(obj, np.generic):  # before int/float: np.float64 subclasses float
+        return _plain(obj.item(), default)
+    if isinstance(obj, (int, float)):
+        return obj
+    if isinstance(obj, np.ndarray) and obj.dtype.kind in "biuf":
+        return obj.tolist()  # already plain Python numbers, element for element
+    if isinstance(obj, Mapping):
+        out = {}
+        for k, v in obj.items():
+            key = _plain_key(k, default)
+            try:
+                out[key] = _plain(v, default)
+            except _NotPlain as exc:
+                raise _NotPlain(exc.kind, f"[{key!r}]{exc.where}") from None
+        return out
+    if isinstance(obj, pd.DataFrame):
+        return _plain(obj.to_dict(orient="records"), default)
+    if isinstance(obj, (list, tuple, np.ndarray, pd.Series, pd.Index)):
+        out = []
+        for i, v in enumerate(obj):
+            try:
+                out.append(_plain(v, default))
+            except _NotPlain as exc:
+                raise _NotPlain(exc.kind, f"[{i}]{exc.where}") from None
+        return out
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    if isinstance(obj, datetime.date):  # pd.Timestamp included
+        return obj.isoformat()
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    if default is not None:
+        return _plain(default(obj), None)
+    raise _NotPlain(type(obj).__name__)
+
+
+def write_json(obj, path: "str | os.PathLike", *, indent: int = 2) -> None:
+    """Write ``to_plain(obj)`` as JSON to ``path`` atomically (see :func:`atomic_write`).
+
+    UTF-8 without escaping, ``indent`` spaces, keys in insertion order (not sorted), NaN
+    written as ``NaN`` (as Python's ``json`` reads it back), and a trailing newline.
+    """
+    text = json.dumps(to_plain(obj), indent=indent, ensure_ascii=False) + "\n"
     atomic_write_text(path, text)
 
 
-def _json_default(o):
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.bool_):
-        return bool(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+def atomic_write_json(path: "str | os.PathLike", obj: object, *, indent: int = 2) -> None:
+    """:func:`write_json` with the path first, the order the rule scripts use."""
+    write_json(obj, path, indent=indent)

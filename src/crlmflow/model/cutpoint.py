@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from crlmflow.survival.checks import check_survival
+
 __all__ = [
     "CutpointResult",
     "PermutationResult",
@@ -29,19 +31,6 @@ __all__ = [
     "permutation_p",
     "decision_threshold",
 ]
-
-
-def _as_arrays(marker, time, event) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    x = np.asarray(marker, dtype=float)
-    t = np.asarray(time, dtype=float)
-    d = np.asarray(event, dtype=float)
-    if not (x.shape == t.shape == d.shape) or x.ndim != 1:
-        raise ValueError("marker, time and event must be 1-D arrays of equal length")
-    if not (np.isfinite(x).all() and np.isfinite(t).all() and np.isfinite(d).all()):
-        raise ValueError("marker, time and event must be finite (drop missing rows first)")
-    if not np.isin(d, (0.0, 1.0)).all():
-        raise ValueError("event must be 0/1")
-    return x, t, d
 
 
 def logrank_scores(time, event) -> np.ndarray:
@@ -151,7 +140,7 @@ def maxstat_cutpoint(marker, time, event, minprop: float = 0.1, maxprop: float |
     ``1 - minprop`` as survminer passes it). The estimate is the first cut reaching the
     maximum statistic.
     """
-    x, t, d = _as_arrays(marker, time, event)
+    t, d, x = check_survival(time, event, marker, names=("time", "event", "marker"))
     if maxprop is None:
         maxprop = 1 - minprop
     n = x.size
@@ -224,7 +213,7 @@ def permutation_p(
     permutation costs one shuffle and one cumulative sum. Permutations run in batches of
     at most ``max_cells`` scores to bound memory.
     """
-    x, t, d = _as_arrays(marker, time, event)
+    t, d, x = check_survival(time, event, marker, names=("time", "event", "marker"))
     if maxprop is None:
         maxprop = 1 - minprop
     obs = maxstat_cutpoint(x, t, d, minprop, maxprop)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from crlmflow.data.errors import InputError, Problem
+from crlmflow.data.io import to_plain
 from crlmflow.report.formats import horizon_key
 from crlmflow.model.nomogram import NomogramResult, SurvivalAxis, nomogram_points, survival_axes
 
@@ -62,7 +63,7 @@ def nomogram_json(nomo: NomogramResult, axes: dict[float, SurvivalAxis]) -> dict
         "lp_axis": {"lp": np.asarray(nomo.lp_axis_lp).tolist(), "points": np.asarray(nomo.lp_axis_points).tolist()},
         "predictors": [
             {"name": ax.name, "label": ax.label, "type": ax.type, "unit": ax.unit,
-             "values": [_plain(v) for v in ax.values], "xbeta": np.asarray(ax.xbeta).tolist(),
+             "values": to_plain(ax.values), "xbeta": np.asarray(ax.xbeta).tolist(),
              "points": np.asarray(ax.points).tolist(), "min_xbeta": ax.min_xbeta}
             for ax in nomo.predictors.values()
         ],
@@ -72,14 +73,6 @@ def nomogram_json(nomo: NomogramResult, axes: dict[float, SurvivalAxis]) -> dict
             for h, ax in axes.items()
         },
     }
-
-
-def _plain(v):
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating,)):
-        return float(v)
-    return v
 
 
 def build_model_file(*, endpoint: str, endpoint_label: str, fit: dict, nomogram: dict, cutpoint: dict | None,

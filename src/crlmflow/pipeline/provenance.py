@@ -22,6 +22,8 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
+from crlmflow.data.io import to_plain, write_json
+
 PACKAGES = ["crlmflow", "numpy", "scipy", "pandas", "lifelines", "scikit-survival", "scikit-learn",
             "matplotlib", "snakemake", "papermill"]
 
@@ -59,17 +61,6 @@ def package_versions() -> dict:
     return out
 
 
-def _plain(obj):
-    """Params as JSON: Snakemake's Namedlist/dicts to plain structures."""
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, (str, int, float, bool)) or obj is None:
-        return obj
-    return str(obj)
-
-
 def job_record_path(outdir: str | Path, rule: str, wildcards: dict) -> Path:
     tag = "-".join(f"{k}={v}" for k, v in sorted(wildcards.items()))
     return Path(outdir) / "provenance" / "jobs" / (f"{rule}-{tag}.json" if tag else f"{rule}.json")
@@ -104,7 +95,8 @@ def record_job(smk, outdir: str | Path, code: str | Path | None = None) -> Path:
     """Write the lineage record of a finished Snakemake job (called by ``logged``)."""
     inputs = sorted(set(_files(smk.input)))
     outputs = sorted(set(_files(smk.output)))
-    params = {k: _plain(v) for k, v in smk.params.items()} if hasattr(smk.params, "items") else {}
+    # str: a param of any other type (a function, a custom object) is recorded by its text
+    params = {k: to_plain(v, default=str) for k, v in smk.params.items()} if hasattr(smk.params, "items") else {}
     code = code or _code_of(smk, outdir)
     record = {
         "rule": smk.rule,
@@ -121,9 +113,7 @@ def record_job(smk, outdir: str | Path, code: str | Path | None = None) -> Path:
         "packages": package_versions(),
     }
     path = job_record_path(outdir, smk.rule, record["wildcards"])
-    from crlmflow.data.io import atomic_write_json
-
-    atomic_write_json(path, record)
+    write_json(record, path)
     return path
 
 

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from crlmflow.survival.checks import check_survival
+
 __all__ = [
     "KaplanMeier",
     "MedianSurvival",
@@ -89,18 +91,6 @@ class LogRankResult:
     variance: np.ndarray
 
 
-def _as_arrays(time, event) -> tuple[np.ndarray, np.ndarray]:
-    t = np.asarray(time, dtype=float)
-    e = np.asarray(event, dtype=float)
-    if t.shape != e.shape or t.ndim != 1:
-        raise ValueError("time and event must be 1-D arrays of equal length")
-    if np.isnan(t).any() or np.isnan(e).any():
-        raise ValueError("time/event contain missing values")
-    if not np.isin(e, (0.0, 1.0)).all():
-        raise ValueError("event must be coded 0/1")
-    return t, e
-
-
 def _z(conf_level: float) -> float:
     return float(stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
 
@@ -132,7 +122,7 @@ def kaplan_meier(time, event, conf_type: str = "log-log", conf_level: float = 0.
     """Kaplan–Meier estimator with Greenwood SE (Kaplan & Meier 1958; R survfit)."""
     if conf_type not in _CONF_TYPES:
         raise ValueError(f"conf_type must be one of {_CONF_TYPES}")
-    t, e = _as_arrays(time, event)
+    t, e = check_survival(time, event)
     n = t.size
     ut, inv = np.unique(t, return_inverse=True)
     n_event = np.bincount(inv, weights=e, minlength=ut.size)
@@ -288,7 +278,7 @@ def median_survival(km: KaplanMeier, method: str = "km", conf_level: float | Non
 
 def logrank_test(time, event, group) -> LogRankResult:
     """k-sample log-rank test (Mantel 1966), identical to R ``survdiff(rho = 0)``."""
-    t, e = _as_arrays(time, event)
+    t, e = check_survival(time, event)
     # keep a given level order (categorical input), else sorted levels as R's factor()
     if isinstance(group, pd.Categorical):
         g = group
@@ -296,6 +286,8 @@ def logrank_test(time, event, group) -> LogRankResult:
         g = pd.Categorical(group)
     else:
         g = pd.Categorical(np.asarray(group))
+    if len(g) != t.size:
+        raise ValueError(f"group: found {len(g)} values; expected {t.size}, one per value of time")
     if g.isna().any():
         raise ValueError("group contains missing values")
     levels = list(g.categories)

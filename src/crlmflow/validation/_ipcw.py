@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crlmflow.validation._km import as_survival_arrays, reverse_km
+from crlmflow.survival.checks import check_survival
+from crlmflow.validation._km import reverse_km
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ class CensoringWeights:
 
 def censoring_weights(time, event, t: float) -> CensoringWeights:
     """Reverse-KM censoring survival G(T_i-) and G(t) (prodlim reverse=TRUE convention)."""
-    time, event = as_survival_arrays(time, event)
+    time, event = check_survival(time, event)
+    event = event == 1.0
     n = time.shape[0]
     uniq, n_risk, n_cens, G = reverse_km(time, event)
     Gpad = np.concatenate([[1.0], G])  # Gpad[k] = G after the first k distinct times

@@ -1,9 +1,10 @@
 """Kaplan–Meier adapters shared by the performance measures.
 
 The estimator itself is ``crlmflow.survival.km.kaplan_meier`` (Kaplan & Meier, JASA 1958;
-Greenwood 1926 variance).  What is here is what the measures need on top of it: their input
-validation, S(t) at one horizon, a sample sorted once for KM on many row subsets, and the
-reverse KM of the censoring distribution with prodlim's tie convention (see ``reverse_km``).
+Greenwood 1926 variance).  What is here is what the measures need on top of it: S(t) at one
+horizon, a sample sorted once for KM on many row subsets, and the reverse KM of the censoring
+distribution with prodlim's tie convention (see ``reverse_km``).  Inputs are validated by
+``crlmflow.survival.checks.check_survival``.
 Every function is O(n log n) (one sort) or O(n) on pre-sorted data.
 """
 
@@ -13,21 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from crlmflow.survival.checks import check_survival
 from crlmflow.survival.km import kaplan_meier
-
-
-def as_survival_arrays(time, event) -> tuple[np.ndarray, np.ndarray]:
-    """Validate and convert (time, event) to float64 / bool arrays of equal length."""
-    t = np.asarray(time, dtype=float).ravel()
-    e = np.asarray(event).ravel()
-    if t.shape != e.shape:
-        raise ValueError(f"time and event differ in length: {t.shape[0]} vs {e.shape[0]}")
-    if not np.all(np.isfinite(t)):
-        raise ValueError("time must be finite (no NaN/inf)")
-    e_num = e.astype(float)
-    if not np.all(np.isin(e_num, (0.0, 1.0))):
-        raise ValueError("event must be 0/1 (or boolean)")
-    return t, e_num.astype(bool)
 
 
 @dataclass(frozen=True)
@@ -46,7 +34,7 @@ class KMAt:
 def km_at(time, event, t: float) -> KMAt:
     """Kaplan–Meier S(t) (events at t included; carried forward past the last time)
     with Greenwood's standard error of -log S(t), read off ``survival.km.kaplan_meier``."""
-    time, event = as_survival_arrays(time, event)
+    time, event = check_survival(time, event)
     n = time.shape[0]
     if n == 0:
         return KMAt(np.nan, np.nan, 0, 0, True)
@@ -62,10 +50,10 @@ class TimeSortedSample:
     (boolean masks) cost O(n) each instead of O(n log n)."""
 
     def __init__(self, time, event):
-        time, event = as_survival_arrays(time, event)
+        time, event = check_survival(time, event)
         self.order = np.argsort(time, kind="stable")
         self.time = time[self.order]
-        self.event = event[self.order]
+        self.event = event[self.order] == 1.0
         # group index of each sorted row among the distinct times
         self.uniq, self.gidx = np.unique(self.time, return_inverse=True)
 
@@ -94,8 +82,7 @@ def reverse_km(time, event):
     Returns (uniq_times, n_risk, n_cens, G_at) with n_risk = Y(u) = #{T >= u} and
     G_at[k] = G(uniq_times[k]) (right-continuous).
     """
-    time, event = as_survival_arrays(time, event)
-    # the counts are the ordinary KM's; only the censoring risk set differs
+    # the counts are the ordinary KM's (which checks the input); only the censoring risk set differs
     km = kaplan_meier(time, event)
     n_risk, n_cens, n_dead = km.n_risk, km.n_censor, km.n_event
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -20,7 +20,8 @@ import pandas as pd
 from scipy.stats import norm
 
 from crlmflow.survival.cox import CoxData, baseline_hazard, baseline_survival_at
-from crlmflow.validation._km import as_survival_arrays, km_at
+from crlmflow.survival.checks import check_survival
+from crlmflow.validation._km import km_at
 
 # rms::groupkm reads the KM curve at the last time <= u + 1e-6
 _GROUPKM_TIME_TOLERANCE = 1e-6
@@ -82,10 +83,8 @@ def calibration_km_grouped(
     predicted survival, KM S(t) read as rms::groupkm does (last time <= t + 1e-6, carried
     forward) with the Greenwood SE of log S (the table's ``std.err``).
     """
-    time, event = as_survival_arrays(time, event)
-    pred = np.asarray(predicted_surv, dtype=float).ravel().copy()
-    if pred.shape != time.shape or not np.all(np.isfinite(pred)):
-        raise ValueError("predicted_surv must be finite and of the same length as time")
+    time, event, pred = check_survival(time, event, predicted_surv, names=("time", "event", "predicted_surv"))
+    pred = pred.copy()
     pred[np.abs(pred) < 1e-10] = 0.0  # as rms/the reference generator do before cutting
     n = pred.shape[0]
     cuts = None
@@ -125,7 +124,7 @@ def _fit_cox(time, event, X):
     """Cox fit (Efron ties) of the outcome on the columns of X for the calibration models:
     the project's one Cox fitter, ``survival.cox``.  Separation checks are off, as the
     calibration measures have always reported whatever the Newton–Raphson fit reaches."""
-    data = CoxData(time, event.astype(float), X)
+    data = CoxData(time, event, X)
     return data, data.fit(on_separation="ignore")
 
 
@@ -181,10 +180,7 @@ def smooth_calibration(time, event, predicted_surv, t: float, n_knots: int = 3) 
     risk of each subject is 1 - S_hat(t | spline) from that model (Efron-type baseline
     hazard, as survfit.coxph); the summaries are taken over |observed - predicted| risk.
     """
-    time, event = as_survival_arrays(time, event)
-    s = np.asarray(predicted_surv, dtype=float).ravel()
-    if s.shape != time.shape:
-        raise ValueError("predicted_surv must have the same length as time")
+    time, event, s = check_survival(time, event, predicted_surv, names=("time", "event", "predicted_surv"))
     if np.any((s <= 0) | (s >= 1)):
         raise ValueError("predicted survival must lie strictly between 0 and 1 for the cloglog")
     risk = 1.0 - s
@@ -224,10 +220,7 @@ class CalibrationSlope:
 def calibration_slope(time, event, lp, *, conf_level: float = 0.95) -> CalibrationSlope:
     """Calibration slope: coefficient of ``lp`` in a Cox model of the outcome on ``lp`` alone
     (Efron ties).  < 1 means predictions too extreme (overfitting), > 1 too modest."""
-    time, event = as_survival_arrays(time, event)
-    x = np.asarray(lp, dtype=float).ravel()
-    if x.shape != time.shape or not np.all(np.isfinite(x)):
-        raise ValueError("lp must be finite and of the same length as time")
+    time, event, x = check_survival(time, event, lp, names=("time", "event", "lp"))
     _, fit = _fit_cox(time, event, x[:, None])
     b = float(fit.coef[0])
     se = float(fit.se[0])

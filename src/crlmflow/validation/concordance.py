@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from crlmflow.validation._dominance import DominancePlan, dense_rank, dominance_sums
-from crlmflow.validation._km import as_survival_arrays
+from crlmflow.survival.checks import check_survival
 
 
 @dataclass(frozen=True)
@@ -69,12 +69,8 @@ def concordance_index(time, event, risk, weights=None, *, apply_timefix: bool = 
     the counts of the expanded sample; the SE follows survival's case-weight formula).
     Matches ``survival::concordance(coxph_fit)`` (``timewt = "n"``, no strata).
     """
-    t, e = as_survival_arrays(time, event)
-    x = np.asarray(risk, dtype=float).ravel()
-    if x.shape != t.shape:
-        raise ValueError("risk must have the same length as time")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("risk must be finite")
+    t, e, x = check_survival(time, event, risk, names=("time", "event", "risk"))
+    e = e == 1.0
     n = t.shape[0]
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float).ravel()
     if w.shape != t.shape or np.any(w < 0):
@@ -153,10 +149,8 @@ class WeightedConcordance:
     """
 
     def __init__(self, time, event, risk, *, apply_timefix: bool = True, max_cells: int = 2_000_000):
-        t, e = as_survival_arrays(time, event)
-        x = np.asarray(risk, dtype=float).ravel()
-        if x.shape != t.shape or not np.all(np.isfinite(x)):
-            raise ValueError("risk must be finite and of the same length as time")
+        t, e, x = check_survival(time, event, risk, names=("time", "event", "risk"))
+        e = e == 1.0
         if apply_timefix:
             t = timefix(t)
         self.n = t.shape[0]

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crlmflow.validation._km import TimeSortedSample, as_survival_arrays
+from crlmflow.survival.checks import check_survival
+from crlmflow.validation._km import TimeSortedSample
 
 
 def net_benefit(time, event, risk_at_t, t: float, thresholds=None) -> pd.DataFrame:
@@ -23,10 +24,7 @@ def net_benefit(time, event, risk_at_t, t: float, thresholds=None) -> pd.DataFra
     ``risk_at_t`` is the predicted event probability by t (= 1 - predicted survival).
     Each threshold costs O(n) on data sorted once by time.
     """
-    time, event = as_survival_arrays(time, event)
-    risk = np.asarray(risk_at_t, dtype=float).ravel()
-    if risk.shape != time.shape or not np.all(np.isfinite(risk)):
-        raise ValueError("risk_at_t must be finite and of the same length as time")
+    time, event, risk = check_survival(time, event, risk_at_t, names=("time", "event", "risk_at_t"))
     pts = np.arange(1, 100) / 100 if thresholds is None else np.asarray(thresholds, dtype=float)
     if np.any((pts <= 0) | (pts >= 1)):
         raise ValueError("thresholds must lie strictly between 0 and 1")

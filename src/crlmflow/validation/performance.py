@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from crlmflow.report.formats import horizon_key
+from crlmflow.survival.checks import check_survival
 from crlmflow.survival.cox import CoxData, baseline_hazard, cumhaz_at
 from crlmflow.validation import (brier_score, calibration_km_grouped, calibration_slope, concordance_index,
                          cumulative_dynamic_auc, net_benefit, smooth_calibration, time_dependent_roc)
@@ -31,9 +32,7 @@ Z95 = stats.norm.ppf(0.975)
 def evaluate_set(time, event, lp, surv: dict, horizons, *, B: int, seed: int,
                  calibration_groups: int = 4) -> dict[str, pd.DataFrame]:
     """Every performance measure of one fixed model on one set; see the module docstring."""
-    t = np.asarray(time, float)
-    e = np.asarray(event, float)
-    lp = np.asarray(lp, float)
+    t, e, lp = check_survival(time, event, lp, names=("time", "event", "lp"))
     rows, rocs, cals, dcas = [], [], [], []
     c = concordance_index(t, e, lp)
     rows.append(dict(measure="c_index", horizon=np.nan, estimate=c.c_index, se=c.std_err,
@@ -89,8 +88,7 @@ def evaluate_set(time, event, lp, surv: dict, horizons, *, B: int, seed: int,
 def calibrate_bias_corrected(time, event, X, horizons, *, B: int, seed: int, endpoint_index: int,
                              calibration_groups: int = 4) -> pd.DataFrame:
     """rms::calibrate(cmethod = "KM", B) for the model with design X (fixed terms)."""
-    t = np.asarray(time, float)
-    e = np.asarray(event, float)
+    t, e = check_survival(time, event)
     X = np.asarray(X, float)
     n = t.size
     data = CoxData(t, e, X)

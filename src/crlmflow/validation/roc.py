@@ -17,7 +17,8 @@ import numpy as np
 from scipy.stats import norm
 
 from crlmflow.validation._ipcw import censoring_weights, km_censoring_term
-from crlmflow.validation._km import as_survival_arrays, km_at
+from crlmflow.survival.checks import check_survival
+from crlmflow.validation._km import km_at
 
 # ------------------------------------------------------------------ survivalROC (KM)
 
@@ -107,10 +108,8 @@ def time_dependent_roc(time, event, marker, t: float, method: str = "KM") -> Tim
     """
     if method != "KM":
         raise NotImplementedError("only the Kaplan-Meier (method='KM') estimator is implemented")
-    time, event = as_survival_arrays(time, event)
-    x = np.asarray(marker, dtype=float).ravel()
-    if x.shape != time.shape or not np.all(np.isfinite(x)):
-        raise ValueError("marker must be finite and of the same length as time")
+    time, event, x = check_survival(time, event, marker, names=("time", "event", "marker"))
+    event = event == 1.0
     n = x.shape[0]
     order = np.argsort(-x, kind="stable")  # marker descending: {X > c} is a prefix
     cuts = np.unique(x)
@@ -180,10 +179,8 @@ def cumulative_dynamic_auc(
     Kaplan–Meier.  SE = sd(IF)/sqrt(n) with Score's influence function, including the term
     for estimating G unless ``conservative``; CI = AUC -/+ z SE truncated to [0, 1].
     """
-    time, event = as_survival_arrays(time, event)
-    r = np.asarray(risk, dtype=float).ravel()
-    if r.shape != time.shape or not np.all(np.isfinite(r)):
-        raise ValueError("risk must be finite and of the same length as time")
+    time, event, r = check_survival(time, event, risk, names=("time", "event", "risk"))
+    event = event == 1.0
     n = time.shape[0]
     cw = censoring_weights(time, event, t)
     case = (time <= t) & event
@@ -275,10 +272,8 @@ def brier_score(
     censored before t, with F = 1 - S the predicted risk.  SE = sd(IF)/sqrt(n); CI = -/+ z SE
     (Score truncates at 0 and 1).  IPA = 1 - Brier / Brier(KM null model).
     """
-    time, event = as_survival_arrays(time, event)
-    s = np.asarray(surv_pred_at_t, dtype=float).ravel()
-    if s.shape != time.shape or not np.all(np.isfinite(s)):
-        raise ValueError("surv_pred_at_t must be finite and of the same length as time")
+    time, event, s = check_survival(time, event, surv_pred_at_t, names=("time", "event", "surv_pred_at_t"))
+    event = event == 1.0
     cw = censoring_weights(time, event, t)
     b, se, ic = _brier_with_se(cw, time, event, t, 1.0 - s, conservative)
     km = km_at(time, event, t).surv

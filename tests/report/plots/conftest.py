@@ -1,8 +1,7 @@
-"""Fixture-data inputs for the figure tests (R reference fixtures, see ../fixtures)."""
+"""Fixture-data inputs for the figure tests (R reference fixtures, read by tests/rref.py)."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -13,13 +12,12 @@ import pytest
 from crlmflow.model.cutpoint import lausen_schumacher_p, maxstat_cutpoint
 from crlmflow.model.nomogram import nomogram_points, survival_axes
 
-FIX = Path(__file__).resolve().parents[2] / "fixtures" / "r_reference"
-CASES = [(ds, ep) for ds in ("crlm_a", "colon") for ep in ("os", "rfs")]
+from rref import CASES, load_case
 
 
-def load_case(ds: str, ep: str) -> dict:
-    fx = json.loads((FIX / f"{ds}.json").read_text())
-    rows = pd.read_csv(FIX / f"{ds}_rows.csv", keep_default_na=False, na_values=[""])
+def plot_case(ds: str, ep: str) -> dict:
+    """What the figures of endpoint ``ep`` of dataset ``ds`` are drawn from."""
+    fx, rows = load_case(ds)
     e = fx["endpoints"][ep]
     cf = e["final"]["coefficients"]
     coefs = dict(zip(cf["term"], cf["coef"]))
@@ -49,7 +47,7 @@ def load_case(ds: str, ep: str) -> dict:
 
 @pytest.fixture(scope="session", params=CASES, ids=[f"{d}-{e}" for d, e in CASES])
 def case(request) -> dict:
-    return load_case(*request.param)
+    return plot_case(*request.param)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from PIL import Image
 from crlmflow.report.plots import format_p, plot_cutpoint, plot_forest, plot_nomogram, save_figure
 from crlmflow.report.plots.style import PNG_DPI, publication_style
 
-from conftest import assert_no_text_overlap, load_case
+from conftest import assert_no_text_overlap, plot_case
 
 LINEAGE = {"fixture_sha256": "0" * 64, "rule": "figures", "config": "config/test.yaml"}
 
@@ -47,7 +47,7 @@ def test_render_png_every_fixture(kind, case, out_dir):
 @pytest.mark.parametrize("ds_ep", [("crlm_a", "os"), ("colon", "rfs")], ids=lambda x: "-".join(x))
 @pytest.mark.parametrize("kind", KINDS)
 def test_save_figure_files_exist_and_are_deterministic(kind, ds_ep, out_dir, tmp_path):
-    case = load_case(*ds_ep)
+    case = plot_case(*ds_ep)
     name = f"{kind}_{case['ds']}_{case['ep']}"
     first = save_figure(_render(kind, case), out_dir / name, LINEAGE)
     second = save_figure(_render(kind, case), tmp_path / "again" / name, LINEAGE)
