@@ -8,14 +8,18 @@ from crlmflow.model.riskgroups import risk_groups
 from crlmflow.report.plots import plot_cutpoint, save_figure
 from crlmflow.pipeline.provenance import figure_lineage
 from crlmflow.pipeline.snakeio import logged
+from crlmflow.pipeline.streams import stream
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params
     cohort = read_cohort_csv(snakemake.input.cohort)
     points = pd.read_csv(snakemake.input.points, dtype={"patient_id": str})
     data = cohort.merge(points[["patient_id", "total_points"]], on="patient_id", validate="one_to_one")
+    # the endpoint's position in the config keys its permutation stream, as for the bootstrap
+    endpoint_index = list(snakemake.config["endpoints"]).index(snakemake.wildcards.endpoint)
     result, groups, fig_inputs = risk_groups(
-        data, p.endpoint["time"], p.endpoint["event"], minprop=p.minprop, n_perm=p.n_perm, seed=p.seed)
+        data, p.endpoint["time"], p.endpoint["event"], minprop=p.minprop, n_perm=p.n_perm, seed=p.seed,
+        rng=stream(p.seed, "cutpoint_permutation", endpoint_index))
     atomic_write_json(snakemake.output.cutpoint, result)
     atomic_write_csv(groups, snakemake.output.groups)
     fig = plot_cutpoint(fig_inputs["cutpoint"], fig_inputs["marker"], xlabel="Total points",

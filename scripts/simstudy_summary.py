@@ -3,7 +3,7 @@
 import pandas as pd
 
 from crlmflow.data.io import atomic_write_csv, atomic_write_text
-from crlmflow.simulation.study import report_markdown, summarise
+from crlmflow.simulation.performance import report_markdown, summarise
 from crlmflow.pipeline.snakeio import logged
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake

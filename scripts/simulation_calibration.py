@@ -1,7 +1,7 @@
 """Rule simulation_calibration: the paper beside a large synthetic cohort, with tolerances."""
 
 from crlmflow.data.io import atomic_write_csv
-from crlmflow.simulation.generator import calibration_report
+from crlmflow.simulation.calibration import calibration_report
 from crlmflow.pipeline.snakeio import logged
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake

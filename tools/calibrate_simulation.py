@@ -1,4 +1,4 @@
-"""Fit the calibration constants of ``crlmflow.simulation.generator`` and print the calibration table.
+"""Fit the constants of ``crlmflow.simulation.mechanism`` and print the calibration table.
 
 Offline tool (not a Snakemake rule). Usage::
 
@@ -30,17 +30,25 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from crlmflow.simulation import generator as sim
+from crlmflow.simulation import mechanism as sim
+from crlmflow.simulation.calibration import TABLE1_TRAINING, analysis_cohort, calibration_report, pooled
+from crlmflow.simulation.generator import simulate_cohort
+from crlmflow.survival.km import kaplan_meier, survival_at
 
 N_FIT = 200_000
 SEED = 12345
 
 
+def _km_at(time, event, t: float) -> float:
+    return float(survival_at(kaplan_meier(np.asarray(time, float), np.asarray(event, float)), [t])["surv"].iloc[0])
+
+
 def stage_labs(p: dict) -> dict:
+    # tools only: fixed common random numbers so the objectives are smooth in the parameters
     rng = np.random.default_rng(SEED)
     e = rng.standard_normal((N_FIT, len(sim.LATENT)))
     idx = {n: i for i, n in enumerate(sim.LATENT)}
-    tg = sim._TABLE1
+    tg = TABLE1_TRAINING
     mg = p["margins"]
 
     def unpack(th):
@@ -53,8 +61,8 @@ def stage_labs(p: dict) -> dict:
 
     def resid(th):
         pairs, margins = unpack(th)
-        z = e @ np.linalg.cholesky(sim._corr_matrix(pairs)).T
-        v = {k: sim._split_normal(z[:, idx[k]], *margins[k]) for k in
+        z = e @ np.linalg.cholesky(sim.corr_matrix(pairs)).T
+        v = {k: sim.split_normal(z[:, idx[k]], *margins[k]) for k in
              ("neut", "lymph", "other", "plt", "dbil", "ibil")}
         derived = {
             "wbc": v["neut"] + v["lymph"] + v["other"], "tbil": v["dbil"] + v["ibil"],
@@ -87,9 +95,9 @@ def stage_labs(p: dict) -> dict:
 def stage_crs(p: dict) -> dict:
     rng = np.random.default_rng(SEED + 1)
     e = rng.standard_normal((N_FIT, len(sim.LATENT)))
-    z = e @ np.linalg.cholesky(sim._corr_matrix(p["corr_pairs"])).T
+    z = e @ np.linalg.cholesky(sim.corr_matrix(p["corr_pairs"])).T
     idx = {n: i for i, n in enumerate(sim.LATENT)}
-    cea = np.round(sim._split_normal(z[:, idx["cea"]], *p["margins"]["cea"]), 2) > 200
+    cea = np.round(sim.split_normal(z[:, idx["cea"]], *p["margins"]["cea"]), 2) > 200
     target = np.array([44, 144, 170, 27, 4]) / 389
 
     def probs(th):
@@ -115,10 +123,10 @@ def stage_crs(p: dict) -> dict:
 # between Table 3's 12 and 36 months, so that the observed RFS Q3 (23.3 months) can be met
 # without the heavy loss to follow-up that would shorten the observed OS times.
 S_RFS_24 = 0.27
-OS_TARGET = {12: sim._pooled(97.38, 97.52) / 100, 36: sim._pooled(71.18, 72.93) / 100,
-             60: sim._pooled(54.56, 51.56) / 100, 70.2: 0.5}
-RFS_TARGET = {4.14: 0.75, 12: sim._pooled(52.57, 42.78) / 100, 24: S_RFS_24, 36: sim._pooled(22.65, 20.96) / 100,
-              60: sim._pooled(21.12, 18.26) / 100, 96: 0.195}
+OS_TARGET = {12: pooled(97.38, 97.52) / 100, 36: pooled(71.18, 72.93) / 100,
+             60: pooled(54.56, 51.56) / 100, 70.2: 0.5}
+RFS_TARGET = {4.14: 0.75, 12: pooled(52.57, 42.78) / 100, 24: S_RFS_24, 36: pooled(22.65, 20.96) / 100,
+              60: pooled(21.12, 18.26) / 100, 96: 0.195}
 
 
 def _solve_h0(lp: np.ndarray, targets: dict) -> np.ndarray:
@@ -129,9 +137,9 @@ def _solve_h0(lp: np.ndarray, targets: dict) -> np.ndarray:
 
 def stage_baselines(p: dict, rfs_targets: dict) -> dict:
     rng = np.random.default_rng(SEED + 2)
-    cm = sim._case_mix(None)
-    x = sim._draw_covariates(N_FIT, rng, p, cm)
-    lp_os, lp_rfs = sim._linear_predictors(x)
+    cm = sim.parse_case_mix(None)
+    x, _ = sim.draw_covariates(N_FIT, rng, p, cm)
+    lp_os, lp_rfs = sim.linear_predictors(x)
     h_os = _solve_h0(lp_os, OS_TARGET)
     slope = (h_os[-1] - h_os[-2]) / (70.2 - 60.0)
     os_knots = np.r_[0.0, list(OS_TARGET), 600.0]
@@ -142,17 +150,17 @@ def stage_baselines(p: dict, rfs_targets: dict) -> dict:
 
 
 def observed(p: dict, n: int = 100_000, seed: int = SEED + 3) -> pd.DataFrame:
-    raw, _ = sim.simulate_cohort(n, seed, excluded_fraction=0.0, _params_override=p)
-    return sim.derive_for_calibration(raw)
+    raw, _ = simulate_cohort(n, seed, excluded_fraction=0.0, params=p)
+    return analysis_cohort(raw)
 
 
 def rfs_bias_correction(p: dict, rfs_targets: dict) -> dict:
     a = observed(p)
     new = {}
     for t, s_latent in rfs_targets.items():
-        km = sim._km_at(a["rfs_months"], a["rfs_event"], t)
+        km = _km_at(a["rfs_months"], a["rfs_event"], t)
         new[t] = min(0.999, s_latent * RFS_TARGET[t] / km)
-    print("rfs KM at knots:", {t: round(sim._km_at(a["rfs_months"], a["rfs_event"], t), 4) for t in RFS_TARGET})
+    print("rfs KM at knots:", {t: round(_km_at(a["rfs_months"], a["rfs_event"], t), 4) for t in RFS_TARGET})
     return new
 
 
@@ -179,7 +187,7 @@ def stage_followup(p: dict) -> dict:
 
 
 def fit_all() -> dict:
-    p = sim._params()
+    p = sim.default_params()
     p.update(stage_labs(p))
     p.update(stage_crs(p))
     rfs_targets = dict(RFS_TARGET)
@@ -197,7 +205,7 @@ def fit_all() -> dict:
 
 def print_constants(p: dict) -> None:
     fmt = lambda v: f"{v:.4f}"
-    print("\n# ---- paste into simulate.py ----")
+    print("\n# ---- paste into src/crlmflow/simulation/mechanism.py ----")
     for k in [("neut", "lymph"), ("plt", "lymph")]:
         print(f"{k}: {p['corr_pairs'][k]:.3f}")
     for k in ("ibil",):
@@ -214,7 +222,8 @@ def cox_recovery(n: int = 50_000, seed: int = 99) -> pd.DataFrame:
     """Fit the paper's multivariable Cox models on a large synthetic cohort (lifelines)."""
     from lifelines import CoxPHFitter
 
-    a = observed(sim._params(), n=n, seed=seed)
+    a = observed(sim.default_params(), n=n, seed=seed)
+    a["kras_mutant"] = (a["kras"] == "mutant").astype(int)
     rows = []
     for ep, truth in (("os", sim.TRUE_LOG_HR_OS), ("rfs", sim.TRUE_LOG_HR_RFS)):
         covs = [k for k in truth if k != "kras_mutant"]
@@ -238,4 +247,4 @@ if __name__ == "__main__":
     else:
         pd.set_option("display.width", 250)
         pd.set_option("display.max_rows", 200)
-        print(sim.calibration_report().drop(columns=["note"]).to_string())
+        print(calibration_report().drop(columns=["note"]).to_string())

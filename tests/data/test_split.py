@@ -81,3 +81,16 @@ def test_numeric_stratification_and_errors():
         train_validation_split(df, seed=1, stratify="nope")
     with pytest.raises(ValueError):
         train_validation_split(df, 1.0, seed=1)
+
+
+def test_the_rule_by_hand_from_the_named_stream():
+    """The documented rule, redone by hand: one stratum, identifiers in text order, the first
+    ceil(0.7 n) of stream(seed, "split")'s permutation train."""
+    from crlmflow.pipeline.streams import stream
+
+    df = cohort(50, 20).sample(frac=1, random_state=4)  # rows out of identifier order
+    s = train_validation_split(df, 0.7, seed=9, stratify=None)
+    ids = np.sort(df["patient_id"].to_numpy())
+    perm = stream(9, "split").permutation(len(ids))
+    expected = set(ids[perm[:35]])
+    assert set(df.loc[s == "train", "patient_id"]) == expected

@@ -102,6 +102,18 @@ def test_permutation_p_seeded_and_sensible(case):
     assert a.p_value <= 0.02
 
 
+def test_permutation_p_draws_from_the_named_stream(case):
+    from crlmflow.pipeline.streams import stream
+
+    _, lp, t, d, _ = case
+    by_seed = permutation_p(lp, t, d, n_perm=50, seed=7, endpoint_index=1)
+    by_rng = permutation_p(lp, t, d, n_perm=50, seed=stream(7, "cutpoint_permutation", 1))
+    np.testing.assert_array_equal(by_seed.null_max, by_rng.null_max)
+    assert by_seed.seed == 7 and by_rng.seed is None
+    other = permutation_p(lp, t, d, n_perm=50, seed=7, endpoint_index=0)
+    assert not np.array_equal(other.null_max, by_seed.null_max)  # endpoints draw independently
+
+
 def test_permutation_null_under_no_association():
     rng = np.random.default_rng(3)
     n = 300

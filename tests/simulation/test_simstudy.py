@@ -15,6 +15,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from crlmflow.pipeline.streams import integer_seed, seed_sequence
+from crlmflow.simulation import performance as perf
 from crlmflow.simulation import study as ss
 from crlmflow.simulation.study import NULL, TRUE, TRUE_NOT_CANDIDATE
 
@@ -39,26 +41,29 @@ def test_replicate_seeds_depend_only_on_seed_and_rep():
     assert set(a) == {"simulate", "split", "bootstrap"} and len(set(a.values())) == 3
     assert a != ss.replicate_seeds(11, 4) and a != ss.replicate_seeds(12, 3)
     assert ss.truth_cohort_seed(11) not in {v for r in range(50) for v in ss.replicate_seeds(11, r).values()}
+    # the named streams of the table in crlmflow.pipeline.streams
+    assert list(a.values()) == [int(v) for v in seed_sequence(11, "simstudy_replicate", 3).generate_state(3)]
+    assert ss.truth_cohort_seed(11) == integer_seed(11, "simstudy_truth")
 
 
 def test_bias_mcse():
-    bias, mcse = ss.bias_mcse([1.0, 2.0, 3.0, np.nan], 1.5)
+    bias, mcse = perf.bias_mcse([1.0, 2.0, 3.0, np.nan], 1.5)
     assert bias == pytest.approx(0.5)
     assert mcse == pytest.approx(math.sqrt(2 / 6))  # sum of squares 2, n(n-1) = 6
-    assert ss.bias_mcse([2.0], 1.0) == (1.0, pytest.approx(float("nan"), nan_ok=True))
-    assert all(math.isnan(v) for v in ss.bias_mcse([], 0.0))
+    assert perf.bias_mcse([2.0], 1.0) == (1.0, pytest.approx(float("nan"), nan_ok=True))
+    assert all(math.isnan(v) for v in perf.bias_mcse([], 0.0))
 
 
 def test_proportion_and_coverage_mcse():
-    p, se = ss.proportion_mcse(3, 4)
+    p, se = perf.proportion_mcse(3, 4)
     assert p == 0.75 and se == pytest.approx(math.sqrt(0.75 * 0.25 / 4))
-    assert all(math.isnan(v) for v in ss.proportion_mcse(0, 0))
-    cov, se = ss.coverage_mcse([0.0, 1.0, 2.0, np.nan], [2.0, 3.0, 4.0, 5.0], 1.5)
+    assert all(math.isnan(v) for v in perf.proportion_mcse(0, 0))
+    cov, se = perf.coverage_mcse([0.0, 1.0, 2.0, np.nan], [2.0, 3.0, 4.0, 5.0], 1.5)
     assert cov == pytest.approx(2 / 3) and se == pytest.approx(math.sqrt(2 / 9 / 3))
 
 
 def test_rmse_mcse():
-    rmse, se = ss.rmse_mcse([1.0, -1.0, 2.0, -2.0])
+    rmse, se = perf.rmse_mcse([1.0, -1.0, 2.0, -2.0])
     assert rmse == pytest.approx(math.sqrt(2.5))
     # MCSE(MSE) = sqrt(sum((e^2 - 2.5)^2) / (4 * 3)) = sqrt(9 / 12); delta method to the RMSE
     assert se == pytest.approx(math.sqrt(9 / 12) / (2 * math.sqrt(2.5)))
@@ -95,7 +100,7 @@ def _replicates() -> pd.DataFrame:
 
 
 def test_summarise_predictors_by_hand():
-    tab = ss.summarise_predictors(_replicates(), _reference()).set_index("term")
+    tab = perf.summarise_predictors(_replicates(), _reference()).set_index("term")
     a, b, c, k = (tab.loc[t] for t in "abck")
     assert a["replicates"] == 4 and a["n_selected"] == 2 and a["selection_freq"] == 0.5
     assert a["selection_freq_mcse"] == pytest.approx(math.sqrt(0.25 / 4))
@@ -113,7 +118,7 @@ def test_summarise_predictors_by_hand():
 
 
 def test_summarise_models_by_hand():
-    m = ss.summarise_models(_replicates(), _reference()).iloc[0]
+    m = perf.summarise_models(_replicates(), _reference()).iloc[0]
     assert m["replicates"] == 4 and m["n_true_predictors"] == 1 and m["true_predictors"] == "a"
     assert m["mean_selected"] == 1.0 and m["mean_true_selected"] == 0.5 and m["mean_null_selected"] == 0.5
     assert m["p_all_true_selected"] == 0.5 and m["p_exact_true_model"] == 0.25
@@ -122,7 +127,7 @@ def test_summarise_models_by_hand():
 
 
 def test_summarise_c_by_hand():
-    tab = ss.summarise_c(_replicates()).set_index("estimator")
+    tab = perf.summarise_c(_replicates()).set_index("estimator")
     split = tab.loc["split_sample"]
     assert split["replicates"] == 4 and split["mean_true_c"] == pytest.approx(0.70)
     assert split["mean_error"] == pytest.approx(0.0, abs=1e-12)
@@ -136,9 +141,9 @@ def test_summarise_c_by_hand():
 
 
 def test_summarise_and_markdown():
-    tables = ss.summarise(_replicates(), _reference())
+    tables = perf.summarise(_replicates(), _reference())
     assert set(tables) == {"predictors", "models", "c_index"}
-    md = ss.report_markdown(tables, dict(replicates=4, n_eligible=389, bootstrap_B=5, truth_n=1000, seed=1))
+    md = perf.report_markdown(tables, dict(replicates=4, n_eligible=389, bootstrap_B=5, truth_n=1000, seed=1))
     assert "# Simulation study" in md and "Selected models" in md and "| OS | A | true predictor |" in md
 
 
@@ -196,12 +201,20 @@ def test_run_replicate_tiny_cohort_is_deterministic(tiny):
 
 
 def test_run_replicate_without_deaths_before_a_horizon(tiny):
-    """Replicate 22 of the default study has no OS death within 12 months in its training
+    """Replicate 20 of the default study has no OS death within 12 months in its training
     set (a Brier/IPA at 12 months would divide by zero); the C-only procedure still runs."""
+    from crlmflow.data.cohort import assign_sets
+
     _, cohort, _ = tiny
     cfg = _config(bootstrap_B=2)
     seed = cfg["simulation_study"]["seed"]
-    a = ss.run_replicate(cfg, 22, seed, cohort)
+    seeds = ss.replicate_seeds(seed, 20)
+    data, _ = ss.simulate_analysis_cohort(cfg["simulation_study"]["n_eligible"], seeds["simulate"], cfg)
+    split = dict(cfg["split"], method="random")
+    data, _ = assign_sets({"development": data}, split, seed=seeds["split"])
+    train = data[data["set"] == "train"]
+    assert not ((train["os_months"] <= 12) & (train["os_event"] == 1)).any()  # the premise
+    a = ss.run_replicate(cfg, 20, seed, cohort)
     os_row = a[a["endpoint"] == "os"].iloc[0]
     assert np.isfinite(os_row["c_corrected"]) and os_row["n_bootstrap"] == 2
 
@@ -217,7 +230,7 @@ def test_plot_simulation_study(tmp_path):
     from crlmflow.report.plots import save_figure
     from crlmflow.report.plots.simstudy import plot_simulation_study
 
-    tables = ss.summarise(_replicates(), _reference())
+    tables = perf.summarise(_replicates(), _reference())
     fig = plot_simulation_study(tables["predictors"], _replicates(), tables["c_index"], seed=1)
     assert len(fig.axes) == 2
     paths = save_figure(fig, tmp_path / "sim")

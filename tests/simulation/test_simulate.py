@@ -1,4 +1,5 @@
-"""Tests of the calibrated synthetic cohort generator (crlmflow.simulation.generator)."""
+"""Tests of the calibrated synthetic cohort: mechanism, raw-export generator and calibration
+(crlmflow.simulation.mechanism / generator / calibration)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from crlmflow.data.cleaning import clean
 from crlmflow.data.columns import EXCLUSION_REASONS, RAW_COLUMNS
-from crlmflow.simulation.generator import (
-    CALIBRATION_TARGETS,
-    MISSABLE_COLUMNS,
-    calibration_report,
-    derive_for_calibration,
-    simulate_cohort,
-    write_ground_truth,
-)
+from crlmflow.pipeline.streams import stream
+from crlmflow.simulation.calibration import CALIBRATION_TARGETS, analysis_cohort, calibration_report
+from crlmflow.simulation.generator import MISSABLE_COLUMNS, simulate_cohort, write_ground_truth
+from crlmflow.simulation.mechanism import TRUE_LOG_HR_OS, TRUE_LOG_HR_RFS
 
 DATE_COLS = [c for c, s in RAW_COLUMNS.items() if s["dtype"] == "date"]
 REQUIRED = [c for c, s in RAW_COLUMNS.items() if s["required"]]
@@ -121,7 +119,7 @@ def test_dates_are_consistent_for_every_row(large):
     assert (last[death.notna()] == death[death.notna()]).all()
     assert (last[rec.notna()] >= rec[rec.notna()]).all()
     assert (last[dis.notna()] >= dis[dis.notna()]).all()
-    a = derive_for_calibration(raw)
+    a = analysis_cohort(raw)
     assert (a["os_months"] > 0).all() and (a["rfs_months"] > 0).all()
     assert (a["rfs_months"] <= a["os_months"]).all()
 
@@ -138,7 +136,14 @@ def test_exactly_n_eligible_and_one_reason_per_excluded(which, request):
     got = {r: int(crit[r].sum()) for r in EXCLUSION_REASONS}
     assert got == truth["excluded_by_reason"]
     assert all(v > 0 for v in got.values())
-    assert len(derive_for_calibration(raw)) == truth["n_eligible"]
+    assert len(analysis_cohort(raw)) == truth["n_eligible"]
+
+
+def test_the_workflow_cleaner_excludes_exactly_the_designed_patients(small):
+    raw, truth = small
+    result = clean(raw, source="synthetic")
+    assert result.flow["excluded"] == truth["excluded_by_reason"]
+    assert result.flow["included"] == truth["n_eligible"]
 
 
 def test_default_cohort_counts(small):
@@ -165,11 +170,11 @@ def test_rows_are_shuffled(small):
 
 
 def test_eligible_patients_are_synchronous_with_crs_1_to_5(large):
-    a = derive_for_calibration(large[0])
+    a = analysis_cohort(large[0])
     assert (a["metastasis_timing"] == "synchronous").all()
     assert (a["disease_free_interval_months"] == 0).all()
     assert a["crs_score"].between(1, 5).all()
-    assert set(a["chemotherapy"].unique()) == {"full_course", "neoadjuvant_only", "adjuvant_only"}
+    assert set(a["chemo_group"].unique()) == {"full_course", "neoadjuvant_only", "adjuvant_only"}
 
 
 # ---------------------------------------------------------------------- determinism, case mix, truth
@@ -182,11 +187,26 @@ def test_same_seed_identical_different_seed_different():
     assert not a.equals(c)
 
 
+def test_draws_come_from_the_named_stream():
+    """The first draws of a cohort are the copula normals of stream(seed, "simulate_cohort"):
+    any other stream (e.g. the split's) gives another cohort."""
+    from crlmflow.simulation import mechanism
+
+    p = mechanism.default_params()
+    x, _ = mechanism.draw_covariates(300, stream(11, "simulate_cohort"), p, mechanism.parse_case_mix(None))
+    raw, _ = simulate_cohort(300, seed=11, excluded_fraction=0.0)
+    expected = pd.DataFrame({"age": x["age"], "cea": x["cea"], "sex": x["sex"]})
+    got = raw[["age", "cea", "sex"]]
+    # the export shuffles rows: compare as multisets of rows
+    key = lambda d: d.astype(str).agg("|".join, axis=1).sort_values().to_list()
+    assert key(got) == key(expected)
+
+
 def test_case_mix_shifts_crs_high_and_r0_in_the_stated_direction():
-    base = derive_for_calibration(simulate_cohort(40_000, seed=3)[0])
-    up = derive_for_calibration(simulate_cohort(40_000, seed=3, case_mix={"crs_high_shift": 0.5})[0])
-    down = derive_for_calibration(simulate_cohort(40_000, seed=3, case_mix={"crs_high_shift": -0.5})[0])
-    low_r0 = derive_for_calibration(simulate_cohort(40_000, seed=3, case_mix={"r0_rate": 0.60})[0])
+    base = analysis_cohort(simulate_cohort(40_000, seed=3)[0])
+    up = analysis_cohort(simulate_cohort(40_000, seed=3, case_mix={"crs_high_shift": 0.5})[0])
+    down = analysis_cohort(simulate_cohort(40_000, seed=3, case_mix={"crs_high_shift": -0.5})[0])
+    low_r0 = analysis_cohort(simulate_cohort(40_000, seed=3, case_mix={"r0_rate": 0.60})[0])
     high = lambda a: (a["crs_score"] >= 3).mean()
     assert high(up) > high(base) + 0.10
     assert high(down) < high(base) - 0.10
@@ -239,9 +259,7 @@ def test_cox_recovers_the_true_hazard_ratios():
     """The paper's multivariable models, refitted on 20,000 synthetic patients (lifelines)."""
     from lifelines import CoxPHFitter
 
-    from crlmflow.simulation.generator import TRUE_LOG_HR_OS, TRUE_LOG_HR_RFS
-
-    a = derive_for_calibration(simulate_cohort(20_000, seed=31, excluded_fraction=0.0)[0])
+    a = analysis_cohort(simulate_cohort(20_000, seed=31, excluded_fraction=0.0)[0])
     for ep, truth in (("os", TRUE_LOG_HR_OS), ("rfs", TRUE_LOG_HR_RFS)):
         cols = [k for k in truth if k != "kras_mutant"]
         cph = CoxPHFitter().fit(a[cols + [f"{ep}_months", f"{ep}_event"]], f"{ep}_months", f"{ep}_event")
@@ -252,7 +270,7 @@ def test_cox_recovers_the_true_hazard_ratios():
 
 
 def test_deaths_mostly_follow_recurrence(large):
-    a = derive_for_calibration(large[0])
+    a = analysis_cohort(large[0])
     dead = a["os_event"] == 1
     frac = a.loc[dead, "rfs_event"].mean()
     assert 0.80 < frac < 0.98

@@ -14,8 +14,9 @@ Rule (documented so it can be reproduced by hand):
    exact proportion by less than one patient, and the total is always exactly
    ``ceil(n * train_fraction)``. A numeric ``stratify`` column with more than 10 distinct
    values is cut into 5 quantile groups first (as caret does).
-4. Randomness: one ``numpy.random.default_rng(seed)`` permutes the members of each stratum
-   (strata in sorted order); the first seats of each permutation are training.
+4. Randomness: the named stream ``stream(seed, "split")`` (:mod:`crlmflow.pipeline.streams`)
+   permutes the members of each stratum (strata in sorted order); the first seats of each
+   permutation are training.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import math
 
 import numpy as np
 import pandas as pd
+
+from crlmflow.pipeline.streams import stream
 
 TRAIN = "train"
 VALIDATION = "validation"
@@ -88,7 +91,7 @@ def train_validation_split(
     for i in order[:max(left, 0)]:
         base[i] += 1
 
-    rng = np.random.default_rng(seed)
+    rng = stream(seed, "split")
     is_train = np.zeros(n, dtype=bool)
     g_sorted = groups[pos_sorted]
     for k, g in enumerate(levels):

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from crlmflow.pipeline.streams import stream
 from crlmflow.survival.checks import check_survival
 
 __all__ = [
@@ -193,7 +194,7 @@ class PermutationResult:
     statistic: float
     null_max: np.ndarray
     n_perm: int
-    seed: int
+    seed: int | None  # the int seed given, None when a Generator was passed
 
 
 def permutation_p(
@@ -203,15 +204,21 @@ def permutation_p(
     minprop: float = 0.1,
     maxprop: float | None = None,
     n_perm: int = 1000,
-    seed: int = 20240601,
+    seed: "int | np.random.Generator" = 20240601,
     max_cells: int = 20_000_000,
+    *,
+    endpoint_index: int = 0,
 ) -> PermutationResult:
     """Permutation p-value for the maximally selected log-rank statistic (seeded).
 
     Permuting the marker against (time, event) is the same as permuting the log-rank
     scores against the sorted marker; the candidate set, E and V stay fixed, so each
     permutation costs one shuffle and one cumulative sum. Permutations run in batches of
-    at most ``max_cells`` scores to bound memory.
+    at most ``max_cells`` scores to bound memory; the batching does not change the draws.
+
+    ``seed``: a ``numpy.random.Generator`` to draw from (the workflow passes the named
+    stream ``stream(study seed, "cutpoint_permutation", endpoint_index)``), or the study
+    seed itself, in which case that stream is built here with ``endpoint_index``.
     """
     t, d, x = check_survival(time, event, marker, names=("time", "event", "marker"))
     if maxprop is None:
@@ -224,7 +231,10 @@ def permutation_p(
     ss, ss2 = float(np.sum(y)), float(np.sum(y * y))
     e = m / n * ss
     sd = np.sqrt(m * (n - m) / (n**2 * (n - 1)) * (n * ss2 - ss**2))
-    rng = np.random.default_rng(seed)
+    if isinstance(seed, np.random.Generator):
+        rng, seed_used = seed, None
+    else:
+        rng, seed_used = stream(seed, "cutpoint_permutation", endpoint_index), int(seed)
     null = np.empty(n_perm)
     batch = max(1, max_cells // n)
     for start in range(0, n_perm, batch):
@@ -239,5 +249,5 @@ def permutation_p(
         statistic=obs.statistic,
         null_max=null,
         n_perm=n_perm,
-        seed=seed,
+        seed=seed_used,
     )

@@ -35,8 +35,13 @@ def _compare(time, event, high) -> dict:
 
 
 def risk_groups(data: pd.DataFrame, time_col: str, event_col: str, *, minprop: float = 0.1,
-                n_perm: int = 1000, seed: int = 0, marker: str = "total_points"):
+                n_perm: int = 1000, seed: int = 0, marker: str = "total_points",
+                rng: np.random.Generator | None = None):
     """Cut-off on the training set, groups for every patient, comparison per set.
+
+    The permutation p draws from ``rng`` when given (the workflow passes
+    ``stream(seed, "cutpoint_permutation", endpoint_index)``), else from that stream with
+    endpoint index 0; ``seed`` is recorded as ``permutation_seed``.
 
     Returns (summary dict, per-patient DataFrame[patient_id, set, total_points, risk_group],
     inputs of the cut-off figure).
@@ -61,7 +66,7 @@ def risk_groups(data: pd.DataFrame, time_col: str, event_col: str, *, minprop: f
         "p_lausen_schumacher": float(lausen_schumacher_p(cp.statistic, minprop)),
     }
     if n_perm > 0:
-        perm = permutation_p(x, t, e, minprop=minprop, n_perm=n_perm, seed=seed)
+        perm = permutation_p(x, t, e, minprop=minprop, n_perm=n_perm, seed=seed if rng is None else rng)
         summary |= {"p_permutation": float(perm.p_value), "n_permutations": n_perm, "permutation_seed": seed}
     high_all = data[marker].to_numpy(float) > threshold
     groups = data[["patient_id", "set"]].copy()

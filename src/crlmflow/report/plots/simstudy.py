@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from crlmflow.pipeline.streams import stream
 from crlmflow.simulation.study import NULL, TRUE
 from crlmflow.report.plots.style import DOUBLE_COLUMN_IN, OKABE_ITO, new_figure, publication_style
 
@@ -54,7 +55,7 @@ def _selection_panel(ax, pred: pd.DataFrame, title: str, show_labels: bool = Tru
     ax.axvline(1.0, color="#999999", linewidth=0.6)
 
 
-def _c_panel(ax, reps: pd.DataFrame, c_table: pd.DataFrame | None, title: str, seed: int,
+def _c_panel(ax, reps: pd.DataFrame, c_table: pd.DataFrame | None, title: str, rng: np.random.Generator,
              ylabel: bool = True) -> None:
     per_rep = reps.drop_duplicates("rep")
     data, labels = [], []
@@ -66,7 +67,6 @@ def _c_panel(ax, reps: pd.DataFrame, c_table: pd.DataFrame | None, title: str, s
     ax.axhline(0.0, color="#777777", linewidth=0.8, linestyle="--")
     ax.boxplot(data, positions=pos, widths=0.5, showfliers=False, medianprops=dict(color="black"),
                boxprops=dict(linewidth=0.8), whiskerprops=dict(linewidth=0.8), capprops=dict(linewidth=0.8))
-    rng = np.random.default_rng(seed)
     colors = [OKABE_ITO["bluish_green"], OKABE_ITO["orange"]]
     for p, d, c in zip(pos, data, colors):
         if d.size:
@@ -98,7 +98,7 @@ def plot_simulation_study(predictors: pd.DataFrame, replicates: pd.DataFrame, c_
     selection_freq, selection_freq_mcse); ``replicates``: the gathered replicate table
     (rep, endpoint, c_split, c_corrected, c_true); ``c_index``: ``simstudy.summarise_c``
     (optional, for the mean error and RMSE printed under the boxes).  ``seed`` fixes the
-    horizontal jitter of the points.
+    horizontal jitter of the points (named stream ``figure_jitter``, panels in order).
     """
     endpoints = list(dict.fromkeys(predictors["endpoint"]))
     labels = endpoint_labels or {}
@@ -114,6 +114,7 @@ def plot_simulation_study(predictors: pd.DataFrame, replicates: pd.DataFrame, c_
         grid = fig.add_gridspec(2, len(endpoints), height_ratios=[top_in, bottom_in], hspace=0.95 / (height / 2),
                                 wspace=0.15 if same else 0.9, left=0.28, right=0.97,
                                 top=1 - (0.6 if title else 0.3) / height, bottom=1.0 / height)
+        jitter = stream(seed, "figure_jitter")
         first_c = None  # the C-error panels share their y axis (one scale for all endpoints)
         for j, ep in enumerate(endpoints):
             lab = labels.get(ep, ep.upper())
@@ -123,7 +124,7 @@ def plot_simulation_study(predictors: pd.DataFrame, replicates: pd.DataFrame, c_
             ax = fig.add_subplot(grid[1, j], sharey=first_c)
             first_c = first_c or ax
             _c_panel(ax, replicates[replicates["endpoint"] == ep], ct,
-                     f"{chr(65 + len(endpoints) + j)}  {lab}", seed + j, ylabel=j == 0)
+                     f"{chr(65 + len(endpoints) + j)}  {lab}", jitter, ylabel=j == 0)
         handles = [Patch(color=ROLE_COLORS[TRUE], label="true predictor"),
                    Patch(color=ROLE_COLORS[NULL], label="null predictor"),
                    Patch(color=NOT_ESTIMABLE_COLOR, label="not in the multivariable pool")]
