@@ -93,11 +93,11 @@ def test_value_out_of_range():
 
 
 def test_binary_int_and_category_errors():
-    lines = errors_of(raw({"rfa": "yes", "asa": "2.5", "sex": "m", "metastasis_timing": "sync"}))
+    lines = errors_of(raw({"rfa": "yes", "asa": "2.5", "sex": "male", "metastasis_timing": "sync"}))
     text = "\n".join(lines)
     assert "column 'rfa': found 'yes', expected 0 or 1" in text
     assert "column 'asa': found '2.5', expected a whole number" in text
-    assert "column 'sex': found 'm', expected one of 'F', 'M' (case-sensitive)" in text
+    assert "column 'sex': found 'male', expected one of 'F', 'M' (case-insensitive)" in text
     assert "column 'metastasis_timing': found 'sync', expected one of 'synchronous', 'metachronous'" in text
     assert lines[0].startswith("4 input problems in cohort.csv")
 
@@ -157,7 +157,7 @@ def test_duplicate_id_reports_both_rows():
 
 
 def test_empty_patient_id_is_an_error():
-    assert "expected a patient identifier" in errors_of(raw({"patient_id": pd.NA}))[1]
+    assert "expected a patient identifier" in errors_of(raw({"patient_id": pd.NA}, {}))[1]
 
 
 def test_typed_input_gives_the_same_cohort():

@@ -109,6 +109,17 @@ def test_missing_column_and_duplicate_id(tmp_path, colon_config, repo_root):
     assert "'patient_id'" in msg and "unique" in msg
 
 
-def test_all_patients_excluded(tmp_path, colon_config, repo_root):
+def test_empty_candidate_column_is_named(tmp_path, colon_config, repo_root):
     msg = _broken(tmp_path, colon_config, repo_root, lambda d: d.__setitem__("nodes", [""] * len(d)))
-    assert "all 30 patients were excluded" in msg and "missing predictor: nodes: 30" in msg
+    assert ("cohort.csv, column 'nodes': column 'nodes' is empty in all 30 rows; expected values "
+            "(check the export and the column mapping)") in msg
+
+
+def test_all_patients_excluded(tmp_path, colon_config, repo_root):
+    def edit(d):
+        d["nodes"] = [""] * len(d)
+        d.loc[0, "nodes"] = "3"
+        d.loc[0, "os_months"] = ""
+    msg = _broken(tmp_path, colon_config, repo_root, edit)
+    assert "all 30 patients were excluded" in msg and "missing predictor: nodes: 29" in msg
+    assert "missing required data: 1" in msg

@@ -139,7 +139,11 @@ def test_xlsx_round_trip(tmp_path):
     assert df["patient_id"].tolist() == ["P1", "P2", "P3"]
     assert df["age"].tolist()[:2] == ["61", "57.5"] and pd.isna(df["age"].iloc[2])
     assert df["surgery_date"].tolist()[:2] == ["2019-03-05", "2020-01-02"]
-    assert read_table(p, sheet=1).equals(df)
+    # sheets are numbered from 1, as Excel's tabs are counted: sheet 2 is 'data'
+    assert read_table(p, sheet=2).equals(df)
+    assert list(read_table(p, sheet=1).columns) == ["other"]
+    msg = _err(p, sheet=0)
+    assert "sheet number 0 does not exist; expected 1..2, counted from 1" in msg and "2 = 'data'" in msg
     assert list(read_table(p).columns) == ["other"]  # default: the first sheet
     msg = _err(p, sheet="Sheet9")
     assert "sheet 'Sheet9' not found" in msg and "'data'" in msg

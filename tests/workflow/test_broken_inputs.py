@@ -8,6 +8,7 @@ left behind looking like a result. The unit tests of each check are in test_clea
 test_io.py and test_generic.py; this file checks the same messages reach the user.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -120,7 +121,7 @@ def case_unknown_category(raw, tmp):
     path = tmp / "cohort.csv"
     atomic_write_csv(df, path)
     return path, {}, [f"cohort.csv, line {LINE} (patient {df.loc[ROW, 'patient_id']}), column 'sex': "
-                      "found 'male', expected one of 'F', 'M' (case-sensitive)"]
+                      "found 'male', expected one of 'F', 'M' (case-insensitive)"]
 
 
 def case_missing_column(raw, tmp):
@@ -168,6 +169,34 @@ def case_unit_out_of_range_after_conversion(raw, tmp):
         "data.file.units.tbil: 100 mg/dL = 1710.4 umol/L after conversion x17.104)"]
 
 
+def case_misnamed_recurrence_column(raw, tmp):
+    """Issue item 1: failed at the Cox stage before; now the data stage names the column."""
+    path = tmp / "cohort.csv"
+    atomic_write_csv(raw.rename(columns={"recurrence_date": "recurrence_dt"}), path)
+    return path, {}, ["cohort.csv, column 'recurrence_date': column 'recurrence_date' is absent, but endpoint "
+                      "'rfs' counts its events (rfs_event) from it",
+                      "the file has 'recurrence_dt', which looks like 'recurrence_date'"]
+
+
+def case_empty_required_column(raw, tmp):
+    """Issue item 9: 'all patients were excluded' before; now the column is named."""
+    df = raw.astype(object)
+    df["cea"] = ""
+    path = tmp / "cohort.csv"
+    atomic_write_csv(df, path)
+    return path, {}, [f"cohort.csv, column 'cea': column 'cea' is empty in all {len(df)} rows; expected values"]
+
+
+def case_short_row(raw, tmp):
+    """Issue item 5: a line with too few cells was padded and counted as missing data."""
+    path = tmp / "cohort.csv"
+    atomic_write_csv(raw, path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[LINE - 1] = ",".join(lines[LINE - 1].split(",")[:-2])
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path, {}, [f"cohort.csv, line {LINE}: the line has {raw.shape[1] - 2} cells; expected {raw.shape[1]}"]
+
+
 # Cases that fail before the clean job runs: Snakemake (or the config check) reports them.
 
 
@@ -185,7 +214,8 @@ def case_unknown_unit_in_config(raw, tmp):
 
 JOB_CASES = [case_non_numeric_lab, case_death_before_surgery, case_duplicate_id, case_unknown_category,
              case_missing_column, case_times_event_coded_2, case_all_excluded, case_wrong_delimiter,
-             case_unit_out_of_range_after_conversion]
+             case_unit_out_of_range_after_conversion, case_misnamed_recurrence_column,
+             case_empty_required_column, case_short_row]
 EARLY_CASES = [case_missing_file, case_unknown_unit_in_config]
 
 
@@ -236,6 +266,8 @@ def test_broken_file_stops_the_clean_job(case, raw_export, default_config, repo_
     problem_lines = [ln for ln in text.splitlines() if ln.startswith(("cohort.csv, line", "cohort_times.csv, line"))]
     assert len(problem_lines) == len([f for f in expected if ", line " in f])
     _assert_no_results(out)
+    marker = json.loads((out / "DATA_STAGE_FAILED.development.json").read_text(encoding="utf-8"))
+    assert marker["input"] == Path(str(marker["input"])).name and marker["error"] == "InputError"
 
 
 @pytest.mark.parametrize("case", EARLY_CASES, ids=lambda c: c.__name__.removeprefix("case_"))
@@ -246,3 +278,56 @@ def test_broken_setup_fails_before_any_job(case, raw_export, default_config, rep
         assert fragment in res.stdout + res.stderr, res.stderr[-3000:]
     assert not (out / "logs" / "clean_development.log").exists()
     _assert_no_results(out)
+
+
+def _run(cfg, tmp_path, env, repo_root, target):
+    cfgfile = tmp_path / "run.yaml"
+    cfgfile.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    return subprocess.run(
+        [str(BIN / "snakemake"), "--cores", "1", "--configfile", str(cfgfile), "--nolock", target],
+        cwd=repo_root, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_failed_rerun_marks_previous_results_and_audit_fails(raw_export, default_config, repo_root, tmp_path,
+                                                              run_env):
+    """Issue item 10: a rejected input leaves a marker; audit refuses the earlier results."""
+    from crlmflow.data.stale import failed_markers
+    from crlmflow.pipeline.provenance import audit
+
+    path = tmp_path / "cohort.csv"
+    atomic_write_csv(raw_export, path)
+    out = tmp_path / "out"
+    cfg = yaml.safe_load(yaml.safe_dump(default_config))
+    cfg["outdir"] = str(out)
+    cfg["data"]["source"] = "file"
+    cfg["data"]["file"].update(path=str(path), format="dates", columns={})
+    good = _run(cfg, tmp_path, run_env, repo_root, f"{out}/data/analysis_cohort.csv")
+    assert good.returncode == 0, good.stderr[-3000:]
+    quality = pd.read_csv(out / "data" / "development" / "data_quality.csv")
+    assert {"os", "rfs"} <= set(quality.loc[quality["section"] == "endpoint", "name"])
+    assert (out / "data" / "development" / "data_quality.html").exists()
+    # a manifest of the good run, as the provenance rule would write it, then a broken rerun
+    from crlmflow.pipeline.provenance import build_manifest, load_records
+
+    manifest = build_manifest(out, load_records(out))
+    (out / "provenance.json").write_text(json.dumps(manifest), encoding="utf-8")
+    table = next(k for k in manifest["entries"] if k.endswith("data_quality.csv"))
+    lines = []
+    assert audit(table, out / "provenance.json", out=lines.append) == 0, lines
+    df = raw_export.astype(object)
+    df["cea"] = ""
+    atomic_write_csv(df, path)
+    bad = _run(cfg, tmp_path, run_env, repo_root, f"{out}/data/analysis_cohort.csv")
+    assert bad.returncode != 0
+    assert [m["input"] for m in failed_markers(out)] == ["cohort.csv"]
+    lines = []
+    # the earlier analysis cohort is still there, and audit says it is not a result of this input
+    assert (out / "data" / "analysis_cohort.csv").exists()
+    entry = next((k for k in manifest["entries"] if k.endswith("analysis_cohort.csv")), table)
+    assert audit(entry, out / "provenance.json", out=lines.append) == 1
+    assert any("STALE" in ln and "the data stage failed on cohort.csv" in ln for ln in lines), lines
+    # fixing the input clears the marker
+    atomic_write_csv(raw_export, path)
+    again = _run(cfg, tmp_path, run_env, repo_root, f"{out}/data/analysis_cohort.csv")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert failed_markers(out) == []

@@ -45,10 +45,10 @@ def cohort_source(cohort):
 def _cohort_patients(block):
     if block["source"] == "synthetic":
         return block["synthetic"]["n_eligible"]
-    # A file's rows are unknown until it is read; raw exports take well over 100 bytes a
-    # row, so this overestimates them.
-    path = block["file"]["path"]
-    return os.path.getsize(path) // 100 if path and os.path.exists(path) else 0
+    # rows measured, not guessed from the file size
+    from crlmflow.data.size import estimate_rows_columns
+
+    return estimate_rows_columns(block["file"]["path"], block["file"].get("sheet"))[0]
 
 
 PATIENTS = sum(_cohort_patients(cohort_source(c)) for c in COHORTS)
@@ -96,6 +96,7 @@ def data_outputs():
             f"{OUT}/data/{cohort}/flow.json",
             f"{OUT}/data/{cohort}/exclusions.csv",
         ]
+        files += [f"{OUT}/data/{cohort}/data_quality.{ext}" for ext in ("csv", "html")]
     if config["data"]["source"] == "synthetic":
         files.append(f"{OUT}/data/simulation_calibration.csv")
     return files

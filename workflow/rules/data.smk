@@ -1,5 +1,7 @@
 # Data half of the DAG: raw export -> validated, cleaned cohort -> indices -> split.
 
+from crlmflow.data.size import clean_request
+
 
 rule simulate_cohort:
     input:
@@ -55,14 +57,26 @@ rule clean:
         cohort=f"{OUT}/data/{{cohort}}/cohort_clean.csv",
         exclusions=f"{OUT}/data/{{cohort}}/exclusions.csv",
         flow=f"{OUT}/data/{{cohort}}/flow.json",
+        quality=report(
+            f"{OUT}/data/{{cohort}}/data_quality.csv",
+            caption="../report/data_quality.rst",
+            category="Data",
+            subcategory="{cohort}",
+        ),
+        quality_page=report(
+            f"{OUT}/data/{{cohort}}/data_quality.html",
+            caption="../report/data_quality.rst",
+            category="Data",
+            subcategory="{cohort}",
+        ),
     log:
         f"{OUT}/logs/clean_{{cohort}}.log",
     conda:
         ENV
     threads: 1
     resources:
-        mem_mb=mem_for(1000, 50),
-        runtime=runtime_for(10, 1),
+        mem_mb=lambda wc, attempt: clean_request(cohort_source(wc.cohort))[0] * attempt,
+        runtime=lambda wc, attempt: clean_request(cohort_source(wc.cohort))[1] * attempt,
     params:
         block=lambda wc: cohort_source(wc.cohort),
         data=config["data"],

@@ -14,26 +14,17 @@ A user's column mapping (local name -> canonical name, see
 :func:`crlmflow.data.io.apply_column_mapping`) is applied before anything else, so every
 message names the canonical column.
 
-Validation (:func:`validate_raw`) — every problem is collected, then one
-:class:`~crlmflow.data.errors.InputError` lists them all (50 lines, then a count of the rest):
+Validation (:func:`validate_raw`, implemented in :mod:`crlmflow.data.parsing`): every
+problem is collected, then one :class:`~crlmflow.data.errors.InputError` lists them all —
+absent or empty required columns, types, levels (case-insensitive), ranges, dates after
+the data freeze, duplicate ids and date order. Each configured endpoint must have the
+column its events come from, and at least one event among the included patients
+(:mod:`crlmflow.data.events`).
 
-* a required column absent from the file (one problem listing all absent columns);
-  extra columns are allowed and ignored;
-* types: numbers parse (finite), ``int`` columns are whole numbers, ``binary`` is 0/1,
-  ``category`` is one of its levels (case-sensitive), dates are ISO ``YYYY-MM-DD`` and
-  exist in the calendar;
-* plausible ranges (inclusive, from the column contract); survival times (``times``) > 0;
-* ``patient_id`` present and unique (every row of a duplicate is reported);
-* date order (``dates``), checked whenever both dates are present:
-  admission <= surgery <= discharge; surgery < recurrence, death, last follow-up (strictly:
-  a survival time must be positive); recurrence <= death; recurrence <= last follow-up;
-  death <= last follow-up (the last follow-up of a patient who died is the date of death
-  or later — registries that learn of a death after the last contact must set the last
-  follow-up to the death date); surgery before ``followup_cutoff`` when one is given;
-* ``times``: rfs_months <= os_months.
-
-A *missing* value in a required column is not an input error: the patient is excluded
-as ``"missing required data"``. Missing values in optional columns stay ``NA``.
+A *missing* value (blank, or a configured missing-value code) in a required column is not
+an input error: the patient is excluded as ``"missing required data"``. A missing last
+follow-up of a patient with a date of death is not missing: the death ends follow-up.
+Missing values in optional columns stay ``NA``.
 
 Eligibility (:func:`clean`) in the order of :data:`crlmflow.data.columns.EXCLUSION_REASONS`,
 each patient excluded once, with the first reason that applies:
@@ -52,7 +43,7 @@ Derived columns: ``os_months`` = (death, else last follow-up) - surgery, in days
 follow-up) - surgery, ``rfs_event`` = recurrence present — with
 ``death_censors_rfs=False`` a death without recurrence is an RFS event at the death date.
 With ``followup_cutoff`` (ISO date) events after the cutoff are ignored and follow-up is
-censored at the cutoff. ``hospital_days`` = discharge - admission (days); ``male`` =
+censored at the cutoff; the flow records how many events that censored. ``hospital_days`` = discharge - admission (days); ``male`` =
 sex == "M"; ``chemo_full_course``/``chemo_neoadjuvant_only``/``chemo_adjuvant_only``
 0/1 indicators and ``chemo_group`` (the chemotherapy level as text).
 """
@@ -60,28 +51,21 @@ sex == "M"; ``chemo_full_course``/``chemo_neoadjuvant_only``/``chemo_adjuvant_on
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
-from typing import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from crlmflow.data.columns import DAYS_PER_MONTH, EXCLUSION_REASONS, RAW_COLUMNS
-from crlmflow.data.errors import InputError, Problem, file_rows, problems_from_mask
+from crlmflow.data.columns import DAYS_PER_MONTH, EXCLUSION_REASONS
+from crlmflow.data.errors import InputError, Problem, problems_from_mask
+from crlmflow.data.events import absent_event_columns, check_events, event_sources, exclusion_bias
 from crlmflow.data.io import apply_column_mapping
-
-#: The survival columns of the ``times`` layout (replacing the six date columns).
-TIME_COLUMNS: dict[str, dict] = {
-    "os_months": dict(dtype="float", unit="months", range=(0, 1200), positive=True, required=True,
-                      role="OS time from surgery"),
-    "os_event": dict(dtype="binary", unit="", required=True, role="1 = died"),
-    "rfs_months": dict(dtype="float", unit="months", range=(0, 1200), positive=True, required=True,
-                       role="RFS time from surgery"),
-    "rfs_event": dict(dtype="binary", unit="", required=True, role="1 = recurrence (or death)"),
-    "hospital_days": dict(dtype="float", unit="days", range=(0, 1000), required=False, role="candidate"),
-}
-
-DATE_COLUMNS: list[str] = [c for c, s in RAW_COLUMNS.items() if s["dtype"] == "date"]
+from crlmflow.data.missing import DEFAULT_MISSING_CODES
+from crlmflow.data.parsing import (  # noqa: F401 - re-exported: the validation half of cleaning
+    DATE_COLUMNS, FORMATS, TIME_COLUMNS, Collector, parse_raw, raw_spec)
+from crlmflow.data.plausibility import plausibility_warnings
+from crlmflow.data.quality import QualityLog
 
 #: Columns of the cleaned cohort (input of :func:`crlmflow.data.indices.derive_indices`).
 CLEAN_COLUMNS: list[str] = [
@@ -96,256 +80,32 @@ CLEAN_COLUMNS: list[str] = [
 ]
 
 MISSING_PREDICTOR_PREFIX = "missing predictor: "
-FORMATS = ("dates", "times")
 MISSING_POLICIES = ("complete_case", "error")
-
 _PER_CHECK_LIMIT = 1000
-
-
-def raw_spec(format: str = "dates") -> dict[str, dict]:
-    """The raw column contract of a layout (``"dates"`` or ``"times"``)."""
-    if format == "dates":
-        return dict(RAW_COLUMNS)
-    if format == "times":
-        spec = {c: s for c, s in RAW_COLUMNS.items() if s["dtype"] != "date"}
-        spec.update(TIME_COLUMNS)
-        return spec
-    raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
 
 
 @dataclass
 class CleanResult:
     """cohort: one row per included patient, columns :data:`CLEAN_COLUMNS`;
     exclusions: columns ``patient_id``, ``reason`` (input order);
-    flow: ``{"read": n, "excluded": {reason: count}, "included": m}``."""
+    flow: ``{"read": n, "excluded": {reason: count}, "included": m}`` plus, when
+    a follow-up cut-off applies, ``"censored_at_cutoff"`` and human-readable ``"notes"``;
+    quality: the data-quality table (:mod:`crlmflow.data.quality`);
+    warnings: plausibility and exclusion warnings (also issued as ``UserWarning``)."""
 
     cohort: pd.DataFrame
     exclusions: pd.DataFrame
     flow: dict
-
-
-# --------------------------------------------------------------------------- validation
-
-
-class _Collector:
-    def __init__(self):
-        self.problems: list[Problem] = []
-        self.total = 0
-
-    def add(self, problems: Sequence[Problem], n: int | None = None):
-        self.problems.extend(problems)
-        self.total += len(problems) if n is None else n
-
-    def raise_if_any(self):
-        if self.total:
-            order = sorted(range(len(self.problems)),
-                           key=lambda i: (self.problems[i].row is not None, self.problems[i].row or 0, i))
-            raise InputError([self.problems[i] for i in order], total=self.total)
-
-
-def _fmt_num(x) -> str:
-    x = float(x)
-    return str(int(x)) if x.is_integer() else f"{x:g}"
-
-
-def _is_blank(s: pd.Series) -> pd.Series:
-    """Missing cells: NA or the empty string (read_table already strips cells)."""
-    miss = s.isna()
-    if s.dtype == object:
-        miss = miss | s.eq("")
-    return miss.astype(bool)
-
-
-def _to_float(x: pd.Series, present: pd.Series) -> pd.Series:
-    """Text -> float64 (NaN where missing or unparseable); fast path for clean columns."""
-    values = x.where(present, "nan").tolist()
-    try:
-        arr = np.fromiter(map(float, values), dtype=np.float64, count=len(values))
-        return pd.Series(arr, index=x.index).where(present)
-    except (ValueError, TypeError):
-        return pd.to_numeric(x.where(present), errors="coerce").astype("float64")
-
-
-def _as_text(x: pd.Series, present: pd.Series) -> pd.Series:
-    """Present cells as ``str`` (object dtype), NA elsewhere."""
-    txt = x.astype(object).where(present)
-    if pd.api.types.infer_dtype(txt, skipna=True) not in ("string", "empty"):
-        txt = txt.map(lambda v: str(v).strip(), na_action="ignore")
-    return txt
-
-
-def _iso_date_shape(txt: pd.Series, present: pd.Series) -> pd.Series:
-    """True where the text is exactly ``DDDD-DD-DD`` (D a digit), vectorised."""
-    arr = np.asarray(txt.where(present, "").tolist(), dtype="U")
-    if arr.dtype.itemsize // 4 < 10:
-        return pd.Series(False, index=txt.index)
-    ok = np.strings.str_len(arr) == 10
-    chars = arr.astype("U10").view("U1").reshape(-1, 10)
-    for j in (0, 1, 2, 3, 5, 6, 8, 9):
-        ok &= np.strings.isdigit(chars[:, j])
-    ok &= (chars[:, 4] == "-") & (chars[:, 7] == "-")
-    return pd.Series(ok, index=txt.index) & present
-
-
-def _parse(df: pd.DataFrame, source: str, format: str, followup_cutoff=None) -> tuple[pd.DataFrame, _Collector]:
-    """Typed copy of the known columns of ``df`` plus every validation problem."""
-    spec = raw_spec(format)
-    col = _Collector()
-    missing = [c for c, s in spec.items() if s["required"] and c not in df.columns]
-    if missing:
-        col.add([Problem(source, None, None, None,
-                         f"missing required column{'s' if len(missing) > 1 else ''} "
-                         + ", ".join(f"'{c}'" for c in missing)
-                         + f" (expected the columns of the {format!r} data dictionary; "
-                           "map local names with the column mapping)")])
-    typed = pd.DataFrame(index=df.index)
-    ids = df["patient_id"] if "patient_id" in df.columns else None
-
-    def add(mask, column, expected, values=None):
-        probs, n = problems_from_mask(df, mask, file=source, column=column, expected=expected,
-                                      values=values, ids=ids, limit=_PER_CHECK_LIMIT)
-        col.add(probs, n)
-
-    for c, s in spec.items():
-        if c not in df.columns:
-            continue
-        x = df[c]
-        blank = _is_blank(x)
-        present = ~blank
-        dtype = s["dtype"]
-        unit = f" {s['unit']}" if s.get("unit") else ""
-        if dtype == "str":
-            txt = _as_text(x, present)
-            typed[c] = txt
-            if c == "patient_id":
-                add(blank, c, "a patient identifier (the cell is empty)")
-                dup = present & txt.duplicated(keep=False)
-                if dup.any():
-                    rows = file_rows(df)
-                    where: dict[str, list[int]] = {}
-                    for r, v in zip(rows[dup.to_numpy()], txt[dup]):
-                        where.setdefault(v, []).append(int(r))
-                    word = "row" if source.lower().endswith((".xlsx", ".xlsm")) else "line"
-                    flagged = txt[dup]
-                    rows_dup = rows[dup.to_numpy()]
-                    exps = [f"a unique patient_id (the same identifier is on {word} "
-                            + ", ".join(str(o) for o in where[v] if o != r) + ")"
-                            for v, r in zip(flagged.iloc[:_PER_CHECK_LIMIT], rows_dup[:_PER_CHECK_LIMIT])]
-                    add(dup, c, exps)
-        elif dtype in ("float", "int", "binary"):
-            if pd.api.types.is_numeric_dtype(x.dtype) and not pd.api.types.is_bool_dtype(x.dtype):
-                num = x.astype("float64")
-            else:
-                num = _to_float(x, present)
-            bad = present & ~np.isfinite(num)
-            if bad.any():
-                if dtype == "binary":
-                    add(bad, c, "0 or 1")
-                else:
-                    vals = x[bad].iloc[:_PER_CHECK_LIMIT].astype(str)
-                    comma = vals.str.fullmatch(r"[-+]?\d+,\d+").fillna(False).to_numpy(dtype=bool)
-                    exps = np.where(comma, "a number (use '.' as the decimal point)",
-                                    "a whole number" if dtype == "int" else "a number")
-                    add(bad, c, list(exps))
-            ok = present & ~bad
-            if dtype == "binary":
-                wrong = ok & ~num.isin([0.0, 1.0])
-                add(wrong, c, "0 or 1")
-            else:
-                wrong = pd.Series(False, index=df.index)
-                if dtype == "int":
-                    frac = ok & (num != np.round(num))
-                    add(frac, c, "a whole number")
-                    wrong |= frac
-                    ok2 = ok & ~frac
-                else:
-                    ok2 = ok
-                if "levels" in s:
-                    lv = [float(v) for v in s["levels"]]
-                    out = ok2 & ~num.isin(lv)
-                    add(out, c, "one of " + ", ".join(_fmt_num(v) for v in lv))
-                    wrong |= out
-                if "range" in s:
-                    lo, hi = s["range"]
-                    if s.get("positive"):
-                        out = ok2 & ~((num > 0) & (num <= hi))
-                        add(out, c, f"a positive number (> 0 and <= {_fmt_num(hi)}{unit}); "
-                                    "a survival time must be greater than zero")
-                    else:
-                        out = ok2 & ~((num >= lo) & (num <= hi))
-                        add(out, c, f"a number between {_fmt_num(lo)} and {_fmt_num(hi)}{unit}")
-                    wrong |= out
-            typed[c] = num.where(present & ~bad)
-        elif dtype == "category":
-            levels = [str(v) for v in s["levels"]]
-            txt = _as_text(x, present)
-            wrong = present & ~txt.isin(levels)
-            add(wrong, c, "one of " + ", ".join(f"'{v}'" for v in levels) + " (case-sensitive)")
-            typed[c] = txt.where(present)
-        elif dtype == "date":
-            if pd.api.types.is_datetime64_any_dtype(x.dtype):
-                d = pd.to_datetime(x).dt.normalize()
-                typed[c] = d
-                continue
-            txt = _as_text(x, present)
-            shape_ok = _iso_date_shape(txt, present)
-            d = pd.to_datetime(txt.where(shape_ok), format="%Y-%m-%d", errors="coerce")
-            add(present & ~shape_ok, c, "a date written as YYYY-MM-DD (e.g. 2019-03-27)")
-            add(present & shape_ok & d.isna(), c, "a real calendar date written as YYYY-MM-DD")
-            typed[c] = d
-        else:  # pragma: no cover - contract error
-            raise ValueError(f"unknown dtype {dtype!r} for column {c!r}")
-
-    # ---- cross-column checks
-    def order(later: str, earlier: str, strict: bool, column: str, text: str):
-        if later not in typed or earlier not in typed:
-            return
-        a, b = typed[later], typed[earlier]
-        both = a.notna() & b.notna()
-        bad = both & ((a <= b) if strict else (a < b))
-        if not bad.any():
-            return
-        other = earlier if column == later else later
-        ref = typed[other][bad].iloc[:_PER_CHECK_LIMIT]
-        exps = [text.format(other=other, date=v.strftime("%Y-%m-%d")) for v in ref]
-        add(bad, column, exps, values=typed[column].dt.strftime("%Y-%m-%d"))
-
-    if format == "dates":
-        order("surgery_date", "admission_date", False, "admission_date", "a date on or before {other} ({date})")
-        order("discharge_date", "surgery_date", False, "discharge_date", "a date on or after {other} ({date})")
-        for c in ("recurrence_date", "death_date", "last_followup_date"):
-            order(c, "surgery_date", True, c,
-                  "a date after {other} ({date}); times are counted from surgery and must be positive")
-        order("death_date", "recurrence_date", False, "recurrence_date", "a date on or before {other} ({date})")
-        order("last_followup_date", "recurrence_date", False, "recurrence_date",
-              "a date on or before {other} ({date})")
-        order("last_followup_date", "death_date", False, "death_date",
-              "a date on or before {other} ({date}); the last follow-up of a patient who died is "
-              "the date of death or later")
-        if followup_cutoff is not None and "surgery_date" in typed:
-            cut = pd.Timestamp(followup_cutoff)
-            bad = typed["surgery_date"].notna() & (typed["surgery_date"] >= cut)
-            add(bad, "surgery_date", f"a date before the follow-up cutoff ({cut:%Y-%m-%d})",
-                values=typed["surgery_date"].dt.strftime("%Y-%m-%d"))
-    else:
-        if "rfs_months" in typed and "os_months" in typed:
-            a, b = typed["rfs_months"], typed["os_months"]
-            bad = a.notna() & b.notna() & (a > b + 1e-9)
-            if bad.any():
-                exps = [f"at most os_months ({_fmt_num(v)}); recurrence-free survival cannot exceed overall survival"
-                        for v in b[bad].iloc[:_PER_CHECK_LIMIT]]
-                add(bad, "rfs_months", exps)
-    return typed, col
+    quality: pd.DataFrame = field(default_factory=pd.DataFrame)
+    warnings: list = field(default_factory=list)
 
 
 def validate_raw(df: pd.DataFrame, source: str = "cohort.csv", *, format: str = "dates",
-                 followup_cutoff: "str | None" = None) -> None:
-    """Raise one :class:`InputError` listing every problem of ``df`` (see module docstring)."""
-    _, col = _parse(df, source, format, followup_cutoff)
+                 followup_cutoff: "str | None" = None, missing_codes=DEFAULT_MISSING_CODES,
+                 freeze_date: "str | None" = None) -> None:
+    """Raise one :class:`InputError` listing every problem of ``df`` (see :mod:`crlmflow.data.parsing`)."""
+    _, col = parse_raw(df, source, format, followup_cutoff, missing_codes=missing_codes, freeze_date=freeze_date)
     col.raise_if_any()
-
-
-# --------------------------------------------------------------------------- cleaning
 
 
 def _candidate_names(candidates) -> list[str]:
@@ -365,6 +125,9 @@ def clean(
     column_mapping: "dict[str, str] | None" = None,
     candidates: "Iterable[str | dict] | None" = None,
     missing_predictors: str = "complete_case",
+    endpoints: "Mapping[str, Mapping] | None" = None,
+    missing_codes=DEFAULT_MISSING_CODES,
+    freeze_date: "str | None" = None,
 ) -> CleanResult:
     """Validate ``raw``, apply eligibility and derive the analysis variables.
 
@@ -374,6 +137,10 @@ def clean(
     computes from required columns (nlr, crs_score, ...) need no check.
     ``missing_predictors``: ``"complete_case"`` (exclude, reason ``"missing predictor: <name>"``)
     or ``"error"`` (raise an InputError listing the patients).
+    ``endpoints``: the config's endpoints (``{name: {"event": ...}}``); when given, each
+    must have its event columns and at least one event among the included patients.
+    ``missing_codes``: cells read as missing (:mod:`crlmflow.data.missing`);
+    ``freeze_date``: no date may lie after it (default today).
     """
     from crlmflow.data.indices import DERIVED_COLUMNS
 
@@ -387,10 +154,16 @@ def clean(
         warnings.warn("followup_cutoff is ignored for the 'times' format (no dates to censor)", stacklevel=2)
         followup_cutoff = None
 
-    typed, col = _parse(df, source, format, followup_cutoff)
+    quality = QualityLog()
+    typed, col = parse_raw(df, source, format, followup_cutoff, missing_codes=missing_codes,
+                           freeze_date=freeze_date, quality=quality)
+    spec = raw_spec(format)
+    sources = event_sources(endpoints or {}, format, death_censors_rfs)
+    optional_sources = {k: (e, [c for c in cols if not spec.get(c, {}).get("required")])
+                        for k, (e, cols) in sources.items()}
+    col.add(absent_event_columns(typed, df.columns, optional_sources, source, spec))
     col.raise_if_any()
     n = len(typed)
-    spec = raw_spec(format)
 
     reason = pd.Series([None] * n, index=typed.index, dtype=object)
 
@@ -403,7 +176,14 @@ def clean(
     exclude(typed["ned_achieved"] == 0, EXCLUSION_REASONS[2])
     exclude(typed["chemotherapy"] == "none", EXCLUSION_REASONS[3])
     required = [c for c, s in spec.items() if s["required"]]
-    exclude(typed[required].isna().any(axis=1), EXCLUSION_REASONS[4])
+    lacking = typed[required].isna()
+    if format == "dates" and "death_date" in typed:
+        # Registries often fill the last follow-up only for living patients: a death is follow-up.
+        filled = lacking["last_followup_date"] & typed["death_date"].notna()
+        lacking.loc[filled, "last_followup_date"] = False
+        quality.count("last_followup_date", "filled", filled.sum())
+    missing_data = lacking.any(axis=1)
+    exclude(missing_data, EXCLUSION_REASONS[4])
 
     cohort = _derive(typed, format, followup_cutoff, death_censors_rfs)
 
@@ -414,7 +194,7 @@ def clean(
         raise ValueError("unknown candidate predictor(s) " + ", ".join(repr(c) for c in unknown)
                          + "; expected columns of the cleaned cohort or of derive_indices")
     predictor_reasons: list[str] = []
-    errs = _Collector()
+    errs = Collector()
     for c in names:
         if c not in cohort.columns:
             continue
@@ -437,8 +217,55 @@ def clean(
     included, exclusions, flow = account_exclusions(
         typed["patient_id"], reason, [*EXCLUSION_REASONS, *predictor_reasons], source,
         "eligible patient (check the eligibility columns and the column mapping)")
-    cohort = cohort.loc[included].reset_index(drop=True)
-    return CleanResult(cohort=cohort, exclusions=exclusions, flow=flow)
+    kept = cohort.loc[included]
+    found = check_events(kept, sources, source)
+    if found:
+        raise InputError(found)
+    notes = _events_and_cutoff(typed, kept, included, sources, format, followup_cutoff, death_censors_rfs,
+                               quality, flow)
+    for why in exclusion_bias(cohort[[e for e, _ in sources.values() if e in cohort]],
+                              reason.isin([EXCLUSION_REASONS[4], *predictor_reasons]), included):
+        quality.warn(None, why, section="file")
+    for column, text in plausibility_warnings(typed, spec):
+        quality.warn(column, text)
+    if notes:
+        flow["notes"] = notes
+    result_warnings = quality.warnings
+    for w in result_warnings:
+        warnings.warn(w, UserWarning, stacklevel=2)
+    return CleanResult(cohort=kept.reset_index(drop=True), exclusions=exclusions, flow=flow,
+                       quality=quality.table(), warnings=result_warnings)
+
+
+def _events_and_cutoff(typed, kept, included, sources, format, followup_cutoff, death_censors_rfs,
+                       quality: QualityLog, flow: dict) -> list[str]:
+    """Events per endpoint, and the events a follow-up cut-off censored, into quality and flow."""
+    notes = []
+    censored = {}
+    if format == "dates" and followup_cutoff is not None:
+        cut = pd.Timestamp(followup_cutoff)
+        death = typed["death_date"] if "death_date" in typed else pd.Series(pd.NaT, index=typed.index)
+        rec = typed["recurrence_date"] if "recurrence_date" in typed else pd.Series(pd.NaT, index=typed.index)
+        late_death = (death > cut)[included]
+        late_rec = (rec > cut)[included]
+        censored = {"os_event": int(late_death.sum()),
+                    "rfs_event": int((late_rec | (late_death & rec.isna()[included])).sum()
+                                     if not death_censors_rfs else late_rec.sum())}
+        flow["censored_at_cutoff"] = {"date": f"{cut:%Y-%m-%d}", "deaths": int(late_death.sum()),
+                                      "recurrences": int(late_rec.sum())}
+        notes.append(f"administratively censored at {cut:%Y-%m-%d} (data.followup_cutoff): "
+                     f"{int(late_death.sum())} deaths and {int(late_rec.sum())} recurrences after that date "
+                     "are not counted as events")
+        if late_death.any() or late_rec.any():
+            quality.warn(None, notes[-1] + "; if this cut-off is not your study's, set data.followup_cutoff",
+                         section="file")
+    for name, (event, _) in sources.items():
+        if event not in kept:
+            continue
+        quality.count(name, "events", pd.to_numeric(kept[event], errors="coerce").fillna(0).sum(), section="endpoint")
+        if event in censored:
+            quality.count(name, "censored_at_cutoff", censored[event], section="endpoint")
+    return notes
 
 
 def account_exclusions(ids: pd.Series, reason: pd.Series, reasons: Sequence[str], source: str,
@@ -508,7 +335,7 @@ def _derive(t: pd.DataFrame, format: str, followup_cutoff, death_censors_rfs: bo
         surgery = t["surgery_date"]
         death = t["death_date"] if "death_date" in t else pd.Series(pd.NaT, index=t.index)
         rec = t["recurrence_date"] if "recurrence_date" in t else pd.Series(pd.NaT, index=t.index)
-        lfu = t["last_followup_date"]
+        lfu = t["last_followup_date"].fillna(death)
         if followup_cutoff is not None:
             cut = pd.Timestamp(followup_cutoff)
             death = death.where(death <= cut)

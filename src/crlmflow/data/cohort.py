@@ -14,6 +14,7 @@ from crlmflow.data.cleaning import CleanResult, clean
 from crlmflow.data.errors import InputError
 from crlmflow.data.generic import clean_generic
 from crlmflow.data.io import apply_column_mapping, read_table
+from crlmflow.data.missing import check_codes
 from crlmflow.data.split import TRAIN, VALIDATION, train_validation_split
 from crlmflow.data.units import check_units, convert_units, explain_converted
 
@@ -32,36 +33,52 @@ def clean_cohort_file(path, *, file_options: dict, source: str, data_options: di
     ``file_options["units"]`` (canonical column -> unit of the file, see
     :mod:`crlmflow.data.units`) is applied after the column mapping and before validation;
     ``units_key`` is the config key named in messages about it.
+    ``file_options["missing_codes"]`` (default :data:`crlmflow.data.missing.DEFAULT_MISSING_CODES`)
+    and ``file_options["freeze_date"]`` (default today) are the file's missing-value codes
+    and data freeze. The result's ``quality`` table counts the converted cells too.
     """
     is_file = source == "file"
     fmt = file_options.get("format", "dates") if is_file else "dates"
     name = Path(path).name
     units = (file_options.get("units") or None) if is_file else None
     check_units(units, units_key)  # a config error: report it before reading the file
-    raw = read_table(path, sheet=file_options.get("sheet") if is_file else None)
+    codes = check_codes(file_options.get("missing_codes") if is_file else None,
+                        units_key.replace(".units", ".missing_codes"))
+    freeze = file_options.get("freeze_date") if is_file else None
+    raw = read_table(path, sheet=file_options.get("sheet") if is_file else None, missing_codes=())
     mapping = (file_options.get("columns") or None) if is_file else None
     mapped = apply_column_mapping(raw, mapping, name)
     converted = convert_units(mapped, units, name, key=units_key)
     try:
         if fmt == "generic":
-            return clean_generic(converted, endpoints=endpoints, candidates=candidates, source=name,
-                                 keep=[k for k in keep if k],
-                                 missing_predictors=data_options.get("missing_predictors", "complete_case"))
-        return clean(
-            converted,
-            format=fmt,
-            followup_cutoff=data_options.get("followup_cutoff") if fmt == "dates" else None,
-            death_censors_rfs=data_options.get("death_censors_rfs", True),
-            source=name,
-            column_mapping=None,  # applied above, before the unit conversion
-            candidates=candidates,
-            missing_predictors=data_options.get("missing_predictors", "complete_case"),
-        )
+            result = clean_generic(converted, endpoints=endpoints, candidates=candidates, source=name,
+                                   keep=[k for k in keep if k], missing_codes=codes,
+                                   missing_predictors=data_options.get("missing_predictors", "complete_case"))
+        else:
+            result = clean(
+                converted,
+                format=fmt,
+                followup_cutoff=data_options.get("followup_cutoff") if fmt == "dates" else None,
+                death_censors_rfs=data_options.get("death_censors_rfs", True),
+                source=name,
+                column_mapping=None,  # applied above, before the unit conversion
+                candidates=candidates,
+                missing_predictors=data_options.get("missing_predictors", "complete_case"),
+                endpoints=endpoints,
+                missing_codes=codes,
+                freeze_date=freeze,
+            )
     except InputError as err:
         explained = explain_converted(err, mapped, converted, units_key)
         if explained is err:
             raise
         raise explained from None
+    counts = converted.attrs.get("converted_cells") or {}
+    if counts and not result.quality.empty:
+        q = result.quality
+        for c, k in counts.items():
+            q.loc[(q["section"] == "column") & (q["name"] == c), "converted"] = k
+    return result
 
 
 def read_cohort_csv(path) -> pd.DataFrame:

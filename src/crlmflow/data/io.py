@@ -5,7 +5,7 @@ Reading
     Excel ``.xlsx`` sheet with **every column as text** (``object`` dtype, missing cells as
     ``NA``), so type checking (:mod:`crlmflow.data.cleaning`) can quote the exact offending cell.
     Cells are stripped of surrounding white space; empty cells and the tokens in
-    :data:`NA_TOKENS` are missing. Blank lines are dropped, but the returned frame keeps
+    :data:`NA_TOKENS` (or the ``missing_codes`` given) are missing. Blank lines are dropped, but the returned frame keeps
     an integer index such that index ``i`` is the file's line/row ``i + 2`` (header = 1);
     see :mod:`crlmflow.data.errors` for the row-number convention of messages.
     A wrong delimiter, a non-UTF-8 encoding, an Excel workbook saved under ``.csv``, a
@@ -36,7 +36,7 @@ import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -55,10 +55,15 @@ _DELIMITER_NAMES = {";": "';' (semicolon)", "\t": "a tab", "|": "'|' (pipe)"}
 # --------------------------------------------------------------------------- reading
 
 
-def read_table(path: "str | os.PathLike", sheet: "str | int | None" = None) -> pd.DataFrame:
+def read_table(path: "str | os.PathLike", sheet: "str | int | None" = None,
+               missing_codes: "Iterable[str] | None" = None) -> pd.DataFrame:
     """Read a CSV or ``.xlsx`` table with every column as text (see module docstring).
 
-    ``sheet`` (Excel only): sheet name or 0-based index; ``None`` = the first sheet.
+    ``sheet`` (Excel only): sheet name, or sheet number **counted from 1** as people count
+    sheets (1 = the first sheet); ``None`` = the first sheet.
+    ``missing_codes``: cell contents read as missing besides the empty cell (exact match
+    after stripping); ``None`` = :data:`NA_TOKENS`. The cleaning passes ``()`` and decides
+    per column (:mod:`crlmflow.data.missing`), so a code never hides a column's level.
     The returned frame has ``attrs["source"]`` = the file name.
     """
     p = Path(path)
@@ -69,19 +74,32 @@ def read_table(path: "str | os.PathLike", sheet: "str | int | None" = None) -> p
     if p.is_dir():
         raise InputError(Problem(name, None, None, None, f"{str(p)!r} is a directory, expected a CSV or .xlsx file"))
     suffix = p.suffix.lower()
+    tokens = NA_TOKENS if missing_codes is None else frozenset(str(c) for c in missing_codes)
     if suffix in (".xlsx", ".xlsm"):
-        df = _read_xlsx(p, sheet)
+        df = _read_xlsx(p, sheet, tokens)
     elif suffix == ".xls":
         raise InputError(Problem(name, None, None, None,
                                  "old Excel .xls files are not supported; expected .xlsx or CSV "
                                  "(re-save the workbook as .xlsx)"))
     else:
-        df = _read_csv(p)
+        df = _read_csv(p, tokens)
     df.attrs["source"] = name
     return df
 
 
-def _read_csv(p: Path) -> pd.DataFrame:
+def _short_rows(text: str, width: int) -> list[tuple[int, int]]:
+    """(line, cells) of every non-blank record with fewer cells than the header."""
+    out = []
+    reader = csv.reader(_io.StringIO(text))
+    start = 1
+    for rec in reader:
+        if rec and len(rec) < width and any(c.strip() for c in rec):
+            out.append((start, len(rec)))
+        start = reader.line_num + 1
+    return out
+
+
+def _read_csv(p: Path, tokens: frozenset = NA_TOKENS) -> pd.DataFrame:
     name = p.name
     data = p.read_bytes()
     if not data.strip():
@@ -127,10 +145,19 @@ def _read_csv(p: Path) -> pd.DataFrame:
         raise InputError(Problem(name, None, None, None,
                                  f"cannot be parsed as comma-separated values ({exc}); expected the same "
                                  "number of cells on every line as in the header")) from None
-    return _finish(raw, name, "line")
+    width = raw.shape[1]
+    if raw.iloc[1:].eq("").any(axis=None):  # pandas pads short lines with "": find them
+        short = _short_rows(text, width)
+        if short:
+            raise InputError([Problem(name, line, None, None,
+                                      f"the line has {k} cell{'s' if k != 1 else ''}; expected {width} as in the "
+                                      "header (every line needs the same number of cells; a missing value is an "
+                                      "empty cell between two commas)") for line, k in short[:1000]],
+                             total=len(short))
+    return _finish(raw, name, "line", tokens)
 
 
-def _read_xlsx(p: Path, sheet: "str | int | None") -> pd.DataFrame:
+def _read_xlsx(p: Path, sheet: "str | int | None", tokens: frozenset = NA_TOKENS) -> pd.DataFrame:
     import datetime as dt
     import zipfile
 
@@ -148,12 +175,13 @@ def _read_xlsx(p: Path, sheet: "str | int | None") -> pd.DataFrame:
         names = wb.sheetnames
         if sheet is None:
             ws = wb.worksheets[0]
-        elif isinstance(sheet, int):
-            if not 0 <= sheet < len(names):
+        elif isinstance(sheet, int) and not isinstance(sheet, bool):
+            if not 1 <= sheet <= len(names):
                 raise InputError(Problem(name, None, None, None,
-                                         f"sheet index {sheet} does not exist; expected 0..{len(names) - 1} "
-                                         f"(sheets: {', '.join(repr(s) for s in names)})"))
-            ws = wb.worksheets[sheet]
+                                         f"sheet number {sheet} does not exist; expected 1..{len(names)}, counted "
+                                         "from 1 as Excel shows the tabs (sheets: "
+                                         + ", ".join(f"{i} = {s!r}" for i, s in enumerate(names, 1)) + ")"))
+            ws = wb.worksheets[sheet - 1]
         else:
             if sheet not in names:
                 raise InputError(Problem(name, None, None, None,
@@ -194,10 +222,10 @@ def _read_xlsx(p: Path, sheet: "str | int | None") -> pd.DataFrame:
     # trailing header cells that are empty with no data below are Excel formatting residue
     while raw.shape[1] > 1 and raw.iloc[0, -1].strip() == "" and not raw.iloc[:, -1].str.strip().any():
         raw = raw.iloc[:, :-1]
-    return _finish(raw, name, "row")
+    return _finish(raw, name, "row", tokens)
 
 
-def _finish(raw: pd.DataFrame, name: str, word: str) -> pd.DataFrame:
+def _finish(raw: pd.DataFrame, name: str, word: str, tokens: frozenset = NA_TOKENS) -> pd.DataFrame:
     """Header row -> column names; strip cells; NA tokens -> NA; drop blank rows."""
     header = [str(h).strip() for h in raw.iloc[0].tolist()]
     problems = []
@@ -218,7 +246,7 @@ def _finish(raw: pd.DataFrame, name: str, word: str) -> pd.DataFrame:
     body.columns = header
     body.index = pd.RangeIndex(len(body))
     body = body.apply(lambda s: s.astype(object).str.strip())
-    empty = body.isna() | body.eq("") | body.isin(NA_TOKENS)
+    empty = body.isna() | body.eq("") | body.isin(tokens)
     body = body.astype(object).where(~empty, pd.NA)
     blank = empty.all(axis=1)
     body = body.loc[~blank]

@@ -113,7 +113,8 @@ def convert_units(raw: pd.DataFrame, units: "dict | None", source: "str | None" 
     Cells that parse as a finite number are multiplied by the unit's factor (text cells
     stay text, written without losing precision); every other cell is left as found.
     Returns a copy with the same index and ``attrs``; ``attrs["units"]`` records
-    ``{column: (unit, factor)}`` of the columns converted. An unknown column or unit raises
+    ``{column: (unit, factor)}`` of the columns converted and ``attrs["converted_cells"]``
+    ``{column: number of cells converted}`` (for the data-quality report). An unknown column or unit raises
     a :class:`ValueError` naming ``<key>.<column>``; a declared column that the table does
     not have raises an :class:`~crlmflow.data.errors.InputError` naming the file.
     """
@@ -131,11 +132,12 @@ def convert_units(raw: pd.DataFrame, units: "dict | None", source: "str | None" 
                     f"table has no column '{c}' after the column mapping; expected one of: "
                     + ", ".join(repr(x) for x in out.columns))
             for c in absent])
-    done = {}
+    done, cells = {}, {}
     for c, factor in factors.items():
         done[c] = (units[c], factor)
         if factor == 1.0:
             continue
+        cells[c] = int(sum(_number(v) is not None for v in out[c].tolist()))
         s = out[c]
         if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
             out[c] = s.astype("float64") * factor
@@ -147,6 +149,7 @@ def convert_units(raw: pd.DataFrame, units: "dict | None", source: "str | None" 
             conv.append(v if x is None else _text(x * factor))
         out[c] = pd.Series(conv, index=s.index, dtype=object)
     out.attrs["units"] = done
+    out.attrs["converted_cells"] = cells
     return out
 
 

@@ -241,6 +241,11 @@ def audit(path: str | Path, manifest_path: str | Path | None = None, out=print) 
             return "CHANGED"
         return "ok"
 
+    from crlmflow.data.stale import failed_markers
+
+    for m in failed_markers(root):  # a later run rejected its input: these results are not of it
+        problems.append(f"STALE    the data stage failed on {m.get('input')} (cohort {m.get('cohort')}, "
+                        f"{m.get('error')}) after these results were made; they are not results of that input")
     out(f"{key}: {entry['kind']} made by rule '{entry['rule']}' {entry['wildcards'] or ''}")
     out(f"  commit {entry['git']['commit']} (dirty tree: {entry['git']['dirty']}), seed {entry['seed']}")
     out(f"  file sha256 {entry['sha256'][:16]}... {check(str(path), entry['sha256'], 'output')}")
