@@ -58,7 +58,8 @@ from crlmflow.survival.cox import CoxData, baseline_hazard, baseline_survival_at
 from crlmflow.survival.design import normalise_candidates
 from crlmflow.report.formats import horizon_key
 from crlmflow.model.modelling import select_model
-from crlmflow.survival.selection import CoxProblem, prepare, univariable_cox
+from crlmflow.survival.selection import (CoxProblem, check_method, prepare, screen_terms, select_terms,
+                                         univariable_cox)
 from crlmflow.validation.concordance import WeightedConcordance, concordance_index, timefix
 from crlmflow.validation._km import km_at
 from crlmflow.validation.roc import brier_score
@@ -393,14 +394,41 @@ class _ReplicateModels:
         out = [pbeta[pcols[t]] if t in pcols else np.zeros(e.ncol[t]) for t in ts]
         return np.concatenate(out)
 
+    # -- the SelectionModels interface of crlmflow.survival.selection ----------------------
+    @property
+    def n_events(self) -> float:
+        return self.data.n_events
+
     def loglik(self, terms) -> float:
         if not terms:
             return self.batch.loglik_null
         f = self.cache.get(frozenset(terms))
         return f.loglik if f is not None else self.fit_many([tuple(terms)])[0].loglik
 
-    def nterms(self, terms) -> int:
+    def n_params(self, terms) -> int:
         return int(sum(self.e.ncol[t] for t in terms))
+
+    def prefetch(self, term_sets, parent=()) -> None:
+        """Fit one selection step's models in one batch, warm-started from ``parent``."""
+        self.fit_many([tuple(ts) for ts in term_sets],
+                      parent=self.cache.get(frozenset(parent)) if parent else None)
+
+    def fit(self, terms) -> _Fit:
+        return self.fit_many([tuple(terms)])[0]
+
+    def score_add(self, base, term) -> tuple[float, int, float]:
+        """Score test of adding ``term`` to the fitted ``base`` at (β̂_base, 0):
+        U' I⁻¹ U with df = its number of columns (Therneau & Grambsch 2000, §3.4)."""
+        e = self.e
+        base = list(base)
+        cols = [j for t in base + [term] for j in e.groups[t]]
+        beta = np.zeros(len(cols))
+        if base:
+            beta[:self.n_params(base)] = self.fit(base).vector(base)
+        _, U, I = self.batch.derivs(self.XcT[cols][None], beta[None])
+        chisq = float(U[0] @ _batched_solve(I, U)[0])
+        df = e.ncol[term]
+        return chisq, df, float(special.chdtrc(df, chisq))
 
     # -- univariable screening: all candidates in one batch -------------------------------
     def univariable_p(self) -> dict:
@@ -443,72 +471,6 @@ class _ReplicateModels:
         # constant columns in the sample
         col_bad |= d.X_raw.min(axis=0) == d.X_raw.max(axis=0)
         return np.array([col_bad[e.groups[v]].any() for v in names])
-
-
-# -- selection on the batched fits (mirrors selection.stepaic_both / forward_lr) -----------
-
-
-def _stepaic_both(rm: _ReplicateModels, terms, k: float = 2.0, steps: int = 1000) -> list[str]:
-    scope = list(terms)
-    cur = list(terms)
-    rm.fit_many([tuple(cur)])
-    aic = -2.0 * rm.loglik(cur) + k * rm.nterms(cur)
-    for _ in range(steps):
-        parent = rm.cache.get(frozenset(cur)) if cur else None
-        drops = [[x for x in cur if x != t] for t in cur]
-        adds = [cur + [t] for t in scope if t not in cur]
-        rm.fit_many([tuple(s) for s in drops + adds], parent=parent)
-        cands = [("", cur, aic)]
-        for t, new in zip(cur, drops):
-            cands.append((f"- {t}", new, -2.0 * rm.loglik(new) + k * rm.nterms(new)))
-        for new in adds:
-            cands.append((f"+ {new[-1]}", new, -2.0 * rm.loglik(new) + k * rm.nterms(new)))
-        best = int(np.argsort(np.array([c[2] for c in cands]), kind="stable")[0])
-        if best == 0:
-            break
-        _, new_terms, new_aic = cands[best]
-        if new_aic >= aic + 1e-7:
-            break
-        cur, aic = new_terms, new_aic
-    return cur
-
-
-def _forward_lr(rm: _ReplicateModels, pool, entry_p: float = 0.05, removal_p: float = 0.10,
-                max_steps: int = 100) -> list[str]:
-    pool = list(pool)
-    cur: list[str] = []
-    seen: set = set()
-
-    def lr(big, small):
-        chisq = 2.0 * (rm.loglik(big) - rm.loglik(small))
-        df = rm.nterms(big) - rm.nterms(small)
-        return float(special.chdtrc(df, chisq))
-
-    for _ in range(max_steps):
-        outside = [v for v in pool if v not in cur]
-        if not outside:
-            break
-        parent = rm.cache.get(frozenset(cur)) if cur else None
-        rm.fit_many([tuple(cur + [v]) for v in outside], parent=parent)
-        ps = np.array([lr(cur + [v], cur) for v in outside])
-        if np.all(np.isnan(ps)) or np.nanmin(ps) >= entry_p:
-            break
-        j = int(np.nanargmin(ps))
-        cur = cur + [outside[j]]
-        while len(cur) >= 2:
-            parent = rm.cache.get(frozenset(cur))
-            subs = [[x for x in cur if x != v] for v in cur]
-            rm.fit_many([tuple(s) for s in subs], parent=parent)
-            rp = np.array([lr(cur, s) for s in subs])
-            if rp.max() <= removal_p:
-                break
-            j = int(np.argmax(rp))
-            cur = cur[:j] + cur[j + 1:]
-        key = tuple(sorted(cur))
-        if key in seen:
-            break
-        seen.add(key)
-    return cur
 
 
 # ---------------------------------------------------------------------------------------
@@ -615,8 +577,7 @@ class ReplicateEngine:
     problem: CoxProblem = field(init=False, repr=False)
 
     def __post_init__(self):
-        if self.method not in ("stepaic_both", "forward_lr"):
-            raise ValueError(f"unknown selection method {self.method!r}; allowed: stepaic_both, forward_lr")
+        check_method(self.method)
         self.horizons = list(self.horizons)
         self.exclude = tuple(self.exclude)
         self.problem = prepare(self.train_df, self.candidates, self.time_col, self.event_col)
@@ -660,15 +621,11 @@ class ReplicateEngine:
     def select(self, w: np.ndarray):
         """(screened-pool, selected terms, models) of the procedure on weights w."""
         rm = _ReplicateModels(self, w)
-        p = rm.univariable_p()
-        pool = [v for v in self.cand_names if p[v] < self.screen_p and v not in set(self.exclude)]
+        pool = screen_terms(rm.univariable_p(), self.screen_p, self.exclude)
         if not pool:
-            selected = []
-        elif self.method == "stepaic_both":
-            selected = _stepaic_both(rm, pool)
-        else:
-            selected = _forward_lr(rm, pool, self.entry_p, self.removal_p)
-        return pool, selected, rm
+            return pool, [], rm
+        res = select_terms(rm, pool, self.method, entry_p=self.entry_p, removal_p=self.removal_p)
+        return pool, list(res.selected), rm
 
     def run(self, b: int) -> dict:
         w = self.weights(b)
