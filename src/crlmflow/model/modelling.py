@@ -16,8 +16,8 @@ import pandas as pd
 from scipy import stats
 
 from crlmflow.report.formats import horizon_key
-from crlmflow.survival.cox import (BaselineHazard, CoxResult, baseline_hazard, baseline_survival_at,
-                           cumhaz_at)
+from crlmflow.survival.cox import BaselineHazard, baseline_hazard, baseline_survival_at, cumhaz_at
+from crlmflow.survival.cox_result import CoxResult
 from crlmflow.survival.design import design_matrix, normalise_candidates
 from crlmflow.survival.diagnostics import cox_zph, events_per_parameter
 from crlmflow.survival.selection import (CoxProblem, check_method, not_in_model_score_tests, prepare,

@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from crlmflow.survival.cox import CoxData, CoxResult, score_test, wald_test_terms
+from crlmflow.survival.cox import CoxData, score_test, wald_test_terms
+from crlmflow.survival.cox_result import CoxResult
 from crlmflow.survival.design import Design, design_matrix, normalise_candidates
 
 __all__ = [

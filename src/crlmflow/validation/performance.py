@@ -22,7 +22,8 @@ from crlmflow.report.formats import horizon_key
 from crlmflow.survival.cox import CoxData, baseline_hazard, cumhaz_at
 from crlmflow.validation import (brier_score, calibration_km_grouped, calibration_slope, concordance_index,
                          cumulative_dynamic_auc, net_benefit, smooth_calibration, time_dependent_roc)
-from crlmflow.validation.bootstrap import bootstrap_c_index_ci, replicate_rng
+from crlmflow.validation.c_index_ci import bootstrap_c_index_ci
+from crlmflow.validation.optimism import replicate_rng
 from crlmflow.validation.calibration import cut2_codes
 
 Z95 = stats.norm.ppf(0.975)
