@@ -15,9 +15,10 @@ import pytest
 import crlmflow.validation.batch_cox as batch_cox
 import crlmflow.validation.optimism as optimism
 from crlmflow.model.modelling import select_model
+from crlmflow.pipeline.streams import stream
 from crlmflow.survival.cox import CoxData, baseline_hazard, baseline_survival_at
 from crlmflow.survival.selection import prepare, univariable_cox
-from crlmflow.validation.optimism import (apparent_performance, bootstrap_indices, replicate_rng, run_replicates,
+from crlmflow.validation.optimism import (apparent_performance, bootstrap_indices, run_replicates,
                                           run_replicates_parallel, selection_frequency, summarise_optimism)
 from crlmflow.validation.concordance import concordance_index
 from crlmflow.validation.roc import brier_score
@@ -29,14 +30,16 @@ from rref_fixtures import fixture, rows
 # -- random streams -----------------------------------------------------------------------
 
 
-def test_replicate_rng_depends_only_on_seed_endpoint_b():
-    a = replicate_rng(1, 0, 7).integers(0, 100, 20)
-    assert np.array_equal(a, replicate_rng(1, 0, 7).integers(0, 100, 20))
-    assert not np.array_equal(a, replicate_rng(1, 1, 7).integers(0, 100, 20))
-    assert not np.array_equal(a, replicate_rng(1, 0, 8).integers(0, 100, 20))
-    assert not np.array_equal(a, replicate_rng(2, 0, 7).integers(0, 100, 20))
-    idx = bootstrap_indices(50, 1, 0, 7)
-    assert idx.shape == (50,) and idx.min() >= 0 and idx.max() < 50
+def test_bootstrap_indices_are_the_named_optimism_stream():
+    """Replicate b of endpoint k draws from stream(seed, "optimism_bootstrap", k, b) and
+    nothing else; other keys, seeds or purposes give other draws."""
+    a = bootstrap_indices(50, 1, 0, 7)
+    assert a.shape == (50,) and a.min() >= 0 and a.max() < 50
+    assert np.array_equal(a, stream(1, "optimism_bootstrap", 0, 7).integers(0, 50, size=50))
+    assert np.array_equal(a, bootstrap_indices(50, 1, 0, 7))
+    for other in (bootstrap_indices(50, 1, 1, 7), bootstrap_indices(50, 1, 0, 8), bootstrap_indices(50, 2, 0, 7),
+                  stream(1, "calibration_bootstrap", 0, 7).integers(0, 50, size=50)):
+        assert not np.array_equal(a, other)
 
 
 # -- the fast procedure equals the unoptimised one ------------------------------------------

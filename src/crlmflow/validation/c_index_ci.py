@@ -31,10 +31,11 @@ class BootstrapCI:
     replicates: np.ndarray  # C of each replicate (NaN if a resample has no comparable pair)
 
 
-def bootstrap_c_index_ci(time, event, risk, B: int = 1000, seed: int = 0, level: float = 0.95,
-                         chunk: int = 256) -> BootstrapCI:
+def bootstrap_c_index_ci(time, event, risk, *, rng: np.random.Generator, B: int = 1000,
+                         level: float = 0.95, chunk: int = 256) -> BootstrapCI:
     """Percentile CI of Harrell's C of a FIXED risk score (no refit): resample patients with
-    ``np.random.default_rng(seed)`` (B x n draws, replicate by replicate), recompute C.
+    ``rng`` (B x n draws, replicate by replicate), recompute C.  The workflow passes
+    ``crlmflow.pipeline.streams.stream(seed, "c_index_bootstrap", endpoint_index, set_index)``.
 
     Vectorised: with P the comparable-pair matrix and K = P * [risk_i > risk_j] (+1/2 ties),
     C_b = w_b' K w_b / w_b' P w_b for frequency weights w_b (n <= _CI_PAIR_LIMIT); for larger n
@@ -44,7 +45,6 @@ def bootstrap_c_index_ci(time, event, risk, B: int = 1000, seed: int = 0, level:
     e = np.asarray(event).astype(bool)
     x = np.asarray(risk, dtype=float)
     n = t.size
-    rng = np.random.default_rng(seed)
     c0 = concordance_index(t, e, x).c_index
     reps = np.empty(B)
     use_pairs = n <= _CI_PAIR_LIMIT

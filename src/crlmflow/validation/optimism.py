@@ -40,8 +40,9 @@ log-likelihood change <= 1e-12), warm-started from the parent model; on large sa
 replicate is two quadratic forms in the weights with a comparable-pair matrix built once
 (n <= _PAIR_LIMIT), else ``WeightedConcordance`` (O(n log n), training and test C together).
 
-Reproducibility: replicate b of endpoint k uses ``replicate_rng(seed, k, b)`` only, so any
-chunking of the replicates and any number of processes give identical results.
+Reproducibility: replicate b of endpoint k draws from ``stream(seed, "optimism_bootstrap", k,
+b)`` only (``crlmflow.pipeline.streams``), so any chunking of the replicates and any number
+of processes give identical results.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from crlmflow.model.modelling import select_model
+from crlmflow.pipeline.streams import stream
 from crlmflow.report.formats import horizon_key
 from crlmflow.survival.cox import baseline_hazard, baseline_survival_at
 from crlmflow.survival.design import normalise_candidates
@@ -66,7 +68,6 @@ from crlmflow.validation.roc import brier_score
 from crlmflow.validation.weighted import BrierFrame, concordance_kernel, pair_matrix
 
 __all__ = [
-    "replicate_rng",
     "bootstrap_indices",
     "ReplicateEngine",
     "run_replicates",
@@ -79,14 +80,10 @@ __all__ = [
 _PAIR_LIMIT = 6000  # n above this: WeightedConcordance instead of the n x n pair matrix
 
 
-def replicate_rng(seed: int, endpoint_index: int, b: int) -> np.random.Generator:
-    """The random stream of replicate ``b`` of endpoint ``endpoint_index``: depends on nothing else."""
-    return np.random.default_rng(np.random.SeedSequence([int(seed), int(endpoint_index), int(b)]))
-
-
 def bootstrap_indices(n: int, seed: int, endpoint_index: int, b: int) -> np.ndarray:
-    """Row indices (with repeats) of replicate b: n draws from ``replicate_rng``."""
-    return replicate_rng(seed, endpoint_index, b).integers(0, n, size=n)
+    """Row indices (with repeats) of replicate b: n draws from the named stream
+    ``stream(seed, "optimism_bootstrap", endpoint_index, b)``, which depends on nothing else."""
+    return stream(seed, "optimism_bootstrap", endpoint_index, b).integers(0, n, size=n)
 
 
 @dataclass
