@@ -3,8 +3,8 @@
 Procedure (Xue et al. 2025, Statistical analysis): univariable Cox screening at
 p < ``screen_p``, then stepwise multivariable Cox on the screened candidates
 (``stepaic_both`` = MASS::stepAIC both ways from the full model, or SPSS ``forward_lr``).
-The same function runs inside every bootstrap replicate of the optimism correction, so
-it takes a prepared :class:`~crlmflow.survival.selection.CoxProblem` for speed.
+The screening and the stepwise procedures (``crlmflow.survival.selection``) are the same
+code that runs inside every replicate of the optimism bootstrap, there on batched fits.
 """
 
 from __future__ import annotations

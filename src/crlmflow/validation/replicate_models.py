@@ -29,6 +29,8 @@ __all__ = ["ReplicateFit", "ReplicateModels"]
 
 @dataclass
 class ReplicateFit:
+    """One fitted model of a replicate: coefficients per term and the log-likelihood."""
+
     terms: tuple
     coef: dict          # term -> coefficient array
     loglik: float
@@ -40,7 +42,12 @@ class ReplicateFit:
 
 
 class ReplicateModels:
-    """Fits of term sets on one bootstrap sample, cached by term set, batched per step."""
+    """Fits of term sets on one bootstrap sample, cached by term set, batched per step.
+
+    ``engine``: the replicate engine (its design: ``groups``, ``ncol``, ``X_raw``,
+    ``Xmean``, ``binary``, candidate names and univariable start values); ``w``: the
+    resample's frequency weights on the engine's rows.
+    """
 
     def __init__(self, engine: ReplicateEngine, w: np.ndarray):
         self.e = engine
@@ -58,6 +65,8 @@ class ReplicateModels:
         self.all_converged = True
 
     def fit_many(self, term_sets, parent: ReplicateFit | None = None) -> list[ReplicateFit]:
+        """Fit every term set not yet cached in one batched Newton run (warm-started from
+        ``parent`` when given); returns the fits in order (None for an empty set)."""
         todo, seen = [], set()
         for ts in term_sets:
             key = frozenset(ts)
