@@ -3,7 +3,7 @@
 from crlmflow.data.cohort import read_cohort_csv
 from crlmflow.data.io import atomic_write_csv
 from crlmflow.pipeline.snakeio import logged
-from crlmflow.validation.bootstrap import run_replicates
+from crlmflow.validation.optimism import run_replicates
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params

@@ -5,7 +5,7 @@ import pandas as pd
 from crlmflow.data.cohort import read_cohort_csv
 from crlmflow.data.io import atomic_write_csv
 from crlmflow.pipeline.snakeio import logged
-from crlmflow.validation.bootstrap import apparent_performance, selection_frequency, summarise_optimism
+from crlmflow.validation.optimism import apparent_performance, selection_frequency, summarise_optimism
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from crlmflow.survival.cox import CoxData
-from crlmflow.validation.bootstrap import (apparent_performance, run_replicates, run_replicates_parallel,
+from crlmflow.validation.optimism import (apparent_performance, run_replicates, run_replicates_parallel,
                                            summarise_optimism)
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from crlmflow.pipeline.streams import stream
 from crlmflow.validation.performance import calibrate_bias_corrected, evaluate_set
 
 from rref import load_case
@@ -21,7 +22,8 @@ def test_evaluate_set_matches_r(name, ep):
     ref, rows = _case(name, ep)
     pr = ref["per_row"]
     surv = {str(h): np.asarray(pr[f"surv_{h}"]) for h in HORIZONS}
-    res = evaluate_set(rows[ref["time"]], rows[ref["event"]], pr["lp"], surv, HORIZONS, B=50, seed=1)
+    res = evaluate_set(rows[ref["time"]], rows[ref["event"]], pr["lp"], surv, HORIZONS, B=50,
+                       rng=stream(1, "c_index_bootstrap", 0, 0))
     perf = res["performance"].set_index(["measure", "horizon"])
     assert perf.loc[("c_index", np.nan), "estimate"] == pytest.approx(ref["concordance"]["c_index"], abs=1e-6)
     assert perf.loc[("c_index", np.nan), "se"] == pytest.approx(ref["concordance"]["std_err"], abs=1e-6)
@@ -47,9 +49,13 @@ def test_bias_corrected_calibration_is_deterministic_and_bounded():
     terms = ref["final"]["terms"]
     X = rows[terms].to_numpy(float)
     args = (rows["os_months"], rows["os_event"], X, [36])
-    a = calibrate_bias_corrected(*args, B=20, seed=3, endpoint_index=0)
-    b = calibrate_bias_corrected(*args, B=20, seed=3, endpoint_index=0)
+    a = calibrate_bias_corrected(*args, B=20, seed=3, endpoint_index=0, set_index=0)
+    b = calibrate_bias_corrected(*args, B=20, seed=3, endpoint_index=0, set_index=0)
     pd.testing.assert_frame_equal(a, b)
+    # its own named stream, keyed by set: another set index draws other resamples
+    other = calibrate_bias_corrected(*args, B=20, seed=3, endpoint_index=0, set_index=1)
+    assert not np.allclose(other["optimism"], a["optimism"])
+    pd.testing.assert_series_equal(other["km"], a["km"])
     assert a["km_corrected"].between(0, 1).all() and (a["n_bootstrap"] == 20).all()
     # the apparent columns are rms::calibrate's index.orig (R fixture, 4 groups of the 36-month table)
     r = next(c for c in ref["calibration"] if c["horizon"] == 36)["groups_recomputed"]

@@ -3,8 +3,8 @@
 Procedure (Xue et al. 2025, Statistical analysis): univariable Cox screening at
 p < ``screen_p``, then stepwise multivariable Cox on the screened candidates
 (``stepaic_both`` = MASS::stepAIC both ways from the full model, or SPSS ``forward_lr``).
-The same function runs inside every bootstrap replicate of the optimism correction, so
-it takes a prepared :class:`~crlmflow.survival.selection.CoxProblem` for speed.
+The screening and the stepwise procedures (``crlmflow.survival.selection``) are the same
+code that runs inside every replicate of the optimism bootstrap, there on batched fits.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import pandas as pd
 from scipy import stats
 
 from crlmflow.report.formats import horizon_key
-from crlmflow.survival.cox import (BaselineHazard, CoxResult, baseline_hazard, baseline_survival_at,
-                           cumhaz_at)
+from crlmflow.survival.cox import BaselineHazard, baseline_hazard, baseline_survival_at, cumhaz_at
+from crlmflow.survival.cox_result import CoxResult
 from crlmflow.survival.design import design_matrix, normalise_candidates
 from crlmflow.survival.diagnostics import cox_zph, events_per_parameter
-from crlmflow.survival.selection import (CoxProblem, forward_lr, not_in_model_score_tests, prepare,
-                                 screen, stepaic_both, univariable_cox)
+from crlmflow.survival.selection import (CoxProblem, check_method, not_in_model_score_tests, prepare,
+                                         screen, select_terms, univariable_cox)
 
 Z95 = stats.norm.ppf(0.975)
 
@@ -40,17 +40,13 @@ class Selection:
 def select_model(problem: CoxProblem, univariable: pd.DataFrame, *, screen_p: float, exclude=(),
                  method: str = "stepaic_both", entry_p: float = 0.05, removal_p: float = 0.10) -> Selection:
     """Screen by univariable p, then select stepwise among the screened candidates."""
+    check_method(method)
     screened = screen(univariable, screen_p)
     pool = [v for v in screened if v not in set(exclude)]
     if not pool:
         return Selection(screened, pool, [], pd.DataFrame(), None)
-    if method == "stepaic_both":
-        res = stepaic_both(problem, pool)
-        return Selection(screened, pool, list(res.selected), res.path, res.fit)
-    if method == "forward_lr":
-        res = forward_lr(problem, pool, entry_p=entry_p, removal_p=removal_p)
-        return Selection(screened, pool, list(res.selected), res.steps, res.fit)
-    raise ValueError(f"unknown selection method {method!r}; allowed: stepaic_both, forward_lr")
+    res = select_terms(problem, pool, method, entry_p=entry_p, removal_p=removal_p)
+    return Selection(screened, pool, list(res.selected), res.path, res.fit)
 
 
 @dataclass

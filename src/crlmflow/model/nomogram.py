@@ -33,13 +33,14 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from crlmflow.survival.design import design_matrix
+
 __all__ = [
     "DEFAULT_FUN_AT",
     "PredictorAxis",
     "NomogramResult",
     "SurvivalAxis",
     "r_pretty",
-    "design_matrix",
     "nomogram_points",
     "total_points",
     "survival_axes",
@@ -174,25 +175,6 @@ def _terms(s: dict[str, Any]) -> list[str]:
     return [s["name"]]
 
 
-def design_matrix(predictors: Sequence[Mapping[str, Any] | str], data: pd.DataFrame) -> pd.DataFrame:
-    """Model matrix with R's treatment-contrast dummy columns (``rxLev``, ``rxLev+5FU``)."""
-    cols: dict[str, np.ndarray] = {}
-    for p in predictors:
-        s = _spec(p)
-        x = data[s["name"]]
-        if s["type"] == "factor":
-            xs = x.astype("string")
-            bad = ~xs.isna() & ~xs.isin(s["levels"])
-            if bad.any():
-                raise ValueError(f"factor {s['name']!r} has values outside its levels")
-            for lev in s["levels"]:
-                if lev != s["ref"]:
-                    cols[f"{s['name']}{lev}"] = (xs == lev).astype(float).to_numpy()
-        else:
-            cols[s["name"]] = pd.to_numeric(x).astype(float).to_numpy()
-    return pd.DataFrame(cols, index=data.index)
-
-
 def _coef(coefs: Mapping[str, float], term: str) -> float:
     try:
         return float(coefs[term])
@@ -312,9 +294,7 @@ def nomogram_points(
     the role of rms's ``datadist`` (tick ranges) and gives the sample-mean centring.
     """
     specs = [_spec(p) for p in predictors]
-    X = design_matrix(specs, data)
-    if X.isna().any().any():
-        raise ValueError("design data contain missing values; pass the complete-case rows")
+    X = design_matrix(data, specs).frame(data.index)
     beta = np.array([_coef(coefs, t) for t in X.columns])
     means = X.mean(axis=0).to_numpy()
     center = float(np.sum(means * beta))
@@ -369,7 +349,7 @@ def total_points(
     cohort, on the development nomogram), otherwise from ``nomogram_points`` on ``data``.
     """
     nomo = nomogram if nomogram is not None else nomogram_points(coefs, predictors, data, **kwargs)
-    X = design_matrix(predictors, data)
+    X = design_matrix(data, predictors).frame(data.index)
     beta = np.array([_coef(coefs, t) for t in X.columns])
     lp = X.to_numpy() @ beta - nomo.center
     return np.asarray(nomo.points_from_lp(lp), dtype=float)

@@ -33,7 +33,7 @@ coverage and their Monte Carlo standard errors as in their Table 6).
   (:func:`crlmflow.data.cohort.assign_sets`) -> :func:`crlmflow.model.modelling.develop_model` ->
   Harrell's C on the validation set (:func:`crlmflow.validation.concordance.concordance_index`)
   -> Harrell's optimism correction with selection repeated in each bootstrap replicate
-  (:func:`crlmflow.validation.bootstrap.run_replicates`, ``apparent_performance``,
+  (:func:`crlmflow.validation.optimism.run_replicates`, ``apparent_performance``,
   ``summarise_optimism``).
 * **Performance measures** (:mod:`crlmflow.simulation.performance`). Selection frequency;
   conditional on selection: bias of the log-HR, empirical and mean model SE, coverage of the
@@ -64,7 +64,7 @@ from crlmflow.pipeline.streams import integer_seed, seed_sequence
 from crlmflow.simulation.generator import simulate_cohort
 from crlmflow.survival.design import normalise_candidates
 from crlmflow.survival.selection import fit_terms, prepare
-from crlmflow.validation.bootstrap import apparent_performance, run_replicates, summarise_optimism
+from crlmflow.validation.optimism import apparent_performance, run_replicates, summarise_optimism
 from crlmflow.validation.concordance import concordance_index
 
 __all__ = [

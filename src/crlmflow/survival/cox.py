@@ -23,19 +23,21 @@ weights.  With unit weights the two agree.
 
 from __future__ import annotations
 
+import copy
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, special, stats
+
+from crlmflow.survival.cox_result import CoxResult, Test, chisq_test
+from crlmflow.survival.risksets import RiskSets, risk_sets
 
 __all__ = [
     "SeparationError",
     "SeparationWarning",
     "CoxData",
-    "CoxResult",
-    "Test",
+    "SortedColumns",
     "coxph",
     "score_test",
     "wald_test_terms",
@@ -44,7 +46,7 @@ __all__ = [
     "predict_lp",
 ]
 
-_SUBSET_CACHE_BYTES = 256 * 2**20  # memo of centred column subsets (CoxData._subset)
+_SUBSET_CACHE_BYTES = 256 * 2**20  # memo of centred column subsets (CoxData.sorted_columns)
 _TOLER_INF = np.sqrt(1e-9)  # coxph.control(toler.inf): relative size of a "still moving" step
 
 
@@ -57,84 +59,8 @@ class SeparationWarning(UserWarning):
 
 
 @dataclass(frozen=True)
-class Test:
-    chisq: float
-    df: int
-    p: float
-
-
-def _test(chisq: float, df: int) -> Test:
-    # chdtrc is the chi-square upper tail ufunc (scipy.stats.chi2.sf without the overhead)
-    return Test(float(chisq), int(df), float(special.chdtrc(df, chisq)) if df > 0 else float("nan"))
-
-
-@dataclass
-class CoxResult:
-    """A fitted Cox model.
-
-    coef/se/var/z/p: estimates, SE from the inverse observed information, Wald z and
-    two-sided p.  loglik_init is at ``init`` (R's ``loglik[1]``), loglik_null at β = 0,
-    loglik at the fit.  wald_test/score_test are against ``init`` (as R), lr_test is
-    2·(loglik − loglik_init).  means are the column means used for centring
-    (the rms / lifelines convention for ``predict_lp``).
-    """
-
-    names: list[str]
-    coef: np.ndarray
-    se: np.ndarray
-    var: np.ndarray
-    loglik_init: float
-    loglik_null: float
-    loglik: float
-    wald_test: Test
-    lr_test: Test
-    score_test: Test
-    n: int
-    events: float
-    converged: bool
-    iterations: int
-    ties: str
-    means: np.ndarray
-    cols: tuple = ()
-    init: np.ndarray | None = None
-    score: np.ndarray | None = None
-    separated: list[str] = field(default_factory=list)
-
-    @property
-    def z(self) -> np.ndarray:
-        return self.coef / self.se
-
-    @property
-    def p(self) -> np.ndarray:
-        return 2.0 * stats.norm.sf(np.abs(self.z))
-
-    @property
-    def hr(self) -> np.ndarray:
-        return np.exp(self.coef)
-
-    @property
-    def aic(self) -> float:
-        return -2.0 * self.loglik + 2.0 * self.coef.size
-
-    def summary(self, conf_level: float = 0.95) -> pd.DataFrame:
-        zc = stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0)
-        return pd.DataFrame(
-            {
-                "term": self.names,
-                "coef": self.coef,
-                "se": self.se,
-                "z": self.z,
-                "p": self.p,
-                "hr": self.hr,
-                "hr_lower": np.exp(self.coef - zc * self.se),
-                "hr_upper": np.exp(self.coef + zc * self.se),
-            }
-        )
-
-
-@dataclass
-class _Subset:
-    """Per-column-subset arrays: sorted rows, centred columns, transposed for speed."""
+class SortedColumns:
+    """Columns of a CoxData in its sorted row order, centred at their (unweighted) means."""
 
     X: np.ndarray        # n × q, sorted, centred
     X1T: np.ndarray      # (1 + q) × n: a row of ones over Xᵀ (contiguous for cumsum)
@@ -142,12 +68,17 @@ class _Subset:
     center: np.ndarray
     binary: np.ndarray   # q booleans: column is 0/1
 
+    @property
+    def nbytes(self) -> int:
+        return self.X.nbytes + self.X1T.nbytes + self.Xd.nbytes
+
 
 class CoxData:
     """Sorted, tie-grouped survival data reusable across column subsets and weights.
 
     Parameters: time, event (0/1), X (n × p), optional integer frequency ``weights``,
-    ``ties`` "efron" (default) or "breslow", ``names`` of the columns of X.
+    ``ties`` "efron" (default) or "breslow", ``names`` of the columns of X.  The sort
+    order and tie structure are the public :attr:`risk_sets`.
     """
 
     def __init__(self, time, event, X, weights=None, ties: str = "efron", names=None):
@@ -158,81 +89,48 @@ class CoxData:
             X = X[:, None]
         n = t.size
         if e.shape != (n,) or X.shape[0] != n:
-            raise ValueError("time, event and X must have the same number of rows")
+            raise ValueError(f"time, event and X must have the same number of rows; got {n}, "
+                             f"{e.shape[0] if e.ndim else 0} and {X.shape[0]}")
         if not np.isfinite(t).all() or not np.isfinite(X).all():
             raise ValueError("time and X must be finite (filter complete cases first)")
         if not np.isin(e, (0.0, 1.0)).all():
             raise ValueError("event must be coded 0/1")
-        if ties not in ("efron", "breslow"):
-            raise ValueError("ties must be 'efron' or 'breslow'")
-        self.ties = ties
         self.names = list(names) if names is not None else [f"x{j}" for j in range(X.shape[1])]
         if len(self.names) != X.shape[1]:
-            raise ValueError("names must match the columns of X")
+            raise ValueError(f"names ({len(self.names)}) must match the columns of X ({X.shape[1]})")
         self.n = n
         self.time, self.event, self.X_raw = t, e, X
-        # descending time: the risk set of the g-th distinct event time is a prefix
-        # deaths first within a tied time, so each time's deaths are one contiguous block
-        order = np.lexsort((-e, -t))
-        self.order = order
-        ts, es = t[order], e[order]
-        self._Xs = X[order]
-        death_pos = np.flatnonzero(es == 1.0)
-        self._death_pos = death_pos
-        dt = ts[death_pos]
-        # distinct event times (descending) and where each group of deaths starts
-        new = np.ones(dt.size, dtype=bool)
-        new[1:] = dt[1:] != dt[:-1]
-        self._death_start = np.flatnonzero(new)
-        self._death_group = np.cumsum(new) - 1
-        self.event_times_desc = dt[new]
-        # last sorted row with time >= event time: the end of its risk set
-        self._risk_end = np.searchsorted(-ts, -self.event_times_desc, side="right") - 1
-        # first event-time group whose risk set contains each sorted row
-        self._row_first_group = np.searchsorted(self._risk_end, np.arange(n), side="left")
-        self._dblock_start = death_pos[self._death_start]
-        self._dblock_end = np.append(death_pos[self._death_start[1:] - 1], death_pos[-1]) if death_pos.size else death_pos
-        self._subsets: dict[tuple, _Subset] = {}
-        self._set_weights(weights)
+        self.__dict__.update(self._risk_set_state(risk_sets(t, e, weights, ties)))
+        self._Xs = X[self.order]
+        self._subsets: dict[tuple, SortedColumns] = {}
 
-    # -- weights -------------------------------------------------------------------
-    def _set_weights(self, weights) -> None:
-        if weights is None:
-            w = np.ones(self.n)
-        else:
-            w = np.asarray(weights, dtype=float)
-            if w.shape != (self.n,) or (w < 0).any() or not np.isfinite(w).all():
-                raise ValueError("weights must be non-negative, finite, one per row")
-            if self.ties == "efron" and not np.allclose(w, np.round(w)):
-                raise ValueError("Efron ties need integer frequency weights")
-        self.weights = w
-        ws = w[self.order]
-        self._w = ws
-        self._wd = ws[self._death_pos]
-        d_g = np.add.reduceat(self._wd, self._death_start) if self._wd.size else np.zeros(0)
-        self._d_g = d_g
-        self.n_eff = float(w.sum())
-        self.n_events = float(self._wd.sum())
-        live = np.flatnonzero(d_g > 0)
-        if self.ties == "efron":
-            cnt = np.round(d_g[live]).astype(int)
-            grp = np.repeat(live, cnt)
-            first = np.repeat(np.cumsum(cnt) - cnt, cnt)
-            k = np.arange(grp.size) - first
-            self._term_g = grp
-            self._term_f = k / np.repeat(cnt, cnt).astype(float)
-            self._term_c = np.ones(grp.size)
-        else:
-            self._term_g = live
-            self._term_f = np.zeros(live.size)
-            self._term_c = d_g[live]
+    # -- risk sets and weights -----------------------------------------------------
+    def _risk_set_state(self, rs: RiskSets) -> dict:
+        """The attributes that follow from the risk sets (weights, effective n, events)."""
+        weights = np.empty(self.n)
+        weights[rs.order] = rs.weights
+        return {"_rs": rs, "ties": rs.ties, "order": rs.order, "event_times_desc": rs.event_times,
+                "weights": weights, "n_eff": float(rs.weights.sum()),
+                "n_events": float(rs.death_weights.sum())}
+
+    @property
+    def risk_sets(self) -> RiskSets:
+        """Sort order, event-time groups, tie structure and weights (see ``risksets``)."""
+        return self._rs
+
+    def _view(self, rs: RiskSets) -> "CoxData":
+        # a shallow copy shares the data, sort and column memo; only the weights differ
+        new = copy.copy(self)
+        new.__dict__.update(self._risk_set_state(rs))
+        return new
 
     def with_weights(self, weights) -> "CoxData":
         """A view of the same data with other frequency weights (e.g. a bootstrap draw)."""
-        new = object.__new__(CoxData)
-        new.__dict__.update(self.__dict__)
-        new._set_weights(weights)
-        return new
+        return self._view(self._rs.with_weights(weights))
+
+    def with_ties(self, ties: str) -> "CoxData":
+        """A view of the same data and weights with another tie method."""
+        return self._view(self._rs.with_ties(ties))
 
     def bootstrap_weights(self, idx) -> np.ndarray:
         """Frequency weights of a resample given as row indices (with repeats)."""
@@ -242,12 +140,11 @@ class CoxData:
     def columns_index(self, cols) -> tuple:
         if cols is None:
             return tuple(range(len(self.names)))
-        out = []
-        for c in cols:
-            out.append(self.names.index(c) if isinstance(c, str) else int(c))
-        return tuple(out)
+        return tuple(self.names.index(c) if isinstance(c, str) else int(c) for c in cols)
 
-    def _subset(self, cols: tuple) -> _Subset:
+    def sorted_columns(self, cols=None) -> SortedColumns:
+        """Columns ``cols`` (names or indices) in sorted row order, centred (memoised)."""
+        cols = self.columns_index(cols)
         sub = self._subsets.get(cols)
         if sub is None:
             Xs = self._Xs[:, list(cols)]
@@ -255,63 +152,62 @@ class CoxData:
             Xc = np.ascontiguousarray(Xs - center)
             X1T = np.ascontiguousarray(np.vstack([np.ones((1, self.n)), Xc.T]))
             binary = np.array([np.isin(Xs[:, j], (0.0, 1.0)).all() for j in range(Xs.shape[1])], dtype=bool)
-            sub = _Subset(Xc, X1T, np.ascontiguousarray(Xc[self._death_pos]), center, binary)
+            sub = SortedColumns(Xc, X1T, np.ascontiguousarray(Xc[self._rs.death_pos]), center, binary)
             # bounded memo: stepwise selection on a large cohort visits hundreds of column
             # subsets (each O(n q) doubles); keep the most recent ones within the budget
-            def nbytes(u):
-                return u.X.nbytes + u.X1T.nbytes + u.Xd.nbytes
-
-            total = nbytes(sub) + sum(nbytes(u) for u in self._subsets.values())
+            total = sub.nbytes + sum(u.nbytes for u in self._subsets.values())
             while self._subsets and total > _SUBSET_CACHE_BYTES:
-                total -= nbytes(self._subsets.pop(next(iter(self._subsets))))
+                total -= self._subsets.pop(next(iter(self._subsets))).nbytes
             self._subsets[cols] = sub
         return sub
 
     # -- likelihood ----------------------------------------------------------------
-    def _derivs(self, sub: _Subset, beta: np.ndarray, need_info: bool = True):
+    def _derivs(self, sub: SortedColumns, beta: np.ndarray, need_info: bool = True):
         """Log partial likelihood, score and information at beta (centred columns).
 
         Second moments are never formed per risk set: Σ_k c_k E2_k/E0_k is rewritten as
         Xᵀ diag(r·A) X − X_dᵀ diag(r_d·B) X_d with A, B cumulative sums of the per-term
         weights, so the cost is O(n q²) BLAS instead of O(n q²) cumulative sums.
         """
+        rs = self._rs
         q = beta.size
         eta = sub.X @ beta if q else np.zeros(self.n)
-        r = self._w * np.exp(eta)
+        r = rs.weights * np.exp(eta)
         A1 = sub.X1T * r
         C = np.cumsum(A1, axis=1)
-        R = C.take(self._risk_end, axis=1)
-        dpos = self._death_pos
-        ds = self._dblock_start
-        D = C.take(self._dblock_end, axis=1) - C.take(ds, axis=1) + A1.take(ds, axis=1)
-        g = self._term_g
-        f = self._term_f
-        c = self._term_c
+        R = C.take(rs.risk_end, axis=1)
+        dpos = rs.death_pos
+        ds = rs.block_start
+        D = C.take(rs.block_end, axis=1) - C.take(ds, axis=1) + A1.take(ds, axis=1)
+        g, f, c = rs.term_group, rs.term_frac, rs.term_weight
         E = R.take(g, axis=1) - D.take(g, axis=1) * f
         E0 = E[0]
-        eta_d = eta[dpos]
-        loglik = float(self._wd @ eta_d - c @ np.log(E0))
+        loglik = float(rs.death_weights @ eta[dpos] - c @ np.log(E0))
         if q == 0:
             return loglik, np.zeros(0), np.zeros((0, 0))
         M1 = E[1:] / E0
-        U = self._wd @ sub.Xd - M1 @ c
+        U = rs.death_weights @ sub.Xd - M1 @ c
         if not need_info:
             return loglik, U, None
         cE = c / E0
-        G = self._risk_end.size
+        G = rs.n_groups
         # a has an extra trailing 0 for rows later than every risk set
         a = np.bincount(g, weights=cE, minlength=G + 1)
         b = np.bincount(g, weights=cE * f, minlength=G)
         # A_i = Σ a_g over risk sets containing row i (row i <= risk_end[g])
         cumA = np.cumsum(a[::-1])[::-1]
-        rA = r * cumA.take(self._row_first_group)
-        rB = r[dpos] * b[self._death_group]
+        rA = r * cumA.take(rs.row_first_group)
+        rB = r[dpos] * b[rs.death_group]
         I = (sub.X1T[1:] * rA) @ sub.X - (sub.Xd.T * rB) @ sub.Xd - (M1 * c) @ M1.T
         return loglik, U, I
 
+    def derivatives(self, beta, cols=None):
+        """(log partial likelihood, score U, information I) at ``beta`` on columns ``cols``
+        (centred at their means, which changes none of the three)."""
+        return self._derivs(self.sorted_columns(cols), np.asarray(beta, dtype=float))
+
     def loglik(self, beta, cols=None) -> float:
-        cols = self.columns_index(cols)
-        sub = self._subset(cols)
+        sub = self.sorted_columns(cols)
         b = np.asarray(beta, dtype=float)
         return self._derivs(sub, b, need_info=False)[0] if b.size else self._derivs(sub, b)[0]
 
@@ -331,7 +227,7 @@ class CoxData:
         ``on_separation``: "raise" (SeparationError), "warn" or "ignore".
         """
         cols = self.columns_index(cols)
-        sub = self._subset(cols)
+        sub = self.sorted_columns(cols)
         names = [self.names[j] for j in cols]
         q = len(cols)
         if on_separation not in ("raise", "warn", "ignore"):
@@ -389,9 +285,9 @@ class CoxData:
             loglik_init=float(ll_init),
             loglik_null=float(ll_null),
             loglik=float(ll),
-            wald_test=_test(wald, q),
-            lr_test=_test(2.0 * (ll - ll_init), q),
-            score_test=_test(score_chisq, q),
+            wald_test=chisq_test(wald, q),
+            lr_test=chisq_test(2.0 * (ll - ll_init), q),
+            score_test=chisq_test(score_chisq, q),
             n=int(round(self.n_eff)),
             events=self.n_events,
             converged=bool(converged),
@@ -423,7 +319,7 @@ class CoxData:
 
     def _check_binary_separation(self, cols, names, on_separation) -> None:
         """A 0/1 column whose events all sit in one level has an infinite MLE."""
-        sub = self._subset(cols)
+        sub = self.sorted_columns(cols)
         if not sub.binary.any():
             return
         jb = [j for j, isb in zip(cols, sub.binary) if isb]
@@ -491,11 +387,10 @@ def score_test(data: CoxData, base: CoxResult | None, add_cols) -> Test:
     add = list(data.columns_index(add_cols))
     base_cols = list(base.cols) if base is not None else []
     cols = tuple(base_cols + add)
-    sub = data._subset(cols)
     b = np.concatenate([base.coef if base is not None else np.zeros(0), np.zeros(len(add))])
-    _, U, I = data._derivs(sub, b)
+    _, U, I = data.derivatives(b, cols)
     chisq = float(U @ _solve(I, U))
-    return _test(chisq, len(add))
+    return chisq_test(chisq, len(add))
 
 
 def wald_test_terms(fit: CoxResult, idx) -> Test:
@@ -503,7 +398,7 @@ def wald_test_terms(fit: CoxResult, idx) -> Test:
     idx = list(idx)
     b = fit.coef[idx]
     V = fit.var[np.ix_(idx, idx)]
-    return _test(float(b @ np.linalg.solve(V, b)), len(idx))
+    return chisq_test(float(b @ np.linalg.solve(V, b)), len(idx))
 
 
 @dataclass(frozen=True)
@@ -529,30 +424,23 @@ def baseline_hazard(data: CoxData, fit: CoxResult, ctype: int | None = None) -> 
         ctype = 2 if data.ties == "efron" else 1
     if ctype not in (1, 2):
         raise ValueError("ctype must be 1 (Breslow) or 2 (Efron)")
-    dd = data if (ctype == 2) == (data.ties == "efron") else _retie(data, "efron" if ctype == 2 else "breslow")
-    sub = dd._subset(fit.cols)
+    dd = data if (ctype == 2) == (data.ties == "efron") else data.with_ties("efron" if ctype == 2 else "breslow")
+    rs = dd.risk_sets
+    sub = dd.sorted_columns(fit.cols)
     q = fit.coef.size
     eta = sub.X @ fit.coef if q else np.zeros(dd.n)
-    r = dd._w * np.exp(eta)
-    R = np.cumsum(r)[dd._risk_end]
-    D = np.add.reduceat(r[dd._death_pos], dd._death_start) if dd._death_pos.size else np.zeros(0)
-    g = dd._term_g
-    inc = np.zeros(dd.event_times_desc.size)
-    np.add.at(inc, g, dd._term_c / (R[g] - dd._term_f * D[g]))
+    r = rs.weights * np.exp(eta)
+    R = np.cumsum(r)[rs.risk_end]
+    D = np.add.reduceat(r[rs.death_pos], rs.death_start) if rs.death_pos.size else np.zeros(0)
+    g = rs.term_group
+    inc = np.zeros(rs.n_groups)
+    np.add.at(inc, g, rs.term_weight / (R[g] - rs.term_frac * D[g]))
     # undo the centring: exp(x_c β) = exp(xβ) · exp(−cβ)
     inc *= np.exp(-(sub.center @ fit.coef)) if q else 1.0
-    times = dd.event_times_desc[::-1]
+    times = rs.event_times[::-1]
     inc = inc[::-1]
-    keep = dd._d_g[::-1] > 0
+    keep = rs.deaths[::-1] > 0
     return BaselineHazard(times[keep], np.cumsum(inc[keep]), ctype)
-
-
-def _retie(data: CoxData, ties: str) -> CoxData:
-    new = object.__new__(CoxData)
-    new.__dict__.update(data.__dict__)
-    new.ties = ties
-    new._set_weights(data.weights)
-    return new
 
 
 def baseline_survival_at(bh: BaselineHazard, times, lp=0.0) -> np.ndarray:

@@ -3,6 +3,9 @@
 Treatment (dummy) coding with the reference level dropped, column names as R's
 ``model.matrix`` (variable name pasted to level, e.g. ``rxLev``), so results line up
 with R output term by term (Chambers & Hastie 1992, Statistical Models in S, ch. 2).
+
+``design_matrix`` is the one builder of model matrices: Cox fitting, prediction from a
+stored fit and the nomogram (``Design.frame``) all use it.
 """
 
 from __future__ import annotations
@@ -51,6 +54,10 @@ class Design:
         cands = [c for c in self.candidates if c.name in set(terms)]
         return Design(self.X[:, idx], [self.columns[i] for i in idx], groups, cands)
 
+    def frame(self, index=None) -> pd.DataFrame:
+        """X as a DataFrame with the R column names (``index``: the source rows' index)."""
+        return pd.DataFrame(self.X, columns=self.columns, index=index)
+
 
 def normalise_candidates(candidates) -> list[Candidate]:
     """Accept strings (numeric), dicts as in spec_*.json, or Candidate objects."""
@@ -81,14 +88,31 @@ def _factor_levels(col: pd.Series, cand: Candidate) -> tuple[tuple, Any]:
     if ref not in levels:
         raise ValueError(f"factor {cand.name!r}: reference level {ref!r} not among {levels}")
     levels = (ref,) + tuple(lv for lv in levels if lv != ref)
-    unknown = set(pd.unique(col.dropna())) - set(levels)
-    if unknown:
-        raise ValueError(f"factor {cand.name!r}: values {sorted(map(str, unknown))} not in levels")
+    bad = ~col.isin(levels)
+    if bad.any():
+        row = bad.idxmax()
+        raise ValueError(f"factor {cand.name!r}, row {row}: value {col.loc[row]!r} is not one of the levels "
+                         f"{list(levels)} ({int(bad.sum())} row(s) affected)")
     return levels, ref
 
 
 def design_matrix(df: pd.DataFrame, candidates) -> Design:
-    """Build X with R-style treatment coding; a factor is one term group of k−1 columns."""
+    """Model matrix with R's treatment coding (``model.matrix`` with ``contr.treatment``).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Complete-case rows holding every candidate column.
+    candidates : iterable
+        Names (numeric), spec dicts ``{"name", "type": numeric|binary|factor, "levels",
+        "ref"}`` (other keys ignored) or :class:`Candidate` objects.
+
+    Returns
+    -------
+    Design
+        X (n × p float), column names (a factor's k−1 dummies ``name + level``, reference
+        dropped) and the term → columns groups.
+    """
     cands = normalise_candidates(candidates)
     cols: list[np.ndarray] = []
     names: list[str] = []
@@ -99,7 +123,8 @@ def design_matrix(df: pd.DataFrame, candidates) -> Design:
             raise KeyError(f"candidate {c.name!r} not in data")
         s = df[c.name]
         if s.isna().any():
-            raise ValueError(f"candidate {c.name!r} has missing values; filter complete cases first")
+            raise ValueError(f"candidate {c.name!r}, row {s.isna().idxmax()}: missing value "
+                             f"({int(s.isna().sum())} row(s)); filter complete cases first")
         start = len(names)
         if c.type == "factor":
             levels, ref = _factor_levels(s, c)
@@ -110,8 +135,11 @@ def design_matrix(df: pd.DataFrame, candidates) -> Design:
                 names.append(f"{c.name}{lev}")
         else:
             x = pd.to_numeric(s, errors="raise").to_numpy(dtype=float)
-            if c.type == "binary" and not np.isin(x, (0.0, 1.0)).all():
-                raise ValueError(f"binary candidate {c.name!r} has values other than 0/1")
+            bad = ~np.isin(x, (0.0, 1.0))
+            if c.type == "binary" and bad.any():
+                k = int(np.argmax(bad))
+                raise ValueError(f"binary candidate {c.name!r}, row {s.index[k]}: value {x[k]:g}, "
+                                 f"expected 0 or 1 ({int(bad.sum())} row(s) affected)")
             cols.append(x)
             names.append(c.name)
         groups[c.name] = list(range(start, len(names)))

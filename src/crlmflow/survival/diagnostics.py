@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from crlmflow.survival.cox import CoxData, CoxResult
+from crlmflow.survival.cox import CoxData
+from crlmflow.survival.cox_result import CoxResult
 
 __all__ = ["ZphResult", "cox_zph", "events_per_parameter"]
 
@@ -38,16 +39,16 @@ class ZphResult:
 
 def _term_moments(data: CoxData, fit: CoxResult):
     """Per Efron/Breslow term k: weight c_k, group g_k, mean M1_k, variance V_k."""
-    sub = data._subset(fit.cols)
+    rs = data.risk_sets
+    sub = data.sorted_columns(fit.cols)
     X = sub.X
     q = X.shape[1]
-    r = data._w * np.exp(X @ fit.coef)
+    r = rs.weights * np.exp(X @ fit.coef)
     Z = np.concatenate([r[:, None], r[:, None] * X, (r[:, None, None] * X[:, :, None] * X[:, None, :]).reshape(-1, q * q)], axis=1)
     C = np.cumsum(Z, axis=0)
-    R = C[data._risk_end]
-    dpos = data._death_pos
-    D = np.add.reduceat(Z[dpos], data._death_start, axis=0)
-    g, f, c = data._term_g, data._term_f, data._term_c
+    R = C[rs.risk_end]
+    D = np.add.reduceat(Z[rs.death_pos], rs.death_start, axis=0)
+    g, f, c = rs.term_group, rs.term_frac, rs.term_weight
     E = R[g] - f[:, None] * D[g]
     E0 = E[:, 0]
     M1 = E[:, 1 : 1 + q] / E0[:, None]
@@ -85,6 +86,7 @@ def cox_zph(data: CoxData, fit: CoxResult, groups: dict[str, list[int]] | None =
         raise ValueError("method must be 'score' or 'approx'")
     q = fit.coef.size
     groups = groups or {nm: [j] for j, nm in enumerate(fit.names)}
+    rs = data.risk_sets
     sub, c, gk, M1, V = _term_moments(data, fit)
     # transform per distinct event time (descending), then centre over deaths
     td = data.event_times_desc
@@ -97,17 +99,17 @@ def cox_zph(data: CoxData, fit: CoxResult, groups: dict[str, list[int]] | None =
     elif transform == "rank":
         # rank among death times counting tied deaths (R rank(), average ties)
         order = np.argsort(td)
-        dg = data._d_g
+        dg = rs.deaths
         cum = np.cumsum(dg[order])
         gt = np.empty_like(td)
         gt[order] = cum - (dg[order] - 1) / 2.0
     else:
         raise ValueError(f"unknown transform {transform!r}")
-    dg = data._d_g
+    dg = rs.deaths
     gt = gt - (dg @ gt) / dg.sum()
-    wd = data._wd
-    gdeath = gt[data._death_group]
-    Xd = sub.X[data._death_pos]
+    wd = rs.death_weights
+    gdeath = gt[rs.death_group]
+    Xd = sub.Xd
 
     if method == "score":
         ck = c
@@ -131,7 +133,7 @@ def cox_zph(data: CoxData, fit: CoxResult, groups: dict[str, list[int]] | None =
         mbar = np.zeros((dg.size, q))
         np.add.at(mbar, gk, c[:, None] * M1)
         mbar /= np.where(n_terms > 0, n_terms, 1.0)[:, None]
-        sres = Xd - mbar[data._death_group]
+        sres = Xd - mbar[rs.death_group]
         d = wd.sum()
         scaled = d * sres @ fit.var
         denom = (wd * gdeath**2).sum()
@@ -146,7 +148,7 @@ def cox_zph(data: CoxData, fit: CoxResult, groups: dict[str, list[int]] | None =
         rows.append(("GLOBAL", float(z @ fit.var @ z * d / denom), q))
     table = pd.DataFrame(rows, columns=["term", "chisq", "df"])
     table["p"] = special.chdtrc(table["df"].to_numpy(float), table["chisq"].to_numpy())
-    return ZphResult(table, method, transform, td[data._death_group], gdeath)
+    return ZphResult(table, method, transform, td[rs.death_group], gdeath)
 
 
 def events_per_parameter(events, n_parameters) -> float:

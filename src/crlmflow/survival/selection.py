@@ -9,17 +9,26 @@ Method references:
   * ``forward_lr``: SPSS "Forward: LR" style (IBM SPSS Statistics Algorithms, COXREG):
     entry by likelihood-ratio (or score) test, removal by likelihood-ratio test.
   * Score tests of adding terms: Therneau & Grambsch (2000) §3.4.
+
+Both stepwise procedures are written once, against the small :class:`SelectionModels`
+interface (log-likelihood and size of a term set, a batch prefetch of one step's models,
+the score test of adding a term).  :class:`CoxProblem` implements it with one R-faithful
+fit per term set; the optimism bootstrap implements it with batched, warm-started fits
+on a resample (``crlmflow.validation.replicate_models``), so the same code selects in
+every replicate.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Mapping, Protocol, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from crlmflow.survival.cox import CoxData, CoxResult, score_test, wald_test_terms
+from crlmflow.survival.cox import CoxData, score_test, wald_test_terms
+from crlmflow.survival.cox_result import CoxResult
 from crlmflow.survival.design import Design, design_matrix, normalise_candidates
 
 __all__ = [
@@ -29,6 +38,12 @@ __all__ = [
     "term_wald",
     "univariable_cox",
     "screen",
+    "screen_terms",
+    "SelectionModels",
+    "METHODS",
+    "AIC_TOL",
+    "check_method",
+    "select_terms",
     "StepAICResult",
     "stepaic_both",
     "ForwardResult",
@@ -39,20 +54,55 @@ __all__ = [
 
 @dataclass
 class CoxProblem:
-    """A design (all candidates) with its prepared Cox data; fits use term subsets."""
+    """A design (all candidates) with its prepared Cox data; fits use term subsets.
+
+    Implements :class:`SelectionModels` with one fit per term set from β = 0 (as R's
+    ``coxph``), cached by term tuple.
+    """
 
     design: Design
     data: CoxData
     time_col: str = ""
     event_col: str = ""
-    _cache: dict = field(default_factory=dict)
+    _cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def terms(self) -> list[str]:
         return list(self.design.groups)
 
+    @property
+    def n_events(self) -> float:
+        return self.data.n_events
+
     def columns(self, terms) -> list[str]:
         return [self.design.columns[i] for t in terms for i in self.design.groups[t]]
+
+    def fit(self, terms, **kw) -> CoxResult:
+        """Cox fit on the columns of ``terms`` (``CoxData.fit`` keywords; cached)."""
+        key = (tuple(terms), tuple(sorted(kw.items())))
+        res = self._cache.get(key)
+        if res is None:
+            res = self.data.fit(cols=self.columns(terms), **kw)
+            self._cache[key] = res
+        return res
+
+    def loglik(self, terms) -> float:
+        if not terms:
+            return self.data.loglik(np.zeros(0), cols=[])
+        return self.fit(terms).loglik
+
+    def n_params(self, terms) -> int:
+        return int(sum(len(self.design.groups[t]) for t in terms))
+
+    def prefetch(self, term_sets, parent=()) -> None:
+        """Nothing to do: every model is fitted on demand from β = 0, so results do not
+        depend on the order of fits (R parity)."""
+
+    def score_add(self, base, term) -> tuple[float, int, float]:
+        """Score test of adding ``term`` to the fitted ``base`` (Therneau & Grambsch §3.4)."""
+        fit = self.fit(base) if base else None
+        t = score_test(self.data, fit, self.columns([term]))
+        return t.chisq, t.df, t.p
 
 
 def prepare(df: pd.DataFrame, candidates, time_col: str, event_col: str, ties: str = "efron") -> CoxProblem:
@@ -64,13 +114,8 @@ def prepare(df: pd.DataFrame, candidates, time_col: str, event_col: str, ties: s
 
 
 def fit_terms(problem: CoxProblem, terms, **kw) -> CoxResult:
-    """Cox fit on the columns of the given terms (cached per term tuple)."""
-    key = (tuple(terms), tuple(sorted(kw.items())))
-    res = problem._cache.get(key)
-    if res is None:
-        res = problem.data.fit(cols=problem.columns(terms), **kw)
-        problem._cache[key] = res
-    return res
+    """Cox fit on the columns of the given terms (cached per term tuple): ``problem.fit``."""
+    return problem.fit(terms, **kw)
 
 
 def term_wald(problem: CoxProblem, fit: CoxResult, terms) -> pd.DataFrame:
@@ -119,8 +164,71 @@ def univariable_cox(df: pd.DataFrame, candidates, time_col: str, event_col: str,
 def screen(univ: pd.DataFrame, threshold: float = 0.10, exclude=()) -> list[str]:
     """Variables with term-level univariable Wald p strictly below ``threshold``."""
     per_var = univ.drop_duplicates("variable")
-    keep = per_var.loc[per_var["p_term"] < threshold, "variable"]
-    return [v for v in keep if v not in set(exclude)]
+    return screen_terms(dict(zip(per_var["variable"], per_var["p_term"])), threshold, exclude)
+
+
+def screen_terms(p_values: Mapping[str, float], threshold: float = 0.10, exclude=()) -> list[str]:
+    """Terms (in the mapping's order) with p strictly below ``threshold``, not in ``exclude``.
+
+    A NaN p (e.g. a separated column) never passes.
+    """
+    ex = set(exclude)
+    return [v for v, p in p_values.items() if p < threshold and v not in ex]
+
+
+# -- the interface both selection procedures run on --------------------------------------
+
+
+class SelectionModels(Protocol):
+    """Cox models of term subsets of one data set, as the stepwise procedures need them.
+
+    Implemented by :class:`CoxProblem` (one fit per term set, from β = 0, as R) and by the
+    optimism bootstrap's batched replicate models
+    (:class:`crlmflow.validation.replicate_models.ReplicateModels`).
+    """
+
+    @property
+    def n_events(self) -> float:
+        """Number of (weighted) events: ``nobs(coxph)``, the residual df of stepAIC's path."""
+
+    def loglik(self, terms: Sequence[str]) -> float:
+        """Maximised log partial likelihood of the model with ``terms`` (β-free if empty)."""
+
+    def n_params(self, terms: Sequence[str]) -> int:
+        """Number of coefficients of ``terms`` (a factor counts its dummy columns)."""
+
+    def prefetch(self, term_sets: Sequence[Sequence[str]], parent: Sequence[str] = ()) -> None:
+        """Fit the models of one selection step, possibly together and warm-started from
+        the already fitted ``parent`` model; results are identical to fitting on demand."""
+
+    def score_add(self, base: Sequence[str], term: str) -> tuple[float, int, float]:
+        """(chisq, df, p) of the score test of adding ``term`` to the fitted ``base`` model."""
+
+    def fit(self, terms: Sequence[str]) -> Any:
+        """The fitted model of ``terms`` (the procedure returns it for the selected set)."""
+
+
+METHODS = ("stepaic_both", "forward_lr")
+AIC_TOL = 1e-7  # stepAIC stops unless the AIC drops by more than this (MASS: 1e-7)
+
+
+def check_method(method: str) -> str:
+    """Return ``method`` if it is a known selection procedure, else raise ValueError."""
+    if method not in METHODS:
+        raise ValueError(f"unknown selection method {method!r}; allowed: {', '.join(METHODS)}")
+    return method
+
+
+def select_terms(models: SelectionModels, pool, method: str = "stepaic_both", *,
+                 entry_p: float = 0.05, removal_p: float = 0.10):
+    """Run the stepwise procedure ``method`` on the screened ``pool``.
+
+    Returns a :class:`StepAICResult` or :class:`ForwardResult`; both carry ``selected``,
+    ``path`` and ``fit``.
+    """
+    if check_method(method) == "stepaic_both":
+        return stepaic_both(models, pool)
+    return forward_lr(models, pool, entry_p=entry_p, removal_p=removal_p)
 
 
 # -- stepAIC ---------------------------------------------------------------------------
@@ -132,55 +240,51 @@ class StepAICResult:
 
     path: pd.DataFrame
     selected: list[str]
-    fit: CoxResult | None
+    fit: Any
 
 
-def _aic(problem: CoxProblem, terms, k: float) -> tuple[float, int, float]:
+def _aic(models: SelectionModels, terms, k: float) -> tuple[float, int, float]:
     """(AIC, edf, deviance) as MASS's extractAIC/mydeviance for coxph."""
-    if not terms:
-        ll = problem.data.loglik(np.zeros(0), cols=[])
-        return -2.0 * ll, 0, -2.0 * ll
-    fit = fit_terms(problem, terms)
-    edf = fit.coef.size
-    return -2.0 * fit.loglik + k * edf, edf, -2.0 * fit.loglik
+    dev = -2.0 * models.loglik(terms)
+    edf = models.n_params(terms)
+    return dev + k * edf, edf, dev
 
 
-def stepaic_both(problem: CoxProblem, terms, k: float = 2.0, steps: int = 1000) -> StepAICResult:
+def stepaic_both(models: SelectionModels, terms, k: float = 2.0, steps: int = 1000) -> StepAICResult:
     """``MASS::stepAIC(coxph(full), direction = "both", k)`` starting from the full model.
 
     Each step compares <none>, every "- term" (in model order) and every "+ term" from
     the full scope not in the model; the smallest AIC wins with R's stable ``order``
-    (earlier rows win exact ties); stop if <none> wins or the AIC does not drop by 1e-7.
+    (earlier rows win exact ties); stop if <none> wins or the AIC does not drop by
+    ``AIC_TOL``.  Reference: Venables & Ripley (2002), MASS, §6.8.
     """
     scope = list(terms)
     cur = list(terms)
-    n_ev = problem.data.n_events
-    aic, edf, dev = _aic(problem, cur, k)
+    n_ev = models.n_events
+    models.prefetch([cur])
+    aic, edf, dev = _aic(models, cur, k)
     path = [{"step": "", "df": np.nan, "deviance": np.nan, "resid_df": n_ev - edf,
              "resid_dev": dev, "aic": aic}]
     for _ in range(steps):
+        drops = [[x for x in cur if x != t] for t in cur]
+        adds = [cur + [t] for t in scope if t not in cur]
+        models.prefetch(drops + adds, parent=cur)
         cands = [("", cur, aic)]
-        for t in cur:
-            new = [x for x in cur if x != t]
-            cands.append((f"- {t}", new, _aic(problem, new, k)[0]))
-        for t in scope:
-            if t not in cur:
-                new = cur + [t]
-                cands.append((f"+ {t}", new, _aic(problem, new, k)[0]))
+        cands += [(f"- {t}", new, _aic(models, new, k)[0]) for t, new in zip(cur, drops)]
+        cands += [(f"+ {new[-1]}", new, _aic(models, new, k)[0]) for new in adds]
         # np.argsort(kind="stable") == R's order(): ties keep the earlier row
         best = int(np.argsort(np.array([c[2] for c in cands]), kind="stable")[0])
         if best == 0:
             break
-        change, new_terms, _ = cands[best]
-        new_aic, new_edf, new_dev = _aic(problem, new_terms, k)
-        if new_aic >= aic + 1e-7:
+        change, new_terms, new_aic = cands[best]
+        if new_aic >= aic + AIC_TOL:
             break
+        _, new_edf, new_dev = _aic(models, new_terms, k)
         path.append({"step": change, "df": (n_ev - new_edf) - path[-1]["resid_df"],
                      "deviance": abs(new_dev - path[-1]["resid_dev"]),
                      "resid_df": n_ev - new_edf, "resid_dev": new_dev, "aic": new_aic})
         cur, aic = new_terms, new_aic
-    fit = fit_terms(problem, cur) if cur else None
-    return StepAICResult(pd.DataFrame(path), cur, fit)
+    return StepAICResult(pd.DataFrame(path), cur, models.fit(cur) if cur else None)
 
 
 # -- forward selection -----------------------------------------------------------------
@@ -196,36 +300,30 @@ class ForwardResult:
     pool: list[str]
     steps: pd.DataFrame
     selected: list[str]
-    fit: CoxResult | None
+    fit: Any
+
+    @property
+    def path(self) -> pd.DataFrame:
+        """The steps table (the name :class:`StepAICResult` uses for its path)."""
+        return self.steps
 
 
-def _loglik(problem: CoxProblem, terms) -> tuple[float, int]:
-    if not terms:
-        return problem.data.loglik(np.zeros(0), cols=[]), 0
-    f = fit_terms(problem, terms)
-    return f.loglik, f.coef.size
+def _lr(models: SelectionModels, big, small) -> tuple[float, int, float]:
+    chisq = 2.0 * (models.loglik(big) - models.loglik(small))
+    df = models.n_params(big) - models.n_params(small)
+    return chisq, df, _chisq_p(chisq, df)
 
 
-def _lr(problem: CoxProblem, big, small) -> tuple[float, int, float]:
-    llb, kb = _loglik(problem, big)
-    lls, ks = _loglik(problem, small)
-    chisq = 2.0 * (llb - lls)
-    return chisq, kb - ks, _chisq_p(chisq, kb - ks)
-
-
-def _score_add(problem: CoxProblem, base_terms, v) -> tuple[float, int, float]:
-    base = fit_terms(problem, base_terms) if base_terms else None
-    t = score_test(problem.data, base, problem.columns([v]))
-    return t.chisq, t.df, t.p
-
-
-def forward_lr(problem: CoxProblem, pool, entry_p: float = 0.05, removal_p: float = 0.10,
+def forward_lr(models: SelectionModels, pool, entry_p: float = 0.05, removal_p: float = 0.10,
                entry_test: str = "lr", max_steps: int = 100) -> ForwardResult:
-    """Forward stepwise: enter the smallest entry p (< entry_p, LR or score test vs the
-    current model), then repeatedly remove the largest LR removal p while > removal_p;
-    stop when nothing enters or a term set repeats (cycle guard)."""
+    """Forward stepwise (SPSS COXREG "Forward: LR"; IBM SPSS Statistics Algorithms).
+
+    Enter the smallest entry p (< entry_p, LR or score test vs the current model), then
+    repeatedly remove the largest LR removal p while > removal_p; stop when nothing
+    enters or a term set repeats (cycle guard).
+    """
     if entry_test not in ("lr", "score"):
-        raise ValueError("entry_test must be 'lr' or 'score'")
+        raise ValueError(f"entry_test must be 'lr' or 'score', got {entry_test!r}")
     pool = list(pool)
     cur: list[str] = []
     steps: list[dict] = []
@@ -234,8 +332,11 @@ def forward_lr(problem: CoxProblem, pool, entry_p: float = 0.05, removal_p: floa
         outside = [v for v in pool if v not in cur]
         if not outside:
             break
-        tests = [(_score_add(problem, cur, v) if entry_test == "score"
-                  else _lr(problem, cur + [v], cur)) for v in outside]
+        if entry_test == "score":
+            tests = [models.score_add(cur, v) for v in outside]
+        else:
+            models.prefetch([cur + [v] for v in outside], parent=cur)
+            tests = [_lr(models, cur + [v], cur) for v in outside]
         ps = np.array([t[2] for t in tests])
         if np.all(np.isnan(ps)) or np.nanmin(ps) >= entry_p:
             break
@@ -244,7 +345,9 @@ def forward_lr(problem: CoxProblem, pool, entry_p: float = 0.05, removal_p: floa
         steps.append({"step": len(steps) + 1, "action": "enter", "variable": outside[j],
                       "test": entry_test, "chisq": tests[j][0], "df": tests[j][1], "p": ps[j]})
         while len(cur) >= 2:
-            rem = [_lr(problem, cur, [x for x in cur if x != v]) for v in cur]
+            subs = [[x for x in cur if x != v] for v in cur]
+            models.prefetch(subs, parent=cur)
+            rem = [_lr(models, cur, s) for s in subs]
             rp = np.array([r[2] for r in rem])
             if rp.max() <= removal_p:
                 break
@@ -257,7 +360,7 @@ def forward_lr(problem: CoxProblem, pool, entry_p: float = 0.05, removal_p: floa
             break
         seen.add(key)
     cols = ["step", "action", "variable", "test", "chisq", "df", "p"]
-    fit = fit_terms(problem, cur) if cur else None
+    fit = models.fit(cur) if cur else None
     return ForwardResult(entry_test, entry_p, removal_p, pool, pd.DataFrame(steps, columns=cols), cur, fit)
 
 
@@ -273,6 +376,6 @@ def not_in_model_score_tests(problem: CoxProblem, final_terms, candidates=None) 
     for v in names:
         if v in final_terms:
             continue
-        chisq, df, p = _score_add(problem, final_terms, v)
+        chisq, df, p = problem.score_add(final_terms, v)
         rows.append({"variable": v, "chisq": chisq, "df": df, "p": p})
     return pd.DataFrame(rows, columns=["variable", "chisq", "df", "p"])

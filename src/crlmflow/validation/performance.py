@@ -18,20 +18,25 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from crlmflow.pipeline.streams import stream
 from crlmflow.report.formats import horizon_key
 from crlmflow.survival.checks import check_survival
 from crlmflow.survival.cox import CoxData, baseline_hazard, cumhaz_at
 from crlmflow.validation import (brier_score, calibration_km_grouped, calibration_slope, concordance_index,
                          cumulative_dynamic_auc, net_benefit, smooth_calibration, time_dependent_roc)
-from crlmflow.validation.bootstrap import bootstrap_c_index_ci, replicate_rng
+from crlmflow.validation.c_index_ci import bootstrap_c_index_ci
 from crlmflow.validation.calibration import cut2_codes
 
 Z95 = stats.norm.ppf(0.975)
 
 
-def evaluate_set(time, event, lp, surv: dict, horizons, *, B: int, seed: int,
+def evaluate_set(time, event, lp, surv: dict, horizons, *, B: int, rng: np.random.Generator,
                  calibration_groups: int = 4) -> dict[str, pd.DataFrame]:
-    """Every performance measure of one fixed model on one set; see the module docstring."""
+    """Every performance measure of one fixed model on one set; see the module docstring.
+
+    ``rng`` draws the bootstrap CI of C: the workflow passes
+    ``stream(seed, "c_index_bootstrap", endpoint_index, set_index)``.
+    """
     t, e, lp = check_survival(time, event, lp, names=("time", "event", "lp"))
     rows, rocs, cals, dcas = [], [], [], []
     c = concordance_index(t, e, lp)
@@ -39,7 +44,7 @@ def evaluate_set(time, event, lp, surv: dict, horizons, *, B: int, seed: int,
                      lower=c.c_index - Z95 * c.std_err, upper=c.c_index + Z95 * c.std_err,
                      method="Harrell; CI from the infinitesimal-jackknife SE (survival::concordance)"))
     if B > 0:
-        ci = bootstrap_c_index_ci(t, e, lp, B=B, seed=seed)
+        ci = bootstrap_c_index_ci(t, e, lp, B=B, rng=rng)
         rows.append(dict(measure="c_index_bootstrap", horizon=np.nan, estimate=c.c_index, se=np.nan,
                          lower=ci.lower, upper=ci.upper, method=f"Harrell; percentile bootstrap CI, B = {B}"))
     slope = calibration_slope(t, e, lp)
@@ -86,8 +91,12 @@ def evaluate_set(time, event, lp, surv: dict, horizons, *, B: int, seed: int,
 
 
 def calibrate_bias_corrected(time, event, X, horizons, *, B: int, seed: int, endpoint_index: int,
-                             calibration_groups: int = 4) -> pd.DataFrame:
-    """rms::calibrate(cmethod = "KM", B) for the model with design X (fixed terms)."""
+                             set_index: int, calibration_groups: int = 4) -> pd.DataFrame:
+    """rms::calibrate(cmethod = "KM", B) for the model with design X (fixed terms).
+
+    Replicate b resamples with ``stream(seed, "calibration_bootstrap", endpoint_index,
+    set_index, b)``, its own stream (independent of the optimism bootstrap's).
+    """
     t, e = check_survival(time, event)
     X = np.asarray(X, float)
     n = t.size
@@ -96,7 +105,7 @@ def calibrate_bias_corrected(time, event, X, horizons, *, B: int, seed: int, end
     bh = baseline_hazard(data, fit)
     eta = X @ fit.coef
     # The resample and its refit do not depend on the horizon: fit each replicate once and
-    # read every horizon off it (replicate b uses replicate_rng(seed, endpoint_index, b)).
+    # read every horizon off it.
     H = list(horizons)
     tabs, cals = [], []
     for h in H:
@@ -106,7 +115,7 @@ def calibrate_bias_corrected(time, event, X, horizons, *, B: int, seed: int, end
         tabs.append(cal.table.copy())
     diffs = [[] for _ in H]
     for b in range(B):
-        idx = np.sort(replicate_rng(seed, endpoint_index, b).integers(0, n, n))
+        idx = np.sort(stream(seed, "calibration_bootstrap", endpoint_index, set_index, b).integers(0, n, n))
         dw = data.with_weights(data.bootstrap_weights(idx))
         try:
             fb = dw.fit(on_separation="ignore")

@@ -1,10 +1,9 @@
-"""Bootstrap optimism correction (selection repeated in every replicate) and the fixed-model
-bootstrap CI of Harrell's C.
+"""Bootstrap optimism correction with selection repeated in every replicate.
 
 The fast paths (batched Newton fits, pair-matrix C, weighted IPCW Brier) are pinned to the
-unoptimised public functions: univariable_cox / select_model on the weighted CoxProblem and on
-explicitly duplicated rows, concordance_index and roc.brier_score on duplicated rows.  The
-apparent Dxy / R2 are pinned to rms::validate's index.orig (R fixtures; see README there).
+unoptimised public functions: select_model on explicitly duplicated rows, concordance_index
+and roc.brier_score on duplicated rows.  The apparent Dxy / R2 are pinned to
+rms::validate's index.orig (R fixtures; see README there).
 """
 
 from __future__ import annotations
@@ -13,84 +12,37 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import crlmflow.validation.batch_cox as batch_cox
+import crlmflow.validation.optimism as optimism
 from crlmflow.model.modelling import select_model
+from crlmflow.pipeline.streams import stream
 from crlmflow.survival.cox import CoxData, baseline_hazard, baseline_survival_at
-from crlmflow.survival.selection import CoxProblem, prepare, univariable_cox
-from crlmflow.validation.bootstrap import (ReplicateEngine, _ReplicateModels, apparent_performance,
-                                           bootstrap_c_index_ci, bootstrap_indices, harrell_c_weighted,
-                                           ipcw_brier_weighted, replicate_rng, run_replicates,
-                                           run_replicates_parallel, selection_frequency, summarise_optimism)
+from crlmflow.survival.selection import prepare, univariable_cox
+from crlmflow.validation.optimism import (apparent_performance, bootstrap_indices, run_replicates,
+                                          run_replicates_parallel, selection_frequency, summarise_optimism)
 from crlmflow.validation.concordance import concordance_index
 from crlmflow.validation.roc import brier_score
 
-from rref import read_csv, reference, rows
-
-CRLM_CANDIDATES = reference("crlm_a")["spec"]["candidates"]
-EXCLUDE = ("chemo_full_course",)
-HORIZONS = [12, 36, 60]
-
-
-@pytest.fixture(scope="module")
-def crlm_train() -> pd.DataFrame:
-    """A seeded 70% subset of the synthetic CRLM fixture (as the paper's training set)."""
-    df = read_csv("crlm_synth_a.csv")
-    rng = np.random.default_rng(20240601)
-    keep = np.sort(rng.choice(len(df), int(round(0.7 * len(df))), replace=False))
-    return df.iloc[keep].reset_index(drop=True)
-
-
-def _engine(df, ep="os", method="stepaic_both", seed=11, **kw):
-    return ReplicateEngine(df, CRLM_CANDIDATES, f"{ep}_months", f"{ep}_event", HORIZONS, seed=seed,
-                           endpoint_index=0 if ep == "os" else 1, exclude=EXCLUDE, method=method, **kw)
+from bootstrap_cases import CRLM_CANDIDATES, EXCLUDE, HORIZONS, engine as _engine
+from rref import reference, rows
 
 
 # -- random streams -----------------------------------------------------------------------
 
 
-def test_replicate_rng_depends_only_on_seed_endpoint_b():
-    a = replicate_rng(1, 0, 7).integers(0, 100, 20)
-    assert np.array_equal(a, replicate_rng(1, 0, 7).integers(0, 100, 20))
-    assert not np.array_equal(a, replicate_rng(1, 1, 7).integers(0, 100, 20))
-    assert not np.array_equal(a, replicate_rng(1, 0, 8).integers(0, 100, 20))
-    assert not np.array_equal(a, replicate_rng(2, 0, 7).integers(0, 100, 20))
-    idx = bootstrap_indices(50, 1, 0, 7)
-    assert idx.shape == (50,) and idx.min() >= 0 and idx.max() < 50
+def test_bootstrap_indices_are_the_named_optimism_stream():
+    """Replicate b of endpoint k draws from stream(seed, "optimism_bootstrap", k, b) and
+    nothing else; other keys, seeds or purposes give other draws."""
+    a = bootstrap_indices(50, 1, 0, 7)
+    assert a.shape == (50,) and a.min() >= 0 and a.max() < 50
+    assert np.array_equal(a, stream(1, "optimism_bootstrap", 0, 7).integers(0, 50, size=50))
+    assert np.array_equal(a, bootstrap_indices(50, 1, 0, 7))
+    for other in (bootstrap_indices(50, 1, 1, 7), bootstrap_indices(50, 1, 0, 8), bootstrap_indices(50, 2, 0, 7),
+                  stream(1, "calibration_bootstrap", 0, 7).integers(0, 50, size=50)):
+        assert not np.array_equal(a, other)
 
 
 # -- the fast procedure equals the unoptimised one ------------------------------------------
-
-
-@pytest.mark.parametrize("ep", ["os", "rfs"])
-def test_fast_screening_matches_univariable_cox(crlm_train, ep):
-    eng = _engine(crlm_train, ep)
-    pb = eng.problem
-    for b in range(4):
-        w = eng.weights(b)
-        fast = _ReplicateModels(eng, w).univariable_p()
-        ref = univariable_cox(crlm_train, CRLM_CANDIDATES, eng.time_col, eng.event_col,
-                              problem=CoxProblem(pb.design, pb.data.with_weights(w)))
-        ref = ref.drop_duplicates("variable").set_index("variable")["p_term"]
-        for v in eng.cand_names:
-            assert fast[v] == pytest.approx(ref[v], abs=1e-9, rel=1e-7), (b, v)
-
-
-@pytest.mark.parametrize("ep", ["os", "rfs"])
-@pytest.mark.parametrize("method", ["stepaic_both", "forward_lr"])
-def test_fast_selection_matches_select_model(crlm_train, ep, method):
-    eng = _engine(crlm_train, ep, method)
-    pb = eng.problem
-    for b in range(5):
-        w = eng.weights(b)
-        pool, selected, rm = eng.select(w)
-        p = CoxProblem(pb.design, pb.data.with_weights(w))
-        univ = univariable_cox(crlm_train, CRLM_CANDIDATES, eng.time_col, eng.event_col, problem=p)
-        ref = select_model(p, univ, screen_p=0.10, exclude=EXCLUDE, method=method)
-        assert pool == ref.pool, b
-        assert selected == ref.selected, b
-        if selected:
-            fast = rm.fit_many([tuple(selected)])[0]
-            assert fast.loglik == pytest.approx(ref.fit.loglik, rel=1e-12)
-            np.testing.assert_allclose(fast.vector(selected), ref.fit.coef, rtol=1e-7, atol=1e-9)
 
 
 def test_selection_on_weights_equals_duplicated_rows(crlm_train):
@@ -133,23 +85,6 @@ def test_replicate_measures_match_public_functions(crlm_train):
         assert row["slope_training"] == 1.0
         assert CoxData(t, e, lp[:, None], weights=w).fit().coef[0] == pytest.approx(1.0, abs=1e-7)
         assert row["r2_training"] > 0 and row["r2_test"] > 0
-
-
-def test_weighted_helpers_equal_duplicated_rows(crlm_train):
-    rng = np.random.default_rng(3)
-    t = crlm_train["os_months"].to_numpy()
-    e = crlm_train["os_event"].to_numpy()
-    x = rng.normal(size=t.size).round(1)          # ties on the risk score too
-    idx = rng.integers(0, t.size, t.size)
-    w = np.bincount(idx, minlength=t.size).astype(float)
-    assert harrell_c_weighted(t, e, x, w) == pytest.approx(concordance_index(t[idx], e[idx], x[idx]).c_index,
-                                                           abs=1e-13)
-    assert harrell_c_weighted(t, e, x) == pytest.approx(concordance_index(t, e, x).c_index, abs=1e-13)
-    s = 1 / (1 + np.exp(x))
-    for h in HORIZONS:
-        assert ipcw_brier_weighted(t, e, s, h, w) == pytest.approx(brier_score(t[idx], e[idx], s[idx], h).brier,
-                                                                   abs=1e-13)
-        assert ipcw_brier_weighted(t, e, s, h) == pytest.approx(brier_score(t, e, s, h).brier, abs=1e-13)
 
 
 def test_null_model_replicates_do_not_fail(crlm_train):
@@ -282,50 +217,10 @@ def test_apparent_selection_reproduces_r_final_model():
 # -- fixed-model bootstrap CI -----------------------------------------------------------------
 
 
-def test_bootstrap_c_index_ci_fixed_model():
-    ref = reference("crlm_a")["endpoints"]["os"]
-    df = rows("crlm_a")
-    t, e = df["os_months"].to_numpy(), df["os_event"].to_numpy()
-    lp = np.asarray(ref["per_row"]["lp"])
-    ci = bootstrap_c_index_ci(t, e, lp, B=200, seed=7)
-    again = bootstrap_c_index_ci(t, e, lp, B=200, seed=7)
-    assert np.array_equal(ci.replicates, again.replicates)
-    assert ci.c_index == pytest.approx(ref["concordance"]["c_index"], abs=1e-12)
-    assert ci.lower < ci.c_index < ci.upper
-    # each replicate equals concordance_index on the resampled rows (same draws)
-    idx = np.random.default_rng(7).integers(0, t.size, size=(200, t.size))
-    for b in (0, 57, 199):
-        k = idx[b]
-        assert ci.replicates[b] == pytest.approx(concordance_index(t[k], e[k], lp[k]).c_index, abs=1e-12)
-    lo, hi = np.quantile(ci.replicates, [0.025, 0.975])
-    assert (ci.lower, ci.upper) == (lo, hi)
-    # the bootstrap SE is close to the infinitesimal-jackknife SE
-    assert np.std(ci.replicates, ddof=1) == pytest.approx(ref["concordance"]["std_err"], rel=0.25)
-
-
-def test_bootstrap_c_index_ci_fast_path_equals_pair_matrix(monkeypatch):
-    """Above _CI_PAIR_LIMIT the CI uses WeightedConcordance: same draws, same replicates."""
-    import crlmflow.validation.bootstrap as bs
-
-    rng = np.random.default_rng(11)
-    n = 300
-    t = rng.integers(1, 40, n).astype(float)
-    e = rng.integers(0, 2, n)
-    lp = rng.normal(size=n).round(1)
-    pairs = bs.bootstrap_c_index_ci(t, e, lp, B=40, seed=3)
-    monkeypatch.setattr(bs, "_CI_PAIR_LIMIT", 10)
-    fast = bs.bootstrap_c_index_ci(t, e, lp, B=40, seed=3)
-    np.testing.assert_allclose(fast.replicates, pairs.replicates, rtol=0, atol=1e-13)
-    assert fast.lower == pytest.approx(pairs.lower, abs=1e-13)
-    assert fast.upper == pytest.approx(pairs.upper, abs=1e-13)
-
-
 def test_replicate_engine_concordance_paths_agree(crlm_train, monkeypatch):
     """The engine's pair-matrix C (n <= _PAIR_LIMIT) and its WeightedConcordance path agree."""
-    import crlmflow.validation.bootstrap as bs
-
     eng = _engine(crlm_train)
-    monkeypatch.setattr(bs, "_PAIR_LIMIT", 10)
+    monkeypatch.setattr(optimism, "_PAIR_LIMIT", 10)
     fast = _engine(crlm_train)
     assert eng.use_pairs and not fast.use_pairs
     for b in (0, 1):
@@ -339,11 +234,9 @@ def test_large_sample_path_equals_small_sample_path(crlm_train, monkeypatch, met
     """Above _MATMUL_CELLS the engine uses cumulative sums and quasi-Newton iterations
     (information of the previous iterate) in the selection fits; every replicate must select
     the same model and give the same measures as the exact small-sample path."""
-    import crlmflow.validation.bootstrap as bs
-
     exact = _engine(crlm_train, method=method)
-    monkeypatch.setattr(bs, "_MATMUL_CELLS", 0)
-    monkeypatch.setattr(bs, "_PAIR_LIMIT", 10)
+    monkeypatch.setattr(batch_cox, "_MATMUL_CELLS", 0)
+    monkeypatch.setattr(optimism, "_PAIR_LIMIT", 10)
     large = _engine(crlm_train, method=method)
     assert exact.batch_test.use_matmul and not large.batch_test.use_matmul
     for b in range(4):

@@ -1,0 +1,80 @@
+"""The batched replicate models equal the unoptimised public procedure on the same weights:
+univariable_cox / select_model on the weighted CoxProblem (screening, stepAIC, Forward-LR,
+score entry)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crlmflow.model.modelling import select_model
+from crlmflow.survival.selection import CoxProblem, forward_lr, univariable_cox
+from crlmflow.validation.replicate_models import ReplicateModels
+
+from bootstrap_cases import CRLM_CANDIDATES, EXCLUDE, engine as _engine
+
+
+@pytest.mark.parametrize("ep", ["os", "rfs"])
+def test_fast_screening_matches_univariable_cox(crlm_train, ep):
+    eng = _engine(crlm_train, ep)
+    pb = eng.problem
+    for b in range(4):
+        w = eng.weights(b)
+        fast = ReplicateModels(eng, w).univariable_p()
+        ref = univariable_cox(crlm_train, CRLM_CANDIDATES, eng.time_col, eng.event_col,
+                              problem=CoxProblem(pb.design, pb.data.with_weights(w)))
+        ref = ref.drop_duplicates("variable").set_index("variable")["p_term"]
+        for v in eng.cand_names:
+            assert fast[v] == pytest.approx(ref[v], abs=1e-9, rel=1e-7), (b, v)
+
+
+@pytest.mark.parametrize("ep", ["os", "rfs"])
+@pytest.mark.parametrize("method", ["stepaic_both", "forward_lr"])
+def test_fast_selection_matches_select_model(crlm_train, ep, method):
+    eng = _engine(crlm_train, ep, method)
+    pb = eng.problem
+    for b in range(5):
+        w = eng.weights(b)
+        pool, selected, rm = eng.select(w)
+        p = CoxProblem(pb.design, pb.data.with_weights(w))
+        univ = univariable_cox(crlm_train, CRLM_CANDIDATES, eng.time_col, eng.event_col, problem=p)
+        ref = select_model(p, univ, screen_p=0.10, exclude=EXCLUDE, method=method)
+        assert pool == ref.pool, b
+        assert selected == ref.selected, b
+        if selected:
+            fast = rm.fit_many([tuple(selected)])[0]
+            assert fast.loglik == pytest.approx(ref.fit.loglik, rel=1e-12)
+            np.testing.assert_allclose(fast.vector(selected), ref.fit.coef, rtol=1e-7, atol=1e-9)
+
+
+def test_score_entry_on_replicate_models_matches_weighted_problem(crlm_train):
+    """The score-entry variant of forward_lr runs on the batched models too: each score test
+    of adding a term equals score_test on the weighted CoxData, and the path is the same."""
+    eng = _engine(crlm_train, "os", "forward_lr")
+    pb = eng.problem
+    for b in range(3):
+        w = eng.weights(b)
+        rm = ReplicateModels(eng, w)
+        p = CoxProblem(pb.design, pb.data.with_weights(w))
+        pool = [v for v in eng.cand_names if v not in EXCLUDE][:12]
+        base = pool[:2]
+        for v in pool[2:6]:
+            fast, ref = rm.score_add(base, v), p.score_add(base, v)
+            assert fast[1] == ref[1]
+            assert fast[0] == pytest.approx(ref[0], rel=1e-8, abs=1e-10), (b, v)
+        got = forward_lr(rm, pool, entry_test="score")
+        want = forward_lr(p, pool, entry_test="score")
+        assert got.selected == want.selected
+        pd.testing.assert_frame_equal(got.steps.drop(columns=["chisq", "p"]), want.steps.drop(columns=["chisq", "p"]))
+        np.testing.assert_allclose(got.steps["chisq"], want.steps["chisq"], rtol=1e-8)
+
+
+def test_unknown_method_is_refused_once_for_both_paths(crlm_train):
+    with pytest.raises(ValueError, match="unknown selection method 'lasso'"):
+        _engine(crlm_train, "os", "lasso")
+    eng = _engine(crlm_train, "os")
+    p = CoxProblem(eng.problem.design, eng.problem.data)
+    univ = univariable_cox(crlm_train, CRLM_CANDIDATES, eng.time_col, eng.event_col, problem=p)
+    with pytest.raises(ValueError, match="unknown selection method 'lasso'"):
+        select_model(p, univ, screen_p=0.10, method="lasso")
