@@ -12,6 +12,7 @@ import pytest
 
 from crlmflow.model.cutpoint import lausen_schumacher_p, maxstat_cutpoint
 from crlmflow.model.nomogram import nomogram_points, survival_axes
+from crlmflow.report.formats import horizon_label
 
 FIX = Path(__file__).resolve().parents[2] / "fixtures" / "r_reference"
 CASES = [(ds, ep) for ds in ("crlm_a", "colon") for ep in ("os", "rfs")]
@@ -41,7 +42,7 @@ def load_case(ds: str, ep: str) -> dict:
     return {
         "ds": ds, "ep": ep, "specs": specs, "nomogram": nomo, "survival_axes": axes,
         "value_labels": {s["name"]: {0: "No", 1: "Yes"} for s in specs if s["type"] == "binary"},
-        "survival_labels": {h: f"{h // 12}-year {ep.upper()}" for h in axes},
+        "survival_labels": {h: f"{horizon_label(h)} {ep.upper()}" for h in axes},
         "lp": lp, "cutpoint": cut, "p_lau92": lausen_schumacher_p(cut.statistic, cut.minprop),
         "forest": forest,
     }
