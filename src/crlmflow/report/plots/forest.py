@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, NullLocator
 
-from crlmflow.report.formats import format_hr, format_p
+from crlmflow.report.formats import HR_DIGITS, format_hr, format_p
 from crlmflow.report.plots.style import DOUBLE_COLUMN_IN, OKABE_ITO, new_figure, publication_style
 
 __all__ = ["plot_forest"]
@@ -33,10 +33,12 @@ def plot_forest(
     width: float = DOUBLE_COLUMN_IN,
     row_height: float = 0.25,
     color: str = OKABE_ITO["blue"],
+    hr_digits: int = HR_DIGITS,
 ) -> Figure:
     """Forest plot from a table with columns ``term`` or ``label``, ``hr``, ``hr_lower``,
     ``hr_upper``, ``p``. Rows keep the table order (top to bottom); a row with a missing HR
     is printed as 'Reference' without a marker. Log x axis, dashed line at HR = 1.
+    Hazard ratios are printed as in Table 2 (``format_hr``, ``hr_digits`` decimals).
     """
     need = {"hr", "hr_lower", "hr_upper", "p"}
     if missing := need - set(table.columns):
@@ -89,7 +91,7 @@ def plot_forest(
 
         for y, lab, h, l, u, pv in zip(ys, labels, hr, lo, hi, p):
             ax_lab.text(0.02, y, lab, ha="left", va="center", fontsize=8)
-            ax_hr.text(0.5, y, format_hr(h, l, u, missing="Reference"), ha="center", va="center", fontsize=8)
+            ax_hr.text(0.5, y, format_hr(h, l, u, hr_digits, missing="Reference"), ha="center", va="center", fontsize=8)
             ax_p.text(0.5, y, "" if not np.isfinite(h) else format_p(pv), ha="center",
                       va="center", fontsize=8)
         hy = n - 0.4 + 0.1
