@@ -60,6 +60,16 @@ def test_table1_single_set_has_no_p(cohort):
     assert "P" not in t.columns and len(t.columns) == 2
 
 
+def test_table1_labels_print_units_with_symbols():
+    cands = [{"name": "bmi", "type": "numeric", "label": "BMI", "unit": "kg/m2"},
+             {"name": "wbc", "type": "numeric", "label": "WBC", "unit": "10^9/L"},
+             {"name": "tbil", "type": "numeric", "label": "TBIL", "unit": "umol/L"},
+             {"name": "ca19_9", "type": "numeric", "label": "CA19-9", "unit": "U/ml"}]
+    labels = {r["var"]: r["label"] for r in default_table1_rows(cands)}
+    assert labels["bmi"] == "BMI, kg/m\u00b2" and labels["wbc"] == "WBC, 10\u2079/L"
+    assert labels["tbil"] == "TBIL, \u00b5mol/L" and labels["ca19_9"] == "CA19-9, U/mL"
+
+
 def _uni():
     return pd.DataFrame({"term": ["age", "rfa", "crs_score", "cea"],
                          "hr": [1.0012, 3.215, 1.515, 1.0], "hr_lower": [0.979, 1.962, 1.209, 1.0],

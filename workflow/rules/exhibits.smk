@@ -10,7 +10,7 @@ rule exhibit_flowchart:
         split=f"{OUT}/data/split_summary.json",
         code=[
             "src/crlmflow/report/plots/flowchart.py",
-            "src/crlmflow/report/exhibits.py",
+            "src/crlmflow/report/exhibits/flow.py",
         ],
     output:
         notebook=f"{OUT}/notebooks/figure1_flowchart.ipynb",
@@ -48,7 +48,7 @@ rule exhibit_table1:
     input:
         notebook="notebooks/table1.ipynb",
         cohort=f"{OUT}/data/analysis_cohort.csv",
-        code="src/crlmflow/report/exhibits.py",
+        code="src/crlmflow/report/exhibits/baseline.py",
     output:
         notebook=f"{OUT}/notebooks/table1.ipynb",
         csv=report(
@@ -93,7 +93,7 @@ rule exhibit_table2:
         notebook="notebooks/table2.ipynb",
         univariable=expand(f"{OUT}/models/{{ep}}/univariable.csv", ep=ENDPOINTS),
         multivariable=expand(f"{OUT}/models/{{ep}}/multivariable.csv", ep=ENDPOINTS),
-        code="src/crlmflow/report/exhibits.py",
+        code="src/crlmflow/report/exhibits/regression.py",
     output:
         notebook=f"{OUT}/notebooks/table2.ipynb",
         csv=report(
@@ -139,7 +139,7 @@ rule exhibit_table3:
     input:
         notebook="notebooks/table3.ipynb",
         rates=f"{OUT}/survival/km_rates.csv",
-        code="src/crlmflow/report/exhibits.py",
+        code="src/crlmflow/report/exhibits/survival_rates.py",
     output:
         notebook=f"{OUT}/notebooks/table3.ipynb",
         csv=report(
@@ -190,10 +190,11 @@ rule exhibit_figure_model:
         dca=f"{OUT}/validation/{{endpoint}}/decision_curves.csv",
         performance=f"{OUT}/validation/{{endpoint}}/performance.csv",
         code=[
-            "src/crlmflow/report/exhibits.py",
+            "src/crlmflow/report/exhibits/nomogram.py",
             "src/crlmflow/report/plots/roc.py",
             "src/crlmflow/report/plots/dca.py",
             "src/crlmflow/report/plots/panels.py",
+            "src/crlmflow/report/plots/roc_dca.py",
         ],
     output:
         notebook=f"{OUT}/notebooks/figure_model_{{endpoint}}.ipynb",
@@ -381,7 +382,7 @@ rule exhibit_beyond_paper:
         fit=expand(f"{OUT}/models/{{ep}}/fit.json", ep=ENDPOINTS),
         # from the bootstrap rule when it exists; the tables say 'not available' otherwise
         bootstrap=bootstrap_inputs(),
-        code="src/crlmflow/report/exhibits.py",
+        code="src/crlmflow/report/exhibits/performance.py",
     output:
         notebook=f"{OUT}/notebooks/beyond_paper.ipynb",
         stability=report(
@@ -432,7 +433,7 @@ rule exhibit_paper_comparison:
         multivariable=expand(f"{OUT}/models/{{ep}}/multivariable.csv", ep=ENDPOINTS),
         performance=expand(f"{OUT}/validation/{{ep}}/performance.csv", ep=ENDPOINTS),
         cutpoint=expand(f"{OUT}/models/{{ep}}/cutpoint.json", ep=ENDPOINTS),
-        code="src/crlmflow/report/exhibits.py",
+        code="src/crlmflow/report/exhibits/comparison.py",
     output:
         notebook=f"{OUT}/notebooks/paper_comparison.ipynb",
         tables=report(

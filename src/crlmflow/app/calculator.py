@@ -28,7 +28,7 @@ from importlib import resources
 from pathlib import Path
 
 from crlmflow.data.io import to_plain
-from crlmflow.report.formats import horizon_key
+from crlmflow.report.formats import format_unit, horizon_key, horizon_label
 from crlmflow.model.modelfile import MODEL_FORMAT
 from crlmflow.pipeline.provenance import git_state
 
@@ -103,7 +103,7 @@ def _short_hash(h) -> str:
 
 def _range_text(v: dict) -> str:
     lo, hi = v["range"]
-    unit = f" {v['unit']}" if v.get("unit") else ""
+    unit = f" {format_unit(v['unit'])}" if v.get("unit") else ""
     return f"{_num(lo)}\u2013{_num(hi)}{unit}"
 
 
@@ -118,7 +118,7 @@ def _field(ep: str, v: dict) -> str:
     vid = _dom_id(v["name"])
     base = f"{ep}-{vid}"
     label = e(v.get("label") or v["name"])
-    unit = e(v.get("unit") or "")
+    unit = e(format_unit(v.get("unit")))
     pts = f'<output class="pts" id="{ep}-pts-{vid}" for="{base}" data-value="">\u2013</output>'
     msg = f'<div class="msg" id="{base}-msg" aria-live="polite"></div>'
     attrs = f'id="{ep}-field-{vid}" data-var="{e(v["name"])}" data-type="{e(v["type"])}"'
@@ -156,7 +156,7 @@ def _panel(ep: str, m: dict, selected: bool) -> str:
     label = e(m.get("endpoint_label", ep))
     cut = (m.get("risk_cutoff") or {}).get("total_points")
     rows = "".join(
-        f'<tr><td>{_num(h)} months</td><td><div class="bar"><span id="{ep}-bar-{horizon_key(h)}"></span></div></td>'
+        f'<tr><td>{horizon_label(h)}</td><td><div class="bar"><span id="{ep}-bar-{horizon_key(h)}"></span></div></td>'
         f'<td class="num" id="{ep}-surv-{horizon_key(h)}" data-horizon="{horizon_key(h)}" data-value="">\u2013</td></tr>'
         for h in m["horizons"])
     risk_kpi = (

@@ -1,6 +1,7 @@
 """Report stage: labels and formats, the paper's tables, figures and exhibits.
 
-``formats`` (one home for labels and number formats: sets, horizons, hazard ratios,
-p-values, units), ``tables`` (tabulation helpers), ``exhibits`` (builders of Tables 1–3 and
-the paper comparison, called by the notebooks), ``plots`` (publication figures).
+``formats`` (the one home of labels and number formats: sets, horizons, hazard ratios,
+p-values, units), ``tables`` (term labels, the forest table), ``exhibits`` (one module per
+exhibit: Figure 1 counts, Tables 1-3, the nomogram JSON, performance and stability, the
+paper comparison, table writing; the notebooks call these), ``plots`` (publication figures).
 """

@@ -1,14 +1,214 @@
-"""How a prediction horizon (months) is spelled in keys and column names.
+"""Labels and number formats: the one home of every convention the exhibits print.
 
-One spelling everywhere — the model file's ``baseline_survival_at_means``, the ``surv_<h>``
-and ``brier_<h>`` columns, the app's element ids — so they can be looked up by each other.
+Tables, figures, notebooks and the calculator page all spell a set, a horizon, a hazard
+ratio, a p-value and a unit through these functions, so one exhibit never disagrees with
+another. The conventions follow the paper (Xue et al., BMC Cancer 2025):
+
+* sets: 'Training set', 'Validation set', 'All patients';
+* horizons: '1-year' for whole years, '18-month' otherwise;
+* hazard ratios: Table 2's '1.050 (1.018, 1.084)', three decimals, comma-separated CI;
+* p-values: '<0.001', else three decimals (the paper's tables); Kaplan–Meier figures use
+  survminer's 'p < 0.0001' / two significant digits (``style="survminer"``), as the
+  paper's ggsurvplot panels do;
+* units: typographic symbols (kg/m², 10⁹/L, µmol/L, U/mL) for the ASCII spellings
+  configs and data dictionaries use.
+
+``horizon_key`` is not a display format but the one spelling of a horizon inside keys and
+column names (``surv_12``, ``baseline_survival_at_means['12']``), shared with the model,
+validation and app stages. This module imports nothing heavier than the standard library
+so those stages can use it freely.
 """
 
 from __future__ import annotations
 
-__all__ = ["horizon_key"]
+import math
+from typing import Mapping
+
+__all__ = [
+    "HR_DIGITS",
+    "NOT_AVAILABLE",
+    "SET_LABELS",
+    "format_cell",
+    "format_ci",
+    "format_count",
+    "format_hr",
+    "format_median",
+    "format_number",
+    "format_p",
+    "format_rate",
+    "format_unit",
+    "horizon_key",
+    "horizon_label",
+    "p_statement",
+    "set_label",
+    "set_labels",
+]
+
+#: how a missing number is printed (as R prints NA)
+NOT_AVAILABLE = "NA"
+
+SET_LABELS: Mapping[str, str] = {"train": "Training set", "validation": "Validation set", "all": "All patients"}
+
+#: decimals of a hazard ratio and its CI in the paper's Table 2
+HR_DIGITS = 3
+
+#: ASCII unit spellings (config, data dictionary) -> the symbol a reader expects
+_UNIT_SYMBOLS = {
+    "kg/m2": "kg/m\u00b2",
+    "kg/m^2": "kg/m\u00b2",
+    "10^9/l": "10\u2079/L",
+    "10^12/l": "10\u00b9\u00b2/L",
+    "umol/l": "\u00b5mol/L",
+    "\u03bcmol/l": "\u00b5mol/L",  # Greek mu (U+03BC) -> micro sign (U+00B5)
+    "ug/l": "\u00b5g/L",
+    "ug/ml": "\u00b5g/mL",
+    "u/ml": "U/mL",
+    "ku/l": "kU/L",
+    "ng/ml": "ng/mL",
+    "u/l": "U/L",
+    "g/l": "g/L",
+    "g/dl": "g/dL",
+    "mg/l": "mg/L",
+    "mg/dl": "mg/dL",
+}
+
+_P_STYLES = {
+    # style: (smallest printed p, how a p at or above it is printed)
+    "journal": (1e-3, lambda p: f"{p:.3f}"),
+    "survminer": (1e-4, lambda p: f"{float(f'{p:.2g}'):g}"),
+}
+
+
+def _missing(v) -> bool:
+    if v is None:
+        return True
+    try:
+        return not math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return True
+
+
+# ---------------------------------------------------------------------------------------
+# Sets and horizons
+# ---------------------------------------------------------------------------------------
+def set_label(name: str, overrides: Mapping[str, str] | None = None) -> str:
+    """Display label of a set ('train' -> 'Training set'); ``overrides`` first, an unknown
+    set name is printed as is."""
+    return {**SET_LABELS, **(overrides or {})}.get(name, str(name))
+
+
+def set_labels(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The set labels with ``overrides`` applied (for callers that look many sets up)."""
+    return {**SET_LABELS, **(overrides or {})}
 
 
 def horizon_key(h) -> str:
-    """12 / 12.0 -> '12', 18.5 -> '18.5'."""
+    """Spelling of a horizon (months) in keys and column names: 12 / 12.0 -> '12', 18.5 -> '18.5'."""
     return str(int(h)) if float(h).is_integer() else str(h)
+
+
+def horizon_label(h) -> str:
+    """Display label of a horizon in months: 12 -> '1-year', 60 -> '5-year', 18 -> '18-month'."""
+    h = float(h)
+    return f"{h / 12:g}-year" if h % 12 == 0 else f"{h:g}-month"
+
+
+# ---------------------------------------------------------------------------------------
+# Numbers
+# ---------------------------------------------------------------------------------------
+def format_number(v, digits: int) -> str:
+    """Fixed decimals; 'NA' for a missing (None / NaN / infinite) value."""
+    return NOT_AVAILABLE if _missing(v) else f"{float(v):.{digits}f}"
+
+
+def format_ci(estimate, lower, upper, digits: int) -> str:
+    """'0.700 (0.650, 0.750)': estimate with its CI; the CI is left out when a bound is
+    missing, 'NA' when the estimate is."""
+    text = format_number(estimate, digits)
+    if _missing(estimate) or _missing(lower) or _missing(upper):
+        return text
+    return f"{text} ({float(lower):.{digits}f}, {float(upper):.{digits}f})"
+
+
+def format_hr(hr, lower, upper, digits: int = HR_DIGITS, *, missing: str = "") -> str:
+    """Hazard ratio with its 95% CI as the paper's Table 2 prints it: '1.050 (1.018, 1.084)'.
+
+    ``digits`` is the exhibit's choice (the paper: 3, so the per-unit HRs of wide-range
+    markers read '1.000 (1.000, 1.000)' there too). ``missing`` is printed when any of the
+    three is missing (a reference level, a term not in the model).
+    """
+    if _missing(hr) or _missing(lower) or _missing(upper):
+        return missing
+    return f"{float(hr):.{digits}f} ({float(lower):.{digits}f}, {float(upper):.{digits}f})"
+
+
+def format_rate(s, digits: int = 2) -> str:
+    """Survival probability as a percentage: 0.9738 -> '97.38%'; 'NA' when missing."""
+    return NOT_AVAILABLE if _missing(s) else f"{100 * float(s):.{digits}f}%"
+
+
+def format_median(estimate, lower, upper, digits: int = 2) -> str:
+    """Median survival with its CI, '70.20 (57.73, 82.68)'; 'Not reached' when the curve
+    never falls to 0.5, a missing bound printed 'NA' (as R's survfit prints it)."""
+    if _missing(estimate):
+        return "Not reached"
+    return f"{float(estimate):.{digits}f} ({format_number(lower, digits)}, {format_number(upper, digits)})"
+
+
+def format_count(n, percent, digits: int = 1) -> str:
+    """Count with its percentage, '27 (9.9%)' (Table 1)."""
+    return f"{int(n)} ({format_number(percent, digits)}%)"
+
+
+# ---------------------------------------------------------------------------------------
+# p-values
+# ---------------------------------------------------------------------------------------
+def format_p(p, *, style: str = "journal") -> str:
+    """p-value text.
+
+    ``style="journal"`` (the paper's tables): '<0.001', else three decimals.
+    ``style="survminer"`` (Kaplan–Meier figures, as ``survminer::ggsurvplot``): '<0.0001',
+    else two significant digits ('0.00063', '0.02'). A missing p is 'NA'.
+    """
+    if style not in _P_STYLES:
+        raise ValueError(f"unknown p-value style {style!r}; expected one of {sorted(_P_STYLES)}")
+    if _missing(p):
+        return NOT_AVAILABLE
+    floor, fmt = _P_STYLES[style]
+    p = float(p)
+    return f"<{floor:g}" if p < floor else fmt(p)
+
+
+def p_statement(p, *, label: str = "P", style: str = "journal") -> str:
+    """p-value as a statement printed on a figure: 'P = 0.012', 'P < 0.001' (survminer:
+    'p = 0.02', 'p < 0.0001'); empty when there is no p to state."""
+    if _missing(p):
+        return ""
+    text = format_p(p, style=style)
+    return f"{label} < {text[1:]}" if text.startswith("<") else f"{label} = {text}"
+
+
+# ---------------------------------------------------------------------------------------
+# Units
+# ---------------------------------------------------------------------------------------
+def format_unit(unit: str | None) -> str:
+    """Unit with proper symbols: 'kg/m2' -> 'kg/m²', '10^9/L' -> '10⁹/L', 'umol/L' -> 'µmol/L',
+    'U/ml' -> 'U/mL'. Units without a known symbol pass through unchanged; None -> ''."""
+    if not unit:
+        return ""
+    text = str(unit).strip()
+    return _UNIT_SYMBOLS.get(text.lower(), text)
+
+
+# ---------------------------------------------------------------------------------------
+# Table cells
+# ---------------------------------------------------------------------------------------
+def format_cell(v) -> str:
+    """A value of a numeric (long) table as Markdown/HTML show it: up to three decimals
+    without trailing zeros ('0.7', '12'), four significant digits below 0.001 ('0.0001234'),
+    'NA' for a missing number; anything else as ``str``."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return NOT_AVAILABLE
+    if isinstance(v, float):
+        return f"{v:.4g}" if abs(v) < 1e-3 and v != 0 else f"{v:.3f}".rstrip("0").rstrip(".")
+    return str(v)

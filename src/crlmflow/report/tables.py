@@ -1,15 +1,14 @@
-"""Tabulation helpers shared by scripts and notebooks: labels, formatting, the paper's layouts."""
+"""Tabulation helpers shared by scripts and notebooks: term labels and the forest table."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from crlmflow.report.plots.style import format_p  # noqa: F401 - one p-value format for tables and figures
+__all__ = ["term_labels", "forest_table"]
 
 
 def term_labels(candidates: list[dict]) -> dict[str, str]:
-    """Display label of every model term (factor dummies as 'Label: level')."""
+    """Display label of every model term (factor dummies as 'Label: level vs reference')."""
     labels = {}
     for c in candidates:
         base = c.get("label", c["name"])
@@ -27,9 +26,3 @@ def forest_table(multivariable: pd.DataFrame, candidates: list[dict]) -> pd.Data
     sel = multivariable[multivariable["selected"].astype(bool)].copy()
     sel["label"] = sel["term"].map(term_labels(candidates)).fillna(sel["term"])
     return sel[["term", "label", "hr", "hr_lower", "hr_upper", "p"]].reset_index(drop=True)
-
-
-def format_hr(hr: float, lo: float, hi: float, digits: int = 3) -> str:
-    if any(pd.isna(v) for v in (hr, lo, hi)):
-        return ""
-    return f"{hr:.{digits}f} ({lo:.{digits}f}, {hi:.{digits}f})"

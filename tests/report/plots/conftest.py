@@ -11,6 +11,7 @@ import pytest
 
 from crlmflow.model.cutpoint import lausen_schumacher_p, maxstat_cutpoint
 from crlmflow.model.nomogram import nomogram_points, survival_axes
+from crlmflow.report.formats import horizon_label
 
 from rref import CASES, load_case
 
@@ -39,7 +40,7 @@ def plot_case(ds: str, ep: str) -> dict:
     return {
         "ds": ds, "ep": ep, "specs": specs, "nomogram": nomo, "survival_axes": axes,
         "value_labels": {s["name"]: {0: "No", 1: "Yes"} for s in specs if s["type"] == "binary"},
-        "survival_labels": {h: f"{h // 12}-year {ep.upper()}" for h in axes},
+        "survival_labels": {h: f"{horizon_label(h)} {ep.upper()}" for h in axes},
         "lp": lp, "cutpoint": cut, "p_lau92": lausen_schumacher_p(cut.statistic, cut.minprop),
         "forest": forest,
     }

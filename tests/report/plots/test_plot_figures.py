@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from crlmflow.report.plots import format_p, plot_cutpoint, plot_forest, plot_nomogram, save_figure
+from crlmflow.report.formats import format_hr, format_p
+from crlmflow.report.plots import plot_cutpoint, plot_forest, plot_nomogram, save_figure
 from crlmflow.report.plots.style import PNG_DPI, publication_style
 
 from conftest import assert_no_text_overlap, plot_case
@@ -90,17 +91,14 @@ def test_forest_text_columns(case):
     texts = [t.get_text() for t in fig.findobj(lambda a: a.__class__.__name__ == "Text")]
     for p in case["forest"]["p"]:
         assert format_p(p) in texts
+    # the forest plot prints hazard ratios exactly as Table 2 does
+    for r in case["forest"].itertuples():
+        assert format_hr(r.hr, r.hr_lower, r.hr_upper) in texts
     assert "HR (95% CI)" in texts
     ax = [a for a in fig.axes if a.get_xscale() == "log"]
     assert len(ax) == 1
     lo, hi = ax[0].get_xlim()
     assert lo < 1 < hi
-
-
-def test_format_p():
-    assert format_p(0.0004) == "<0.001"
-    assert format_p(0.0123) == "0.012"
-    assert format_p(float("nan")) == "NA"
 
 
 def test_forest_reference_row():

@@ -7,23 +7,26 @@ Suppl. Fig. 5), ``plot_roc`` / ``plot_dca`` / ``plot_roc_dca`` (Figs 2-3 C-F),
 ``plot_calibration`` / ``plot_calibration_grid`` (Suppl. Figs 1-2), ``plot_flowchart``
 (Fig. 1), ``stack_figures`` (multi-panel pages) and ``save_figure`` writing reproducible
 PDF + 300-dpi PNG with lineage metadata.
+
+Labels and number formats on the figures (sets, horizons, hazard ratios, p-values, units)
+come from ``crlmflow.report.formats``. Imports run one way: ``style`` <- ``panels`` <- the
+single-figure modules <- the composites (``roc_dca``).
 """
 
 from crlmflow.report.plots.calibration import plot_calibration, plot_calibration_grid
 from crlmflow.report.plots.cutpoint import plot_cutpoint
 from crlmflow.report.plots.dca import plot_dca
 from crlmflow.report.plots.flowchart import plot_flowchart
-from crlmflow.report.plots.forest import format_hr_ci, plot_forest
+from crlmflow.report.plots.forest import plot_forest
 from crlmflow.report.plots.km import plot_km, plot_km_grid
 from crlmflow.report.plots.nomogram import plot_nomogram
-from crlmflow.report.plots.panels import panel_letter, plot_roc_dca, stack_figures
+from crlmflow.report.plots.panels import panel_letter, stack_figures
 from crlmflow.report.plots.roc import plot_roc
-from crlmflow.report.plots.style import OKABE_ITO, format_p, publication_style, save_figure
+from crlmflow.report.plots.roc_dca import plot_roc_dca
+from crlmflow.report.plots.style import OKABE_ITO, publication_style, save_figure
 
 __all__ = [
     "OKABE_ITO",
-    "format_hr_ci",
-    "format_p",
     "panel_letter",
     "plot_calibration",
     "plot_calibration_grid",

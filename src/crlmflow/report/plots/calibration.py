@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from crlmflow.report.formats import horizon_label, set_label
 from crlmflow.report.plots.panels import panel_letter
-from crlmflow.report.plots.style import OKABE_ITO, SINGLE_COLUMN_IN, new_figure, publication_style
+from crlmflow.report.plots.style import DOUBLE_COLUMN_IN, OKABE_ITO, SINGLE_COLUMN_IN, new_figure, publication_style
 
 __all__ = ["draw_calibration", "plot_calibration", "plot_calibration_grid"]
 
@@ -64,9 +65,6 @@ def plot_calibration_grid(cal: pd.DataFrame, sets, horizons, *, set_labels=None,
                           width: float | None = None) -> Figure:
     """Supplementary Figs 1-2: one row per set, one column per horizon, panel letters, one
     shared legend. Training rows show apparent and bootstrap-corrected observed survival."""
-    from crlmflow.report.plots.style import DOUBLE_COLUMN_IN
-
-    labels = {"train": "Training set", "validation": "Validation set"} | dict(set_labels or {})
     nr, nc = len(sets), len(horizons)
     width = width or DOUBLE_COLUMN_IN
     height = 0.6 + 2.25 * nr
@@ -80,9 +78,8 @@ def plot_calibration_grid(cal: pd.DataFrame, sets, horizons, *, set_labels=None,
             for j, h in enumerate(horizons):
                 ax = fig.add_subplot(gs[i, j])
                 sub = cal[(cal["set"] == s) & np.isclose(cal["horizon"].astype(float), float(h))]
-                hl = f"{float(h) / 12:g}-year" if float(h) % 12 == 0 else f"{float(h):g}-month"
                 draw_calibration(ax, sub, corrected=(s == "train"), legend=False,
-                                 title=f"{labels.get(s, s)}, {hl}",
+                                 title=f"{set_label(s, set_labels)}, {horizon_label(h)}",
                                  xlabel="Predicted survival" if i == nr - 1 else "",
                                  ylabel="Observed survival (KM)" if j == 0 else "")
                 panel_letter(ax, next(letters), x=-0.22 if j == 0 else -0.16, y=1.04)

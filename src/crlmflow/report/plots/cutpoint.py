@@ -11,7 +11,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from crlmflow.model.cutpoint import CutpointResult
-from crlmflow.report.plots.style import OKABE_ITO, SINGLE_COLUMN_IN, format_p, new_figure, publication_style
+from crlmflow.report.formats import p_statement
+from crlmflow.report.plots.style import OKABE_ITO, SINGLE_COLUMN_IN, new_figure, publication_style
 
 __all__ = ["plot_cutpoint"]
 
@@ -66,9 +67,8 @@ def plot_cutpoint(
         ax.plot([result.estimate], [result.statistic], "o", color=OKABE_ITO["vermillion"], ms=4)
         ax.set_ylabel("Standardized log-rank statistic")
         lines = [f"Cut-off = {result.estimate:.3f}", f"Statistic = {result.statistic:.2f}"]
-        if p_value is not None:
-            pv = format_p(p_value)
-            lines.append(f"{p_label} {pv}" if pv.startswith("<") else f"{p_label} = {pv}")
+        if stated := p_statement(p_value, label=p_label):
+            lines.append(stated)
         ax.text(0.5, 0.97, ", ".join(lines[:2]) + ("\n" + lines[2] if len(lines) > 2 else ""),
                 transform=ax.transAxes, ha="center", va="top", fontsize=7,
                 bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="#BBBBBB", lw=0.5))

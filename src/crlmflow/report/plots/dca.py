@@ -14,9 +14,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from crlmflow.report.formats import horizon_label
 from crlmflow.report.plots.panels import panel_letter
-from crlmflow.report.plots.roc import HORIZON_COLORS, _hlabel
-from crlmflow.report.plots.style import OKABE_ITO, SINGLE_COLUMN_IN, new_figure, publication_style
+from crlmflow.report.plots.style import HORIZON_COLORS, OKABE_ITO, SINGLE_COLUMN_IN, new_figure, publication_style
 
 __all__ = ["draw_dca", "plot_dca", "dca_ylim"]
 
@@ -45,7 +45,7 @@ def draw_dca(ax, dca: pd.DataFrame, *, horizons: Sequence[float] | None = None, 
         col = colors[k % len(colors)]
         ax.plot(sub["threshold"], sub["net_benefit_model"], color=col, lw=1.2, zorder=3)
         ax.plot(sub["threshold"], sub["net_benefit_all"], color=col, lw=0.9, ls=(0, (4, 2)), zorder=2)
-        handles.append(Line2D([], [], color=col, lw=1.2, label=_hlabel(h)))
+        handles.append(Line2D([], [], color=col, lw=1.2, label=horizon_label(h)))
     ax.axhline(0, color=OKABE_ITO["black"], lw=0.9, zorder=2)
     ax.set_ylim(*ylim)
     ax.set_xlim(0, xmax if xmax is not None else float(dca["threshold"].max()))

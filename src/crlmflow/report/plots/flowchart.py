@@ -11,12 +11,10 @@ from typing import Mapping
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from crlmflow.report.formats import set_label
 from crlmflow.report.plots.style import OKABE_ITO, SINGLE_COLUMN_IN, new_figure, publication_style
 
 __all__ = ["plot_flowchart"]
-
-_SET_TITLES = {"train": "Training set", "validation": "Validation set"}
-
 
 def plot_flowchart(read: int, excluded: Mapping[str, int], included: int,
                    sets: Mapping[str, int] | None = None, *, width: float = SINGLE_COLUMN_IN * 1.45,
@@ -70,7 +68,7 @@ def plot_flowchart(read: int, excluded: Mapping[str, int], included: int,
                 xs = [spine_x, min(width - 0.7, spine_x + 1.7)]
             set_y = 0.42
             for cx, (name, cnt) in zip(xs, sets.items()):
-                bx, by, bw, bh = box(cx, set_y, f"{_SET_TITLES.get(name, name.title())}\n(n = {cnt})")
+                bx, by, bw, bh = box(cx, set_y, f"{set_label(name)}\n(n = {cnt})")
                 ax.plot([spine_x, spine_x], [yi, (yi + by + bh) / 2], color=OKABE_ITO["black"], lw=0.8)
                 ax.plot([spine_x, cx], [(yi + by + bh) / 2] * 2, color=OKABE_ITO["black"], lw=0.8)
                 arrow((cx, (yi + by + bh) / 2), (cx, by + bh))

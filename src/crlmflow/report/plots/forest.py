@@ -9,23 +9,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, NullLocator
 
-from crlmflow.report.plots.style import DOUBLE_COLUMN_IN, OKABE_ITO, format_p, new_figure, publication_style
+from crlmflow.report.formats import HR_DIGITS, format_hr, format_p
+from crlmflow.report.plots.style import DOUBLE_COLUMN_IN, OKABE_ITO, new_figure, publication_style
 
-__all__ = ["plot_forest", "format_hr_ci"]
+__all__ = ["plot_forest"]
 
 # log-axis tick candidates: readable HR values
 _NICE = [0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 4, 5, 10, 20, 50, 100]
-
-
-def format_hr_ci(hr: float, lo: float, hi: float, digits: int = 2) -> str:
-    """'1.78 (1.24-2.55)' with an en dash; 'Reference' for a missing HR."""
-    if not np.isfinite(hr):
-        return "Reference"
-    # per-unit HRs of wide-range markers (e.g. CA19-9) round to '1.00 (1.00-1.00)':
-    # add decimals until the interval is visible
-    while digits < 4 and len({f"{v:.{digits}f}" for v in (lo, hr, hi)}) < 3:
-        digits += 1
-    return f"{hr:.{digits}f} ({lo:.{digits}f}\u2013{hi:.{digits}f})"
 
 
 def _ticks(lo: float, hi: float) -> list[float]:
@@ -43,10 +33,12 @@ def plot_forest(
     width: float = DOUBLE_COLUMN_IN,
     row_height: float = 0.25,
     color: str = OKABE_ITO["blue"],
+    hr_digits: int = HR_DIGITS,
 ) -> Figure:
     """Forest plot from a table with columns ``term`` or ``label``, ``hr``, ``hr_lower``,
     ``hr_upper``, ``p``. Rows keep the table order (top to bottom); a row with a missing HR
     is printed as 'Reference' without a marker. Log x axis, dashed line at HR = 1.
+    Hazard ratios are printed as in Table 2 (``format_hr``, ``hr_digits`` decimals).
     """
     need = {"hr", "hr_lower", "hr_upper", "p"}
     if missing := need - set(table.columns):
@@ -99,7 +91,7 @@ def plot_forest(
 
         for y, lab, h, l, u, pv in zip(ys, labels, hr, lo, hi, p):
             ax_lab.text(0.02, y, lab, ha="left", va="center", fontsize=8)
-            ax_hr.text(0.5, y, format_hr_ci(h, l, u), ha="center", va="center", fontsize=8)
+            ax_hr.text(0.5, y, format_hr(h, l, u, hr_digits, missing="Reference"), ha="center", va="center", fontsize=8)
             ax_p.text(0.5, y, "" if not np.isfinite(h) else format_p(pv), ha="center",
                       va="center", fontsize=8)
         hy = n - 0.4 + 0.1

@@ -17,10 +17,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.gridspec import GridSpecFromSubplotSpec
 
+from crlmflow.report.formats import p_statement
 from crlmflow.report.plots.panels import panel_letter
 from crlmflow.report.plots.style import DOUBLE_COLUMN_IN, OKABE_ITO, SINGLE_COLUMN_IN, new_figure, publication_style
 
-__all__ = ["KM_COLORS", "survminer_p", "km_steps", "censor_marks", "draw_km", "plot_km", "plot_km_grid"]
+__all__ = ["KM_COLORS", "km_steps", "censor_marks", "draw_km", "plot_km", "plot_km_grid"]
 
 KM_COLORS = [OKABE_ITO[k] for k in ("vermillion", "blue", "bluish_green", "orange", "reddish_purple")]
 
@@ -44,15 +45,6 @@ def censor_marks(c: pd.DataFrame, xmax: float, max_patients: int = CENSOR_MARK_M
     first = np.ones(b.size, dtype=bool)
     first[1:] = b[1:] != b[:-1]
     return cm[first]
-
-
-def survminer_p(p: float | None) -> str:
-    """'p < 0.0001', else two significant digits, as survminer prints the log-rank p."""
-    if p is None or not np.isfinite(p):
-        return ""
-    if p < 1e-4:
-        return "p < 0.0001"
-    return f"p = {float(f'{p:.2g}'):g}"
 
 
 def km_steps(curve: pd.DataFrame) -> pd.DataFrame:
@@ -112,8 +104,9 @@ def draw_km(ax, ax_table, curves: pd.DataFrame, at_risk: pd.DataFrame, test_p: f
     leg = ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=ncol,
                     frameon=False, fontsize=fontsize, handlelength=1.2, columnspacing=0.9,
                     borderaxespad=0.1, title=legend_title, title_fontsize=fontsize)
-    leg._legend_box.align = "left"
-    ptxt = survminer_p(test_p)
+    leg.set_alignment("left")
+    # the log-rank p as survminer prints it on a ggsurvplot
+    ptxt = p_statement(test_p, label="p", style="survminer")
     if ptxt:
         _place_p(ax, ptxt, [km_steps(curves[curves["group"].astype(str) == g]) for g in groups],
                  xmax, fontsize + 0.5)

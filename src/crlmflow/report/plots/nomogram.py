@@ -10,12 +10,13 @@ label that still collides is dropped (its tick stays), so no text overlaps.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from crlmflow.model.nomogram import NomogramResult, SurvivalAxis
+from crlmflow.report.formats import format_unit, horizon_label
 from crlmflow.report.plots.style import DOUBLE_COLUMN_IN, OKABE_ITO, new_figure, publication_style
 
 __all__ = ["plot_nomogram"]
@@ -62,7 +63,7 @@ def _predictor_rows(nomo: NomogramResult, labels: Mapping[str, str] | None,
     for name, ax in nomo.predictors.items():
         label = (labels or {}).get(name) or ax.label or name
         if ax.unit and not (labels and name in labels):
-            label = f"{label} ({ax.unit})"
+            label = f"{label} ({format_unit(ax.unit)})"
         vl = (value_labels or {}).get(name, {})
         text = []
         for v in ax.values:
@@ -91,7 +92,7 @@ def plot_nomogram(
 
     ``labels`` maps predictor names to row labels (default: spec label + unit);
     ``value_labels`` maps predictor -> {value: text} (e.g. ``{0: "No", 1: "Yes"}``);
-    ``survival_labels`` maps horizon -> row label (default ``"<h/12>-year survival"``).
+    ``survival_labels`` maps horizon -> row label (default ``horizon_label(h) + ' survival'``, e.g. '1-year survival').
     A predictor with a negative effect runs right-to-left, as its points dictate.
     """
     maxscale = nomogram.maxscale
@@ -112,7 +113,7 @@ def plot_nomogram(
     for h, sa in (survival_axes or {}).items():
         if sa.surv.size == 0:
             continue
-        lab = (survival_labels or {}).get(h) or f"{_fmt_num(h / 12)}-year survival"
+        lab = (survival_labels or {}).get(h) or f"{horizon_label(h)} survival"
         rows.append(_Row(lab, sa.total_points * stretch, [_fmt_num(s) for s in sa.surv],
                          color=OKABE_ITO["blue"]))
 

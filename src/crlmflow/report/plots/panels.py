@@ -1,18 +1,20 @@
-"""Multi-panel helpers: panel letters and stacking finished figures into one exhibit."""
+"""Multi-panel helpers: panel letters and stacking finished figures into one exhibit.
+
+The single-figure modules (ROC, decision curves, calibration, Kaplan–Meier) import
+``panel_letter`` from here; this module imports none of them, so composite figures that
+combine several kinds of panel live in their own modules (``roc_dca``).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
 
-if TYPE_CHECKING:
-    import pandas as pd
-
 from crlmflow.report.plots.style import DOUBLE_COLUMN_IN, new_figure, publication_style
 
-__all__ = ["panel_letter", "figure_to_rgba", "stack_figures", "plot_roc_dca"]
+__all__ = ["panel_letter", "figure_to_rgba", "stack_figures"]
 
 
 def panel_letter(ax, letter: str, *, x: float = -0.16, y: float = 1.04, fontsize: float = 11) -> None:
@@ -58,33 +60,4 @@ def stack_figures(figs: Sequence[Figure], letters: Sequence[str | None] = (), *,
                 fig.text(0.005, top - 0.04 / total, letter, ha="left", va="top", fontsize=letter_size,
                          fontweight="bold")
             top -= frac
-    return fig
-
-
-def plot_roc_dca(roc: "pd.DataFrame", dca: "pd.DataFrame", aucs: dict, sets: Sequence[str], *,
-                 set_labels: dict | None = None, letters: str = "CDEF", horizons: Sequence[float] | None = None,
-                 width: float = DOUBLE_COLUMN_IN) -> Figure:
-    """Figures 2/3 C-F: time-dependent ROC (top row) and decision curves (bottom row), one
-    column per set. ``aucs`` maps set -> {horizon: AUC}. With one set the figure has one
-    column and letters C and E."""
-    from crlmflow.report.plots.dca import dca_ylim, draw_dca
-    from crlmflow.report.plots.roc import draw_roc
-
-    labels = {"train": "Training set", "validation": "Validation set"} | dict(set_labels or {})
-    n = len(sets)
-    w = width if n > 1 else width * 0.55
-    with publication_style():
-        fig = new_figure(w, 6.3)
-        gs = fig.add_gridspec(2, n, left=0.1 if n > 1 else 0.18, right=0.98, top=0.95, bottom=0.08,
-                              wspace=0.3, hspace=0.35)
-        ylim = dca_ylim(dca[dca["set"].isin(sets)])
-        for j, s in enumerate(sets):
-            ax = fig.add_subplot(gs[0, j])
-            draw_roc(ax, roc[roc["set"] == s], aucs.get(s, {}), horizons=horizons,
-                     title=f"Time-dependent ROC, {labels.get(s, s).lower()}")
-            panel_letter(ax, letters[j], x=-0.2, y=1.02)
-            ax = fig.add_subplot(gs[1, j])
-            draw_dca(ax, dca[dca["set"] == s], horizons=horizons, ylim=ylim,
-                     title=f"Decision curves, {labels.get(s, s).lower()}")
-            panel_letter(ax, letters[n + j], x=-0.2, y=1.02)
     return fig

@@ -12,12 +12,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from crlmflow.report.formats import horizon_label
 from crlmflow.report.plots.panels import panel_letter
-from crlmflow.report.plots.style import OKABE_ITO, SINGLE_COLUMN_IN, new_figure, publication_style
+from crlmflow.report.plots.style import HORIZON_COLORS, SINGLE_COLUMN_IN, new_figure, publication_style
 
-__all__ = ["HORIZON_COLORS", "draw_roc", "plot_roc"]
-
-HORIZON_COLORS = [OKABE_ITO[k] for k in ("vermillion", "blue", "bluish_green", "reddish_purple", "orange")]
+__all__ = ["MAX_CURVE_POINTS", "thin_curve", "draw_roc", "plot_roc"]
 
 
 #: a curve with more vertices than this is drawn through a subset (registry-sized cohorts
@@ -39,10 +38,6 @@ def thin_curve(pts: np.ndarray, max_points: int = MAX_CURVE_POINTS) -> np.ndarra
     return pts[keep]
 
 
-def _hlabel(h: float) -> str:
-    return f"{h / 12:g}-year" if float(h) % 12 == 0 else f"{h:g}-month"
-
-
 def draw_roc(ax, roc: pd.DataFrame, aucs: Mapping[float, float] | None = None, *,
              horizons: Sequence[float] | None = None, title: str | None = None,
              colors: Sequence[str] | None = None) -> None:
@@ -58,7 +53,7 @@ def draw_roc(ax, roc: pd.DataFrame, aucs: Mapping[float, float] | None = None, *
         pts = pts[np.lexsort((pts[:, 1], pts[:, 0]))]
         pts = np.vstack([[0.0, 0.0], pts, [1.0, 1.0]])
         pts = thin_curve(pts)
-        lab = _hlabel(h)
+        lab = horizon_label(h)
         if aucs and h in aucs and np.isfinite(aucs[h]):
             lab += f" (AUC = {aucs[h]:.3f})"
         ax.step(pts[:, 0], pts[:, 1], where="post", color=colors[k % len(colors)], lw=1.1, label=lab, zorder=3)

@@ -25,7 +25,7 @@ __all__ = [
     "publication_style",
     "new_figure",
     "save_figure",
-    "format_p",
+    "HORIZON_COLORS",
 ]
 
 OKABE_ITO = {
@@ -38,6 +38,9 @@ OKABE_ITO = {
     "vermillion": "#D55E00",
     "reddish_purple": "#CC79A7",
 }
+
+#: one colour per prediction horizon, shared by the ROC, decision-curve and calibration panels
+HORIZON_COLORS = [OKABE_ITO[k] for k in ("vermillion", "blue", "bluish_green", "reddish_purple", "orange")]
 
 MM = 1 / 25.4
 SINGLE_COLUMN_IN = 85 * MM
@@ -91,15 +94,6 @@ def new_figure(width_in: float, height_in: float) -> Figure:
     fig = Figure(figsize=(width_in, height_in))
     FigureCanvasAgg(fig)  # attaches itself; gives a renderer for text-extent checks
     return fig
-
-
-def format_p(p: float) -> str:
-    """P-value text as journals print it: '<0.001', else three decimals."""
-    if p != p:  # NaN
-        return "NA"
-    if p < 0.001:
-        return "<0.001"
-    return f"{p:.3f}"
 
 
 def save_figure(fig: Figure, path_without_suffix: str | Path,

@@ -1,0 +1,198 @@
+"""Table 1: baseline characteristics by set, with two-group tests.
+
+The one exhibit computed from the analysis cohort rather than from a rule's results, as a
+baseline table always is: medians and quartiles (R's quantile type 7), counts and
+percentages, and, with two sets, Pearson's chi-square (no continuity correction, SPSS's
+'Pearson Chi-Square') and the Wilcoxon rank-sum test (normal approximation with
+continuity correction, R's ``wilcox.test`` with ties).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from crlmflow.report.formats import format_count, format_number, format_p, format_unit, set_label
+
+__all__ = ["default_table1_rows", "table1_long", "table1"]
+
+
+def default_table1_rows(candidates: Sequence[Mapping[str, Any]]) -> list[dict]:
+    """The paper's Table 1 rows (its order), labelled from the config's candidates.
+
+    Kinds: ``continuous`` (median (Q1, Q3), Wilcoxon), ``binary`` (n (%) of 1, chi-square),
+    ``levels`` (n (%) per level, one chi-square), ``header`` (a label-only row).
+    """
+    spec = {c["name"]: c for c in candidates}
+
+    def lab(name: str, fallback: str) -> str:
+        c = spec.get(name, {})
+        base = c.get("label", fallback)
+        return f"{base}, {format_unit(c['unit'])}" if c.get("unit") else base
+
+    rows: list[dict] = []
+    if "male" in spec:
+        rows.append({"var": "male", "kind": "levels", "label": "Sex", "levels": {0: "Female", 1: "Male"}})
+    order = ["age", "bmi", "hospital_days", "r0_resection", "rfa", "ca19_9", "cea", "wbc", "neut",
+             "lymph", "hgb", "plt", "alt", "ast", "tbil", "dbil", "alb", "d_dimer", "nlr", "plr", "sii"]
+    for name in order:
+        c = spec.get(name)
+        if c is None:
+            continue
+        kind = "binary" if c.get("type") == "binary" else "continuous"
+        rows.append({"var": name, "kind": kind, "label": lab(name, name)})
+    chemo = [n for n in ("chemo_full_course", "chemo_neoadjuvant_only", "chemo_adjuvant_only") if n in spec]
+    if chemo:
+        rows.append({"kind": "header", "label": "Chemotherapy"})
+        short = {"chemo_full_course": "Full-course", "chemo_neoadjuvant_only": "Only neoadjuvant",
+                 "chemo_adjuvant_only": "Only adjuvant"}
+        rows += [{"var": n, "kind": "binary", "label": short[n], "indent": True} for n in chemo]
+    for name, fallback in (("asa", "ASA score"), ("crs_score", "CRS score")):
+        if name in spec:
+            rows.append({"var": name, "kind": "levels", "label": spec[name].get("label", fallback)})
+    # any other candidate (a generic study's own predictors), in the config's order
+    covered = {r.get("var") for r in rows}
+    for c in candidates:
+        if c["name"] in covered:
+            continue
+        if c.get("type") == "factor":
+            rows.append({"var": c["name"], "kind": "levels", "label": lab(c["name"], c["name"]),
+                         "levels": {lv: str(lv) for lv in c["levels"]}})
+        else:
+            kind = "binary" if c.get("type") == "binary" else "continuous"
+            rows.append({"var": c["name"], "kind": kind, "label": lab(c["name"], c["name"])})
+    rows += [
+        {"var": "rfs_months", "kind": "continuous", "label": "RFS, months"},
+        {"var": "rfs_event", "kind": "binary", "label": "Recurrence"},
+        {"var": "os_months", "kind": "continuous", "label": "OS, months"},
+        {"var": "os_event", "kind": "binary", "label": "Death"},
+    ]
+    return rows
+
+
+def _chisq_p(table: np.ndarray) -> float:
+    """Pearson chi-square p (no continuity correction, as SPSS's 'Pearson Chi-Square')."""
+    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+    if table.shape[0] < 2 or table.shape[1] < 2:
+        return float("nan")
+    return float(stats.chi2_contingency(table, correction=False)[1])
+
+
+def _wilcoxon_p(a: np.ndarray, b: np.ndarray) -> float:
+    """Two-sided Wilcoxon rank-sum p, normal approximation with continuity correction
+    (R's wilcox.test with ties; SPSS's asymptotic Mann-Whitney U without it differs in the 3rd decimal)."""
+    if len(a) == 0 or len(b) == 0:
+        return float("nan")
+    return float(stats.mannwhitneyu(a, b, alternative="two-sided", method="asymptotic",
+                                    use_continuity=True).pvalue)
+
+
+def table1_long(cohort: pd.DataFrame, rows: Sequence[Mapping[str, Any]], sets: Sequence[str],
+                set_col: str = "set") -> pd.DataFrame:
+    """Numbers behind Table 1, one row per (variable, level, set).
+
+    Columns: var, level, set, kind, n_set, n, percent, median, q1, q3, p, test. Quartiles
+    are R's type 7 (numpy's default linear interpolation). ``p`` compares the sets when
+    there are two, else NaN.
+    """
+    out = []
+    parts = {s: cohort[cohort[set_col] == s] for s in sets}
+    two = len(sets) == 2
+    for r in rows:
+        kind = r["kind"]
+        if kind == "header":
+            continue
+        var = r["var"]
+        if var not in cohort.columns:
+            raise KeyError(f"Table 1 variable {var!r} is not a cohort column")
+        if kind == "continuous":
+            vals = {s: parts[s][var].dropna().to_numpy(float) for s in sets}
+            p = _wilcoxon_p(*vals.values()) if two else float("nan")
+            for s in sets:
+                v = vals[s]
+                q = np.percentile(v, [50, 25, 75]) if v.size else [np.nan] * 3
+                out.append({"var": var, "level": None, "set": s, "kind": kind, "n_set": len(parts[s]),
+                            "n": int(v.size), "percent": np.nan, "median": q[0], "q1": q[1], "q3": q[2],
+                            "p": p, "test": "Wilcoxon rank-sum" if two else ""})
+            continue
+        if kind == "binary":
+            levels = [1]
+            all_levels = [0, 1]
+        else:
+            all_levels = sorted(pd.unique(cohort[var].dropna()))
+            if r.get("levels"):
+                all_levels = [lv for lv in r["levels"] if lv in set(all_levels)] or list(r["levels"])
+            levels = all_levels
+        counts = np.array([[int((parts[s][var] == lv).sum()) for lv in all_levels] for s in sets])
+        p = _chisq_p(counts) if two else float("nan")
+        for s_i, s in enumerate(sets):
+            denom = int(parts[s][var].notna().sum())
+            for lv in levels:
+                n = int(counts[s_i, all_levels.index(lv)])
+                out.append({"var": var, "level": lv, "set": s, "kind": kind, "n_set": len(parts[s]),
+                            "n": n, "percent": 100.0 * n / denom if denom else np.nan,
+                            "median": np.nan, "q1": np.nan, "q3": np.nan, "p": p,
+                            "test": "Pearson chi-square" if two else ""})
+    return pd.DataFrame(out)
+
+
+def table1(cohort: pd.DataFrame, rows: Sequence[Mapping[str, Any]], sets: Sequence[str], *,
+           set_labels: Mapping[str, str] | None = None, digits: int = 2,
+           long: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Table 1 in the paper's layout: Characteristic | <set> (n = N) ... | P.
+
+    Continuous rows 'median (Q1, Q3)', categorical 'n (x.x%)'; one P per variable (on its
+    first row). With a single set the P column is omitted.
+    """
+    lg = table1_long(cohort, rows, sets) if long is None else long
+    n_set = {s: int((cohort["set"] == s).sum()) for s in sets}
+    cols = [f"{set_label(s, set_labels)} (n = {n_set[s]})" for s in sets]
+    two = len(sets) == 2
+    out = []
+
+    def add(label, values, p=""):
+        rec = {"Characteristic": label, **dict(zip(cols, values))}
+        if two:
+            rec["P"] = p
+        out.append(rec)
+
+    for r in rows:
+        kind = r["kind"]
+        pre = "    " if r.get("indent") else ""
+        if kind == "header":
+            add(r["label"], [""] * len(sets))
+            continue
+        sub = lg[lg["var"] == r["var"]]
+        p = format_p(float(sub["p"].iloc[0])) if two and len(sub) else ""
+        if kind == "continuous":
+            vals = [_quartiles(sub[sub["set"] == s].iloc[0], digits) for s in sets]
+            add(f"{pre}{r['label']}, median (Q1, Q3)", vals, p)
+        elif kind == "binary":
+            vals = [_count(sub[sub["set"] == s].iloc[0]) for s in sets]
+            add(f"{pre}{r['label']}, n (%)", vals, p)
+        else:
+            add(f"{pre}{r['label']}, n (%)", [""] * len(sets), p)
+            names = r.get("levels") or {}
+            for lv in sub["level"].drop_duplicates():
+                vals = [_count(sub[(sub["set"] == s) & (sub["level"] == lv)].iloc[0]) for s in sets]
+                add(f"    {names.get(lv, _level_name(lv))}", vals)
+    return pd.DataFrame(out)
+
+
+def _quartiles(x: pd.Series, digits: int) -> str:
+    return (f"{format_number(x['median'], digits)} ({format_number(x['q1'], digits)}, "
+            f"{format_number(x['q3'], digits)})")
+
+
+def _count(x: pd.Series) -> str:
+    return format_count(x["n"], x["percent"])
+
+
+def _level_name(lv) -> str:
+    # levels read back from CSV are floats: print ASA 2.0 as '2'
+    if isinstance(lv, (float, np.floating)) and float(lv).is_integer():
+        return str(int(lv))
+    return str(lv)

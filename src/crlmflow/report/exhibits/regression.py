@@ -1,0 +1,69 @@
+"""Table 2: univariable and multivariable Cox regression per endpoint.
+
+Reshapes the ``cox_models`` rule's univariable and multivariable tables into the paper's
+layout; nothing is fitted here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from crlmflow.report.formats import HR_DIGITS, format_hr, format_p
+from crlmflow.report.tables import term_labels
+
+__all__ = ["NOT_SELECTED", "table2"]
+
+#: a cell of a term the multivariable model does not contain (the paper's '-')
+NOT_SELECTED = "-"
+
+
+def table2(univariable: Mapping[str, pd.DataFrame], multivariable: Mapping[str, pd.DataFrame],
+           candidates: Sequence[Mapping[str, Any]], *,
+           endpoint_labels: Mapping[str, str] | None = None, digits: int = HR_DIGITS) -> pd.DataFrame:
+    """Table 2 in the paper's layout: one row per candidate term; per endpoint the
+    univariable HR (95% CI) and P, and the multivariable HR (95% CI) and P.
+
+    Multivariable cells: a selected term shows its HR and Wald p; a term that entered the
+    stepwise pool but was dropped shows '-' and the score-test p of adding it to the final
+    model ('variables not in the equation'); a term never in the pool (not screened, or
+    excluded as collinear) shows '-' '-'. Univariable P is the term's Wald p.
+    """
+    labels = term_labels(list(candidates))
+    elab = {ep: ep.upper() for ep in univariable} | dict(endpoint_labels or {})
+    terms: list[str] = []
+    for df in univariable.values():
+        for t in df["term"]:
+            if t not in terms:
+                terms.append(t)
+    out = pd.DataFrame({"Variable": [labels.get(t, t) for t in terms]})
+    out.index = terms
+    for ep, uni in univariable.items():
+        e = elab[ep]
+        u = uni.set_index("term")
+        pcol = "p_term" if "p_term" in u.columns else "p"
+        out[f"{e} univariable HR (95% CI)"] = [
+            format_hr(u.at[t, "hr"], u.at[t, "hr_lower"], u.at[t, "hr_upper"], digits) if t in u.index else ""
+            for t in terms]
+        out[f"{e} univariable P"] = [format_p(float(u.at[t, pcol])) if t in u.index else "" for t in terms]
+        m = multivariable[ep].set_index("term")
+        hrs, ps = [], []
+        for t in terms:
+            if t not in m.index:
+                hrs.append(NOT_SELECTED)
+                ps.append(NOT_SELECTED)
+                continue
+            row = m.loc[t]
+            if bool(row["selected"]):
+                hrs.append(format_hr(row["hr"], row["hr_lower"], row["hr_upper"], digits))
+                ps.append(format_p(float(row["p"])))
+            elif bool(row.get("in_pool", row.get("screened", 0))) and pd.notna(row.get("score_p_not_in_model")):
+                hrs.append(NOT_SELECTED)
+                ps.append(format_p(float(row["score_p_not_in_model"])))
+            else:
+                hrs.append(NOT_SELECTED)
+                ps.append(NOT_SELECTED)
+        out[f"{e} multivariable HR (95% CI)"] = hrs
+        out[f"{e} multivariable P"] = ps
+    return out.reset_index(drop=True)
