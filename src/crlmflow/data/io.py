@@ -31,6 +31,7 @@ import contextlib
 import csv
 import datetime
 import io as _io
+import hashlib
 import json
 import os
 import tempfile
@@ -364,6 +365,15 @@ def atomic_write_text(path: "str | os.PathLike", text: str) -> None:
     """Write ``text`` (UTF-8) atomically to ``path``."""
     with atomic_write(path, "w") as fh:
         fh.write(text)
+
+
+def sha256_file(path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks (the hash every lineage record uses)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def to_plain(obj, *, default=None):

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from crlmflow.data.errors import InputError
+from crlmflow.data.io import atomic_write_json, sha256_file
 
 PREFIX = "DATA_STAGE_FAILED."
 
@@ -38,8 +39,6 @@ def failed_markers(outdir: "str | Path") -> list[dict]:
 @contextlib.contextmanager
 def data_stage_guard(outdir: "str | Path", cohort: str, input_file: "str | Path"):
     """Mark ``outdir`` if the body raises; clear the mark when it succeeds."""
-    from crlmflow.data.io import atomic_write_json
-    from crlmflow.pipeline.provenance import sha256_file
 
     marker = marker_path(outdir, cohort)
     try:

@@ -22,21 +22,14 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from crlmflow.data.io import to_plain, write_json
+from crlmflow.data.io import sha256_file, to_plain, write_json
+from crlmflow.data.stale import failed_markers
 
 PACKAGES = ["crlmflow", "numpy", "scipy", "pandas", "lifelines", "scikit-survival", "scikit-learn",
             "matplotlib", "snakemake", "papermill"]
 
 TABLE_SUFFIXES = {".csv", ".md", ".html"}
 FIGURE_SUFFIXES = {".pdf", ".png"}
-
-
-def sha256_file(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def git_state(root: str | Path = ".") -> dict:
@@ -241,7 +234,6 @@ def audit(path: str | Path, manifest_path: str | Path | None = None, out=print) 
             return "CHANGED"
         return "ok"
 
-    from crlmflow.data.stale import failed_markers
 
     for m in failed_markers(root):  # a later run rejected its input: these results are not of it
         problems.append(f"STALE    the data stage failed on {m.get('input')} (cohort {m.get('cohort')}, "
