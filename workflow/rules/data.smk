@@ -4,6 +4,7 @@
 rule simulate_cohort:
     input:
         script="scripts/simulate_cohort.py",
+        code=code_of("scripts/simulate_cohort.py"),
     output:
         raw=f"{OUT}/data/{{cohort}}/raw_cohort.csv",
         truth=f"{OUT}/data/{{cohort}}/ground_truth.json",
@@ -16,9 +17,9 @@ rule simulate_cohort:
         mem_mb=mem_for(1000, 50),
         runtime=runtime_for(10, 1),
     params:
-        block=lambda wc: cohort_source(wc.cohort),
+        block=lambda wc: {"synthetic": cohort_source(wc.cohort)["synthetic"]},
         seed=config["seed"],
-        cutoff=config["data"].get("followup_cutoff"),
+        cutoff=config["data"]["followup_cutoff"],
     script:
         "../../scripts/simulate_cohort.py"
 
@@ -26,10 +27,11 @@ rule simulate_cohort:
 rule simulation_calibration:
     input:
         script="scripts/simulation_calibration.py",
+        code=code_of("scripts/simulation_calibration.py"),
     output:
-        report(
+        in_report(
             f"{OUT}/data/simulation_calibration.csv",
-            caption="../report/simulation_calibration.rst",
+            "simulation_calibration",
             category="Data",
         ),
     log:
@@ -47,10 +49,15 @@ rule simulation_calibration:
         "../../scripts/simulation_calibration.py"
 
 
+if config["data"]["source"] == "synthetic":
+    OUTPUTS.add(rules.simulation_calibration.output)
+
+
 rule clean:
     input:
         raw=raw_input,
         script="scripts/clean.py",
+        code=code_of("scripts/clean.py"),
     output:
         cohort=f"{OUT}/data/{{cohort}}/cohort_clean.csv",
         exclusions=f"{OUT}/data/{{cohort}}/exclusions.csv",
@@ -64,19 +71,26 @@ rule clean:
         mem_mb=mem_for(1000, 50),
         runtime=runtime_for(10, 1),
     params:
-        block=lambda wc: cohort_source(wc.cohort),
-        data=config["data"],
+        block=lambda wc: cohort_reading(wc.cohort),
+        data={
+            k: config["data"][k]
+            for k in ("followup_cutoff", "death_censors_rfs", "missing_predictors")
+        },
         candidates=config["candidates"],
         endpoints=config["endpoints"],
-        km_group=config["km"].get("group"),
+        km_group=config["km"]["group"],
     script:
         "../../scripts/clean.py"
+
+
+OUTPUTS.add(rules.clean.output, cohort=COHORTS)
 
 
 rule derive_indices:
     input:
         cohort=f"{OUT}/data/{{cohort}}/cohort_clean.csv",
         script="scripts/derive_indices.py",
+        code=code_of("scripts/derive_indices.py"),
     output:
         f"{OUT}/data/{{cohort}}/cohort.csv",
     log:
@@ -97,6 +111,7 @@ rule split:
     input:
         cohorts=expand(f"{OUT}/data/{{cohort}}/cohort.csv", cohort=COHORTS),
         script="scripts/split.py",
+        code=code_of("scripts/split.py"),
     output:
         cohort=f"{OUT}/data/analysis_cohort.csv",
         summary=f"{OUT}/data/split_summary.json",
@@ -114,3 +129,6 @@ rule split:
         cohorts=COHORTS,
     script:
         "../../scripts/split.py"
+
+
+OUTPUTS.add(rules.split.output)
