@@ -82,7 +82,9 @@ def test_a_setting_reruns_the_rules_that_use_it(repo_root, complete_run):
     changed["validation"]["cutpoint_permutations"] += 1
     plan = _planned(_snakemake(repo_root, changed, base / "perm.yaml", "-n"))
     changed_params = {rule for rule, reasons in plan.items() if any("params" in r.lower() for r in reasons)}
-    assert changed_params == {"risk_groups", "model_file"}
+    # Snakemake compares params only of jobs whose inputs are unchanged: model_file (whose
+    # settings hash the permutations too) is planned because risk_groups' output changes
+    assert changed_params == {"risk_groups"} and "model_file" in plan
     assert "cox_models" not in plan and "validate_model" not in plan and "bootstrap_chunk" not in plan
 
 
