@@ -1,5 +1,5 @@
 # Reproducible CRLM prognostic study (Xue et al., BMC Cancer 2025): raw cohort to the
-# paper's tables and figures. Thin entry point: config, schema validation, includes.
+# paper's tables and figures. Thin entry point: config, includes, default target.
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -8,7 +8,13 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-include: "workflow/rules/common.smk"
+# Shared definitions first: config and typed options, cluster resources, the outputs
+# registry and report helpers, code dependencies.
+include: "workflow/rules/config.smk"
+include: "workflow/rules/resources.smk"
+include: "workflow/rules/targets.smk"
+include: "workflow/rules/code.smk"
+# Rules by stage; each file adds its outputs to OUTPUTS.
 include: "workflow/rules/data.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/survival.smk"
@@ -22,4 +28,4 @@ include: "workflow/rules/simulation.smk"
 rule all:
     default_target: True
     input:
-        all_outputs(),
+        OUTPUTS.all(),

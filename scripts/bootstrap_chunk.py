@@ -2,6 +2,7 @@
 
 from crlmflow.data.cohort import read_cohort_csv
 from crlmflow.data.io import atomic_write_csv
+from crlmflow.pipeline.options import SelectionOptions
 from crlmflow.pipeline.snakeio import logged
 from crlmflow.validation.optimism import run_replicates
 
@@ -9,11 +10,10 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params
     cohort = read_cohort_csv(snakemake.input.cohort)
     train = cohort[cohort["set"] == "train"].reset_index(drop=True)
-    sel = p.selection
+    sel = SelectionOptions(**p.selection)
     reps = run_replicates(
         train, p.candidates, p.endpoint["time"], p.endpoint["event"], p.horizons, range(p.first, p.last),
-        seed=p.seed, endpoint_index=p.endpoint_index, screen_p=sel["screen_p"], exclude=p.exclude,
-        method=sel["method"], entry_p=sel.get("forward_lr", {}).get("entry_p", 0.05),
-        removal_p=sel.get("forward_lr", {}).get("removal_p", 0.10))
+        seed=p.seed, endpoint_index=p.endpoint_index, screen_p=sel.screen_p, exclude=p.exclude,
+        method=sel.method, entry_p=sel.entry_p, removal_p=sel.removal_p)
     atomic_write_csv(reps, snakemake.output[0])
     log.info("%s replicates %d..%d done", snakemake.wildcards.endpoint, p.first, p.last - 1)

@@ -3,18 +3,18 @@
 from crlmflow.data.cohort import read_cohort_csv
 from crlmflow.data.io import atomic_write_csv, atomic_write_json
 from crlmflow.model.modelling import develop_model, fit_summary, predict
+from crlmflow.pipeline.options import SelectionOptions
 from crlmflow.pipeline.snakeio import logged
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params
     cohort = read_cohort_csv(snakemake.input.cohort)
     train = cohort[cohort["set"] == "train"]
-    sel = p.selection
+    sel = SelectionOptions(**p.selection)
     model = develop_model(
         train, p.candidates, snakemake.wildcards.endpoint, p.endpoint["time"], p.endpoint["event"],
-        screen_p=sel["screen_p"], exclude=p.exclude, method=sel["method"],
-        entry_p=sel.get("forward_lr", {}).get("entry_p", 0.05),
-        removal_p=sel.get("forward_lr", {}).get("removal_p", 0.10),
+        screen_p=sel.screen_p, exclude=p.exclude, method=sel.method,
+        entry_p=sel.entry_p, removal_p=sel.removal_p,
     )
     out = snakemake.output
     atomic_write_csv(model.univariable, out.univariable)

@@ -23,7 +23,7 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
         fit=_load(snakemake.input.fit), nomogram=_load(snakemake.input.nomogram),
         cutpoint={k: v for k, v in _load(snakemake.input.cutpoint).items() if k != "curve"},
         candidates=p.candidates, train=train, horizons=p.horizons,
-        data_sha256=sha256_frame(train), config_sha256=config_hash(p.config), synthetic=p.synthetic,
+        data_sha256=sha256_frame(train), config_sha256=config_hash(p.settings), synthetic=p.synthetic,
     )
     atomic_write_json(snakemake.output[0], model)
     log.info("model file for %s: %d terms", snakemake.wildcards.endpoint, len(model["terms"]))

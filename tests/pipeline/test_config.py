@@ -1,6 +1,8 @@
 """Config validation: wrong keys, types and values fail at once, naming the key."""
 
 import copy
+import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -88,3 +90,106 @@ def test_config_readme_documents_every_key_and_column(repo_root):
     missing = [k for k in _schema_keys(schema) if f"`{k}" not in text and f".{k.split('.')[-1]}`" not in text]
     assert not missing, f"config/README.md does not document: {missing}"
     assert not [c for c in RAW_COLUMNS if f"`{c}`" not in text]
+
+
+# -- schema defaults --
+
+
+def _defaults(schema, root, prefix=""):
+    """(key path, default) of every leaf key with a schema default ($refs followed)."""
+    for key, sub in (schema.get("properties") or {}).items():
+        path = f"{prefix}{key}"
+        target = sub
+        if "$ref" in sub:
+            target = root
+            for part in sub["$ref"].lstrip("#/").split("/"):
+                target = target[part]
+        if "properties" in target:
+            yield from _defaults(target, root, path + ".")
+        elif "default" in sub:
+            yield path, sub["default"]
+
+
+def _get(config, path):
+    for part in path.split("."):
+        if not isinstance(config, dict) or part not in config:
+            return KeyError
+        config = config[part]
+    return config
+
+
+def test_schema_ships_with_the_package_not_the_workflow(repo_root):
+    from crlmflow.pipeline import config as config_module
+
+    assert config_module.SCHEMA_PATH == Path(config_module.__file__).with_name("config.schema.yaml")
+    assert config_module.SCHEMA_PATH.is_file()
+    assert "workflow/schemas" not in Path(config_module.__file__).read_text(encoding="utf-8")
+    assert not (repo_root / "workflow" / "schemas").exists()
+
+
+def test_validation_fills_every_default_without_touching_the_schema(default_config):
+    from crlmflow.pipeline.config import load_schema
+
+    schema = load_schema()
+    before = copy.deepcopy(schema)
+    cfg = {"endpoints": default_config["endpoints"], "candidates": default_config["candidates"],
+           "selection": {"method": "forward_lr"},
+           "data": {"synthetic": {"n_eligible": 50}, "followup_cutoff": None}}
+    validate_config(cfg, schema)
+    defaults = dict(_defaults(schema, schema))
+    assert len(defaults) > 30
+    for path, value in defaults.items():
+        if not path.startswith("data.synthetic.n_eligible") and not path.startswith("selection.method"):
+            assert _get(cfg, path) == value, path
+    assert cfg["selection"]["method"] == "forward_lr" and cfg["data"]["synthetic"]["n_eligible"] == 50
+    # filled values are copies: editing one config changes neither the schema nor the next config
+    cfg["selection"]["forward_lr"]["entry_p"] = 0.2
+    cfg["data"]["file"]["columns"]["x"] = "y"
+    other = {"endpoints": default_config["endpoints"], "candidates": default_config["candidates"],
+             "data": {"followup_cutoff": None}}
+    validate_config(other, schema)
+    assert other["selection"]["forward_lr"]["entry_p"] == 0.05 and other["data"]["file"]["columns"] == {}
+    assert schema == before
+
+
+def test_a_default_never_hides_a_wrong_value(default_config):
+    cfg = copy.deepcopy(default_config)
+    cfg["selection"] = "stepaic_both"
+    with pytest.raises(ConfigError, match="'selection'.*wrong type; expected object"):
+        validate_config(cfg)
+
+
+def test_default_config_sets_every_key_to_its_schema_default(default_config):
+    """config/config.yaml shows the defaults; it departs only where config/README.md says so."""
+    from crlmflow.pipeline.config import load_schema
+
+    schema = load_schema()
+    differ = {path for path, value in _defaults(schema, schema)
+              if _get(default_config, path) is not KeyError and _get(default_config, path) != value}
+    assert differ == {"exclude_from_multivariable"}
+
+
+def test_config_readme_states_every_schema_default(repo_root):
+    from crlmflow.pipeline.config import load_schema
+
+    schema = load_schema()
+    rows = {}
+    for line in (repo_root / "config" / "README.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.split(" | ")]
+        if line.startswith("| `") and len(cells) >= 4:
+            for key in re.findall(r"`([\w.\[\]]+)`", cells[0]):
+                rows[key] = cells[2]
+    wrong = {}
+    for path, value in _defaults(schema, schema):
+        cell = rows.get(path)
+        if cell is None or not cell.startswith("`") or yaml.safe_load(cell.strip("`")) != value:
+            wrong[path] = (cell, value)
+    assert not wrong, f"config/README.md default column disagrees with the schema: {wrong}"
+
+
+def test_followup_cutoff_is_study_specific_and_required(default_config):
+    """The paper's administrative cut-off must never apply to a user's data by default."""
+    cfg = copy.deepcopy(default_config)
+    del cfg["data"]["followup_cutoff"]
+    with pytest.raises(ConfigError, match="followup_cutoff"):
+        validate_config(cfg)

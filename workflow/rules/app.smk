@@ -5,12 +5,9 @@ rule nomogram_app:
     input:
         models=expand(f"{OUT}/models/{{endpoint}}/model.json", endpoint=ENDPOINTS),
         script="scripts/nomogram_app.py",
+        code=code_of("scripts/nomogram_app.py"),
     output:
-        report(
-            f"{OUT}/app/nomogram.html",
-            caption="../report/nomogram_app.rst",
-            category="App",
-        ),
+        in_report(f"{OUT}/app/nomogram.html", "nomogram_app", "App"),
     log:
         f"{OUT}/logs/nomogram_app.log",
     conda:
@@ -23,3 +20,6 @@ rule nomogram_app:
         endpoints=ENDPOINTS,
     script:
         "../../scripts/nomogram_app.py"
+
+
+OUTPUTS.add(rules.nomogram_app.output)

@@ -6,6 +6,7 @@ from crlmflow.data.size import clean_request
 rule simulate_cohort:
     input:
         script="scripts/simulate_cohort.py",
+        code=code_of("scripts/simulate_cohort.py"),
     output:
         raw=f"{OUT}/data/{{cohort}}/raw_cohort.csv",
         truth=f"{OUT}/data/{{cohort}}/ground_truth.json",
@@ -18,9 +19,9 @@ rule simulate_cohort:
         mem_mb=mem_for(1000, 50),
         runtime=runtime_for(10, 1),
     params:
-        block=lambda wc: cohort_source(wc.cohort),
+        block=lambda wc: {"synthetic": cohort_source(wc.cohort)["synthetic"]},
         seed=config["seed"],
-        cutoff=config["data"].get("followup_cutoff"),
+        cutoff=config["data"]["followup_cutoff"],
     script:
         "../../scripts/simulate_cohort.py"
 
@@ -28,10 +29,11 @@ rule simulate_cohort:
 rule simulation_calibration:
     input:
         script="scripts/simulation_calibration.py",
+        code=code_of("scripts/simulation_calibration.py"),
     output:
-        report(
+        in_report(
             f"{OUT}/data/simulation_calibration.csv",
-            caption="../report/simulation_calibration.rst",
+            "simulation_calibration",
             category="Data",
         ),
     log:
@@ -49,25 +51,24 @@ rule simulation_calibration:
         "../../scripts/simulation_calibration.py"
 
 
+if config["data"]["source"] == "synthetic":
+    OUTPUTS.add(rules.simulation_calibration.output)
+
+
 rule clean:
     input:
         raw=raw_input,
         script="scripts/clean.py",
+        code=code_of("scripts/clean.py"),
     output:
         cohort=f"{OUT}/data/{{cohort}}/cohort_clean.csv",
         exclusions=f"{OUT}/data/{{cohort}}/exclusions.csv",
         flow=f"{OUT}/data/{{cohort}}/flow.json",
-        quality=report(
-            f"{OUT}/data/{{cohort}}/data_quality.csv",
-            caption="../report/data_quality.rst",
-            category="Data",
-            subcategory="{cohort}",
+        quality=in_report(
+            f"{OUT}/data/{{cohort}}/data_quality.csv", "data_quality", "Data", "{cohort}"
         ),
-        quality_page=report(
-            f"{OUT}/data/{{cohort}}/data_quality.html",
-            caption="../report/data_quality.rst",
-            category="Data",
-            subcategory="{cohort}",
+        quality_page=in_report(
+            f"{OUT}/data/{{cohort}}/data_quality.html", "data_quality", "Data", "{cohort}"
         ),
     log:
         f"{OUT}/logs/clean_{{cohort}}.log",
@@ -78,19 +79,26 @@ rule clean:
         mem_mb=lambda wc, attempt: clean_request(cohort_source(wc.cohort))[0] * attempt,
         runtime=lambda wc, attempt: clean_request(cohort_source(wc.cohort))[1] * attempt,
     params:
-        block=lambda wc: cohort_source(wc.cohort),
-        data=config["data"],
+        block=lambda wc: cohort_reading(wc.cohort),
+        data={
+            k: config["data"][k]
+            for k in ("followup_cutoff", "death_censors_rfs", "missing_predictors")
+        },
         candidates=config["candidates"],
         endpoints=config["endpoints"],
-        km_group=config["km"].get("group"),
+        km_group=config["km"]["group"],
     script:
         "../../scripts/clean.py"
+
+
+OUTPUTS.add(rules.clean.output, cohort=COHORTS)
 
 
 rule derive_indices:
     input:
         cohort=f"{OUT}/data/{{cohort}}/cohort_clean.csv",
         script="scripts/derive_indices.py",
+        code=code_of("scripts/derive_indices.py"),
     output:
         f"{OUT}/data/{{cohort}}/cohort.csv",
     log:
@@ -111,6 +119,7 @@ rule split:
     input:
         cohorts=expand(f"{OUT}/data/{{cohort}}/cohort.csv", cohort=COHORTS),
         script="scripts/split.py",
+        code=code_of("scripts/split.py"),
     output:
         cohort=f"{OUT}/data/analysis_cohort.csv",
         summary=f"{OUT}/data/split_summary.json",
@@ -128,3 +137,6 @@ rule split:
         cohorts=COHORTS,
     script:
         "../../scripts/split.py"
+
+
+OUTPUTS.add(rules.split.output)

@@ -8,23 +8,19 @@ rule exhibit_flowchart:
         notebook="notebooks/figure1_flowchart.ipynb",
         flow=f"{OUT}/data/development/flow.json",
         split=f"{OUT}/data/split_summary.json",
-        code=[
-            "src/crlmflow/report/plots/flowchart.py",
-            "src/crlmflow/report/exhibits/flow.py",
-        ],
+        runner=RUN_NOTEBOOK,
+        code=notebook_code("notebooks/figure1_flowchart.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/figure1_flowchart.ipynb",
-        pdf=report(
+        pdf=in_report(
             f"{OUT}/figures/figure1_flowchart.pdf",
-            caption="../report/figure1_flowchart.rst",
-            category="Paper exhibits",
-            subcategory="Figures",
+            "figure1_flowchart",
+            **PAPER_FIGURES,
         ),
-        png=report(
+        png=in_report(
             f"{OUT}/figures/figure1_flowchart.png",
-            caption="../report/figure1_flowchart.rst",
-            category="Paper exhibits",
-            subcategory="Figures",
+            "figure1_flowchart",
+            **PAPER_FIGURES,
         ),
     log:
         f"{OUT}/logs/exhibit_flowchart.log",
@@ -44,30 +40,31 @@ rule exhibit_flowchart:
         "../../scripts/run_notebook.py"
 
 
+OUTPUTS.add(rules.exhibit_flowchart.output)
+
+
 rule exhibit_table1:
     input:
         notebook="notebooks/table1.ipynb",
         cohort=f"{OUT}/data/analysis_cohort.csv",
-        code="src/crlmflow/report/exhibits/baseline.py",
+        runner=RUN_NOTEBOOK,
+        code=notebook_code("notebooks/table1.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/table1.ipynb",
-        csv=report(
+        csv=in_report(
             f"{OUT}/tables/table1.csv",
-            caption="../report/table1.rst",
-            category="Paper exhibits",
-            subcategory="Tables",
+            "table1",
+            **PAPER_TABLES,
         ),
-        html=report(
+        html=in_report(
             f"{OUT}/tables/table1.html",
-            caption="../report/table1.rst",
-            category="Paper exhibits",
-            subcategory="Tables",
+            "table1",
+            **PAPER_TABLES,
         ),
-        md=report(
+        md=in_report(
             f"{OUT}/tables/table1.md",
-            caption="../report/table1.rst",
-            category="Paper exhibits",
-            subcategory="Tables",
+            "table1",
+            **PAPER_TABLES,
         ),
     log:
         f"{OUT}/logs/exhibit_table1.log",
@@ -88,31 +85,32 @@ rule exhibit_table1:
         "../../scripts/run_notebook.py"
 
 
+OUTPUTS.add(rules.exhibit_table1.output)
+
+
 rule exhibit_table2:
     input:
         notebook="notebooks/table2.ipynb",
         univariable=expand(f"{OUT}/models/{{ep}}/univariable.csv", ep=ENDPOINTS),
         multivariable=expand(f"{OUT}/models/{{ep}}/multivariable.csv", ep=ENDPOINTS),
-        code="src/crlmflow/report/exhibits/regression.py",
+        runner=RUN_NOTEBOOK,
+        code=notebook_code("notebooks/table2.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/table2.ipynb",
-        csv=report(
+        csv=in_report(
             f"{OUT}/tables/table2.csv",
-            caption="../report/table2.rst",
-            category="Paper exhibits",
-            subcategory="Tables",
+            "table2",
+            **PAPER_TABLES,
         ),
-        html=report(
+        html=in_report(
             f"{OUT}/tables/table2.html",
-            caption="../report/table2.rst",
-            category="Paper exhibits",
-            subcategory="Tables",
+            "table2",
+            **PAPER_TABLES,
         ),
-        md=report(
+        md=in_report(
             f"{OUT}/tables/table2.md",
-            caption="../report/table2.rst",
-            category="Paper exhibits",
-            subcategory="Tables",
+            "table2",
+            **PAPER_TABLES,
         ),
     log:
         f"{OUT}/logs/exhibit_table2.log",
@@ -127,7 +125,7 @@ rule exhibit_table2:
             univariable=ep_files(f"{OUT}/models/{{ep}}/univariable.csv"),
             multivariable=ep_files(f"{OUT}/models/{{ep}}/multivariable.csv"),
             endpoint_labels={ep: ep_short(ep) for ep in ENDPOINTS},
-            screen_p=config["selection"]["screen_p"],
+            screen_p=SELECTION.screen_p,
             candidates=config["candidates"],
             out_base=output.csv[: -len(".csv")],
         ),
@@ -135,30 +133,31 @@ rule exhibit_table2:
         "../../scripts/run_notebook.py"
 
 
+OUTPUTS.add(rules.exhibit_table2.output)
+
+
 rule exhibit_table3:
     input:
         notebook="notebooks/table3.ipynb",
         rates=f"{OUT}/survival/km_rates.csv",
-        code="src/crlmflow/report/exhibits/survival_rates.py",
+        runner=RUN_NOTEBOOK,
+        code=notebook_code("notebooks/table3.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/table3.ipynb",
-        csv=report(
+        csv=in_report(
             f"{OUT}/tables/table3.csv",
-            caption="../report/table3.rst",
-            category="Paper exhibits",
-            subcategory="Tables",
+            "table3",
+            **PAPER_TABLES,
         ),
-        html=report(
+        html=in_report(
             f"{OUT}/tables/table3.html",
-            caption="../report/table3.rst",
-            category="Paper exhibits",
-            subcategory="Tables",
+            "table3",
+            **PAPER_TABLES,
         ),
-        md=report(
+        md=in_report(
             f"{OUT}/tables/table3.md",
-            caption="../report/table3.rst",
-            category="Paper exhibits",
-            subcategory="Tables",
+            "table3",
+            **PAPER_TABLES,
         ),
     log:
         f"{OUT}/logs/exhibit_table3.log",
@@ -181,6 +180,9 @@ rule exhibit_table3:
         "../../scripts/run_notebook.py"
 
 
+OUTPUTS.add(rules.exhibit_table3.output)
+
+
 rule exhibit_figure_model:
     input:
         notebook="notebooks/figure_model.ipynb",
@@ -189,28 +191,21 @@ rule exhibit_figure_model:
         roc=f"{OUT}/validation/{{endpoint}}/roc_curves.csv",
         dca=f"{OUT}/validation/{{endpoint}}/decision_curves.csv",
         performance=f"{OUT}/validation/{{endpoint}}/performance.csv",
-        code=[
-            "src/crlmflow/report/exhibits/nomogram.py",
-            "src/crlmflow/report/plots/roc.py",
-            "src/crlmflow/report/plots/dca.py",
-            "src/crlmflow/report/plots/panels.py",
-            "src/crlmflow/report/plots/roc_dca.py",
-        ],
+        runner=RUN_NOTEBOOK,
+        code=notebook_code("notebooks/figure_model.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/figure_model_{{endpoint}}.ipynb",
-        pdf=report(
+        pdf=in_report(
             f"{OUT}/figures/figure_model_{{endpoint}}.pdf",
-            caption="../report/figure_model.rst",
-            category="Paper exhibits",
-            subcategory="Figures",
+            "figure_model",
+            **PAPER_FIGURES,
         ),
-        png=report(
+        png=in_report(
             f"{OUT}/figures/figure_model_{{endpoint}}.png",
-            caption="../report/figure_model.rst",
-            category="Paper exhibits",
-            subcategory="Figures",
+            "figure_model",
+            **PAPER_FIGURES,
         ),
-        panels=report(
+        panels=in_report(
             multiext(
                 f"{OUT}/figures/figure_model_{{endpoint}}",
                 "_A_forest.pdf",
@@ -220,9 +215,9 @@ rule exhibit_figure_model:
                 "_CF_roc_dca.pdf",
                 "_CF_roc_dca.png",
             ),
-            caption="../report/figure_model.rst",
-            category="Paper exhibits",
-            subcategory="Figure panels",
+            "figure_model",
+            "Paper exhibits",
+            "Figure panels",
         ),
     log:
         f"{OUT}/logs/exhibit_figure_model_{{endpoint}}.log",
@@ -251,26 +246,28 @@ rule exhibit_figure_model:
         "../../scripts/run_notebook.py"
 
 
+OUTPUTS.add(rules.exhibit_figure_model.output, endpoint=ENDPOINTS)
+
+
 rule exhibit_figure4:
     input:
         notebook="notebooks/figure4_km.ipynb",
         curves=f"{OUT}/survival/km_curves.csv",
         at_risk=f"{OUT}/survival/km_at_risk.csv",
         tests=f"{OUT}/survival/km_tests.csv",
-        code=["src/crlmflow/report/plots/km.py", "src/crlmflow/report/plots/panels.py"],
+        runner=RUN_NOTEBOOK,
+        code=notebook_code("notebooks/figure4_km.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/figure4_km.ipynb",
-        pdf=report(
+        pdf=in_report(
             f"{OUT}/figures/figure4_km.pdf",
-            caption="../report/figure4_km.rst",
-            category="Paper exhibits",
-            subcategory="Figures",
+            "figure4_km",
+            **PAPER_FIGURES,
         ),
-        png=report(
+        png=in_report(
             f"{OUT}/figures/figure4_km.png",
-            caption="../report/figure4_km.rst",
-            category="Paper exhibits",
-            subcategory="Figures",
+            "figure4_km",
+            **PAPER_FIGURES,
         ),
     log:
         f"{OUT}/logs/exhibit_figure4.log",
@@ -287,31 +284,33 @@ rule exhibit_figure4:
             km_tests=input.tests,
             sets=SETS,
             endpoint_labels={ep: config["endpoints"][ep]["label"] for ep in ENDPOINTS},
-            km_group=config["km"].get("group"),
+            km_group=config["km"]["group"],
             fig_base=output.pdf[: -len(".pdf")],
         ),
     script:
         "../../scripts/run_notebook.py"
 
 
+OUTPUTS.add(rules.exhibit_figure4.output)
+
+
 rule exhibit_calibration:
     input:
         notebook="notebooks/supplementary_calibration.ipynb",
         calibration=f"{OUT}/validation/{{endpoint}}/calibration.csv",
-        code="src/crlmflow/report/plots/calibration.py",
+        runner=RUN_NOTEBOOK,
+        code=notebook_code("notebooks/supplementary_calibration.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/supplementary_calibration_{{endpoint}}.ipynb",
-        pdf=report(
+        pdf=in_report(
             f"{OUT}/figures/suppl_calibration_{{endpoint}}.pdf",
-            caption="../report/suppl_calibration.rst",
-            category="Paper exhibits",
-            subcategory="Supplementary figures",
+            "suppl_calibration",
+            **PAPER_SUPPLEMENT,
         ),
-        png=report(
+        png=in_report(
             f"{OUT}/figures/suppl_calibration_{{endpoint}}.png",
-            caption="../report/suppl_calibration.rst",
-            category="Paper exhibits",
-            subcategory="Supplementary figures",
+            "suppl_calibration",
+            **PAPER_SUPPLEMENT,
         ),
     log:
         f"{OUT}/logs/exhibit_calibration_{{endpoint}}.log",
@@ -334,26 +333,28 @@ rule exhibit_calibration:
         "../../scripts/run_notebook.py"
 
 
+OUTPUTS.add(rules.exhibit_calibration.output, endpoint=ENDPOINTS)
+
+
 rule exhibit_kras:
     input:
         notebook="notebooks/supplementary_kras.ipynb",
         curves=f"{OUT}/survival/km_curves.csv",
         at_risk=f"{OUT}/survival/km_at_risk.csv",
         tests=f"{OUT}/survival/km_tests.csv",
-        code="src/crlmflow/report/plots/km.py",
+        runner=RUN_NOTEBOOK,
+        code=notebook_code("notebooks/supplementary_kras.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/supplementary_kras.ipynb",
-        pdf=report(
+        pdf=in_report(
             f"{OUT}/figures/suppl_kras.pdf",
-            caption="../report/suppl_kras.rst",
-            category="Paper exhibits",
-            subcategory="Supplementary figures",
+            "suppl_kras",
+            **PAPER_SUPPLEMENT,
         ),
-        png=report(
+        png=in_report(
             f"{OUT}/figures/suppl_kras.png",
-            caption="../report/suppl_kras.rst",
-            category="Paper exhibits",
-            subcategory="Supplementary figures",
+            "suppl_kras",
+            **PAPER_SUPPLEMENT,
         ),
     log:
         f"{OUT}/logs/exhibit_kras.log",
@@ -375,25 +376,30 @@ rule exhibit_kras:
         "../../scripts/run_notebook.py"
 
 
+if is_crlm_study():
+    OUTPUTS.add(rules.exhibit_kras.output)
+
+
 rule exhibit_beyond_paper:
     input:
         notebook="notebooks/beyond_paper.ipynb",
         performance=expand(f"{OUT}/validation/{{ep}}/performance.csv", ep=ENDPOINTS),
         fit=expand(f"{OUT}/models/{{ep}}/fit.json", ep=ENDPOINTS),
-        # from the bootstrap rule when it exists; the tables say 'not available' otherwise
-        bootstrap=bootstrap_inputs(),
-        code="src/crlmflow/report/exhibits/performance.py",
+        # none when validation.bootstrap_B is 0: the tables then say it was not computed
+        bootstrap=OPTIMISM_TABLES,
+        runner=RUN_NOTEBOOK,
+        code=notebook_code("notebooks/beyond_paper.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/beyond_paper.ipynb",
-        stability=report(
+        stability=in_report(
             multiext(f"{OUT}/tables/selection_stability", ".csv", ".html", ".md"),
-            caption="../report/selection_stability.rst",
-            category="Beyond the paper",
+            "selection_stability",
+            "Beyond the paper",
         ),
-        performance=report(
+        performance=in_report(
             multiext(f"{OUT}/tables/performance_comparison", ".csv", ".html", ".md"),
-            caption="../report/performance_comparison.rst",
-            category="Beyond the paper",
+            "performance_comparison",
+            "Beyond the paper",
         ),
     log:
         f"{OUT}/logs/exhibit_beyond_paper.log",
@@ -412,6 +418,7 @@ rule exhibit_beyond_paper:
             selection_frequency=ep_files(
                 f"{OUT}/validation/{{ep}}/selection_frequency.csv"
             ),
+            bootstrap_B=VALIDATION.bootstrap_B,
             fit=ep_files(f"{OUT}/models/{{ep}}/fit.json"),
             candidates=config["candidates"],
             stability_base=f"{OUT}/tables/selection_stability",
@@ -419,6 +426,9 @@ rule exhibit_beyond_paper:
         ),
     script:
         "../../scripts/run_notebook.py"
+
+
+OUTPUTS.add(rules.exhibit_beyond_paper.output)
 
 
 rule exhibit_paper_comparison:
@@ -433,13 +443,14 @@ rule exhibit_paper_comparison:
         multivariable=expand(f"{OUT}/models/{{ep}}/multivariable.csv", ep=ENDPOINTS),
         performance=expand(f"{OUT}/validation/{{ep}}/performance.csv", ep=ENDPOINTS),
         cutpoint=expand(f"{OUT}/models/{{ep}}/cutpoint.json", ep=ENDPOINTS),
-        code="src/crlmflow/report/exhibits/comparison.py",
+        runner=RUN_NOTEBOOK,
+        code=notebook_code("notebooks/paper_comparison.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/paper_comparison.ipynb",
-        tables=report(
+        tables=in_report(
             multiext(f"{OUT}/tables/paper_comparison", ".csv", ".md", ".html"),
-            caption="../report/paper_comparison.rst",
-            category="Paper vs ours",
+            "paper_comparison",
+            "Paper vs ours",
         ),
     log:
         f"{OUT}/logs/exhibit_paper_comparison.log",
@@ -467,3 +478,7 @@ rule exhibit_paper_comparison:
         ),
     script:
         "../../scripts/run_notebook.py"
+
+
+if is_crlm_study():
+    OUTPUTS.add(rules.exhibit_paper_comparison.output)

@@ -1,29 +1,31 @@
-# Modelling: univariable screening and stepwise multivariable Cox per endpoint (Table 2).
+# Modelling: univariable screening and stepwise multivariable Cox per endpoint (Table 2),
+# nomogram, cut-off and risk groups, and the portable model file.
 
 
 rule cox_models:
     input:
         cohort=f"{OUT}/data/analysis_cohort.csv",
         script="scripts/cox_models.py",
+        code=code_of("scripts/cox_models.py"),
     output:
-        univariable=report(
+        univariable=in_report(
             f"{OUT}/models/{{endpoint}}/univariable.csv",
-            caption="../report/univariable.rst",
-            category="Models",
-            subcategory="{endpoint}",
+            "univariable",
+            "Models",
+            **PER_ENDPOINT,
         ),
-        multivariable=report(
+        multivariable=in_report(
             f"{OUT}/models/{{endpoint}}/multivariable.csv",
-            caption="../report/multivariable.rst",
-            category="Models",
-            subcategory="{endpoint}",
+            "multivariable",
+            "Models",
+            **PER_ENDPOINT,
         ),
         path=f"{OUT}/models/{{endpoint}}/selection_path.csv",
-        ph_test=report(
+        ph_test=in_report(
             f"{OUT}/models/{{endpoint}}/ph_test.csv",
-            caption="../report/ph_test.rst",
-            category="Models",
-            subcategory="{endpoint}",
+            "ph_test",
+            "Models",
+            **PER_ENDPOINT,
         ),
         fit=f"{OUT}/models/{{endpoint}}/fit.json",
         predictions=f"{OUT}/models/{{endpoint}}/predictions.csv",
@@ -37,12 +39,15 @@ rule cox_models:
         runtime=runtime_for(10, 2),
     params:
         candidates=config["candidates"],
-        exclude=config.get("exclude_from_multivariable", []),
-        selection=config["selection"],
+        exclude=config["exclude_from_multivariable"],
+        selection=SELECTION.as_dict(),
         horizons=config["horizons"],
-        endpoint=lambda wc: config["endpoints"][wc.endpoint],
+        endpoint=endpoint_spec,
     script:
         "../../scripts/cox_models.py"
+
+
+OUTPUTS.add(rules.cox_models.output, endpoint=ENDPOINTS)
 
 
 rule nomogram:
@@ -51,21 +56,22 @@ rule nomogram:
         fit=f"{OUT}/models/{{endpoint}}/fit.json",
         multivariable=f"{OUT}/models/{{endpoint}}/multivariable.csv",
         script="scripts/nomogram.py",
+        code=code_of("scripts/nomogram.py"),
     output:
         nomogram=f"{OUT}/models/{{endpoint}}/nomogram.json",
         points=f"{OUT}/models/{{endpoint}}/points.csv",
-        nomogram_pdf=report(
+        nomogram_pdf=in_report(
             f"{OUT}/figures/nomogram_{{endpoint}}.pdf",
-            caption="../report/nomogram.rst",
-            category="Figures",
-            subcategory="{endpoint}",
+            "nomogram",
+            "Figures",
+            **PER_ENDPOINT,
         ),
         nomogram_png=f"{OUT}/figures/nomogram_{{endpoint}}.png",
-        forest_pdf=report(
+        forest_pdf=in_report(
             f"{OUT}/figures/forest_{{endpoint}}.pdf",
-            caption="../report/forest.rst",
-            category="Figures",
-            subcategory="{endpoint}",
+            "forest",
+            "Figures",
+            **PER_ENDPOINT,
         ),
         forest_png=f"{OUT}/figures/forest_{{endpoint}}.png",
     log:
@@ -79,9 +85,12 @@ rule nomogram:
     params:
         candidates=config["candidates"],
         horizons=config["horizons"],
-        endpoint=lambda wc: config["endpoints"][wc.endpoint],
+        endpoint=endpoint_spec,
     script:
         "../../scripts/nomogram.py"
+
+
+OUTPUTS.add(rules.nomogram.output, endpoint=ENDPOINTS)
 
 
 rule risk_groups:
@@ -89,14 +98,15 @@ rule risk_groups:
         cohort=f"{OUT}/data/analysis_cohort.csv",
         points=f"{OUT}/models/{{endpoint}}/points.csv",
         script="scripts/risk_groups.py",
+        code=code_of("scripts/risk_groups.py"),
     output:
         cutpoint=f"{OUT}/models/{{endpoint}}/cutpoint.json",
         groups=f"{OUT}/models/{{endpoint}}/risk_groups.csv",
-        figure_pdf=report(
+        figure_pdf=in_report(
             f"{OUT}/figures/cutpoint_{{endpoint}}.pdf",
-            caption="../report/cutpoint.rst",
-            category="Figures",
-            subcategory="{endpoint}",
+            "cutpoint",
+            "Figures",
+            **PER_ENDPOINT,
         ),
         figure_png=f"{OUT}/figures/cutpoint_{{endpoint}}.png",
     log:
@@ -108,12 +118,15 @@ rule risk_groups:
         mem_mb=mem_for(1000, 50),
         runtime=runtime_for(10, 2),
     params:
-        endpoint=lambda wc: config["endpoints"][wc.endpoint],
-        minprop=config["validation"]["cutpoint_minprop"],
-        n_perm=config["validation"]["cutpoint_permutations"],
+        endpoint=endpoint_spec,
+        minprop=VALIDATION.cutpoint_minprop,
+        n_perm=VALIDATION.cutpoint_permutations,
         seed=config["seed"],
     script:
         "../../scripts/risk_groups.py"
+
+
+OUTPUTS.add(rules.risk_groups.output, endpoint=ENDPOINTS)
 
 
 rule model_file:
@@ -123,6 +136,7 @@ rule model_file:
         nomogram=f"{OUT}/models/{{endpoint}}/nomogram.json",
         cutpoint=f"{OUT}/models/{{endpoint}}/cutpoint.json",
         script="scripts/model_file.py",
+        code=code_of("scripts/model_file.py"),
     output:
         f"{OUT}/models/{{endpoint}}/model.json",
     log:
@@ -136,8 +150,11 @@ rule model_file:
     params:
         candidates=config["candidates"],
         horizons=config["horizons"],
-        endpoint=lambda wc: config["endpoints"][wc.endpoint],
-        config=config,
+        endpoint=endpoint_spec,
+        settings=model_settings,
         synthetic=config["data"]["source"] == "synthetic",
     script:
         "../../scripts/model_file.py"
+
+
+OUTPUTS.add(rules.model_file.output, endpoint=ENDPOINTS)

@@ -3,8 +3,10 @@
 
 rule provenance:
     input:
-        tracked=tracked_outputs(),
+        # a function: read once every rule file has added its outputs to the registry
+        tracked=lambda wildcards: OUTPUTS.tracked(),
         script="scripts/provenance.py",
+        code=code_of("scripts/provenance.py"),
     output:
         f"{OUT}/provenance.json",
     log:
@@ -17,3 +19,6 @@ rule provenance:
         runtime=runtime_for(10),
     script:
         "../../scripts/provenance.py"
+
+
+OUTPUTS.add(rules.provenance.output, tracked=False)

@@ -9,18 +9,18 @@ SIMDIR = f"{OUT}/simulation_study"
 # the main analysis' bootstrap_B reruns no replicate. The split is always the random one.
 SIM_PROCEDURE = {
     "data": {
-        "synthetic": {"case_mix": config["data"]["synthetic"].get("case_mix")},
-        "followup_cutoff": config["data"].get("followup_cutoff"),
+        "synthetic": {"case_mix": config["data"]["synthetic"]["case_mix"]},
+        "followup_cutoff": config["data"]["followup_cutoff"],
         "death_censors_rfs": config["data"]["death_censors_rfs"],
         "missing_predictors": config["data"]["missing_predictors"],
     },
     "split": {
         "train_fraction": config["split"]["train_fraction"],
-        "stratify": config["split"].get("stratify"),
+        "stratify": config["split"]["stratify"],
     },
     "endpoints": config["endpoints"],
     "candidates": config["candidates"],
-    "exclude_from_multivariable": config.get("exclude_from_multivariable", []),
+    "exclude_from_multivariable": config["exclude_from_multivariable"],
     "selection": config["selection"],
 }
 # Cluster resources from the study's own sizes (measured at the defaults: a replicate ~10 s
@@ -48,13 +48,14 @@ localrules:
 rule simstudy_truth_cohort:
     input:
         script="scripts/simstudy_truth.py",
+        code=code_of("scripts/simstudy_truth.py"),
     output:
         cohort=f"{SIMDIR}/truth/truth_cohort.csv",
         truth=f"{SIMDIR}/truth/ground_truth.json",
-        reference=report(
+        reference=in_report(
             f"{SIMDIR}/truth/truth_reference.csv",
-            caption="../report/simulation_study_truth.rst",
-            category="Simulation study",
+            "simulation_study_truth",
+            "Simulation study",
         ),
     log:
         f"{OUT}/logs/simstudy_truth_cohort.log",
@@ -76,6 +77,7 @@ rule simstudy_replicate:
     input:
         truth_cohort=f"{SIMDIR}/truth/truth_cohort.csv",
         script="scripts/simstudy_replicate.py",
+        code=code_of("scripts/simstudy_replicate.py"),
     output:
         f"{SIMDIR}/replicates/rep_{{rep}}.csv",
     log:
@@ -100,27 +102,28 @@ rule simstudy_summary:
         ),
         reference=f"{SIMDIR}/truth/truth_reference.csv",
         script="scripts/simstudy_summary.py",
+        code=code_of("scripts/simstudy_summary.py"),
     output:
         replicates=f"{SIMDIR}/replicates.csv",
-        predictors=report(
+        predictors=in_report(
             f"{SIMDIR}/predictors.csv",
-            caption="../report/simulation_study_tables.rst",
-            category="Simulation study",
+            "simulation_study_tables",
+            "Simulation study",
         ),
-        models=report(
+        models=in_report(
             f"{SIMDIR}/models.csv",
-            caption="../report/simulation_study_tables.rst",
-            category="Simulation study",
+            "simulation_study_tables",
+            "Simulation study",
         ),
-        c_index=report(
+        c_index=in_report(
             f"{SIMDIR}/c_index.csv",
-            caption="../report/simulation_study_tables.rst",
-            category="Simulation study",
+            "simulation_study_tables",
+            "Simulation study",
         ),
-        md=report(
+        md=in_report(
             f"{SIMDIR}/simulation_study.md",
-            caption="../report/simulation_study_tables.rst",
-            category="Simulation study",
+            "simulation_study_tables",
+            "Simulation study",
         ),
     log:
         f"{OUT}/logs/simstudy_summary.log",
@@ -145,18 +148,19 @@ rule simstudy_figure:
         predictors=f"{SIMDIR}/predictors.csv",
         c_index=f"{SIMDIR}/c_index.csv",
         replicates=f"{SIMDIR}/replicates.csv",
-        code="src/crlmflow/report/plots/simstudy.py",
+        runner=RUN_NOTEBOOK,
+        code=notebook_code("notebooks/simulation_study.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/simulation_study.ipynb",
-        pdf=report(
+        pdf=in_report(
             f"{SIMDIR}/simulation_study.pdf",
-            caption="../report/simulation_study_figure.rst",
-            category="Simulation study",
+            "simulation_study_figure",
+            "Simulation study",
         ),
-        png=report(
+        png=in_report(
             f"{SIMDIR}/simulation_study.png",
-            caption="../report/simulation_study_figure.rst",
-            category="Simulation study",
+            "simulation_study_figure",
+            "Simulation study",
         ),
     log:
         f"{OUT}/logs/simstudy_figure.log",

@@ -6,14 +6,11 @@ rule km_summaries:
         cohort=f"{OUT}/data/analysis_cohort.csv",
         groups=expand(f"{OUT}/models/{{endpoint}}/risk_groups.csv", endpoint=ENDPOINTS),
         script="scripts/km_summaries.py",
+        code=code_of("scripts/km_summaries.py"),
     output:
         curves=f"{OUT}/survival/km_curves.csv",
         at_risk=f"{OUT}/survival/km_at_risk.csv",
-        rates=report(
-            f"{OUT}/survival/km_rates.csv",
-            caption="../report/km_rates.rst",
-            category="Survival",
-        ),
+        rates=in_report(f"{OUT}/survival/km_rates.csv", "km_rates", "Survival"),
         tests=f"{OUT}/survival/km_tests.csv",
     log:
         f"{OUT}/logs/km_summaries.log",
@@ -26,8 +23,11 @@ rule km_summaries:
     params:
         endpoints=config["endpoints"],
         sets=SETS,
-        km_group=config["km"].get("group"),
+        km_group=config["km"]["group"],
         conf_type=config["km"]["conf_type"],
         horizons=config["horizons"],
     script:
         "../../scripts/km_summaries.py"
+
+
+OUTPUTS.add(rules.km_summaries.output)

@@ -1,4 +1,5 @@
-# Validation: discrimination, calibration and clinical usefulness per endpoint and set.
+# Validation: discrimination, calibration and clinical usefulness per endpoint and set,
+# and Harrell's optimism bootstrap (skipped when validation.bootstrap_B is 0).
 
 
 rule validate_model:
@@ -7,12 +8,13 @@ rule validate_model:
         predictions=f"{OUT}/models/{{endpoint}}/predictions.csv",
         fit=f"{OUT}/models/{{endpoint}}/fit.json",
         script="scripts/validate_model.py",
+        code=code_of("scripts/validate_model.py"),
     output:
-        performance=report(
+        performance=in_report(
             f"{OUT}/validation/{{endpoint}}/performance.csv",
-            caption="../report/performance.rst",
-            category="Validation",
-            subcategory="{endpoint}",
+            "performance",
+            "Validation",
+            **PER_ENDPOINT,
         ),
         roc=f"{OUT}/validation/{{endpoint}}/roc_curves.csv",
         calibration=f"{OUT}/validation/{{endpoint}}/calibration.csv",
@@ -26,23 +28,27 @@ rule validate_model:
         mem_mb=mem_for(1000, 100),
         runtime=runtime_for(10, 2),
     params:
-        endpoint=lambda wc: config["endpoints"][wc.endpoint],
-        endpoint_index=lambda wc: ENDPOINTS.index(wc.endpoint),
+        endpoint=endpoint_spec,
+        endpoint_index=endpoint_index,
         candidates=config["candidates"],
         horizons=config["horizons"],
         sets=SETS,
-        B=config["validation"]["bootstrap_B"],
-        calibration_B=config["validation"]["calibration_B"],
-        groups=config["validation"]["calibration_groups"],
+        B=VALIDATION.bootstrap_B,
+        calibration_B=VALIDATION.calibration_B,
+        groups=VALIDATION.calibration_groups,
         seed=config["seed"],
     script:
         "../../scripts/validate_model.py"
+
+
+OUTPUTS.add(rules.validate_model.output, endpoint=ENDPOINTS)
 
 
 rule bootstrap_chunk:
     input:
         cohort=f"{OUT}/data/analysis_cohort.csv",
         script="scripts/bootstrap_chunk.py",
+        code=code_of("scripts/bootstrap_chunk.py"),
     output:
         f"{OUT}/validation/{{endpoint}}/bootstrap/chunk_{{chunk}}.csv",
     log:
@@ -54,15 +60,15 @@ rule bootstrap_chunk:
         mem_mb=mem_for(1000, 150),
         runtime=chunk_runtime,
     params:
-        endpoint=lambda wc: config["endpoints"][wc.endpoint],
-        endpoint_index=lambda wc: ENDPOINTS.index(wc.endpoint),
+        endpoint=endpoint_spec,
+        endpoint_index=endpoint_index,
         candidates=config["candidates"],
-        exclude=config.get("exclude_from_multivariable", []),
-        selection=config["selection"],
+        exclude=config["exclude_from_multivariable"],
+        selection=SELECTION.as_dict(),
         horizons=config["horizons"],
         seed=config["seed"],
-        first=lambda wc: chunk_range(int(wc.chunk))[0],
-        last=lambda wc: chunk_range(int(wc.chunk))[1],
+        first=lambda wc: VALIDATION.chunk_range(int(wc.chunk))[0],
+        last=lambda wc: VALIDATION.chunk_range(int(wc.chunk))[1],
     script:
         "../../scripts/bootstrap_chunk.py"
 
@@ -72,22 +78,23 @@ rule bootstrap_gather:
         cohort=f"{OUT}/data/analysis_cohort.csv",
         chunks=expand(
             f"{OUT}/validation/{{{{endpoint}}}}/bootstrap/chunk_{{chunk}}.csv",
-            chunk=range(N_CHUNKS),
+            chunk=range(VALIDATION.n_chunks),
         ),
         script="scripts/bootstrap_gather.py",
+        code=code_of("scripts/bootstrap_gather.py"),
     output:
         replicates=f"{OUT}/validation/{{endpoint}}/bootstrap_replicates.csv",
-        optimism=report(
+        optimism=in_report(
             f"{OUT}/validation/{{endpoint}}/optimism.csv",
-            caption="../report/optimism.rst",
-            category="Validation",
-            subcategory="{endpoint}",
+            "optimism",
+            "Validation",
+            **PER_ENDPOINT,
         ),
-        stability=report(
+        stability=in_report(
             f"{OUT}/validation/{{endpoint}}/selection_frequency.csv",
-            caption="../report/selection_frequency.rst",
-            category="Validation",
-            subcategory="{endpoint}",
+            "selection_frequency",
+            "Validation",
+            **PER_ENDPOINT,
         ),
     log:
         f"{OUT}/logs/bootstrap_gather_{{endpoint}}.log",
@@ -98,10 +105,23 @@ rule bootstrap_gather:
         mem_mb=mem_for(1000, 300),
         runtime=runtime_for(10, 2),
     params:
-        endpoint=lambda wc: config["endpoints"][wc.endpoint],
+        endpoint=endpoint_spec,
         candidates=config["candidates"],
-        exclude=config.get("exclude_from_multivariable", []),
-        selection=config["selection"],
+        exclude=config["exclude_from_multivariable"],
+        selection=SELECTION.as_dict(),
         horizons=config["horizons"],
     script:
         "../../scripts/bootstrap_gather.py"
+
+
+# With bootstrap_B = 0 no bootstrap job is part of the run and no rule asks for its tables.
+OPTIMISM_TABLES = []
+if VALIDATION.optimism_computed:
+    OPTIMISM_TABLES = OUTPUTS.add(
+        [
+            rules.bootstrap_gather.output.optimism,
+            rules.bootstrap_gather.output.stability,
+        ],
+        endpoint=ENDPOINTS,
+    )
+    OUTPUTS.add(rules.bootstrap_gather.output.replicates, endpoint=ENDPOINTS)

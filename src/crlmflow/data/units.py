@@ -8,7 +8,7 @@ declared unit is taken to be in its canonical unit (``crlmflow.data.columns.RAW_
 
 :data:`UNITS` lists, per column, the allowed units and the factor that converts a value in
 that unit to the canonical one (canonical = factor 1). The JSON schema of the config
-(``workflow/schemas/config.schema.yaml``, ``definitions.cohort_file.properties.units``)
+(``crlmflow/pipeline/config.schema.yaml``, ``definitions.cohort_file.properties.units``)
 lists the same columns and units, so a typo fails before any job runs; a test keeps the
 two in step.
 

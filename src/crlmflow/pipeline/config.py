@@ -1,12 +1,18 @@
-"""Load and validate the workflow configuration against its JSON schema.
+"""Load and validate the workflow configuration against its JSON schema, filling defaults.
 
 Snakemake's own ``validate`` reports only the first jsonschema error, with a long dump of
 the schema; researchers editing a YAML file need every problem, each naming the key path
 and what is allowed. This module gives that, and the Snakefile calls it before any job.
+
+The schema (``config.schema.yaml``, shipped with the package) is the one home of every
+default: :func:`validate_config` first sets each absent key that has a ``default:``
+(jsonschema's extend-with-default pattern, nested objects included), then validates, so
+the typed options of :mod:`crlmflow.pipeline.options` never repeat a default.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from pathlib import Path
@@ -15,11 +21,11 @@ from typing import Any
 import jsonschema
 import yaml
 
-SCHEMA_PATH = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
 
 
 class ConfigError(ValueError):
-    """The configuration does not follow ``workflow/schemas/config.schema.yaml``."""
+    """The configuration does not follow ``crlmflow/pipeline/config.schema.yaml``."""
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -53,10 +59,43 @@ def load_schema(path: str | Path = SCHEMA_PATH) -> dict:
         return yaml.safe_load(fh)
 
 
-def validate_config(config: dict, schema: dict | str | Path | None = None) -> dict:
-    """Validate ``config``; raise ConfigError listing every problem, one line each."""
+def _with_defaults(validator_class):
+    """``validator_class`` whose ``properties`` keyword first sets absent keys to their
+    schema ``default`` (a copy, so the schema is never shared or mutated)."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if validator.is_type(instance, "object"):
+            for key, sub in properties.items():
+                if isinstance(sub, dict) and "default" in sub and key not in instance:
+                    instance[key] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+_DefaultFiller = _with_defaults(jsonschema.Draft202012Validator)
+
+
+def _schema(schema: dict | str | Path | None) -> dict:
     if schema is None or isinstance(schema, (str, Path)):
-        schema = load_schema(schema or SCHEMA_PATH)
+        return load_schema(schema or SCHEMA_PATH)
+    return schema
+
+
+def fill_defaults(config: dict, schema: dict | str | Path | None = None) -> dict:
+    """Set, in place, every key of ``config`` that is absent and has a schema ``default``;
+    returns ``config``. Values of the wrong type are left for validation to report."""
+    for _ in _DefaultFiller(_schema(schema)).iter_errors(config):
+        pass
+    return config
+
+
+def validate_config(config: dict, schema: dict | str | Path | None = None) -> dict:
+    """Fill the schema defaults into ``config`` (in place), then validate it; raise
+    ConfigError listing every problem, one line each. Returns ``config``."""
+    schema = _schema(schema)
+    fill_defaults(config, schema)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if errors:

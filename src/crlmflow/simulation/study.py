@@ -60,6 +60,7 @@ from crlmflow.data.cohort import assign_sets, clean_cohort_file
 from crlmflow.data.indices import derive_indices
 from crlmflow.data.io import atomic_write_csv
 from crlmflow.model.modelling import develop_model, model_matrix
+from crlmflow.pipeline.options import SelectionOptions
 from crlmflow.pipeline.streams import integer_seed, seed_sequence
 from crlmflow.simulation.generator import simulate_cohort
 from crlmflow.survival.design import normalise_candidates
@@ -161,10 +162,9 @@ def truth_key(endpoint: dict) -> str:
 
 
 def _selection_kwargs(config: dict) -> dict:
-    sel = config["selection"]
-    flr = sel.get("forward_lr") or {}
-    return dict(screen_p=sel["screen_p"], exclude=tuple(config.get("exclude_from_multivariable") or ()),
-                method=sel["method"], entry_p=flr.get("entry_p", 0.05), removal_p=flr.get("removal_p", 0.10))
+    sel = SelectionOptions.from_config(config)
+    return dict(screen_p=sel.screen_p, exclude=tuple(config.get("exclude_from_multivariable") or ()),
+                method=sel.method, entry_p=sel.entry_p, removal_p=sel.removal_p)
 
 
 def analysis_columns(config: dict) -> list[str]:

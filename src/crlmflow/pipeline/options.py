@@ -1,0 +1,111 @@
+"""Typed views of the validated configuration: one frozen object per config section.
+
+:func:`crlmflow.pipeline.config.validate_config` fills every schema ``default:`` into the
+config, so these objects read keys directly and never repeat a default. The Snakefile
+builds each object once; a rule passes it to its script as a plain dict (``as_dict()``,
+so that Snakemake can compare params between runs and rerun a job whose options changed)
+and the script rebuilds the typed object with ``Options(**params.x)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+__all__ = ["SelectionOptions", "ValidationOptions"]
+
+
+@dataclass(frozen=True)
+class SelectionOptions:
+    """Variable selection of the multivariable Cox model (config section ``selection``).
+
+    Attributes
+    ----------
+    screen_p : float
+        Univariable Wald p below which a candidate enters multivariable selection.
+    method : {"stepaic_both", "forward_lr"}
+        ``MASS::stepAIC(direction = "both")`` from the full model, or SPSS Forward LR.
+    entry_p, removal_p : float
+        Forward LR entry and removal thresholds (``selection.forward_lr``); unused by
+        ``stepaic_both``.
+    """
+
+    screen_p: float
+    method: str
+    entry_p: float
+    removal_p: float
+
+    @classmethod
+    def from_config(cls, config: dict) -> SelectionOptions:
+        """From a config validated (and default-filled) by ``validate_config``."""
+        sel = config["selection"]
+        return cls(screen_p=float(sel["screen_p"]), method=str(sel["method"]),
+                   entry_p=float(sel["forward_lr"]["entry_p"]),
+                   removal_p=float(sel["forward_lr"]["removal_p"]))
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ValidationOptions:
+    """Internal validation settings (config section ``validation``).
+
+    Attributes
+    ----------
+    bootstrap_B : int
+        Bootstrap replicates of Harrell's optimism correction and of the C-index CI;
+        0 skips both (the exhibits then say the optimism correction was not computed).
+    bootstrap_chunks : int
+        Number of independent jobs the optimism replicates are split into.
+    calibration_groups : int
+        Quantile groups of grouped Kaplan–Meier calibration.
+    calibration_B : int
+        Bootstrap replicates of the bias-corrected calibration curve (``rms::calibrate``).
+    cutpoint_minprop : float
+        Smallest group share of the maximally selected log-rank cut-off.
+    cutpoint_permutations : int
+        Permutations of the search-corrected p of the cut-off.
+    """
+
+    bootstrap_B: int
+    bootstrap_chunks: int
+    calibration_groups: int
+    calibration_B: int
+    cutpoint_minprop: float
+    cutpoint_permutations: int
+
+    @classmethod
+    def from_config(cls, config: dict) -> ValidationOptions:
+        """From a config validated (and default-filled) by ``validate_config``."""
+        v = config["validation"]
+        return cls(bootstrap_B=int(v["bootstrap_B"]), bootstrap_chunks=int(v["bootstrap_chunks"]),
+                   calibration_groups=int(v["calibration_groups"]), calibration_B=int(v["calibration_B"]),
+                   cutpoint_minprop=float(v["cutpoint_minprop"]),
+                   cutpoint_permutations=int(v["cutpoint_permutations"]))
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def optimism_computed(self) -> bool:
+        """Whether the optimism bootstrap runs (``bootstrap_B > 0``)."""
+        return self.bootstrap_B > 0
+
+    @property
+    def n_chunks(self) -> int:
+        """Bootstrap jobs: ``bootstrap_chunks``, but never more than there are replicates
+        (0 when the bootstrap is off)."""
+        return min(self.bootstrap_chunks, self.bootstrap_B)
+
+    def chunk_range(self, i: int) -> tuple[int, int]:
+        """Replicates ``[first, last)`` of chunk ``i``.
+
+        Replicate ``b`` draws from its own random stream whatever chunk runs it, so any
+        chunking gives the same replicates; the bounds ``i*B//n, (i+1)*B//n`` split
+        ``0..B-1`` into ``n`` contiguous runs differing in length by at most one.
+        """
+        n = self.n_chunks
+        if not 0 <= i < n:
+            raise ValueError(f"bootstrap chunk {i} does not exist: expected 0..{n - 1} "
+                             f"(bootstrap_B = {self.bootstrap_B}, bootstrap_chunks = {self.bootstrap_chunks})")
+        return i * self.bootstrap_B // n, (i + 1) * self.bootstrap_B // n
