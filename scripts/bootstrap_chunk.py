@@ -12,8 +12,19 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     train = cohort[cohort["set"] == "train"].reset_index(drop=True)
     sel = SelectionOptions(**p.selection)
     reps = run_replicates(
-        train, p.candidates, p.endpoint["time"], p.endpoint["event"], p.horizons, range(p.first, p.last),
-        seed=p.seed, endpoint_index=p.endpoint_index, screen_p=sel.screen_p, exclude=p.exclude,
-        method=sel.method, entry_p=sel.entry_p, removal_p=sel.removal_p)
+        train,
+        p.candidates,
+        p.endpoint["time"],
+        p.endpoint["event"],
+        p.horizons,
+        range(p.first, p.last),
+        seed=p.seed,
+        endpoint_index=p.endpoint_index,
+        screen_p=sel.screen_p,
+        exclude=p.exclude,
+        method=sel.method,
+        entry_p=sel.entry_p,
+        removal_p=sel.removal_p,
+    )
     atomic_write_csv(reps, snakemake.output[0])
     log.info("%s replicates %d..%d done", snakemake.wildcards.endpoint, p.first, p.last - 1)

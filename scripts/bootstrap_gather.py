@@ -15,8 +15,17 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     sel = SelectionOptions(**p.selection)
     reps = pd.concat([pd.read_csv(f) for f in snakemake.input.chunks], ignore_index=True).sort_values("b")
     apparent = apparent_performance(
-        train, p.candidates, p.endpoint["time"], p.endpoint["event"], p.horizons, screen_p=sel.screen_p,
-        exclude=p.exclude, method=sel.method, entry_p=sel.entry_p, removal_p=sel.removal_p)
+        train,
+        p.candidates,
+        p.endpoint["time"],
+        p.endpoint["event"],
+        p.horizons,
+        screen_p=sel.screen_p,
+        exclude=p.exclude,
+        method=sel.method,
+        entry_p=sel.entry_p,
+        removal_p=sel.removal_p,
+    )
     atomic_write_csv(reps, snakemake.output.replicates)
     atomic_write_csv(summarise_optimism(apparent, reps).reset_index(), snakemake.output.optimism)
     atomic_write_csv(selection_frequency(reps, p.candidates), snakemake.output.stability)

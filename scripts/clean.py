@@ -18,14 +18,15 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
             data_options=snakemake.params.data,
             candidates=snakemake.params.candidates,
             endpoints=snakemake.params.endpoints,
-            keep=[c for c in [snakemake.params.km_group]
-                  if c not in {d["name"] for d in snakemake.params.candidates}],
+            keep=[c for c in [snakemake.params.km_group] if c not in {d["name"] for d in snakemake.params.candidates}],
         )
     name = Path(snakemake.input.raw).name
     atomic_write_csv(result.cohort, snakemake.output.cohort)
     atomic_write_csv(result.exclusions, snakemake.output.exclusions)
     atomic_write_json(snakemake.output.flow, result.flow)
     atomic_write_csv(result.quality, snakemake.output.quality)
-    atomic_write_text(snakemake.output.quality_page,
-                      quality_html(result.quality, result.flow, f"Data quality: {cohort_name} cohort ({name})"))
+    atomic_write_text(
+        snakemake.output.quality_page,
+        quality_html(result.quality, result.flow, f"Data quality: {cohort_name} cohort ({name})"),
+    )
     log.info("%s: flow %s", name, result.flow)

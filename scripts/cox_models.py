@@ -12,9 +12,16 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     train = cohort[cohort["set"] == "train"]
     sel = SelectionOptions(**p.selection)
     model = develop_model(
-        train, p.candidates, snakemake.wildcards.endpoint, p.endpoint["time"], p.endpoint["event"],
-        screen_p=sel.screen_p, exclude=p.exclude, method=sel.method,
-        entry_p=sel.entry_p, removal_p=sel.removal_p,
+        train,
+        p.candidates,
+        snakemake.wildcards.endpoint,
+        p.endpoint["time"],
+        p.endpoint["event"],
+        screen_p=sel.screen_p,
+        exclude=p.exclude,
+        method=sel.method,
+        entry_p=sel.entry_p,
+        removal_p=sel.removal_p,
     )
     out = snakemake.output
     atomic_write_csv(model.univariable, out.univariable)
@@ -26,5 +33,11 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     pred.insert(0, "set", cohort["set"].to_numpy())
     pred.insert(0, "patient_id", cohort["patient_id"].to_numpy())
     atomic_write_csv(pred, out.predictions)
-    log.info("%s: %d training patients, %d events; screened %s; selected %s",
-             snakemake.wildcards.endpoint, model.n, model.events, model.selection.screened, model.selected)
+    log.info(
+        "%s: %d training patients, %d events; screened %s; selected %s",
+        snakemake.wildcards.endpoint,
+        model.n,
+        model.events,
+        model.selection.screened,
+        model.selected,
+    )

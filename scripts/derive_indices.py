@@ -1,8 +1,7 @@
 """Rule derive_indices: NLR, PLR, SII, the CRS items, score and group."""
 
-
-from crlmflow.data.indices import derive_indices
 from crlmflow.data.cohort import read_cohort_csv
+from crlmflow.data.indices import derive_indices
 from crlmflow.data.io import atomic_write_csv
 from crlmflow.pipeline.snakeio import logged
 

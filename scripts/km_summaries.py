@@ -4,8 +4,8 @@ import pandas as pd
 
 from crlmflow.data.cohort import read_cohort_csv
 from crlmflow.data.io import atomic_write_csv
-from crlmflow.survival.summaries import km_summaries
 from crlmflow.pipeline.snakeio import logged
+from crlmflow.survival.summaries import km_summaries
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params
@@ -16,8 +16,10 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
         cohort = cohort.merge(g.rename(columns={"risk_group": f"risk_group_{ep}"}), on="patient_id", how="left")
     results = {}
     for ep, spec in p.endpoints.items():
-        panels = [{"name": "overall", "group": None, "sets": ["all", *p.sets]},
-                  {"name": "risk_group", "group": f"risk_group_{ep}", "sets": p.sets}]
+        panels = [
+            {"name": "overall", "group": None, "sets": ["all", *p.sets]},
+            {"name": "risk_group", "group": f"risk_group_{ep}", "sets": p.sets},
+        ]
         if p.km_group:
             panels.append({"name": p.km_group, "group": p.km_group, "sets": ["all"]})
         if "kras" in cohort and cohort["kras"].notna().any():

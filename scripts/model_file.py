@@ -3,9 +3,9 @@
 import json
 
 from crlmflow.data.cohort import read_cohort_csv
-from crlmflow.pipeline.config import config_hash
 from crlmflow.data.io import atomic_write_json
 from crlmflow.model.modelfile import build_model_file, sha256_frame
+from crlmflow.pipeline.config import config_hash
 from crlmflow.pipeline.snakeio import logged
 
 
@@ -19,11 +19,17 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     cohort = read_cohort_csv(snakemake.input.cohort)
     train = cohort[cohort["set"] == "train"]
     model = build_model_file(
-        endpoint=snakemake.wildcards.endpoint, endpoint_label=p.endpoint["label"],
-        fit=_load(snakemake.input.fit), nomogram=_load(snakemake.input.nomogram),
+        endpoint=snakemake.wildcards.endpoint,
+        endpoint_label=p.endpoint["label"],
+        fit=_load(snakemake.input.fit),
+        nomogram=_load(snakemake.input.nomogram),
         cutpoint={k: v for k, v in _load(snakemake.input.cutpoint).items() if k != "curve"},
-        candidates=p.candidates, train=train, horizons=p.horizons,
-        data_sha256=sha256_frame(train), config_sha256=config_hash(p.settings), synthetic=p.synthetic,
+        candidates=p.candidates,
+        train=train,
+        horizons=p.horizons,
+        data_sha256=sha256_frame(train),
+        config_sha256=config_hash(p.settings),
+        synthetic=p.synthetic,
     )
     atomic_write_json(snakemake.output[0], model)
     log.info("model file for %s: %d terms", snakemake.wildcards.endpoint, len(model["terms"]))

@@ -7,8 +7,13 @@ from crlmflow.pipeline.snakeio import logged
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     outdir = snakemake.config["outdir"]
     manifest = build_manifest(outdir, load_records(outdir))
-    missing = [f for f in snakemake.input.tracked if f not in manifest["entries"]
-               and f.endswith((".csv", ".pdf", ".png", ".md", ".html")) and "/notebooks/" not in f]
+    missing = [
+        f
+        for f in snakemake.input.tracked
+        if f not in manifest["entries"]
+        and f.endswith((".csv", ".pdf", ".png", ".md", ".html"))
+        and "/notebooks/" not in f
+    ]
     if missing:
         raise RuntimeError(f"no lineage record for {len(missing)} output(s), e.g. {missing[:3]}")
     atomic_write_json(snakemake.output[0], manifest)

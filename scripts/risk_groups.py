@@ -5,10 +5,10 @@ import pandas as pd
 from crlmflow.data.cohort import read_cohort_csv
 from crlmflow.data.io import atomic_write_csv, atomic_write_json
 from crlmflow.model.riskgroups import risk_groups
-from crlmflow.report.plots import plot_cutpoint, save_figure
 from crlmflow.pipeline.provenance import figure_lineage
 from crlmflow.pipeline.snakeio import logged
 from crlmflow.pipeline.streams import stream
+from crlmflow.report.plots import plot_cutpoint, save_figure
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params
@@ -18,14 +18,25 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     # the endpoint's position in the config keys its permutation stream, as for the bootstrap
     endpoint_index = list(snakemake.config["endpoints"]).index(snakemake.wildcards.endpoint)
     result, groups, fig_inputs = risk_groups(
-        data, p.endpoint["time"], p.endpoint["event"], minprop=p.minprop, n_perm=p.n_perm, seed=p.seed,
-        rng=stream(p.seed, "cutpoint_permutation", endpoint_index))
+        data,
+        p.endpoint["time"],
+        p.endpoint["event"],
+        minprop=p.minprop,
+        n_perm=p.n_perm,
+        seed=p.seed,
+        rng=stream(p.seed, "cutpoint_permutation", endpoint_index),
+    )
     atomic_write_json(snakemake.output.cutpoint, result)
     atomic_write_csv(groups, snakemake.output.groups)
-    fig = plot_cutpoint(fig_inputs["cutpoint"], fig_inputs["marker"], xlabel="Total points",
-                        p_value=result["p_lausen_schumacher"], p_label="Lausen-Schumacher P",
-                        title=f"Optimal cut-off: {p.endpoint['label']}")
-    save_figure(fig, snakemake.output.figure_pdf[: -len(".pdf")],
-                metadata=figure_lineage(snakemake))
-    log.info("%s cut-off %.4g points; sizes %s", snakemake.wildcards.endpoint, result["total_points"],
-             result["group_sizes"])
+    fig = plot_cutpoint(
+        fig_inputs["cutpoint"],
+        fig_inputs["marker"],
+        xlabel="Total points",
+        p_value=result["p_lausen_schumacher"],
+        p_label="Lausen-Schumacher P",
+        title=f"Optimal cut-off: {p.endpoint['label']}",
+    )
+    save_figure(fig, snakemake.output.figure_pdf[: -len(".pdf")], metadata=figure_lineage(snakemake))
+    log.info(
+        "%s cut-off %.4g points; sizes %s", snakemake.wildcards.endpoint, result["total_points"], result["group_sizes"]
+    )

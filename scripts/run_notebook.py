@@ -11,8 +11,9 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     notebook, executed = snakemake.input.notebook, snakemake.output.notebook
     params = dict(snakemake.params.nb)
     params["lineage"] = figure_lineage(snakemake, code=notebook)
-    papermill.execute_notebook(notebook, executed, parameters=params, kernel_name="python3",
-                               progress_bar=False, log_output=False, cwd=".")
+    papermill.execute_notebook(
+        notebook, executed, parameters=params, kernel_name="python3", progress_bar=False, log_output=False, cwd="."
+    )
     # nbformat and papermill draw random cell ids; number them so that reruns differ
     # only in papermill's execution timestamps.
     nb = nbformat.read(executed, as_version=4)

@@ -2,8 +2,8 @@
 
 from crlmflow.data.cohort import read_cohort_csv
 from crlmflow.data.io import atomic_write_csv
-from crlmflow.simulation.study import run_replicate
 from crlmflow.pipeline.snakeio import logged
+from crlmflow.simulation.study import run_replicate
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params
@@ -13,6 +13,13 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     atomic_write_csv(table, snakemake.output[0])
     for ep, g in table.groupby("endpoint", sort=False):
         r = g.iloc[0]
-        log.info("replicate %d %s: selected %s; C apparent %.3f, split %.3f, corrected %.3f, true %.3f",
-                 rep, ep, r["selected_terms"] or "nothing", r["c_apparent"], r["c_split"], r["c_corrected"],
-                 r["c_true"])
+        log.info(
+            "replicate %d %s: selected %s; C apparent %.3f, split %.3f, corrected %.3f, true %.3f",
+            rep,
+            ep,
+            r["selected_terms"] or "nothing",
+            r["c_apparent"],
+            r["c_split"],
+            r["c_corrected"],
+            r["c_true"],
+        )

@@ -3,8 +3,8 @@
 import pandas as pd
 
 from crlmflow.data.io import atomic_write_csv, atomic_write_text
-from crlmflow.simulation.performance import report_markdown, summarise
 from crlmflow.pipeline.snakeio import logged
+from crlmflow.simulation.performance import report_markdown, summarise
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params

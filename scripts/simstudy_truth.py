@@ -1,8 +1,8 @@
 """Rule simstudy_truth_cohort: the large independent cohort for the true C, and the true HRs."""
 
 from crlmflow.data.io import atomic_write_csv, atomic_write_json
-from crlmflow.simulation.study import analysis_columns, simulate_analysis_cohort, truth_cohort_seed, truth_reference
 from crlmflow.pipeline.snakeio import logged
+from crlmflow.simulation.study import analysis_columns, simulate_analysis_cohort, truth_cohort_seed, truth_reference
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params

@@ -1,8 +1,8 @@
 """Rule simulate_cohort: write a synthetic raw hospital export and its ground truth."""
 
 from crlmflow.data.io import atomic_write_csv, atomic_write_json
-from crlmflow.simulation.generator import simulate_cohort
 from crlmflow.pipeline.snakeio import logged
+from crlmflow.simulation.generator import simulate_cohort
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     block = snakemake.params.block["synthetic"]

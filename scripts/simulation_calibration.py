@@ -1,8 +1,8 @@
 """Rule simulation_calibration: the paper beside a large synthetic cohort, with tolerances."""
 
 from crlmflow.data.io import atomic_write_csv
-from crlmflow.simulation.calibration import calibration_report
 from crlmflow.pipeline.snakeio import logged
+from crlmflow.simulation.calibration import calibration_report
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     table = calibration_report(n_eligible=snakemake.params.n, seed=snakemake.params.seed)

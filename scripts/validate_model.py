@@ -7,9 +7,9 @@ import pandas as pd
 from crlmflow.data.cohort import read_cohort_csv
 from crlmflow.data.io import atomic_write_csv
 from crlmflow.model.modelling import model_matrix_from_fit
-from crlmflow.validation.performance import calibrate_bias_corrected, evaluate_set
 from crlmflow.pipeline.snakeio import logged
 from crlmflow.pipeline.streams import stream
+from crlmflow.validation.performance import calibrate_bias_corrected, evaluate_set
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params
@@ -23,14 +23,28 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     tables = {"performance": [], "roc": [], "calibration": [], "dca": []}
     for i, s in enumerate(p.sets):
         part = data[data["set"] == s]
-        res = evaluate_set(part[time], part[event], part["lp"], {str(h): part[f"surv_{h}"] for h in p.horizons},
-                           p.horizons, B=p.B, rng=stream(p.seed, "c_index_bootstrap", p.endpoint_index, i),
-                           calibration_groups=p.groups)
+        res = evaluate_set(
+            part[time],
+            part[event],
+            part["lp"],
+            {str(h): part[f"surv_{h}"] for h in p.horizons},
+            p.horizons,
+            B=p.B,
+            rng=stream(p.seed, "c_index_bootstrap", p.endpoint_index, i),
+            calibration_groups=p.groups,
+        )
         if s == "train" and fit["selected"]:
             corrected = calibrate_bias_corrected(
-                part[time], part[event], model_matrix_from_fit(fit, p.candidates, part), p.horizons,
-                B=p.calibration_B, seed=p.seed, endpoint_index=p.endpoint_index, set_index=i,
-                calibration_groups=p.groups)
+                part[time],
+                part[event],
+                model_matrix_from_fit(fit, p.candidates, part),
+                p.horizons,
+                B=p.calibration_B,
+                seed=p.seed,
+                endpoint_index=p.endpoint_index,
+                set_index=i,
+                calibration_groups=p.groups,
+            )
             keep = ["horizon", "group", "optimism", "index_corrected", "km_corrected", "n_bootstrap"]
             res["calibration"] = res["calibration"].merge(corrected[keep], on=["horizon", "group"], how="left")
         for k, v in res.items():

@@ -11,7 +11,7 @@ missing, as R wrote the files; "NA"-like text stays text.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -29,12 +29,12 @@ RTOL = 1e-6
 ATOL = 1e-6
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read_json(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read_csv(name: str) -> pd.DataFrame:
     return pd.read_csv(FIXTURES / name, float_precision="round_trip", keep_default_na=False, na_values=[""])
 
@@ -49,7 +49,7 @@ def read_csv(name: str) -> pd.DataFrame:
     return _read_csv(name).copy()
 
 
-@lru_cache(maxsize=None)
+@cache
 def reference(ds: str) -> dict:
     """R's results for dataset ``ds`` (``<ds>.json``). Shared between tests: do not modify."""
     return read_json(f"{ds}.json")

@@ -34,9 +34,12 @@ def _imports(name: str, path: Path, known: set[str]) -> set[str]:
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found = set()
     # imports for type annotations only (``if TYPE_CHECKING:``) never run, so form no cycle
-    typing_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
-                   and getattr(block.test, "id", getattr(block.test, "attr", None)) == "TYPE_CHECKING"
-                   for n in ast.walk(block)}
+    typing_only = {
+        id(n)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and getattr(block.test, "id", getattr(block.test, "attr", None)) == "TYPE_CHECKING"
+        for n in ast.walk(block)
+    }
     for node in ast.walk(tree):
         if id(node) in typing_only:
             continue
@@ -61,8 +64,11 @@ def _imports(name: str, path: Path, known: set[str]) -> set[str]:
 
 
 def test_no_module_exceeds_the_size_limit():
-    long = {str(p.relative_to(ROOT)): n for p in PKG.rglob("*.py")
-            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in PKG.rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
     assert not long, f"modules over {MAX_LINES} lines: {long}"
 
 
@@ -70,8 +76,10 @@ def test_no_import_cycle():
     mods = _modules()
     known = set(mods)
     # a package's __init__ importing its own sub-modules is not a cycle of the sub-modules
-    graph = {m: {d for d in _imports(m, p, known) if not d.startswith(m + ".") and not m.startswith(d + ".")}
-             for m, p in mods.items()}
+    graph = {
+        m: {d for d in _imports(m, p, known) if not d.startswith(m + ".") and not m.startswith(d + ".")}
+        for m, p in mods.items()
+    }
     state: dict[str, int] = {}
     stack: list[str] = []
 
@@ -80,7 +88,7 @@ def test_no_import_cycle():
         stack.append(m)
         for d in sorted(graph[m]):
             if state.get(d) == 1:
-                cycle = stack[stack.index(d):] + [d]
+                cycle = stack[stack.index(d) :] + [d]
                 pytest.fail("import cycle: " + " -> ".join(cycle))
             if d not in state:
                 visit(d)
@@ -97,13 +105,28 @@ def test_no_module_reads_another_objects_private_attributes():
     for path in sorted(PKG.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         # private names a module defines for its own classes may be used anywhere in that module
-        own = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
-               and n.value.id == "self" and isinstance(n.ctx, ast.Store)}
-        own |= {f.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for f in c.body
-                if isinstance(f, (ast.FunctionDef, ast.AnnAssign, ast.Assign))
-                and isinstance(getattr(f, "name", None), str)}
-        own |= {t.target.id for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for t in c.body
-                if isinstance(t, ast.AnnAssign) and isinstance(t.target, ast.Name)}
+        own = {
+            n.attr
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Attribute)
+            and isinstance(n.value, ast.Name)
+            and n.value.id == "self"
+            and isinstance(n.ctx, ast.Store)
+        }
+        own |= {
+            f.name
+            for c in ast.walk(tree)
+            if isinstance(c, ast.ClassDef)
+            for f in c.body
+            if isinstance(f, (ast.FunctionDef, ast.AnnAssign, ast.Assign)) and isinstance(getattr(f, "name", None), str)
+        }
+        own |= {
+            t.target.id
+            for c in ast.walk(tree)
+            if isinstance(c, ast.ClassDef)
+            for t in c.body
+            if isinstance(t, ast.AnnAssign) and isinstance(t.target, ast.Name)
+        }
         for node in ast.walk(tree):
             if not isinstance(node, ast.Attribute):
                 continue
@@ -118,8 +141,9 @@ def test_no_module_reads_another_objects_private_attributes():
 
 def test_scripts_hold_exactly_one_script_per_rule():
     rules = "".join(p.read_text() for p in (ROOT / "workflow" / "rules").glob("*.smk"))
-    unused = [p.name for p in (ROOT / "scripts").glob("*.py") if f"scripts/{p.name}" not in rules
-              and p.name not in rules]
+    unused = [
+        p.name for p in (ROOT / "scripts").glob("*.py") if f"scripts/{p.name}" not in rules and p.name not in rules
+    ]
     assert not unused, f"scripts no rule runs (move them to tools/): {unused}"
 
 

@@ -26,14 +26,44 @@ import numpy as np
 import pandas as pd
 
 from crlmflow.survival.cox import CoxData
-from crlmflow.validation.optimism import (apparent_performance, run_replicates, run_replicates_parallel,
-                                           summarise_optimism)
+from crlmflow.validation.optimism import (
+    apparent_performance,
+    run_replicates,
+    run_replicates_parallel,
+    summarise_optimism,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT / "tests" / "fixtures" / "r_reference" / "crlm_synth_a.csv"
-CANDIDATES = ["male", "age", "bmi", "hospital_days", "r0_resection", "rfa", "ca19_9", "cea", "wbc", "neut",
-              "lymph", "hgb", "plt", "alt", "ast", "tbil", "dbil", "alb", "d_dimer", "nlr", "plr", "sii",
-              "chemo_full_course", "chemo_neoadjuvant_only", "chemo_adjuvant_only", "asa", "crs_score"]
+CANDIDATES = [
+    "male",
+    "age",
+    "bmi",
+    "hospital_days",
+    "r0_resection",
+    "rfa",
+    "ca19_9",
+    "cea",
+    "wbc",
+    "neut",
+    "lymph",
+    "hgb",
+    "plt",
+    "alt",
+    "ast",
+    "tbil",
+    "dbil",
+    "alb",
+    "d_dimer",
+    "nlr",
+    "plr",
+    "sii",
+    "chemo_full_course",
+    "chemo_neoadjuvant_only",
+    "chemo_adjuvant_only",
+    "asa",
+    "crs_score",
+]
 EXCLUDE = ("chemo_full_course",)
 ENDPOINTS = [("os", "os_months", "os_event"), ("rfs", "rfs_months", "rfs_event")]
 HORIZONS = [12, 36, 60]
@@ -81,39 +111,61 @@ def main(argv=None) -> int:
     print(f"B={args.B}  cores={args.cores}  cpu_count={os.cpu_count()}  load average (1/5/15 min): {_load()}")
 
     # (1) bootstrap optimism correction, selection inside each replicate
-    jobs = [dict(train_df=train, candidates=keep, time_col=t, event_col=e, horizons=HORIZONS, seed=args.seed,
-                 endpoint_index=k, exclude=EXCLUDE, screen_p=0.10, method="stepaic_both")
-            for k, (_, t, e) in enumerate(ENDPOINTS)]
+    jobs = [
+        dict(
+            train_df=train,
+            candidates=keep,
+            time_col=t,
+            event_col=e,
+            horizons=HORIZONS,
+            seed=args.seed,
+            endpoint_index=k,
+            exclude=EXCLUDE,
+            screen_p=0.10,
+            method="stepaic_both",
+        )
+        for k, (_, t, e) in enumerate(ENDPOINTS)
+    ]
     t0, c0 = time.perf_counter(), time.process_time()
     os_reps = run_replicates(replicates=range(args.B), **jobs[0])
     t_os, c_os = time.perf_counter() - t0, time.process_time() - c0
-    print(f"OS only, 1 process: {args.B} replicates in {t_os:.2f} s wall "
-          f"({1000 * t_os / max(args.B, 1):.2f} ms per replicate; mean {os_reps['n_fits'].mean():.1f} Cox fits each)")
-    print(f"OS only, CPU time of that process: {c_os:.2f} s ({1000 * c_os / max(args.B, 1):.2f} ms per replicate; "
-          f"wall/CPU {t_os / max(c_os, 1e-9):.2f} shows the contention)")
+    print(
+        f"OS only, 1 process: {args.B} replicates in {t_os:.2f} s wall "
+        f"({1000 * t_os / max(args.B, 1):.2f} ms per replicate; mean {os_reps['n_fits'].mean():.1f} Cox fits each)"
+    )
+    print(
+        f"OS only, CPU time of that process: {c_os:.2f} s ({1000 * c_os / max(args.B, 1):.2f} ms per replicate; "
+        f"wall/CPU {t_os / max(c_os, 1e-9):.2f} shows the contention)"
+    )
     t0 = time.perf_counter()
     both = run_replicates_parallel(jobs, B=args.B, cores=args.cores)
     t_both = time.perf_counter() - t0
-    print(f"OS + RFS, {args.cores} processes: {2 * args.B} replicates in {t_both:.2f} s wall "
-          f"({1000 * t_both / max(2 * args.B, 1):.2f} ms per replicate-endpoint wall)")
+    print(
+        f"OS + RFS, {args.cores} processes: {2 * args.B} replicates in {t_both:.2f} s wall "
+        f"({1000 * t_both / max(2 * args.B, 1):.2f} ms per replicate-endpoint wall)"
+    )
     same = os_reps.equals(both[0])
     print(f"OS replicates identical in the serial and the parallel run: {same}")
     ref_json = Path(args.data).with_name("crlm_a.json")
     if ref_json.exists() and Path(args.data).name == "crlm_synth_a.csv":
         tim = {ep: json.loads(ref_json.read_text())["endpoints"][ep]["timings"] for ep, _, _ in ENDPOINTS}
         r_val = sum(v["validate_seconds"] for v in tim.values())
-        print(f"R rms::validate(B={tim['os']['validate_B']}, bw=TRUE: fastbw on the final model only, no "
-              f"screening), OS + RFS, 1 process: {r_val:.2f} s (fixture timings; different procedure)")
+        print(
+            f"R rms::validate(B={tim['os']['validate_B']}, bw=TRUE: fastbw on the final model only, no "
+            f"screening), OS + RFS, 1 process: {r_val:.2f} s (fixture timings; different procedure)"
+        )
     print("R stepAIC-inside-bootstrap reference (brief): 154 s per endpoint per 1000 replicates")
     print(f"ratio R / ours (1000-replicate equivalent, OS + RFS): {2 * 154.0 * args.B / 1000 / t_both:.1f}x")
 
-    for (ep, t, e), reps, job in zip(ENDPOINTS, both, jobs):
+    for (ep, t, e), reps in zip(ENDPOINTS, both):
         app = apparent_performance(train, keep, t, e, HORIZONS, exclude=EXCLUDE)
         summ = summarise_optimism(app, reps)
         c = summ.loc["c_index"]
-        print(f"  {ep}: selected {app['selected']}; C apparent {c['apparent']:.4f}, optimism {c['optimism']:.4f}, "
-              f"corrected {c['corrected']:.4f}; slope test mean {summ.loc['slope', 'test_mean']:.3f}; "
-              f"replicates with no variable selected: {int((reps['n_selected'] == 0).sum())}")
+        print(
+            f"  {ep}: selected {app['selected']}; C apparent {c['apparent']:.4f}, optimism {c['optimism']:.4f}, "
+            f"corrected {c['corrected']:.4f}; slope test mean {summ.loc['slope', 'test_mean']:.3f}; "
+            f"replicates with no variable selected: {int((reps['n_selected'] == 0).sum())}"
+        )
 
     # (2) one Cox fit of the final OS model: ours vs lifelines
     ep, t, e = ENDPOINTS[0]
@@ -126,8 +178,10 @@ def main(argv=None) -> int:
     ours_prep = lambda: prepared.with_weights(None).fit()  # noqa: E731
     sec_ours = _time_fits(ours_one)
     sec_prep = _time_fits(ours_prep)
-    print(f"Cox fit of the final OS model ({len(terms)} terms, n={len(train)}): "
-          f"crlmflow {1e3 * sec_ours:.3f} ms per fit (incl. sort), {1e3 * sec_prep:.3f} ms on prepared data")
+    print(
+        f"Cox fit of the final OS model ({len(terms)} terms, n={len(train)}): "
+        f"crlmflow {1e3 * sec_ours:.3f} ms per fit (incl. sort), {1e3 * sec_prep:.3f} ms on prepared data"
+    )
     try:
         from lifelines import CoxPHFitter
     except ImportError:  # pragma: no cover
@@ -136,11 +190,17 @@ def main(argv=None) -> int:
     dl = train[terms + [t, e]].copy()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ll_default = lambda: CoxPHFitter().fit(dl, t, e)  # noqa: E731
-        ll_precise = lambda: CoxPHFitter().fit(dl, t, e, fit_options=dict(precision=1e-12))  # noqa: E731
+
+        def ll_default():
+            return CoxPHFitter().fit(dl, t, e)
+
+        def ll_precise():
+            return CoxPHFitter().fit(dl, t, e, fit_options=dict(precision=1e-12))
+
         # lifelines also stops on a relative log-likelihood change (r_precision, default 1e-9)
-        ll_tight = lambda: CoxPHFitter().fit(dl, t, e, fit_options=dict(precision=1e-12,  # noqa: E731
-                                                                         r_precision=1e-14))
+        def ll_tight():
+            return CoxPHFitter().fit(dl, t, e, fit_options=dict(precision=1e-12, r_precision=1e-14))
+
         sec_ld = _time_fits(ll_default, min_reps=5)
         sec_lp = _time_fits(ll_precise, min_reps=5)
         sec_lt = _time_fits(ll_tight, min_reps=5)
@@ -150,8 +210,10 @@ def main(argv=None) -> int:
         diff_t = np.max(np.abs(ll_tight().params_.to_numpy() - ours.coef))
     print(f"lifelines CoxPHFitter default: {1e3 * sec_ld:.3f} ms per fit; max |coef diff| vs ours {diff_d:.2e}")
     print(f"lifelines CoxPHFitter precision=1e-12: {1e3 * sec_lp:.3f} ms per fit; max |coef diff| vs ours {diff_p:.2e}")
-    print(f"lifelines CoxPHFitter precision=1e-12, r_precision=1e-14: {1e3 * sec_lt:.3f} ms per fit; "
-          f"max |coef diff| vs ours {diff_t:.2e}")
+    print(
+        f"lifelines CoxPHFitter precision=1e-12, r_precision=1e-14: {1e3 * sec_lt:.3f} ms per fit; "
+        f"max |coef diff| vs ours {diff_t:.2e}"
+    )
     print(f"ratio lifelines(default) / crlmflow per fit: {sec_ld / sec_ours:.1f}x")
     print(f"ratio lifelines(precision=1e-12) / crlmflow per fit: {sec_lp / sec_ours:.1f}x")
     print(f"ratio lifelines(precision=1e-12, r_precision=1e-14) / crlmflow per fit: {sec_lt / sec_ours:.1f}x")
@@ -159,8 +221,10 @@ def main(argv=None) -> int:
     if ref_json.exists() and Path(args.data).name == "crlm_synth_a.csv":
         tim = json.loads(ref_json.read_text())["endpoints"]["os"]["timings"]
         r_fit = tim["coxph_seconds"] / tim["coxph_reps"]
-        print(f"R coxph (fixture timing, final crlm_a OS model on all rows): {1e3 * r_fit:.3f} ms per fit; "
-              f"ratio R / crlmflow {r_fit / sec_ours:.1f}x")
+        print(
+            f"R coxph (fixture timing, final crlm_a OS model on all rows): {1e3 * r_fit:.3f} ms per fit; "
+            f"ratio R / crlmflow {r_fit / sec_ours:.1f}x"
+        )
     print(f"load average at the end: {_load()}")
     return 0
 

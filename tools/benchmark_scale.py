@@ -104,8 +104,13 @@ def run_stage(cmd: list[str], env: dict, log_path: Path) -> dict:
         poll.stop()
     proc.returncode = os.waitstatus_to_exitcode(status)
     # ru_maxrss (kB on Linux) of wait4 covers the child and every descendant it waited for
-    return {"wall_s": wall, "cpu_s": ru.ru_utime + ru.ru_stime, "max_job_mb": ru.ru_maxrss / 1024.0,
-            "peak_tree_mb": poll.peak / 2**20, "rc": proc.returncode}
+    return {
+        "wall_s": wall,
+        "cpu_s": ru.ru_utime + ru.ru_stime,
+        "max_job_mb": ru.ru_maxrss / 1024.0,
+        "peak_tree_mb": poll.peak / 2**20,
+        "rc": proc.returncode,
+    }
 
 
 def stage_targets(base: list[str], env: dict) -> dict[str, list[str]]:
@@ -119,8 +124,9 @@ def stage_targets(base: list[str], env: dict) -> dict[str, list[str]]:
     return by_rule
 
 
-def write_config(path: Path, outdir: Path, n: int, B: int, chunks: int | None, calibration_B: int | None,
-                 permutations: int | None):
+def write_config(
+    path: Path, outdir: Path, n: int, B: int, chunks: int | None, calibration_B: int | None, permutations: int | None
+):
     val = {"bootstrap_B": int(B)}
     if chunks is not None:
         val["bootstrap_chunks"] = int(chunks)
@@ -141,8 +147,17 @@ def benchmark_size(n: int, args, workdir: Path) -> list[dict]:
     write_config(cfg, wd / "results", n, args.B, args.chunks, args.calibration_B, args.permutations)
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # Snakemake's script runner imports from .snakemake/
-    base = [sys.executable, "-m", "snakemake", "--cores", str(args.cores), "--configfile",
-            str(ROOT / "config" / "config.yaml"), str(cfg), "--"]   # "--": targets follow
+    base = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--cores",
+        str(args.cores),
+        "--configfile",
+        str(ROOT / "config" / "config.yaml"),
+        str(cfg),
+        "--",
+    ]  # "--": targets follow
     by_rule = stage_targets(base, env)
     rows = []
     for stage, rules in STAGES:
@@ -151,8 +166,11 @@ def benchmark_size(n: int, args, workdir: Path) -> list[dict]:
         res = run_stage(cmd, env, wd / f"{stage}.log")
         res.update(n=n, stage=stage)
         rows.append(res)
-        print(f"  n={n:>7} {stage:<10} {res['wall_s']:8.1f} s  cpu {res['cpu_s']:8.1f} s  max job {res['max_job_mb']:7.0f} MB  "
-              f"tree {res['peak_tree_mb']:7.0f} MB  (load {_load()})", flush=True)
+        print(
+            f"  n={n:>7} {stage:<10} {res['wall_s']:8.1f} s  cpu {res['cpu_s']:8.1f} s  max job {res['max_job_mb']:7.0f} MB  "
+            f"tree {res['peak_tree_mb']:7.0f} MB  (load {_load()})",
+            flush=True,
+        )
         if res["rc"] != 0:
             raise SystemExit(f"stage {stage} failed at n={n} (exit {res['rc']}); see {wd / (stage + '.log')}")
     if not args.keep:
@@ -165,17 +183,23 @@ def format_table(rows: list[dict], sizes: list[int]) -> str:
     by = {(r["n"], r["stage"]): r for r in rows}
     for n in sizes:
         st = [by[(n, s)] for s, _ in STAGES]
-        by[(n, "total")] = {"wall_s": sum(r["wall_s"] for r in st), "cpu_s": sum(r["cpu_s"] for r in st),
-                            "max_job_mb": max(r["max_job_mb"] for r in st),
-                            "peak_tree_mb": max(r["peak_tree_mb"] for r in st)}
+        by[(n, "total")] = {
+            "wall_s": sum(r["wall_s"] for r in st),
+            "cpu_s": sum(r["cpu_s"] for r in st),
+            "max_job_mb": max(r["max_job_mb"] for r in st),
+            "peak_tree_mb": max(r["peak_tree_mb"] for r in st),
+        }
     ref = min(sizes)
     lines = []
     head = f"{'stage':<11}" + "".join(f"{'n=' + str(n):>42}" for n in sizes)
     lines.append(head)
     lines.append(f"{'':<11}" + "".join(f"{'wall s':>10}{'cpu s':>10}{'job MB':>11}{'tree MB':>11}" for _ in sizes))
     for s in stages:
-        cells = "".join(f"{by[(n, s)]['wall_s']:>10.1f}{by[(n, s)]['cpu_s']:>10.1f}{by[(n, s)]['max_job_mb']:>11.0f}"
-                        f"{by[(n, s)]['peak_tree_mb']:>11.0f}" for n in sizes)
+        cells = "".join(
+            f"{by[(n, s)]['wall_s']:>10.1f}{by[(n, s)]['cpu_s']:>10.1f}{by[(n, s)]['max_job_mb']:>11.0f}"
+            f"{by[(n, s)]['peak_tree_mb']:>11.0f}"
+            for n in sizes
+        )
         lines.append(f"{s:<11}{cells}")
     others = [n for n in sizes if n != ref]
     if others:
@@ -196,13 +220,13 @@ def format_table(rows: list[dict], sizes: list[int]) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[389, 10_000, 100_000],
-                    help="cohort sizes (data.synthetic.n_eligible)")
+    ap.add_argument(
+        "--sizes", type=int, nargs="+", default=[389, 10_000, 100_000], help="cohort sizes (data.synthetic.n_eligible)"
+    )
     ap.add_argument("--B", type=int, default=1000, help="validation.bootstrap_B")
     ap.add_argument("--chunks", type=int, default=None, help="validation.bootstrap_chunks (default: config)")
     ap.add_argument("--calibration-B", type=int, default=None, help="validation.calibration_B (default: config)")
-    ap.add_argument("--permutations", type=int, default=None,
-                    help="validation.cutpoint_permutations (default: config)")
+    ap.add_argument("--permutations", type=int, default=None, help="validation.cutpoint_permutations (default: config)")
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--workdir", default=None, help="default: a new temporary directory")
     ap.add_argument("--keep", action="store_true", help="keep each run's output directory")

@@ -62,11 +62,12 @@ def stage_labs(p: dict) -> dict:
     def resid(th):
         pairs, margins = unpack(th)
         z = e @ np.linalg.cholesky(sim.corr_matrix(pairs)).T
-        v = {k: sim.split_normal(z[:, idx[k]], *margins[k]) for k in
-             ("neut", "lymph", "other", "plt", "dbil", "ibil")}
+        v = {k: sim.split_normal(z[:, idx[k]], *margins[k]) for k in ("neut", "lymph", "other", "plt", "dbil", "ibil")}
         derived = {
-            "wbc": v["neut"] + v["lymph"] + v["other"], "tbil": v["dbil"] + v["ibil"],
-            "nlr": v["neut"] / v["lymph"], "plr": v["plt"] / v["lymph"],
+            "wbc": v["neut"] + v["lymph"] + v["other"],
+            "tbil": v["dbil"] + v["ibil"],
+            "nlr": v["neut"] / v["lymph"],
+            "plr": v["plt"] / v["lymph"],
             "sii": v["plt"] * v["neut"] / v["lymph"],
         }
         r = []
@@ -84,8 +85,9 @@ def stage_labs(p: dict) -> dict:
     # gain on the SII median and the WBC IQR, which Table 1 makes slightly wider than
     # NEUT + LYMPH with a near-zero NEUT-LYMPH correlation (needed by the NLR IQR) allows.
     # DBIL-IBIL is held at 0.55 (TBIL alone does not identify it).
-    th0 = np.r_[np.arctanh([cp[("neut", "lymph")], cp[("plt", "lymph")]]),
-                np.log([im, np.log(im / iq1), np.log(iq3 / im)])]
+    th0 = np.r_[
+        np.arctanh([cp[("neut", "lymph")], cp[("plt", "lymph")]]), np.log([im, np.log(im / iq1), np.log(iq3 / im)])
+    ]
     fit = optimize.least_squares(resid, th0, diff_step=1e-3)
     pairs, margins = unpack(fit.x)
     print("labs: rms log error", np.sqrt(np.mean(fit.fun**2)))
@@ -112,27 +114,36 @@ def stage_crs(p: dict) -> dict:
         return np.sum((probs(th) - target) ** 2)
 
     th0 = np.array([p["crs_node_threshold"], p["crs_multi_threshold"], p["size_median_cm"], p["size_log_sigma"]])
-    fit = optimize.minimize(loss, th0, method="Nelder-Mead",
-                            options=dict(xatol=1e-4, fatol=1e-10, maxiter=800))
+    fit = optimize.minimize(loss, th0, method="Nelder-Mead", options=dict(xatol=1e-4, fatol=1e-10, maxiter=800))
     print("crs: probs", np.round(100 * probs(fit.x), 2), "target", np.round(100 * target, 2))
-    return {"crs_node_threshold": fit.x[0], "crs_multi_threshold": fit.x[1],
-            "size_median_cm": fit.x[2], "size_log_sigma": fit.x[3]}
+    return {
+        "crs_node_threshold": fit.x[0],
+        "crs_multi_threshold": fit.x[1],
+        "size_median_cm": fit.x[2],
+        "size_log_sigma": fit.x[3],
+    }
 
 
 # Not a paper figure: the RFS curve is steeper over 12-24 months than log-linear interpolation
 # between Table 3's 12 and 36 months, so that the observed RFS Q3 (23.3 months) can be met
 # without the heavy loss to follow-up that would shorten the observed OS times.
 S_RFS_24 = 0.27
-OS_TARGET = {12: pooled(97.38, 97.52) / 100, 36: pooled(71.18, 72.93) / 100,
-             60: pooled(54.56, 51.56) / 100, 70.2: 0.5}
-RFS_TARGET = {4.14: 0.75, 12: pooled(52.57, 42.78) / 100, 24: S_RFS_24, 36: pooled(22.65, 20.96) / 100,
-              60: pooled(21.12, 18.26) / 100, 96: 0.195}
+OS_TARGET = {12: pooled(97.38, 97.52) / 100, 36: pooled(71.18, 72.93) / 100, 60: pooled(54.56, 51.56) / 100, 70.2: 0.5}
+RFS_TARGET = {
+    4.14: 0.75,
+    12: pooled(52.57, 42.78) / 100,
+    24: S_RFS_24,
+    36: pooled(22.65, 20.96) / 100,
+    60: pooled(21.12, 18.26) / 100,
+    96: 0.195,
+}
 
 
 def _solve_h0(lp: np.ndarray, targets: dict) -> np.ndarray:
     elp = np.exp(lp)
-    return np.array([optimize.brentq(lambda h: np.mean(np.exp(-h * elp)) - s, 1e-9, 50.0)
-                     for s in targets.values()])
+    return np.array(
+        [optimize.brentq(lambda h, s=s: np.mean(np.exp(-h * elp)) - s, 1e-9, 50.0) for s in targets.values()]
+    )
 
 
 def stage_baselines(p: dict, rfs_targets: dict) -> dict:
@@ -145,8 +156,12 @@ def stage_baselines(p: dict, rfs_targets: dict) -> dict:
     os_knots = np.r_[0.0, list(OS_TARGET), 600.0]
     os_h0 = np.r_[0.0, h_os, h_os[-1] + slope * (600.0 - 70.2)]
     h_rfs = _solve_h0(lp_rfs, rfs_targets)
-    return {"os_knots": os_knots, "os_h0": os_h0,
-            "rfs_knots": np.r_[0.0, list(rfs_targets)], "rfs_h0": np.r_[0.0, h_rfs]}
+    return {
+        "os_knots": os_knots,
+        "os_h0": os_h0,
+        "rfs_knots": np.r_[0.0, list(rfs_targets)],
+        "rfs_h0": np.r_[0.0, h_rfs],
+    }
 
 
 def observed(p: dict, n: int = 100_000, seed: int = SEED + 3) -> pd.DataFrame:
@@ -171,17 +186,24 @@ def stage_followup(p: dict) -> dict:
     def summary(th):
         q = dict(p, accrual_rate=th[0], ltfu_rate=th[1], ltfu_shape=th[2])
         a = observed(q, n=60_000)
-        return np.r_[a["os_event"].mean(), a["rfs_event"].mean(),
-                     np.percentile(a["os_months"], [25, 50, 75]),
-                     np.percentile(a["rfs_months"], [25, 50, 75])]
+        return np.r_[
+            a["os_event"].mean(),
+            a["rfs_event"].mean(),
+            np.percentile(a["os_months"], [25, 50, 75]),
+            np.percentile(a["rfs_months"], [25, 50, 75]),
+        ]
 
     def loss(th):
         if th[0] < 0 or th[1] < 0 or not 0.2 < th[2] < 5:
             return 1e6
         return float(np.sum(((summary(th) - tg) / scale) ** 2))
 
-    fit = optimize.minimize(loss, [p["accrual_rate"], p["ltfu_rate"], p["ltfu_shape"]], method="Nelder-Mead",
-                            options=dict(xatol=1e-4, fatol=1e-3, maxiter=90))
+    fit = optimize.minimize(
+        loss,
+        [p["accrual_rate"], p["ltfu_rate"], p["ltfu_shape"]],
+        method="Nelder-Mead",
+        options=dict(xatol=1e-4, fatol=1e-3, maxiter=90),
+    )
     print("follow-up:", fit.x, "summary", np.round(summary(fit.x), 3), "target", np.round(tg, 3))
     return {"accrual_rate": float(fit.x[0]), "ltfu_rate": float(fit.x[1]), "ltfu_shape": float(fit.x[2])}
 
@@ -204,15 +226,24 @@ def fit_all() -> dict:
 
 
 def print_constants(p: dict) -> None:
-    fmt = lambda v: f"{v:.4f}"
+    def fmt(v):
+        return f"{v:.4f}"
+
     print("\n# ---- paste into src/crlmflow/simulation/mechanism.py ----")
     for k in [("neut", "lymph"), ("plt", "lymph")]:
         print(f"{k}: {p['corr_pairs'][k]:.3f}")
     for k in ("ibil",):
         m = p["margins"][k]
         print(f'"{k}": ({m[0]:.3f}, {m[1]:.3f}, {m[2]:.3f}, "log")')
-    for k in ("crs_node_threshold", "crs_multi_threshold", "size_median_cm", "size_log_sigma",
-              "accrual_rate", "ltfu_rate", "ltfu_shape"):
+    for k in (
+        "crs_node_threshold",
+        "crs_multi_threshold",
+        "size_median_cm",
+        "size_log_sigma",
+        "accrual_rate",
+        "ltfu_rate",
+        "ltfu_shape",
+    ):
         print(f"{k} = {p[k]:.4f}")
     for k in ("os_knots", "os_h0", "rfs_knots", "rfs_h0"):
         print(f"{k} = [{', '.join(fmt(v) for v in p[k])}]")
@@ -229,12 +260,18 @@ def cox_recovery(n: int = 50_000, seed: int = 99) -> pd.DataFrame:
         covs = [k for k in truth if k != "kras_mutant"]
         for with_kras in (False, True):
             cols = covs + (["kras_mutant"] if with_kras else [])
-            cph = CoxPHFitter().fit(a[cols + [f"{ep}_months", f"{ep}_event"]],
-                                    f"{ep}_months", f"{ep}_event")
+            cph = CoxPHFitter().fit(a[cols + [f"{ep}_months", f"{ep}_event"]], f"{ep}_months", f"{ep}_event")
             for k in cols:
-                rows.append(dict(endpoint=ep, with_kras=with_kras, covariate=k,
-                                 true_hr=np.exp(truth[k]), fitted_hr=np.exp(cph.params_[k]),
-                                 se_log=cph.standard_errors_[k]))
+                rows.append(
+                    dict(
+                        endpoint=ep,
+                        with_kras=with_kras,
+                        covariate=k,
+                        true_hr=np.exp(truth[k]),
+                        fitted_hr=np.exp(cph.params_[k]),
+                        se_log=cph.standard_errors_[k],
+                    )
+                )
     return pd.DataFrame(rows)
 
 

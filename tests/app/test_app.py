@@ -16,21 +16,28 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import rref
 import yaml
 
 from crlmflow.app.calculator import build_app, git_commit
-from crlmflow.model.modelfile import (build_model_file, build_nomogram, nomogram_json, score_patients,
-                                selected_predictors, sha256_frame)
-from crlmflow.pipeline.provenance import sha256_file
+from crlmflow.model.modelfile import (
+    build_model_file,
+    build_nomogram,
+    nomogram_json,
+    score_patients,
+    selected_predictors,
+    sha256_frame,
+)
 from crlmflow.model.modelling import develop_model, fit_summary
 from crlmflow.model.nomogram import total_points
 from crlmflow.model.riskgroups import risk_groups
-
-import rref
+from crlmflow.pipeline.provenance import sha256_file
 
 HORIZONS = [12, 36, 60]
-ENDPOINTS = {"os": ("Overall survival", "os_months", "os_event"),
-             "rfs": ("Recurrence-free survival", "rfs_months", "rfs_event")}
+ENDPOINTS = {
+    "os": ("Overall survival", "os_months", "os_event"),
+    "rfs": ("Recurrence-free survival", "rfs_months", "rfs_event"),
+}
 ID_PREFIX = "CRLM-FIXTURE-PT-"
 
 
@@ -45,7 +52,7 @@ def fit_fixture_models(repo_root) -> tuple[dict, pd.DataFrame]:
     return copy.deepcopy(models), rows.copy()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fit_fixture_models(repo_root: Path) -> tuple[dict, pd.DataFrame]:
     rows = rref.rows("crlm_a")
     rows["patient_id"] = [f"{ID_PREFIX}{int(i):04d}" for i in rows["patient_id"]]
@@ -53,25 +60,41 @@ def _fit_fixture_models(repo_root: Path) -> tuple[dict, pd.DataFrame]:
     spec = rref.spec("crlm_a")
     config = yaml.safe_load((repo_root / "config" / "config.yaml").read_text())
     meta = {c["name"]: c for c in config["candidates"]}
-    cands = [{"name": c, "type": "binary" if rows[c].isin([0, 1]).all() else "numeric",
-              "label": meta.get(c, {}).get("label", c), "unit": meta.get(c, {}).get("unit", "")}
-             for c in spec["candidates"]]
+    cands = [
+        {
+            "name": c,
+            "type": "binary" if rows[c].isin([0, 1]).all() else "numeric",
+            "label": meta.get(c, {}).get("label", c),
+            "unit": meta.get(c, {}).get("unit", ""),
+        }
+        for c in spec["candidates"]
+    ]
     train = rows[rows["split"] == "train"]
     models = {}
     for ep, (label, time_col, event_col) in ENDPOINTS.items():
-        dev = develop_model(train, cands, ep, time_col, event_col, screen_p=0.10,
-                            exclude=spec["exclude_from_multivariable"])
+        dev = develop_model(
+            train, cands, ep, time_col, event_col, screen_p=0.10, exclude=spec["exclude_from_multivariable"]
+        )
         fit = json.loads(json.dumps(fit_summary(dev, HORIZONS)))
         nomo, axes = build_nomogram(fit, cands, train, HORIZONS)
         data = rows.rename(columns={"split": "set"})
-        data["total_points"] = total_points(dict(zip(fit["terms"], fit["coef"])), selected_predictors(fit, cands),
-                                            data, nomogram=nomo)
+        data["total_points"] = total_points(
+            dict(zip(fit["terms"], fit["coef"])), selected_predictors(fit, cands), data, nomogram=nomo
+        )
         cut, _, _ = risk_groups(data, time_col, event_col, n_perm=0)
-        mf = build_model_file(endpoint=ep, endpoint_label=label, fit=fit, nomogram=nomogram_json(nomo, axes),
-                              cutpoint={k: v for k, v in cut.items() if k != "curve"}, candidates=cands,
-                              train=train, horizons=HORIZONS, data_sha256=sha256_frame(train),
-                              config_sha256=sha256_file(spec_path),
-                              synthetic=True)
+        mf = build_model_file(
+            endpoint=ep,
+            endpoint_label=label,
+            fit=fit,
+            nomogram=nomogram_json(nomo, axes),
+            cutpoint={k: v for k, v in cut.items() if k != "curve"},
+            candidates=cands,
+            train=train,
+            horizons=HORIZONS,
+            data_sha256=sha256_frame(train),
+            config_sha256=sha256_file(spec_path),
+            synthetic=True,
+        )
         models[ep] = json.loads(json.dumps(mf))  # exactly what model.json would hold
     return models, rows
 
@@ -81,16 +104,26 @@ def with_factor(model: dict) -> dict:
     the coefficients, variables and points table, so the factor path can be checked too."""
     m = copy.deepcopy(model)
     levels, ref, coef = ["colon", "rectum", "both"], "colon", {"rectum": 0.35, "both": -0.25}
-    m["variables"].append({"name": "site", "label": "Primary site", "unit": "", "type": "factor",
-                           "levels": levels, "ref": ref})
+    m["variables"].append(
+        {"name": "site", "label": "Primary site", "unit": "", "type": "factor", "levels": levels, "ref": ref}
+    )
     for lv, b in coef.items():
         m["terms"].append(f"site{lv}")
         m["coefficients"][f"site{lv}"] = b
     sc = m["nomogram"]["points_per_unit_lp"]
     xb = [0.0 if lv == ref else coef[lv] for lv in levels]
-    m["nomogram"]["predictors"].append({"name": "site", "label": "Primary site", "type": "factor", "unit": "",
-                                        "values": levels, "xbeta": xb, "points": [sc * (x - min(xb)) for x in xb],
-                                        "min_xbeta": min(xb)})
+    m["nomogram"]["predictors"].append(
+        {
+            "name": "site",
+            "label": "Primary site",
+            "type": "factor",
+            "unit": "",
+            "values": levels,
+            "xbeta": xb,
+            "points": [sc * (x - min(xb)) for x in xb],
+            "min_xbeta": min(xb),
+        }
+    )
     return m
 
 
@@ -102,8 +135,9 @@ def fixture_models(repo_root):
 @pytest.fixture(scope="session")
 def page(fixture_models):
     models, _ = fixture_models
-    return build_app(models, commit="0123456789abcdef0123456789abcdef01234567",
-                     data_sha256=models["os"]["training_data_sha256"])
+    return build_app(
+        models, commit="0123456789abcdef0123456789abcdef01234567", data_sha256=models["os"]["training_data_sha256"]
+    )
 
 
 def embedded_data(page: str) -> dict:
@@ -186,9 +220,20 @@ def test_no_patient_level_data(page, fixture_models):
                 yield from arrays(v)
 
     for ep, m in data["models"].items():
-        assert set(m) <= {"format", "endpoint", "endpoint_label", "synthetic_data", "coefficients", "center_lp",
-                          "variables", "horizons", "baseline_survival_at_means", "baseline_cumhaz", "nomogram",
-                          "risk_cutoff"}
+        assert set(m) <= {
+            "format",
+            "endpoint",
+            "endpoint_label",
+            "synthetic_data",
+            "coefficients",
+            "center_lp",
+            "variables",
+            "horizons",
+            "baseline_survival_at_means",
+            "baseline_cumhaz",
+            "nomogram",
+            "risk_cutoff",
+        }
         assert all(len(a) < n_train for a in arrays(m)), ep
         assert len(m["baseline_cumhaz"]["time"]) <= models[ep]["events_train"]
 
@@ -244,7 +289,8 @@ def test_factor_model_scores_with_the_reference(fixture_models):
     base = score_patients(models["os"], df)
     scored = score_patients(m, df)
     assert scored["points_site"].tolist() == pytest.approx(
-        [m["nomogram"]["points_per_unit_lp"] * (x + 0.25) for x in (0.0, 0.35, -0.25)])
+        [m["nomogram"]["points_per_unit_lp"] * (x + 0.25) for x in (0.0, 0.35, -0.25)]
+    )
     assert (scored["lp"] - base["lp"]).tolist() == pytest.approx([0.0, 0.35, -0.25])
 
 

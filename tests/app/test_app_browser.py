@@ -20,17 +20,27 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_app import fit_fixture_models, with_factor  # the shared model builder (tests/app/test_app.py)
 
 from crlmflow.app.calculator import build_app, git_commit
 from crlmflow.model.modelfile import score_patients
-from test_app import fit_fixture_models, with_factor  # the shared model builder (tests/app/test_app.py)
 
 CHROMIUM = os.environ.get("CRLM_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-INSTALL_HINT = ("install them with `.venv/bin/uv pip install --python .venv/bin/python playwright` and "
-                "`apt-get update && apt-get install -y chromium` (Debian's chromium at /usr/bin/chromium, "
-                "or set CRLM_CHROMIUM to a Chromium binary); Playwright's own browser download is not used")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+INSTALL_HINT = (
+    "install them with `.venv/bin/uv pip install --python .venv/bin/python playwright` and "
+    "`apt-get update && apt-get install -y chromium` (Debian's chromium at /usr/bin/chromium, "
+    "or set CRLM_CHROMIUM to a Chromium binary); Playwright's own browser download is not used"
+)
 TOL = 5e-5  # equal to 4 decimals
 
 
@@ -39,11 +49,11 @@ def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.fail(f"the browser test needs the Python package 'playwright', which is missing: {INSTALL_HINT}",
-                    pytrace=False)
+        pytest.fail(
+            f"the browser test needs the Python package 'playwright', which is missing: {INSTALL_HINT}", pytrace=False
+        )
     if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
-        pytest.fail(f"the browser test needs Chromium at {CHROMIUM}, which is missing: {INSTALL_HINT}",
-                    pytrace=False)
+        pytest.fail(f"the browser test needs Chromium at {CHROMIUM}, which is missing: {INSTALL_HINT}", pytrace=False)
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
@@ -61,8 +71,7 @@ class Page:
     def __init__(self, browser, html: str, path: Path):
         path.write_text(html, encoding="utf-8")
         self.url = path.resolve().as_uri()
-        self.ctx = browser.new_context(viewport={"width": 1200, "height": 900}, device_scale_factor=1,
-                                       offline=True)
+        self.ctx = browser.new_context(viewport={"width": 1200, "height": 900}, device_scale_factor=1, offline=True)
         self.ctx.set_default_timeout(5000)
         self.pg = self.ctx.new_page()
         self.requests, self.errors = [], []
@@ -152,8 +161,11 @@ def _check_against_reference(page: Page, ep: str, model: dict, patient: pd.Serie
     assert page.text(f"#{ep}-risk") == ("High risk" if ref["risk_group"] == "high" else "Low risk")
     assert page.pg.locator(f"#{ep}-curve path.patient-curve").count() == 1
     # extrapolation flagged next to the input (still computed)
-    outside = [v["name"] for v in model["variables"] if v["type"] == "numeric"
-               and not v["range"][0] <= patient[v["name"]] <= v["range"][1]]
+    outside = [
+        v["name"]
+        for v in model["variables"]
+        if v["type"] == "numeric" and not v["range"][0] <= patient[v["name"]] <= v["range"][1]
+    ]
     for v in model["variables"]:
         state = page.pg.get_attribute(f"#{ep}-field-{v['name']}", "data-state")
         assert state == ("extrapolation" if v["name"] in outside else "ok"), (v["name"], state)
@@ -165,8 +177,7 @@ def _check_against_reference(page: Page, ep: str, model: dict, patient: pd.Serie
 
 def test_page_equals_score_patients(open_page, models_and_rows, repo_root):
     models, rows = models_and_rows
-    page = open_page(build_app(models, commit=git_commit(repo_root),
-                               data_sha256=models["os"]["training_data_sha256"]))
+    page = open_page(build_app(models, commit=git_commit(repo_root), data_sha256=models["os"]["training_data_sha256"]))
     patients = _patients(models, rows)
     n_extrapolated = 0
     for ep, model in models.items():
@@ -197,8 +208,9 @@ def test_factor_predictor(open_page, models_and_rows):
     models, rows = models_and_rows
     model = with_factor(models["os"])
     page = open_page(build_app({"os": model}, commit=None, data_sha256=None))
-    patients = rows[rows["split"] == "validation"].head(3).reset_index(drop=True).assign(
-        site=["colon", "rectum", "both"])
+    patients = (
+        rows[rows["split"] == "validation"].head(3).reset_index(drop=True).assign(site=["colon", "rectum", "both"])
+    )
     ref = score_patients(model, patients)
     for i in range(len(patients)):
         page.enter("os", model, patients.loc[i])

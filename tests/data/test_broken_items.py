@@ -13,12 +13,14 @@ import yaml
 
 from crlmflow.data.cohort import clean_cohort_file
 from crlmflow.data.errors import InputError
-from crlmflow.data.io import read_table
 from crlmflow.data.missing import codes_for, is_blank
+from crlmflow.data.reading import read_table
 from crlmflow.data.size import clean_resources, estimate_rows_columns
 
-ENDPOINTS = {"os": {"time": "os_months", "event": "os_event", "label": "OS"},
-             "rfs": {"time": "rfs_months", "event": "rfs_event", "label": "RFS"}}
+ENDPOINTS = {
+    "os": {"time": "os_months", "event": "os_event", "label": "OS"},
+    "rfs": {"time": "rfs_months", "event": "rfs_event", "label": "RFS"},
+}
 DATA = {"followup_cutoff": None, "death_censors_rfs": True, "missing_predictors": "complete_case"}
 
 
@@ -31,8 +33,14 @@ def run(path, data=None, endpoints=ENDPOINTS, **file_options):
     opts = {"format": "dates", **file_options}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return clean_cohort_file(path, file_options=opts, source="file", data_options={**DATA, **(data or {})},
-                                 candidates=["age", "cea"], endpoints=endpoints)
+        return clean_cohort_file(
+            path,
+            file_options=opts,
+            source="file",
+            data_options={**DATA, **(data or {})},
+            candidates=["age", "cea"],
+            endpoints=endpoints,
+        )
 
 
 def message(path, **kw) -> str:
@@ -50,8 +58,7 @@ def quality(result, name, section="column"):
 @pytest.mark.parametrize("censors", [True, False])
 def test_1_misnamed_event_column_stops_naming_it(broken, censors):
     msg = message(broken / "misnamed_recurrence_column.csv", data={"death_censors_rfs": censors})
-    assert ("column 'recurrence_date' is absent, but endpoint 'rfs' counts its events (rfs_event) from it"
-            in msg)
+    assert "column 'recurrence_date' is absent, but endpoint 'rfs' counts its events (rfs_event) from it" in msg
     assert "the file has 'recurence_date', which looks like 'recurrence_date'" in msg
 
 
@@ -107,8 +114,14 @@ def test_3_warns_when_exclusions_concentrate_in_events(broken, tmp_path):
     path = tmp_path / "cohort.csv"
     pd.concat([df, more, more.assign(patient_id=more["patient_id"] + "c")]).to_csv(path, index=False)
     with pytest.warns(UserWarning, match="exclusions for missing data concentrate in patients with events"):
-        res = clean_cohort_file(path, file_options={"format": "dates"}, source="file", data_options=DATA,
-                                candidates=["age"], endpoints={"rfs": ENDPOINTS["rfs"]})
+        res = clean_cohort_file(
+            path,
+            file_options={"format": "dates"},
+            source="file",
+            data_options=DATA,
+            candidates=["age"],
+            endpoints={"rfs": ENDPOINTS["rfs"]},
+        )
     assert res.flow["excluded"]["missing required data"] == 12
 
 
@@ -173,16 +186,28 @@ def test_7_sentinel_warned_and_configurable(broken):
 def test_7_generic_ranges(broken, repo_root):
     cfg = yaml.safe_load((repo_root / "config" / "colon.yaml").read_text())
     with pytest.raises(InputError) as ei:
-        clean_cohort_file(broken / "colon_implausible.csv", file_options=cfg["data"]["file"], source="file",
-                          data_options=cfg["data"], candidates=cfg["candidates"], endpoints=cfg["endpoints"])
+        clean_cohort_file(
+            broken / "colon_implausible.csv",
+            file_options=cfg["data"]["file"],
+            source="file",
+            data_options=cfg["data"],
+            candidates=cfg["candidates"],
+            endpoints=cfg["endpoints"],
+        )
     msg = str(ei.value)
     assert "line 5 (patient 4), column 'age': found '999', expected a number between 18 and 100" in msg
     assert "line 7 (patient 6), column 'nodes': found '-1', expected a number between 0 and 100" in msg
     cands = [dict(c) for c in cfg["candidates"]]
     del cands[2]["range"]
     with pytest.raises(ValueError, match=r"candidates\[2\]\.range' \(age\): required"):
-        clean_cohort_file(broken / "colon_implausible.csv", file_options=cfg["data"]["file"], source="file",
-                          data_options=cfg["data"], candidates=cands, endpoints=cfg["endpoints"])
+        clean_cohort_file(
+            broken / "colon_implausible.csv",
+            file_options=cfg["data"]["file"],
+            source="file",
+            data_options=cfg["data"],
+            candidates=cands,
+            endpoints=cfg["endpoints"],
+        )
 
 
 # 8 ------------------------------------------------------------------------------------

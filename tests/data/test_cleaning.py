@@ -8,18 +8,46 @@ import pytest
 from crlmflow.data.cleaning import CLEAN_COLUMNS, clean, clean_times, validate_raw
 from crlmflow.data.columns import DAYS_PER_MONTH, EXCLUSION_REASONS, RAW_COLUMNS
 from crlmflow.data.errors import InputError
-from crlmflow.data.io import read_table
+from crlmflow.data.reading import read_table
 
 BASE = dict(
-    patient_id="P001", sex="F", age="61", bmi="23.5",
-    admission_date="2019-03-01", surgery_date="2019-03-05", discharge_date="2019-03-15",
-    recurrence_date=None, death_date=None, last_followup_date="2021-03-05",
-    ca19_9="10.2", cea="5.1", wbc="6.2", neut="3.6", lymph="1.8", hgb="131", plt="216",
-    alt="20", ast="22", tbil="9.3", dbil="3.5", alb="42.2", d_dimer="0.39",
-    r0_resection="1", rfa="0", chemotherapy="full_course", asa="2",
-    primary_node_positive="1", metastasis_timing="synchronous", disease_free_interval_months="0",
-    n_liver_metastases="2", largest_metastasis_cm="3.2", extrahepatic_metastases="0",
-    ned_achieved="1", kras="mutant", primary_site="colon", laparoscopic="0",
+    patient_id="P001",
+    sex="F",
+    age="61",
+    bmi="23.5",
+    admission_date="2019-03-01",
+    surgery_date="2019-03-05",
+    discharge_date="2019-03-15",
+    recurrence_date=None,
+    death_date=None,
+    last_followup_date="2021-03-05",
+    ca19_9="10.2",
+    cea="5.1",
+    wbc="6.2",
+    neut="3.6",
+    lymph="1.8",
+    hgb="131",
+    plt="216",
+    alt="20",
+    ast="22",
+    tbil="9.3",
+    dbil="3.5",
+    alb="42.2",
+    d_dimer="0.39",
+    r0_resection="1",
+    rfa="0",
+    chemotherapy="full_course",
+    asa="2",
+    primary_node_positive="1",
+    metastasis_timing="synchronous",
+    disease_free_interval_months="0",
+    n_liver_metastases="2",
+    largest_metastasis_cm="3.2",
+    extrahepatic_metastases="0",
+    ned_achieved="1",
+    kras="mutant",
+    primary_site="colon",
+    laparoscopic="0",
 )
 TIME_COLS = ["os_months", "os_event", "rfs_months", "rfs_event", "hospital_days"]
 
@@ -65,8 +93,10 @@ def test_valid_frame_passes():
 def test_missing_required_columns_one_problem():
     df = raw({}).drop(columns=["age", "cea"])
     lines = errors_of(df)
-    assert lines == ["cohort.csv: missing required columns 'age', 'cea' (expected the columns of the 'dates' "
-                     "data dictionary; map local names with the column mapping)"]
+    assert lines == [
+        "cohort.csv: missing required columns 'age', 'cea' (expected the columns of the 'dates' "
+        "data dictionary; map local names with the column mapping)"
+    ]
 
 
 def test_missing_optional_column_and_extra_columns_are_fine():
@@ -88,8 +118,9 @@ def test_decimal_comma_hint():
 
 def test_value_out_of_range():
     lines = errors_of(raw({}, {}, {"age": "150"}))
-    assert lines[1] == ("cohort.csv, line 4 (patient P003), column 'age': found '150', "
-                        "expected a number between 18 and 100 years")
+    assert lines[1] == (
+        "cohort.csv, line 4 (patient P003), column 'age': found '150', expected a number between 18 and 100 years"
+    )
 
 
 def test_binary_int_and_category_errors():
@@ -113,47 +144,75 @@ def test_unknown_asa_level():
 
 def test_bad_dates():
     lines = errors_of(raw({"surgery_date": "05/03/2019"}, {"discharge_date": "2019-02-30"}))
-    assert lines[1] == ("cohort.csv, line 2 (patient P001), column 'surgery_date': found '05/03/2019', "
-                        "expected a date written as YYYY-MM-DD (e.g. 2019-03-27)")
-    assert lines[2].endswith("column 'discharge_date': found '2019-02-30', expected a real calendar date "
-                             "written as YYYY-MM-DD")
+    assert lines[1] == (
+        "cohort.csv, line 2 (patient P001), column 'surgery_date': found '05/03/2019', "
+        "expected a date written as YYYY-MM-DD (e.g. 2019-03-27)"
+    )
+    assert lines[2].endswith(
+        "column 'discharge_date': found '2019-02-30', expected a real calendar date written as YYYY-MM-DD"
+    )
 
 
 def test_death_before_surgery():
     lines = errors_of(raw({}, {"death_date": "2019-01-10", "last_followup_date": "2019-01-10"}))
-    assert lines[1] == ("cohort.csv, line 3 (patient P002), column 'death_date': found '2019-01-10', "
-                        "expected a date after surgery_date (2019-03-05); times are counted from surgery "
-                        "and must be positive")
+    assert lines[1] == (
+        "cohort.csv, line 3 (patient P002), column 'death_date': found '2019-01-10', "
+        "expected a date after surgery_date (2019-03-05); times are counted from surgery "
+        "and must be positive"
+    )
 
 
 def test_recurrence_after_death():
-    lines = errors_of(raw({"recurrence_date": "2020-06-01", "death_date": "2020-05-01",
-                           "last_followup_date": "2020-06-01"}))
-    assert lines[1] == ("cohort.csv, line 2 (patient P001), column 'recurrence_date': found '2020-06-01', "
-                        "expected a date on or before death_date (2020-05-01)")
+    lines = errors_of(
+        raw({"recurrence_date": "2020-06-01", "death_date": "2020-05-01", "last_followup_date": "2020-06-01"})
+    )
+    assert lines[1] == (
+        "cohort.csv, line 2 (patient P001), column 'recurrence_date': found '2020-06-01', "
+        "expected a date on or before death_date (2020-05-01)"
+    )
 
 
 def test_other_date_orders():
-    text = "\n".join(errors_of(raw(
-        {"admission_date": "2019-03-06"},
-        {"discharge_date": "2019-03-04"},
-        {"death_date": "2021-04-01"},  # after last follow-up 2021-03-05
-        {"last_followup_date": "2019-03-05"},  # zero follow-up
-    )))
-    assert "line 2 (patient P001), column 'admission_date': found '2019-03-06', expected a date on or before surgery_date (2019-03-05)" in text
-    assert "line 3 (patient P002), column 'discharge_date': found '2019-03-04', expected a date on or after surgery_date" in text
-    assert "line 4 (patient P003), column 'death_date': found '2021-04-01', expected a date on or before last_followup_date (2021-03-05)" in text
-    assert "line 5 (patient P004), column 'last_followup_date': found '2019-03-05', expected a date after surgery_date" in text
+    text = "\n".join(
+        errors_of(
+            raw(
+                {"admission_date": "2019-03-06"},
+                {"discharge_date": "2019-03-04"},
+                {"death_date": "2021-04-01"},  # after last follow-up 2021-03-05
+                {"last_followup_date": "2019-03-05"},  # zero follow-up
+            )
+        )
+    )
+    assert (
+        "line 2 (patient P001), column 'admission_date': found '2019-03-06', expected a date on or before surgery_date (2019-03-05)"
+        in text
+    )
+    assert (
+        "line 3 (patient P002), column 'discharge_date': found '2019-03-04', expected a date on or after surgery_date"
+        in text
+    )
+    assert (
+        "line 4 (patient P003), column 'death_date': found '2021-04-01', expected a date on or before last_followup_date (2021-03-05)"
+        in text
+    )
+    assert (
+        "line 5 (patient P004), column 'last_followup_date': found '2019-03-05', expected a date after surgery_date"
+        in text
+    )
 
 
 def test_duplicate_id_reports_both_rows():
     df = raw({}, {}, {})
     df.loc[2, "patient_id"] = "P001"
     lines = errors_of(df)
-    assert lines[1] == ("cohort.csv, line 2 (patient P001), column 'patient_id': found 'P001', expected a "
-                        "unique patient_id (the same identifier is on line 4)")
-    assert lines[2] == ("cohort.csv, line 4 (patient P001), column 'patient_id': found 'P001', expected a "
-                        "unique patient_id (the same identifier is on line 2)")
+    assert lines[1] == (
+        "cohort.csv, line 2 (patient P001), column 'patient_id': found 'P001', expected a "
+        "unique patient_id (the same identifier is on line 4)"
+    )
+    assert lines[2] == (
+        "cohort.csv, line 4 (patient P001), column 'patient_id': found 'P001', expected a "
+        "unique patient_id (the same identifier is on line 2)"
+    )
 
 
 def test_empty_patient_id_is_an_error():
@@ -181,8 +240,7 @@ def test_row_numbers_follow_the_file(tmp_path):
     p.write_text("\n".join(lines[:2] + [""] + lines[2:]) + "\n", encoding="utf-8")  # blank line 3
     with pytest.raises(InputError) as ei:
         clean(read_table(p))
-    assert ("my_export.csv, line 4 (patient P002), column 'hgb': found 'high', expected a number"
-            in str(ei.value))
+    assert "my_export.csv, line 4 (patient P002), column 'hgb': found 'high', expected a number" in str(ei.value)
 
 
 def test_all_problems_collected_and_capped():
@@ -198,7 +256,10 @@ def test_all_problems_collected_and_capped():
 
 def test_followup_cutoff_rejects_surgery_after_cutoff():
     lines = errors_of(raw({"surgery_date": "2019-03-05"}), fn=clean, followup_cutoff="2019-03-01")
-    assert "column 'surgery_date': found '2019-03-05', expected a date before the follow-up cutoff (2019-03-01)" in lines[1]
+    assert (
+        "column 'surgery_date': found '2019-03-05', expected a date before the follow-up cutoff (2019-03-01)"
+        in lines[1]
+    )
 
 
 # ------------------------------------------------------------------ times format
@@ -213,14 +274,18 @@ def test_times_format_event_coded_2():
 def test_times_format_nonpositive_time(value):
     lines = errors_of(raw_times({"os_months": value, "rfs_months": "-5"}), fn=clean_times)
     text = "\n".join(lines)
-    assert (f"cohort.csv, line 2 (patient P001), column 'os_months': found '{value}', expected a positive "
-            "number (> 0 and <= 1200 months); a survival time must be greater than zero") in text
+    assert (
+        f"cohort.csv, line 2 (patient P001), column 'os_months': found '{value}', expected a positive "
+        "number (> 0 and <= 1200 months); a survival time must be greater than zero"
+    ) in text
 
 
 def test_times_format_rfs_longer_than_os():
     lines = errors_of(raw_times({"os_months": "10", "rfs_months": "12"}), fn=clean_times)
-    assert lines[1].endswith("column 'rfs_months': found '12', expected at most os_months (10); "
-                             "recurrence-free survival cannot exceed overall survival")
+    assert lines[1].endswith(
+        "column 'rfs_months': found '12', expected at most os_months (10); "
+        "recurrence-free survival cannot exceed overall survival"
+    )
 
 
 def test_times_format_missing_columns_and_mapping():
@@ -245,15 +310,15 @@ def test_times_format_hospital_days_optional():
 
 def test_each_exclusion_reason_and_row_accounting():
     df = raw(
-        {},                                                               # P001 included
+        {},  # P001 included
         {"metastasis_timing": "metachronous", "extrahepatic_metastases": "1"},  # P002 first reason wins
-        {"extrahepatic_metastases": "1", "ned_achieved": "0"},            # P003
-        {"ned_achieved": "0", "chemotherapy": "none"},                    # P004
-        {"chemotherapy": "none", "cea": pd.NA},                           # P005
-        {"cea": pd.NA},                                                   # P006 missing required
-        {"metastasis_timing": pd.NA},                                     # P007 missing required
-        {"kras": pd.NA, "laparoscopic": pd.NA},                           # P008 optional NA: kept
-        {"chemotherapy": "neoadjuvant_only"},                             # P009 included
+        {"extrahepatic_metastases": "1", "ned_achieved": "0"},  # P003
+        {"ned_achieved": "0", "chemotherapy": "none"},  # P004
+        {"chemotherapy": "none", "cea": pd.NA},  # P005
+        {"cea": pd.NA},  # P006 missing required
+        {"metastasis_timing": pd.NA},  # P007 missing required
+        {"kras": pd.NA, "laparoscopic": pd.NA},  # P008 optional NA: kept
+        {"chemotherapy": "neoadjuvant_only"},  # P009 included
     )
     res = clean(df)
     assert res.flow == {
@@ -286,9 +351,11 @@ def test_each_exclusion_reason_and_row_accounting():
 def test_all_patients_excluded():
     df = raw({"metastasis_timing": "metachronous"}, {"chemotherapy": "none"}, {"chemotherapy": "none"})
     lines = errors_of(df, fn=clean)
-    assert lines == ["cohort.csv: all 3 patients were excluded (metachronous liver metastases: 1, "
-                     "no systemic chemotherapy: 2); expected at least one eligible patient (check the "
-                     "eligibility columns and the column mapping)"]
+    assert lines == [
+        "cohort.csv: all 3 patients were excluded (metachronous liver metastases: 1, "
+        "no systemic chemotherapy: 2); expected at least one eligible patient (check the "
+        "eligibility columns and the column mapping)"
+    ]
 
 
 # ------------------------------------------------------------------ derived variables
@@ -322,8 +389,10 @@ def test_derived_times_hand_computed():
 
 
 def test_death_censors_rfs_switch():
-    df = raw({"death_date": "2020-03-05", "last_followup_date": "2020-04-01"},
-             {"recurrence_date": "2019-09-05", "death_date": "2020-03-05", "last_followup_date": "2020-03-05"})
+    df = raw(
+        {"death_date": "2020-03-05", "last_followup_date": "2020-04-01"},
+        {"recurrence_date": "2019-09-05", "death_date": "2020-03-05", "last_followup_date": "2020-03-05"},
+    )
     on = clean(df, death_censors_rfs=True).cohort
     off = clean(df, death_censors_rfs=False).cohort
     assert on["rfs_event"].tolist() == [0, 1]
@@ -333,8 +402,10 @@ def test_death_censors_rfs_switch():
 
 
 def test_followup_cutoff_censors():
-    df = raw({"recurrence_date": "2020-06-01", "death_date": "2021-01-01", "last_followup_date": "2021-02-01"},
-             {"last_followup_date": "2021-02-01"})
+    df = raw(
+        {"recurrence_date": "2020-06-01", "death_date": "2021-01-01", "last_followup_date": "2021-02-01"},
+        {"last_followup_date": "2021-02-01"},
+    )
     c = clean(df, followup_cutoff="2020-03-05").cohort
     # everything after the cutoff is ignored: censored at 2020-03-05 (366 days)
     assert c["os_months"].tolist() == pytest.approx([366 / 30.4375] * 2)
@@ -355,8 +426,11 @@ def test_missing_predictor_complete_case():
     assert "missing predictor: laparoscopic" not in res.flow["excluded"]  # only reasons that occurred
     assert list(res.flow["excluded"])[: len(EXCLUSION_REASONS)] == EXCLUSION_REASONS
     assert res.flow["included"] == 1 and res.flow["read"] == 4
-    assert res.exclusions["reason"].tolist() == ["missing predictor: kras", "missing predictor: kras",
-                                                 "missing required data"]
+    assert res.exclusions["reason"].tolist() == [
+        "missing predictor: kras",
+        "missing predictor: kras",
+        "missing required data",
+    ]
     # without candidates nothing optional excludes anyone
     assert clean(df).flow["included"] == 3
 
@@ -364,9 +438,11 @@ def test_missing_predictor_complete_case():
 def test_missing_predictor_error_policy():
     df = raw({}, {"kras": pd.NA})
     lines = errors_of(df, fn=clean, candidates=["kras"], missing_predictors="error")
-    assert lines[1] == ("cohort.csv, line 3 (patient P002), column 'kras': found '', expected a value: 'kras' is "
-                        "a candidate predictor and missing_predictors is 'error' (use 'complete_case' to "
-                        "exclude such patients)")
+    assert lines[1] == (
+        "cohort.csv, line 3 (patient P002), column 'kras': found '', expected a value: 'kras' is "
+        "a candidate predictor and missing_predictors is 'error' (use 'complete_case' to "
+        "exclude such patients)"
+    )
 
 
 def test_unknown_candidate_is_a_config_error():

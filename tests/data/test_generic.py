@@ -4,17 +4,15 @@ R reference: tests/fixtures/r_reference/colon.json (survival 3.5-3, MASS 7.3-58.
 on all 888 complete cases; here the same rows come through the workflow's own cleaning.
 """
 
-import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from rref import reference
 
 from crlmflow.data.cohort import assign_sets, clean_cohort_file
-from crlmflow.pipeline.config import validate_config
 from crlmflow.data.errors import InputError
 from crlmflow.model.modelling import develop_model
-
-from rref import reference
+from crlmflow.pipeline.config import validate_config
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +23,14 @@ def colon_config(repo_root):
 
 
 def _clean(cfg, path):
-    return clean_cohort_file(path, file_options=cfg["data"]["file"], source="file", data_options=cfg["data"],
-                             candidates=cfg["candidates"], endpoints=cfg["endpoints"])
+    return clean_cohort_file(
+        path,
+        file_options=cfg["data"]["file"],
+        source="file",
+        data_options=cfg["data"],
+        candidates=cfg["candidates"],
+        endpoints=cfg["endpoints"],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +55,17 @@ def test_colon_cox_matches_r(colon_no_split, endpoint):
     cfg, _, cohort = colon_no_split
     ref = reference("colon")["endpoints"][endpoint]
     ep = cfg["endpoints"][endpoint]
-    model = develop_model(cohort, cfg["candidates"], endpoint, ep["time"], ep["event"],
-                          screen_p=cfg["selection"]["screen_p"], exclude=cfg["exclude_from_multivariable"])
+    model = develop_model(
+        cohort,
+        cfg["candidates"],
+        endpoint,
+        ep["time"],
+        ep["event"],
+        screen_p=cfg["selection"]["screen_p"],
+        exclude=cfg["exclude_from_multivariable"],
+    )
     uni = model.univariable.set_index("term")
-    for var, r in ref["univariable"].items():
+    for r in ref["univariable"].values():
         co = r["coefficients"]
         for term, b, se, p in zip(co["term"], co["coef"], co["se"], co["p_wald"]):
             assert uni.loc[term, "coef"] == pytest.approx(b, rel=1e-6)
@@ -80,7 +91,9 @@ def _broken(tmp_path, colon_config, repo_root, edit):
 
 
 def test_event_coded_two(tmp_path, colon_config, repo_root):
-    msg = _broken(tmp_path, colon_config, repo_root, lambda d: d.__setitem__("os_event", ["2"] + list(d["os_event"][1:])))
+    msg = _broken(
+        tmp_path, colon_config, repo_root, lambda d: d.__setitem__("os_event", ["2"] + list(d["os_event"][1:]))
+    )
     assert "cohort.csv, line 2" in msg and "'os_event'" in msg and "found '2'" in msg and "0 or 1" in msg
 
 
@@ -88,6 +101,7 @@ def test_negative_or_zero_time(tmp_path, colon_config, repo_root):
     def edit(d):
         d.loc[3, "rfs_months"] = "-1.5"
         d.loc[4, "os_months"] = "0"
+
     msg = _broken(tmp_path, colon_config, repo_root, edit)
     assert "line 5" in msg and "'rfs_months'" in msg and "'-1.5'" in msg and "> 0" in msg
     assert "line 6" in msg and "'os_months'" in msg
@@ -97,6 +111,7 @@ def test_unknown_category_and_non_numeric(tmp_path, colon_config, repo_root):
     def edit(d):
         d.loc[0, "rx"] = "Placebo"
         d.loc[1, "age"] = "sixty"
+
     msg = _broken(tmp_path, colon_config, repo_root, edit)
     assert "'rx'" in msg and "'Placebo'" in msg and "'Obs'" in msg
     assert "line 3" in msg and "'age'" in msg and "'sixty'" in msg and "a number" in msg
@@ -111,8 +126,10 @@ def test_missing_column_and_duplicate_id(tmp_path, colon_config, repo_root):
 
 def test_empty_candidate_column_is_named(tmp_path, colon_config, repo_root):
     msg = _broken(tmp_path, colon_config, repo_root, lambda d: d.__setitem__("nodes", [""] * len(d)))
-    assert ("cohort.csv, column 'nodes': column 'nodes' is empty in all 30 rows; expected values "
-            "(check the export and the column mapping)") in msg
+    assert (
+        "cohort.csv, column 'nodes': column 'nodes' is empty in all 30 rows; expected values "
+        "(check the export and the column mapping)"
+    ) in msg
 
 
 def test_all_patients_excluded(tmp_path, colon_config, repo_root):
@@ -120,6 +137,7 @@ def test_all_patients_excluded(tmp_path, colon_config, repo_root):
         d["nodes"] = [""] * len(d)
         d.loc[0, "nodes"] = "3"
         d.loc[0, "os_months"] = ""
+
     msg = _broken(tmp_path, colon_config, repo_root, edit)
     assert "all 30 patients were excluded" in msg and "missing predictor: nodes: 29" in msg
     assert "missing required data: 1" in msg

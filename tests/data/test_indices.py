@@ -10,9 +10,20 @@ from crlmflow.data.indices import CRS_ITEMS, DERIVED_COLUMNS, derive_indices
 
 
 def cohort(*rows: dict) -> pd.DataFrame:
-    base = dict(patient_id="P", neut=3.6, lymph=1.8, plt=216.0, cea=5.0, primary_node_positive=0,
-                metastasis_timing="synchronous", disease_free_interval_months=0.0,
-                n_liver_metastases=1, largest_metastasis_cm=2.0, os_months=20.0, os_event=1)
+    base = dict(
+        patient_id="P",
+        neut=3.6,
+        lymph=1.8,
+        plt=216.0,
+        cea=5.0,
+        primary_node_positive=0,
+        metastasis_timing="synchronous",
+        disease_free_interval_months=0.0,
+        n_liver_metastases=1,
+        largest_metastasis_cm=2.0,
+        os_months=20.0,
+        os_event=1,
+    )
     return pd.DataFrame([dict(base, patient_id=f"P{i}", **r) for i, r in enumerate(rows)])
 
 
@@ -24,17 +35,19 @@ def test_ratios_hand_computed():
 
 
 def test_crs_items_and_boundaries():
-    out = derive_indices(cohort(
-        {},                                             # all 0 except synchronous -> 1
-        {"cea": 200.0},                                 # exactly 200 -> 0
-        {"cea": 200.01},                                # -> 1
-        {"largest_metastasis_cm": 5.0},                 # exactly 5 -> 0
-        {"largest_metastasis_cm": 5.01},                # -> 1
-        {"metastasis_timing": "metachronous", "disease_free_interval_months": 12.0},   # DFI 12 -> 1
-        {"metastasis_timing": "metachronous", "disease_free_interval_months": 12.5},   # -> 0
-        {"n_liver_metastases": 2},                      # > 1 -> 1
-        {"primary_node_positive": 1, "n_liver_metastases": 3, "cea": 500.0, "largest_metastasis_cm": 8.0},
-    ))
+    out = derive_indices(
+        cohort(
+            {},  # all 0 except synchronous -> 1
+            {"cea": 200.0},  # exactly 200 -> 0
+            {"cea": 200.01},  # -> 1
+            {"largest_metastasis_cm": 5.0},  # exactly 5 -> 0
+            {"largest_metastasis_cm": 5.01},  # -> 1
+            {"metastasis_timing": "metachronous", "disease_free_interval_months": 12.0},  # DFI 12 -> 1
+            {"metastasis_timing": "metachronous", "disease_free_interval_months": 12.5},  # -> 0
+            {"n_liver_metastases": 2},  # > 1 -> 1
+            {"primary_node_positive": 1, "n_liver_metastases": 3, "cea": 500.0, "largest_metastasis_cm": 8.0},
+        )
+    )
     assert out["crs_cea_gt_200"].tolist() == [0, 0, 1, 0, 0, 0, 0, 0, 1]
     assert out["crs_largest_gt_5cm"].tolist() == [0, 0, 0, 0, 1, 0, 0, 0, 1]
     assert out["crs_dfi_le_12_or_synchronous"].tolist() == [1, 1, 1, 1, 1, 1, 0, 1, 1]
@@ -46,10 +59,12 @@ def test_crs_items_and_boundaries():
 
 
 def test_crs_high_threshold():
-    out = derive_indices(cohort(
-        {"primary_node_positive": 1, "n_liver_metastases": 2},  # 1 + 1 + 1 = 3 -> high
-        {"n_liver_metastases": 2},                              # 2 -> low
-    ))
+    out = derive_indices(
+        cohort(
+            {"primary_node_positive": 1, "n_liver_metastases": 2},  # 1 + 1 + 1 = 3 -> high
+            {"n_liver_metastases": 2},  # 2 -> low
+        )
+    )
     assert out["crs_score"].tolist() == [3, 2]
     assert out["crs_high"].tolist() == [1, 0]
 
@@ -61,7 +76,7 @@ def test_column_order_and_extras_kept():
     out = derive_indices(df)
     expected = [c for c in ANALYSIS_COLUMNS if c in out.columns]
     assert list(out.columns[: len(expected)]) == expected
-    assert "my_extra" in out.columns[len(expected):]
+    assert "my_extra" in out.columns[len(expected) :]
     assert set(DERIVED_COLUMNS) <= set(out.columns)
     assert list(df.columns)[-1] == "my_extra" and "nlr" not in df  # input not modified
 

@@ -13,11 +13,21 @@ from crlmflow.data.io import atomic_write_json, to_plain, write_json
 
 def test_numpy_and_pandas_values_become_plain_python():
     obj = {
-        "i": np.int64(3), "f": np.float32(0.5), "b": np.bool_(True), "nan": np.float64("nan"),
-        "arr": np.array([[1, 2], [3, 4]]), "obj_arr": np.array(["a", np.int16(2)], dtype=object),
-        "tuple": (1, np.float64(2.5)), "series": pd.Series([1.5, 2.5]), "index": pd.Index(["x", "y"]),
-        "frame": pd.DataFrame({"a": [1, 2], "b": ["u", "v"]}), "na": pd.NA, "nat": pd.NaT,
-        "ts": pd.Timestamp("2024-03-01"), "dt64": np.datetime64("2024-03-02"), "path": Path("a/b.csv"),
+        "i": np.int64(3),
+        "f": np.float32(0.5),
+        "b": np.bool_(True),
+        "nan": np.float64("nan"),
+        "arr": np.array([[1, 2], [3, 4]]),
+        "obj_arr": np.array(["a", np.int16(2)], dtype=object),
+        "tuple": (1, np.float64(2.5)),
+        "series": pd.Series([1.5, 2.5]),
+        "index": pd.Index(["x", "y"]),
+        "frame": pd.DataFrame({"a": [1, 2], "b": ["u", "v"]}),
+        "na": pd.NA,
+        "nat": pd.NaT,
+        "ts": pd.Timestamp("2024-03-01"),
+        "dt64": np.datetime64("2024-03-02"),
+        "path": Path("a/b.csv"),
     }
     out = to_plain(obj)
     assert out["i"] == 3 and type(out["i"]) is int

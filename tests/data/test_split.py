@@ -13,8 +13,9 @@ def cohort(n: int, n_events: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     ev = np.zeros(n, dtype=int)
     ev[rng.choice(n, n_events, replace=False)] = 1
-    return pd.DataFrame({"patient_id": [f"P{i:04d}" for i in range(n)], "os_event": ev,
-                         "os_months": rng.exponential(40, n)})
+    return pd.DataFrame(
+        {"patient_id": [f"P{i:04d}" for i in range(n)], "os_event": ev, "os_months": rng.exponential(40, n)}
+    )
 
 
 def test_paper_sizes_273_116():

@@ -7,11 +7,12 @@ import pytest
 import yaml
 
 from crlmflow.data.cohort import clean_cohort_file
-from crlmflow.pipeline.config import ConfigError, load_schema, validate_config
 from crlmflow.data.errors import InputError
-from crlmflow.data.io import atomic_write_csv, read_table
-from crlmflow.simulation.generator import simulate_cohort
+from crlmflow.data.io import atomic_write_csv
+from crlmflow.data.reading import read_table
 from crlmflow.data.units import UNITS, check_units, convert_units
+from crlmflow.pipeline.config import ConfigError, load_schema, validate_config
+from crlmflow.simulation.generator import simulate_cohort
 
 DATA = {"followup_cutoff": "2023-04-30", "death_censors_rfs": True, "missing_predictors": "complete_case"}
 CANDIDATES = [{"name": n} for n in ("age", "tbil", "dbil", "hgb", "alb", "cea", "d_dimer")]
@@ -38,17 +39,20 @@ def canonical_file(raw_export, tmp_path_factory):
 # ------------------------------------------------------------------ the table
 
 
-@pytest.mark.parametrize("column, unit, value, expected", [
-    ("tbil", "mg/dL", 1.0, 17.104),
-    ("dbil", "mg/dL", 0.5, 8.552),
-    ("tbil", "umol/L", 12.3, 12.3),
-    ("hgb", "g/dL", 13.5, 135.0),
-    ("alb", "g/dL", 4.1, 41.0),
-    ("cea", "ug/L", 5.2, 5.2),
-    ("ca19_9", "kU/L", 37.0, 37.0),
-    ("d_dimer", "ng/mL", 500.0, 0.5),
-    ("d_dimer", "ug/mL", 0.5, 0.5),
-])
+@pytest.mark.parametrize(
+    "column, unit, value, expected",
+    [
+        ("tbil", "mg/dL", 1.0, 17.104),
+        ("dbil", "mg/dL", 0.5, 8.552),
+        ("tbil", "umol/L", 12.3, 12.3),
+        ("hgb", "g/dL", 13.5, 135.0),
+        ("alb", "g/dL", 4.1, 41.0),
+        ("cea", "ug/L", 5.2, 5.2),
+        ("ca19_9", "kU/L", 37.0, 37.0),
+        ("d_dimer", "ng/mL", 500.0, 0.5),
+        ("d_dimer", "ug/mL", 0.5, 0.5),
+    ],
+)
 def test_conversion_factors(column, unit, value, expected):
     df = pd.DataFrame({column: [str(value), pd.NA]}, dtype=object)
     out = convert_units(df, {column: unit}, "cohort.csv")
@@ -123,8 +127,11 @@ def test_mg_dl_file_gives_the_same_cohort(raw_export, canonical_file, tmp_path):
     assert read_table(path)["TBIL (mg/dL)"].map(float).max() < 30  # really in mg/dL
 
     ref = _clean(canonical_file)
-    got = _clean(path, columns={"TBIL (mg/dL)": "tbil"},
-                 units={"tbil": "mg/dL", "dbil": "mg/dL", "hgb": "g/dL", "d_dimer": "ng/mL"})
+    got = _clean(
+        path,
+        columns={"TBIL (mg/dL)": "tbil"},
+        units={"tbil": "mg/dL", "dbil": "mg/dL", "hgb": "g/dL", "d_dimer": "ng/mL"},
+    )
     assert got.flow == ref.flow
     pd.testing.assert_frame_equal(got.exclusions, ref.exclusions)
     pd.testing.assert_frame_equal(got.cohort, ref.cohort, check_exact=False, rtol=1e-12)
@@ -146,7 +153,7 @@ def test_problem_in_a_converted_column_shows_the_file_value(raw_export, tmp_path
     local = raw_export.copy().astype(object)
     local["tbil"] = [f"{v / 17.104:.4f}" for v in raw_export["tbil"]]
     local["dbil"] = [f"{v / 17.104:.4f}" for v in raw_export["dbil"]]
-    local.loc[4, "tbil"] = "100"   # 1710.4 umol/L: out of range after conversion
+    local.loc[4, "tbil"] = "100"  # 1710.4 umol/L: out of range after conversion
     local.loc[6, "tbil"] = "high"  # not a number: reported as found
     path = tmp_path / "cohort_bad.csv"
     atomic_write_csv(local, path)
@@ -154,9 +161,11 @@ def test_problem_in_a_converted_column_shows_the_file_value(raw_export, tmp_path
         _clean(path, units={"tbil": "mg/dL", "dbil": "mg/dL"})
     lines = str(err.value).splitlines()
     pid4, pid6 = raw_export.loc[4, "patient_id"], raw_export.loc[6, "patient_id"]
-    assert (f"cohort_bad.csv, line 6 (patient {pid4}), column 'tbil': found '100', expected a number "
-            "between 0 and 1000 umol/L (the column is declared in mg/dL by data.file.units.tbil: "
-            "100 mg/dL = 1710.4 umol/L after conversion x17.104)") in lines
+    assert (
+        f"cohort_bad.csv, line 6 (patient {pid4}), column 'tbil': found '100', expected a number "
+        "between 0 and 1000 umol/L (the column is declared in mg/dL by data.file.units.tbil: "
+        "100 mg/dL = 1710.4 umol/L after conversion x17.104)"
+    ) in lines
     assert f"cohort_bad.csv, line 8 (patient {pid6}), column 'tbil': found 'high', expected a number" in lines
 
 
@@ -166,8 +175,13 @@ def test_bad_unit_fails_before_reading_the_file(tmp_path):
 
 
 def test_synthetic_source_ignores_file_units(canonical_file):
-    res = clean_cohort_file(canonical_file, file_options={"units": {"tbil": "mg/dL"}}, source="synthetic",
-                            data_options=DATA, candidates=CANDIDATES)
+    res = clean_cohort_file(
+        canonical_file,
+        file_options={"units": {"tbil": "mg/dL"}},
+        source="synthetic",
+        data_options=DATA,
+        candidates=CANDIDATES,
+    )
     assert res.cohort["tbil"].max() > 5
 
 

@@ -7,6 +7,8 @@ import time as _time
 import numpy as np
 import pandas as pd
 import pytest
+from rref import CASES, TOL
+from rref import load_case as _load
 
 from crlmflow.model.cutpoint import (
     lausen_schumacher_p,
@@ -15,9 +17,6 @@ from crlmflow.model.cutpoint import (
     permutation_p,
 )
 from crlmflow.survival.km import logrank_test
-
-from rref import CASES, TOL
-from rref import load_case as _load
 
 
 @pytest.fixture(scope="module", params=CASES, ids=[f"{d}-{e}" for d, e in CASES])

@@ -7,15 +7,21 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from rref import rows as fixture_rows
+from rref import spec as fixture_spec
 
 from crlmflow.data.errors import InputError
-from crlmflow.model.modelfile import (build_model_file, build_nomogram, load_model, nomogram_json,
-                                score_patients, selected_predictors)
+from crlmflow.model.modelfile import (
+    build_model_file,
+    build_nomogram,
+    load_model,
+    nomogram_json,
+    score_patients,
+    selected_predictors,
+)
 from crlmflow.model.modelling import develop_model, fit_summary, predict
 from crlmflow.model.nomogram import total_points
 from crlmflow.model.riskgroups import risk_groups
-
-from rref import rows as fixture_rows, spec as fixture_spec
 
 HORIZONS = [12, 36, 60]
 
@@ -25,21 +31,34 @@ def pipeline(tmp_path_factory):
     rows = fixture_rows("crlm_a")
     rows["patient_id"] = rows["patient_id"].astype(str)
     spec = fixture_spec("crlm_a")
-    cands = [{"name": c, "type": "binary" if rows[c].isin([0, 1]).all() else "numeric", "label": c}
-             for c in spec["candidates"]]
+    cands = [
+        {"name": c, "type": "binary" if rows[c].isin([0, 1]).all() else "numeric", "label": c}
+        for c in spec["candidates"]
+    ]
     train, valid = rows[rows["split"] == "train"], rows[rows["split"] == "validation"]
-    model = develop_model(train, cands, "os", "os_months", "os_event", screen_p=0.10,
-                          exclude=spec["exclude_from_multivariable"])
+    model = develop_model(
+        train, cands, "os", "os_months", "os_event", screen_p=0.10, exclude=spec["exclude_from_multivariable"]
+    )
     fit = json.loads(json.dumps(fit_summary(model, HORIZONS)))
     nomo, axes = build_nomogram(fit, cands, train, HORIZONS)
     data = rows.rename(columns={"split": "set"})
-    data["total_points"] = total_points(dict(zip(fit["terms"], fit["coef"])), selected_predictors(fit, cands),
-                                        data, nomogram=nomo)
+    data["total_points"] = total_points(
+        dict(zip(fit["terms"], fit["coef"])), selected_predictors(fit, cands), data, nomogram=nomo
+    )
     cut, groups, _ = risk_groups(data, "os_months", "os_event", n_perm=0)
-    mf = build_model_file(endpoint="os", endpoint_label="Overall survival", fit=fit,
-                          nomogram=nomogram_json(nomo, axes), cutpoint={k: v for k, v in cut.items() if k != "curve"},
-                          candidates=cands, train=train, horizons=HORIZONS, data_sha256="x", config_sha256="y",
-                          synthetic=True)
+    mf = build_model_file(
+        endpoint="os",
+        endpoint_label="Overall survival",
+        fit=fit,
+        nomogram=nomogram_json(nomo, axes),
+        cutpoint={k: v for k, v in cut.items() if k != "curve"},
+        candidates=cands,
+        train=train,
+        horizons=HORIZONS,
+        data_sha256="x",
+        config_sha256="y",
+        synthetic=True,
+    )
     path = tmp_path_factory.mktemp("model") / "model.json"
     path.write_text(json.dumps(mf))
     return {"rows": rows, "valid": valid, "model": model, "path": path, "data": data, "groups": groups}
@@ -61,8 +80,18 @@ def test_model_file_holds_no_patient_rows(pipeline):
     text = pipeline["path"].read_text()
     model = json.loads(text)
     assert "patient_id" not in text
-    assert {"coefficients", "means", "baseline_survival_at_means", "baseline_cumhaz", "nomogram",
-            "variables", "horizons", "training_data_sha256", "config_sha256", "risk_cutoff"} <= set(model)
+    assert {
+        "coefficients",
+        "means",
+        "baseline_survival_at_means",
+        "baseline_cumhaz",
+        "nomogram",
+        "variables",
+        "horizons",
+        "training_data_sha256",
+        "config_sha256",
+        "risk_cutoff",
+    } <= set(model)
 
 
 def test_invalid_and_missing_values_name_row_and_column(pipeline):
@@ -75,7 +104,7 @@ def test_invalid_and_missing_values_name_row_and_column(pipeline):
     with pytest.raises(InputError) as err:
         score_patients(model, bad, source="new.csv")
     msg = str(err.value)
-    assert f"new.csv, line 3" in msg and f"column '{var}'" in msg and "'abc'" in msg
+    assert "new.csv, line 3" in msg and f"column '{var}'" in msg and "'abc'" in msg
     assert "line 4" in msg and "missing" in msg
 
 
@@ -92,8 +121,22 @@ def test_command_line_scoring(pipeline, tmp_path):
     inp = tmp_path / "new.csv"
     pipeline["valid"].head(5).to_csv(inp, index=False)
     out = tmp_path / "scored.csv"
-    res = subprocess.run([sys.executable, "-m", "crlmflow", "score", "--model", str(pipeline["path"]),
-                          "--input", str(inp), "--output", str(out)], capture_output=True, text=True)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "crlmflow",
+            "score",
+            "--model",
+            str(pipeline["path"]),
+            "--input",
+            str(inp),
+            "--output",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 0, res.stderr
     scored = pd.read_csv(out)
     assert len(scored) == 5 and {"total_points", "lp", "surv_12", "surv_36", "surv_60", "risk_group"} <= set(scored)

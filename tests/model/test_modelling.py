@@ -8,10 +8,9 @@ import json
 
 import numpy as np
 import pytest
+from rref import load_case
 
 from crlmflow.model.modelling import develop_model, fit_summary, predict
-
-from rref import load_case
 
 REF = None
 
@@ -28,10 +27,19 @@ def _load(name):
 def test_develop_model_matches_r(name, endpoint):
     ref, rows, spec, cands = _load(name)
     ep = ref["endpoints"][endpoint]
-    model = develop_model(rows, cands, endpoint, ep["time"], ep["event"], screen_p=spec["screen_p"],
-                          exclude=spec["exclude_from_multivariable"], method="stepaic_both")
-    assert sorted(model.selection.pool) == sorted(ep["screening"]["selected"] if isinstance(ep["screening"], dict)
-                                                  else ep["screening"])
+    model = develop_model(
+        rows,
+        cands,
+        endpoint,
+        ep["time"],
+        ep["event"],
+        screen_p=spec["screen_p"],
+        exclude=spec["exclude_from_multivariable"],
+        method="stepaic_both",
+    )
+    assert sorted(model.selection.pool) == sorted(
+        ep["screening"]["selected"] if isinstance(ep["screening"], dict) else ep["screening"]
+    )
     assert sorted(model.selected) == sorted(ep["stepaic"]["selected"])
     coefs = ep["final"]["coefficients"]
     r = dict(zip(coefs["term"], coefs["coef"]))
@@ -57,16 +65,24 @@ def test_develop_model_matches_r(name, endpoint):
 def test_forward_lr_selection_matches_r():
     ref, rows, spec, cands = _load("crlm_a")
     ep = ref["endpoints"]["os"]
-    model = develop_model(rows, cands, "os", ep["time"], ep["event"], screen_p=spec["screen_p"],
-                          exclude=spec["exclude_from_multivariable"], method="forward_lr",
-                          entry_p=0.05, removal_p=0.10)
+    model = develop_model(
+        rows,
+        cands,
+        "os",
+        ep["time"],
+        ep["event"],
+        screen_p=spec["screen_p"],
+        exclude=spec["exclude_from_multivariable"],
+        method="forward_lr",
+        entry_p=0.05,
+        removal_p=0.10,
+    )
     assert sorted(model.selected) == sorted(ep["forward_lr"]["selected"])
 
 
 def test_nothing_screened_gives_null_model():
     _, rows, spec, _ = _load("crlm_a")
-    model = develop_model(rows, [{"name": "alt", "type": "numeric"}], "os", "os_months", "os_event",
-                          screen_p=1e-12)
+    model = develop_model(rows, [{"name": "alt", "type": "numeric"}], "os", "os_months", "os_event", screen_p=1e-12)
     assert model.selected == [] and model.fit is None
     pred = predict(model, rows, [12])
     assert (pred["lp"] == 0).all()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-
 import numpy as np
-import pandas as pd
 import pytest
+from rref import CASES, TOL
+from rref import load_case as _load
 
 from crlmflow.model.nomogram import (
     DEFAULT_FUN_AT,
@@ -14,9 +14,6 @@ from crlmflow.model.nomogram import (
     survival_axes,
     total_points,
 )
-
-from rref import CASES, TOL
-from rref import load_case as _load
 
 
 def _case(ds: str, ep: str):

@@ -18,10 +18,22 @@ def _write(root: Path, rel: str, text: str) -> Path:
 
 
 def _notebook(path: Path, *cells: str) -> Path:
-    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["import pkg.nothing\n"]}]
-          + [{"cell_type": "code", "metadata": {}, "source": c.splitlines(keepends=True), "outputs": [],
-              "execution_count": None} for c in cells],
-          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": [{"cell_type": "markdown", "metadata": {}, "source": ["import pkg.nothing\n"]}]
+        + [
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "source": c.splitlines(keepends=True),
+                "outputs": [],
+                "execution_count": None,
+            }
+            for c in cells
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(nb), encoding="utf-8")
     return path
@@ -37,10 +49,14 @@ def project(tmp_path):
     _write(src, "stats/cox.py", "from pkg.stats import linalg\n")
     _write(src, "stats/linalg.py", "import numpy\n")
     _write(src, "stats/km.py", "from ..io import json\n")
-    _write(src, "plots.py", """
+    _write(
+        src,
+        "plots.py",
+        """
         def draw():
             from pkg.stats.km import json  # imported when the function runs
-        """)
+        """,
+    )
     _write(src, "unused.py", "")
     rules = {
         "fit": _write(tmp_path, "scripts/fit.py", "from pkg.stats import fit\nfrom pkg import io\n"),
@@ -61,17 +77,24 @@ def test_transitive_imports_with_package_inits(project):
     # `from pkg.stats import fit`: fit is a name re-exported by stats/__init__, which imports cox -> linalg
     assert deps["fit"] == ["__init__.py", "io.py", "stats/__init__.py", "stats/cox.py", "stats/linalg.py"]
     # importing pkg.stats.km runs pkg/stats/__init__.py too (and so cox and linalg)
-    assert deps["km"] == ["__init__.py", "io.py", "stats/__init__.py", "stats/cox.py", "stats/km.py",
-                          "stats/linalg.py"]
+    assert deps["km"] == ["__init__.py", "io.py", "stats/__init__.py", "stats/cox.py", "stats/km.py", "stats/linalg.py"]
     assert deps["plain"] == []
     # notebook: magics dropped, markdown ignored, the function-level import followed
-    assert deps["figure"] == ["__init__.py", "io.py", "plots.py", "stats/__init__.py", "stats/cox.py",
-                              "stats/km.py", "stats/linalg.py"]
+    assert deps["figure"] == [
+        "__init__.py",
+        "io.py",
+        "plots.py",
+        "stats/__init__.py",
+        "stats/cox.py",
+        "stats/km.py",
+        "stats/linalg.py",
+    ]
 
 
 def _affected(rules, src, module):
-    return {name for name, path in rules.items()
-            if src / module in imported_modules(path, package="pkg", package_dir=src)}
+    return {
+        name for name, path in rules.items() if src / module in imported_modules(path, package="pkg", package_dir=src)
+    }
 
 
 def test_an_edited_module_affects_exactly_the_rules_that_run_it(project):
@@ -132,8 +155,10 @@ def test_every_rule_declares_the_code_it_runs_through_codedeps(repo_root):
 
 
 def test_real_scripts_depend_on_what_they_run(repo_root):
-    deps = {s: set(code_dependencies(s, root=repo_root)) for s in
-            ("scripts/cox_models.py", "notebooks/figure4_km.ipynb", "scripts/provenance.py")}
+    deps = {
+        s: set(code_dependencies(s, root=repo_root))
+        for s in ("scripts/cox_models.py", "notebooks/figure4_km.ipynb", "scripts/provenance.py")
+    }
     assert "src/crlmflow/model/modelling.py" in deps["scripts/cox_models.py"]
     assert "src/crlmflow/survival/selection.py" in deps["scripts/cox_models.py"]
     assert "src/crlmflow/report/plots/km.py" not in deps["scripts/cox_models.py"]

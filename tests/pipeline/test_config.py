@@ -132,9 +132,12 @@ def test_validation_fills_every_default_without_touching_the_schema(default_conf
 
     schema = load_schema()
     before = copy.deepcopy(schema)
-    cfg = {"endpoints": default_config["endpoints"], "candidates": default_config["candidates"],
-           "selection": {"method": "forward_lr"},
-           "data": {"synthetic": {"n_eligible": 50}, "followup_cutoff": None}}
+    cfg = {
+        "endpoints": default_config["endpoints"],
+        "candidates": default_config["candidates"],
+        "selection": {"method": "forward_lr"},
+        "data": {"synthetic": {"n_eligible": 50}, "followup_cutoff": None},
+    }
     validate_config(cfg, schema)
     defaults = dict(_defaults(schema, schema))
     assert len(defaults) > 30
@@ -145,8 +148,11 @@ def test_validation_fills_every_default_without_touching_the_schema(default_conf
     # filled values are copies: editing one config changes neither the schema nor the next config
     cfg["selection"]["forward_lr"]["entry_p"] = 0.2
     cfg["data"]["file"]["columns"]["x"] = "y"
-    other = {"endpoints": default_config["endpoints"], "candidates": default_config["candidates"],
-             "data": {"followup_cutoff": None}}
+    other = {
+        "endpoints": default_config["endpoints"],
+        "candidates": default_config["candidates"],
+        "data": {"followup_cutoff": None},
+    }
     validate_config(other, schema)
     assert other["selection"]["forward_lr"]["entry_p"] == 0.05 and other["data"]["file"]["columns"] == {}
     assert schema == before
@@ -164,8 +170,11 @@ def test_default_config_sets_every_key_to_its_schema_default(default_config):
     from crlmflow.pipeline.config import load_schema
 
     schema = load_schema()
-    differ = {path for path, value in _defaults(schema, schema)
-              if _get(default_config, path) is not KeyError and _get(default_config, path) != value}
+    differ = {
+        path
+        for path, value in _defaults(schema, schema)
+        if _get(default_config, path) is not KeyError and _get(default_config, path) != value
+    }
     assert differ == {"exclude_from_multivariable"}
 
 

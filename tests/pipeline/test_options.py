@@ -15,11 +15,15 @@ def default_config(repo_root):
 
 
 def test_options_from_a_minimal_config_take_the_schema_defaults(default_config):
-    cfg = {"endpoints": default_config["endpoints"], "candidates": default_config["candidates"],
-           "data": {"followup_cutoff": None}}
+    cfg = {
+        "endpoints": default_config["endpoints"],
+        "candidates": default_config["candidates"],
+        "data": {"followup_cutoff": None},
+    }
     validate_config(cfg)
-    assert SelectionOptions.from_config(cfg) == SelectionOptions(screen_p=0.10, method="stepaic_both",
-                                                                 entry_p=0.05, removal_p=0.10)
+    assert SelectionOptions.from_config(cfg) == SelectionOptions(
+        screen_p=0.10, method="stepaic_both", entry_p=0.05, removal_p=0.10
+    )
     v = ValidationOptions.from_config(cfg)
     assert (v.bootstrap_B, v.bootstrap_chunks, v.calibration_B) == (1000, 10, 200)
 
@@ -36,14 +40,23 @@ def test_options_read_the_configured_values_and_round_trip_as_params(default_con
         sel.method = "stepaic_both"
 
 
-@pytest.mark.parametrize("B,chunks,expected", [
-    (10, 4, [(0, 2), (2, 5), (5, 7), (7, 10)]),
-    (3, 10, [(0, 1), (1, 2), (2, 3)]),
-    (0, 10, []),
-])
+@pytest.mark.parametrize(
+    "B,chunks,expected",
+    [
+        (10, 4, [(0, 2), (2, 5), (5, 7), (7, 10)]),
+        (3, 10, [(0, 1), (1, 2), (2, 3)]),
+        (0, 10, []),
+    ],
+)
 def test_bootstrap_chunks_cover_every_replicate_once(B, chunks, expected):
-    v = ValidationOptions(bootstrap_B=B, bootstrap_chunks=chunks, calibration_groups=4, calibration_B=0,
-                          cutpoint_minprop=0.1, cutpoint_permutations=0)
+    v = ValidationOptions(
+        bootstrap_B=B,
+        bootstrap_chunks=chunks,
+        calibration_groups=4,
+        calibration_B=0,
+        cutpoint_minprop=0.1,
+        cutpoint_permutations=0,
+    )
     assert [v.chunk_range(i) for i in range(v.n_chunks)] == expected
     assert v.optimism_computed == (B > 0)
     with pytest.raises(ValueError, match="bootstrap chunk"):

@@ -13,9 +13,7 @@ def test_same_purpose_and_keys_give_the_same_draws():
 
 
 def test_purposes_and_keys_give_different_streams():
-    draws = {
-        (p, k): tuple(stream(7, p, k).integers(0, 2**31, 4)) for p in PURPOSES for k in (0, 1)
-    }
+    draws = {(p, k): tuple(stream(7, p, k).integers(0, 2**31, 4)) for p in PURPOSES for k in (0, 1)}
     assert len(set(draws.values())) == len(draws)
 
 

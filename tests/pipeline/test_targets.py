@@ -7,10 +7,11 @@ from crlmflow.pipeline.targets import OutputRegistry, expand_pattern
 
 def test_expand_uses_only_the_wildcards_of_the_pattern():
     wc = {"endpoint": ["os", "rfs"], "cohort": ["development"]}
-    assert expand_pattern("out/models/{endpoint}/fit.json", wc) == ["out/models/os/fit.json",
-                                                                    "out/models/rfs/fit.json"]
-    assert expand_pattern("out/data/{cohort}/{endpoint}.csv", wc) == ["out/data/development/os.csv",
-                                                                      "out/data/development/rfs.csv"]
+    assert expand_pattern("out/models/{endpoint}/fit.json", wc) == ["out/models/os/fit.json", "out/models/rfs/fit.json"]
+    assert expand_pattern("out/data/{cohort}/{endpoint}.csv", wc) == [
+        "out/data/development/os.csv",
+        "out/data/development/rfs.csv",
+    ]
     assert expand_pattern("out/survival/km_rates.csv", wc) == ["out/survival/km_rates.csv"]
 
 

@@ -6,27 +6,47 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crlmflow.report.exhibits import (default_table1_rows, flow_summary, load_nomogram, paper_comparison,
-                               performance_comparison, selection_stability, table1, table1_long, table2,
-                               table3, to_markdown, write_table)
+from crlmflow.report.exhibits import (
+    default_table1_rows,
+    flow_summary,
+    load_nomogram,
+    paper_comparison,
+    performance_comparison,
+    selection_stability,
+    table1,
+    table1_long,
+    table2,
+    table3,
+    to_markdown,
+    write_table,
+)
 
-CANDS = [{"name": "age", "type": "numeric", "label": "Age", "unit": "years"},
-         {"name": "rfa", "type": "binary", "label": "RFA"},
-         {"name": "crs_score", "type": "numeric", "label": "CRS score"},
-         {"name": "cea", "type": "numeric", "label": "CEA"}]
+CANDS = [
+    {"name": "age", "type": "numeric", "label": "Age", "unit": "years"},
+    {"name": "rfa", "type": "binary", "label": "RFA"},
+    {"name": "crs_score", "type": "numeric", "label": "CRS score"},
+    {"name": "cea", "type": "numeric", "label": "CEA"},
+]
 
 
 @pytest.fixture
 def cohort():
     rng = np.random.default_rng(1)
     n = 60
-    return pd.DataFrame({
-        "set": ["train"] * 40 + ["validation"] * 20,
-        "male": rng.integers(0, 2, n), "age": rng.normal(58, 8, n).round(),
-        "rfa": [1] * 4 + [0] * 36 + [1] * 2 + [0] * 18,
-        "crs_score": rng.integers(1, 4, n), "cea": rng.lognormal(2, 1, n), "os_months": rng.uniform(1, 80, n),
-        "os_event": rng.integers(0, 2, n), "rfs_months": rng.uniform(1, 40, n), "rfs_event": rng.integers(0, 2, n),
-    })
+    return pd.DataFrame(
+        {
+            "set": ["train"] * 40 + ["validation"] * 20,
+            "male": rng.integers(0, 2, n),
+            "age": rng.normal(58, 8, n).round(),
+            "rfa": [1] * 4 + [0] * 36 + [1] * 2 + [0] * 18,
+            "crs_score": rng.integers(1, 4, n),
+            "cea": rng.lognormal(2, 1, n),
+            "os_months": rng.uniform(1, 80, n),
+            "os_event": rng.integers(0, 2, n),
+            "rfs_months": rng.uniform(1, 40, n),
+            "rfs_event": rng.integers(0, 2, n),
+        }
+    )
 
 
 def test_table1_layout_and_tests(cohort):
@@ -48,8 +68,9 @@ def test_table1_layout_and_tests(cohort):
 
 def test_table1_pearson_matches_paper_r0():
     """The paper's R0 p (205/273 vs 93/116 -> 0.279) is Pearson's chi-square without correction."""
-    df = pd.DataFrame({"set": ["train"] * 273 + ["validation"] * 116,
-                       "r0_resection": [1] * 205 + [0] * 68 + [1] * 93 + [0] * 23})
+    df = pd.DataFrame(
+        {"set": ["train"] * 273 + ["validation"] * 116, "r0_resection": [1] * 205 + [0] * 68 + [1] * 93 + [0] * 23}
+    )
     lg = table1_long(df, [{"var": "r0_resection", "kind": "binary", "label": "R0"}], ["train", "validation"])
     assert round(lg["p"].iloc[0], 3) == 0.279
     assert lg["percent"].round(1).tolist() == [75.1, 80.2]
@@ -61,28 +82,44 @@ def test_table1_single_set_has_no_p(cohort):
 
 
 def test_table1_labels_print_units_with_symbols():
-    cands = [{"name": "bmi", "type": "numeric", "label": "BMI", "unit": "kg/m2"},
-             {"name": "wbc", "type": "numeric", "label": "WBC", "unit": "10^9/L"},
-             {"name": "tbil", "type": "numeric", "label": "TBIL", "unit": "umol/L"},
-             {"name": "ca19_9", "type": "numeric", "label": "CA19-9", "unit": "U/ml"}]
+    cands = [
+        {"name": "bmi", "type": "numeric", "label": "BMI", "unit": "kg/m2"},
+        {"name": "wbc", "type": "numeric", "label": "WBC", "unit": "10^9/L"},
+        {"name": "tbil", "type": "numeric", "label": "TBIL", "unit": "umol/L"},
+        {"name": "ca19_9", "type": "numeric", "label": "CA19-9", "unit": "U/ml"},
+    ]
     labels = {r["var"]: r["label"] for r in default_table1_rows(cands)}
     assert labels["bmi"] == "BMI, kg/m\u00b2" and labels["wbc"] == "WBC, 10\u2079/L"
     assert labels["tbil"] == "TBIL, \u00b5mol/L" and labels["ca19_9"] == "CA19-9, U/mL"
 
 
 def _uni():
-    return pd.DataFrame({"term": ["age", "rfa", "crs_score", "cea"],
-                         "hr": [1.0012, 3.215, 1.515, 1.0], "hr_lower": [0.979, 1.962, 1.209, 1.0],
-                         "hr_upper": [1.021, 5.269, 1.898, 1.0], "p": [0.962, 0.00002, 0.0004, 0.852],
-                         "p_term": [0.962, 0.00002, 0.0004, 0.852]})
+    return pd.DataFrame(
+        {
+            "term": ["age", "rfa", "crs_score", "cea"],
+            "hr": [1.0012, 3.215, 1.515, 1.0],
+            "hr_lower": [0.979, 1.962, 1.209, 1.0],
+            "hr_upper": [1.021, 5.269, 1.898, 1.0],
+            "p": [0.962, 0.00002, 0.0004, 0.852],
+            "p_term": [0.962, 0.00002, 0.0004, 0.852],
+        }
+    )
 
 
 def _multi():
-    return pd.DataFrame({"term": ["age", "rfa", "crs_score", "cea"], "screened": [1, 1, 1, 0],
-                         "in_pool": [1, 1, 1, 0], "selected": [0, 1, 1, 0],
-                         "hr": [np.nan, 2.326, 1.424, np.nan], "hr_lower": [np.nan, 1.386, 1.117, np.nan],
-                         "hr_upper": [np.nan, 3.905, 1.815, np.nan], "p": [np.nan, 0.0014, 0.004, np.nan],
-                         "score_p_not_in_model": [0.0771, np.nan, np.nan, 0.6]})
+    return pd.DataFrame(
+        {
+            "term": ["age", "rfa", "crs_score", "cea"],
+            "screened": [1, 1, 1, 0],
+            "in_pool": [1, 1, 1, 0],
+            "selected": [0, 1, 1, 0],
+            "hr": [np.nan, 2.326, 1.424, np.nan],
+            "hr_lower": [np.nan, 1.386, 1.117, np.nan],
+            "hr_upper": [np.nan, 3.905, 1.815, np.nan],
+            "p": [np.nan, 0.0014, 0.004, np.nan],
+            "score_p_not_in_model": [0.0771, np.nan, np.nan, 0.6],
+        }
+    )
 
 
 def test_table2_formatting():
@@ -104,13 +141,30 @@ def test_table2_formatting():
 
 def test_table3_rates_and_medians():
     rows = []
-    for s, surv in (("train", [0.9738, 0.7118, 0.5456]), ("validation", [0.9752, 0.7293, 0.5156]),
-                    ("all", [0.97, 0.72, 0.54])):
+    for s, surv in (
+        ("train", [0.9738, 0.7118, 0.5456]),
+        ("validation", [0.9752, 0.7293, 0.5156]),
+        ("all", [0.97, 0.72, 0.54]),
+    ):
         for h, v in zip((12, 36, 60), surv):
-            rows.append({"endpoint": "os", "panel": "overall", "set": s, "group": "all", "time": h, "surv": v,
-                         "median_km": 70.2, "median_km_lower": 60.1, "median_km_upper": np.nan,
-                         "median_spss": 70.2, "median_spss_lower": 57.73, "median_spss_upper": 82.68,
-                         "n": 100, "events": 40})
+            rows.append(
+                {
+                    "endpoint": "os",
+                    "panel": "overall",
+                    "set": s,
+                    "group": "all",
+                    "time": h,
+                    "surv": v,
+                    "median_km": 70.2,
+                    "median_km_lower": 60.1,
+                    "median_km_upper": np.nan,
+                    "median_spss": 70.2,
+                    "median_spss_lower": 57.73,
+                    "median_spss_upper": 82.68,
+                    "n": 100,
+                    "events": 40,
+                }
+            )
     t = table3(pd.DataFrame(rows), ["os"], ["train", "validation"], [12, 36, 60])
     assert t["Factors"].tolist() == ["OS (Training set), %", "OS (Validation set), %", "OS (All patients), %"]
     assert t.loc[0, "1-year rate"] == "97.38%" and t.loc[1, "5-year rate"] == "51.56%"
@@ -121,31 +175,77 @@ def test_table3_rates_and_medians():
 TARGETS = {
     "cohort": {"n_total": 389, "median_os": {"estimate": 70.2, "ci95": [57.73, 82.68]}},
     "table1": {"categorical": {"rfa": {"train": [27, 9.9], "validation": [10, 8.6], "p": 0.696}}},
-    "table2": {"os": {"univariable": {"rfa": {"hr": [3.215, 1.962, 5.269], "p": "<0.001"}},
-                      "multivariable": {"selected": {"rfa": {"hr": [2.326, 1.386, 3.905], "p": 0.001},
-                                                     "age": {"hr": [1.1, 1.0, 1.2], "p": 0.01}},
-                                        "dropped_p": {"age": 0.5, "crs_score": 0.3}}}},
+    "table2": {
+        "os": {
+            "univariable": {"rfa": {"hr": [3.215, 1.962, 5.269], "p": "<0.001"}},
+            "multivariable": {
+                "selected": {
+                    "rfa": {"hr": [2.326, 1.386, 3.905], "p": 0.001},
+                    "age": {"hr": [1.1, 1.0, 1.2], "p": 0.01},
+                },
+                "dropped_p": {"age": 0.5, "crs_score": 0.3},
+            },
+        }
+    },
     "table3": {"os": {"train": {12: 97.38}}},
-    "performance": {"os": {"c_index": {"train": [0.72, 0.66, 0.77]}, "td_auc": {"train": {12: 0.795}},
-                           "risk_cutoff_points": 66, "km_high_vs_low_p": {"train": "<0.0001"}}},
+    "performance": {
+        "os": {
+            "c_index": {"train": [0.72, 0.66, 0.77]},
+            "td_auc": {"train": {12: 0.795}},
+            "risk_cutoff_points": 66,
+            "km_high_vs_low_p": {"train": "<0.0001"},
+        }
+    },
 }
 
 
 def _results():
-    rates = pd.DataFrame([
-        {"endpoint": "os", "panel": "overall", "set": "all", "time": 12, "surv": 0.97, "median_spss": 72.0,
-         "median_spss_lower": 60.0, "median_spss_upper": 84.0},
-        {"endpoint": "os", "panel": "overall", "set": "train", "time": 12, "surv": 0.96, "median_spss": 72.0,
-         "median_spss_lower": 60.0, "median_spss_upper": 84.0}])
-    perf = pd.DataFrame([
-        {"set": "train", "measure": "c_index", "horizon": np.nan, "estimate": 0.73, "lower": 0.67, "upper": 0.79},
-        {"set": "train", "measure": "auc_km", "horizon": 12, "estimate": 0.8, "lower": np.nan, "upper": np.nan}])
-    lg = pd.DataFrame([{"var": "rfa", "level": 1, "set": s, "n": n, "percent": pc, "p": 0.5}
-                       for s, n, pc in (("train", 24, 8.8), ("validation", 12, 10.3))])
-    return {"counts": pd.DataFrame({"quantity": ["n_total"], "value": [389]}), "km_rates": rates,
-            "table1": lg, "univariable_os": _uni(), "multivariable_os": _multi(), "performance_os": perf,
-            "cutpoint_os": pd.DataFrame({"total_points": [65.66]}),
-            "km_tests": pd.DataFrame({"endpoint": ["os"], "panel": ["risk_group"], "set": ["train"], "p": [1e-9]})}
+    rates = pd.DataFrame(
+        [
+            {
+                "endpoint": "os",
+                "panel": "overall",
+                "set": "all",
+                "time": 12,
+                "surv": 0.97,
+                "median_spss": 72.0,
+                "median_spss_lower": 60.0,
+                "median_spss_upper": 84.0,
+            },
+            {
+                "endpoint": "os",
+                "panel": "overall",
+                "set": "train",
+                "time": 12,
+                "surv": 0.96,
+                "median_spss": 72.0,
+                "median_spss_lower": 60.0,
+                "median_spss_upper": 84.0,
+            },
+        ]
+    )
+    perf = pd.DataFrame(
+        [
+            {"set": "train", "measure": "c_index", "horizon": np.nan, "estimate": 0.73, "lower": 0.67, "upper": 0.79},
+            {"set": "train", "measure": "auc_km", "horizon": 12, "estimate": 0.8, "lower": np.nan, "upper": np.nan},
+        ]
+    )
+    lg = pd.DataFrame(
+        [
+            {"var": "rfa", "level": 1, "set": s, "n": n, "percent": pc, "p": 0.5}
+            for s, n, pc in (("train", 24, 8.8), ("validation", 12, 10.3))
+        ]
+    )
+    return {
+        "counts": pd.DataFrame({"quantity": ["n_total"], "value": [389]}),
+        "km_rates": rates,
+        "table1": lg,
+        "univariable_os": _uni(),
+        "multivariable_os": _multi(),
+        "performance_os": perf,
+        "cutpoint_os": pd.DataFrame({"total_points": [65.66]}),
+        "km_tests": pd.DataFrame({"endpoint": ["os"], "panel": ["risk_group"], "set": ["train"], "p": [1e-9]}),
+    }
 
 
 def test_paper_comparison_matches_and_notes():
@@ -181,15 +281,28 @@ def test_paper_comparison_missing_results_say_so():
 
 
 def test_performance_comparison_with_and_without_optimism():
-    perf = pd.DataFrame([
-        {"set": s, "measure": m, "horizon": h, "estimate": e, "lower": e - 0.05, "upper": e + 0.05}
-        for s, m, h, e in (("train", "c_index", np.nan, 0.73), ("validation", "c_index", np.nan, 0.70),
-                           ("train", "brier", 36, 0.15), ("validation", "brier", 36, 0.16))])
+    perf = pd.DataFrame(
+        [
+            {"set": s, "measure": m, "horizon": h, "estimate": e, "lower": e - 0.05, "upper": e + 0.05}
+            for s, m, h, e in (
+                ("train", "c_index", np.nan, 0.73),
+                ("validation", "c_index", np.nan, 0.70),
+                ("train", "brier", 36, 0.15),
+                ("validation", "brier", 36, 0.16),
+            )
+        ]
+    )
     t = performance_comparison(perf)
     assert t["Optimism-corrected"].eq("not available").all()
     # measure names as bootstrap.py writes them ('c_index', 'slope', 'brier_<h>')
-    opt = pd.DataFrame({"measure": ["c_index", "brier_36"], "apparent": [0.73, 0.15], "optimism": [0.02, -0.01],
-                        "corrected": [0.71, 0.16]})
+    opt = pd.DataFrame(
+        {
+            "measure": ["c_index", "brier_36"],
+            "apparent": [0.73, 0.15],
+            "optimism": [0.02, -0.01],
+            "corrected": [0.71, 0.16],
+        }
+    )
     t = performance_comparison(perf, opt).set_index("Measure")
     assert t.loc["Harrell's C-index", "Optimism-corrected"] == "0.710"
     assert t.loc["Brier score at 3-year", "Optimism"] == "-0.010"
@@ -205,8 +318,10 @@ def test_selection_stability_sorted():
 
 
 def test_flow_summary_checks_sums():
-    s = flow_summary({"read": 10, "excluded": {"a": 2, "b": 1}, "included": 7},
-                     {"method": "random", "n": {"train": 5, "validation": 2}})
+    s = flow_summary(
+        {"read": 10, "excluded": {"a": 2, "b": 1}, "included": 7},
+        {"method": "random", "n": {"train": 5, "validation": 2}},
+    )
     assert s["n_excluded"] == 3 and s["sets"] == {"train": 5, "validation": 2}
     with pytest.raises(ValueError):
         flow_summary({"read": 10, "excluded": {"a": 2}, "included": 7}, None)
@@ -217,8 +332,9 @@ def test_load_nomogram_roundtrip():
     from crlmflow.model.nomogram import nomogram_points, survival_axes
 
     df = pd.DataFrame({"age": np.linspace(40, 80, 30), "rfa": [0, 1] * 15})
-    nomo = nomogram_points({"age": 0.03, "rfa": 0.8}, [{"name": "age", "type": "numeric"},
-                                                       {"name": "rfa", "type": "binary"}], df)
+    nomo = nomogram_points(
+        {"age": 0.03, "rfa": 0.8}, [{"name": "age", "type": "numeric"}, {"name": "rfa", "type": "binary"}], df
+    )
     axes = survival_axes(nomo, {12.0: 0.95, 36.0: 0.8})
     back, back_axes = load_nomogram(nomogram_json(nomo, axes))
     assert back.points_per_unit_lp == pytest.approx(nomo.points_per_unit_lp)
@@ -239,8 +355,18 @@ def test_write_table_formats(tmp_path):
 
 
 def test_performance_comparison_bootstrap_measure_names():
-    perf = pd.DataFrame([{"set": "train", "measure": "calibration_slope", "horizon": np.nan, "estimate": 1.0,
-                          "lower": np.nan, "upper": np.nan}])
+    perf = pd.DataFrame(
+        [
+            {
+                "set": "train",
+                "measure": "calibration_slope",
+                "horizon": np.nan,
+                "estimate": 1.0,
+                "lower": np.nan,
+                "upper": np.nan,
+            }
+        ]
+    )
     opt = pd.DataFrame({"measure": ["slope"], "apparent": [1.0], "optimism": [0.12], "corrected": [0.88]})
     t = performance_comparison(perf, opt)
     assert t.loc[0, "Optimism-corrected"] == "0.880" and t.loc[0, "Validation set (95% CI)"] == "NA"

@@ -24,17 +24,25 @@ NAN = float("nan")
 # Sets and horizons
 # ---------------------------------------------------------------------------------------
 def test_set_labels_and_overrides():
-    assert [F.set_label(s) for s in ("train", "validation", "all")] == ["Training set", "Validation set",
-                                                                         "All patients"]
+    assert [F.set_label(s) for s in ("train", "validation", "all")] == [
+        "Training set",
+        "Validation set",
+        "All patients",
+    ]
     assert F.set_label("train", {"train": "Derivation cohort"}) == "Derivation cohort"
     assert F.set_label("validation", {"train": "Derivation cohort"}) == "Validation set"
     assert F.set_label("external") == "external"  # an unknown set is printed as named
-    assert F.set_labels({"all": "Everyone"}) == {"train": "Training set", "validation": "Validation set",
-                                                 "all": "Everyone"}
+    assert F.set_labels({"all": "Everyone"}) == {
+        "train": "Training set",
+        "validation": "Validation set",
+        "all": "Everyone",
+    }
 
 
-@pytest.mark.parametrize("h, label", [(12, "1-year"), (36.0, "3-year"), (60, "5-year"), (18, "18-month"),
-                                      (6, "6-month"), (18.5, "18.5-month")])
+@pytest.mark.parametrize(
+    "h, label",
+    [(12, "1-year"), (36.0, "3-year"), (60, "5-year"), (18, "18-month"), (6, "6-month"), (18.5, "18.5-month")],
+)
 def test_horizon_label(h, label):
     assert F.horizon_label(h) == label
 
@@ -47,11 +55,14 @@ def test_horizon_key(h, key):
 # ---------------------------------------------------------------------------------------
 # Hazard ratios: the paper's Table 2 convention
 # ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize("hr, lo, hi, text", [
-    (1.0504, 1.0181, 1.0838, "1.050 (1.018, 1.084)"),   # Hospital day, OS multivariable
-    (0.454, 0.302, 0.683, "0.454 (0.302, 0.683)"),      # R0 resection, OS univariable
-    (1.00021, 0.99995, 1.00049, "1.000 (1.000, 1.000)"),  # CA19-9: per-unit HR rounds to 1.000
-])
+@pytest.mark.parametrize(
+    "hr, lo, hi, text",
+    [
+        (1.0504, 1.0181, 1.0838, "1.050 (1.018, 1.084)"),  # Hospital day, OS multivariable
+        (0.454, 0.302, 0.683, "0.454 (0.302, 0.683)"),  # R0 resection, OS univariable
+        (1.00021, 0.99995, 1.00049, "1.000 (1.000, 1.000)"),  # CA19-9: per-unit HR rounds to 1.000
+    ],
+)
 def test_format_hr_matches_paper_table2(hr, lo, hi, text):
     assert F.format_hr(hr, lo, hi) == text
 
@@ -66,8 +77,18 @@ def test_format_hr_digits_and_missing():
 # ---------------------------------------------------------------------------------------
 # p-values
 # ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize("p, text", [(0.0004, "<0.001"), (0.001, "0.001"), (0.0123, "0.012"), (0.9236, "0.924"),
-                                     (1.0, "1.000"), (NAN, "NA"), (None, "NA")])
+@pytest.mark.parametrize(
+    "p, text",
+    [
+        (0.0004, "<0.001"),
+        (0.001, "0.001"),
+        (0.0123, "0.012"),
+        (0.9236, "0.924"),
+        (1.0, "1.000"),
+        (NAN, "NA"),
+        (None, "NA"),
+    ],
+)
 def test_format_p_journal(p, text):
     assert F.format_p(p) == text
 
@@ -106,8 +127,19 @@ def test_rates_medians_counts_and_cis():
     assert F.format_ci(NAN, 0.65, 0.75, 3) == "NA"
 
 
-@pytest.mark.parametrize("v, text", [(0.7, "0.7"), (12.0, "12"), (0.0001234, "0.0001234"), (0.0, "0"),
-                                     (NAN, "NA"), (None, "NA"), (3, "3"), ("<0.001", "<0.001")])
+@pytest.mark.parametrize(
+    "v, text",
+    [
+        (0.7, "0.7"),
+        (12.0, "12"),
+        (0.0001234, "0.0001234"),
+        (0.0, "0"),
+        (NAN, "NA"),
+        (None, "NA"),
+        (3, "3"),
+        ("<0.001", "<0.001"),
+    ],
+)
 def test_format_cell(v, text):
     assert F.format_cell(v) == text
 
@@ -115,11 +147,23 @@ def test_format_cell(v, text):
 # ---------------------------------------------------------------------------------------
 # Units
 # ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize("unit, text", [
-    ("kg/m2", "kg/m\u00b2"), ("kg/m^2", "kg/m\u00b2"), ("10^9/L", "10\u2079/L"), ("umol/L", "\u00b5mol/L"),
-    ("\u03bcmol/L", "\u00b5mol/L"), ("U/ml", "U/mL"), ("U/mL", "U/mL"), ("ng/mL", "ng/mL"), ("g/L", "g/L"),
-    ("years", "years"), (None, ""), ("", ""),
-])
+@pytest.mark.parametrize(
+    "unit, text",
+    [
+        ("kg/m2", "kg/m\u00b2"),
+        ("kg/m^2", "kg/m\u00b2"),
+        ("10^9/L", "10\u2079/L"),
+        ("umol/L", "\u00b5mol/L"),
+        ("\u03bcmol/L", "\u00b5mol/L"),
+        ("U/ml", "U/mL"),
+        ("U/mL", "U/mL"),
+        ("ng/mL", "ng/mL"),
+        ("g/L", "g/L"),
+        ("years", "years"),
+        (None, ""),
+        ("", ""),
+    ],
+)
 def test_format_unit(unit, text):
     assert F.format_unit(unit) == text
 
@@ -151,13 +195,16 @@ def _sources():
         yield p, "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
 
 
-@pytest.mark.parametrize("pattern, what", [
-    (r"['\"]Training set['\"]|['\"]Validation set['\"]|['\"]All patients['\"]", "a set label"),
-    (r"-year\"|-month\"|-year'|-month'", "a horizon label"),
-    (r"def \w*(format_p|_p|p_text|survminer_p)\(", "a p-value formatter"),
-    (r"def \w*format_hr\w*\(", "a hazard-ratio formatter"),
-    (r"return\s+f?['\"](p )?<\s?0\.00|\bp\s*<\s*(0\.001|1e-3|1e-4|0\.0001)\s*:", "a p-value format"),
-])
+@pytest.mark.parametrize(
+    "pattern, what",
+    [
+        (r"['\"]Training set['\"]|['\"]Validation set['\"]|['\"]All patients['\"]", "a set label"),
+        (r"-year\"|-month\"|-year'|-month'", "a horizon label"),
+        (r"def \w*(format_p|_p|p_text|survminer_p)\(", "a p-value formatter"),
+        (r"def \w*format_hr\w*\(", "a hazard-ratio formatter"),
+        (r"return\s+f?['\"](p )?<\s?0\.00|\bp\s*<\s*(0\.001|1e-3|1e-4|0\.0001)\s*:", "a p-value format"),
+    ],
+)
 def test_no_second_home(pattern, what):
     offenders = []
     for path, text in _sources():
@@ -174,4 +221,4 @@ def test_formats_is_light():
     tree = ast.parse((ROOT / "src" / "crlmflow" / "report" / "formats.py").read_text(encoding="utf-8"))
     mods = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     mods |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-    assert mods <= {"__future__", "math", "typing"}, mods
+    assert mods <= {"__future__", "collections", "math", "typing"}, mods

@@ -76,7 +76,10 @@ def test_no_function_local_import_of_a_crlmflow_module(path):
 def test_modules_and_functions_are_small(path):
     text = path.read_text(encoding="utf-8")
     assert len(text.splitlines()) <= MAX_MODULE_LINES
-    long = [f"{fn.name}: {fn.end_lineno - fn.lineno + 1} lines" for fn in ast.walk(ast.parse(text))
-            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
-            and fn.end_lineno - fn.lineno + 1 > MAX_FUNCTION_LINES]
+    long = [
+        f"{fn.name}: {fn.end_lineno - fn.lineno + 1} lines"
+        for fn in ast.walk(ast.parse(text))
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and fn.end_lineno - fn.lineno + 1 > MAX_FUNCTION_LINES
+    ]
     assert not long, long

@@ -75,27 +75,71 @@ def test_rmse_mcse():
 
 
 def _reference() -> pd.DataFrame:
-    rows = [("a", TRUE, True, 0.5), ("b", NULL, True, 0.0), ("c", NULL, False, 0.0), ("k", TRUE_NOT_CANDIDATE, False, 0.2)]
-    return pd.DataFrame([dict(endpoint="os", term=t, variable=t, label=t.upper(), role=r, estimable=e,
-                              log_hr_true=b, hr_true=math.exp(b), log_hr_large_sample=b + 0.01,
-                              se_large_sample=0.01, estimand="hand-made") for t, r, e, b in rows])
+    rows = [
+        ("a", TRUE, True, 0.5),
+        ("b", NULL, True, 0.0),
+        ("c", NULL, False, 0.0),
+        ("k", TRUE_NOT_CANDIDATE, False, 0.2),
+    ]
+    return pd.DataFrame(
+        [
+            dict(
+                endpoint="os",
+                term=t,
+                variable=t,
+                label=t.upper(),
+                role=r,
+                estimable=e,
+                log_hr_true=b,
+                hr_true=math.exp(b),
+                log_hr_large_sample=b + 0.01,
+                se_large_sample=0.01,
+                estimand="hand-made",
+            )
+            for t, r, e, b in rows
+        ]
+    )
 
 
 def _replicates() -> pd.DataFrame:
     # rep 0 selects a, b; rep 1 a; rep 2 b; rep 3 nothing. (coef, lower, upper) of the log-HR.
-    chosen = {(0, "a"): (0.6, 0.4, 0.8), (0, "b"): (0.2, -0.1, 0.5), (1, "a"): (0.3, 0.1, 0.45),
-              (2, "b"): (-0.3, -0.5, -0.1)}
-    c = {0: (0.80, 0.72, 0.70, 0.01, 0.69), 1: (0.80, 0.68, 0.70, 0.01, 0.69), 2: (0.80, 0.70, 0.70, 0.001, 0.69),
-         3: (0.80, 0.70, 0.70, 0.01, 0.69)}
+    chosen = {
+        (0, "a"): (0.6, 0.4, 0.8),
+        (0, "b"): (0.2, -0.1, 0.5),
+        (1, "a"): (0.3, 0.1, 0.45),
+        (2, "b"): (-0.3, -0.5, -0.1),
+    }
+    c = {
+        0: (0.80, 0.72, 0.70, 0.01, 0.69),
+        1: (0.80, 0.68, 0.70, 0.01, 0.69),
+        2: (0.80, 0.70, 0.70, 0.001, 0.69),
+        3: (0.80, 0.70, 0.70, 0.01, 0.69),
+    }
     rows = []
     for rep in range(4):
         app, split, true, split_se, corr = c[rep]
         for term in ("a", "b", "c"):
             b, lo, hi = chosen.get((rep, term), (np.nan,) * 3)
-            rows.append(dict(rep=rep, endpoint="os", term=term, variable=term, selected=int((rep, term) in chosen),
-                             coef=b, se=0.1, hr=math.exp(b), hr_lower=math.exp(lo), hr_upper=math.exp(hi),
-                             events_train=100, c_apparent=app, c_split=split, c_split_se=split_se,
-                             c_corrected=corr, c_true=true))
+            rows.append(
+                dict(
+                    rep=rep,
+                    endpoint="os",
+                    term=term,
+                    variable=term,
+                    selected=int((rep, term) in chosen),
+                    coef=b,
+                    se=0.1,
+                    hr=math.exp(b),
+                    hr_lower=math.exp(lo),
+                    hr_upper=math.exp(hi),
+                    events_train=100,
+                    c_apparent=app,
+                    c_split=split,
+                    c_split_se=split_se,
+                    c_corrected=corr,
+                    c_true=true,
+                )
+            )
     return pd.DataFrame(rows)
 
 
@@ -186,13 +230,12 @@ def test_run_replicate_tiny_cohort_is_deterministic(tiny):
     for col in ("c_apparent", "c_split", "c_corrected", "c_true"):
         assert per_ep[col].between(0.3, 1.0).all(), col
     assert (per_ep["n_bootstrap"] == 3).all()
-    assert per_ep["c_corrected"].to_numpy() == pytest.approx(
-        (per_ep["c_apparent"] - per_ep["c_optimism"]).to_numpy())
+    assert per_ep["c_corrected"].to_numpy() == pytest.approx((per_ep["c_apparent"] - per_ep["c_optimism"]).to_numpy())
     sel = a[a["selected"] == 1]
     assert sel[["coef", "se", "hr_lower", "hr_upper"]].notna().all().all()
     assert (sel["hr_lower"] < sel["hr"]).all() and (sel["hr"] < sel["hr_upper"]).all()
     assert a.loc[a["selected"] == 0, "coef"].isna().all()
-    for ep, g in a.groupby("endpoint"):
+    for _, g in a.groupby("endpoint"):
         assert g["n_selected"].iloc[0] == int(g["selected"].sum())
     assert a["seed_simulate"].iloc[0] == ss.replicate_seeds(5, 2)["simulate"]
     pd.testing.assert_frame_equal(a, ss.run_replicate(cfg, 2, 5, cohort))
@@ -260,8 +303,12 @@ def test_simulation_study_target(repo_root, tmp_path):
     path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
 
     def run(cores):
-        res = subprocess.run([str(BIN / "snakemake"), "simulation_study", "--cores", str(cores),
-                              "--configfile", str(path), "-q"], cwd=repo_root, capture_output=True, text=True)
+        res = subprocess.run(
+            [str(BIN / "snakemake"), "simulation_study", "--cores", str(cores), "--configfile", str(path), "-q"],
+            cwd=repo_root,
+            capture_output=True,
+            text=True,
+        )
         assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
 
     run(2)

@@ -39,13 +39,15 @@ def report():
 def _criteria(raw: pd.DataFrame) -> pd.DataFrame:
     """One boolean column per exclusion reason (True = fails it)."""
     missing = (raw[REQUIRED].isna() | raw[REQUIRED].eq("")).any(axis=1)
-    return pd.DataFrame({
-        EXCLUSION_REASONS[0]: raw["metastasis_timing"] == "metachronous",
-        EXCLUSION_REASONS[1]: raw["extrahepatic_metastases"] == 1,
-        EXCLUSION_REASONS[2]: raw["ned_achieved"] == 0,
-        EXCLUSION_REASONS[3]: raw["chemotherapy"] == "none",
-        EXCLUSION_REASONS[4]: missing,
-    })
+    return pd.DataFrame(
+        {
+            EXCLUSION_REASONS[0]: raw["metastasis_timing"] == "metachronous",
+            EXCLUSION_REASONS[1]: raw["extrahepatic_metastases"] == 1,
+            EXCLUSION_REASONS[2]: raw["ned_achieved"] == 0,
+            EXCLUSION_REASONS[3]: raw["chemotherapy"] == "none",
+            EXCLUSION_REASONS[4]: missing,
+        }
+    )
 
 
 def _dates(raw):
@@ -89,8 +91,22 @@ def test_lab_rounding_and_internal_constraints(large):
     ok = raw.dropna(subset=["wbc", "neut", "tbil", "dbil"])
     assert (ok["neut"] < ok["wbc"]).all()
     assert (ok["dbil"] < ok["tbil"]).all()
-    for col, dec in {"wbc": 2, "neut": 2, "lymph": 2, "cea": 2, "ca19_9": 2, "d_dimer": 2,
-                     "tbil": 1, "dbil": 1, "alb": 1, "hgb": 0, "plt": 0, "alt": 0, "ast": 0, "age": 0}.items():
+    for col, dec in {
+        "wbc": 2,
+        "neut": 2,
+        "lymph": 2,
+        "cea": 2,
+        "ca19_9": 2,
+        "d_dimer": 2,
+        "tbil": 1,
+        "dbil": 1,
+        "alb": 1,
+        "hgb": 0,
+        "plt": 0,
+        "alt": 0,
+        "ast": 0,
+        "age": 0,
+    }.items():
         v = raw[col].dropna().to_numpy()
         assert np.allclose(v, np.round(v, dec)), col
     # labs are correlated as intended
@@ -197,8 +213,11 @@ def test_draws_come_from_the_named_stream():
     raw, _ = simulate_cohort(300, seed=11, excluded_fraction=0.0)
     expected = pd.DataFrame({"age": x["age"], "cea": x["cea"], "sex": x["sex"]})
     got = raw[["age", "cea", "sex"]]
+
     # the export shuffles rows: compare as multisets of rows
-    key = lambda d: d.astype(str).agg("|".join, axis=1).sort_values().to_list()
+    def key(d):
+        return d.astype(str).agg("|".join, axis=1).sort_values().to_list()
+
     assert key(got) == key(expected)
 
 
@@ -207,7 +226,10 @@ def test_case_mix_shifts_crs_high_and_r0_in_the_stated_direction():
     up = analysis_cohort(simulate_cohort(40_000, seed=3, case_mix={"crs_high_shift": 0.5})[0])
     down = analysis_cohort(simulate_cohort(40_000, seed=3, case_mix={"crs_high_shift": -0.5})[0])
     low_r0 = analysis_cohort(simulate_cohort(40_000, seed=3, case_mix={"r0_rate": 0.60})[0])
-    high = lambda a: (a["crs_score"] >= 3).mean()
+
+    def high(a):
+        return (a["crs_score"] >= 3).mean()
+
     assert high(up) > high(base) + 0.10
     assert high(down) < high(base) - 0.10
     assert abs(low_r0["r0_resection"].mean() - 0.60) < 0.015

@@ -27,8 +27,13 @@ def test_empty_input_is_valid():
 @pytest.mark.parametrize(
     "time, event, arrays, pattern",
     [
-        ([1, 2, np.nan], [1, 0, 1], (), r"time: 1 of 3 values are invalid, the first at position 2 \(0-based\): "
-                                          r"found nan; expected a finite number"),
+        (
+            [1, 2, np.nan],
+            [1, 0, 1],
+            (),
+            r"time: 1 of 3 values are invalid, the first at position 2 \(0-based\): "
+            r"found nan; expected a finite number",
+        ),
         ([1, np.inf, 3], [1, 0, 1], (), r"time: .* position 1 .*found inf"),
         ([1, -2, 3], [1, 0, 1], (), r"time: 1 of 3 .* position 1 .*found -2\.0; expected a time >= 0"),
         ([1, 2, 3], [1, 2, 0], (), r"event: 1 of 3 .* position 1 .*found 2\.0; expected 0 \(censored\) or 1"),

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from rref import CASES, assert_abs, assert_rel, reference, rows
 
 from crlmflow.survival.cox import (
     CoxData,
@@ -22,8 +23,6 @@ from crlmflow.survival.cox import (
 )
 from crlmflow.survival.design import design_matrix
 from crlmflow.survival.selection import fit_terms, prepare
-
-from rref import CASES, assert_abs, assert_rel, reference, rows
 
 
 def _problem(case):
@@ -90,7 +89,7 @@ def test_baseline_and_per_row(case):
     fit = fit_terms(pb, terms)
     base = ep["baseline"]
     hz = base["at_horizons"]
-    bh = baseline_hazard(pb.data, fit)          # Efron type, ctype = 2
+    bh = baseline_hazard(pb.data, fit)  # Efron type, ctype = 2
     bhb = baseline_hazard(pb.data, fit, ctype=1)  # Breslow
     assert bh.ctype == 2 and bhb.ctype == 1
     # survfit's curve lists every distinct time; H0 is a step function over event times
@@ -157,8 +156,7 @@ def test_matches_lifelines(name, endpoint):
     ep = ref["endpoints"][endpoint]
     df = rows(name)
     terms = ep["multivariable_full"]["terms"]
-    des = design_matrix(df, [c for c in ref["spec"]["candidates"]
-                             if (c if isinstance(c, str) else c["name"]) in terms])
+    des = design_matrix(df, [c for c in ref["spec"]["candidates"] if (c if isinstance(c, str) else c["name"]) in terms])
     fit = coxph(df[ep["time"]], df[ep["event"]], des.X, names=des.columns)
     ld = pd.DataFrame(des.X, columns=des.columns)
     ld["T"], ld["E"] = df[ep["time"]].to_numpy(), df[ep["event"]].to_numpy()

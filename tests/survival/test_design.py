@@ -12,8 +12,9 @@ RX = {"name": "rx", "type": "factor", "ref": "Obs", "levels": ["Lev", "Obs", "Le
 
 
 def _df():
-    return pd.DataFrame({"rx": ["Obs", "Lev", "Lev+5FU", "Lev"], "age": [50, 61, 72, 45],
-                         "male": [1, 0, 1, 1]}, index=[10, 11, 12, 13])
+    return pd.DataFrame(
+        {"rx": ["Obs", "Lev", "Lev+5FU", "Lev"], "age": [50, 61, 72, 45], "male": [1, 0, 1, 1]}, index=[10, 11, 12, 13]
+    )
 
 
 def test_treatment_coding_and_frame():

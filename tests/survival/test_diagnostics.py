@@ -13,12 +13,11 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from rref import CASES, reference, rows
 
 from crlmflow.survival.diagnostics import cox_zph, events_per_parameter
 from crlmflow.survival.km import kaplan_meier
 from crlmflow.survival.selection import fit_terms, prepare
-
-from rref import CASES, reference, rows
 
 
 def _final(name, endpoint):

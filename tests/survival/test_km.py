@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from rref import assert_abs, assert_rel, na
 
 from crlmflow.survival.km import (
     kaplan_meier,
@@ -13,8 +14,6 @@ from crlmflow.survival.km import (
     number_at_risk,
     survival_at,
 )
-
-from rref import assert_abs, assert_rel, na
 
 CONF = {"log_log": "log-log", "log": "log"}
 
@@ -46,8 +45,12 @@ def _check_block(km_block, time, event):
 
         med = median_survival(km, method="km")
         m = ref["median"]
-        assert_abs([med.median, med.lower, med.upper], na([m["median"], m["lower"], m["upper"]]),
-                   atol=1e-12, what=f"median {conf}")
+        assert_abs(
+            [med.median, med.lower, med.upper],
+            na([m["median"], m["lower"], m["upper"]]),
+            atol=1e-12,
+            what=f"median {conf}",
+        )
 
 
 def test_km_overall(case):

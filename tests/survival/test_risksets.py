@@ -18,7 +18,7 @@ def test_structure_by_hand():
     assert list(TIME[rs.order]) == [8, 5, 5, 5, 3, 3, 1]
     assert list(EVENT[rs.order]) == [0, 1, 1, 0, 1, 1, 1]
     assert list(rs.event_times) == [5, 3, 1]
-    assert list(rs.risk_end) == [3, 5, 6]          # everyone with time >= t
+    assert list(rs.risk_end) == [3, 5, 6]  # everyone with time >= t
     assert list(rs.death_pos) == [1, 2, 4, 5, 6]
     assert list(rs.block_start) == [1, 4, 6] and list(rs.block_end) == [2, 5, 6]
     assert list(rs.death_group) == [0, 0, 1, 1, 2]

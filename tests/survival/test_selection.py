@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from rref import assert_abs, assert_rel, na
 
 from crlmflow.survival.selection import (
     fit_terms,
@@ -14,8 +15,6 @@ from crlmflow.survival.selection import (
     stepaic_both,
     univariable_cox,
 )
-
-from rref import assert_abs, assert_rel, na
 
 
 def _setup(case):

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from rref import read_csv, reference
 
 from crlmflow.validation.optimism import ReplicateEngine
-
-from rref import read_csv, reference
 
 CRLM_CANDIDATES = reference("crlm_a")["spec"]["candidates"]
 EXCLUDE = ("chemo_full_course",)
@@ -24,5 +23,15 @@ def load_crlm_train() -> pd.DataFrame:
 
 
 def engine(df, ep="os", method="stepaic_both", seed=11, **kw) -> ReplicateEngine:
-    return ReplicateEngine(df, CRLM_CANDIDATES, f"{ep}_months", f"{ep}_event", HORIZONS, seed=seed,
-                           endpoint_index=0 if ep == "os" else 1, exclude=EXCLUDE, method=method, **kw)
+    return ReplicateEngine(
+        df,
+        CRLM_CANDIDATES,
+        f"{ep}_months",
+        f"{ep}_event",
+        HORIZONS,
+        seed=seed,
+        endpoint_index=0 if ep == "os" else 1,
+        exclude=EXCLUDE,
+        method=method,
+        **kw,
+    )

@@ -1,6 +1,5 @@
 import pandas as pd
 import pytest
-
 from bootstrap_cases import load_crlm_train
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from rref import reference, rows
 
 import crlmflow.validation.c_index_ci as cici
 from crlmflow.pipeline.streams import stream
 from crlmflow.validation.c_index_ci import bootstrap_c_index_ci
 from crlmflow.validation.concordance import concordance_index
-
-from rref import reference, rows
 
 
 def test_bootstrap_c_index_ci_fixed_model():

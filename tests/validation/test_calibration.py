@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from rref import CASES, TOL, endpoint
 
 from crlmflow.validation.calibration import (
     calibration_km_grouped,
@@ -16,8 +17,6 @@ from crlmflow.validation.calibration import (
     rcs_basis,
     smooth_calibration,
 )
-
-from rref import CASES, TOL, endpoint
 
 
 @pytest.mark.parametrize("ds,ep", CASES)
@@ -102,9 +101,9 @@ def test_calibration_slope_one_when_calibrated_half_when_lp_doubled():
 def test_calibration_cox_fit_reproduces_r(ds, ep):
     """The Cox fitter behind smooth_calibration / calibration_slope (survival.cox), checked
     against R: univariable coxph (Efron) of age, and survfit.coxph survival of the final model's lp."""
-    from crlmflow.survival.cox import CoxData, baseline_hazard, baseline_survival_at, coxph
-
     from rref import rows
+
+    from crlmflow.survival.cox import CoxData, baseline_hazard, baseline_survival_at, coxph
 
     time, event, e = endpoint(ds, ep)
     uni = e["univariable"]["age"]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from rref import CASES, TOL, endpoint
 
 from crlmflow.validation.concordance import concordance_index, timefix
-
-from rref import CASES, TOL, endpoint
 
 
 @pytest.mark.parametrize("ds,ep", CASES)
@@ -112,9 +111,9 @@ def test_weighted_concordance_equals_concordance_index(n):
     from crlmflow.validation.concordance import WeightedConcordance
 
     rng = np.random.default_rng(n)
-    t = rng.integers(1, 30, n).astype(float)          # tied times, events and censorings
+    t = rng.integers(1, 30, n).astype(float)  # tied times, events and censorings
     e = rng.integers(0, 2, n)
-    x = rng.integers(0, 25, n).astype(float)          # tied risk scores
+    x = rng.integers(0, 25, n).astype(float)  # tied risk scores
     wc = WeightedConcordance(t, e, x, max_cells=3 * n)  # several blocks
     W = np.stack([np.bincount(rng.integers(0, n, n), minlength=n).astype(float) for _ in range(7)])
     got = wc.c_index(W)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from rref import CASES, TOL, endpoint, na
 
 from crlmflow.validation.decision_curve import net_benefit
-
-from rref import CASES, TOL, endpoint, na
 
 
 @pytest.mark.parametrize("ds,ep", CASES)

@@ -11,6 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from bootstrap_cases import CRLM_CANDIDATES, EXCLUDE, HORIZONS
+from bootstrap_cases import engine as _engine
+from rref import reference, rows
 
 import crlmflow.validation.batch_cox as batch_cox
 import crlmflow.validation.optimism as optimism
@@ -18,14 +21,16 @@ from crlmflow.model.modelling import select_model
 from crlmflow.pipeline.streams import stream
 from crlmflow.survival.cox import CoxData, baseline_hazard, baseline_survival_at
 from crlmflow.survival.selection import prepare, univariable_cox
-from crlmflow.validation.optimism import (apparent_performance, bootstrap_indices, run_replicates,
-                                          run_replicates_parallel, selection_frequency, summarise_optimism)
 from crlmflow.validation.concordance import concordance_index
+from crlmflow.validation.optimism import (
+    apparent_performance,
+    bootstrap_indices,
+    run_replicates,
+    run_replicates_parallel,
+    selection_frequency,
+    summarise_optimism,
+)
 from crlmflow.validation.roc import brier_score
-
-from bootstrap_cases import CRLM_CANDIDATES, EXCLUDE, HORIZONS, engine as _engine
-from rref import reference, rows
-
 
 # -- random streams -----------------------------------------------------------------------
 
@@ -37,8 +42,12 @@ def test_bootstrap_indices_are_the_named_optimism_stream():
     assert a.shape == (50,) and a.min() >= 0 and a.max() < 50
     assert np.array_equal(a, stream(1, "optimism_bootstrap", 0, 7).integers(0, 50, size=50))
     assert np.array_equal(a, bootstrap_indices(50, 1, 0, 7))
-    for other in (bootstrap_indices(50, 1, 1, 7), bootstrap_indices(50, 1, 0, 8), bootstrap_indices(50, 2, 0, 7),
-                  stream(1, "calibration_bootstrap", 0, 7).integers(0, 50, size=50)):
+    for other in (
+        bootstrap_indices(50, 1, 1, 7),
+        bootstrap_indices(50, 1, 0, 8),
+        bootstrap_indices(50, 2, 0, 7),
+        stream(1, "calibration_bootstrap", 0, 7).integers(0, 50, size=50),
+    ):
         assert not np.array_equal(a, other)
 
 
@@ -72,13 +81,13 @@ def test_replicate_measures_match_public_functions(crlm_train):
         lp = d.X_raw[:, list(fit.cols)] @ fit.coef
         S = baseline_survival_at(baseline_hazard(d, fit), HORIZONS, lp=lp)
         assert row["c_index_test"] == pytest.approx(concordance_index(t, e, lp).c_index, abs=1e-12)
-        assert row["c_index_training"] == pytest.approx(
-            concordance_index(t[idx], e[idx], lp[idx]).c_index, abs=1e-12)
+        assert row["c_index_training"] == pytest.approx(concordance_index(t[idx], e[idx], lp[idx]).c_index, abs=1e-12)
         assert row["dxy_test"] == pytest.approx(2 * row["c_index_test"] - 1, abs=1e-15)
         for j, h in enumerate(HORIZONS):
             assert row[f"brier_{h}_test"] == pytest.approx(brier_score(t, e, S[:, j], h).brier, abs=1e-8)
             assert row[f"brier_{h}_training"] == pytest.approx(
-                brier_score(t[idx], e[idx], S[idx, j], h).brier, abs=1e-8)
+                brier_score(t[idx], e[idx], S[idx, j], h).brier, abs=1e-8
+            )
         # calibration slope: Cox regression of the outcome on the refit's lp
         slope_test = CoxData(t, e, lp[:, None]).fit().coef[0]
         assert row["slope_test"] == pytest.approx(slope_test, rel=1e-7)
@@ -89,8 +98,17 @@ def test_replicate_measures_match_public_functions(crlm_train):
 
 def test_null_model_replicates_do_not_fail(crlm_train):
     """screen_p = 1e-300: nothing passes screening -> C 0.5, slope NaN, KM Brier."""
-    out = run_replicates(crlm_train, CRLM_CANDIDATES, "os_months", "os_event", HORIZONS, range(3),
-                         seed=5, screen_p=1e-300, exclude=EXCLUDE)
+    out = run_replicates(
+        crlm_train,
+        CRLM_CANDIDATES,
+        "os_months",
+        "os_event",
+        HORIZONS,
+        range(3),
+        seed=5,
+        screen_p=1e-300,
+        exclude=EXCLUDE,
+    )
     assert (out["n_selected"] == 0).all() and (out["selected"] == "").all()
     assert (out["c_index_training"] == 0.5).all() and (out["c_index_test"] == 0.5).all()
     assert (out["dxy_test"] == 0).all()
@@ -99,14 +117,21 @@ def test_null_model_replicates_do_not_fail(crlm_train):
     t, e = eng.time, eng.event
     idx = bootstrap_indices(eng.n, 5, 0, 0)
     from crlmflow.validation._km import km_at
+
     for h in HORIZONS:
         km = km_at(t[idx], e[idx], h).surv
-        assert out.loc[0, f"brier_{h}_test"] == pytest.approx(brier_score(t, e, np.full(t.size, km), h).brier,
-                                                              abs=1e-12)
+        assert out.loc[0, f"brier_{h}_test"] == pytest.approx(
+            brier_score(t, e, np.full(t.size, km), h).brier, abs=1e-12
+        )
         assert out.loc[0, f"brier_{h}_training"] == pytest.approx(
-            brier_score(t[idx], e[idx], np.full(t.size, km), h).brier, abs=1e-12)
-    summ = summarise_optimism(apparent_performance(crlm_train, CRLM_CANDIDATES, "os_months", "os_event",
-                                                   HORIZONS, screen_p=1e-300, exclude=EXCLUDE), out)
+            brier_score(t[idx], e[idx], np.full(t.size, km), h).brier, abs=1e-12
+        )
+    summ = summarise_optimism(
+        apparent_performance(
+            crlm_train, CRLM_CANDIDATES, "os_months", "os_event", HORIZONS, screen_p=1e-300, exclude=EXCLUDE
+        ),
+        out,
+    )
     assert summ.loc["slope", "n_replicates"] == 0
     assert summ.loc["c_index", "apparent"] == 0.5 and summ.loc["c_index", "optimism"] == 0.0
 
@@ -120,8 +145,9 @@ def test_same_seed_same_frame_and_chunking_invariant(crlm_train):
     full = run_replicates(*args, range(10), **kw)
     again = run_replicates(*args, range(10), **kw)
     pd.testing.assert_frame_equal(full, again, check_exact=True)
-    parts = pd.concat([run_replicates(*args, range(0, 5), **kw), run_replicates(*args, [5, 6, 7, 8, 9], **kw)],
-                      ignore_index=True)
+    parts = pd.concat(
+        [run_replicates(*args, range(0, 5), **kw), run_replicates(*args, [5, 6, 7, 8, 9], **kw)], ignore_index=True
+    )
     pd.testing.assert_frame_equal(full, parts, check_exact=True)
     rev = run_replicates(*args, [9, 3], **kw).set_index("b")
     pd.testing.assert_frame_equal(rev.loc[[3, 9]], full.set_index("b").loc[[3, 9]], check_exact=True)
@@ -130,9 +156,19 @@ def test_same_seed_same_frame_and_chunking_invariant(crlm_train):
 
 
 def test_parallel_equals_serial(crlm_train):
-    jobs = [dict(train_df=crlm_train, candidates=CRLM_CANDIDATES, time_col=f"{ep}_months",
-                 event_col=f"{ep}_event", horizons=HORIZONS, seed=9, endpoint_index=k, exclude=EXCLUDE)
-            for k, ep in enumerate(["os", "rfs"])]
+    jobs = [
+        dict(
+            train_df=crlm_train,
+            candidates=CRLM_CANDIDATES,
+            time_col=f"{ep}_months",
+            event_col=f"{ep}_event",
+            horizons=HORIZONS,
+            seed=9,
+            endpoint_index=k,
+            exclude=EXCLUDE,
+        )
+        for k, ep in enumerate(["os", "rfs"])
+    ]
     par = run_replicates_parallel(jobs, B=6, cores=2, chunk_size=2)
     ser = run_replicates_parallel(jobs, B=6, cores=1, chunk_size=6)
     for a, b in zip(par, ser):
@@ -193,14 +229,21 @@ def test_apparent_matches_rms_validate_index_orig(ds, ep):
     tab = dict(zip(ref["validate"]["table"]["index"], ref["validate"]["table"]["index.orig"]))
     df = rows(ds)
     terms = ref["final"]["terms"]
-    loose = apparent_performance(df, spec["candidates"], f"{ep}_months", f"{ep}_event", spec["horizons"],
-                                 terms=terms, fit_tol=1e-4, fit_max_iter=10)
+    loose = apparent_performance(
+        df,
+        spec["candidates"],
+        f"{ep}_months",
+        f"{ep}_event",
+        spec["horizons"],
+        terms=terms,
+        fit_tol=1e-4,
+        fit_max_iter=10,
+    )
     assert loose["dxy"] == pytest.approx(tab["Dxy"], abs=1e-12)
     assert loose["r2"] == pytest.approx(tab["R2"], abs=1e-6)
     assert loose["slope"] == tab["Slope"] == 1
     assert 0.5 + loose["dxy"] / 2 == pytest.approx(ref["validate"]["c_index_orig"], abs=1e-12)
-    full = apparent_performance(df, spec["candidates"], f"{ep}_months", f"{ep}_event", spec["horizons"],
-                                terms=terms)
+    full = apparent_performance(df, spec["candidates"], f"{ep}_months", f"{ep}_event", spec["horizons"], terms=terms)
     assert full["dxy"] == pytest.approx(tab["Dxy"], abs=2e-4)
     assert full["c_index"] == pytest.approx(ref["concordance"]["c_index"], abs=1e-6)
     assert full["r2"] == pytest.approx(tab["R2"], abs=1e-6)
@@ -209,8 +252,15 @@ def test_apparent_matches_rms_validate_index_orig(ds, ep):
 def test_apparent_selection_reproduces_r_final_model():
     spec = reference("crlm_a")["spec"]
     ref = reference("crlm_a")["endpoints"]["os"]
-    app = apparent_performance(rows("crlm_a"), spec["candidates"], "os_months", "os_event", spec["horizons"],
-                               screen_p=spec["screen_p"], exclude=spec["exclude_from_multivariable"])
+    app = apparent_performance(
+        rows("crlm_a"),
+        spec["candidates"],
+        "os_months",
+        "os_event",
+        spec["horizons"],
+        screen_p=spec["screen_p"],
+        exclude=spec["exclude_from_multivariable"],
+    )
     assert app["selected"] == ref["final"]["terms"]
 
 

@@ -3,11 +3,10 @@
 import numpy as np
 import pandas as pd
 import pytest
+from rref import load_case
 
 from crlmflow.pipeline.streams import stream
 from crlmflow.validation.performance import calibrate_bias_corrected, evaluate_set
-
-from rref import load_case
 
 HORIZONS = [12, 36, 60]
 
@@ -22,8 +21,9 @@ def test_evaluate_set_matches_r(name, ep):
     ref, rows = _case(name, ep)
     pr = ref["per_row"]
     surv = {str(h): np.asarray(pr[f"surv_{h}"]) for h in HORIZONS}
-    res = evaluate_set(rows[ref["time"]], rows[ref["event"]], pr["lp"], surv, HORIZONS, B=50,
-                       rng=stream(1, "c_index_bootstrap", 0, 0))
+    res = evaluate_set(
+        rows[ref["time"]], rows[ref["event"]], pr["lp"], surv, HORIZONS, B=50, rng=stream(1, "c_index_bootstrap", 0, 0)
+    )
     perf = res["performance"].set_index(["measure", "horizon"])
     assert perf.loc[("c_index", np.nan), "estimate"] == pytest.approx(ref["concordance"]["c_index"], abs=1e-6)
     assert perf.loc[("c_index", np.nan), "se"] == pytest.approx(ref["concordance"]["std_err"], abs=1e-6)

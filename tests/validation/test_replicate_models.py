@@ -7,12 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from bootstrap_cases import CRLM_CANDIDATES, EXCLUDE
+from bootstrap_cases import engine as _engine
 
 from crlmflow.model.modelling import select_model
 from crlmflow.survival.selection import CoxProblem, forward_lr, univariable_cox
 from crlmflow.validation.replicate_models import ReplicateModels
-
-from bootstrap_cases import CRLM_CANDIDATES, EXCLUDE, engine as _engine
 
 
 @pytest.mark.parametrize("ep", ["os", "rfs"])
@@ -22,8 +22,13 @@ def test_fast_screening_matches_univariable_cox(crlm_train, ep):
     for b in range(4):
         w = eng.weights(b)
         fast = ReplicateModels(eng, w).univariable_p()
-        ref = univariable_cox(crlm_train, CRLM_CANDIDATES, eng.time_col, eng.event_col,
-                              problem=CoxProblem(pb.design, pb.data.with_weights(w)))
+        ref = univariable_cox(
+            crlm_train,
+            CRLM_CANDIDATES,
+            eng.time_col,
+            eng.event_col,
+            problem=CoxProblem(pb.design, pb.data.with_weights(w)),
+        )
         ref = ref.drop_duplicates("variable").set_index("variable")["p_term"]
         for v in eng.cand_names:
             assert fast[v] == pytest.approx(ref[v], abs=1e-9, rel=1e-7), (b, v)

@@ -6,11 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from rref import CASES, TOL, endpoint, na
 
 from crlmflow.validation._km import km_at
 from crlmflow.validation.roc import brier_score, cumulative_dynamic_auc, time_dependent_roc
-
-from rref import CASES, TOL, endpoint, na
 
 
 @pytest.mark.parametrize("ds,ep", CASES)

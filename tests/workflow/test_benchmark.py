@@ -11,8 +11,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_benchmark_runs_and_prints_ratios():
-    res = subprocess.run([sys.executable, str(ROOT / "tools" / "benchmark.py"), "--B", "5", "--cores", "2"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    res = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "benchmark.py"), "--B", "5", "--cores", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert res.returncode == 0, res.stderr
     out = res.stdout
     assert "OS only, 1 process: 5 replicates" in out

@@ -16,13 +16,33 @@ STAGES = ("data", "models", "survival", "validation", "bootstrap", "exhibits", "
 @pytest.mark.workflow
 def test_benchmark_scale_prints_every_stage(tmp_path):
     res = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "benchmark_scale.py"), "--sizes", "200", "400", "--B", "4",
-         "--chunks", "2", "--calibration-B", "4", "--permutations", "20", "--cores", "2",
-         "--workdir", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=1800)
+        [
+            sys.executable,
+            str(ROOT / "tools" / "benchmark_scale.py"),
+            "--sizes",
+            "200",
+            "400",
+            "--B",
+            "4",
+            "--chunks",
+            "2",
+            "--calibration-B",
+            "4",
+            "--permutations",
+            "20",
+            "--cores",
+            "2",
+            "--workdir",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     out = res.stdout
-    table = out[out.index("stage      "):]
+    table = out[out.index("stage      ") :]
     assert "n=200" in table and "n=400" in table
     assert "growth relative to n=200" in table
     lines = {ln.split()[0]: ln.split()[1:] for ln in table.splitlines() if ln.strip() and ln.split()[0] in STAGES}

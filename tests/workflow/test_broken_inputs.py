@@ -58,8 +58,17 @@ def default_config(repo_root):
 
 def _times_layout(raw: pd.DataFrame) -> pd.DataFrame:
     """The same patients in the ``times`` layout (months + event indicators, no dates)."""
-    d = {c: pd.to_datetime(raw[c]) for c in
-         ("admission_date", "surgery_date", "discharge_date", "recurrence_date", "death_date", "last_followup_date")}
+    d = {
+        c: pd.to_datetime(raw[c])
+        for c in (
+            "admission_date",
+            "surgery_date",
+            "discharge_date",
+            "recurrence_date",
+            "death_date",
+            "last_followup_date",
+        )
+    }
     end = d["death_date"].fillna(d["last_followup_date"])
     rfs_end = d["recurrence_date"].fillna(end)
     out = raw.drop(columns=list(d)).copy()
@@ -84,8 +93,14 @@ def case_non_numeric_lab(raw, tmp):
     df.loc[ROW, "wbc"] = "abc"
     path = tmp / "cohort.csv"
     atomic_write_csv(df, path)
-    return path, {}, [f"cohort.csv, line {LINE} (patient {df.loc[ROW, 'patient_id']}), column 'wbc': "
-                      "found 'abc', expected a number"]
+    return (
+        path,
+        {},
+        [
+            f"cohort.csv, line {LINE} (patient {df.loc[ROW, 'patient_id']}), column 'wbc': "
+            "found 'abc', expected a number"
+        ],
+    )
 
 
 def case_death_before_surgery(raw, tmp):
@@ -96,9 +111,15 @@ def case_death_before_surgery(raw, tmp):
     df.loc[row, "death_date"] = death
     path = tmp / "cohort.csv"
     atomic_write_csv(df, path)
-    return path, {}, [f"cohort.csv, line {row + 2} (patient {df.loc[row, 'patient_id']}), column 'death_date': "
-                      f"found '{death}', expected a date after surgery_date ({surgery:%Y-%m-%d}); "
-                      "times are counted from surgery and must be positive"]
+    return (
+        path,
+        {},
+        [
+            f"cohort.csv, line {row + 2} (patient {df.loc[row, 'patient_id']}), column 'death_date': "
+            f"found '{death}', expected a date after surgery_date ({surgery:%Y-%m-%d}); "
+            "times are counted from surgery and must be positive"
+        ],
+    )
 
 
 def case_duplicate_id(raw, tmp):
@@ -107,12 +128,16 @@ def case_duplicate_id(raw, tmp):
     df.loc[ROW, "patient_id"] = pid
     path = tmp / "cohort.csv"
     atomic_write_csv(df, path)
-    return path, {}, [
-        f"cohort.csv, line 3 (patient {pid}), column 'patient_id': found '{pid}', expected a unique "
-        f"patient_id (the same identifier is on line {LINE})",
-        f"cohort.csv, line {LINE} (patient {pid}), column 'patient_id': found '{pid}', expected a unique "
-        "patient_id (the same identifier is on line 3)",
-    ]
+    return (
+        path,
+        {},
+        [
+            f"cohort.csv, line 3 (patient {pid}), column 'patient_id': found '{pid}', expected a unique "
+            f"patient_id (the same identifier is on line {LINE})",
+            f"cohort.csv, line {LINE} (patient {pid}), column 'patient_id': found '{pid}', expected a unique "
+            "patient_id (the same identifier is on line 3)",
+        ],
+    )
 
 
 def case_unknown_category(raw, tmp):
@@ -120,15 +145,27 @@ def case_unknown_category(raw, tmp):
     df.loc[ROW, "sex"] = "male"
     path = tmp / "cohort.csv"
     atomic_write_csv(df, path)
-    return path, {}, [f"cohort.csv, line {LINE} (patient {df.loc[ROW, 'patient_id']}), column 'sex': "
-                      "found 'male', expected one of 'F', 'M' (case-insensitive)"]
+    return (
+        path,
+        {},
+        [
+            f"cohort.csv, line {LINE} (patient {df.loc[ROW, 'patient_id']}), column 'sex': "
+            "found 'male', expected one of 'F', 'M' (case-insensitive)"
+        ],
+    )
 
 
 def case_missing_column(raw, tmp):
     path = tmp / "cohort.csv"
     atomic_write_csv(raw.drop(columns=["surgery_date"]), path)
-    return path, {}, ["cohort.csv: missing required column 'surgery_date' (expected the columns of the "
-                      "'dates' data dictionary; map local names with the column mapping)"]
+    return (
+        path,
+        {},
+        [
+            "cohort.csv: missing required column 'surgery_date' (expected the columns of the "
+            "'dates' data dictionary; map local names with the column mapping)"
+        ],
+    )
 
 
 def case_times_event_coded_2(raw, tmp):
@@ -136,9 +173,14 @@ def case_times_event_coded_2(raw, tmp):
     df.loc[ROW, "os_event"] = "2"
     path = tmp / "cohort_times.csv"
     atomic_write_csv(df, path)
-    return path, {"format": "times"}, [
-        f"cohort_times.csv, line {LINE} (patient {df.loc[ROW, 'patient_id']}), column 'os_event': "
-        "found '2', expected 0 or 1"]
+    return (
+        path,
+        {"format": "times"},
+        [
+            f"cohort_times.csv, line {LINE} (patient {df.loc[ROW, 'patient_id']}), column 'os_event': "
+            "found '2', expected 0 or 1"
+        ],
+    )
 
 
 def case_all_excluded(raw, tmp):
@@ -146,15 +188,25 @@ def case_all_excluded(raw, tmp):
     df["chemotherapy"] = "none"
     path = tmp / "cohort.csv"
     atomic_write_csv(df, path)
-    return path, {}, [f"cohort.csv: all {len(df)} patients were excluded (", "no systemic chemotherapy: ",
-                      "expected at least one eligible patient"]
+    return (
+        path,
+        {},
+        [
+            f"cohort.csv: all {len(df)} patients were excluded (",
+            "no systemic chemotherapy: ",
+            "expected at least one eligible patient",
+        ],
+    )
 
 
 def case_wrong_delimiter(raw, tmp):
     path = tmp / "cohort.csv"
     raw.to_csv(path, sep=";", index=False)
-    return path, {}, ["cohort.csv, line 1: the header line is separated by ';' (semicolon); expected "
-                      "comma-separated values"]
+    return (
+        path,
+        {},
+        ["cohort.csv, line 1: the header line is separated by ';' (semicolon); expected comma-separated values"],
+    )
 
 
 def case_unit_out_of_range_after_conversion(raw, tmp):
@@ -163,19 +215,30 @@ def case_unit_out_of_range_after_conversion(raw, tmp):
     df.loc[ROW, "tbil"] = "100"
     path = tmp / "cohort.csv"
     atomic_write_csv(df, path)
-    return path, {"units": {"tbil": "mg/dL"}}, [
-        f"cohort.csv, line {LINE} (patient {df.loc[ROW, 'patient_id']}), column 'tbil': found '100', "
-        "expected a number between 0 and 1000 umol/L (the column is declared in mg/dL by "
-        "data.file.units.tbil: 100 mg/dL = 1710.4 umol/L after conversion x17.104)"]
+    return (
+        path,
+        {"units": {"tbil": "mg/dL"}},
+        [
+            f"cohort.csv, line {LINE} (patient {df.loc[ROW, 'patient_id']}), column 'tbil': found '100', "
+            "expected a number between 0 and 1000 umol/L (the column is declared in mg/dL by "
+            "data.file.units.tbil: 100 mg/dL = 1710.4 umol/L after conversion x17.104)"
+        ],
+    )
 
 
 def case_misnamed_recurrence_column(raw, tmp):
     """Issue item 1: failed at the Cox stage before; now the data stage names the column."""
     path = tmp / "cohort.csv"
     atomic_write_csv(raw.rename(columns={"recurrence_date": "recurrence_dt"}), path)
-    return path, {}, ["cohort.csv, column 'recurrence_date': column 'recurrence_date' is absent, but endpoint "
-                      "'rfs' counts its events (rfs_event) from it",
-                      "the file has 'recurrence_dt', which looks like 'recurrence_date'"]
+    return (
+        path,
+        {},
+        [
+            "cohort.csv, column 'recurrence_date': column 'recurrence_date' is absent, but endpoint "
+            "'rfs' counts its events (rfs_event) from it",
+            "the file has 'recurrence_dt', which looks like 'recurrence_date'",
+        ],
+    )
 
 
 def case_empty_required_column(raw, tmp):
@@ -208,14 +271,27 @@ def case_missing_file(raw, tmp):
 def case_unknown_unit_in_config(raw, tmp):
     path = tmp / "cohort.csv"
     atomic_write_csv(raw, path)
-    return path, {"units": {"tbil": "mmol/L"}}, [
-        "config key 'data.file.units.tbil': 'mmol/L' is not allowed; allowed values: 'umol/L', 'mg/dL'"]
+    return (
+        path,
+        {"units": {"tbil": "mmol/L"}},
+        ["config key 'data.file.units.tbil': 'mmol/L' is not allowed; allowed values: 'umol/L', 'mg/dL'"],
+    )
 
 
-JOB_CASES = [case_non_numeric_lab, case_death_before_surgery, case_duplicate_id, case_unknown_category,
-             case_missing_column, case_times_event_coded_2, case_all_excluded, case_wrong_delimiter,
-             case_unit_out_of_range_after_conversion, case_misnamed_recurrence_column,
-             case_empty_required_column, case_short_row]
+JOB_CASES = [
+    case_non_numeric_lab,
+    case_death_before_surgery,
+    case_duplicate_id,
+    case_unknown_category,
+    case_missing_column,
+    case_times_event_coded_2,
+    case_all_excluded,
+    case_wrong_delimiter,
+    case_unit_out_of_range_after_conversion,
+    case_misnamed_recurrence_column,
+    case_empty_required_column,
+    case_short_row,
+]
 EARLY_CASES = [case_missing_file, case_unknown_unit_in_config]
 
 
@@ -232,17 +308,34 @@ def _run_broken(case, raw, default_config, repo_root, tmp_path, env):
     cfgfile = tmp_path / "broken.yaml"
     cfgfile.write_text(yaml.safe_dump(cfg), encoding="utf-8")
     res = subprocess.run(
-        [str(BIN / "snakemake"), "--cores", "1", "--configfile", str(cfgfile), "--nolock",
-         f"{out}/data/analysis_cohort.csv"],
-        cwd=repo_root, env=env, capture_output=True, text=True, timeout=300)
+        [
+            str(BIN / "snakemake"),
+            "--cores",
+            "1",
+            "--configfile",
+            str(cfgfile),
+            "--nolock",
+            f"{out}/data/analysis_cohort.csv",
+        ],
+        cwd=repo_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return res, out, expected
 
 
 def _assert_no_results(out: Path):
     """Nothing of the data stage or later is left that could pass for a result."""
-    for rel in ("data/development/cohort_clean.csv", "data/development/cohort.csv",
-                "data/development/exclusions.csv", "data/development/flow.json",
-                "data/analysis_cohort.csv", "data/split_summary.json"):
+    for rel in (
+        "data/development/cohort_clean.csv",
+        "data/development/cohort.csv",
+        "data/development/exclusions.csv",
+        "data/development/flow.json",
+        "data/analysis_cohort.csv",
+        "data/split_summary.json",
+    ):
         assert not (out / rel).exists(), rel
     left = [p for p in (out / "data").rglob("*") if p.is_file()] if (out / "data").exists() else []
     assert not left, left
@@ -285,11 +378,15 @@ def _run(cfg, tmp_path, env, repo_root, target):
     cfgfile.write_text(yaml.safe_dump(cfg), encoding="utf-8")
     return subprocess.run(
         [str(BIN / "snakemake"), "--cores", "1", "--configfile", str(cfgfile), "--nolock", target],
-        cwd=repo_root, env=env, capture_output=True, text=True, timeout=300)
+        cwd=repo_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
-def test_failed_rerun_marks_previous_results_and_audit_fails(raw_export, default_config, repo_root, tmp_path,
-                                                              run_env):
+def test_failed_rerun_marks_previous_results_and_audit_fails(raw_export, default_config, repo_root, tmp_path, run_env):
     """Issue item 10: a rejected input leaves a marker; audit refuses the earlier results."""
     from crlmflow.data.stale import failed_markers
     from crlmflow.pipeline.provenance import audit

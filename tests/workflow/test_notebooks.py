@@ -12,8 +12,18 @@ import pytest
 
 NB_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 NOTEBOOKS = sorted(NB_DIR.glob("*.ipynb"))
-EXPECTED = {"figure1_flowchart", "table1", "table2", "table3", "figure_model", "figure4_km",
-            "supplementary_calibration", "supplementary_kras", "beyond_paper", "paper_comparison"}
+EXPECTED = {
+    "figure1_flowchart",
+    "table1",
+    "table2",
+    "table3",
+    "figure_model",
+    "figure4_km",
+    "supplementary_calibration",
+    "supplementary_kras",
+    "beyond_paper",
+    "paper_comparison",
+}
 
 
 def test_expected_notebooks_exist():
@@ -37,8 +47,9 @@ def test_notebook_has_parameters_cell(path):
     assert len(tagged) == 1, f"{path.name}: needs exactly one cell tagged 'parameters'"
     assert tagged[0].cell_type == "code"
     tree = ast.parse(tagged[0].source)
-    assert all(isinstance(n, (ast.Assign, ast.AnnAssign, ast.Expr)) for n in tree.body), \
+    assert all(isinstance(n, (ast.Assign, ast.AnnAssign, ast.Expr)) for n in tree.body), (
         "the parameters cell only assigns values"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

@@ -37,8 +37,9 @@ def _config(repo_root, out, seed):
 def _snakemake(repo_root, cfgfile, cores, *extra, wait=True):
     cmd = [str(BIN / "snakemake"), "--cores", str(cores), "--configfile", str(cfgfile), "-q", *extra]
     if not wait:
-        return subprocess.Popen(cmd, cwd=repo_root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                start_new_session=True)
+        return subprocess.Popen(
+            cmd, cwd=repo_root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        )
     res = subprocess.run(cmd, cwd=repo_root, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     return res
@@ -152,16 +153,22 @@ def test_manifest_and_audit(runs, tmp_path):
     if not recorded.exists():
         recorded.symlink_to(root)
     try:
-        ok = subprocess.run([sys.executable, "-m", "crlmflow", "audit", str(recorded / "tables" / "table2.csv")],
-                            capture_output=True, text=True)
+        ok = subprocess.run(
+            [sys.executable, "-m", "crlmflow", "audit", str(recorded / "tables" / "table2.csv")],
+            capture_output=True,
+            text=True,
+        )
         assert ok.returncode == 0, ok.stdout + ok.stderr
         assert "AUDIT OK" in ok.stdout and "simulate_cohort" in ok.stdout
         # a hand-edited upstream table is flagged
         target = recorded / "models" / "os" / "multivariable.csv"
         original = target.read_bytes()
         target.write_bytes(original + b"\n")
-        bad = subprocess.run([sys.executable, "-m", "crlmflow", "audit", str(recorded / "tables" / "table2.csv")],
-                             capture_output=True, text=True)
+        bad = subprocess.run(
+            [sys.executable, "-m", "crlmflow", "audit", str(recorded / "tables" / "table2.csv")],
+            capture_output=True,
+            text=True,
+        )
         target.write_bytes(original)
         assert bad.returncode == 1 and "CHANGED" in bad.stdout and "multivariable.csv" in bad.stdout
     finally:
@@ -171,6 +178,16 @@ def test_manifest_and_audit(runs, tmp_path):
 
 def test_report_contains_every_exhibit(runs):
     html = (runs["C"] / "report.html").read_text(encoding="utf-8", errors="replace")
-    for name in ("figure4_km", "figure_model_os", "table1", "table2", "table3", "paper_comparison",
-                 "nomogram_os", "suppl_calibration_rfs", "optimism", "nomogram.html"):
+    for name in (
+        "figure4_km",
+        "figure_model_os",
+        "table1",
+        "table2",
+        "table3",
+        "paper_comparison",
+        "nomogram_os",
+        "suppl_calibration_rfs",
+        "optimism",
+        "nomogram.html",
+    ):
         assert name in html, name

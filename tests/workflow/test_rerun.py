@@ -34,8 +34,9 @@ def _small_config(repo_root, out, **validation):
 
 def _snakemake(repo_root, cfg, path, *args):
     path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
-    return subprocess.run([str(BIN / "snakemake"), "--configfile", str(path), *args], cwd=repo_root,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [str(BIN / "snakemake"), "--configfile", str(path), *args], cwd=repo_root, capture_output=True, text=True
+    )
 
 
 def _planned(res) -> dict[str, list[str]]:
@@ -48,7 +49,7 @@ def _planned(res) -> dict[str, list[str]]:
         if m:
             rule = m.group(1)
         elif rule and line.strip().startswith("reason:"):
-            plan.setdefault(rule, []).append(line.strip()[len("reason:"):].strip())
+            plan.setdefault(rule, []).append(line.strip()[len("reason:") :].strip())
     return plan
 
 
@@ -108,8 +109,10 @@ def default_rules(repo_root, complete_run) -> set[str]:
     return set(_planned(_snakemake(repo_root, cfg, base / "all.yaml", "-n", "--forceall")))
 
 
-@pytest.mark.parametrize("module", ["src/crlmflow/app/calculator.py", "src/crlmflow/model/riskgroups.py",
-                                    "src/crlmflow/report/plots/calibration.py"])
+@pytest.mark.parametrize(
+    "module",
+    ["src/crlmflow/app/calculator.py", "src/crlmflow/model/riskgroups.py", "src/crlmflow/report/plots/calibration.py"],
+)
 def test_an_edited_module_reruns_exactly_the_rules_importing_it(repo_root, complete_run, default_rules, module):
     base, cfg = complete_run
     expected = _rules_running(repo_root, module) & default_rules
@@ -128,8 +131,9 @@ def test_an_edited_module_reruns_exactly_the_rules_importing_it(repo_root, compl
     direct = {rule for rule, reasons in plan.items() if any(module in r for r in reasons)}
     assert direct and direct <= expected <= set(plan)
     downstream = set(plan) - direct
-    assert all(r.lower().startswith("input files updated by another job") for rule in downstream
-               for r in plan[rule]), {rule: plan[rule] for rule in downstream}
+    assert all(r.lower().startswith("input files updated by another job") for rule in downstream for r in plan[rule]), {
+        rule: plan[rule] for rule in downstream
+    }
     assert set(plan) < default_rules
 
 

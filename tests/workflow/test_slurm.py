@@ -50,8 +50,14 @@ def test_profile_keys(repo_root):
 def test_snakemake_accepts_profile(repo_root):
     """Parsed by Snakemake with the Slurm plugin loaded; the partition comes from SBATCH_PARTITION."""
     env_partition = {"SBATCH_PARTITION": "crlm_test_partition"}
-    res = subprocess.run([str(BIN / "snakemake"), "--profile", PROFILE, "--dry-run"], cwd=repo_root,
-                         capture_output=True, text=True, env={**_env(), **env_partition}, timeout=300)
+    res = subprocess.run(
+        [str(BIN / "snakemake"), "--profile", PROFILE, "--dry-run"],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        env={**_env(), **env_partition},
+        timeout=300,
+    )
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-3000:]
     resources = [line for line in out.splitlines() if line.strip().startswith("resources:")]
@@ -92,8 +98,9 @@ def test_resources_scale_with_cohort_size(repo_root, tmp_path):
         cfg["data"]["synthetic"]["n_eligible"] = n
         path = tmp_path / f"n{n}.yaml"
         path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
-        res = _run([str(BIN / "snakemake"), "--dry-run", "--configfile", str(path),
-                    "--until", "bootstrap_chunk"], repo_root)
+        res = _run(
+            [str(BIN / "snakemake"), "--dry-run", "--configfile", str(path), "--until", "bootstrap_chunk"], repo_root
+        )
         assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
         job = re.split(r"(?m)^(?:local)?rule bootstrap_chunk:$", res.stdout)[1]
         line = next(ln for ln in job.splitlines() if ln.strip().startswith("resources:"))
@@ -161,8 +168,11 @@ def test_bootstrap_on_slurm_matches_local_run(repo_root):
             cfg["outdir"] = str(work / name)
             path = work / f"{name}.yaml"
             path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
-            targets = [str(work / name / "validation" / ep / f) for ep in cfg["endpoints"]
-                       for f in ("optimism.csv", "selection_frequency.csv")]
+            targets = [
+                str(work / name / "validation" / ep / f)
+                for ep in cfg["endpoints"]
+                for f in ("optimism.csv", "selection_frequency.csv")
+            ]
             runs[name] = (path, targets)
 
         path, targets = runs["local"]
@@ -170,8 +180,18 @@ def test_bootstrap_on_slurm_matches_local_run(repo_root):
         assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
 
         path, targets = runs["slurm"]
-        cmd = [str(BIN / "snakemake"), *targets, "--profile", PROFILE, "--configfile", str(path),
-               "--jobs", "8", "--slurm-init-seconds-before-status-checks", "5"]
+        cmd = [
+            str(BIN / "snakemake"),
+            *targets,
+            "--profile",
+            PROFILE,
+            "--configfile",
+            str(path),
+            "--jobs",
+            "8",
+            "--slurm-init-seconds-before-status-checks",
+            "5",
+        ]
         if not _sacct_works():
             # no accounting database (e.g. the one-node test cluster): finished jobs are
             # still listed by squeue for MinJobAge seconds

@@ -28,9 +28,9 @@ from importlib import resources
 from pathlib import Path
 
 from crlmflow.data.io import to_plain
-from crlmflow.report.formats import format_unit, horizon_key, horizon_label
 from crlmflow.model.modelfile import MODEL_FORMAT
 from crlmflow.pipeline.provenance import git_state
+from crlmflow.report.formats import format_unit, horizon_key, horizon_label
 
 TEMPLATE = "template.html"
 TITLE = "CRLM prognostic nomogram calculator"
@@ -82,16 +82,18 @@ def _embedded(m: dict) -> dict:
         "center_lp": m["center_lp"],
         "variables": variables,
         "horizons": list(m["horizons"]),
-        "baseline_survival_at_means": {horizon_key(h): m["baseline_survival_at_means"][horizon_key(h)]
-                                       for h in m["horizons"]},
-        "baseline_cumhaz": {"time": list(m["baseline_cumhaz"]["time"]),
-                            "cumhaz": list(m["baseline_cumhaz"]["cumhaz"])},
+        "baseline_survival_at_means": {
+            horizon_key(h): m["baseline_survival_at_means"][horizon_key(h)] for h in m["horizons"]
+        },
+        "baseline_cumhaz": {"time": list(m["baseline_cumhaz"]["time"]), "cumhaz": list(m["baseline_cumhaz"]["cumhaz"])},
         "nomogram": {
             "points_per_unit_lp": nomo["points_per_unit_lp"],
             "predictors": [{"name": p["name"], "min_xbeta": p["min_xbeta"]} for p in nomo["predictors"]],
         },
-        "risk_cutoff": {"total_points": cut.get("total_points"),
-                        "threshold": cut.get("threshold", cut.get("total_points"))},
+        "risk_cutoff": {
+            "total_points": cut.get("total_points"),
+            "threshold": cut.get("threshold", cut.get("total_points")),
+        },
     }
 
 
@@ -124,30 +126,40 @@ def _field(ep: str, v: dict) -> str:
     attrs = f'id="{ep}-field-{vid}" data-var="{e(v["name"])}" data-type="{e(v["type"])}"'
     if v["type"] == "numeric":
         lo, hi = v["range"]
-        return (f'<div class="field" {attrs}>'
-                f'<label for="{base}">{label}</label>'
-                f'<div class="control"><input id="{base}" name="{e(v["name"])}" type="number" step="any" '
-                f'min="{_num(lo)}" max="{_num(hi)}" inputmode="decimal" autocomplete="off" '
-                f'aria-describedby="{base}-range {base}-msg">'
-                + (f'<span class="unit">{unit}</span>' if unit else "") + '</div>'
-                f'<div class="hint" id="{base}-range">Training range {e(_range_text(v))}</div>'
-                f'{msg}{pts}</div>')
+        return (
+            f'<div class="field" {attrs}>'
+            f'<label for="{base}">{label}</label>'
+            f'<div class="control"><input id="{base}" name="{e(v["name"])}" type="number" step="any" '
+            f'min="{_num(lo)}" max="{_num(hi)}" inputmode="decimal" autocomplete="off" '
+            f'aria-describedby="{base}-range {base}-msg">'
+            + (f'<span class="unit">{unit}</span>' if unit else "")
+            + "</div>"
+            f'<div class="hint" id="{base}-range">Training range {e(_range_text(v))}</div>'
+            f"{msg}{pts}</div>"
+        )
     if v["type"] == "binary":
         opts = "".join(
             f'<label for="{base}-{val}"><input type="radio" id="{base}-{val}" name="{ep}-{vid}" value="{val}">'
-            f'<span>{text}</span></label>'
-            for val, text in ((0, "No"), (1, "Yes")))
-        return (f'<fieldset class="field" {attrs} aria-describedby="{base}-msg">'
-                f'<legend>{label}</legend>'
-                f'<div class="control"><span class="seg">{opts}</span></div>{msg}{pts}</fieldset>')
+            f"<span>{text}</span></label>"
+            for val, text in ((0, "No"), (1, "Yes"))
+        )
+        return (
+            f'<fieldset class="field" {attrs} aria-describedby="{base}-msg">'
+            f"<legend>{label}</legend>"
+            f'<div class="control"><span class="seg">{opts}</span></div>{msg}{pts}</fieldset>'
+        )
     if v["type"] == "factor":
         levels = "".join(
             f'<option value="{e(str(lv))}">{e(str(lv))}{" (reference)" if str(lv) == str(v.get("ref")) else ""}'
-            f'</option>' for lv in v["levels"])
-        return (f'<div class="field" {attrs}>'
-                f'<label for="{base}">{label}</label>'
-                f'<div class="control"><select id="{base}" name="{e(v["name"])}" aria-describedby="{base}-msg">'
-                f'<option value="">Select\u2026</option>{levels}</select></div>{msg}{pts}</div>')
+            f"</option>"
+            for lv in v["levels"]
+        )
+        return (
+            f'<div class="field" {attrs}>'
+            f'<label for="{base}">{label}</label>'
+            f'<div class="control"><select id="{base}" name="{e(v["name"])}" aria-describedby="{base}-msg">'
+            f'<option value="">Select\u2026</option>{levels}</select></div>{msg}{pts}</div>'
+        )
     raise ValueError(f"predictor {v['name']!r}: unknown type {v['type']!r}")
 
 
@@ -158,18 +170,21 @@ def _panel(ep: str, m: dict, selected: bool) -> str:
     rows = "".join(
         f'<tr><td>{horizon_label(h)}</td><td><div class="bar"><span id="{ep}-bar-{horizon_key(h)}"></span></div></td>'
         f'<td class="num" id="{ep}-surv-{horizon_key(h)}" data-horizon="{horizon_key(h)}" data-value="">\u2013</td></tr>'
-        for h in m["horizons"])
+        for h in m["horizons"]
+    )
     risk_kpi = (
         f'<div class="kpi"><div class="k">Risk group</div>'
         f'<div class="v"><span class="risk" id="{ep}-risk" data-value="">\u2013</span></div>'
         f'<div class="sub" id="{ep}-risk-detail"></div></div>'
-        if cut is not None else
-        f'<div class="kpi"><div class="k">Risk group</div><div class="v" id="{ep}-risk" data-value="">n/a</div>'
-        f'<div class="sub" id="{ep}-risk-detail">no cut-off in the model file</div></div>')
+        if cut is not None
+        else f'<div class="kpi"><div class="k">Risk group</div><div class="v" id="{ep}-risk" data-value="">n/a</div>'
+        f'<div class="sub" id="{ep}-risk-detail">no cut-off in the model file</div></div>'
+    )
     fields = "".join(_field(ep, v) for v in m["variables"])
     coef_rows = "".join(
         f"<tr><td><code>{e(t)}</code></td><td>{b:.4f}</td><td>{math.exp(b):.3f}</td></tr>"
-        for t, b in m["coefficients"].items())
+        for t, b in m["coefficients"].items()
+    )
     hidden = "" if selected else " hidden"
     return f"""<section class="panel" id="panel-{ep}" role="tabpanel" aria-labelledby="tab-{ep}"{hidden}>
 <div class="grid">
@@ -215,19 +230,28 @@ def build_app(models: dict[str, dict], *, commit: str | None, data_sha256: str |
     synthetic = [m.get("endpoint_label", ep) for ep, m in by_id.items() if m.get("synthetic_data")]
     banner = ""
     if synthetic:
-        banner = ('<div class="banner" id="synthetic-warning" role="note"><strong>Not for clinical use.</strong> '
-                  f'The model{"s" if len(synthetic) > 1 else ""} for {e(" and ".join(synthetic))} '
-                  f'{"were" if len(synthetic) > 1 else "was"} developed on SIMULATED data (a synthetic cohort '
-                  'calibrated to the published tables), not on real patients. The numbers illustrate the '
-                  'method only.</div>')
+        banner = (
+            '<div class="banner" id="synthetic-warning" role="note"><strong>Not for clinical use.</strong> '
+            f"The model{'s' if len(synthetic) > 1 else ''} for {e(' and '.join(synthetic))} "
+            f"{'were' if len(synthetic) > 1 else 'was'} developed on SIMULATED data (a synthetic cohort "
+            "calibrated to the published tables), not on real patients. The numbers illustrate the "
+            "method only.</div>"
+        )
     else:
-        banner = ('<div class="banner" id="research-note" role="note">Research tool reproducing a published '
-                  'prognostic model; not a medical device and not validated for clinical decisions.</div>')
-    tabs = '<div class="tabs" role="tablist" aria-label="Endpoint">' + "".join(
-        f'<button type="button" class="tab" role="tab" id="tab-{ep}" aria-controls="panel-{ep}" '
-        f'aria-selected="{"true" if i == 0 else "false"}" tabindex="{0 if i == 0 else -1}">'
-        f'{e(m.get("endpoint_label", ep))} ({e(ep.upper())})</button>'
-        for i, (ep, m) in enumerate(by_id.items())) + "</div>"
+        banner = (
+            '<div class="banner" id="research-note" role="note">Research tool reproducing a published '
+            "prognostic model; not a medical device and not validated for clinical decisions.</div>"
+        )
+    tabs = (
+        '<div class="tabs" role="tablist" aria-label="Endpoint">'
+        + "".join(
+            f'<button type="button" class="tab" role="tab" id="tab-{ep}" aria-controls="panel-{ep}" '
+            f'aria-selected="{"true" if i == 0 else "false"}" tabindex="{0 if i == 0 else -1}">'
+            f"{e(m.get('endpoint_label', ep))} ({e(ep.upper())})</button>"
+            for i, (ep, m) in enumerate(by_id.items())
+        )
+        + "</div>"
+    )
     panels = "\n".join(_panel(ep, m, i == 0) for i, (ep, m) in enumerate(by_id.items()))
     hashes = {m.get("training_data_sha256") for m in by_id.values()}
     data_hash = data_sha256 or (hashes.pop() if len(hashes) == 1 else None)
@@ -235,26 +259,37 @@ def build_app(models: dict[str, dict], *, commit: str | None, data_sha256: str |
     prov_rows = "".join(
         f"<tr><td>{e(m.get('endpoint_label', ep))}</td><td>{int(m.get('n_train', 0))} / {int(m.get('events_train', 0))}</td>"
         f"<td>{_short_hash(m.get('training_data_sha256'))}</td><td>{_short_hash(m.get('config_sha256'))}</td></tr>"
-        for ep, m in by_id.items())
+        for ep, m in by_id.items()
+    )
     provenance = (
         f'<p>Training data SHA-256: <span class="mono" id="data-sha256">{e(data_hash or "see the table")}</span>'
         f' &middot; commit: <span class="mono" id="commit">{e(commit_text or "not recorded")}</span>'
         f' &middot; model format <span class="mono">{e(MODEL_FORMAT)}</span></p>'
-        '<table><thead><tr><th>Model</th><th>Patients / events</th><th>Training data SHA-256</th>'
-        f'<th>Config SHA-256</th></tr></thead><tbody>{prov_rows}</tbody></table>'
-        '<details><summary>How the numbers are computed</summary><p>'
-        'points<sub>p</sub> = sc &middot; (x&beta;<sub>p</sub> &minus; min x&beta;<sub>p</sub>); '
-        'total points = &Sigma; points<sub>p</sub>; lp = &Sigma; x&beta;<sub>p</sub> &minus; centre (x&beta; at the '
-        'training means); S(h) = S<sub>0</sub>(h)<sup>exp(lp)</sup> with S<sub>0</sub> the Efron-type baseline '
-        'survival at the training means; high risk when total points exceed the cut-off. The curve is '
-        'exp(&minus;H<sub>0</sub>(t)&middot;exp(&Sigma; x&beta;)). Values outside the training range are computed '
-        'but flagged as extrapolation. Everything runs in this page: nothing is sent anywhere. The same numbers '
-        'come from <code>python -m crlmflow score --model model.json --input patients.csv --output scores.csv</code>.'
-        '</p></details>')
-    subtitle = ("Cox models of the colorectal liver metastasis study (Xue et al., BMC Cancer 2025) reproduced by "
-                "crlmflow. Enter a patient's predictors; the prediction updates as you type.")
+        "<table><thead><tr><th>Model</th><th>Patients / events</th><th>Training data SHA-256</th>"
+        f"<th>Config SHA-256</th></tr></thead><tbody>{prov_rows}</tbody></table>"
+        "<details><summary>How the numbers are computed</summary><p>"
+        "points<sub>p</sub> = sc &middot; (x&beta;<sub>p</sub> &minus; min x&beta;<sub>p</sub>); "
+        "total points = &Sigma; points<sub>p</sub>; lp = &Sigma; x&beta;<sub>p</sub> &minus; centre (x&beta; at the "
+        "training means); S(h) = S<sub>0</sub>(h)<sup>exp(lp)</sup> with S<sub>0</sub> the Efron-type baseline "
+        "survival at the training means; high risk when total points exceed the cut-off. The curve is "
+        "exp(&minus;H<sub>0</sub>(t)&middot;exp(&Sigma; x&beta;)). Values outside the training range are computed "
+        "but flagged as extrapolation. Everything runs in this page: nothing is sent anywhere. The same numbers "
+        "come from <code>python -m crlmflow score --model model.json --input patients.csv --output scores.csv</code>."
+        "</p></details>"
+    )
+    subtitle = (
+        "Cox models of the colorectal liver metastasis study (Xue et al., BMC Cancer 2025) reproduced by "
+        "crlmflow. Enter a patient's predictors; the prediction updates as you type."
+    )
     data = {"models": {ep: _embedded(m) for ep, m in by_id.items()}}
     template = resources.files("crlmflow.app").joinpath(TEMPLATE).read_text(encoding="utf-8")
-    values = {"TITLE": e(TITLE), "SUBTITLE": e(subtitle), "BANNER": banner, "TABS": tabs, "PANELS": panels,
-              "PROVENANCE": provenance, "DATA": _script_json(data)}
+    values = {
+        "TITLE": e(TITLE),
+        "SUBTITLE": e(subtitle),
+        "BANNER": banner,
+        "TABS": tabs,
+        "PANELS": panels,
+        "PROVENANCE": provenance,
+        "DATA": _script_json(data),
+    }
     return re.sub(r"__(TITLE|SUBTITLE|BANNER|TABS|PANELS|PROVENANCE|DATA)__", lambda mt: values[mt.group(1)], template)

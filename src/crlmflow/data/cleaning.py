@@ -11,7 +11,7 @@ Two raw layouts are accepted (``format``):
     optionally, ``hospital_days``) instead of the six dates.
 
 A user's column mapping (local name -> canonical name, see
-:func:`crlmflow.data.io.apply_column_mapping`) is applied before anything else, so every
+:func:`crlmflow.data.reading.apply_column_mapping`) is applied before anything else, so every
 message names the canonical column.
 
 Validation (:func:`validate_raw`, implemented in :mod:`crlmflow.data.parsing`): every
@@ -51,8 +51,8 @@ sex == "M"; ``chemo_full_course``/``chemo_neoadjuvant_only``/``chemo_adjuvant_on
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -60,23 +60,51 @@ import pandas as pd
 from crlmflow.data.columns import DAYS_PER_MONTH, EXCLUSION_REASONS
 from crlmflow.data.errors import InputError, Problem, problems_from_mask
 from crlmflow.data.events import absent_event_columns, check_events, event_sources, exclusion_bias
-from crlmflow.data.io import apply_column_mapping
 from crlmflow.data.missing import DEFAULT_MISSING_CODES
-from crlmflow.data.parsing import (  # noqa: F401 - re-exported: the validation half of cleaning
-    DATE_COLUMNS, FORMATS, TIME_COLUMNS, Collector, parse_raw, raw_spec)
+from crlmflow.data.parsing import DATE_COLUMNS, FORMATS, TIME_COLUMNS, Collector, parse_raw, raw_spec  # noqa: F401 - re-exported: the validation half of cleaning
 from crlmflow.data.plausibility import plausibility_warnings
 from crlmflow.data.quality import QualityLog
+from crlmflow.data.reading import apply_column_mapping
 
 #: Columns of the cleaned cohort (input of :func:`crlmflow.data.indices.derive_indices`).
 CLEAN_COLUMNS: list[str] = [
-    "patient_id", "male", "age", "bmi", "hospital_days", "r0_resection", "rfa",
-    "ca19_9", "cea", "wbc", "neut", "lymph", "hgb", "plt", "alt", "ast", "tbil", "dbil",
-    "alb", "d_dimer",
-    "chemo_full_course", "chemo_neoadjuvant_only", "chemo_adjuvant_only", "chemo_group",
-    "asa", "primary_node_positive", "metastasis_timing", "disease_free_interval_months",
-    "n_liver_metastases", "largest_metastasis_cm",
-    "kras", "primary_site", "laparoscopic",
-    "os_months", "os_event", "rfs_months", "rfs_event",
+    "patient_id",
+    "male",
+    "age",
+    "bmi",
+    "hospital_days",
+    "r0_resection",
+    "rfa",
+    "ca19_9",
+    "cea",
+    "wbc",
+    "neut",
+    "lymph",
+    "hgb",
+    "plt",
+    "alt",
+    "ast",
+    "tbil",
+    "dbil",
+    "alb",
+    "d_dimer",
+    "chemo_full_course",
+    "chemo_neoadjuvant_only",
+    "chemo_adjuvant_only",
+    "chemo_group",
+    "asa",
+    "primary_node_positive",
+    "metastasis_timing",
+    "disease_free_interval_months",
+    "n_liver_metastases",
+    "largest_metastasis_cm",
+    "kras",
+    "primary_site",
+    "laparoscopic",
+    "os_months",
+    "os_event",
+    "rfs_months",
+    "rfs_event",
 ]
 
 MISSING_PREDICTOR_PREFIX = "missing predictor: "
@@ -100,9 +128,15 @@ class CleanResult:
     warnings: list = field(default_factory=list)
 
 
-def validate_raw(df: pd.DataFrame, source: str = "cohort.csv", *, format: str = "dates",
-                 followup_cutoff: "str | None" = None, missing_codes=DEFAULT_MISSING_CODES,
-                 freeze_date: "str | None" = None) -> None:
+def validate_raw(
+    df: pd.DataFrame,
+    source: str = "cohort.csv",
+    *,
+    format: str = "dates",
+    followup_cutoff: str | None = None,
+    missing_codes=DEFAULT_MISSING_CODES,
+    freeze_date: str | None = None,
+) -> None:
     """Raise one :class:`InputError` listing every problem of ``df`` (see :mod:`crlmflow.data.parsing`)."""
     _, col = parse_raw(df, source, format, followup_cutoff, missing_codes=missing_codes, freeze_date=freeze_date)
     col.raise_if_any()
@@ -119,19 +153,19 @@ def clean(
     raw: pd.DataFrame,
     *,
     format: str = "dates",
-    followup_cutoff: "str | None" = None,
+    followup_cutoff: str | None = None,
     death_censors_rfs: bool = True,
-    source: "str | None" = None,
-    column_mapping: "dict[str, str] | None" = None,
-    candidates: "Iterable[str | dict] | None" = None,
+    source: str | None = None,
+    column_mapping: dict[str, str] | None = None,
+    candidates: Iterable[str | dict] | None = None,
     missing_predictors: str = "complete_case",
-    endpoints: "Mapping[str, Mapping] | None" = None,
+    endpoints: Mapping[str, Mapping] | None = None,
     missing_codes=DEFAULT_MISSING_CODES,
-    freeze_date: "str | None" = None,
+    freeze_date: str | None = None,
 ) -> CleanResult:
     """Validate ``raw``, apply eligibility and derive the analysis variables.
 
-    ``raw``: as read by :func:`crlmflow.data.io.read_table` (text) or already typed.
+    ``raw``: as read by :func:`crlmflow.data.reading.read_table` (text) or already typed.
     ``candidates``: candidate predictor names (or the config's candidate dicts with a
     ``"name"``) for the missing-value policy; names that :func:`crlmflow.data.indices.derive_indices`
     computes from required columns (nlr, crs_score, ...) need no check.
@@ -155,12 +189,14 @@ def clean(
         followup_cutoff = None
 
     quality = QualityLog()
-    typed, col = parse_raw(df, source, format, followup_cutoff, missing_codes=missing_codes,
-                           freeze_date=freeze_date, quality=quality)
+    typed, col = parse_raw(
+        df, source, format, followup_cutoff, missing_codes=missing_codes, freeze_date=freeze_date, quality=quality
+    )
     spec = raw_spec(format)
     sources = event_sources(endpoints or {}, format, death_censors_rfs)
-    optional_sources = {k: (e, [c for c in cols if not spec.get(c, {}).get("required")])
-                        for k, (e, cols) in sources.items()}
+    optional_sources = {
+        k: (e, [c for c in cols if not spec.get(c, {}).get("required")]) for k, (e, cols) in sources.items()
+    }
     col.add(absent_event_columns(typed, df.columns, optional_sources, source, spec))
     col.raise_if_any()
     n = len(typed)
@@ -191,8 +227,11 @@ def clean(
     names = _candidate_names(candidates)
     unknown = [c for c in names if c not in cohort.columns and c not in DERIVED_COLUMNS]
     if unknown:
-        raise ValueError("unknown candidate predictor(s) " + ", ".join(repr(c) for c in unknown)
-                         + "; expected columns of the cleaned cohort or of derive_indices")
+        raise ValueError(
+            "unknown candidate predictor(s) "
+            + ", ".join(repr(c) for c in unknown)
+            + "; expected columns of the cleaned cohort or of derive_indices"
+        )
     predictor_reasons: list[str] = []
     errs = Collector()
     for c in names:
@@ -203,10 +242,18 @@ def clean(
             continue
         if missing_predictors == "error":
             probs, k = problems_from_mask(
-                df, miss, file=source, column=c, ids=typed["patient_id"],
-                expected=(f"a value: '{c}' is a candidate predictor and missing_predictors is 'error' "
-                          "(use 'complete_case' to exclude such patients)"),
-                values=pd.Series("", index=df.index), limit=_PER_CHECK_LIMIT)
+                df,
+                miss,
+                file=source,
+                column=c,
+                ids=typed["patient_id"],
+                expected=(
+                    f"a value: '{c}' is a candidate predictor and missing_predictors is 'error' "
+                    "(use 'complete_case' to exclude such patients)"
+                ),
+                values=pd.Series("", index=df.index),
+                limit=_PER_CHECK_LIMIT,
+            )
             errs.add(probs, k)
         else:
             why = MISSING_PREDICTOR_PREFIX + c
@@ -215,16 +262,24 @@ def clean(
     errs.raise_if_any()
 
     included, exclusions, flow = account_exclusions(
-        typed["patient_id"], reason, [*EXCLUSION_REASONS, *predictor_reasons], source,
-        "eligible patient (check the eligibility columns and the column mapping)")
+        typed["patient_id"],
+        reason,
+        [*EXCLUSION_REASONS, *predictor_reasons],
+        source,
+        "eligible patient (check the eligibility columns and the column mapping)",
+    )
     kept = cohort.loc[included]
     found = check_events(kept, sources, source)
     if found:
         raise InputError(found)
-    notes = _events_and_cutoff(typed, kept, included, sources, format, followup_cutoff, death_censors_rfs,
-                               quality, flow)
-    for why in exclusion_bias(cohort[[e for e, _ in sources.values() if e in cohort]],
-                              reason.isin([EXCLUSION_REASONS[4], *predictor_reasons]), included):
+    notes = _events_and_cutoff(
+        typed, kept, included, sources, format, followup_cutoff, death_censors_rfs, quality, flow
+    )
+    for why in exclusion_bias(
+        cohort[[e for e, _ in sources.values() if e in cohort]],
+        reason.isin([EXCLUSION_REASONS[4], *predictor_reasons]),
+        included,
+    ):
         quality.warn(None, why, section="file")
     for column, text in plausibility_warnings(typed, spec):
         quality.warn(column, text)
@@ -233,12 +288,18 @@ def clean(
     result_warnings = quality.warnings
     for w in result_warnings:
         warnings.warn(w, UserWarning, stacklevel=2)
-    return CleanResult(cohort=kept.reset_index(drop=True), exclusions=exclusions, flow=flow,
-                       quality=quality.table(), warnings=result_warnings)
+    return CleanResult(
+        cohort=kept.reset_index(drop=True),
+        exclusions=exclusions,
+        flow=flow,
+        quality=quality.table(),
+        warnings=result_warnings,
+    )
 
 
-def _events_and_cutoff(typed, kept, included, sources, format, followup_cutoff, death_censors_rfs,
-                       quality: QualityLog, flow: dict) -> list[str]:
+def _events_and_cutoff(
+    typed, kept, included, sources, format, followup_cutoff, death_censors_rfs, quality: QualityLog, flow: dict
+) -> list[str]:
     """Events per endpoint, and the events a follow-up cut-off censored, into quality and flow."""
     notes = []
     censored = {}
@@ -248,17 +309,26 @@ def _events_and_cutoff(typed, kept, included, sources, format, followup_cutoff, 
         rec = typed["recurrence_date"] if "recurrence_date" in typed else pd.Series(pd.NaT, index=typed.index)
         late_death = (death > cut)[included]
         late_rec = (rec > cut)[included]
-        censored = {"os_event": int(late_death.sum()),
-                    "rfs_event": int((late_rec | (late_death & rec.isna()[included])).sum()
-                                     if not death_censors_rfs else late_rec.sum())}
-        flow["censored_at_cutoff"] = {"date": f"{cut:%Y-%m-%d}", "deaths": int(late_death.sum()),
-                                      "recurrences": int(late_rec.sum())}
-        notes.append(f"administratively censored at {cut:%Y-%m-%d} (data.followup_cutoff): "
-                     f"{int(late_death.sum())} deaths and {int(late_rec.sum())} recurrences after that date "
-                     "are not counted as events")
+        censored = {
+            "os_event": int(late_death.sum()),
+            "rfs_event": int(
+                (late_rec | (late_death & rec.isna()[included])).sum() if not death_censors_rfs else late_rec.sum()
+            ),
+        }
+        flow["censored_at_cutoff"] = {
+            "date": f"{cut:%Y-%m-%d}",
+            "deaths": int(late_death.sum()),
+            "recurrences": int(late_rec.sum()),
+        }
+        notes.append(
+            f"administratively censored at {cut:%Y-%m-%d} (data.followup_cutoff): "
+            f"{int(late_death.sum())} deaths and {int(late_rec.sum())} recurrences after that date "
+            "are not counted as events"
+        )
         if late_death.any() or late_rec.any():
-            quality.warn(None, notes[-1] + "; if this cut-off is not your study's, set data.followup_cutoff",
-                         section="file")
+            quality.warn(
+                None, notes[-1] + "; if this cut-off is not your study's, set data.followup_cutoff", section="file"
+            )
     for name, (event, _) in sources.items():
         if event not in kept:
             continue
@@ -268,8 +338,9 @@ def _events_and_cutoff(typed, kept, included, sources, format, followup_cutoff, 
     return notes
 
 
-def account_exclusions(ids: pd.Series, reason: pd.Series, reasons: Sequence[str], source: str,
-                       expected: str) -> tuple[pd.Series, pd.DataFrame, dict]:
+def account_exclusions(
+    ids: pd.Series, reason: pd.Series, reasons: Sequence[str], source: str, expected: str
+) -> tuple[pd.Series, pd.DataFrame, dict]:
     """Row accounting: (included mask, exclusion list, flow) with read = included + excluded.
 
     ``reason`` holds each patient's first exclusion reason (None = included); every reason
@@ -283,8 +354,11 @@ def account_exclusions(ids: pd.Series, reason: pd.Series, reasons: Sequence[str]
     assert flow["read"] == flow["included"] + sum(excluded.values()), flow
     if flow["included"] == 0:
         parts = ", ".join(f"{r}: {k}" for r, k in excluded.items() if k)
-        raise InputError(Problem(source, None, None, None,
-                                 f"all {n} patients were excluded ({parts}); expected at least one {expected}"))
+        raise InputError(
+            Problem(
+                source, None, None, None, f"all {n} patients were excluded ({parts}); expected at least one {expected}"
+            )
+        )
     exclusions = pd.DataFrame({"patient_id": ids[~included].to_numpy(), "reason": reason[~included].to_numpy()})
     return included, exclusions, flow
 
@@ -313,8 +387,7 @@ def _derive(t: pd.DataFrame, format: str, followup_cutoff, death_censors_rfs: bo
         out["hospital_days"] = t["hospital_days"] if "hospital_days" in t else np.nan
     for c in ("r0_resection", "rfa"):
         out[c] = _int_col(t[c])
-    for c in ("ca19_9", "cea", "wbc", "neut", "lymph", "hgb", "plt", "alt", "ast", "tbil", "dbil",
-              "alb", "d_dimer"):
+    for c in ("ca19_9", "cea", "wbc", "neut", "lymph", "hgb", "plt", "alt", "ast", "tbil", "dbil", "alb", "d_dimer"):
         out[c] = t[c]
     chemo = t["chemotherapy"]
     for level in ("full_course", "neoadjuvant_only", "adjuvant_only"):
@@ -328,8 +401,9 @@ def _derive(t: pd.DataFrame, format: str, followup_cutoff, death_censors_rfs: bo
     out["largest_metastasis_cm"] = t["largest_metastasis_cm"]
     for c in ("kras", "primary_site"):
         out[c] = t[c].astype(object) if c in t else pd.Series(pd.NA, index=t.index, dtype=object)
-    out["laparoscopic"] = (_int_col(t["laparoscopic"]) if "laparoscopic" in t
-                           else pd.Series(pd.NA, index=t.index, dtype="Int64"))
+    out["laparoscopic"] = (
+        _int_col(t["laparoscopic"]) if "laparoscopic" in t else pd.Series(pd.NA, index=t.index, dtype="Int64")
+    )
 
     if format == "dates":
         surgery = t["surgery_date"]

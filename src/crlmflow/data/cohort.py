@@ -13,19 +13,34 @@ import pandas as pd
 from crlmflow.data.cleaning import CleanResult, clean
 from crlmflow.data.errors import InputError
 from crlmflow.data.generic import clean_generic
-from crlmflow.data.io import apply_column_mapping, read_table
 from crlmflow.data.missing import check_codes
+from crlmflow.data.reading import apply_column_mapping, read_table
 from crlmflow.data.split import TRAIN, VALIDATION, train_validation_split
 from crlmflow.data.units import check_units, convert_units, explain_converted
 
 # Text columns of the analysis cohort; every other column is numeric.
-_TEXT_COLUMNS = {"patient_id": str, "chemo_group": str, "kras": str, "primary_site": str, "set": str,
-                 "cohort": str, "metastasis_timing": str}
+_TEXT_COLUMNS = {
+    "patient_id": str,
+    "chemo_group": str,
+    "kras": str,
+    "primary_site": str,
+    "set": str,
+    "cohort": str,
+    "metastasis_timing": str,
+}
 
 
-def clean_cohort_file(path, *, file_options: dict, source: str, data_options: dict,
-                      candidates: list, endpoints: dict | None = None, keep=(),
-                      units_key: str = "data.file.units") -> CleanResult:
+def clean_cohort_file(
+    path,
+    *,
+    file_options: dict,
+    source: str,
+    data_options: dict,
+    candidates: list,
+    endpoints: dict | None = None,
+    keep=(),
+    units_key: str = "data.file.units",
+) -> CleanResult:
     """Read a raw cohort (CSV or .xlsx), map its columns, convert declared units, validate and clean it.
 
     ``format`` ``dates``/``times`` follow the CRLM column contract; ``generic`` validates
@@ -42,8 +57,9 @@ def clean_cohort_file(path, *, file_options: dict, source: str, data_options: di
     name = Path(path).name
     units = (file_options.get("units") or None) if is_file else None
     check_units(units, units_key)  # a config error: report it before reading the file
-    codes = check_codes(file_options.get("missing_codes") if is_file else None,
-                        units_key.replace(".units", ".missing_codes"))
+    codes = check_codes(
+        file_options.get("missing_codes") if is_file else None, units_key.replace(".units", ".missing_codes")
+    )
     freeze = file_options.get("freeze_date") if is_file else None
     raw = read_table(path, sheet=file_options.get("sheet") if is_file else None, missing_codes=())
     mapping = (file_options.get("columns") or None) if is_file else None
@@ -51,9 +67,15 @@ def clean_cohort_file(path, *, file_options: dict, source: str, data_options: di
     converted = convert_units(mapped, units, name, key=units_key)
     try:
         if fmt == "generic":
-            result = clean_generic(converted, endpoints=endpoints, candidates=candidates, source=name,
-                                   keep=[k for k in keep if k], missing_codes=codes,
-                                   missing_predictors=data_options.get("missing_predictors", "complete_case"))
+            result = clean_generic(
+                converted,
+                endpoints=endpoints,
+                candidates=candidates,
+                source=name,
+                keep=[k for k in keep if k],
+                missing_codes=codes,
+                missing_predictors=data_options.get("missing_predictors", "complete_case"),
+            )
         else:
             result = clean(
                 converted,
@@ -99,8 +121,13 @@ def assign_sets(cohorts: dict[str, pd.DataFrame], split: dict, seed: int) -> tup
     dev = cohorts["development"].copy()
     dev.insert(1, "cohort", "development")
     if method == "random":
-        dev.insert(2, "set", train_validation_split(
-            dev, train_fraction=split["train_fraction"], seed=seed, stratify=split.get("stratify")).to_numpy())
+        dev.insert(
+            2,
+            "set",
+            train_validation_split(
+                dev, train_fraction=split["train_fraction"], seed=seed, stratify=split.get("stratify")
+            ).to_numpy(),
+        )
         combined = dev
     elif method == "none":
         dev.insert(2, "set", TRAIN)
@@ -127,5 +154,6 @@ def assign_sets(cohorts: dict[str, pd.DataFrame], split: dict, seed: int) -> tup
     for col in ("os_event", "rfs_event"):
         if col in combined:
             summary[f"{col}_by_set"] = {
-                s: int(combined.loc[combined["set"] == s, col].sum()) for s in (TRAIN, VALIDATION)}
+                s: int(combined.loc[combined["set"] == s, col].sum()) for s in (TRAIN, VALIDATION)
+            }
     return combined, summary

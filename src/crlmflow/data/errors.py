@@ -10,7 +10,7 @@ Row-number convention
 row 1**: the first data row is row 2. For a CSV file this is also the line number a text
 editor shows (as long as no quoted cell contains a line break), which is why messages
 about text files say ``line 18`` and messages about ``.xlsx`` files say ``row 18``.
-:func:`crlmflow.data.io.read_table` keeps blank lines out of the data but keeps the numbering:
+:func:`crlmflow.data.reading.read_table` keeps blank lines out of the data but keeps the numbering:
 the frame's integer index ``i`` is the file's line ``i + 2`` (see :func:`file_rows`).
 
 A problem line reads, for example::
@@ -20,8 +20,8 @@ A problem line reads, for example::
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -91,8 +91,9 @@ class InputError(Exception):
     materialising problems after a per-check cap, but keep counting).
     """
 
-    def __init__(self, problems: "Sequence[Problem] | Problem | str", total: int | None = None,
-                 max_lines: int = MAX_LINES):
+    def __init__(
+        self, problems: Sequence[Problem] | Problem | str, total: int | None = None, max_lines: int = MAX_LINES
+    ):
         if isinstance(problems, str):
             problems = [Problem(None, None, None, None, problems)]
         elif isinstance(problems, Problem):
@@ -126,7 +127,7 @@ class InputError(Exception):
 def file_rows(df: pd.DataFrame) -> np.ndarray:
     """Spreadsheet row numbers (header = 1) of the rows of ``df``.
 
-    A frame from :func:`crlmflow.data.io.read_table` has an integer index counting data rows
+    A frame from :func:`crlmflow.data.reading.read_table` has an integer index counting data rows
     from 0 (blank lines skipped but counted), so the row number is ``index + 2``; for any
     other index the position is used instead.
     """
@@ -138,13 +139,13 @@ def file_rows(df: pd.DataFrame) -> np.ndarray:
 
 def problems_from_mask(
     df: pd.DataFrame,
-    mask: "pd.Series | np.ndarray",
+    mask: pd.Series | np.ndarray,
     *,
     file: str | None,
     column: str | None,
-    expected: "str | Iterable[str]",
-    values: "pd.Series | None" = None,
-    ids: "pd.Series | None" = None,
+    expected: str | Iterable[str],
+    values: pd.Series | None = None,
+    ids: pd.Series | None = None,
     limit: int = 1000,
 ) -> tuple[list[Problem], int]:
     """Problems for the rows of ``df`` where ``mask`` is true (vectorised helper).
@@ -170,8 +171,9 @@ def problems_from_mask(
         exps = [expected] * len(take)
     else:
         exps = list(expected)[: len(take)]
-    out = [Problem(file, int(r), column, v if v is not None else "", e, p)
-           for r, v, e, p in zip(rows, vals, exps, pids)]
+    out = [
+        Problem(file, int(r), column, v if v is not None else "", e, p) for r, v, e, p in zip(rows, vals, exps, pids)
+    ]
     return out, n
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
@@ -46,8 +46,11 @@ def lookalikes(wanted: Iterable[str], columns: Iterable[str], known: Iterable[st
         best, score = None, 0.0
         for c in pool:
             nc = _norm(c)
-            r = 1.0 if nc == nw or (set(re.split(r"[^a-z0-9]+", str(c).lower())) - {""}) == words \
+            r = (
+                1.0
+                if nc == nw or (set(re.split(r"[^a-z0-9]+", str(c).lower())) - {""}) == words
                 else difflib.SequenceMatcher(None, nw, nc).ratio()
+            )
             if r > score:
                 best, score = c, r
         if best is not None and score >= 0.8:
@@ -79,8 +82,9 @@ def event_sources(endpoints: Mapping[str, Mapping], format: str, death_censors_r
     return out
 
 
-def absent_event_columns(typed: pd.DataFrame, columns: Iterable[str], sources: Mapping, source: str,
-                         known: Iterable[str]) -> list[Problem]:
+def absent_event_columns(
+    typed: pd.DataFrame, columns: Iterable[str], sources: Mapping, source: str, known: Iterable[str]
+) -> list[Problem]:
     """A problem for each event column an endpoint needs that the file lacks or leaves empty.
 
     ``typed``: the parsed columns (missing cells NA); ``columns``: the file's column names.
@@ -90,14 +94,32 @@ def absent_event_columns(typed: pd.DataFrame, columns: Iterable[str], sources: M
     for name, (event, cols) in sources.items():
         for c in cols:
             if c not in columns:
-                problems.append(Problem(source, None, c, None, (
-                    f"column '{c}' is absent, but endpoint '{name}' counts its events ({event}) from it; "
-                    f"expected a column '{c}' (empty cells where there was no event)"
-                    + lookalike_hint([c], columns, known))))
+                problems.append(
+                    Problem(
+                        source,
+                        None,
+                        c,
+                        None,
+                        (
+                            f"column '{c}' is absent, but endpoint '{name}' counts its events ({event}) from it; "
+                            f"expected a column '{c}' (empty cells where there was no event)"
+                            + lookalike_hint([c], columns, known)
+                        ),
+                    )
+                )
             elif c in typed and len(typed) and typed[c].isna().all():
-                problems.append(Problem(source, None, c, None, (
-                    f"column '{c}' is empty in every row, but endpoint '{name}' counts its events ({event}) "
-                    "from it; expected at least one event (check the export and the column mapping)")))
+                problems.append(
+                    Problem(
+                        source,
+                        None,
+                        c,
+                        None,
+                        (
+                            f"column '{c}' is empty in every row, but endpoint '{name}' counts its events ({event}) "
+                            "from it; expected at least one event (check the export and the column mapping)"
+                        ),
+                    )
+                )
     return problems
 
 
@@ -108,16 +130,32 @@ def check_events(cohort: pd.DataFrame, sources: Mapping, source: str) -> list[Pr
         if event not in cohort:
             continue
         if len(cohort) and int(pd.to_numeric(cohort[event], errors="coerce").fillna(0).sum()) == 0:
-            problems.append(Problem(source, None, cols[0], None, (
-                f"endpoint '{name}' has no event among the {len(cohort)} included patients "
-                f"({event} is 0 for all, counted from column{'s' if len(cols) > 1 else ''} "
-                f"{', '.join(repr(c) for c in cols)}); expected at least one event "
-                "(a Cox model cannot be estimated without events)")))
+            problems.append(
+                Problem(
+                    source,
+                    None,
+                    cols[0],
+                    None,
+                    (
+                        f"endpoint '{name}' has no event among the {len(cohort)} included patients "
+                        f"({event} is 0 for all, counted from column{'s' if len(cols) > 1 else ''} "
+                        f"{', '.join(repr(c) for c in cols)}); expected at least one event "
+                        "(a Cox model cannot be estimated without events)"
+                    ),
+                )
+            )
     return problems
 
 
-def exclusion_bias(events: pd.DataFrame, excluded: pd.Series, included: pd.Series, *,
-                   min_excluded: int = 5, ratio: float = 1.5, margin: float = 0.10) -> list[str]:
+def exclusion_bias(
+    events: pd.DataFrame,
+    excluded: pd.Series,
+    included: pd.Series,
+    *,
+    min_excluded: int = 5,
+    ratio: float = 1.5,
+    margin: float = 0.10,
+) -> list[str]:
     """Warnings for endpoints whose event rate among excluded patients is far above the kept.
 
     ``events``: one 0/1/NA column per endpoint (known events of every patient read);
@@ -133,7 +171,9 @@ def exclusion_bias(events: pd.DataFrame, excluded: pd.Series, included: pd.Serie
             continue
         r_ex, r_in = ex.mean(), inc.mean()
         if r_ex > ratio * r_in and r_ex - r_in > margin:
-            out.append(f"exclusions for missing data concentrate in patients with events: {name} event rate "
-                       f"{100 * r_ex:.0f}% among the {len(ex)} excluded vs {100 * r_in:.0f}% among the "
-                       f"{len(inc)} included; the complete-case cohort under-represents events")
+            out.append(
+                f"exclusions for missing data concentrate in patients with events: {name} event rate "
+                f"{100 * r_ex:.0f}% among the {len(ex)} excluded vs {100 * r_in:.0f}% among the "
+                f"{len(inc)} included; the complete-case cohort under-represents events"
+            )
     return out

@@ -36,12 +36,22 @@ TIME_RANGE = (0.0, 1200.0)
 
 def _check_ranges(candidates: list[dict]) -> None:
     """Every numeric candidate of a generic study declares ``range: [low, high]``."""
-    bad = [f"config key 'candidates[{i}].range' ({c['name']}): "
-           + ("required for a numeric candidate of a generic study, e.g. range: [0, 120]"
-              if "range" not in c else f"expected [low, high] with low <= high, got {c['range']!r}")
-           for i, c in enumerate(candidates) if c["type"] == "numeric"
-           and not ("range" in c and isinstance(c["range"], (list, tuple)) and len(c["range"]) == 2
-                    and float(c["range"][0]) <= float(c["range"][1]))]
+    bad = [
+        f"config key 'candidates[{i}].range' ({c['name']}): "
+        + (
+            "required for a numeric candidate of a generic study, e.g. range: [0, 120]"
+            if "range" not in c
+            else f"expected [low, high] with low <= high, got {c['range']!r}"
+        )
+        for i, c in enumerate(candidates)
+        if c["type"] == "numeric"
+        and not (
+            "range" in c
+            and isinstance(c["range"], (list, tuple))
+            and len(c["range"]) == 2
+            and float(c["range"][0]) <= float(c["range"][1])
+        )
+    ]
     if bad:
         raise ValueError("invalid candidates of a generic study:\n" + "\n".join(f"  - {b}" for b in bad))
 
@@ -50,9 +60,17 @@ def _fmt(x) -> str:
     return f"{float(x):g}"
 
 
-def clean_generic(raw: pd.DataFrame, *, endpoints: dict, candidates: list[dict], source: str = "cohort.csv",
-                  id_column: str = "patient_id", keep=(), missing_predictors: str = "complete_case",
-                  missing_codes=DEFAULT_MISSING_CODES) -> CleanResult:
+def clean_generic(
+    raw: pd.DataFrame,
+    *,
+    endpoints: dict,
+    candidates: list[dict],
+    source: str = "cohort.csv",
+    id_column: str = "patient_id",
+    keep=(),
+    missing_predictors: str = "complete_case",
+    missing_codes=DEFAULT_MISSING_CODES,
+) -> CleanResult:
     """Validate a generic cohort and return the complete cases with the row accounting."""
     _check_ranges(candidates)
     problems: list[Problem] = []
@@ -64,10 +82,17 @@ def clean_generic(raw: pd.DataFrame, *, endpoints: dict, candidates: list[dict],
     needed = [id_column, *time_cols, *event_cols, *names, *keep]
     absent = [c for c in dict.fromkeys(needed) if c not in raw.columns]
     if absent:
-        raise InputError(Problem(source, None, None, None,
-                                 f"required column(s) {', '.join(map(repr, absent))} are absent; the file has "
-                                 f"{', '.join(map(repr, raw.columns))} (map local names with data.file.columns)"
-                                 + lookalike_hint(absent, raw.columns, needed)))
+        raise InputError(
+            Problem(
+                source,
+                None,
+                None,
+                None,
+                f"required column(s) {', '.join(map(repr, absent))} are absent; the file has "
+                f"{', '.join(map(repr, raw.columns))} (map local names with data.file.columns)"
+                + lookalike_hint(absent, raw.columns, needed),
+            )
+        )
     df = raw.rename(columns={id_column: "patient_id"}) if id_column != "patient_id" else raw
     out = pd.DataFrame({"patient_id": df["patient_id"].astype("string").str.strip()}, index=df.index)
 
@@ -85,9 +110,16 @@ def clean_generic(raw: pd.DataFrame, *, endpoints: dict, candidates: list[dict],
         quality.count(col, "missing", blank.sum())
         quality.count(col, "missing_code", coded.sum())
         if required and len(df) and (blank | coded).all():
-            problems.append(Problem(source, None, col, None,
-                                    f"column '{col}' is empty in all {len(df)} rows; expected values "
-                                    "(check the export and the column mapping)"))
+            problems.append(
+                Problem(
+                    source,
+                    None,
+                    col,
+                    None,
+                    f"column '{col}' is empty in all {len(df)} rows; expected values "
+                    "(check the export and the column mapping)",
+                )
+            )
         return blank | coded
 
     add(missing("patient_id"), "patient_id", "a patient identifier")
@@ -99,8 +131,11 @@ def clean_generic(raw: pd.DataFrame, *, endpoints: dict, candidates: list[dict],
         blank = missing(col)
         num = pd.to_numeric(df[col].where(~blank), errors="coerce")
         add(~blank & num.isna(), col, "a number (survival time in months)")
-        add(~blank & num.notna() & ~((num > TIME_RANGE[0]) & (num <= TIME_RANGE[1])), col,
-            f"a survival time > {_fmt(TIME_RANGE[0])} and <= {_fmt(TIME_RANGE[1])} months")
+        add(
+            ~blank & num.notna() & ~((num > TIME_RANGE[0]) & (num <= TIME_RANGE[1])),
+            col,
+            f"a survival time > {_fmt(TIME_RANGE[0])} and <= {_fmt(TIME_RANGE[1])} months",
+        )
         out[col] = num
         missing_required |= blank
     for col in dict.fromkeys(event_cols):
@@ -111,8 +146,13 @@ def clean_generic(raw: pd.DataFrame, *, endpoints: dict, candidates: list[dict],
         missing_required |= blank
     for cand in candidates:
         col = cand["name"]
-        levels = [str(v) for v in cand["levels"]] if cand["type"] == "factor" else [0, 1] \
-            if cand["type"] == "binary" else None
+        levels = (
+            [str(v) for v in cand["levels"]]
+            if cand["type"] == "factor"
+            else [0, 1]
+            if cand["type"] == "binary"
+            else None
+        )
         blank = missing(col, levels=levels)
         if cand["type"] == "factor":
             text = df[col].astype("string").str.strip()
@@ -125,8 +165,11 @@ def clean_generic(raw: pd.DataFrame, *, endpoints: dict, candidates: list[dict],
             add(~blank & num.notna() & ~num.isin([0, 1]), col, "0 or 1")
         else:
             lo, hi = (float(v) for v in cand["range"])
-            add(~blank & num.notna() & ~((num >= lo) & (num <= hi)), col,
-                f"a number between {_fmt(lo)} and {_fmt(hi)} (the candidate's range in the config)")
+            add(
+                ~blank & num.notna() & ~((num >= lo) & (num <= hi)),
+                col,
+                f"a number between {_fmt(lo)} and {_fmt(hi)} (the candidate's range in the config)",
+            )
             text = sentinel_warning(col, num.where(~blank))
             if text:
                 quality.warn(col, text)
@@ -145,15 +188,20 @@ def clean_generic(raw: pd.DataFrame, *, endpoints: dict, candidates: list[dict],
         if not miss.any():
             continue
         if missing_predictors == "error":
-            probs, n = problems_from_mask(df, miss, file=source, column=cand["name"],
-                                          expected=f"a value: '{cand['name']}' is a candidate predictor and "
-                                                   "missing_predictors is 'error'")
+            probs, n = problems_from_mask(
+                df,
+                miss,
+                file=source,
+                column=cand["name"],
+                expected=f"a value: '{cand['name']}' is a candidate predictor and missing_predictors is 'error'",
+            )
             raise InputError(probs, total=n)
         why = MISSING_PREDICTOR_PREFIX + cand["name"]
         predictor_reasons.append(why)
         reason[miss] = why
     included, exclusions, flow = account_exclusions(
-        out["patient_id"], reason, [MISSING_REQUIRED, *predictor_reasons], source, "patient with complete data")
+        out["patient_id"], reason, [MISSING_REQUIRED, *predictor_reasons], source, "patient with complete data"
+    )
     cohort = out.loc[included].reset_index(drop=True)
     for col in event_cols:
         cohort[col] = cohort[col].astype(np.int64)
@@ -167,5 +215,6 @@ def clean_generic(raw: pd.DataFrame, *, endpoints: dict, candidates: list[dict],
         quality.warn(None, why, section="file")
     for w in quality.warnings:
         warnings.warn(w, UserWarning, stacklevel=2)
-    return CleanResult(cohort=cohort, exclusions=exclusions, flow=flow, quality=quality.table(),
-                       warnings=quality.warnings)
+    return CleanResult(
+        cohort=cohort, exclusions=exclusions, flow=flow, quality=quality.table(), warnings=quality.warnings
+    )

@@ -27,15 +27,26 @@ import pandas as pd
 from crlmflow.data.columns import ANALYSIS_COLUMNS
 
 CRS_ITEMS: list[str] = [
-    "crs_node_positive", "crs_dfi_le_12_or_synchronous", "crs_multiple_metastases",
-    "crs_cea_gt_200", "crs_largest_gt_5cm",
+    "crs_node_positive",
+    "crs_dfi_le_12_or_synchronous",
+    "crs_multiple_metastases",
+    "crs_cea_gt_200",
+    "crs_largest_gt_5cm",
 ]
 
 #: Columns that :func:`derive_indices` adds.
 DERIVED_COLUMNS: list[str] = ["nlr", "plr", "sii", *CRS_ITEMS, "crs_score", "crs_high"]
 
-_NUMERIC_INPUTS = ["neut", "lymph", "plt", "cea", "primary_node_positive", "disease_free_interval_months",
-                   "n_liver_metastases", "largest_metastasis_cm"]
+_NUMERIC_INPUTS = [
+    "neut",
+    "lymph",
+    "plt",
+    "cea",
+    "primary_node_positive",
+    "disease_free_interval_months",
+    "n_liver_metastases",
+    "largest_metastasis_cm",
+]
 
 
 def _flag(cond: pd.Series, known: pd.Series) -> pd.Series:
@@ -74,8 +85,7 @@ def derive_indices(cohort: pd.DataFrame) -> pd.DataFrame:
 
     out["crs_node_positive"] = _flag(node == 1, node.notna())
     # an unknown DFI of a metachronous patient leaves the item unknown; synchronous scores anyway
-    out["crs_dfi_le_12_or_synchronous"] = _flag(synchronous | (dfi <= 12),
-                                                synchronous | (dfi.notna() & timing.notna()))
+    out["crs_dfi_le_12_or_synchronous"] = _flag(synchronous | (dfi <= 12), synchronous | (dfi.notna() & timing.notna()))
     out["crs_multiple_metastases"] = _flag(nmet > 1, nmet.notna())
     out["crs_cea_gt_200"] = _flag(cea > 200, cea.notna())
     out["crs_largest_gt_5cm"] = _flag(size > 5, size.notna())

@@ -13,7 +13,7 @@ cell's meaning.
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -41,7 +41,7 @@ def _as_number(code) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def codes_for(codes: Iterable, levels: "Sequence | None" = None) -> list:
+def codes_for(codes: Iterable, levels: Sequence | None = None) -> list:
     """The codes that mean *missing* in a column with these allowed ``levels``.
 
     Codes equal to a level (case-insensitive, or equal as numbers) are dropped: in that
@@ -86,9 +86,14 @@ def check_codes(codes, key: str = "data.file.missing_codes") -> list:
         return list(DEFAULT_MISSING_CODES)
     if not isinstance(codes, (list, tuple)):
         raise ValueError(f"config key '{key}': expected a list of missing-value codes, got {codes!r}")
-    bad = [c for c in codes if isinstance(c, bool) or not isinstance(c, (str, int, float))
-           or (isinstance(c, str) and not c.strip())]
+    bad = [
+        c
+        for c in codes
+        if isinstance(c, bool) or not isinstance(c, (str, int, float)) or (isinstance(c, str) and not c.strip())
+    ]
     if bad:
-        raise ValueError(f"config key '{key}': {bad!r} cannot be missing-value codes; expected non-empty "
-                         "text or numbers (empty cells are always missing)")
+        raise ValueError(
+            f"config key '{key}': {bad!r} cannot be missing-value codes; expected non-empty "
+            "text or numbers (empty cells are always missing)"
+        )
     return list(codes)

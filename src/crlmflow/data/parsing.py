@@ -26,7 +26,7 @@ the rest). The checks:
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -38,11 +38,13 @@ from crlmflow.data.quality import QualityLog
 
 #: The survival columns of the ``times`` layout (replacing the six date columns).
 TIME_COLUMNS: dict[str, dict] = {
-    "os_months": dict(dtype="float", unit="months", range=(0, 1200), positive=True, required=True,
-                      role="OS time from surgery"),
+    "os_months": dict(
+        dtype="float", unit="months", range=(0, 1200), positive=True, required=True, role="OS time from surgery"
+    ),
     "os_event": dict(dtype="binary", unit="", required=True, role="1 = died"),
-    "rfs_months": dict(dtype="float", unit="months", range=(0, 1200), positive=True, required=True,
-                       role="RFS time from surgery"),
+    "rfs_months": dict(
+        dtype="float", unit="months", range=(0, 1200), positive=True, required=True, role="RFS time from surgery"
+    ),
     "rfs_event": dict(dtype="binary", unit="", required=True, role="1 = recurrence (or death)"),
     "hospital_days": dict(dtype="float", unit="days", range=(0, 1000), required=False, role="candidate"),
 }
@@ -76,8 +78,10 @@ class Collector:
 
     def raise_if_any(self):
         if self.total:
-            order = sorted(range(len(self.problems)),
-                           key=lambda i: (self.problems[i].row is not None, self.problems[i].row or 0, i))
+            order = sorted(
+                range(len(self.problems)),
+                key=lambda i: (self.problems[i].row is not None, self.problems[i].row or 0, i),
+            )
             raise InputError([self.problems[i] for i in order], total=self.total)
 
 
@@ -97,9 +101,11 @@ def number_hint(text: str, dtype: str) -> str:
     t = str(text).strip()
     if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+", t):
         plain = t.replace(",", "")
-        return (f"a number without ',' ('{t}' is ambiguous: {plain} with a thousands separator, or "
-                f"{t.replace(',', '.', 1) if t.count(',') == 1 else 'a decimal comma'}; write the number "
-                "as meant, without thousands separators and with '.' as the decimal point)")
+        return (
+            f"a number without ',' ('{t}' is ambiguous: {plain} with a thousands separator, or "
+            f"{t.replace(',', '.', 1) if t.count(',') == 1 else 'a decimal comma'}; write the number "
+            "as meant, without thousands separators and with '.' as the decimal point)"
+        )
     if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+\.\d+", t):
         return f"a number without thousands separators (write {t.replace(',', '')})"
     if re.fullmatch(r"[-+]?\d+,\d+", t):
@@ -138,9 +144,16 @@ def _iso_date_shape(txt: pd.Series, present: pd.Series) -> pd.Series:
     return pd.Series(ok, index=txt.index) & present
 
 
-def parse_raw(df: pd.DataFrame, source: str, format: str, followup_cutoff=None, *,
-              missing_codes=DEFAULT_MISSING_CODES, freeze_date=None,
-              quality: QualityLog | None = None) -> tuple[pd.DataFrame, Collector]:
+def parse_raw(
+    df: pd.DataFrame,
+    source: str,
+    format: str,
+    followup_cutoff=None,
+    *,
+    missing_codes=DEFAULT_MISSING_CODES,
+    freeze_date=None,
+    quality: QualityLog | None = None,
+) -> tuple[pd.DataFrame, Collector]:
     """Typed copy of the known columns of ``df`` plus every validation problem.
 
     ``missing_codes``: cells read as missing (see :mod:`crlmflow.data.missing`);
@@ -154,22 +167,34 @@ def parse_raw(df: pd.DataFrame, source: str, format: str, followup_cutoff=None, 
     col = Collector()
     missing = [c for c, s in spec.items() if s["required"] and c not in df.columns]
     if missing:
-        col.add([Problem(source, None, None, None,
-                         f"missing required column{'s' if len(missing) > 1 else ''} "
-                         + ", ".join(f"'{c}'" for c in missing)
-                         + f" (expected the columns of the {format!r} data dictionary; "
-                           "map local names with the column mapping)"
-                         + lookalike_hint(missing, df.columns, spec))])
+        col.add(
+            [
+                Problem(
+                    source,
+                    None,
+                    None,
+                    None,
+                    f"missing required column{'s' if len(missing) > 1 else ''} "
+                    + ", ".join(f"'{c}'" for c in missing)
+                    + f" (expected the columns of the {format!r} data dictionary; "
+                    "map local names with the column mapping)" + lookalike_hint(missing, df.columns, spec),
+                )
+            ]
+        )
     typed = pd.DataFrame(index=df.index)
     ids = df["patient_id"] if "patient_id" in df.columns else None
     n_rows = len(df)
     freeze = pd.Timestamp(freeze_date) if freeze_date else pd.Timestamp.today().normalize()
-    freeze_text = (f"the data freeze ({freeze:%Y-%m-%d}, data.file.freeze_date)" if freeze_date
-                   else f"today ({freeze:%Y-%m-%d}); set data.file.freeze_date to the date of the export")
+    freeze_text = (
+        f"the data freeze ({freeze:%Y-%m-%d}, data.file.freeze_date)"
+        if freeze_date
+        else f"today ({freeze:%Y-%m-%d}); set data.file.freeze_date to the date of the export"
+    )
 
     def add(mask, column, expected, values=None):
-        probs, n = problems_from_mask(df, mask, file=source, column=column, expected=expected,
-                                      values=values, ids=ids, limit=PER_CHECK_LIMIT)
+        probs, n = problems_from_mask(
+            df, mask, file=source, column=column, expected=expected, values=values, ids=ids, limit=PER_CHECK_LIMIT
+        )
         col.add(probs, n)
 
     for c, s in spec.items():
@@ -183,9 +208,18 @@ def parse_raw(df: pd.DataFrame, source: str, format: str, followup_cutoff=None, 
         quality.count(c, "missing", blank.sum())
         quality.count(c, "missing_code", coded.sum())
         if s["required"] and n_rows and not present.any():
-            col.add([Problem(source, None, c, None,
-                             f"column '{c}' is empty in all {n_rows} rows; expected values (a required "
-                             "column of the data dictionary: check the export and the column mapping)")])
+            col.add(
+                [
+                    Problem(
+                        source,
+                        None,
+                        c,
+                        None,
+                        f"column '{c}' is empty in all {n_rows} rows; expected values (a required "
+                        "column of the data dictionary: check the export and the column mapping)",
+                    )
+                ]
+            )
         dtype = s["dtype"]
         unit = f" {s['unit']}" if s.get("unit") else ""
         if dtype == "str":
@@ -200,9 +234,12 @@ def parse_raw(df: pd.DataFrame, source: str, format: str, followup_cutoff=None, 
                     for r, v in zip(rows[dup.to_numpy()], txt[dup]):
                         where.setdefault(v, []).append(int(r))
                     word = "row" if source.lower().endswith((".xlsx", ".xlsm")) else "line"
-                    exps = [f"a unique patient_id (the same identifier is on {word} "
-                            + ", ".join(str(o) for o in where[v] if o != r) + ")"
-                            for v, r in zip(txt[dup].iloc[:PER_CHECK_LIMIT], rows[dup.to_numpy()][:PER_CHECK_LIMIT])]
+                    exps = [
+                        f"a unique patient_id (the same identifier is on {word} "
+                        + ", ".join(str(o) for o in where[v] if o != r)
+                        + ")"
+                        for v, r in zip(txt[dup].iloc[:PER_CHECK_LIMIT], rows[dup.to_numpy()][:PER_CHECK_LIMIT])
+                    ]
                     add(dup, c, exps)
         elif dtype in ("float", "int", "binary"):
             if pd.api.types.is_numeric_dtype(x.dtype) and not pd.api.types.is_bool_dtype(x.dtype):
@@ -230,18 +267,24 @@ def parse_raw(df: pd.DataFrame, source: str, format: str, followup_cutoff=None, 
                 if "range" in s:
                     lo, hi = s["range"]
                     if s.get("positive"):
-                        add(ok & ~((num > 0) & (num <= hi)), c,
+                        add(
+                            ok & ~((num > 0) & (num <= hi)),
+                            c,
                             f"a positive number (> 0 and <= {fmt_num(hi)}{unit}); "
-                            "a survival time must be greater than zero")
+                            "a survival time must be greater than zero",
+                        )
                     else:
-                        add(ok & ~((num >= lo) & (num <= hi)), c,
-                            f"a number between {fmt_num(lo)} and {fmt_num(hi)}{unit}")
+                        add(
+                            ok & ~((num >= lo) & (num <= hi)),
+                            c,
+                            f"a number between {fmt_num(lo)} and {fmt_num(hi)}{unit}",
+                        )
             typed[c] = num.where(present & ~bad)
         elif dtype == "category":
             levels = [str(v) for v in s["levels"]]
             canon = {v.casefold(): v for v in levels}
             txt = _as_text(x, present)
-            mapped = txt.map(lambda v: canon.get(v.casefold()), na_action="ignore")
+            mapped = txt.map(lambda v, canon=canon: canon.get(v.casefold()), na_action="ignore")
             wrong = present & mapped.isna()
             add(wrong, c, "one of " + ", ".join(f"'{v}'" for v in levels) + " (case-insensitive)")
             quality.count(c, "recoded", (present & mapped.notna() & (mapped != txt)).sum())
@@ -266,6 +309,7 @@ def parse_raw(df: pd.DataFrame, source: str, format: str, followup_cutoff=None, 
 
 def _cross_checks(typed: pd.DataFrame, format: str, followup_cutoff, add) -> None:
     """Date order (``dates``) or rfs <= os (``times``), on the rows where both are present."""
+
     def order(later: str, earlier: str, strict: bool, column: str, text: str):
         if later not in typed or earlier not in typed:
             return
@@ -281,22 +325,41 @@ def _cross_checks(typed: pd.DataFrame, format: str, followup_cutoff, add) -> Non
         order("surgery_date", "admission_date", False, "admission_date", "a date on or before {other} ({date})")
         order("discharge_date", "surgery_date", False, "discharge_date", "a date on or after {other} ({date})")
         for c in ("recurrence_date", "death_date", "last_followup_date"):
-            order(c, "surgery_date", True, c,
-                  "a date after {other} ({date}); times are counted from surgery and must be positive")
+            order(
+                c,
+                "surgery_date",
+                True,
+                c,
+                "a date after {other} ({date}); times are counted from surgery and must be positive",
+            )
         order("death_date", "recurrence_date", False, "recurrence_date", "a date on or before {other} ({date})")
-        order("last_followup_date", "recurrence_date", False, "recurrence_date",
-              "a date on or before {other} ({date})")
-        order("last_followup_date", "death_date", False, "death_date",
-              "a date on or before {other} ({date}); the last follow-up of a patient who died is "
-              "the date of death or later")
+        order("last_followup_date", "recurrence_date", False, "recurrence_date", "a date on or before {other} ({date})")
+        order(
+            "last_followup_date",
+            "death_date",
+            False,
+            "death_date",
+            "a date on or before {other} ({date}); the last follow-up of a patient who died is "
+            "the date of death or later",
+        )
         if followup_cutoff is not None and "surgery_date" in typed:
             cut = pd.Timestamp(followup_cutoff)
             bad = typed["surgery_date"].notna() & (typed["surgery_date"] >= cut)
-            add(bad, "surgery_date", f"a date before the follow-up cutoff ({cut:%Y-%m-%d})",
-                values=typed["surgery_date"].dt.strftime("%Y-%m-%d"))
+            add(
+                bad,
+                "surgery_date",
+                f"a date before the follow-up cutoff ({cut:%Y-%m-%d})",
+                values=typed["surgery_date"].dt.strftime("%Y-%m-%d"),
+            )
     elif "rfs_months" in typed and "os_months" in typed:
         a, b = typed["rfs_months"], typed["os_months"]
         bad = a.notna() & b.notna() & (a > b + 1e-9)
         if bad.any():
-            add(bad, "rfs_months", [f"at most os_months ({fmt_num(v)}); recurrence-free survival cannot "
-                                    "exceed overall survival" for v in b[bad].iloc[:PER_CHECK_LIMIT]])
+            add(
+                bad,
+                "rfs_months",
+                [
+                    f"at most os_months ({fmt_num(v)}); recurrence-free survival cannot exceed overall survival"
+                    for v in b[bad].iloc[:PER_CHECK_LIMIT]
+                ],
+            )

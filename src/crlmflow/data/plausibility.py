@@ -23,10 +23,10 @@ from crlmflow.data.units import UNITS, canonical_unit
 #: Column -> (low, high): where a cohort median lies in the canonical unit (adult surgical
 #: patients; wide on purpose: only a unit-sized shift should leave it).
 TYPICAL_MEDIAN: dict[str, tuple[float, float]] = {
-    "tbil": (3.0, 60.0),     # umol/L (mg/dL medians ~0.4-1)
-    "dbil": (0.8, 30.0),     # umol/L
-    "hgb": (70.0, 180.0),    # g/L (g/dL medians ~12-14)
-    "alb": (20.0, 55.0),     # g/L (g/dL medians ~3.5-4.5)
+    "tbil": (3.0, 60.0),  # umol/L (mg/dL medians ~0.4-1)
+    "dbil": (0.8, 30.0),  # umol/L
+    "hgb": (70.0, 180.0),  # g/L (g/dL medians ~12-14)
+    "alb": (20.0, 55.0),  # g/L (g/dL medians ~3.5-4.5)
     "d_dimer": (0.05, 20.0),  # mg/L (ng/mL medians ~300-1000)
 }
 
@@ -47,15 +47,20 @@ def unit_warning(column: str, values: pd.Series) -> str | None:
         return None
     for unit, factor in UNITS[column].items():
         if factor != 1.0 and lo <= med * factor <= hi:
-            return (f"median {med:.3g} {canonical_unit(column)} is outside the usual {lo:g}-{hi:g} "
-                    f"{canonical_unit(column)} but typical of values in {unit}; if the export reports "
-                    f"{column} in {unit}, declare it (data.file.units.{column}: {unit})")
-    return (f"median {med:.3g} {canonical_unit(column)} is outside the usual {lo:g}-{hi:g} "
-            f"{canonical_unit(column)}; check the unit of the export")
+            return (
+                f"median {med:.3g} {canonical_unit(column)} is outside the usual {lo:g}-{hi:g} "
+                f"{canonical_unit(column)} but typical of values in {unit}; if the export reports "
+                f"{column} in {unit}, declare it (data.file.units.{column}: {unit})"
+            )
+    return (
+        f"median {med:.3g} {canonical_unit(column)} is outside the usual {lo:g}-{hi:g} "
+        f"{canonical_unit(column)}; check the unit of the export"
+    )
 
 
-def sentinel_warning(column: str, values: pd.Series, levels=(), min_count: int = 3,
-                     min_share: float = 0.01) -> str | None:
+def sentinel_warning(
+    column: str, values: pd.Series, levels=(), min_count: int = 3, min_share: float = 0.01
+) -> str | None:
     """A warning when a sentinel value recurs (at least ``min_count`` times and ``min_share``)."""
     x = pd.to_numeric(values, errors="coerce").dropna()
     if not len(x):
@@ -68,7 +73,7 @@ def sentinel_warning(column: str, values: pd.Series, levels=(), min_count: int =
             found.append(f"{v:g} occurs {k} times ({100 * k / len(x):.1f}%)")
     if not found:
         return None
-    return (", ".join(found) + "; if it stands for a missing value, list it in data.file.missing_codes")
+    return ", ".join(found) + "; if it stands for a missing value, list it in data.file.missing_codes"
 
 
 def plausibility_warnings(typed: pd.DataFrame, spec: dict) -> list[tuple[str, str]]:
@@ -77,8 +82,7 @@ def plausibility_warnings(typed: pd.DataFrame, spec: dict) -> list[tuple[str, st
     for column, s in spec.items():
         if column not in typed or s["dtype"] not in ("float", "int"):
             continue
-        for text in (unit_warning(column, typed[column]),
-                     sentinel_warning(column, typed[column], s.get("levels", ()))):
+        for text in (unit_warning(column, typed[column]), sentinel_warning(column, typed[column], s.get("levels", ()))):
             if text:
                 out.append((column, text))
     return out

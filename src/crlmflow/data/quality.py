@@ -32,15 +32,14 @@ class QualityLog:
             raise ValueError(f"unknown count {what!r}; expected one of {COUNTS}")
         self._counts[(section, name)][what] = self._counts[(section, name)].get(what, 0) + int(n)
 
-    def warn(self, name: "str | None", text: str, section: str = "column") -> None:
+    def warn(self, name: str | None, text: str, section: str = "column") -> None:
         key = (section, name or "(file)")
         self._counts.setdefault(key, {})
         self._warnings[key].append(text)
 
     @property
     def warnings(self) -> list[str]:
-        return [f"{name}: {w}" if name != "(file)" else w
-                for (_, name), ws in self._warnings.items() for w in ws]
+        return [f"{name}: {w}" if name != "(file)" else w for (_, name), ws in self._warnings.items() for w in ws]
 
     def table(self) -> pd.DataFrame:
         """One row per column (then per endpoint), the counts and the warnings joined by '; '."""
@@ -64,7 +63,7 @@ def quality_html(table: pd.DataFrame, flow: dict, title: str) -> str:
     excluded = "".join(f"<li>{html.escape(str(k))}: {int(v)}</li>" for k, v in flow.get("excluded", {}).items())
     body = table.to_html(index=False, na_rep="", escape=True, border=0)
     return (
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title>"
         "<style>body{font-family:sans-serif;margin:1em}table{border-collapse:collapse}"
         "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}"

@@ -27,12 +27,12 @@ CELLS_PER_MINUTE = 20_000_000
 BASE_MINUTES = 5
 
 
-def estimate_rows_columns(path: "str | os.PathLike", sheet=None) -> tuple[int, int]:
+def estimate_rows_columns(path: str | os.PathLike, sheet=None) -> tuple[int, int]:
     """``(data rows, columns)`` of a CSV or .xlsx file; ``(0, 0)`` if it does not exist.
 
     CSV: line breaks minus the header (quoted line breaks and blank lines make this an
     overestimate, which is safe for a resource request). ``.xlsx``: the sheet's dimension
-    (``sheet`` as in :func:`crlmflow.data.io.read_table`, counted from 1).
+    (``sheet`` as in :func:`crlmflow.data.reading.read_table`, counted from 1).
     """
     p = Path(path) if path else None
     if p is None or not p.is_file():
@@ -45,9 +45,13 @@ def estimate_rows_columns(path: "str | os.PathLike", sheet=None) -> tuple[int, i
         except Exception:  # noqa: BLE001 - an unreadable workbook is reported by the clean job
             return 0, 0
         try:
-            ws = wb[sheet] if isinstance(sheet, str) and sheet in wb.sheetnames else \
-                wb.worksheets[sheet - 1] if isinstance(sheet, int) and 1 <= sheet <= len(wb.worksheets) else \
-                wb.worksheets[0]
+            ws = (
+                wb[sheet]
+                if isinstance(sheet, str) and sheet in wb.sheetnames
+                else wb.worksheets[sheet - 1]
+                if isinstance(sheet, int) and 1 <= sheet <= len(wb.worksheets)
+                else wb.worksheets[0]
+            )
             return max(0, (ws.max_row or 1) - 1), int(ws.max_column or 0)
         finally:
             wb.close()

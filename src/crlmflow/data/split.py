@@ -49,7 +49,7 @@ def train_validation_split(
     df: pd.DataFrame,
     train_fraction: float = 0.7,
     seed: int = 0,
-    stratify: "str | None" = "os_event",
+    stratify: str | None = "os_event",
     *,
     id_column: str = "patient_id",
     no_split: bool = False,
@@ -66,8 +66,10 @@ def train_validation_split(
         raise KeyError(f"split needs the identifier column {id_column!r}")
     ids = df[id_column].astype(str)
     if ids.duplicated().any():
-        raise ValueError(f"{id_column!r} must be unique to split reproducibly; duplicated: "
-                         + ", ".join(ids[ids.duplicated()].unique()[:5]))
+        raise ValueError(
+            f"{id_column!r} must be unique to split reproducibly; duplicated: "
+            + ", ".join(ids[ids.duplicated()].unique()[:5])
+        )
     n = len(df)
     pos_sorted = np.argsort(ids.to_numpy(), kind="stable")
     if stratify is None:
@@ -88,7 +90,7 @@ def train_validation_split(
     left = train_size(n, train_fraction) - int(base.sum())
     frac = exact - base
     order = sorted(range(len(levels)), key=lambda i: (-round(frac[i], 9), i))
-    for i in order[:max(left, 0)]:
+    for i in order[: max(left, 0)]:
         base[i] += 1
 
     rng = stream(seed, "split")

@@ -21,11 +21,11 @@ from crlmflow.data.io import atomic_write_json, sha256_file
 PREFIX = "DATA_STAGE_FAILED."
 
 
-def marker_path(outdir: "str | Path", cohort: str) -> Path:
+def marker_path(outdir: str | Path, cohort: str) -> Path:
     return Path(outdir) / f"{PREFIX}{cohort}.json"
 
 
-def failed_markers(outdir: "str | Path") -> list[dict]:
+def failed_markers(outdir: str | Path) -> list[dict]:
     """Every failure marker of a results folder (empty when the data stage last succeeded)."""
     out = []
     for p in sorted(Path(outdir).glob(f"{PREFIX}*.json")):
@@ -37,7 +37,7 @@ def failed_markers(outdir: "str | Path") -> list[dict]:
 
 
 @contextlib.contextmanager
-def data_stage_guard(outdir: "str | Path", cohort: str, input_file: "str | Path"):
+def data_stage_guard(outdir: str | Path, cohort: str, input_file: str | Path):
     """Mark ``outdir`` if the body raises; clear the mark when it succeeds."""
 
     marker = marker_path(outdir, cohort)
@@ -45,14 +45,19 @@ def data_stage_guard(outdir: "str | Path", cohort: str, input_file: "str | Path"
         yield
     except Exception as exc:
         path = Path(input_file)
-        atomic_write_json(marker, {
-            "cohort": cohort,
-            "input": path.name,
-            "input_sha256": sha256_file(path) if path.is_file() else None,
-            "error": type(exc).__name__,
-            "problems": exc.total if isinstance(exc, InputError) else None,
-            "meaning": ("the data stage rejected this input; every table, model and figure in this folder "
-                        "comes from an earlier input and is not a result of it"),
-        })
+        atomic_write_json(
+            marker,
+            {
+                "cohort": cohort,
+                "input": path.name,
+                "input_sha256": sha256_file(path) if path.is_file() else None,
+                "error": type(exc).__name__,
+                "problems": exc.total if isinstance(exc, InputError) else None,
+                "meaning": (
+                    "the data stage rejected this input; every table, model and figure in this folder "
+                    "comes from an earlier input and is not a result of it"
+                ),
+            },
+        )
         raise
     marker.unlink(missing_ok=True)

@@ -51,7 +51,7 @@ def canonical_unit(column: str) -> str:
     return next(iter(UNITS[column]))
 
 
-def check_units(units: "dict | None", key: str = DEFAULT_KEY) -> dict[str, float]:
+def check_units(units: dict | None, key: str = DEFAULT_KEY) -> dict[str, float]:
     """Validate a units declaration; return ``{column: factor}`` of every declared column.
 
     Raises a :class:`ValueError` naming ``<key>.<column>`` and the allowed columns or units.
@@ -59,17 +59,22 @@ def check_units(units: "dict | None", key: str = DEFAULT_KEY) -> dict[str, float
     if not units:
         return {}
     if not isinstance(units, dict):
-        raise ValueError(f"config key '{key}': expected a mapping of column -> unit, "
-                         f"e.g. {{tbil: mg/dL}}, got {units!r}")
+        raise ValueError(
+            f"config key '{key}': expected a mapping of column -> unit, e.g. {{tbil: mg/dL}}, got {units!r}"
+        )
     problems = []
     factors = {}
     for column, unit in units.items():
         if column not in UNITS:
-            problems.append(f"config key '{key}.{column}': {column!r} is not a column with declarable units; "
-                            f"allowed columns: {', '.join(UNITS)}")
+            problems.append(
+                f"config key '{key}.{column}': {column!r} is not a column with declarable units; "
+                f"allowed columns: {', '.join(UNITS)}"
+            )
         elif unit not in UNITS[column]:
-            problems.append(f"config key '{key}.{column}': unit {unit!r} is not allowed for {column}; "
-                            f"allowed units: {', '.join(UNITS[column])} (case-sensitive)")
+            problems.append(
+                f"config key '{key}.{column}': unit {unit!r} is not allowed for {column}; "
+                f"allowed units: {', '.join(UNITS[column])} (case-sensitive)"
+            )
         else:
             factors[column] = UNITS[column][unit]
     if problems:
@@ -77,7 +82,7 @@ def check_units(units: "dict | None", key: str = DEFAULT_KEY) -> dict[str, float
     return factors
 
 
-def _number(v) -> "float | None":
+def _number(v) -> float | None:
     """The finite number a cell holds, or None (missing, text, inf/nan)."""
     if v is None or v is pd.NA:
         return None
@@ -101,12 +106,13 @@ def _show(x: float) -> str:
     return f"{x:.10g}"
 
 
-def convert_units(raw: pd.DataFrame, units: "dict | None", source: "str | None" = None, *,
-                  key: str = DEFAULT_KEY) -> pd.DataFrame:
+def convert_units(
+    raw: pd.DataFrame, units: dict | None, source: str | None = None, *, key: str = DEFAULT_KEY
+) -> pd.DataFrame:
     """Convert the declared columns of ``raw`` to their canonical units.
 
     ``raw``: the table after the column mapping (canonical column names), text as from
-    :func:`crlmflow.data.io.read_table` or already numeric. ``units``: canonical column -> unit
+    :func:`crlmflow.data.reading.read_table` or already numeric. ``units``: canonical column -> unit
     of the file. ``source``: the file name, for messages. ``key``: the config key of the
     declaration, for messages (``data.file.units`` or ``external.file.units``).
 
@@ -126,12 +132,20 @@ def convert_units(raw: pd.DataFrame, units: "dict | None", source: "str | None" 
     source = source or raw.attrs.get("source")
     absent = [c for c in factors if c not in out.columns]
     if absent:
-        raise InputError([
-            Problem(source, None, c, None,
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    None,
+                    c,
+                    None,
                     f"the config declares the unit of column '{c}' ({key}.{c}: {units[c]}), but the "
                     f"table has no column '{c}' after the column mapping; expected one of: "
-                    + ", ".join(repr(x) for x in out.columns))
-            for c in absent])
+                    + ", ".join(repr(x) for x in out.columns),
+                )
+                for c in absent
+            ]
+        )
     done, cells = {}, {}
     for c, factor in factors.items():
         done[c] = (units[c], factor)
@@ -153,8 +167,9 @@ def convert_units(raw: pd.DataFrame, units: "dict | None", source: "str | None" 
     return out
 
 
-def explain_converted(err: InputError, original: pd.DataFrame, converted: pd.DataFrame,
-                      key: str = DEFAULT_KEY) -> InputError:
+def explain_converted(
+    err: InputError, original: pd.DataFrame, converted: pd.DataFrame, key: str = DEFAULT_KEY
+) -> InputError:
     """The validator's ``err`` with problems about converted cells made readable.
 
     For a problem in a converted column whose cell the conversion changed, the value shown
@@ -178,10 +193,14 @@ def explain_converted(err: InputError, original: pd.DataFrame, converted: pd.Dat
                 unit, factor = units[p.column]
                 x = _number(after)
                 p = dataclasses.replace(
-                    p, value=str(before),
-                    expected=(f"{p.expected} (the column is declared in {unit} by {key}.{p.column}: "
-                              f"{before} {unit} = {_show(x) if x is not None else after} "
-                              f"{canonical_unit(p.column)} after conversion x{_show(factor)})"))
+                    p,
+                    value=str(before),
+                    expected=(
+                        f"{p.expected} (the column is declared in {unit} by {key}.{p.column}: "
+                        f"{before} {unit} = {_show(x) if x is not None else after} "
+                        f"{canonical_unit(p.column)} after conversion x{_show(factor)})"
+                    ),
+                )
                 changed = True
         problems.append(p)
     if not changed:

@@ -204,7 +204,7 @@ def permutation_p(
     minprop: float = 0.1,
     maxprop: float | None = None,
     n_perm: int = 1000,
-    seed: "int | np.random.Generator" = 20240601,
+    seed: int | np.random.Generator = 20240601,
     max_cells: int = 20_000_000,
     *,
     endpoint_index: int = 0,

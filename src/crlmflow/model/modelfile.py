@@ -26,8 +26,8 @@ import pandas as pd
 
 from crlmflow.data.errors import InputError, Problem
 from crlmflow.data.io import to_plain
-from crlmflow.report.formats import horizon_key
 from crlmflow.model.nomogram import NomogramResult, SurvivalAxis, nomogram_points, survival_axes
+from crlmflow.report.formats import horizon_key
 
 MODEL_FORMAT = "crlmflow-cox-model/1"
 
@@ -43,8 +43,9 @@ def selected_predictors(fit: dict, candidates: list[dict]) -> list[dict]:
     return [dict(by_name[v]) for v in fit["selected"]]
 
 
-def build_nomogram(fit: dict, candidates: list[dict], train: pd.DataFrame,
-                   horizons) -> tuple[NomogramResult, dict[float, SurvivalAxis]]:
+def build_nomogram(
+    fit: dict, candidates: list[dict], train: pd.DataFrame, horizons
+) -> tuple[NomogramResult, dict[float, SurvivalAxis]]:
     """rms-style points scale and survival axes of a fitted model (see ``fit_summary``)."""
     preds = selected_predictors(fit, candidates)
     coefs = dict(zip(fit["terms"], fit["coef"]))
@@ -62,29 +63,51 @@ def nomogram_json(nomo: NomogramResult, axes: dict[float, SurvivalAxis]) -> dict
         "total_points_axis": np.asarray(nomo.total_points_axis).tolist(),
         "lp_axis": {"lp": np.asarray(nomo.lp_axis_lp).tolist(), "points": np.asarray(nomo.lp_axis_points).tolist()},
         "predictors": [
-            {"name": ax.name, "label": ax.label, "type": ax.type, "unit": ax.unit,
-             "values": to_plain(ax.values), "xbeta": np.asarray(ax.xbeta).tolist(),
-             "points": np.asarray(ax.points).tolist(), "min_xbeta": ax.min_xbeta}
+            {
+                "name": ax.name,
+                "label": ax.label,
+                "type": ax.type,
+                "unit": ax.unit,
+                "values": to_plain(ax.values),
+                "xbeta": np.asarray(ax.xbeta).tolist(),
+                "points": np.asarray(ax.points).tolist(),
+                "min_xbeta": ax.min_xbeta,
+            }
             for ax in nomo.predictors.values()
         ],
         "survival_axes": {
-            horizon_key(h): {"surv": ax.surv.tolist(), "total_points": ax.total_points.tolist(),
-                             "lp": ax.lp.tolist(), "baseline_surv": ax.baseline_surv}
+            horizon_key(h): {
+                "surv": ax.surv.tolist(),
+                "total_points": ax.total_points.tolist(),
+                "lp": ax.lp.tolist(),
+                "baseline_surv": ax.baseline_surv,
+            }
             for h, ax in axes.items()
         },
     }
 
 
-def build_model_file(*, endpoint: str, endpoint_label: str, fit: dict, nomogram: dict, cutpoint: dict | None,
-                     candidates: list[dict], train: pd.DataFrame, horizons, data_sha256: str,
-                     config_sha256: str, synthetic: bool, commit: str | None = None) -> dict:
+def build_model_file(
+    *,
+    endpoint: str,
+    endpoint_label: str,
+    fit: dict,
+    nomogram: dict,
+    cutpoint: dict | None,
+    candidates: list[dict],
+    train: pd.DataFrame,
+    horizons,
+    data_sha256: str,
+    config_sha256: str,
+    synthetic: bool,
+    commit: str | None = None,
+) -> dict:
     """Assemble ``model.json`` from the fit summary, the nomogram and the cut-off."""
     preds = selected_predictors(fit, candidates)
     variables = []
     for p in preds:
         col = train[p["name"]]
-        entry = {"name": p["name"], "label": p.get("label", p["name"]), "unit": p.get("unit", ""),
-                 "type": p["type"]}
+        entry = {"name": p["name"], "label": p.get("label", p["name"]), "unit": p.get("unit", ""), "type": p["type"]}
         if p["type"] == "factor":
             entry["levels"] = list(p["levels"])
             entry["ref"] = p["ref"]
@@ -149,15 +172,20 @@ def _parse_inputs(model: dict, df: pd.DataFrame, source: str) -> tuple[dict[str,
         if var["type"] == "binary":
             bad |= ~num.isin([0, 1]).to_numpy()
         for i in np.flatnonzero(bad):
-            problems.append(_problem(source, rows[i], name, raw.iloc[i],
-                                     "0 or 1" if var["type"] == "binary" else "a number", ids, i))
+            problems.append(
+                _problem(
+                    source, rows[i], name, raw.iloc[i], "0 or 1" if var["type"] == "binary" else "a number", ids, i
+                )
+            )
         values[name] = num.to_numpy(float)
         if var["type"] == "numeric" and "range" in var:
             lo, hi = var["range"]
             outside = (~bad) & ((values[name] < lo) | (values[name] > hi))
             for i in np.flatnonzero(outside):
-                warns.append(f"{source}, line {rows[i]}, column '{name}': {values[name][i]:g} is outside the "
-                             f"training range [{lo:g}, {hi:g}]; the prediction is an extrapolation")
+                warns.append(
+                    f"{source}, line {rows[i]}, column '{name}': {values[name][i]:g} is outside the "
+                    f"training range [{lo:g}, {hi:g}]; the prediction is an extrapolation"
+                )
     if problems:
         raise InputError(problems)
     return values, warns
@@ -185,8 +213,7 @@ def score_patients(model: dict, df: pd.DataFrame, source: str = "input") -> pd.D
     for var, ax in zip(model["variables"], (nomo or {}).get("predictors", [])):
         name = var["name"]
         if var["type"] == "factor":
-            coef = [0.0 if str(lv) == str(var["ref"]) else model["coefficients"][f"{name}{lv}"]
-                    for lv in var["levels"]]
+            coef = [0.0 if str(lv) == str(var["ref"]) else model["coefficients"][f"{name}{lv}"] for lv in var["levels"]]
             lookup = dict(zip(map(str, var["levels"]), coef))
             xb = np.array([lookup[str(v)] for v in values[name]])
         else:
@@ -220,7 +247,8 @@ def risk_threshold(model: dict) -> float | None:
 
 def score_file(model_path, input_path, output_path) -> pd.DataFrame:
     """Command-line scoring: read a CSV of new patients, write their scores."""
-    from crlmflow.data.io import atomic_write_csv, read_table
+    from crlmflow.data.io import atomic_write_csv
+    from crlmflow.data.reading import read_table
 
     model = load_model(model_path)
     df = read_table(input_path)

@@ -20,8 +20,15 @@ from crlmflow.survival.cox import BaselineHazard, baseline_hazard, baseline_surv
 from crlmflow.survival.cox_result import CoxResult
 from crlmflow.survival.design import design_matrix, normalise_candidates
 from crlmflow.survival.diagnostics import cox_zph, events_per_parameter
-from crlmflow.survival.selection import (CoxProblem, check_method, not_in_model_score_tests, prepare,
-                                         screen, select_terms, univariable_cox)
+from crlmflow.survival.selection import (
+    CoxProblem,
+    check_method,
+    not_in_model_score_tests,
+    prepare,
+    screen,
+    select_terms,
+    univariable_cox,
+)
 
 Z95 = stats.norm.ppf(0.975)
 
@@ -37,8 +44,16 @@ class Selection:
     fit: CoxResult | None
 
 
-def select_model(problem: CoxProblem, univariable: pd.DataFrame, *, screen_p: float, exclude=(),
-                 method: str = "stepaic_both", entry_p: float = 0.05, removal_p: float = 0.10) -> Selection:
+def select_model(
+    problem: CoxProblem,
+    univariable: pd.DataFrame,
+    *,
+    screen_p: float,
+    exclude=(),
+    method: str = "stepaic_both",
+    entry_p: float = 0.05,
+    removal_p: float = 0.10,
+) -> Selection:
     """Screen by univariable p, then select stepwise among the screened candidates."""
     check_method(method)
     screened = screen(univariable, screen_p)
@@ -71,21 +86,33 @@ class DevelopedModel:
         return self.selection.selected
 
 
-def develop_model(train: pd.DataFrame, candidates: list[dict], endpoint: str, time_col: str,
-                  event_col: str, *, screen_p: float = 0.10, exclude=(), method: str = "stepaic_both",
-                  entry_p: float = 0.05, removal_p: float = 0.10) -> DevelopedModel:
+def develop_model(
+    train: pd.DataFrame,
+    candidates: list[dict],
+    endpoint: str,
+    time_col: str,
+    event_col: str,
+    *,
+    screen_p: float = 0.10,
+    exclude=(),
+    method: str = "stepaic_both",
+    entry_p: float = 0.05,
+    removal_p: float = 0.10,
+) -> DevelopedModel:
     """Univariable screening, stepwise selection, final fit, score tests and PH test."""
     problem = prepare(train, candidates, time_col, event_col)
     univ = univariable_cox(train, candidates, time_col, event_col, problem=problem)
-    sel = select_model(problem, univ, screen_p=screen_p, exclude=exclude, method=method,
-                       entry_p=entry_p, removal_p=removal_p)
+    sel = select_model(
+        problem, univ, screen_p=screen_p, exclude=exclude, method=method, entry_p=entry_p, removal_p=removal_p
+    )
     fit = sel.fit
     events = int(train[event_col].sum())
     multi = multivariable_table(problem, sel, candidates, univ, events)
     ph = ph_table(problem, sel)
     bh = baseline_hazard(problem.data, fit) if fit is not None else _null_baseline(problem)
-    return DevelopedModel(endpoint, time_col, event_col, list(candidates), univ, sel, multi, ph,
-                          bh, fit, len(train), events)
+    return DevelopedModel(
+        endpoint, time_col, event_col, list(candidates), univ, sel, multi, ph, bh, fit, len(train), events
+    )
 
 
 def _null_baseline(problem: CoxProblem) -> BaselineHazard:
@@ -95,8 +122,9 @@ def _null_baseline(problem: CoxProblem) -> BaselineHazard:
     return baseline_hazard(d, fit)
 
 
-def multivariable_table(problem: CoxProblem, sel: Selection, candidates, univ: pd.DataFrame,
-                        events: int) -> pd.DataFrame:
+def multivariable_table(
+    problem: CoxProblem, sel: Selection, candidates, univ: pd.DataFrame, events: int
+) -> pd.DataFrame:
     """One row per term of every candidate: selected terms carry the final-model estimates,
     the others the score-test p of adding them ("variables not in the equation")."""
     rows = []
@@ -105,16 +133,30 @@ def multivariable_table(problem: CoxProblem, sel: Selection, candidates, univ: p
     if fit is not None:
         for j, term in enumerate(fit.names):
             b, se = float(fit.coef[j]), float(fit.se[j])
-            est[term] = dict(coef=b, se=se, z=b / se, hr=np.exp(b), hr_lower=np.exp(b - Z95 * se),
-                             hr_upper=np.exp(b + Z95 * se), p=2 * stats.norm.sf(abs(b / se)))
+            est[term] = dict(
+                coef=b,
+                se=se,
+                z=b / se,
+                hr=np.exp(b),
+                hr_lower=np.exp(b - Z95 * se),
+                hr_upper=np.exp(b + Z95 * se),
+                p=2 * stats.norm.sf(abs(b / se)),
+            )
     not_in = not_in_model_score_tests(problem, sel.selected, candidates).set_index("variable")
     for cand in normalise_candidates(candidates):
         for term in cand.term_names():
-            row = {"term": term, "variable": cand.name,
-                   "screened": cand.name in sel.screened, "in_pool": cand.name in sel.pool,
-                   "selected": cand.name in sel.selected}
-            row.update(est.get(term, dict(coef=np.nan, se=np.nan, z=np.nan, hr=np.nan, hr_lower=np.nan,
-                                          hr_upper=np.nan, p=np.nan)))
+            row = {
+                "term": term,
+                "variable": cand.name,
+                "screened": cand.name in sel.screened,
+                "in_pool": cand.name in sel.pool,
+                "selected": cand.name in sel.selected,
+            }
+            row.update(
+                est.get(
+                    term, dict(coef=np.nan, se=np.nan, z=np.nan, hr=np.nan, hr_lower=np.nan, hr_upper=np.nan, p=np.nan)
+                )
+            )
             if cand.name in not_in.index:
                 row["score_p_not_in_model"] = float(not_in.loc[cand.name, "p"])
                 row["score_chisq_not_in_model"] = float(not_in.loc[cand.name, "chisq"])
@@ -185,21 +227,39 @@ def fit_summary(model: DevelopedModel, horizons) -> dict:
     """Plain-JSON summary of the final model (coefficients, centring, baseline)."""
     fit = model.fit
     out = {
-        "endpoint": model.endpoint, "time": model.time_col, "event": model.event_col,
-        "n": model.n, "events": model.events, "screened": model.selection.screened,
-        "pool": model.selection.pool, "selected": model.selected,
+        "endpoint": model.endpoint,
+        "time": model.time_col,
+        "event": model.event_col,
+        "n": model.n,
+        "events": model.events,
+        "screened": model.selection.screened,
+        "pool": model.selection.pool,
+        "selected": model.selected,
         "events_per_candidate_parameter": model.multivariable.attrs.get("events_per_candidate_parameter"),
         "horizons": list(horizons),
     }
     if fit is not None:
-        out.update({
-            "terms": list(fit.names), "coef": fit.coef.tolist(), "se": fit.se.tolist(),
-            "means": fit.means.tolist(), "center_lp": float(fit.means @ fit.coef),
-            "loglik": fit.loglik, "loglik_null": fit.loglik_null, "aic": fit.aic,
-            "converged": bool(fit.converged), "iterations": int(fit.iterations),
-            "lr_test": {"chisq": fit.lr_test.chisq, "df": fit.lr_test.df, "p": fit.lr_test.p},
-        })
-    out["baseline_cumhaz"] = {"time": model.baseline.time.tolist(), "cumhaz": model.baseline.cumhaz.tolist(),
-                              "type": "efron" if model.baseline.ctype == 2 else "breslow"}
-    out["baseline_survival_at_means"] = dict(zip(map(horizon_key, horizons), baseline_at_mean(model, horizons).tolist()))
+        out.update(
+            {
+                "terms": list(fit.names),
+                "coef": fit.coef.tolist(),
+                "se": fit.se.tolist(),
+                "means": fit.means.tolist(),
+                "center_lp": float(fit.means @ fit.coef),
+                "loglik": fit.loglik,
+                "loglik_null": fit.loglik_null,
+                "aic": fit.aic,
+                "converged": bool(fit.converged),
+                "iterations": int(fit.iterations),
+                "lr_test": {"chisq": fit.lr_test.chisq, "df": fit.lr_test.df, "p": fit.lr_test.p},
+            }
+        )
+    out["baseline_cumhaz"] = {
+        "time": model.baseline.time.tolist(),
+        "cumhaz": model.baseline.cumhaz.tolist(),
+        "type": "efron" if model.baseline.ctype == 2 else "breslow",
+    }
+    out["baseline_survival_at_means"] = dict(
+        zip(map(horizon_key, horizons), baseline_at_mean(model, horizons).tolist())
+    )
     return out

@@ -27,8 +27,9 @@ How rms builds the scale (``nomogram(cph_fit, fun=..., lp=TRUE, maxscale=100)``)
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -255,8 +256,9 @@ class NomogramResult:
         rows = []
         for ax in self.predictors.values():
             for v, xb, pt in zip(ax.values, ax.xbeta, ax.points):
-                rows.append({"predictor": ax.name, "label": ax.label, "value": v,
-                             "xbeta": float(xb), "points": float(pt)})
+                rows.append(
+                    {"predictor": ax.name, "label": ax.label, "value": v, "xbeta": float(xb), "points": float(pt)}
+                )
         return pd.DataFrame(rows)
 
 
@@ -308,8 +310,7 @@ def nomogram_points(
         else:
             # center.terms = FALSE in rms: uncentred beta * value
             xb = _coef(coefs, s["name"]) * np.asarray(values, dtype=float)
-        axes[s["name"]] = PredictorAxis(s["name"], s["label"], s["type"], s["unit"],
-                                        values, xb, np.empty(0))
+        axes[s["name"]] = PredictorAxis(s["name"], s["label"], s["type"], s["unit"], values, xb, np.empty(0))
 
     widest = max(ax.xbeta_range for ax in axes.values())
     if widest <= 0:

@@ -18,8 +18,12 @@ from crlmflow.survival.km import logrank_test
 
 
 def _compare(time, event, high) -> dict:
-    out = {"n_low": int((~high).sum()), "n_high": int(high.sum()),
-           "events_low": int(event[~high].sum()), "events_high": int(event[high].sum())}
+    out = {
+        "n_low": int((~high).sum()),
+        "n_high": int(high.sum()),
+        "events_low": int(event[~high].sum()),
+        "events_high": int(event[high].sum()),
+    }
     if out["n_low"] == 0 or out["n_high"] == 0:
         return out | {"logrank_chisq": None, "logrank_p": None, "hr_high_vs_low": None}
     lr = logrank_test(time, event, np.where(high, "high", "low"))
@@ -27,16 +31,27 @@ def _compare(time, event, high) -> dict:
     try:
         fit = coxph(time, event, high.astype(float)[:, None], names=["high"])
         b, se = float(fit.coef[0]), float(fit.se[0])
-        out |= {"hr_high_vs_low": float(np.exp(b)), "hr_lower": float(np.exp(b - 1.959964 * se)),
-                "hr_upper": float(np.exp(b + 1.959964 * se))}
+        out |= {
+            "hr_high_vs_low": float(np.exp(b)),
+            "hr_lower": float(np.exp(b - 1.959964 * se)),
+            "hr_upper": float(np.exp(b + 1.959964 * se)),
+        }
     except SeparationError as exc:  # no events in one group: report it, do not invent an HR
         out |= {"hr_high_vs_low": None, "hr_note": str(exc)}
     return out
 
 
-def risk_groups(data: pd.DataFrame, time_col: str, event_col: str, *, minprop: float = 0.1,
-                n_perm: int = 1000, seed: int = 0, marker: str = "total_points",
-                rng: np.random.Generator | None = None):
+def risk_groups(
+    data: pd.DataFrame,
+    time_col: str,
+    event_col: str,
+    *,
+    minprop: float = 0.1,
+    n_perm: int = 1000,
+    seed: int = 0,
+    marker: str = "total_points",
+    rng: np.random.Generator | None = None,
+):
     """Cut-off on the training set, groups for every patient, comparison per set.
 
     The permutation p draws from ``rng`` when given (the workflow passes
@@ -56,10 +71,12 @@ def risk_groups(data: pd.DataFrame, time_col: str, event_col: str, *, minprop: f
         "marker": marker,
         "total_points": float(cp.estimate),
         "threshold": threshold,
-        "rule": ("high risk when total points > threshold; the threshold lies midway between the "
-                 "maxstat cut-off (an observed training score, survminer's surv_categorize boundary) "
-                 "and the next larger training score, so training groups equal survminer's and no "
-                 "patient sits on the boundary"),
+        "rule": (
+            "high risk when total points > threshold; the threshold lies midway between the "
+            "maxstat cut-off (an observed training score, survminer's surv_categorize boundary) "
+            "and the next larger training score, so training groups equal survminer's and no "
+            "patient sits on the boundary"
+        ),
         "minprop": minprop,
         "statistic": float(cp.statistic),
         "curve": {"cut": cp.curve["cut"].tolist(), "statistic": cp.curve["stat"].tolist()},
@@ -78,6 +95,8 @@ def risk_groups(data: pd.DataFrame, time_col: str, event_col: str, *, minprop: f
         by_set[name] = _compare(part[time_col].to_numpy(float), part[event_col].to_numpy(float), hi)
     summary["by_set"] = by_set
     summary["group_sizes"] = {k: {"low": v["n_low"], "high": v["n_high"]} for k, v in by_set.items()}
-    summary["note"] = ("The training log-rank p is naive: the cut-off was chosen to maximise it. "
-                       "p_lausen_schumacher and p_permutation correct for the search.")
+    summary["note"] = (
+        "The training log-rank p is naive: the cut-off was chosen to maximise it. "
+        "p_lausen_schumacher and p_permutation correct for the search."
+    )
     return summary, groups, {"cutpoint": cp, "marker": x}

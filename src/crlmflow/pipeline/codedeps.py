@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 import json
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 __all__ = ["imported_modules", "code_dependencies", "PACKAGE", "PACKAGE_DIR"]
@@ -32,8 +32,11 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 def _source_text(path: Path) -> str:
     if path.suffix == ".ipynb":
         nb = json.loads(path.read_text(encoding="utf-8"))
-        cells = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-                 for c in nb.get("cells", []) if c.get("cell_type") == "code"]
+        cells = [
+            "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            for c in nb.get("cells", [])
+            if c.get("cell_type") == "code"
+        ]
         lines = [ln for cell in cells for ln in cell.splitlines()]
         return "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in lines)
     return path.read_text(encoding="utf-8")
@@ -81,8 +84,10 @@ def _imports(path: Path, package: str, package_dir: Path) -> list[tuple[str, int
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 if own is None:
-                    raise ValueError(f"{path}: line {node.lineno}: relative import outside the "
-                                     f"{package} package; expected an absolute 'from {package}...' import")
+                    raise ValueError(
+                        f"{path}: line {node.lineno}: relative import outside the "
+                        f"{package} package; expected an absolute 'from {package}...' import"
+                    )
                 base = own.split(".") if is_pkg_init else own.split(".")[:-1]
                 base = base[: len(base) - (node.level - 1)]
                 module = ".".join(base + ([node.module] if node.module else []))
@@ -92,8 +97,11 @@ def _imports(path: Path, package: str, package_dir: Path) -> list[tuple[str, int
                 continue
             found.append((module, node.lineno))
             # `from pkg.a import b`: b is a submodule when such a file exists, else a name in pkg/a
-            found += [(f"{module}.{a.name}", node.lineno) for a in node.names
-                      if a.name != "*" and _module_file(f"{module}.{a.name}", package_dir) is not None]
+            found += [
+                (f"{module}.{a.name}", node.lineno)
+                for a in node.names
+                if a.name != "*" and _module_file(f"{module}.{a.name}", package_dir) is not None
+            ]
     return found
 
 
@@ -102,21 +110,24 @@ def _direct(path: Path, package: str, package_dir: Path) -> tuple[Path, ...]:
     return _direct_cached(path, path.stat().st_mtime_ns, package, package_dir)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _direct_cached(path: Path, mtime_ns: int, package: str, package_dir: Path) -> tuple[Path, ...]:
     files = []
     for name, line in _imports(path, package, package_dir):
         for parent in _with_parents(name):
             f = _module_file(parent, package_dir)
             if f is None:
-                raise ValueError(f"{path}: line {line}: imports {name!r}, but {parent!r} is no module "
-                                 f"file under {package_dir}; expected an existing {package} module")
+                raise ValueError(
+                    f"{path}: line {line}: imports {name!r}, but {parent!r} is no module "
+                    f"file under {package_dir}; expected an existing {package} module"
+                )
             files.append(f)
     return tuple(dict.fromkeys(files))
 
 
-def imported_modules(source: str | os.PathLike, *, package: str = PACKAGE,
-                     package_dir: str | os.PathLike = PACKAGE_DIR) -> list[Path]:
+def imported_modules(
+    source: str | os.PathLike, *, package: str = PACKAGE, package_dir: str | os.PathLike = PACKAGE_DIR
+) -> list[Path]:
     """Every module file of ``package`` that running ``source`` imports, transitively.
 
     Parameters
@@ -147,16 +158,21 @@ def imported_modules(source: str | os.PathLike, *, package: str = PACKAGE,
     return sorted(seen)
 
 
-def code_dependencies(*sources: str | os.PathLike, root: str | os.PathLike = ".",
-                      package: str = PACKAGE, package_dir: str | os.PathLike = PACKAGE_DIR) -> list[str]:
+def code_dependencies(
+    *sources: str | os.PathLike,
+    root: str | os.PathLike = ".",
+    package: str = PACKAGE,
+    package_dir: str | os.PathLike = PACKAGE_DIR,
+) -> list[str]:
     """The package module files that any of ``sources`` runs, as paths for a rule's ``input:``.
 
     Paths under ``root`` (the workflow's working directory) are given relative to it, so
     job records and provenance do not depend on where the project is checked out.
     """
     root = Path(root).resolve()
-    files = sorted({f for s in sources for f in imported_modules(Path(root, s), package=package,
-                                                                 package_dir=package_dir)})
+    files = sorted(
+        {f for s in sources for f in imported_modules(Path(root, s), package=package, package_dir=package_dir)}
+    )
     out = []
     for f in files:
         try:

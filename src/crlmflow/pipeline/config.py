@@ -43,8 +43,10 @@ def _describe(error: jsonschema.ValidationError) -> str:
         hint = f"allowed keys: {', '.join(allowed)}" if allowed else "no extra keys allowed"
         return f"config key '{key}': unknown key(s) {', '.join(map(repr, extra))}; {hint}"
     if error.validator == "enum":
-        return (f"config key '{key}': {error.instance!r} is not allowed; "
-                f"allowed values: {', '.join(map(repr, error.validator_value))}")
+        return (
+            f"config key '{key}': {error.instance!r} is not allowed; "
+            f"allowed values: {', '.join(map(repr, error.validator_value))}"
+        )
     if error.validator == "type":
         allowed = error.validator_value
         allowed = " or ".join(allowed) if isinstance(allowed, list) else allowed
@@ -116,11 +118,13 @@ def _check_semantics(config: dict) -> None:
         if name not in names:
             problems.append(
                 f"config key 'exclude_from_multivariable': {name!r} is not a candidate; "
-                f"allowed values: the candidate names")
+                f"allowed values: the candidate names"
+            )
     for i, cand in enumerate(config.get("candidates", [])):
         if cand.get("type") == "factor" and cand.get("ref") not in cand.get("levels", []):
-            problems.append(f"config key 'candidates[{i}].ref': {cand.get('ref')!r} is not one of its levels "
-                            f"{cand.get('levels')}")
+            problems.append(
+                f"config key 'candidates[{i}].ref': {cand.get('ref')!r} is not one of its levels {cand.get('levels')}"
+            )
     data = config.get("data", {})
     if data.get("source") == "file" and not (data.get("file") or {}).get("path"):
         problems.append("config key 'data.file.path': required when data.source is 'file'")

@@ -38,9 +38,12 @@ class SelectionOptions:
     def from_config(cls, config: dict) -> SelectionOptions:
         """From a config validated (and default-filled) by ``validate_config``."""
         sel = config["selection"]
-        return cls(screen_p=float(sel["screen_p"]), method=str(sel["method"]),
-                   entry_p=float(sel["forward_lr"]["entry_p"]),
-                   removal_p=float(sel["forward_lr"]["removal_p"]))
+        return cls(
+            screen_p=float(sel["screen_p"]),
+            method=str(sel["method"]),
+            entry_p=float(sel["forward_lr"]["entry_p"]),
+            removal_p=float(sel["forward_lr"]["removal_p"]),
+        )
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -78,10 +81,14 @@ class ValidationOptions:
     def from_config(cls, config: dict) -> ValidationOptions:
         """From a config validated (and default-filled) by ``validate_config``."""
         v = config["validation"]
-        return cls(bootstrap_B=int(v["bootstrap_B"]), bootstrap_chunks=int(v["bootstrap_chunks"]),
-                   calibration_groups=int(v["calibration_groups"]), calibration_B=int(v["calibration_B"]),
-                   cutpoint_minprop=float(v["cutpoint_minprop"]),
-                   cutpoint_permutations=int(v["cutpoint_permutations"]))
+        return cls(
+            bootstrap_B=int(v["bootstrap_B"]),
+            bootstrap_chunks=int(v["bootstrap_chunks"]),
+            calibration_groups=int(v["calibration_groups"]),
+            calibration_B=int(v["calibration_B"]),
+            cutpoint_minprop=float(v["cutpoint_minprop"]),
+            cutpoint_permutations=int(v["cutpoint_permutations"]),
+        )
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -106,6 +113,8 @@ class ValidationOptions:
         """
         n = self.n_chunks
         if not 0 <= i < n:
-            raise ValueError(f"bootstrap chunk {i} does not exist: expected 0..{n - 1} "
-                             f"(bootstrap_B = {self.bootstrap_B}, bootstrap_chunks = {self.bootstrap_chunks})")
+            raise ValueError(
+                f"bootstrap chunk {i} does not exist: expected 0..{n - 1} "
+                f"(bootstrap_B = {self.bootstrap_B}, bootstrap_chunks = {self.bootstrap_chunks})"
+            )
         return i * self.bootstrap_B // n, (i + 1) * self.bootstrap_B // n

@@ -25,8 +25,18 @@ from pathlib import Path
 from crlmflow.data.io import sha256_file, to_plain, write_json
 from crlmflow.data.stale import failed_markers
 
-PACKAGES = ["crlmflow", "numpy", "scipy", "pandas", "lifelines", "scikit-survival", "scikit-learn",
-            "matplotlib", "snakemake", "papermill"]
+PACKAGES = [
+    "crlmflow",
+    "numpy",
+    "scipy",
+    "pandas",
+    "lifelines",
+    "scikit-survival",
+    "scikit-learn",
+    "matplotlib",
+    "snakemake",
+    "papermill",
+]
 
 TABLE_SUFFIXES = {".csv", ".md", ".html"}
 FIGURE_SUFFIXES = {".pdf", ".png"}
@@ -35,10 +45,18 @@ FIGURE_SUFFIXES = {".pdf", ".png"}
 def git_state(root: str | Path = ".") -> dict:
     """The commit of the working tree and whether tracked files differ from it."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                                check=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                                    capture_output=True, text=True, check=True).stdout.strip())
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "status", "--porcelain", "--untracked-files=no"],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+        )
         return {"commit": commit, "dirty": dirty}
     except (OSError, subprocess.CalledProcessError):
         return {"commit": None, "dirty": None}
@@ -80,8 +98,9 @@ def _code_of(smk, outdir) -> str | None:
     for name in ("notebook", "script"):
         if hasattr(smk.input, name):
             return str(getattr(smk.input, name))
-    return next((f for f in _files(smk.input)
-                 if f.endswith((".py", ".ipynb")) and not _executed_notebook(f, outdir)), None)
+    return next(
+        (f for f in _files(smk.input) if f.endswith((".py", ".ipynb")) and not _executed_notebook(f, outdir)), None
+    )
 
 
 def record_job(smk, outdir: str | Path, code: str | Path | None = None) -> Path:
@@ -97,10 +116,10 @@ def record_job(smk, outdir: str | Path, code: str | Path | None = None) -> Path:
         "code": {"path": str(code), "sha256": sha256_file(code)} if code and Path(code).exists() else None,
         "params": params,
         "seed": smk.config.get("seed"),
-        "inputs": {f: (None if _executed_notebook(f, outdir) else sha256_file(f)) for f in inputs
-                   if Path(f).is_file()},
-        "outputs": {f: (None if _executed_notebook(f, outdir) else sha256_file(f)) for f in outputs
-                    if Path(f).is_file()},
+        "inputs": {f: (None if _executed_notebook(f, outdir) else sha256_file(f)) for f in inputs if Path(f).is_file()},
+        "outputs": {
+            f: (None if _executed_notebook(f, outdir) else sha256_file(f)) for f in outputs if Path(f).is_file()
+        },
         "log": [str(x) for x in smk.log],
         "git": git_state(),
         "packages": package_versions(),
@@ -172,8 +191,15 @@ def _chain(target: str, producer: dict) -> list[dict]:
         if key in seen:
             continue
         seen.add(key)
-        order.append({"rule": rec["rule"], "wildcards": rec["wildcards"], "code": rec["code"],
-                      "inputs": rec["inputs"], "outputs": rec["outputs"]})
+        order.append(
+            {
+                "rule": rec["rule"],
+                "wildcards": rec["wildcards"],
+                "code": rec["code"],
+                "inputs": rec["inputs"],
+                "outputs": rec["outputs"],
+            }
+        )
         queue += [i for i in rec["inputs"] if not i.endswith((".py", ".ipynb"))]
     return order
 
@@ -200,8 +226,10 @@ def embedded_metadata(path: str | Path) -> dict:
         import re
 
         raw = path.read_bytes()
-        return {m.group(1).decode(): m.group(2).decode("latin-1")
-                for m in re.finditer(rb"/(crlmflow:[A-Za-z0-9_]+) \((.*?)\)", raw)}
+        return {
+            m.group(1).decode(): m.group(2).decode("latin-1")
+            for m in re.finditer(rb"/(crlmflow:[A-Za-z0-9_]+) \((.*?)\)", raw)
+        }
     return {}
 
 
@@ -215,8 +243,16 @@ def audit(path: str | Path, manifest_path: str | Path | None = None, out=print) 
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     root = manifest_path.parent
     # entries are keyed by the path the workflow wrote (relative to the run directory)
-    key = next((k for k in manifest["entries"] if (Path(k).resolve() == path.resolve())
-                or Path(k).name == path.name and Path(k).parent.name == path.parent.name), None)
+    key = next(
+        (
+            k
+            for k in manifest["entries"]
+            if (Path(k).resolve() == path.resolve())
+            or Path(k).name == path.name
+            and Path(k).parent.name == path.parent.name
+        ),
+        None,
+    )
     if key is None:
         out(f"{path}: not in {manifest_path}")
         return 2
@@ -234,10 +270,11 @@ def audit(path: str | Path, manifest_path: str | Path | None = None, out=print) 
             return "CHANGED"
         return "ok"
 
-
     for m in failed_markers(root):  # a later run rejected its input: these results are not of it
-        problems.append(f"STALE    the data stage failed on {m.get('input')} (cohort {m.get('cohort')}, "
-                        f"{m.get('error')}) after these results were made; they are not results of that input")
+        problems.append(
+            f"STALE    the data stage failed on {m.get('input')} (cohort {m.get('cohort')}, "
+            f"{m.get('error')}) after these results were made; they are not results of that input"
+        )
     out(f"{key}: {entry['kind']} made by rule '{entry['rule']}' {entry['wildcards'] or ''}")
     out(f"  commit {entry['git']['commit']} (dirty tree: {entry['git']['dirty']}), seed {entry['seed']}")
     out(f"  file sha256 {entry['sha256'][:16]}... {check(str(path), entry['sha256'], 'output')}")

@@ -20,8 +20,7 @@ def logged(smk, name: str | None = None):
     if log_path is not None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s",
-                        handlers=handlers, force=True)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", handlers=handlers, force=True)
     logging.captureWarnings(True)
     # fontTools logs every glyph subset of every PDF at INFO: noise, not provenance.
     logging.getLogger("fontTools").setLevel(logging.WARNING)

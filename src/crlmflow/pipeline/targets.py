@@ -20,8 +20,10 @@ def _fields(pattern: str) -> list[str]:
     names = [f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None]
     bad = [n for n in names if not n.isidentifier()]
     if bad:
-        raise ValueError(f"output pattern {pattern!r}: wildcard(s) {bad} are not plain names; expected "
-                         "'{name}' (declare constraints with wildcard_constraints, not in the pattern)")
+        raise ValueError(
+            f"output pattern {pattern!r}: wildcard(s) {bad} are not plain names; expected "
+            "'{name}' (declare constraints with wildcard_constraints, not in the pattern)"
+        )
     return list(dict.fromkeys(names))
 
 
@@ -30,8 +32,10 @@ def expand_pattern(pattern: str, wildcards: dict[str, Iterable]) -> list[str]:
     names = _fields(pattern)
     missing = [n for n in names if n not in wildcards]
     if missing:
-        raise ValueError(f"output pattern {pattern!r}: no values for wildcard(s) {missing}; "
-                         f"expected them among the given wildcards {sorted(wildcards)}")
+        raise ValueError(
+            f"output pattern {pattern!r}: no values for wildcard(s) {missing}; "
+            f"expected them among the given wildcards {sorted(wildcards)}"
+        )
     values = [list(wildcards[n]) for n in names]
     return [pattern.format(**dict(zip(names, combo))) for combo in itertools.product(*values)]
 

@@ -22,7 +22,7 @@ so those stages can use it freely.
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 __all__ = [
     "HR_DIGITS",

@@ -59,12 +59,24 @@ def pooled(train: float, validation: float) -> float:
 
 #: Table 1, training set: (median, Q1, Q3) of each continuous variable.
 TABLE1_TRAINING: dict[str, tuple[float, float, float]] = {
-    "age": (58.00, 51.00, 65.00), "bmi": (23.83, 22.05, 26.01), "hospital_days": (10.0, 9.0, 14.0),
-    "ca19_9": (19.11, 8.78, 45.00), "cea": (8.89, 3.90, 31.46), "wbc": (5.83, 4.76, 7.20),
-    "neut": (3.45, 2.69, 4.50), "lymph": (1.76, 1.40, 2.17), "hgb": (133.0, 119.0, 145.0),
-    "plt": (225.0, 179.5, 276.0), "alt": (19.0, 13.0, 29.5), "ast": (22.0, 17.0, 28.0),
-    "tbil": (9.30, 7.00, 12.20), "dbil": (3.50, 2.80, 4.55), "alb": (42.20, 39.60, 44.50),
-    "d_dimer": (0.39, 0.24, 0.75), "nlr": (1.94, 1.45, 2.82), "plr": (125.33, 96.90, 158.22),
+    "age": (58.00, 51.00, 65.00),
+    "bmi": (23.83, 22.05, 26.01),
+    "hospital_days": (10.0, 9.0, 14.0),
+    "ca19_9": (19.11, 8.78, 45.00),
+    "cea": (8.89, 3.90, 31.46),
+    "wbc": (5.83, 4.76, 7.20),
+    "neut": (3.45, 2.69, 4.50),
+    "lymph": (1.76, 1.40, 2.17),
+    "hgb": (133.0, 119.0, 145.0),
+    "plt": (225.0, 179.5, 276.0),
+    "alt": (19.0, 13.0, 29.5),
+    "ast": (22.0, 17.0, 28.0),
+    "tbil": (9.30, 7.00, 12.20),
+    "dbil": (3.50, 2.80, 4.55),
+    "alb": (42.20, 39.60, 44.50),
+    "d_dimer": (0.39, 0.24, 0.75),
+    "nlr": (1.94, 1.45, 2.82),
+    "plr": (125.33, 96.90, 158.22),
     "sii": (411.46, 285.78, 664.90),
 }
 _RATIO_VARS = {"nlr", "plr", "sii"}
@@ -73,20 +85,39 @@ _RATIO_VARS = {"nlr", "plr", "sii"}
 def _targets() -> list[tuple[str, float, float, str, str]]:
     """(quantity, paper value, tolerance, kind, note); kind "abs" (absolute) or "rel" (relative)."""
     t = []
-    km = {("os", 12): (97.38, 97.52), ("os", 36): (71.18, 72.93), ("os", 60): (54.56, 51.56),
-          ("rfs", 12): (52.57, 42.78), ("rfs", 36): (22.65, 20.96), ("rfs", 60): (21.12, 18.26)}
+    km = {
+        ("os", 12): (97.38, 97.52),
+        ("os", 36): (71.18, 72.93),
+        ("os", 60): (54.56, 51.56),
+        ("rfs", 12): (52.57, 42.78),
+        ("rfs", 36): (22.65, 20.96),
+        ("rfs", 60): (21.12, 18.26),
+    }
     for (ep, m), (tr, va) in km.items():
-        t.append((f"km_{ep}_{m}m_pct", round(pooled(tr, va), 2), 3.0, "abs",
-                  f"Table 3, pooled 273:116 (train {tr})"))
+        t.append((f"km_{ep}_{m}m_pct", round(pooled(tr, va), 2), 3.0, "abs", f"Table 3, pooled 273:116 (train {tr})"))
     t.append(("median_os_months", 70.20, 6.0, "abs", "KM median, pooled (Table 3)"))
     t.append(("median_rfs_months", 11.70, 1.0, "abs", "KM median, pooled (Table 3)"))
     t.append(("deaths_pct", round(100 * 142 / 389, 2), 2.0, "abs", "142/389"))
-    t.append(("recurrences_pct", round(100 * 278 / 389, 2), 2.0, "abs",
-              "278/389; early loss to follow-up trades against observed OS times"))
+    t.append(
+        (
+            "recurrences_pct",
+            round(100 * 278 / 389, 2),
+            2.0,
+            "abs",
+            "278/389; early loss to follow-up trades against observed OS times",
+        )
+    )
     for q, v in zip(("median", "q1", "q3"), (34.60, 24.54, 51.19)):
-        t.append((f"os_obs_{q}_months", v, 4.0, "abs",
-                  "Table 1 train, observed OS months; documented wider tolerance (Q1 is a "
-                  "known partial miss: deaths vs short observed times)"))
+        t.append(
+            (
+                f"os_obs_{q}_months",
+                v,
+                4.0,
+                "abs",
+                "Table 1 train, observed OS months; documented wider tolerance (Q1 is a "
+                "known partial miss: deaths vs short observed times)",
+            )
+        )
     for q, v, tol in zip(("median", "q1", "q3"), (10.67, 4.14, 23.34), (1.5, 1.0, 2.5)):
         t.append((f"rfs_obs_{q}_months", v, tol, "abs", "Table 1 train, observed RFS months"))
     for var, (med, q1, q3) in TABLE1_TRAINING.items():
@@ -192,6 +223,16 @@ def calibration_report(n_eligible: int = 200_000, seed: int = 1, **simulate_kwar
         s = float(syn[name])
         diff = s - paper
         ok = abs(diff) <= tol if kind == "abs" else abs(diff) <= tol * abs(paper)
-        rows.append(dict(quantity=name, paper=paper, synthetic=round(s, 4), difference=round(diff, 4),
-                         tolerance=tol, within_tolerance=bool(ok), tolerance_kind=kind, note=note))
+        rows.append(
+            dict(
+                quantity=name,
+                paper=paper,
+                synthetic=round(s, 4),
+                difference=round(diff, 4),
+                tolerance=tol,
+                within_tolerance=bool(ok),
+                tolerance_kind=kind,
+                note=note,
+            )
+        )
     return pd.DataFrame(rows)

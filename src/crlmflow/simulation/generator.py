@@ -44,9 +44,9 @@ from crlmflow.simulation.mechanism import (
     draw_covariates,
     draw_latent_times,
     linear_predictors,
-    mechanism_truth,
     parse_case_mix,
 )
+from crlmflow.simulation.truth import mechanism_truth
 
 __all__ = [
     "simulate_cohort",
@@ -69,8 +69,22 @@ EXCLUSION_MIX: dict[str, float] = {  # share of the excluded patients by reason
 }
 # Columns one of which is left empty for a "missing required data" patient.
 MISSABLE_COLUMNS: list[str] = [
-    "bmi", "ca19_9", "cea", "wbc", "neut", "lymph", "hgb", "plt", "alt", "ast", "tbil",
-    "dbil", "alb", "d_dimer", "admission_date", "discharge_date",
+    "bmi",
+    "ca19_9",
+    "cea",
+    "wbc",
+    "neut",
+    "lymph",
+    "hgb",
+    "plt",
+    "alt",
+    "ast",
+    "tbil",
+    "dbil",
+    "alb",
+    "d_dimer",
+    "admission_date",
+    "discharge_date",
 ]
 
 
@@ -144,16 +158,25 @@ def simulate_cohort(
         "n_excluded": n_excl,
         "n_total": n,
         "excluded_by_reason": {r: int((reasons == r).sum()) for r in EXCLUSION_REASONS},
-        "case_mix": {"crs_high_shift": cm["crs_high_shift"], "r0_rate": cm["r0_rate"],
-                     "input": None if case_mix is None else dict(case_mix)},
+        "case_mix": {
+            "crs_high_shift": cm["crs_high_shift"],
+            "r0_rate": cm["r0_rate"],
+            "input": None if case_mix is None else dict(case_mix),
+        },
         "time_unit": "months (days / 30.4375)",
         **mechanism_truth(p, cm, intercepts, lp_rfs[:n_eligible]),
-        "accrual": {"start": str(start), "end": str(end),
-                    "density": "proportional to exp(rate * months since start)",
-                    "rate_per_month": float(p["accrual_rate"])},
-        "followup": {"cutoff": str(cutoff),
-                     "loss_to_followup": "Weibull, S_L(t) = exp(-(rate * t) ** shape), t in months",
-                     "ltfu_rate_per_month": float(p["ltfu_rate"]), "ltfu_shape": float(p["ltfu_shape"])},
+        "accrual": {
+            "start": str(start),
+            "end": str(end),
+            "density": "proportional to exp(rate * months since start)",
+            "rate_per_month": float(p["accrual_rate"]),
+        },
+        "followup": {
+            "cutoff": str(cutoff),
+            "loss_to_followup": "Weibull, S_L(t) = exp(-(rate * t) ** shape), t in months",
+            "ltfu_rate_per_month": float(p["ltfu_rate"]),
+            "ltfu_shape": float(p["ltfu_shape"]),
+        },
         "missable_columns": list(MISSABLE_COLUMNS),
     }
     return df, truth
@@ -241,8 +264,7 @@ def _export(x: dict, dates: dict, reasons: np.ndarray, rng: np.random.Generator)
     data" row, rows shuffled and numbered, columns in RAW_COLUMNS order."""
     n = len(reasons)
     timing = np.where(reasons == "metachronous liver metastases", "metachronous", "synchronous")
-    dfi = np.where(timing == "metachronous",
-                   np.round(np.clip(rng.lognormal(np.log(15.0), 0.7, n), 3.0, 120.0), 1), 0.0)
+    dfi = np.where(timing == "metachronous", np.round(np.clip(rng.lognormal(np.log(15.0), 0.7, n), 3.0, 120.0), 1), 0.0)
     derived = {
         "chemotherapy": np.where(reasons == "no systemic chemotherapy", "none", x["chemotherapy"]),
         "metastasis_timing": timing,

@@ -66,7 +66,6 @@ __all__ = [
     "draw_covariates",
     "linear_predictors",
     "draw_latent_times",
-    "mechanism_truth",
 ]
 
 _Z75 = 0.6744897501960817  # standard-normal 75th percentile
@@ -93,26 +92,69 @@ TRUE_LOG_HR_RFS: dict[str, float] = {
 # Baseline covariates: Gaussian copula + split-normal margins
 # --------------------------------------------------------------------------------------
 LATENT: list[str] = [
-    "sex", "age", "bmi", "ca19_9", "cea", "neut", "lymph", "other", "hgb", "plt", "alt",
-    "ast", "dbil", "ibil", "alb", "d_dimer", "node", "multi", "size", "asa", "hosp",
+    "sex",
+    "age",
+    "bmi",
+    "ca19_9",
+    "cea",
+    "neut",
+    "lymph",
+    "other",
+    "hgb",
+    "plt",
+    "alt",
+    "ast",
+    "dbil",
+    "ibil",
+    "alb",
+    "d_dimer",
+    "node",
+    "multi",
+    "size",
+    "asa",
+    "hosp",
 ]
 
 # Correlations of the latent normals (unlisted pairs are 0). "sex" is high for men.
 # neut-lymph, plt-lymph, plt-neut, other-* and dbil-ibil were fitted (WBC, TBIL, NLR, PLR,
 # SII quartiles); the others are plausible clinical values.
 _CORR_PAIRS: dict[tuple[str, str], float] = {
-    ("sex", "hgb"): 0.40, ("sex", "alb"): 0.10, ("sex", "ibil"): 0.15, ("sex", "alt"): 0.15,
-    ("age", "hgb"): -0.12, ("age", "alb"): -0.20, ("age", "d_dimer"): 0.20,
-    ("age", "asa"): 0.30, ("age", "bmi"): 0.05,
-    ("ca19_9", "cea"): 0.40, ("cea", "multi"): 0.20, ("cea", "size"): 0.25,
-    ("cea", "node"): 0.10, ("ca19_9", "size"): 0.15, ("ca19_9", "node"): 0.05,
-    ("neut", "lymph"): 0.14, ("plt", "lymph"): 0.33, ("plt", "neut"): 0.45,
-    ("neut", "other"): 0.50, ("lymph", "other"): 0.50, ("plt", "other"): 0.20,
-    ("hgb", "plt"): -0.15, ("hgb", "alb"): 0.35, ("alb", "neut"): -0.10,
-    ("alt", "ast"): 0.75, ("alt", "dbil"): 0.10, ("ast", "dbil"): 0.10,
-    ("dbil", "ibil"): 0.55, ("alb", "d_dimer"): -0.15, ("plt", "d_dimer"): 0.15,
-    ("d_dimer", "size"): 0.15, ("node", "multi"): 0.10, ("multi", "size"): 0.10,
-    ("hosp", "neut"): 0.30, ("hosp", "other"): 0.15, ("hosp", "age"): 0.10,
+    ("sex", "hgb"): 0.40,
+    ("sex", "alb"): 0.10,
+    ("sex", "ibil"): 0.15,
+    ("sex", "alt"): 0.15,
+    ("age", "hgb"): -0.12,
+    ("age", "alb"): -0.20,
+    ("age", "d_dimer"): 0.20,
+    ("age", "asa"): 0.30,
+    ("age", "bmi"): 0.05,
+    ("ca19_9", "cea"): 0.40,
+    ("cea", "multi"): 0.20,
+    ("cea", "size"): 0.25,
+    ("cea", "node"): 0.10,
+    ("ca19_9", "size"): 0.15,
+    ("ca19_9", "node"): 0.05,
+    ("neut", "lymph"): 0.14,
+    ("plt", "lymph"): 0.33,
+    ("plt", "neut"): 0.45,
+    ("neut", "other"): 0.50,
+    ("lymph", "other"): 0.50,
+    ("plt", "other"): 0.20,
+    ("hgb", "plt"): -0.15,
+    ("hgb", "alb"): 0.35,
+    ("alb", "neut"): -0.10,
+    ("alt", "ast"): 0.75,
+    ("alt", "dbil"): 0.10,
+    ("ast", "dbil"): 0.10,
+    ("dbil", "ibil"): 0.55,
+    ("alb", "d_dimer"): -0.15,
+    ("plt", "d_dimer"): 0.15,
+    ("d_dimer", "size"): 0.15,
+    ("node", "multi"): 0.10,
+    ("multi", "size"): 0.10,
+    ("hosp", "neut"): 0.30,
+    ("hosp", "other"): 0.15,
+    ("hosp", "age"): 0.10,
     ("hosp", "asa"): 0.10,
 }
 
@@ -154,18 +196,18 @@ _P_LAPAROSCOPIC = 0.442
 # expected rate, 400,000 eligible patients of the reference case mix) for these rates and are
 # fixed, so a case-mix shift propagates (more CRS-high => fewer R0, more neoadjuvant only);
 # case_mix["r0_rate"] re-solves the R0 intercept on the simulated sample instead.
-_R0_RATE = 0.766
-_RFA_RATE = 0.095
-_NEO_ONLY_RATE = 0.231
-_FULL_COURSE_RATE = 0.427  # of all eligible; adjuvant only = the rest (34.2 %)
+R0_RATE = 0.766
+RFA_RATE = 0.095
+NEO_ONLY_RATE = 0.231
+FULL_COURSE_RATE = 0.427  # of all eligible; adjuvant only = the rest (34.2 %)
 _R0_INTERCEPT = 1.0766
 _RFA_INTERCEPT = -2.2687
 _NEO_INTERCEPT = -0.7543
 _FULL_INTERCEPT = 0.1403  # P(full course | not neoadjuvant only)
-_R0_SLOPES = {"multi": -0.35, "size_gt5": -0.30, "node": -0.10}
-_RFA_SLOPES = {"not_r0": 1.50, "multi": 0.40}
-_NEO_SLOPE_CRS = 0.30
-_FULL_SLOPE_CRS = 0.10
+R0_SLOPES = {"multi": -0.35, "size_gt5": -0.30, "node": -0.10}
+RFA_SLOPES = {"not_r0": 1.50, "multi": 0.40}
+NEO_SLOPE_CRS = 0.30
+FULL_SLOPE_CRS = 0.10
 
 # --------------------------------------------------------------------------------------
 # Outcome baselines (piecewise-linear cumulative hazards; months) and follow-up
@@ -189,12 +231,19 @@ def default_params() -> dict:
     ``accrual_rate``, ``ltfu_rate`` and ``ltfu_shape``.
     """
     return dict(
-        corr_pairs=dict(_CORR_PAIRS), margins=dict(_MARGINS),
-        crs_node_threshold=_CRS_NODE_THRESHOLD, crs_multi_threshold=_CRS_MULTI_THRESHOLD,
-        size_median_cm=_SIZE_MEDIAN_CM, size_log_sigma=_SIZE_LOG_SIGMA,
-        os_knots=_OS_KNOTS.copy(), os_h0=_OS_H0.copy(),
-        rfs_knots=_RFS_KNOTS.copy(), rfs_h0=_RFS_H0.copy(),
-        copula_rho=_COPULA_RHO, accrual_rate=_ACCRUAL_RATE, ltfu_rate=_LTFU_RATE,
+        corr_pairs=dict(_CORR_PAIRS),
+        margins=dict(_MARGINS),
+        crs_node_threshold=_CRS_NODE_THRESHOLD,
+        crs_multi_threshold=_CRS_MULTI_THRESHOLD,
+        size_median_cm=_SIZE_MEDIAN_CM,
+        size_log_sigma=_SIZE_LOG_SIGMA,
+        os_knots=_OS_KNOTS.copy(),
+        os_h0=_OS_H0.copy(),
+        rfs_knots=_RFS_KNOTS.copy(),
+        rfs_h0=_RFS_H0.copy(),
+        copula_rho=_COPULA_RHO,
+        accrual_rate=_ACCRUAL_RATE,
+        ltfu_rate=_LTFU_RATE,
         ltfu_shape=_LTFU_SHAPE,
     )
 
@@ -314,25 +363,22 @@ def draw_covariates(n: int, rng: np.random.Generator, p: dict, cm: dict) -> tupl
     size = np.exp(np.log(p["size_median_cm"]) + p["size_log_sigma"] * (Z["size"] + shift))
     x["largest_metastasis_cm"] = np.clip(np.round(size, 1), 0.5, 25.0)
     x["primary_node_positive"] = node
-    crs_items = (
-        node + (x["n_liver_metastases"] > 1) + (x["cea"] > 200) + (x["largest_metastasis_cm"] > 5)
-    )
+    crs_items = node + (x["n_liver_metastases"] > 1) + (x["cea"] > 200) + (x["largest_metastasis_cm"] > 5)
     x["crs_score"] = (1 + crs_items).astype(int)  # synchronous: item 2 always present
 
     # Treatment
     multi_i = (x["n_liver_metastases"] > 1).astype(float)
     size_i = (x["largest_metastasis_cm"] > 5).astype(float)
-    lin = (_R0_SLOPES["multi"] * multi_i + _R0_SLOPES["size_gt5"] * size_i
-           + _R0_SLOPES["node"] * node)
+    lin = R0_SLOPES["multi"] * multi_i + R0_SLOPES["size_gt5"] * size_i + R0_SLOPES["node"] * node
     a_r0 = _R0_INTERCEPT if cm["r0_rate"] is None else _solve_intercept(lin, cm["r0_rate"])
     r0 = (rng.random(n) < ndtr(a_r0 + lin)).astype(int)
-    lin = _RFA_SLOPES["not_r0"] * (1 - r0) + _RFA_SLOPES["multi"] * multi_i
+    lin = RFA_SLOPES["not_r0"] * (1 - r0) + RFA_SLOPES["multi"] * multi_i
     a_rfa = _RFA_INTERCEPT
     rfa = (rng.random(n) < ndtr(a_rfa + lin)).astype(int)
-    lin = _NEO_SLOPE_CRS * (x["crs_score"] - 2.5)
+    lin = NEO_SLOPE_CRS * (x["crs_score"] - 2.5)
     a_neo = _NEO_INTERCEPT
     neo = rng.random(n) < ndtr(a_neo + lin)
-    lin = _FULL_SLOPE_CRS * (x["crs_score"] - 2.5)
+    lin = FULL_SLOPE_CRS * (x["crs_score"] - 2.5)
     a_full = _FULL_INTERCEPT
     full = rng.random(n) < ndtr(a_full + lin)
     x["r0_resection"], x["rfa"] = r0, rfa
@@ -350,12 +396,21 @@ def linear_predictors(x: dict) -> tuple[np.ndarray, np.ndarray]:
     kras = (x["kras"] == "mutant").astype(float)
     neo = (x["chemotherapy"] == "neoadjuvant_only").astype(float)
     b = TRUE_LOG_HR_OS
-    lp_os = (b["hospital_days"] * x["hospital_days"] + b["r0_resection"] * x["r0_resection"]
-             + b["rfa"] * x["rfa"] + b["chemo_neoadjuvant_only"] * neo
-             + b["crs_score"] * x["crs_score"] + b["kras_mutant"] * kras)
+    lp_os = (
+        b["hospital_days"] * x["hospital_days"]
+        + b["r0_resection"] * x["r0_resection"]
+        + b["rfa"] * x["rfa"]
+        + b["chemo_neoadjuvant_only"] * neo
+        + b["crs_score"] * x["crs_score"]
+        + b["kras_mutant"] * kras
+    )
     b = TRUE_LOG_HR_RFS
-    lp_rfs = (b["r0_resection"] * x["r0_resection"] + b["rfa"] * x["rfa"]
-              + b["crs_score"] * x["crs_score"] + b["kras_mutant"] * kras)
+    lp_rfs = (
+        b["r0_resection"] * x["r0_resection"]
+        + b["rfa"] * x["rfa"]
+        + b["crs_score"] * x["crs_score"]
+        + b["kras_mutant"] * kras
+    )
     return lp_os, lp_rfs
 
 
@@ -391,55 +446,3 @@ def draw_latent_times(x: dict, rng: np.random.Generator, p: dict) -> tuple[np.nd
     t_death = _invert_h0(e_d * np.exp(-lp_os), p["os_knots"], p["os_h0"])
     t_rec = _invert_h0(e_r * np.exp(-lp_rfs), p["rfs_knots"], p["rfs_h0"])
     return t_death, t_rec
-
-
-def mechanism_truth(p: dict, cm: dict, intercepts: dict, lp_rfs: np.ndarray) -> dict:
-    """The mechanism's part of the ground truth (JSON-ready): outcome models, dependence,
-    treatment model and CRS items.
-
-    ``lp_rfs``: the RFS linear predictors of the eligible patients, for the expected cure
-    fraction mean(exp(-H0(inf) exp(lp_rfs))) of the promotion-time cure model.
-    """
-    cure = np.exp(-p["rfs_h0"][-1] * np.exp(lp_rfs))
-    return {
-        "os": {
-            "log_hr": dict(TRUE_LOG_HR_OS),
-            "hr": {k: float(np.exp(v)) for k, v in TRUE_LOG_HR_OS.items()},
-            "covariate_coding": "hospital_days in days; crs_score 1-5; binaries 0/1; "
-                                "kras_mutant = kras == 'mutant' (not in the paper's model)",
-            "baseline_cumulative_hazard": {
-                "type": "piecewise linear H0(t) at lp = 0, linearly extrapolated past the last knot",
-                "knots_months": [float(v) for v in p["os_knots"]],
-                "H0": [float(v) for v in p["os_h0"]],
-            },
-        },
-        "rfs": {
-            "log_hr": dict(TRUE_LOG_HR_RFS),
-            "hr": {k: float(np.exp(v)) for k, v in TRUE_LOG_HR_RFS.items()},
-            "baseline_cumulative_hazard": {
-                "type": "piecewise linear H0(t) at lp = 0, constant after the last knot (cure)",
-                "knots_months": [float(v) for v in p["rfs_knots"]],
-                "H0": [float(v) for v in p["rfs_h0"]],
-            },
-            "cure_model": "promotion time: P(cured | x) = exp(-H0(inf) * exp(lp_rfs))",
-            "cure_fraction_expected_eligible": float(cure.mean()),
-            "death_censors_rfs": True,
-        },
-        "dependence": {"type": "Gaussian copula on S_D(T_D|x), S_R(T_R|x)",
-                       "rho": float(p["copula_rho"]),
-                       "recurrence_recorded_only_if_before_death": True},
-        "treatment_model": {
-            "r0": {"rate_reference": _R0_RATE, "rate_override": cm["r0_rate"], "probit_slopes": dict(_R0_SLOPES),
-                   "intercept": float(intercepts["r0"])},
-            "rfa": {"rate_reference": _RFA_RATE, "probit_slopes": dict(_RFA_SLOPES),
-                    "intercept": float(intercepts["rfa"])},
-            "neoadjuvant_only": {"rate_reference": _NEO_ONLY_RATE, "probit_slope_crs": _NEO_SLOPE_CRS,
-                                 "intercept": float(intercepts["neoadjuvant_only"])},
-            "full_course": {"rate_reference": _FULL_COURSE_RATE, "probit_slope_crs": _FULL_SLOPE_CRS,
-                            "intercept_given_not_neoadjuvant": float(intercepts["full_course_given_not_neo"])},
-        },
-        "crs_items": {"node_threshold": float(p["crs_node_threshold"]),
-                      "multi_threshold": float(p["crs_multi_threshold"]),
-                      "size_median_cm": float(p["size_median_cm"]),
-                      "size_log_sigma": float(p["size_log_sigma"])},
-    }

@@ -72,11 +72,11 @@ def rmse_mcse(errors) -> tuple[float, float]:
     n = e.size
     if n == 0:
         return float("nan"), float("nan")
-    mse = float((e ** 2).mean())
+    mse = float((e**2).mean())
     rmse = math.sqrt(mse)
     if n < 2 or rmse == 0.0:
         return rmse, float("nan")
-    mcse_mse = math.sqrt(((e ** 2 - mse) ** 2).sum() / (n * (n - 1)))
+    mcse_mse = math.sqrt(((e**2 - mse) ** 2).sum() / (n * (n - 1)))
     return rmse, mcse_mse / (2.0 * rmse)
 
 
@@ -99,8 +99,10 @@ def _true_sets(reference: pd.DataFrame) -> dict[str, set]:
 
 def _selected_sets(replicates: pd.DataFrame) -> dict[tuple, frozenset]:
     """Selected variables per (endpoint, rep)."""
-    return {key: frozenset(g.loc[g["selected"].astype(bool), "variable"])
-            for key, g in replicates.groupby(["endpoint", "rep"], sort=False)}
+    return {
+        key: frozenset(g.loc[g["selected"].astype(bool), "variable"])
+        for key, g in replicates.groupby(["endpoint", "rep"], sort=False)
+    }
 
 
 def summarise_predictors(replicates: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
@@ -115,9 +117,17 @@ def summarise_predictors(replicates: pd.DataFrame, reference: pd.DataFrame) -> p
     R = reps.groupby("endpoint")["rep"].nunique()
     rows = []
     for ref in reference.itertuples(index=False):
-        row = {"endpoint": ref.endpoint, "term": ref.term, "variable": ref.variable, "label": ref.label,
-               "role": ref.role, "estimable": bool(ref.estimable), "log_hr_true": ref.log_hr_true,
-               "hr_true": ref.hr_true, "log_hr_large_sample": ref.log_hr_large_sample}
+        row = {
+            "endpoint": ref.endpoint,
+            "term": ref.term,
+            "variable": ref.variable,
+            "label": ref.label,
+            "role": ref.role,
+            "estimable": bool(ref.estimable),
+            "log_hr_true": ref.log_hr_true,
+            "hr_true": ref.hr_true,
+            "log_hr_large_sample": ref.log_hr_large_sample,
+        }
         n_rep = int(R.get(ref.endpoint, 0))
         mine = reps[(reps["endpoint"] == ref.endpoint) & (reps["term"] == ref.term)]
         sel = mine[mine["selected"].astype(bool)]
@@ -128,13 +138,25 @@ def summarise_predictors(replicates: pd.DataFrame, reference: pd.DataFrame) -> p
         bias_n, bias_n_se = bias_mcse(nested["coef"], ref.log_hr_true)
         cov_n, cov_n_se = coverage_mcse(nested["hr_lower"], nested["hr_upper"], ref.hr_true)
         row.update(
-            replicates=n_rep, n_selected=len(sel), selection_freq=freq, selection_freq_mcse=freq_se,
-            mean_log_hr=float(sel["coef"].mean()) if len(sel) else np.nan, bias=bias, bias_mcse=bias_se,
+            replicates=n_rep,
+            n_selected=len(sel),
+            selection_freq=freq,
+            selection_freq_mcse=freq_se,
+            mean_log_hr=float(sel["coef"].mean()) if len(sel) else np.nan,
+            bias=bias,
+            bias_mcse=bias_se,
             bias_vs_large_sample=(bias + ref.log_hr_true - ref.log_hr_large_sample) if len(sel) else np.nan,
-            empirical_se=_sd(sel["coef"]), model_se=float(sel["se"].mean()) if len(sel) else np.nan,
-            coverage=cov, coverage_mcse=cov_se, n_selected_given_all_true=len(nested),
-            bias_given_all_true=bias_n, bias_given_all_true_mcse=bias_n_se,
-            coverage_given_all_true=cov_n, coverage_given_all_true_mcse=cov_n_se, estimand=ref.estimand)
+            empirical_se=_sd(sel["coef"]),
+            model_se=float(sel["se"].mean()) if len(sel) else np.nan,
+            coverage=cov,
+            coverage_mcse=cov_se,
+            n_selected_given_all_true=len(nested),
+            bias_given_all_true=bias_n,
+            bias_given_all_true_mcse=bias_n_se,
+            coverage_given_all_true=cov_n,
+            coverage_given_all_true_mcse=cov_n_se,
+            estimand=ref.estimand,
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -150,16 +172,22 @@ def summarise_models(replicates: pd.DataFrame, reference: pd.DataFrame) -> pd.Da
         s = [v for (e, _), v in sets.items() if e == ep]
         n = len(s)
         first = replicates[replicates["endpoint"] == ep].drop_duplicates("rep")
-        row = {"endpoint": ep, "replicates": n, "n_true_predictors": len(truth),
-               "true_predictors": ";".join(sorted(truth)),
-               "mean_events_train": float(first["events_train"].mean()),
-               "mean_selected": float(np.mean([len(x) for x in s])),
-               "mean_true_selected": float(np.mean([len(x & truth) for x in s])),
-               "mean_null_selected": float(np.mean([len(x - truth) for x in s]))}
-        for name, hits in (("all_true_selected", sum(truth <= x for x in s)),
-                           ("exact_true_model", sum(x == truth for x in s)),
-                           ("no_null_selected", sum(not (x - truth) for x in s)),
-                           ("empty_model", sum(not x for x in s))):
+        row = {
+            "endpoint": ep,
+            "replicates": n,
+            "n_true_predictors": len(truth),
+            "true_predictors": ";".join(sorted(truth)),
+            "mean_events_train": float(first["events_train"].mean()),
+            "mean_selected": float(np.mean([len(x) for x in s])),
+            "mean_true_selected": float(np.mean([len(x & truth) for x in s])),
+            "mean_null_selected": float(np.mean([len(x - truth) for x in s])),
+        }
+        for name, hits in (
+            ("all_true_selected", sum(truth <= x for x in s)),
+            ("exact_true_model", sum(x == truth for x in s)),
+            ("no_null_selected", sum(not (x - truth) for x in s)),
+            ("empty_model", sum(not x for x in s)),
+        ):
             row[f"p_{name}"], row[f"p_{name}_mcse"] = proportion_mcse(int(hits), n)
         rows.append(row)
     return pd.DataFrame(rows)
@@ -191,21 +219,34 @@ def summarise_c(replicates: pd.DataFrame) -> pd.DataFrame:
                 se = g["c_split_se"].to_numpy(float)[ok]
                 inside = np.abs(err) <= Z95 * se
                 cov, cov_se = proportion_mcse(int(inside.sum()), int(ok.sum()))
-            rows.append({"endpoint": ep, "estimator": name, "replicates": int(ok.sum()),
-                         "mean_estimate": float(est[ok].mean()) if ok.any() else np.nan,
-                         "mean_true_c": float(true_c[ok].mean()) if ok.any() else np.nan,
-                         "mean_error": bias, "mean_error_mcse": bias_se, "sd_error": _sd(err),
-                         "rmse": rmse, "rmse_mcse": rmse_se, "ci_coverage": cov, "ci_coverage_mcse": cov_se,
-                         "description": what})
+            rows.append(
+                {
+                    "endpoint": ep,
+                    "estimator": name,
+                    "replicates": int(ok.sum()),
+                    "mean_estimate": float(est[ok].mean()) if ok.any() else np.nan,
+                    "mean_true_c": float(true_c[ok].mean()) if ok.any() else np.nan,
+                    "mean_error": bias,
+                    "mean_error_mcse": bias_se,
+                    "sd_error": _sd(err),
+                    "rmse": rmse,
+                    "rmse_mcse": rmse_se,
+                    "ci_coverage": cov,
+                    "ci_coverage_mcse": cov_se,
+                    "description": what,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def summarise(replicates: pd.DataFrame, reference: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The three result tables: ``predictors``, ``models`` and ``c_index``."""
     replicates = replicates.sort_values(["rep", "endpoint", "term"], kind="stable", ignore_index=True)
-    return {"predictors": summarise_predictors(replicates, reference),
-            "models": summarise_models(replicates, reference),
-            "c_index": summarise_c(replicates)}
+    return {
+        "predictors": summarise_predictors(replicates, reference),
+        "models": summarise_models(replicates, reference),
+        "c_index": summarise_c(replicates),
+    }
 
 
 # ---------------------------------------------------------------------------------------
@@ -241,18 +282,25 @@ def report_markdown(tables: dict[str, pd.DataFrame], settings: dict) -> str:
         "",
     ]
     pred = tables["predictors"]
-    p = pd.DataFrame({
-        "Endpoint": pred["endpoint"].str.upper(), "Predictor": pred["label"], "Role": pred["role"],
-        "True HR": [_num(v) for v in pred["hr_true"]],
-        "Selected, %": [_pm(a, b, pct=True) for a, b in zip(pred["selection_freq"], pred["selection_freq_mcse"])],
-        "Bias log-HR | selected": [_pm(a, b) for a, b in zip(pred["bias"], pred["bias_mcse"])],
-        "Coverage, % | selected": [_pm(a, b, pct=True) for a, b in zip(pred["coverage"], pred["coverage_mcse"])],
-        "Bias log-HR | all true in": [_pm(a, b) for a, b in zip(pred["bias_given_all_true"],
-                                                              pred["bias_given_all_true_mcse"])],
-        "Coverage, % | all true in": [_pm(a, b, pct=True) for a, b in zip(pred["coverage_given_all_true"],
-                                                                          pred["coverage_given_all_true_mcse"])],
-        "Estimand": pred["estimand"],
-    })
+    p = pd.DataFrame(
+        {
+            "Endpoint": pred["endpoint"].str.upper(),
+            "Predictor": pred["label"],
+            "Role": pred["role"],
+            "True HR": [_num(v) for v in pred["hr_true"]],
+            "Selected, %": [_pm(a, b, pct=True) for a, b in zip(pred["selection_freq"], pred["selection_freq_mcse"])],
+            "Bias log-HR | selected": [_pm(a, b) for a, b in zip(pred["bias"], pred["bias_mcse"])],
+            "Coverage, % | selected": [_pm(a, b, pct=True) for a, b in zip(pred["coverage"], pred["coverage_mcse"])],
+            "Bias log-HR | all true in": [
+                _pm(a, b) for a, b in zip(pred["bias_given_all_true"], pred["bias_given_all_true_mcse"])
+            ],
+            "Coverage, % | all true in": [
+                _pm(a, b, pct=True)
+                for a, b in zip(pred["coverage_given_all_true"], pred["coverage_given_all_true_mcse"])
+            ],
+            "Estimand": pred["estimand"],
+        }
+    )
     notes_p = [
         "Selected: share of replicates whose final model contains the predictor. Bias and coverage are "
         "conditional on selection (NA when never selected): log-HR of the final model minus the true "
@@ -260,33 +308,49 @@ def report_markdown(tables: dict[str, pd.DataFrame], settings: dict) -> str:
         "contains every true predictor (there the true conditional HR is the fitted model's estimand).",
     ]
     mod = tables["models"]
-    m = pd.DataFrame({
-        "Endpoint": mod["endpoint"].str.upper(), "True predictors": mod["true_predictors"].str.replace(";", ", "),
-        "Mean events (training)": [_num(v, ".1f") for v in mod["mean_events_train"]],
-        "Mean selected": [_num(v, ".2f") for v in mod["mean_selected"]],
-        "Mean true kept": [_num(v, ".2f") for v in mod["mean_true_selected"]],
-        "Mean null kept": [_num(v, ".2f") for v in mod["mean_null_selected"]],
-        "All true kept, %": [_pm(a, b, pct=True) for a, b in zip(mod["p_all_true_selected"],
-                                                                 mod["p_all_true_selected_mcse"])],
-        "Exactly the true model, %": [_pm(a, b, pct=True) for a, b in zip(mod["p_exact_true_model"],
-                                                                          mod["p_exact_true_model_mcse"])],
-        "No null kept, %": [_pm(a, b, pct=True) for a, b in zip(mod["p_no_null_selected"],
-                                                                mod["p_no_null_selected_mcse"])],
-    })
+    m = pd.DataFrame(
+        {
+            "Endpoint": mod["endpoint"].str.upper(),
+            "True predictors": mod["true_predictors"].str.replace(";", ", "),
+            "Mean events (training)": [_num(v, ".1f") for v in mod["mean_events_train"]],
+            "Mean selected": [_num(v, ".2f") for v in mod["mean_selected"]],
+            "Mean true kept": [_num(v, ".2f") for v in mod["mean_true_selected"]],
+            "Mean null kept": [_num(v, ".2f") for v in mod["mean_null_selected"]],
+            "All true kept, %": [
+                _pm(a, b, pct=True) for a, b in zip(mod["p_all_true_selected"], mod["p_all_true_selected_mcse"])
+            ],
+            "Exactly the true model, %": [
+                _pm(a, b, pct=True) for a, b in zip(mod["p_exact_true_model"], mod["p_exact_true_model_mcse"])
+            ],
+            "No null kept, %": [
+                _pm(a, b, pct=True) for a, b in zip(mod["p_no_null_selected"], mod["p_no_null_selected_mcse"])
+            ],
+        }
+    )
     cix = tables["c_index"]
-    c = pd.DataFrame({
-        "Endpoint": cix["endpoint"].str.upper(), "Estimator": cix["estimator"].str.replace("_", " "),
-        "Mean estimate": [_num(v) for v in cix["mean_estimate"]],
-        "Mean true C": [_num(v) for v in cix["mean_true_c"]],
-        "Mean error": [_pm(a, b) for a, b in zip(cix["mean_error"], cix["mean_error_mcse"])],
-        "SD of error": [_num(v) for v in cix["sd_error"]],
-        "RMSE": [_pm(a, b) for a, b in zip(cix["rmse"], cix["rmse_mcse"])],
-        "95% CI coverage, %": [_pm(a, b, pct=True) for a, b in zip(cix["ci_coverage"], cix["ci_coverage_mcse"])],
-    })
-    notes_c = ["Error = estimate − true C of the same fitted model (Harrell's C of its linear predictor on the "
-               "large independent cohort). CI coverage: the split-sample C's 95 % CI from the "
-               "infinitesimal-jackknife SE (survival::concordance) covering the true C."]
-    return ("\n".join(head) + "\n"
-            + to_markdown(m, "Selected models") + "\n"
-            + to_markdown(c, "C-index: estimate minus the model's true C", notes_c) + "\n"
-            + to_markdown(p, "Predictors: selection, bias and coverage", notes_p))
+    c = pd.DataFrame(
+        {
+            "Endpoint": cix["endpoint"].str.upper(),
+            "Estimator": cix["estimator"].str.replace("_", " "),
+            "Mean estimate": [_num(v) for v in cix["mean_estimate"]],
+            "Mean true C": [_num(v) for v in cix["mean_true_c"]],
+            "Mean error": [_pm(a, b) for a, b in zip(cix["mean_error"], cix["mean_error_mcse"])],
+            "SD of error": [_num(v) for v in cix["sd_error"]],
+            "RMSE": [_pm(a, b) for a, b in zip(cix["rmse"], cix["rmse_mcse"])],
+            "95% CI coverage, %": [_pm(a, b, pct=True) for a, b in zip(cix["ci_coverage"], cix["ci_coverage_mcse"])],
+        }
+    )
+    notes_c = [
+        "Error = estimate − true C of the same fitted model (Harrell's C of its linear predictor on the "
+        "large independent cohort). CI coverage: the split-sample C's 95 % CI from the "
+        "infinitesimal-jackknife SE (survival::concordance) covering the true C."
+    ]
+    return (
+        "\n".join(head)
+        + "\n"
+        + to_markdown(m, "Selected models")
+        + "\n"
+        + to_markdown(c, "C-index: estimate minus the model's true C", notes_c)
+        + "\n"
+        + to_markdown(p, "Predictors: selection, bias and coverage", notes_p)
+    )

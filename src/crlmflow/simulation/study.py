@@ -65,8 +65,8 @@ from crlmflow.pipeline.streams import integer_seed, seed_sequence
 from crlmflow.simulation.generator import simulate_cohort
 from crlmflow.survival.design import normalise_candidates
 from crlmflow.survival.selection import fit_terms, prepare
-from crlmflow.validation.optimism import apparent_performance, run_replicates, summarise_optimism
 from crlmflow.validation.concordance import concordance_index
+from crlmflow.validation.optimism import apparent_performance, run_replicates, summarise_optimism
 
 __all__ = [
     "replicate_seeds",
@@ -147,8 +147,14 @@ def simulate_analysis_cohort(n_eligible: int, seed: int, config: dict) -> tuple[
     with tempfile.TemporaryDirectory(prefix="crlm-simstudy-") as tmp:
         path = Path(tmp) / "raw_cohort.csv"
         atomic_write_csv(raw, path)
-        result = clean_cohort_file(path, file_options={}, source="synthetic", data_options=data,
-                                   candidates=config["candidates"], endpoints=config["endpoints"])
+        result = clean_cohort_file(
+            path,
+            file_options={},
+            source="synthetic",
+            data_options=data,
+            candidates=config["candidates"],
+            endpoints=config["endpoints"],
+        )
     return derive_indices(result.cohort), truth
 
 
@@ -156,15 +162,22 @@ def truth_key(endpoint: dict) -> str:
     """The simulator's endpoint (``os`` / ``rfs``) behind a configured endpoint."""
     key = _TRUTH_ENDPOINT.get(endpoint["time"])
     if key is None:
-        raise ValueError(f"endpoint time column {endpoint['time']!r} is not simulated; the simulation "
-                         f"study needs endpoints on {sorted(_TRUTH_ENDPOINT)}")
+        raise ValueError(
+            f"endpoint time column {endpoint['time']!r} is not simulated; the simulation "
+            f"study needs endpoints on {sorted(_TRUTH_ENDPOINT)}"
+        )
     return key
 
 
 def _selection_kwargs(config: dict) -> dict:
     sel = SelectionOptions.from_config(config)
-    return dict(screen_p=sel.screen_p, exclude=tuple(config.get("exclude_from_multivariable") or ()),
-                method=sel.method, entry_p=sel.entry_p, removal_p=sel.removal_p)
+    return dict(
+        screen_p=sel.screen_p,
+        exclude=tuple(config.get("exclude_from_multivariable") or ()),
+        method=sel.method,
+        entry_p=sel.entry_p,
+        removal_p=sel.removal_p,
+    )
 
 
 def analysis_columns(config: dict) -> list[str]:
@@ -187,8 +200,11 @@ def _estimand_note(ep_key: str, cand: dict, role: str, excluded: bool, death_cen
         return "not estimable: excluded from the multivariable pool (exclude_from_multivariable)"
     if role == TRUE:
         unit = cand.get("unit")
-        scale = f"per {unit.rstrip('s') if unit == 'days' else unit}" if unit else (
-            "per point" if cand.get("type") == "numeric" else "1 vs 0")
+        scale = (
+            f"per {unit.rstrip('s') if unit == 'days' else unit}"
+            if unit
+            else ("per point" if cand.get("type") == "numeric" else "1 vs 0")
+        )
         note = f"true conditional log-HR of the simulator, same scale as modelled ({scale})"
     else:
         note = "null: no direct effect given the true predictors"
@@ -197,8 +213,10 @@ def _estimand_note(ep_key: str, cand: dict, role: str, excluded: bool, death_cen
     if ep_key == "rfs" and death_censors_rfs:
         note += "; RFS truth: latent recurrence hazard, observed RFS is censored by death (see log_hr_large_sample)"
     elif ep_key == "rfs":
-        note += ("; RFS events include deaths (data.death_censors_rfs false): the recurrence log-HR is not "
-                 "this model's estimand, compare with log_hr_large_sample")
+        note += (
+            "; RFS events include deaths (data.death_censors_rfs false): the recurrence log-HR is not "
+            "this model's estimand, compare with log_hr_large_sample"
+        )
     return note
 
 
@@ -231,18 +249,39 @@ def truth_reference(truth: dict, cohort: pd.DataFrame, config: dict) -> pd.DataF
             role = TRUE if beta != 0.0 else NULL
             for term in specs[name].term_names():
                 b, s = big.get(term, (np.nan, np.nan))
-                rows.append(dict(endpoint=ep, term=term, variable=name, label=cand.get("label", name), role=role,
-                                 estimable=name not in excluded, log_hr_true=beta, hr_true=math.exp(beta),
-                                 log_hr_large_sample=b, se_large_sample=s,
-                                 estimand=_estimand_note(key, cand, role, name in excluded, dcr)))
+                rows.append(
+                    dict(
+                        endpoint=ep,
+                        term=term,
+                        variable=name,
+                        label=cand.get("label", name),
+                        role=role,
+                        estimable=name not in excluded,
+                        log_hr_true=beta,
+                        hr_true=math.exp(beta),
+                        log_hr_large_sample=b,
+                        se_large_sample=s,
+                        estimand=_estimand_note(key, cand, role, name in excluded, dcr),
+                    )
+                )
         for name, beta in log_hr.items():
             if name not in specs and beta != 0.0:
-                rows.append(dict(endpoint=ep, term=name, variable=name, label=_NOT_CANDIDATE_LABELS.get(name, name),
-                                 role=TRUE_NOT_CANDIDATE,
-                                 estimable=False, log_hr_true=float(beta), hr_true=math.exp(beta),
-                                 log_hr_large_sample=np.nan, se_large_sample=np.nan,
-                                 estimand="not a candidate: omitted from every fitted model (its omission "
-                                          "slightly attenuates the other HRs: non-collapsibility)"))
+                rows.append(
+                    dict(
+                        endpoint=ep,
+                        term=name,
+                        variable=name,
+                        label=_NOT_CANDIDATE_LABELS.get(name, name),
+                        role=TRUE_NOT_CANDIDATE,
+                        estimable=False,
+                        log_hr_true=float(beta),
+                        hr_true=math.exp(beta),
+                        log_hr_large_sample=np.nan,
+                        se_large_sample=np.nan,
+                        estimand="not a candidate: omitted from every fitted model (its omission "
+                        "slightly attenuates the other HRs: non-collapsibility)",
+                    )
+                )
     return pd.DataFrame(rows)
 
 
@@ -252,10 +291,34 @@ def truth_reference(truth: dict, cohort: pd.DataFrame, config: dict) -> pd.DataF
 
 #: Columns of a replicate's table (one row per endpoint and candidate term).
 REPLICATE_COLUMNS = [
-    "rep", "endpoint", "term", "variable", "screened", "selected", "coef", "se", "hr", "hr_lower", "hr_upper",
-    "p", "n_train", "events_train", "n_validation", "events_validation", "n_selected", "selected_terms",
-    "c_apparent", "c_split", "c_split_se", "c_optimism", "c_corrected", "n_bootstrap", "c_true",
-    "seed_simulate", "seed_split", "seed_bootstrap",
+    "rep",
+    "endpoint",
+    "term",
+    "variable",
+    "screened",
+    "selected",
+    "coef",
+    "se",
+    "hr",
+    "hr_lower",
+    "hr_upper",
+    "p",
+    "n_train",
+    "events_train",
+    "n_validation",
+    "events_validation",
+    "n_selected",
+    "selected_terms",
+    "c_apparent",
+    "c_split",
+    "c_split_se",
+    "c_optimism",
+    "c_corrected",
+    "n_bootstrap",
+    "c_true",
+    "seed_simulate",
+    "seed_split",
+    "seed_bootstrap",
 ]
 
 
@@ -284,8 +347,11 @@ def run_replicate(config: dict, rep: int, seed: int, truth_cohort: pd.DataFrame)
     sim = config["simulation_study"]
     seeds = replicate_seeds(seed, rep)
     cohort, _ = simulate_analysis_cohort(sim["n_eligible"], seeds["simulate"], config)
-    split = {"method": "random", "train_fraction": config["split"]["train_fraction"],
-             "stratify": config["split"].get("stratify")}
+    split = {
+        "method": "random",
+        "train_fraction": config["split"]["train_fraction"],
+        "stratify": config["split"].get("stratify"),
+    }
     cohort, _ = assign_sets({"development": cohort}, split, seed=seeds["split"])
     train = cohort[cohort["set"] == "train"].reset_index(drop=True)
     valid = cohort[cohort["set"] == "validation"].reset_index(drop=True)
@@ -300,28 +366,59 @@ def run_replicate(config: dict, rep: int, seed: int, truth_cohort: pd.DataFrame)
         model = develop_model(train, config["candidates"], ep, time, event, **kw)
         c_split = concordance_index(valid[time], valid[event], _lp(model, valid))
         c_true = concordance_index(truth_cohort[time], truth_cohort[event], _lp(model, truth_cohort)).c_index
-        apparent = apparent_performance(train, config["candidates"], time, event, no_horizons,
-                                        terms=model.selected, **kw)
+        apparent = apparent_performance(
+            train, config["candidates"], time, event, no_horizons, terms=model.selected, **kw
+        )
         if B > 0:
-            reps = run_replicates(train, config["candidates"], time, event, no_horizons, range(B),
-                                  seed=seeds["bootstrap"], endpoint_index=k, **kw)
+            reps = run_replicates(
+                train,
+                config["candidates"],
+                time,
+                event,
+                no_horizons,
+                range(B),
+                seed=seeds["bootstrap"],
+                endpoint_index=k,
+                **kw,
+            )
             opt = summarise_optimism(apparent, reps).loc["c_index"]
             c_opt, c_corr, n_boot = float(opt["optimism"]), float(opt["corrected"]), int(opt["n_replicates"])
         else:
             c_opt, c_corr, n_boot = np.nan, np.nan, 0
         terms = model.multivariable
-        table = pd.DataFrame({
-            "rep": int(rep), "endpoint": ep, "term": terms["term"], "variable": terms["variable"],
-            "screened": terms["screened"].astype(int), "selected": terms["selected"].astype(int),
-            "coef": terms["coef"], "se": terms["se"], "hr": terms["hr"], "hr_lower": terms["hr_lower"],
-            "hr_upper": terms["hr_upper"], "p": terms["p"],
-        })
+        table = pd.DataFrame(
+            {
+                "rep": int(rep),
+                "endpoint": ep,
+                "term": terms["term"],
+                "variable": terms["variable"],
+                "screened": terms["screened"].astype(int),
+                "selected": terms["selected"].astype(int),
+                "coef": terms["coef"],
+                "se": terms["se"],
+                "hr": terms["hr"],
+                "hr_lower": terms["hr_lower"],
+                "hr_upper": terms["hr_upper"],
+                "p": terms["p"],
+            }
+        )
         table = table.assign(
-            n_train=len(train), events_train=int(train[event].sum()), n_validation=len(valid),
-            events_validation=int(valid[event].sum()), n_selected=len(model.selected),
-            selected_terms=";".join(model.selected), c_apparent=float(apparent["c_index"]),
-            c_split=c_split.c_index, c_split_se=c_split.std_err, c_optimism=c_opt, c_corrected=c_corr,
-            n_bootstrap=n_boot, c_true=float(c_true), seed_simulate=seeds["simulate"],
-            seed_split=seeds["split"], seed_bootstrap=seeds["bootstrap"])
+            n_train=len(train),
+            events_train=int(train[event].sum()),
+            n_validation=len(valid),
+            events_validation=int(valid[event].sum()),
+            n_selected=len(model.selected),
+            selected_terms=";".join(model.selected),
+            c_apparent=float(apparent["c_index"]),
+            c_split=c_split.c_index,
+            c_split_se=c_split.std_err,
+            c_optimism=c_opt,
+            c_corrected=c_corr,
+            n_bootstrap=n_boot,
+            c_true=float(c_true),
+            seed_simulate=seeds["simulate"],
+            seed_split=seeds["split"],
+            seed_bootstrap=seeds["bootstrap"],
+        )
         out.append(table[REPLICATE_COLUMNS])
     return pd.concat(out, ignore_index=True)

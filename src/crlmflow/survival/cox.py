@@ -62,11 +62,11 @@ class SeparationWarning(UserWarning):
 class SortedColumns:
     """Columns of a CoxData in its sorted row order, centred at their (unweighted) means."""
 
-    X: np.ndarray        # n × q, sorted, centred
-    X1T: np.ndarray      # (1 + q) × n: a row of ones over Xᵀ (contiguous for cumsum)
-    Xd: np.ndarray       # deaths × q
+    X: np.ndarray  # n × q, sorted, centred
+    X1T: np.ndarray  # (1 + q) × n: a row of ones over Xᵀ (contiguous for cumsum)
+    Xd: np.ndarray  # deaths × q
     center: np.ndarray
-    binary: np.ndarray   # q booleans: column is 0/1
+    binary: np.ndarray  # q booleans: column is 0/1
 
     @property
     def nbytes(self) -> int:
@@ -89,8 +89,10 @@ class CoxData:
             X = X[:, None]
         n = t.size
         if e.shape != (n,) or X.shape[0] != n:
-            raise ValueError(f"time, event and X must have the same number of rows; got {n}, "
-                             f"{e.shape[0] if e.ndim else 0} and {X.shape[0]}")
+            raise ValueError(
+                f"time, event and X must have the same number of rows; got {n}, "
+                f"{e.shape[0] if e.ndim else 0} and {X.shape[0]}"
+            )
         if not np.isfinite(t).all() or not np.isfinite(X).all():
             raise ValueError("time and X must be finite (filter complete cases first)")
         if not np.isin(e, (0.0, 1.0)).all():
@@ -109,26 +111,32 @@ class CoxData:
         """The attributes that follow from the risk sets (weights, effective n, events)."""
         weights = np.empty(self.n)
         weights[rs.order] = rs.weights
-        return {"_rs": rs, "ties": rs.ties, "order": rs.order, "event_times_desc": rs.event_times,
-                "weights": weights, "n_eff": float(rs.weights.sum()),
-                "n_events": float(rs.death_weights.sum())}
+        return {
+            "_rs": rs,
+            "ties": rs.ties,
+            "order": rs.order,
+            "event_times_desc": rs.event_times,
+            "weights": weights,
+            "n_eff": float(rs.weights.sum()),
+            "n_events": float(rs.death_weights.sum()),
+        }
 
     @property
     def risk_sets(self) -> RiskSets:
         """Sort order, event-time groups, tie structure and weights (see ``risksets``)."""
         return self._rs
 
-    def _view(self, rs: RiskSets) -> "CoxData":
+    def _view(self, rs: RiskSets) -> CoxData:
         # a shallow copy shares the data, sort and column memo; only the weights differ
         new = copy.copy(self)
         new.__dict__.update(self._risk_set_state(rs))
         return new
 
-    def with_weights(self, weights) -> "CoxData":
+    def with_weights(self, weights) -> CoxData:
         """A view of the same data with other frequency weights (e.g. a bootstrap draw)."""
         return self._view(self._rs.with_weights(weights))
 
-    def with_ties(self, ties: str) -> "CoxData":
+    def with_ties(self, ties: str) -> CoxData:
         """A view of the same data and weights with another tie method."""
         return self._view(self._rs.with_ties(ties))
 
@@ -250,7 +258,7 @@ class CoxData:
         it = 0
         converged = q == 0
         if q:
-            for it in range(1, max_iter + 1):
+            for it in range(1, max_iter + 1):  # noqa: B007 - read after the loop: iterations used
                 step = _solve(I, U)
                 new = beta + step
                 ll_new, U_new, I_new = self._derivs(sub, new)
@@ -371,8 +379,18 @@ def _inverse(I: np.ndarray) -> np.ndarray:
 # -- convenience API ----------------------------------------------------------------
 
 
-def coxph(time, event, X, names=None, weights=None, ties: str = "efron", init=None,
-          max_iter: int = 50, tol: float = 1e-12, on_separation: str = "raise") -> CoxResult:
+def coxph(
+    time,
+    event,
+    X,
+    names=None,
+    weights=None,
+    ties: str = "efron",
+    init=None,
+    max_iter: int = 50,
+    tol: float = 1e-12,
+    on_separation: str = "raise",
+) -> CoxResult:
     """Fit a Cox model (Cox 1972; Efron or Breslow ties) — one-shot wrapper of CoxData.fit."""
     data = CoxData(time, event, X, weights=weights, ties=ties, names=names)
     return data.fit(init=init, max_iter=max_iter, tol=tol, on_separation=on_separation)

@@ -10,8 +10,9 @@ stored fit and the nomogram (``Design.frame``) all use it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,7 +44,7 @@ class Design:
     groups: dict[str, list[int]]
     candidates: list[Candidate] = field(default_factory=list)
 
-    def subset(self, terms: Iterable[str]) -> "Design":
+    def subset(self, terms: Iterable[str]) -> Design:
         terms = list(terms)
         idx = [i for t in terms for i in self.groups[t]]
         groups, pos = {}, 0
@@ -91,8 +92,10 @@ def _factor_levels(col: pd.Series, cand: Candidate) -> tuple[tuple, Any]:
     bad = ~col.isin(levels)
     if bad.any():
         row = bad.idxmax()
-        raise ValueError(f"factor {cand.name!r}, row {row}: value {col.loc[row]!r} is not one of the levels "
-                         f"{list(levels)} ({int(bad.sum())} row(s) affected)")
+        raise ValueError(
+            f"factor {cand.name!r}, row {row}: value {col.loc[row]!r} is not one of the levels "
+            f"{list(levels)} ({int(bad.sum())} row(s) affected)"
+        )
     return levels, ref
 
 
@@ -123,8 +126,10 @@ def design_matrix(df: pd.DataFrame, candidates) -> Design:
             raise KeyError(f"candidate {c.name!r} not in data")
         s = df[c.name]
         if s.isna().any():
-            raise ValueError(f"candidate {c.name!r}, row {s.isna().idxmax()}: missing value "
-                             f"({int(s.isna().sum())} row(s)); filter complete cases first")
+            raise ValueError(
+                f"candidate {c.name!r}, row {s.isna().idxmax()}: missing value "
+                f"({int(s.isna().sum())} row(s)); filter complete cases first"
+            )
         start = len(names)
         if c.type == "factor":
             levels, ref = _factor_levels(s, c)
@@ -138,8 +143,10 @@ def design_matrix(df: pd.DataFrame, candidates) -> Design:
             bad = ~np.isin(x, (0.0, 1.0))
             if c.type == "binary" and bad.any():
                 k = int(np.argmax(bad))
-                raise ValueError(f"binary candidate {c.name!r}, row {s.index[k]}: value {x[k]:g}, "
-                                 f"expected 0 or 1 ({int(bad.sum())} row(s) affected)")
+                raise ValueError(
+                    f"binary candidate {c.name!r}, row {s.index[k]}: value {x[k]:g}, "
+                    f"expected 0 or 1 ({int(bad.sum())} row(s) affected)"
+                )
             cols.append(x)
             names.append(c.name)
         groups[c.name] = list(range(start, len(names)))

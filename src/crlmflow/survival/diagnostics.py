@@ -44,7 +44,9 @@ def _term_moments(data: CoxData, fit: CoxResult):
     X = sub.X
     q = X.shape[1]
     r = rs.weights * np.exp(X @ fit.coef)
-    Z = np.concatenate([r[:, None], r[:, None] * X, (r[:, None, None] * X[:, :, None] * X[:, None, :]).reshape(-1, q * q)], axis=1)
+    Z = np.concatenate(
+        [r[:, None], r[:, None] * X, (r[:, None, None] * X[:, :, None] * X[:, None, :]).reshape(-1, q * q)], axis=1
+    )
     C = np.cumsum(Z, axis=0)
     R = C[rs.risk_end]
     D = np.add.reduceat(Z[rs.death_pos], rs.death_start, axis=0)
@@ -72,8 +74,13 @@ def _km_transform(data: CoxData, left_continuous: bool) -> np.ndarray:
     return 1.0 - (s_before[idx] if left_continuous else s[idx])
 
 
-def cox_zph(data: CoxData, fit: CoxResult, groups: dict[str, list[int]] | None = None,
-            transform: str = "km", method: str = "score") -> ZphResult:
+def cox_zph(
+    data: CoxData,
+    fit: CoxResult,
+    groups: dict[str, list[int]] | None = None,
+    transform: str = "km",
+    method: str = "score",
+) -> ZphResult:
     """Test of proportional hazards per term and globally.
 
     ``groups`` maps term name → positions in ``fit.coef`` (a factor is one term);

@@ -71,11 +71,11 @@ class RiskSets:
     def n_groups(self) -> int:
         return int(self.risk_end.size)
 
-    def with_weights(self, weights) -> "RiskSets":
+    def with_weights(self, weights) -> RiskSets:
         """The same structure with other frequency weights (given in data-row order)."""
         return _weighted(self, _check_weights(weights, self.n, self.ties)[self.order], self.ties)
 
-    def with_ties(self, ties: str) -> "RiskSets":
+    def with_ties(self, ties: str) -> RiskSets:
         """The same structure and weights under another tie method."""
         return _weighted(self, self.weights, _check_ties(ties))
 
@@ -100,16 +100,26 @@ def risk_sets(time, event, weights=None, ties: str = "efron") -> RiskSets:
     death_start = np.flatnonzero(new)
     event_times = dt[new]
     risk_end = np.searchsorted(-ts, -event_times, side="right") - 1
-    block_end = (np.append(death_pos[death_start[1:] - 1], death_pos[-1]) if death_pos.size
-                 else death_pos)
+    block_end = np.append(death_pos[death_start[1:] - 1], death_pos[-1]) if death_pos.size else death_pos
     empty = np.zeros(0)
     base = RiskSets(
-        ties=ties, order=order, event_times=event_times, risk_end=risk_end,
+        ties=ties,
+        order=order,
+        event_times=event_times,
+        risk_end=risk_end,
         row_first_group=np.searchsorted(risk_end, np.arange(n), side="left"),
-        death_pos=death_pos, death_start=death_start, death_group=np.cumsum(new) - 1,
-        block_start=death_pos[death_start], block_end=block_end,
-        weights=empty, death_weights=empty, deaths=empty,
-        term_group=empty, term_frac=empty, term_weight=empty)
+        death_pos=death_pos,
+        death_start=death_start,
+        death_group=np.cumsum(new) - 1,
+        block_start=death_pos[death_start],
+        block_end=block_end,
+        weights=empty,
+        death_weights=empty,
+        deaths=empty,
+        term_group=empty,
+        term_frac=empty,
+        term_weight=empty,
+    )
     return _weighted(base, w[order], ties)
 
 
@@ -143,5 +153,6 @@ def _weighted(rs: RiskSets, ws: np.ndarray, ties: str) -> RiskSets:
         mult = np.ones(grp.size)
     else:
         grp, frac, mult = live, np.zeros(live.size), d_g[live]
-    return replace(rs, ties=ties, weights=ws, death_weights=wd, deaths=d_g, term_group=grp,
-                   term_frac=frac, term_weight=mult)
+    return replace(
+        rs, ties=ties, weights=ws, death_weights=wd, deaths=d_g, term_group=grp, term_frac=frac, term_weight=mult
+    )

@@ -20,8 +20,9 @@ every replicate.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -108,8 +109,7 @@ class CoxProblem:
 def prepare(df: pd.DataFrame, candidates, time_col: str, event_col: str, ties: str = "efron") -> CoxProblem:
     """Design matrix of every candidate + sorted Cox data (complete cases expected)."""
     des = design_matrix(df, candidates)
-    data = CoxData(df[time_col].to_numpy(float), df[event_col].to_numpy(float), des.X,
-                   ties=ties, names=des.columns)
+    data = CoxData(df[time_col].to_numpy(float), df[event_col].to_numpy(float), des.X, ties=ties, names=des.columns)
     return CoxProblem(des, data, time_col, event_col)
 
 
@@ -133,9 +133,15 @@ def _chisq_p(chisq: float, df: int) -> float:
     return float(special.chdtrc(df, chisq))
 
 
-def univariable_cox(df: pd.DataFrame, candidates, time_col: str, event_col: str,
-                    ties: str = "efron", conf_level: float = 0.95,
-                    problem: CoxProblem | None = None) -> pd.DataFrame:
+def univariable_cox(
+    df: pd.DataFrame,
+    candidates,
+    time_col: str,
+    event_col: str,
+    ties: str = "efron",
+    conf_level: float = 0.95,
+    problem: CoxProblem | None = None,
+) -> pd.DataFrame:
     """One Cox model per candidate (R ``coxph(Surv ~ VAR)``), one row per model column.
 
     Columns: term, variable, coef, se, z, hr, hr_lower, hr_upper, p (Wald, per column),
@@ -150,14 +156,28 @@ def univariable_cox(df: pd.DataFrame, candidates, time_col: str, event_col: str,
         tw = wald_test_terms(fit, range(fit.coef.size))
         for j, term in enumerate(fit.names):
             b, se = fit.coef[j], fit.se[j]
-            rows.append({
-                "term": term, "variable": v, "coef": b, "se": se, "z": b / se,
-                "hr": np.exp(b), "hr_lower": np.exp(b - zc * se), "hr_upper": np.exp(b + zc * se),
-                "p": 2.0 * stats.norm.sf(abs(b / se)), "p_term": tw.p, "chisq_term": tw.chisq,
-                "df_term": tw.df, "p_lr": fit.lr_test.p, "p_score": fit.score_test.p,
-                "loglik": fit.loglik, "loglik_null": fit.loglik_init,
-                "n": fit.n, "events": int(round(fit.events)),
-            })
+            rows.append(
+                {
+                    "term": term,
+                    "variable": v,
+                    "coef": b,
+                    "se": se,
+                    "z": b / se,
+                    "hr": np.exp(b),
+                    "hr_lower": np.exp(b - zc * se),
+                    "hr_upper": np.exp(b + zc * se),
+                    "p": 2.0 * stats.norm.sf(abs(b / se)),
+                    "p_term": tw.p,
+                    "chisq_term": tw.chisq,
+                    "df_term": tw.df,
+                    "p_lr": fit.lr_test.p,
+                    "p_score": fit.score_test.p,
+                    "loglik": fit.loglik,
+                    "loglik_null": fit.loglik_init,
+                    "n": fit.n,
+                    "events": int(round(fit.events)),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -219,8 +239,9 @@ def check_method(method: str) -> str:
     return method
 
 
-def select_terms(models: SelectionModels, pool, method: str = "stepaic_both", *,
-                 entry_p: float = 0.05, removal_p: float = 0.10):
+def select_terms(
+    models: SelectionModels, pool, method: str = "stepaic_both", *, entry_p: float = 0.05, removal_p: float = 0.10
+):
     """Run the stepwise procedure ``method`` on the screened ``pool``.
 
     Returns a :class:`StepAICResult` or :class:`ForwardResult`; both carry ``selected``,
@@ -263,8 +284,7 @@ def stepaic_both(models: SelectionModels, terms, k: float = 2.0, steps: int = 10
     n_ev = models.n_events
     models.prefetch([cur])
     aic, edf, dev = _aic(models, cur, k)
-    path = [{"step": "", "df": np.nan, "deviance": np.nan, "resid_df": n_ev - edf,
-             "resid_dev": dev, "aic": aic}]
+    path = [{"step": "", "df": np.nan, "deviance": np.nan, "resid_df": n_ev - edf, "resid_dev": dev, "aic": aic}]
     for _ in range(steps):
         drops = [[x for x in cur if x != t] for t in cur]
         adds = [cur + [t] for t in scope if t not in cur]
@@ -280,9 +300,16 @@ def stepaic_both(models: SelectionModels, terms, k: float = 2.0, steps: int = 10
         if new_aic >= aic + AIC_TOL:
             break
         _, new_edf, new_dev = _aic(models, new_terms, k)
-        path.append({"step": change, "df": (n_ev - new_edf) - path[-1]["resid_df"],
-                     "deviance": abs(new_dev - path[-1]["resid_dev"]),
-                     "resid_df": n_ev - new_edf, "resid_dev": new_dev, "aic": new_aic})
+        path.append(
+            {
+                "step": change,
+                "df": (n_ev - new_edf) - path[-1]["resid_df"],
+                "deviance": abs(new_dev - path[-1]["resid_dev"]),
+                "resid_df": n_ev - new_edf,
+                "resid_dev": new_dev,
+                "aic": new_aic,
+            }
+        )
         cur, aic = new_terms, new_aic
     return StepAICResult(pd.DataFrame(path), cur, models.fit(cur) if cur else None)
 
@@ -314,8 +341,14 @@ def _lr(models: SelectionModels, big, small) -> tuple[float, int, float]:
     return chisq, df, _chisq_p(chisq, df)
 
 
-def forward_lr(models: SelectionModels, pool, entry_p: float = 0.05, removal_p: float = 0.10,
-               entry_test: str = "lr", max_steps: int = 100) -> ForwardResult:
+def forward_lr(
+    models: SelectionModels,
+    pool,
+    entry_p: float = 0.05,
+    removal_p: float = 0.10,
+    entry_test: str = "lr",
+    max_steps: int = 100,
+) -> ForwardResult:
     """Forward stepwise (SPSS COXREG "Forward: LR"; IBM SPSS Statistics Algorithms).
 
     Enter the smallest entry p (< entry_p, LR or score test vs the current model), then
@@ -342,8 +375,17 @@ def forward_lr(models: SelectionModels, pool, entry_p: float = 0.05, removal_p: 
             break
         j = int(np.nanargmin(ps))  # first minimum, as R's which.min
         cur = cur + [outside[j]]
-        steps.append({"step": len(steps) + 1, "action": "enter", "variable": outside[j],
-                      "test": entry_test, "chisq": tests[j][0], "df": tests[j][1], "p": ps[j]})
+        steps.append(
+            {
+                "step": len(steps) + 1,
+                "action": "enter",
+                "variable": outside[j],
+                "test": entry_test,
+                "chisq": tests[j][0],
+                "df": tests[j][1],
+                "p": ps[j],
+            }
+        )
         while len(cur) >= 2:
             subs = [[x for x in cur if x != v] for v in cur]
             models.prefetch(subs, parent=cur)
@@ -352,9 +394,18 @@ def forward_lr(models: SelectionModels, pool, entry_p: float = 0.05, removal_p: 
             if rp.max() <= removal_p:
                 break
             j = int(np.argmax(rp))
-            steps.append({"step": len(steps) + 1, "action": "remove", "variable": cur[j],
-                          "test": "lr", "chisq": rem[j][0], "df": rem[j][1], "p": rp[j]})
-            cur = cur[:j] + cur[j + 1:]
+            steps.append(
+                {
+                    "step": len(steps) + 1,
+                    "action": "remove",
+                    "variable": cur[j],
+                    "test": "lr",
+                    "chisq": rem[j][0],
+                    "df": rem[j][1],
+                    "p": rp[j],
+                }
+            )
+            cur = cur[:j] + cur[j + 1 :]
         key = tuple(sorted(cur))
         if key in seen:
             break

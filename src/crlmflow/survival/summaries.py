@@ -21,8 +21,9 @@ def _groups(df: pd.DataFrame, group: str | None):
         yield str(level), part
 
 
-def km_panel(df: pd.DataFrame, time: str, event: str, group: str | None, *, conf_type: str,
-             at_times, horizons) -> dict[str, pd.DataFrame]:
+def km_panel(
+    df: pd.DataFrame, time: str, event: str, group: str | None, *, conf_type: str, at_times, horizons
+) -> dict[str, pd.DataFrame]:
     """Curves, numbers at risk, rates at horizons, medians and the log-rank test of one panel."""
     curves, risk, rates = [], [], []
     for level, part in _groups(df, group):
@@ -46,12 +47,17 @@ def km_panel(df: pd.DataFrame, time: str, event: str, group: str | None, *, conf
     if group is not None and df[group].nunique() > 1:
         lr = logrank_test(df[time].to_numpy(float), df[event].to_numpy(float), df[group].astype(str).to_numpy())
         test = {"chisq": lr.chisq, "df": lr.df, "p": lr.p}
-    return {"curves": pd.concat(curves, ignore_index=True), "at_risk": pd.concat(risk, ignore_index=True),
-            "rates": pd.concat(rates, ignore_index=True), "test": test}
+    return {
+        "curves": pd.concat(curves, ignore_index=True),
+        "at_risk": pd.concat(risk, ignore_index=True),
+        "rates": pd.concat(rates, ignore_index=True),
+        "test": test,
+    }
 
 
-def km_summaries(cohort: pd.DataFrame, endpoints: dict, panels: list[dict], *, conf_type: str,
-                 horizons, at_step: float = 12.0) -> dict[str, pd.DataFrame]:
+def km_summaries(
+    cohort: pd.DataFrame, endpoints: dict, panels: list[dict], *, conf_type: str, horizons, at_step: float = 12.0
+) -> dict[str, pd.DataFrame]:
     """Every panel for every endpoint, stacked in long tables keyed by endpoint/panel/set."""
     out = {"curves": [], "at_risk": [], "rates": [], "tests": []}
     tmax = max(float(cohort[e["time"]].max()) for e in endpoints.values())
@@ -63,8 +69,15 @@ def km_summaries(cohort: pd.DataFrame, endpoints: dict, panels: list[dict], *, c
                 part = cohort if s == "all" else cohort[cohort["set"] == s]
                 if part.empty or (panel["group"] is not None and panel["group"] not in part):
                     continue
-                res = km_panel(part, spec["time"], spec["event"], panel["group"], conf_type=conf_type,
-                               at_times=at_times, horizons=horizons)
+                res = km_panel(
+                    part,
+                    spec["time"],
+                    spec["event"],
+                    panel["group"],
+                    conf_type=conf_type,
+                    at_times=at_times,
+                    horizons=horizons,
+                )
                 keys = {"endpoint": ep, "panel": panel["name"], "set": s}
                 for name in ("curves", "at_risk", "rates"):
                     out[name].append(res[name].assign(**keys)[list(keys) + list(res[name].columns)])

@@ -21,7 +21,14 @@ from crlmflow.validation.calibration import (
 )
 from crlmflow.validation.concordance import ConcordanceResult, concordance_index
 from crlmflow.validation.decision_curve import net_benefit
-from crlmflow.validation.roc import BrierScore, IPCWAUC, TimeDependentROC, brier_score, cumulative_dynamic_auc, time_dependent_roc
+from crlmflow.validation.roc import (
+    IPCWAUC,
+    BrierScore,
+    TimeDependentROC,
+    brier_score,
+    cumulative_dynamic_auc,
+    time_dependent_roc,
+)
 
 __all__ = [
     "BrierScore",

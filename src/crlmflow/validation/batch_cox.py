@@ -20,8 +20,8 @@ from crlmflow.survival.cox import CoxData
 
 __all__ = ["FIT_TOL", "FIT_MAX_ITER", "BatchedCox", "batched_solve"]
 
-FIT_TOL = 1e-12      # CoxData.fit's default relative log-likelihood tolerance
-FIT_MAX_ITER = 50    # CoxData.fit's default
+FIT_TOL = 1e-12  # CoxData.fit's default relative log-likelihood tolerance
+FIT_MAX_ITER = 50  # CoxData.fit's default
 _MATMUL_CELLS = 4_000_000  # n x (weighted deaths) above this: cumulative sums instead of matmul
 
 
@@ -97,8 +97,7 @@ class BatchedCox:
         if not need_info:
             return loglik, U, None
         Wt = r * ((self.c / E0) @ self.EtT)
-        I = (np.matmul(XT * Wt[:, None, :], XT.transpose(0, 2, 1))
-             - np.matmul(M1 * self.c, M1.transpose(0, 2, 1)))
+        I = np.matmul(XT * Wt[:, None, :], XT.transpose(0, 2, 1)) - np.matmul(M1 * self.c, M1.transpose(0, 2, 1))
         return loglik, U, I
 
     def _derivs_cumsum(self, XT, beta, need_info):
@@ -131,13 +130,20 @@ class BatchedCox:
         Wt = r * cumA[:, self.rfg]
         Wt[:, self.dpos] -= r[:, self.dpos] * b[:, self.death_group]
         I = np.empty((M, q, q))
-        for m in range(M):   # per-model BLAS products beat numpy's stacked matmul here
+        for m in range(M):  # per-model BLAS products beat numpy's stacked matmul here
             I[m] = (XT[m] * Wt[m]) @ XT[m].T
             I[m] -= (M1[m] * self.c) @ M1[m].T
         return loglik, U, I
 
-    def newton(self, XT: np.ndarray, pad: np.ndarray, beta0: np.ndarray, tol: float = FIT_TOL,
-               max_iter: int = FIT_MAX_ITER, predict_last: bool = False):
+    def newton(
+        self,
+        XT: np.ndarray,
+        pad: np.ndarray,
+        beta0: np.ndarray,
+        tol: float = FIT_TOL,
+        max_iter: int = FIT_MAX_ITER,
+        predict_last: bool = False,
+    ):
         """Newton-Raphson with step halving for every model of the batch, as CoxData.fit.
 
         pad: (M, q) True where a column is padding (kept at 0).  Returns beta, loglik, U, I
@@ -202,7 +208,7 @@ class BatchedCox:
                 acc = active[ok]
                 beta[acc], ll[acc], U[acc], I[acc] = new[ok], ll_new[ok], U_new[ok], I_new[ok]
                 converged[active[done]] = True
-                active = active[ok & ~done]   # failed halving stops a model, like CoxData
+                active = active[ok & ~done]  # failed halving stops a model, like CoxData
         return beta, ll, U, I, converged
 
 

@@ -23,7 +23,7 @@ _CI_PAIR_LIMIT = 2000
 
 @dataclass(frozen=True)
 class BootstrapCI:
-    c_index: float      # on the original data
+    c_index: float  # on the original data
     lower: float
     upper: float
     level: float
@@ -31,8 +31,9 @@ class BootstrapCI:
     replicates: np.ndarray  # C of each replicate (NaN if a resample has no comparable pair)
 
 
-def bootstrap_c_index_ci(time, event, risk, *, rng: np.random.Generator, B: int = 1000,
-                         level: float = 0.95, chunk: int = 256) -> BootstrapCI:
+def bootstrap_c_index_ci(
+    time, event, risk, *, rng: np.random.Generator, B: int = 1000, level: float = 0.95, chunk: int = 256
+) -> BootstrapCI:
     """Percentile CI of Harrell's C of a FIXED risk score (no refit): resample patients with
     ``rng`` (B x n draws, replicate by replicate), recompute C.  The workflow passes
     ``crlmflow.pipeline.streams.stream(seed, "c_index_bootstrap", endpoint_index, set_index)``.
@@ -62,9 +63,9 @@ def bootstrap_c_index_ci(time, event, risk, *, rng: np.random.Generator, B: int 
             num = np.einsum("bi,bi->b", W @ K, W)
             den = np.einsum("bi,bi->b", W @ P, W)
             with np.errstate(invalid="ignore", divide="ignore"):
-                reps[s:s + m] = np.where(den > 0, num / den, np.nan)
+                reps[s : s + m] = np.where(den > 0, num / den, np.nan)
         else:
-            reps[s:s + m] = wc.c_index(W)
+            reps[s : s + m] = wc.c_index(W)
     a = (1.0 - level) / 2.0
     ok = reps[np.isfinite(reps)]
     lo, hi = np.quantile(ok, [a, 1.0 - a])

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from crlmflow.survival.cox import CoxData, baseline_hazard, baseline_survival_at
 from crlmflow.survival.checks import check_survival
+from crlmflow.survival.cox import CoxData, baseline_hazard, baseline_survival_at
 from crlmflow.validation._km import km_at
 
 # rms::groupkm reads the KM curve at the last time <= u + 1e-6

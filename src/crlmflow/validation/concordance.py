@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crlmflow.validation._dominance import DominancePlan, dense_rank, dominance_sums
 from crlmflow.survival.checks import check_survival
+from crlmflow.validation._dominance import DominancePlan, dense_rank, dominance_sums
 
 
 @dataclass(frozen=True)

@@ -58,8 +58,7 @@ from crlmflow.pipeline.streams import stream
 from crlmflow.report.formats import horizon_key
 from crlmflow.survival.cox import baseline_hazard, baseline_survival_at
 from crlmflow.survival.design import normalise_candidates
-from crlmflow.survival.selection import (CoxProblem, check_method, prepare, screen_terms, select_terms,
-                                         univariable_cox)
+from crlmflow.survival.selection import CoxProblem, check_method, prepare, screen_terms, select_terms, univariable_cox
 from crlmflow.validation._km import km_at
 from crlmflow.validation.batch_cox import FIT_MAX_ITER, FIT_TOL, BatchedCox
 from crlmflow.validation.concordance import WeightedConcordance, concordance_index
@@ -117,9 +116,9 @@ class ReplicateEngine:
         self.cand_names = [c.name for c in normalise_candidates(self.candidates)]
         self.groups = {v: list(pb.design.groups[v]) for v in self.cand_names}
         self.ncol = {v: len(g) for v, g in self.groups.items()}
-        self.X_raw = d.X_raw                      # data order
+        self.X_raw = d.X_raw  # data order
         Xs = d.X_raw[d.order]
-        self.Xmean = Xs.mean(axis=0)   # common centring of every replicate's columns
+        self.Xmean = Xs.mean(axis=0)  # common centring of every replicate's columns
         self.binary = np.array([np.isin(self.X_raw[:, j], (0.0, 1.0)).all() for j in range(Xs.shape[1])])
         self.time = self.train_df[self.time_col].to_numpy(float)
         self.event = self.train_df[self.event_col].to_numpy(float)
@@ -139,7 +138,7 @@ class ReplicateEngine:
         for m, v in enumerate(self.cand_names):
             f = rm0.cache.get(frozenset((v,)))
             if f is not None and f.converged and np.all(np.isfinite(f.coef[v])):
-                start[m, :self.ncol[v]] = f.coef[v]
+                start[m, : self.ncol[v]] = f.coef[v]
         self.univ_start = start
 
     # -- one replicate ----------------------------------------------------------------------
@@ -159,8 +158,13 @@ class ReplicateEngine:
     def run(self, b: int) -> dict:
         w = self.weights(b)
         pool, selected, rm = self.select(w)
-        row = {"b": int(b), "n_pool": len(pool), "n_selected": len(selected),
-               "pool": ";".join(pool), "selected": ";".join(selected)}
+        row = {
+            "b": int(b),
+            "n_pool": len(pool),
+            "n_selected": len(selected),
+            "pool": ";".join(pool),
+            "selected": ";".join(selected),
+        }
         for v in self.cand_names:
             row[f"sel_{v}"] = int(v in selected)
         row.update(self.evaluate(w, selected, rm))
@@ -175,7 +179,7 @@ class ReplicateEngine:
             fit = rm.fit_many([tuple(selected)])[0]
             cols = [j for t in selected for j in self.groups[t]]
             beta = fit.vector(selected)
-            lp = self.X_raw[:, cols] @ beta                       # data order, uncentred
+            lp = self.X_raw[:, cols] @ beta  # data order, uncentred
             S = self._survival(rm, beta, lp)
             ll_fit = fit.loglik
         else:
@@ -242,10 +246,22 @@ def _r2(lr: float, ll0m2: float, n: float) -> float:
     return float((1.0 - math.exp(-lr / n)) / (1.0 - math.exp(-ll0m2 / n)))
 
 
-def run_replicates(train_df: pd.DataFrame, candidates, time_col: str, event_col: str, horizons,
-                   replicates, *, seed: int, endpoint_index: int = 0, screen_p: float = 0.10,
-                   exclude=(), method: str = "stepaic_both", entry_p: float = 0.05,
-                   removal_p: float = 0.10) -> pd.DataFrame:
+def run_replicates(
+    train_df: pd.DataFrame,
+    candidates,
+    time_col: str,
+    event_col: str,
+    horizons,
+    replicates,
+    *,
+    seed: int,
+    endpoint_index: int = 0,
+    screen_p: float = 0.10,
+    exclude=(),
+    method: str = "stepaic_both",
+    entry_p: float = 0.05,
+    removal_p: float = 0.10,
+) -> pd.DataFrame:
     """One row per replicate b in ``replicates`` (any subset / order of 0..B-1).
 
     Columns: b, n_pool, n_selected, pool, selected (";"-joined, selection order), sel_<var>
@@ -253,9 +269,20 @@ def run_replicates(train_df: pd.DataFrame, candidates, time_col: str, event_col:
     all_converged (every Newton fit of the replicate met the tolerance).
     """
     with _one_blas_thread():
-        eng = ReplicateEngine(train_df, list(candidates), time_col, event_col, list(horizons), seed=seed,
-                              endpoint_index=endpoint_index, screen_p=screen_p, exclude=tuple(exclude),
-                              method=method, entry_p=entry_p, removal_p=removal_p)
+        eng = ReplicateEngine(
+            train_df,
+            list(candidates),
+            time_col,
+            event_col,
+            list(horizons),
+            seed=seed,
+            endpoint_index=endpoint_index,
+            screen_p=screen_p,
+            exclude=tuple(exclude),
+            method=method,
+            entry_p=entry_p,
+            removal_p=removal_p,
+        )
         return pd.DataFrame([eng.run(b) for b in replicates])
 
 
@@ -264,9 +291,11 @@ def _one_blas_thread():
     when replicates already run in parallel processes)."""
     try:
         from threadpoolctl import threadpool_limits
+
         return threadpool_limits(1)
     except ImportError:  # pragma: no cover
         import contextlib
+
         return contextlib.nullcontext()
 
 
@@ -275,7 +304,9 @@ def _run_task(args):
     return run_replicates(replicates=reps, **kwargs)
 
 
-def run_replicates_parallel(jobs: list[dict], B: int, cores: int = 1, chunk_size: int | None = None) -> list[pd.DataFrame]:
+def run_replicates_parallel(
+    jobs: list[dict], B: int, cores: int = 1, chunk_size: int | None = None
+) -> list[pd.DataFrame]:
     """Run replicates 0..B-1 of several endpoints over ``cores`` processes.
 
     ``jobs``: keyword arguments of ``run_replicates`` (without ``replicates``) per endpoint,
@@ -287,6 +318,7 @@ def run_replicates_parallel(jobs: list[dict], B: int, cores: int = 1, chunk_size
         parts = [_run_task(t) for t in tasks]
     else:
         import multiprocessing as mp
+
         ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
         with ctx.Pool(cores) as pool:
             parts = pool.map(_run_task, tasks, chunksize=1)
@@ -302,10 +334,22 @@ def run_replicates_parallel(jobs: list[dict], B: int, cores: int = 1, chunk_size
 # ---------------------------------------------------------------------------------------
 
 
-def apparent_performance(train_df: pd.DataFrame, candidates, time_col: str, event_col: str, horizons, *,
-                         screen_p: float = 0.10, exclude=(), method: str = "stepaic_both",
-                         entry_p: float = 0.05, removal_p: float = 0.10, terms=None,
-                         fit_tol: float = FIT_TOL, fit_max_iter: int = FIT_MAX_ITER) -> dict:
+def apparent_performance(
+    train_df: pd.DataFrame,
+    candidates,
+    time_col: str,
+    event_col: str,
+    horizons,
+    *,
+    screen_p: float = 0.10,
+    exclude=(),
+    method: str = "stepaic_both",
+    entry_p: float = 0.05,
+    removal_p: float = 0.10,
+    terms=None,
+    fit_tol: float = FIT_TOL,
+    fit_max_iter: int = FIT_MAX_ITER,
+) -> dict:
     """Performance of the original model on its own training data (the unoptimised path:
     ``univariable_cox`` + ``select_model``, ``concordance_index``, ``roc.brier_score``).
 
@@ -316,8 +360,9 @@ def apparent_performance(train_df: pd.DataFrame, candidates, time_col: str, even
     pb = prepare(train_df, candidates, time_col, event_col)
     if terms is None:
         univ = univariable_cox(train_df, candidates, time_col, event_col, problem=pb)
-        terms = select_model(pb, univ, screen_p=screen_p, exclude=exclude, method=method,
-                             entry_p=entry_p, removal_p=removal_p).selected
+        terms = select_model(
+            pb, univ, screen_p=screen_p, exclude=exclude, method=method, entry_p=entry_p, removal_p=removal_p
+        ).selected
     terms = list(terms)
     time = train_df[time_col].to_numpy(float)
     event = train_df[event_col].to_numpy(float)
@@ -354,8 +399,9 @@ def summarise_optimism(apparent: dict, replicates: pd.DataFrame) -> pd.DataFrame
     training_mean, test_mean, optimism = mean(training - test), corrected = apparent -
     optimism, n_replicates (replicates where both are defined; a null model's slope is NaN)."""
     measures = [m for m in MEASURES if f"{m}_training" in replicates] + sorted(
-        (c[:-len("_training")] for c in replicates.columns if c.startswith("brier_") and c.endswith("_training")),
-        key=lambda s: float(s.split("_")[1]))
+        (c[: -len("_training")] for c in replicates.columns if c.startswith("brier_") and c.endswith("_training")),
+        key=lambda s: float(s.split("_")[1]),
+    )
     rows = []
     for m in measures:
         tr = replicates[f"{m}_training"].to_numpy(float)
@@ -363,10 +409,17 @@ def summarise_optimism(apparent: dict, replicates: pd.DataFrame) -> pd.DataFrame
         ok = np.isfinite(tr) & np.isfinite(te)
         app = float(apparent.get(m, np.nan))
         opt = float(np.mean(tr[ok] - te[ok])) if ok.any() else float("nan")
-        rows.append({"measure": m, "apparent": app,
-                     "training_mean": float(np.mean(tr[ok])) if ok.any() else float("nan"),
-                     "test_mean": float(np.mean(te[ok])) if ok.any() else float("nan"),
-                     "optimism": opt, "corrected": app - opt, "n_replicates": int(ok.sum())})
+        rows.append(
+            {
+                "measure": m,
+                "apparent": app,
+                "training_mean": float(np.mean(tr[ok])) if ok.any() else float("nan"),
+                "test_mean": float(np.mean(te[ok])) if ok.any() else float("nan"),
+                "optimism": opt,
+                "corrected": app - opt,
+                "n_replicates": int(ok.sum()),
+            }
+        )
     return pd.DataFrame(rows).set_index("measure")
 
 

@@ -22,16 +22,25 @@ from crlmflow.pipeline.streams import stream
 from crlmflow.report.formats import horizon_key
 from crlmflow.survival.checks import check_survival
 from crlmflow.survival.cox import CoxData, baseline_hazard, cumhaz_at
-from crlmflow.validation import (brier_score, calibration_km_grouped, calibration_slope, concordance_index,
-                         cumulative_dynamic_auc, net_benefit, smooth_calibration, time_dependent_roc)
+from crlmflow.validation import (
+    brier_score,
+    calibration_km_grouped,
+    calibration_slope,
+    concordance_index,
+    cumulative_dynamic_auc,
+    net_benefit,
+    smooth_calibration,
+    time_dependent_roc,
+)
 from crlmflow.validation.c_index_ci import bootstrap_c_index_ci
 from crlmflow.validation.calibration import cut2_codes
 
 Z95 = stats.norm.ppf(0.975)
 
 
-def evaluate_set(time, event, lp, surv: dict, horizons, *, B: int, rng: np.random.Generator,
-                 calibration_groups: int = 4) -> dict[str, pd.DataFrame]:
+def evaluate_set(
+    time, event, lp, surv: dict, horizons, *, B: int, rng: np.random.Generator, calibration_groups: int = 4
+) -> dict[str, pd.DataFrame]:
     """Every performance measure of one fixed model on one set; see the module docstring.
 
     ``rng`` draws the bootstrap CI of C: the workflow passes
@@ -40,36 +49,107 @@ def evaluate_set(time, event, lp, surv: dict, horizons, *, B: int, rng: np.rando
     t, e, lp = check_survival(time, event, lp, names=("time", "event", "lp"))
     rows, rocs, cals, dcas = [], [], [], []
     c = concordance_index(t, e, lp)
-    rows.append(dict(measure="c_index", horizon=np.nan, estimate=c.c_index, se=c.std_err,
-                     lower=c.c_index - Z95 * c.std_err, upper=c.c_index + Z95 * c.std_err,
-                     method="Harrell; CI from the infinitesimal-jackknife SE (survival::concordance)"))
+    rows.append(
+        dict(
+            measure="c_index",
+            horizon=np.nan,
+            estimate=c.c_index,
+            se=c.std_err,
+            lower=c.c_index - Z95 * c.std_err,
+            upper=c.c_index + Z95 * c.std_err,
+            method="Harrell; CI from the infinitesimal-jackknife SE (survival::concordance)",
+        )
+    )
     if B > 0:
         ci = bootstrap_c_index_ci(t, e, lp, B=B, rng=rng)
-        rows.append(dict(measure="c_index_bootstrap", horizon=np.nan, estimate=c.c_index, se=np.nan,
-                         lower=ci.lower, upper=ci.upper, method=f"Harrell; percentile bootstrap CI, B = {B}"))
+        rows.append(
+            dict(
+                measure="c_index_bootstrap",
+                horizon=np.nan,
+                estimate=c.c_index,
+                se=np.nan,
+                lower=ci.lower,
+                upper=ci.upper,
+                method=f"Harrell; percentile bootstrap CI, B = {B}",
+            )
+        )
     slope = calibration_slope(t, e, lp)
-    rows.append(dict(measure="calibration_slope", horizon=np.nan, estimate=slope.slope, se=slope.se,
-                     lower=slope.lower, upper=slope.upper, method="Cox regression of the outcome on the lp"))
+    rows.append(
+        dict(
+            measure="calibration_slope",
+            horizon=np.nan,
+            estimate=slope.slope,
+            se=slope.se,
+            lower=slope.lower,
+            upper=slope.upper,
+            method="Cox regression of the outcome on the lp",
+        )
+    )
     for h in horizons:
         s = np.asarray(surv[horizon_key(h)], float)
         if not (t <= h).any() or not (e[t <= h] > 0).any() or not (t > h).any():
             continue  # no cases or no controls at this horizon: nothing to estimate
         roc = time_dependent_roc(t, e, lp, h, method="KM")
-        rows.append(dict(measure="auc_km", horizon=h, estimate=roc.auc, se=np.nan, lower=np.nan, upper=np.nan,
-                         method="Heagerty KM time-dependent ROC (survivalROC, method KM)"))
+        rows.append(
+            dict(
+                measure="auc_km",
+                horizon=h,
+                estimate=roc.auc,
+                se=np.nan,
+                lower=np.nan,
+                upper=np.nan,
+                method="Heagerty KM time-dependent ROC (survivalROC, method KM)",
+            )
+        )
         rocs.append(pd.DataFrame({"horizon": h, "cut": roc.cut, "fpr": roc.FP, "tpr": roc.TP}))
         auc = cumulative_dynamic_auc(t, e, lp, h)
-        rows.append(dict(measure="auc_uno", horizon=h, estimate=auc.auc, se=auc.se, lower=auc.lower,
-                         upper=auc.upper, method="IPCW cumulative/dynamic AUC (riskRegression::Score)"))
+        rows.append(
+            dict(
+                measure="auc_uno",
+                horizon=h,
+                estimate=auc.auc,
+                se=auc.se,
+                lower=auc.lower,
+                upper=auc.upper,
+                method="IPCW cumulative/dynamic AUC (riskRegression::Score)",
+            )
+        )
         br = brier_score(t, e, s, h)
-        rows.append(dict(measure="brier", horizon=h, estimate=br.brier, se=br.se, lower=br.lower, upper=br.upper,
-                         method="IPCW Brier score (riskRegression::Score)"))
-        rows.append(dict(measure="ipa", horizon=h, estimate=br.ipa, se=np.nan, lower=np.nan, upper=np.nan,
-                         method="index of prediction accuracy = 1 - Brier/Brier(KM)"))
+        rows.append(
+            dict(
+                measure="brier",
+                horizon=h,
+                estimate=br.brier,
+                se=br.se,
+                lower=br.lower,
+                upper=br.upper,
+                method="IPCW Brier score (riskRegression::Score)",
+            )
+        )
+        rows.append(
+            dict(
+                measure="ipa",
+                horizon=h,
+                estimate=br.ipa,
+                se=np.nan,
+                lower=np.nan,
+                upper=np.nan,
+                method="index of prediction accuracy = 1 - Brier/Brier(KM)",
+            )
+        )
         sm = smooth_calibration(t, e, s, h)
         for name in ("ici", "e50", "e90"):
-            rows.append(dict(measure=name, horizon=h, estimate=getattr(sm, name), se=np.nan, lower=np.nan,
-                             upper=np.nan, method="smooth calibration, Austin, Harrell & van Klaveren 2020"))
+            rows.append(
+                dict(
+                    measure=name,
+                    horizon=h,
+                    estimate=getattr(sm, name),
+                    se=np.nan,
+                    lower=np.nan,
+                    upper=np.nan,
+                    method="smooth calibration, Austin, Harrell & van Klaveren 2020",
+                )
+            )
         cal = calibration_km_grouped(t, e, s, h, g=calibration_groups)
         tab = cal.table.copy()
         tab.insert(0, "horizon", h)
@@ -90,8 +170,9 @@ def evaluate_set(time, event, lp, surv: dict, horizons, *, B: int, rng: np.rando
     }
 
 
-def calibrate_bias_corrected(time, event, X, horizons, *, B: int, seed: int, endpoint_index: int,
-                             set_index: int, calibration_groups: int = 4) -> pd.DataFrame:
+def calibrate_bias_corrected(
+    time, event, X, horizons, *, B: int, seed: int, endpoint_index: int, set_index: int, calibration_groups: int = 4
+) -> pd.DataFrame:
     """rms::calibrate(cmethod = "KM", B) for the model with design X (fixed terms).
 
     Replicate b resamples with ``stream(seed, "calibration_bootstrap", endpoint_index,

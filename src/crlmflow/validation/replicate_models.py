@@ -32,10 +32,10 @@ class ReplicateFit:
     """One fitted model of a replicate: coefficients per term and the log-likelihood."""
 
     terms: tuple
-    coef: dict          # term -> coefficient array
+    coef: dict  # term -> coefficient array
     loglik: float
     converged: bool
-    info: np.ndarray | None = None   # information near the estimate (columns in term order)
+    info: np.ndarray | None = None  # information near the estimate (columns in term order)
 
     def vector(self, terms) -> np.ndarray:
         return np.concatenate([self.coef[t] for t in terms]) if terms else np.zeros(0)
@@ -54,8 +54,13 @@ class ReplicateModels:
         # rows drawn at least once: zero-weight rows add nothing to any risk-set sum
         self.sub = np.flatnonzero(w > 0)
         self.w_sub = w[self.sub]
-        d = CoxData(engine.time[self.sub], engine.event[self.sub], engine.X_raw[self.sub],
-                    weights=self.w_sub, names=engine.data.names)
+        d = CoxData(
+            engine.time[self.sub],
+            engine.event[self.sub],
+            engine.X_raw[self.sub],
+            weights=self.w_sub,
+            names=engine.data.names,
+        )
         self.data = d
         self.n = d.n
         self.XcT = np.ascontiguousarray((d.X_raw[d.order] - engine.Xmean).T)
@@ -82,7 +87,7 @@ class ReplicateModels:
             pad = np.ones((M, q), dtype=bool)
             beta0 = np.zeros((M, q))
             if parent is not None:
-                pcols = {}   # term -> positions in the parent's coefficient vector
+                pcols = {}  # term -> positions in the parent's coefficient vector
                 pos = 0
                 for t in parent.terms:
                     pcols[t] = list(range(pos, pos + e.ncol[t]))
@@ -96,10 +101,10 @@ class ReplicateModels:
                         V = None
             for m, ts in enumerate(todo):
                 cols = [j for t in ts for j in e.groups[t]]
-                XT[m, :len(cols)] = self.XcT[cols]
-                pad[m, :len(cols)] = False
+                XT[m, : len(cols)] = self.XcT[cols]
+                pad[m, : len(cols)] = False
                 if parent is not None:
-                    beta0[m, :len(cols)] = self._warm_start(ts, parent, pcols, pbeta, V)
+                    beta0[m, : len(cols)] = self._warm_start(ts, parent, pcols, pbeta, V)
             beta, ll, _, I, conv = self.batch.newton(XT, pad, beta0, predict_last=True)
             self.n_fits += M
             self.all_converged &= bool(conv.all())
@@ -107,7 +112,7 @@ class ReplicateModels:
                 coef, pos = {}, 0
                 for t in ts:
                     k = e.ncol[t]
-                    coef[t] = beta[m, pos:pos + k].copy()
+                    coef[t] = beta[m, pos : pos + k].copy()
                     pos += k
                 qm = qs[m]
                 self.cache[frozenset(ts)] = ReplicateFit(ts, coef, float(ll[m]), bool(conv[m]), I[m, :qm, :qm])
@@ -125,8 +130,9 @@ class ReplicateModels:
             b0 = pbeta[keep]
             if drop:
                 Vd = V[drop][:, drop]
-                adj = V[keep][:, drop] @ (pbeta[drop] / Vd[0, 0] if len(drop) == 1
-                                          else np.linalg.lstsq(Vd, pbeta[drop], rcond=None)[0])
+                adj = V[keep][:, drop] @ (
+                    pbeta[drop] / Vd[0, 0] if len(drop) == 1 else np.linalg.lstsq(Vd, pbeta[drop], rcond=None)[0]
+                )
                 if np.all(np.isfinite(adj)):
                     b0 = b0 - adj
             return b0
@@ -149,8 +155,7 @@ class ReplicateModels:
 
     def prefetch(self, term_sets, parent=()) -> None:
         """Fit one selection step's models in one batch, warm-started from ``parent``."""
-        self.fit_many([tuple(ts) for ts in term_sets],
-                      parent=self.cache.get(frozenset(parent)) if parent else None)
+        self.fit_many([tuple(ts) for ts in term_sets], parent=self.cache.get(frozenset(parent)) if parent else None)
 
     def fit(self, terms) -> ReplicateFit:
         return self.fit_many([tuple(terms)])[0]
@@ -163,7 +168,7 @@ class ReplicateModels:
         cols = [j for t in base + [term] for j in e.groups[t]]
         beta = np.zeros(len(cols))
         if base:
-            beta[:self.n_params(base)] = self.fit(base).vector(base)
+            beta[: self.n_params(base)] = self.fit(base).vector(base)
         _, U, I = self.batch.derivs(self.XcT[cols][None], beta[None])
         chisq = float(U[0] @ batched_solve(I, U)[0])
         df = e.ncol[term]
@@ -179,8 +184,8 @@ class ReplicateModels:
         pad = np.ones((M, q), dtype=bool)
         for m, v in enumerate(names):
             cols = e.groups[v]
-            XT[m, :len(cols)] = self.XcT[cols]
-            pad[m, :len(cols)] = False
+            XT[m, : len(cols)] = self.XcT[cols]
+            pad[m, : len(cols)] = False
         sep = self._separated(names)
         # warm start: the univariable estimates on the original data (fixed per engine)
         beta0 = e.univ_start[:, :q] if e.univ_start is not None else np.zeros((M, q))
@@ -194,8 +199,9 @@ class ReplicateModels:
         for m, v in enumerate(names):
             out[v] = float("nan") if sep[m] else float(p[m])
             if not sep[m]:
-                self.cache[frozenset((v,))] = ReplicateFit((v,), {v: beta[m, :e.ncol[v]].copy()},
-                                                   float(ll[m]), bool(conv[m]))
+                self.cache[frozenset((v,))] = ReplicateFit(
+                    (v,), {v: beta[m, : e.ncol[v]].copy()}, float(ll[m]), bool(conv[m])
+                )
         return out
 
     def _separated(self, names) -> np.ndarray:

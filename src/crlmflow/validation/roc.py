@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
-from crlmflow.validation._ipcw import censoring_weights, km_censoring_term
 from crlmflow.survival.checks import check_survival
+from crlmflow.validation._ipcw import censoring_weights, km_censoring_term
 from crlmflow.validation._km import km_at
 
 # ------------------------------------------------------------------ survivalROC (KM)

@@ -57,9 +57,9 @@ class BrierFrame:
         self.h = np.asarray(horizons, dtype=float)
         self.uniq, self.inv = np.unique(self.t, return_inverse=True)
         self.nu = self.uniq.size
-        self.pos = np.searchsorted(self.uniq, self.t, side="left")     # times strictly before T_i
-        self.hpos = np.searchsorted(self.uniq, self.h, side="right")   # times <= h
-        self.case = (self.t[:, None] <= self.h[None, :]) & self.e[:, None]   # n x H
+        self.pos = np.searchsorted(self.uniq, self.t, side="left")  # times strictly before T_i
+        self.hpos = np.searchsorted(self.uniq, self.h, side="right")  # times <= h
+        self.case = (self.t[:, None] <= self.h[None, :]) & self.e[:, None]  # n x H
         self.ctrl = self.t[:, None] > self.h[None, :]
         self.inv_e = self.inv[self.e]
         self.inv_c = self.inv[~self.e]

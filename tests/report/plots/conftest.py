@@ -8,12 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from rref import CASES, load_case
 
 from crlmflow.model.cutpoint import lausen_schumacher_p, maxstat_cutpoint
 from crlmflow.model.nomogram import nomogram_points, survival_axes
 from crlmflow.report.formats import horizon_label
-
-from rref import CASES, load_case
 
 
 def plot_case(ds: str, ep: str) -> dict:
@@ -35,13 +34,18 @@ def plot_case(ds: str, ep: str) -> dict:
     axes = survival_axes(nomo, dict(zip(b["horizon"], b["surv_at_sample_means"])))
     lp = np.asarray(e["per_row"]["lp"])
     cut = maxstat_cutpoint(lp, rows[e["time"]], rows[e["event"]], minprop=e["cutpoint"]["minprop"])
-    forest = pd.DataFrame(cf).rename(columns={"hr_lower95": "hr_lower", "hr_upper95": "hr_upper",
-                                              "p_wald": "p"})
+    forest = pd.DataFrame(cf).rename(columns={"hr_lower95": "hr_lower", "hr_upper95": "hr_upper", "p_wald": "p"})
     return {
-        "ds": ds, "ep": ep, "specs": specs, "nomogram": nomo, "survival_axes": axes,
+        "ds": ds,
+        "ep": ep,
+        "specs": specs,
+        "nomogram": nomo,
+        "survival_axes": axes,
         "value_labels": {s["name"]: {0: "No", 1: "Yes"} for s in specs if s["type"] == "binary"},
         "survival_labels": {h: f"{horizon_label(h)} {ep.upper()}" for h in axes},
-        "lp": lp, "cutpoint": cut, "p_lau92": lausen_schumacher_p(cut.statistic, cut.minprop),
+        "lp": lp,
+        "cutpoint": cut,
+        "p_lau92": lausen_schumacher_p(cut.statistic, cut.minprop),
         "forest": forest,
     }
 

@@ -6,12 +6,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from crlmflow.report.plots import (plot_calibration, plot_calibration_grid, plot_dca, plot_flowchart, plot_km,
-                            plot_km_grid, plot_roc, plot_roc_dca, save_figure, stack_figures)
-from crlmflow.report.plots.km import km_steps
-
 from conftest import assert_no_text_overlap
+
+from crlmflow.report.plots import (
+    plot_calibration,
+    plot_calibration_grid,
+    plot_dca,
+    plot_flowchart,
+    plot_km,
+    plot_km_grid,
+    plot_roc,
+    plot_roc_dca,
+    save_figure,
+    stack_figures,
+)
+from crlmflow.report.plots.km import km_steps
 
 
 def _km_frames():
@@ -19,11 +28,30 @@ def _km_frames():
     for g, rate in (("high", 0.05), ("low", 0.015)):
         t = np.arange(1, 61, 3.0)
         s = np.exp(-rate * t)
-        rows.append(pd.DataFrame({"group": g, "time": t, "n_risk": 50, "n_event": 1,
-                                  "n_censor": (np.arange(t.size) % 4 == 0).astype(int), "surv": s,
-                                  "std_err": 0.05, "lower": s * 0.85, "upper": np.minimum(s * 1.1, 1)}))
-        risk.append(pd.DataFrame({"group": g, "time": np.arange(0, 61, 12.0),
-                                  "n_risk": (50 * np.exp(-rate * np.arange(0, 61, 12.0))).astype(int)}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "group": g,
+                    "time": t,
+                    "n_risk": 50,
+                    "n_event": 1,
+                    "n_censor": (np.arange(t.size) % 4 == 0).astype(int),
+                    "surv": s,
+                    "std_err": 0.05,
+                    "lower": s * 0.85,
+                    "upper": np.minimum(s * 1.1, 1),
+                }
+            )
+        )
+        risk.append(
+            pd.DataFrame(
+                {
+                    "group": g,
+                    "time": np.arange(0, 61, 12.0),
+                    "n_risk": (50 * np.exp(-rate * np.arange(0, 61, 12.0))).astype(int),
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True), pd.concat(risk, ignore_index=True)
 
 
@@ -42,9 +70,18 @@ def _dca():
         for h, prev in ((12, 0.05), (36, 0.3), (60, 0.45)):
             th = np.arange(0.01, 1.0, 0.01)
             nb_all = prev - (1 - prev) * th / (1 - th)
-            out.append(pd.DataFrame({"set": s, "horizon": h, "threshold": th,
-                                     "net_benefit_model": np.maximum(nb_all, 0) + 0.02 * (1 - th),
-                                     "net_benefit_all": nb_all, "net_benefit_none": 0.0}))
+            out.append(
+                pd.DataFrame(
+                    {
+                        "set": s,
+                        "horizon": h,
+                        "threshold": th,
+                        "net_benefit_model": np.maximum(nb_all, 0) + 0.02 * (1 - th),
+                        "net_benefit_all": nb_all,
+                        "net_benefit_none": 0.0,
+                    }
+                )
+            )
     return pd.concat(out, ignore_index=True)
 
 
@@ -53,9 +90,19 @@ def _cal():
     for s in ("train", "validation"):
         for h in (12, 36, 60):
             pred = np.array([0.3, 0.5, 0.7, 0.9])
-            d = pd.DataFrame({"set": s, "horizon": h, "group": range(1, 5), "n": 20, "events": 5,
-                              "mean_predicted": pred, "km": pred + 0.02, "km_lower": pred - 0.1,
-                              "km_upper": pred + 0.12})
+            d = pd.DataFrame(
+                {
+                    "set": s,
+                    "horizon": h,
+                    "group": range(1, 5),
+                    "n": 20,
+                    "events": 5,
+                    "mean_predicted": pred,
+                    "km": pred + 0.02,
+                    "km_lower": pred - 0.1,
+                    "km_upper": pred + 0.12,
+                }
+            )
             if s == "train":
                 d["km_corrected"] = pred + 0.01
             out.append(d)
@@ -64,8 +111,14 @@ def _cal():
 
 def _renders():
     curves, risk = _km_frames()
-    panel = {"curves": curves, "at_risk": risk, "p": 0.00063, "groups": ["high", "low"],
-             "group_labels": {"high": "High risk", "low": "Low risk"}, "ylabel": "Overall survival"}
+    panel = {
+        "curves": curves,
+        "at_risk": risk,
+        "p": 0.00063,
+        "groups": ["high", "low"],
+        "group_labels": {"high": "High risk", "low": "Low risk"},
+        "ylabel": "Overall survival",
+    }
     return {
         "km": lambda: plot_km(curves, risk, 1e-6, groups=["high", "low"], letter="C"),
         "km_grid": lambda: plot_km_grid([dict(panel, letter="A"), dict(panel, letter="B")]),
@@ -74,10 +127,12 @@ def _renders():
         "roc_dca": lambda: plot_roc_dca(_roc(), _dca(), {"train": {12.0: 0.8}}, ["train", "validation"]),
         "roc_dca_train_only": lambda: plot_roc_dca(_roc(), _dca(), {}, ["train"]),
         "calibration": lambda: plot_calibration(_cal().query("set == 'train' and horizon == 36")),
-        "calibration_grid": lambda: plot_calibration_grid(_cal(), ["train", "validation"], [12, 36, 60],
-                                                          title="Calibration: OS"),
-        "flowchart": lambda: plot_flowchart(486, {"metachronous liver metastases": 29, "missing data": 12}, 445,
-                                            {"train": 300, "validation": 145}),
+        "calibration_grid": lambda: plot_calibration_grid(
+            _cal(), ["train", "validation"], [12, 36, 60], title="Calibration: OS"
+        ),
+        "flowchart": lambda: plot_flowchart(
+            486, {"metachronous liver metastases": 29, "missing data": 12}, 445, {"train": 300, "validation": 145}
+        ),
         "flowchart_no_split": lambda: plot_flowchart(100, {"a": 5}, 95, None),
     }
 

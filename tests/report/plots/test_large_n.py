@@ -12,8 +12,11 @@ from crlmflow.report.plots.roc import MAX_CURVE_POINTS, thin_curve
 
 def _curve(n_times, n_censor_each):
     t = np.linspace(0.5, 60, n_times)
-    return km_steps(pd.DataFrame({"time": t, "surv": np.linspace(1, 0.3, n_times), "lower": 0.2, "upper": 1.0,
-                                  "n_censor": n_censor_each}))
+    return km_steps(
+        pd.DataFrame(
+            {"time": t, "surv": np.linspace(1, 0.3, n_times), "lower": 0.2, "upper": 1.0, "n_censor": n_censor_each}
+        )
+    )
 
 
 def test_censor_marks_small_group_unchanged():
@@ -47,8 +50,9 @@ def _risk_table_label_gap(n0: int) -> float:
     from crlmflow.report.plots.km import plot_km
 
     times = np.array([0.0, 6.0, 12.0, 30.0])
-    curves = pd.DataFrame({"group": "g", "time": times, "surv": [1.0, 0.9, 0.8, 0.6], "lower": 0.5, "upper": 1.0,
-                           "n_censor": 0})
+    curves = pd.DataFrame(
+        {"group": "g", "time": times, "surv": [1.0, 0.9, 0.8, 0.6], "lower": 0.5, "upper": 1.0, "n_censor": 0}
+    )
     at_risk = pd.DataFrame({"group": "g", "time": [0.0, 12.0, 24.0], "n_risk": [n0, n0 // 2, n0 // 4]})
     fig = plot_km(curves, at_risk, groups=["g"], group_labels={"g": "Only neoadjuvant"})
     fig.canvas.draw()

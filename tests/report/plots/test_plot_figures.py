@@ -5,27 +5,34 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import assert_no_text_overlap, plot_case
 from PIL import Image
 
 from crlmflow.report.formats import format_hr, format_p
 from crlmflow.report.plots import plot_cutpoint, plot_forest, plot_nomogram, save_figure
 from crlmflow.report.plots.style import PNG_DPI, publication_style
 
-from conftest import assert_no_text_overlap, plot_case
-
 LINEAGE = {"fixture_sha256": "0" * 64, "rule": "figures", "config": "config/test.yaml"}
 
 
 def _render(kind: str, case: dict):
     if kind == "nomogram":
-        return plot_nomogram(case["nomogram"], case["survival_axes"],
-                             value_labels=case["value_labels"],
-                             survival_labels=case["survival_labels"])
+        return plot_nomogram(
+            case["nomogram"],
+            case["survival_axes"],
+            value_labels=case["value_labels"],
+            survival_labels=case["survival_labels"],
+        )
     if kind == "forest":
         return plot_forest(case["forest"], title=f"Multivariable Cox model ({case['ep'].upper()})")
     if kind == "cutpoint":
-        return plot_cutpoint(case["cutpoint"], case["lp"], xlabel="Nomogram linear predictor",
-                             p_value=case["p_lau92"], p_label="P (Lausen\u2013Schumacher)")
+        return plot_cutpoint(
+            case["cutpoint"],
+            case["lp"],
+            xlabel="Nomogram linear predictor",
+            p_value=case["p_lau92"],
+            p_label="P (Lausen\u2013Schumacher)",
+        )
     if kind == "cutpoint_curve_only":
         return plot_cutpoint(case["cutpoint"])
     raise ValueError(kind)
@@ -73,8 +80,7 @@ def test_no_overlapping_text(kind, case):
 
 
 def test_nomogram_axes_content(case):
-    fig = plot_nomogram(case["nomogram"], case["survival_axes"],
-                        survival_labels=case["survival_labels"])
+    fig = plot_nomogram(case["nomogram"], case["survival_axes"], survival_labels=case["survival_labels"])
     texts = {t.get_text() for t in fig.findobj(lambda a: a.__class__.__name__ == "Text")}
     for row in ["Points", "Total Points", "Linear Predictor", *case["survival_labels"].values()]:
         assert row in texts
@@ -104,8 +110,15 @@ def test_forest_text_columns(case):
 def test_forest_reference_row():
     import pandas as pd
 
-    tab = pd.DataFrame({"label": ["Obs (ref)", "Lev"], "hr": [np.nan, 0.9],
-                        "hr_lower": [np.nan, 0.7], "hr_upper": [np.nan, 1.2], "p": [np.nan, 0.4]})
+    tab = pd.DataFrame(
+        {
+            "label": ["Obs (ref)", "Lev"],
+            "hr": [np.nan, 0.9],
+            "hr_lower": [np.nan, 0.7],
+            "hr_upper": [np.nan, 1.2],
+            "p": [np.nan, 0.4],
+        }
+    )
     fig = plot_forest(tab)
     texts = [t.get_text() for t in fig.findobj(lambda a: a.__class__.__name__ == "Text")]
     assert "Reference" in texts

@@ -9,7 +9,8 @@ continuity correction, R's ``wilcox.test`` with ties).
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,8 +37,29 @@ def default_table1_rows(candidates: Sequence[Mapping[str, Any]]) -> list[dict]:
     rows: list[dict] = []
     if "male" in spec:
         rows.append({"var": "male", "kind": "levels", "label": "Sex", "levels": {0: "Female", 1: "Male"}})
-    order = ["age", "bmi", "hospital_days", "r0_resection", "rfa", "ca19_9", "cea", "wbc", "neut",
-             "lymph", "hgb", "plt", "alt", "ast", "tbil", "dbil", "alb", "d_dimer", "nlr", "plr", "sii"]
+    order = [
+        "age",
+        "bmi",
+        "hospital_days",
+        "r0_resection",
+        "rfa",
+        "ca19_9",
+        "cea",
+        "wbc",
+        "neut",
+        "lymph",
+        "hgb",
+        "plt",
+        "alt",
+        "ast",
+        "tbil",
+        "dbil",
+        "alb",
+        "d_dimer",
+        "nlr",
+        "plr",
+        "sii",
+    ]
     for name in order:
         c = spec.get(name)
         if c is None:
@@ -47,8 +69,11 @@ def default_table1_rows(candidates: Sequence[Mapping[str, Any]]) -> list[dict]:
     chemo = [n for n in ("chemo_full_course", "chemo_neoadjuvant_only", "chemo_adjuvant_only") if n in spec]
     if chemo:
         rows.append({"kind": "header", "label": "Chemotherapy"})
-        short = {"chemo_full_course": "Full-course", "chemo_neoadjuvant_only": "Only neoadjuvant",
-                 "chemo_adjuvant_only": "Only adjuvant"}
+        short = {
+            "chemo_full_course": "Full-course",
+            "chemo_neoadjuvant_only": "Only neoadjuvant",
+            "chemo_adjuvant_only": "Only adjuvant",
+        }
         rows += [{"var": n, "kind": "binary", "label": short[n], "indent": True} for n in chemo]
     for name, fallback in (("asa", "ASA score"), ("crs_score", "CRS score")):
         if name in spec:
@@ -59,8 +84,14 @@ def default_table1_rows(candidates: Sequence[Mapping[str, Any]]) -> list[dict]:
         if c["name"] in covered:
             continue
         if c.get("type") == "factor":
-            rows.append({"var": c["name"], "kind": "levels", "label": lab(c["name"], c["name"]),
-                         "levels": {lv: str(lv) for lv in c["levels"]}})
+            rows.append(
+                {
+                    "var": c["name"],
+                    "kind": "levels",
+                    "label": lab(c["name"], c["name"]),
+                    "levels": {lv: str(lv) for lv in c["levels"]},
+                }
+            )
         else:
             kind = "binary" if c.get("type") == "binary" else "continuous"
             rows.append({"var": c["name"], "kind": kind, "label": lab(c["name"], c["name"])})
@@ -86,12 +117,12 @@ def _wilcoxon_p(a: np.ndarray, b: np.ndarray) -> float:
     (R's wilcox.test with ties; SPSS's asymptotic Mann-Whitney U without it differs in the 3rd decimal)."""
     if len(a) == 0 or len(b) == 0:
         return float("nan")
-    return float(stats.mannwhitneyu(a, b, alternative="two-sided", method="asymptotic",
-                                    use_continuity=True).pvalue)
+    return float(stats.mannwhitneyu(a, b, alternative="two-sided", method="asymptotic", use_continuity=True).pvalue)
 
 
-def table1_long(cohort: pd.DataFrame, rows: Sequence[Mapping[str, Any]], sets: Sequence[str],
-                set_col: str = "set") -> pd.DataFrame:
+def table1_long(
+    cohort: pd.DataFrame, rows: Sequence[Mapping[str, Any]], sets: Sequence[str], set_col: str = "set"
+) -> pd.DataFrame:
     """Numbers behind Table 1, one row per (variable, level, set).
 
     Columns: var, level, set, kind, n_set, n, percent, median, q1, q3, p, test. Quartiles
@@ -114,9 +145,22 @@ def table1_long(cohort: pd.DataFrame, rows: Sequence[Mapping[str, Any]], sets: S
             for s in sets:
                 v = vals[s]
                 q = np.percentile(v, [50, 25, 75]) if v.size else [np.nan] * 3
-                out.append({"var": var, "level": None, "set": s, "kind": kind, "n_set": len(parts[s]),
-                            "n": int(v.size), "percent": np.nan, "median": q[0], "q1": q[1], "q3": q[2],
-                            "p": p, "test": "Wilcoxon rank-sum" if two else ""})
+                out.append(
+                    {
+                        "var": var,
+                        "level": None,
+                        "set": s,
+                        "kind": kind,
+                        "n_set": len(parts[s]),
+                        "n": int(v.size),
+                        "percent": np.nan,
+                        "median": q[0],
+                        "q1": q[1],
+                        "q3": q[2],
+                        "p": p,
+                        "test": "Wilcoxon rank-sum" if two else "",
+                    }
+                )
             continue
         if kind == "binary":
             levels = [1]
@@ -132,16 +176,34 @@ def table1_long(cohort: pd.DataFrame, rows: Sequence[Mapping[str, Any]], sets: S
             denom = int(parts[s][var].notna().sum())
             for lv in levels:
                 n = int(counts[s_i, all_levels.index(lv)])
-                out.append({"var": var, "level": lv, "set": s, "kind": kind, "n_set": len(parts[s]),
-                            "n": n, "percent": 100.0 * n / denom if denom else np.nan,
-                            "median": np.nan, "q1": np.nan, "q3": np.nan, "p": p,
-                            "test": "Pearson chi-square" if two else ""})
+                out.append(
+                    {
+                        "var": var,
+                        "level": lv,
+                        "set": s,
+                        "kind": kind,
+                        "n_set": len(parts[s]),
+                        "n": n,
+                        "percent": 100.0 * n / denom if denom else np.nan,
+                        "median": np.nan,
+                        "q1": np.nan,
+                        "q3": np.nan,
+                        "p": p,
+                        "test": "Pearson chi-square" if two else "",
+                    }
+                )
     return pd.DataFrame(out)
 
 
-def table1(cohort: pd.DataFrame, rows: Sequence[Mapping[str, Any]], sets: Sequence[str], *,
-           set_labels: Mapping[str, str] | None = None, digits: int = 2,
-           long: pd.DataFrame | None = None) -> pd.DataFrame:
+def table1(
+    cohort: pd.DataFrame,
+    rows: Sequence[Mapping[str, Any]],
+    sets: Sequence[str],
+    *,
+    set_labels: Mapping[str, str] | None = None,
+    digits: int = 2,
+    long: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Table 1 in the paper's layout: Characteristic | <set> (n = N) ... | P.
 
     Continuous rows 'median (Q1, Q3)', categorical 'n (x.x%)'; one P per variable (on its
@@ -183,8 +245,7 @@ def table1(cohort: pd.DataFrame, rows: Sequence[Mapping[str, Any]], sets: Sequen
 
 
 def _quartiles(x: pd.Series, digits: int) -> str:
-    return (f"{format_number(x['median'], digits)} ({format_number(x['q1'], digits)}, "
-            f"{format_number(x['q3'], digits)})")
+    return f"{format_number(x['median'], digits)} ({format_number(x['q1'], digits)}, {format_number(x['q3'], digits)})"
 
 
 def _count(x: pd.Series) -> str:

@@ -7,7 +7,8 @@ that is missing gives 'ours' NA and a note saying so; nothing is dropped silentl
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,8 +47,9 @@ class _Comparison:
         p_num = _num(paper)
         o = None if ours is None or (isinstance(ours, float) and not np.isfinite(ours)) else float(ours)
         diff = o - p_num if (o is not None and p_num is not None) else None
-        self.rows.append({"section": section, "quantity": quantity, "paper": paper, "ours": o,
-                          "difference": diff, "note": note})
+        self.rows.append(
+            {"section": section, "quantity": quantity, "paper": paper, "ours": o, "difference": diff, "note": note}
+        )
 
 
 def _cohort(c: _Comparison, coh: Mapping[str, Any]) -> None:
@@ -67,9 +69,11 @@ def _cohort(c: _Comparison, coh: Mapping[str, Any]) -> None:
             x = sub.iloc[0] if len(sub) else None
         note = "SPSS-style CI: median +/- 1.96 SE" if x is not None else MISSING_NOTE
         E = ep.upper()
-        for quantity, paper, field in ((f"median {E} (months)", coh[key]["estimate"], "median_spss"),
-                                       (f"median {E} 95% CI lower", coh[key]["ci95"][0], "median_spss_lower"),
-                                       (f"median {E} 95% CI upper", coh[key]["ci95"][1], "median_spss_upper")):
+        for quantity, paper, field in (
+            (f"median {E} (months)", coh[key]["estimate"], "median_spss"),
+            (f"median {E} 95% CI lower", coh[key]["ci95"][0], "median_spss_lower"),
+            (f"median {E} 95% CI upper", coh[key]["ci95"][1], "median_spss_upper"),
+        ):
             c.add("Cohort", quantity, paper, x.get(field) if x is not None else None, note)
 
 
@@ -155,12 +159,22 @@ def _table2_multivariable(c: _Comparison, ep: str, spec: Mapping[str, Any]) -> N
             continue
         r = row.iloc[0]
         if bool(r["selected"]):
-            c.add(section, quantity, pv, None,
-                  f"selected in this run (HR {r['hr']:.3f}, Wald p {format_p(float(r['p']))})")
+            c.add(
+                section,
+                quantity,
+                pv,
+                None,
+                f"selected in this run (HR {r['hr']:.3f}, Wald p {format_p(float(r['p']))})",
+            )
             continue
         sp = r.get("score_p_not_in_model")
-        c.add(section, quantity, pv, float(sp) if pd.notna(sp) else None,
-              "score test of adding it to the final model" if pd.notna(sp) else "no score test")
+        c.add(
+            section,
+            quantity,
+            pv,
+            float(sp) if pd.notna(sp) else None,
+            "score test of adding it to the final model" if pd.notna(sp) else "no score test",
+        )
 
 
 def _table3(c: _Comparison, t3: Mapping[str, Any]) -> None:
@@ -170,11 +184,20 @@ def _table3(c: _Comparison, t3: Mapping[str, Any]) -> None:
             for h, val in hz.items():
                 ours = None
                 if rates is not None:
-                    sub = rates[(rates["endpoint"] == ep) & (rates["panel"] == "overall") & (rates["set"] == s)
-                                & np.isclose(rates["time"].astype(float), float(h))]
+                    sub = rates[
+                        (rates["endpoint"] == ep)
+                        & (rates["panel"] == "overall")
+                        & (rates["set"] == s)
+                        & np.isclose(rates["time"].astype(float), float(h))
+                    ]
                     ours = 100 * float(sub["surv"].iloc[0]) if len(sub) else None
-                c.add("Table 3", f"{ep.upper()} {horizon_label(h)} rate % ({s})", val, ours,
-                      "" if ours is not None else MISSING_NOTE)
+                c.add(
+                    "Table 3",
+                    f"{ep.upper()} {horizon_label(h)} rate % ({s})",
+                    val,
+                    ours,
+                    "" if ours is not None else MISSING_NOTE,
+                )
 
 
 def _logrank_p(tests: pd.DataFrame | None, ep: str, panel: str, set_: str | None = None) -> float | None:
@@ -204,13 +227,23 @@ def _performance(c: _Comparison, ep: str, spec: Mapping[str, Any]) -> None:
             c.add(section, f"C-index {f} ({s})", v[i], ours(s, "c_index", field=f), note)
     for s, hz in spec.get("td_auc", {}).items():
         for h, v in hz.items():
-            c.add(section, f"{horizon_label(h)} AUC ({s})", v, ours(s, "auc_km", h),
-                  note or "Heagerty KM time-dependent ROC (survivalROC)")
+            c.add(
+                section,
+                f"{horizon_label(h)} AUC ({s})",
+                v,
+                ours(s, "auc_km", h),
+                note or "Heagerty KM time-dependent ROC (survivalROC)",
+            )
     if "risk_cutoff_points" in spec:
         cp = c.frame(f"cutpoint_{ep}")
         cut = float(cp["total_points"].iloc[0]) if cp is not None and len(cp) else None
-        c.add(section, "risk cut-off (total points)", spec["risk_cutoff_points"], cut,
-              "" if cut is not None else MISSING_NOTE)
+        c.add(
+            section,
+            "risk cut-off (total points)",
+            spec["risk_cutoff_points"],
+            cut,
+            "" if cut is not None else MISSING_NOTE,
+        )
     for s, v in spec.get("km_high_vs_low_p", {}).items():
         p = _logrank_p(c.frame("km_tests"), ep, "risk_group", s)
         c.add(section, f"log-rank p high vs low risk ({s})", v, p, "" if p is not None else MISSING_NOTE)
@@ -241,6 +274,11 @@ def paper_comparison(targets: Mapping[str, Any], results: Mapping[str, Any]) -> 
             _performance(c, ep, spec)
     if "chemotherapy_km_os_p" in perf_spec:
         p = _logrank_p(c.frame("km_tests"), "os", "chemo_group")
-        c.add("Figure 4", "log-rank p OS by chemotherapy group", perf_spec["chemotherapy_km_os_p"], p,
-              "" if p is not None else MISSING_NOTE)
+        c.add(
+            "Figure 4",
+            "log-rank p OS by chemotherapy group",
+            perf_spec["chemotherapy_km_os_p"],
+            p,
+            "" if p is not None else MISSING_NOTE,
+        )
     return pd.DataFrame(c.rows, columns=["section", "quantity", "paper", "ours", "difference", "note"])

@@ -4,8 +4,8 @@ footnotes), no dependency beyond pandas."""
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 
@@ -47,17 +47,28 @@ def _to_html(df: pd.DataFrame, title: str | None, footnotes: Sequence[str]) -> s
             cells.append(f"<td>{'&nbsp;' * n}{html.escape(s.lstrip(' '))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{html.escape(title)}</caption>" if title else ""
-    foot = "".join(f"<p class=\"footnote\">{html.escape(f)}</p>" for f in footnotes)
-    style = ("<style>table{border-collapse:collapse;font-family:sans-serif;font-size:13px}"
-             "th,td{padding:2px 8px;text-align:left;border-bottom:1px solid #ddd}"
-             "caption{font-weight:bold;text-align:left;padding:4px 0}.footnote{font-size:12px}</style>")
-    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title or '')}</title>"
-            f"{style}</head><body>\n<table>{cap}<thead><tr>{head}</tr></thead>\n<tbody>\n"
-            + "\n".join(body) + f"\n</tbody></table>\n{foot}\n</body></html>\n")
+    foot = "".join(f'<p class="footnote">{html.escape(f)}</p>' for f in footnotes)
+    style = (
+        "<style>table{border-collapse:collapse;font-family:sans-serif;font-size:13px}"
+        "th,td{padding:2px 8px;text-align:left;border-bottom:1px solid #ddd}"
+        "caption{font-weight:bold;text-align:left;padding:4px 0}.footnote{font-size:12px}</style>"
+    )
+    return (
+        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{html.escape(title or "")}</title>'
+        f"{style}</head><body>\n<table>{cap}<thead><tr>{head}</tr></thead>\n<tbody>\n"
+        + "\n".join(body)
+        + f"\n</tbody></table>\n{foot}\n</body></html>\n"
+    )
 
 
-def write_table(df: pd.DataFrame, base: str | Path, *, title: str | None = None,
-                footnotes: Sequence[str] = (), formats: Sequence[str] = ("csv", "html", "md")) -> dict[str, Path]:
+def write_table(
+    df: pd.DataFrame,
+    base: str | Path,
+    *,
+    title: str | None = None,
+    footnotes: Sequence[str] = (),
+    formats: Sequence[str] = ("csv", "html", "md"),
+) -> dict[str, Path]:
     """Write ``<base>.csv`` (the frame as is), ``<base>.html`` and ``<base>.md`` (with title and
     footnotes). Returns the paths by format."""
     base = Path(base)

@@ -8,7 +8,8 @@ estimated here.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -17,29 +18,37 @@ from crlmflow.report.tables import term_labels
 
 __all__ = ["selection_stability", "performance_comparison"]
 
-_MEASURE_LABEL = {"c_index": "Harrell's C-index", "calibration_slope": "Calibration slope",
-                  "brier": "Brier score", "auc_km": "Time-dependent AUC (KM)", "auc_uno": "AUC (Uno, IPCW)",
-                  "ipa": "IPA"}
+_MEASURE_LABEL = {
+    "c_index": "Harrell's C-index",
+    "calibration_slope": "Calibration slope",
+    "brier": "Brier score",
+    "auc_km": "Time-dependent AUC (KM)",
+    "auc_uno": "AUC (Uno, IPCW)",
+    "ipa": "IPA",
+}
 
 _MEASURE_ALIAS = {"slope": "calibration_slope", "c": "c_index", "cindex": "c_index"}
 
 NOT_RUN = "not available"
 
 
-def selection_stability(freq: pd.DataFrame, candidates: Sequence[Mapping[str, Any]],
-                        selected: Sequence[str] = ()) -> pd.DataFrame:
+def selection_stability(
+    freq: pd.DataFrame, candidates: Sequence[Mapping[str, Any]], selected: Sequence[str] = ()
+) -> pd.DataFrame:
     """Bootstrap inclusion frequency of each candidate (Sauerbrei & Schumacher 1992), sorted by
     frequency, with whether the final model kept it."""
     labels = term_labels(list(candidates))
     df = freq.copy()
     df["label"] = df["variable"].map(labels).fillna(df["variable"])
     df = df.sort_values(["proportion", "label"], ascending=[False, True], kind="stable")
-    return pd.DataFrame({
-        "Variable": df["label"].to_numpy(),
-        "Times selected": df["times_selected"].astype(int).to_numpy(),
-        "Inclusion frequency (%)": [format_number(100 * p, 1) for p in df["proportion"]],
-        "In final model": ["yes" if v in set(selected) else "no" for v in df["variable"]],
-    })
+    return pd.DataFrame(
+        {
+            "Variable": df["label"].to_numpy(),
+            "Times selected": df["times_selected"].astype(int).to_numpy(),
+            "Inclusion frequency (%)": [format_number(100 * p, 1) for p in df["proportion"]],
+            "In final model": ["yes" if v in set(selected) else "no" for v in df["variable"]],
+        }
+    )
 
 
 def _split_measure(measure: str) -> tuple[str, float]:
@@ -71,9 +80,12 @@ def _first(df: pd.DataFrame, mask) -> pd.Series | None:
     return sub.iloc[0] if len(sub) else None
 
 
-def performance_comparison(performance: pd.DataFrame, optimism: pd.DataFrame | None = None,
-                           measures: Sequence[str] = ("c_index", "calibration_slope", "brier"),
-                           digits: int = 3) -> pd.DataFrame:
+def performance_comparison(
+    performance: pd.DataFrame,
+    optimism: pd.DataFrame | None = None,
+    measures: Sequence[str] = ("c_index", "calibration_slope", "brier"),
+    digits: int = 3,
+) -> pd.DataFrame:
     """Apparent (training) vs optimism-corrected (Harrell bootstrap) vs validation-set
     performance, one row per measure (and horizon for time-dependent ones).
 
@@ -85,8 +97,7 @@ def performance_comparison(performance: pd.DataFrame, optimism: pd.DataFrame | N
     opt = _optimism_by_measure(optimism)
     validation = f"{set_label('validation')} (95% CI)"
     rows = []
-    keys = (perf[perf["measure"].isin(measures)][["measure", "h"]]
-            .drop_duplicates().itertuples(index=False, name=None))
+    keys = perf[perf["measure"].isin(measures)][["measure", "h"]].drop_duplicates().itertuples(index=False, name=None)
     for meas, h in keys:
         no_h = h != h  # a measure without a horizon (NaN never equals itself)
         same_h = perf["h"].isna() if no_h else perf["h"] == h
@@ -95,12 +106,17 @@ def performance_comparison(performance: pd.DataFrame, optimism: pd.DataFrame | N
         o = None
         if opt is not None:
             o = _first(opt, (opt["base"] == meas) & (opt["h"].isna() if no_h else opt["h"] == h))
-        rows.append({
-            "Measure": _MEASURE_LABEL.get(meas, meas) + ("" if no_h else f" at {horizon_label(h)}"),
-            "Apparent (training)": format_number(app["estimate"], digits) if app is not None else NOT_AVAILABLE,
-            "Optimism": format_number(float(o["optimism"]), digits) if o is not None else NOT_RUN,
-            "Optimism-corrected": format_number(float(o["corrected"]), digits) if o is not None else NOT_RUN,
-            validation: (format_ci(val["estimate"], val.get("lower"), val.get("upper"), digits)
-                         if val is not None else NOT_AVAILABLE),
-        })
+        rows.append(
+            {
+                "Measure": _MEASURE_LABEL.get(meas, meas) + ("" if no_h else f" at {horizon_label(h)}"),
+                "Apparent (training)": format_number(app["estimate"], digits) if app is not None else NOT_AVAILABLE,
+                "Optimism": format_number(float(o["optimism"]), digits) if o is not None else NOT_RUN,
+                "Optimism-corrected": format_number(float(o["corrected"]), digits) if o is not None else NOT_RUN,
+                validation: (
+                    format_ci(val["estimate"], val.get("lower"), val.get("upper"), digits)
+                    if val is not None
+                    else NOT_AVAILABLE
+                ),
+            }
+        )
     return pd.DataFrame(rows)

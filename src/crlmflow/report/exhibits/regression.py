@@ -6,7 +6,8 @@ layout; nothing is fitted here.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -19,9 +20,14 @@ __all__ = ["NOT_SELECTED", "table2"]
 NOT_SELECTED = "-"
 
 
-def table2(univariable: Mapping[str, pd.DataFrame], multivariable: Mapping[str, pd.DataFrame],
-           candidates: Sequence[Mapping[str, Any]], *,
-           endpoint_labels: Mapping[str, str] | None = None, digits: int = HR_DIGITS) -> pd.DataFrame:
+def table2(
+    univariable: Mapping[str, pd.DataFrame],
+    multivariable: Mapping[str, pd.DataFrame],
+    candidates: Sequence[Mapping[str, Any]],
+    *,
+    endpoint_labels: Mapping[str, str] | None = None,
+    digits: int = HR_DIGITS,
+) -> pd.DataFrame:
     """Table 2 in the paper's layout: one row per candidate term; per endpoint the
     univariable HR (95% CI) and P, and the multivariable HR (95% CI) and P.
 
@@ -45,7 +51,8 @@ def table2(univariable: Mapping[str, pd.DataFrame], multivariable: Mapping[str, 
         pcol = "p_term" if "p_term" in u.columns else "p"
         out[f"{e} univariable HR (95% CI)"] = [
             format_hr(u.at[t, "hr"], u.at[t, "hr_lower"], u.at[t, "hr_upper"], digits) if t in u.index else ""
-            for t in terms]
+            for t in terms
+        ]
         out[f"{e} univariable P"] = [format_p(float(u.at[t, pcol])) if t in u.index else "" for t in terms]
         m = multivariable[ep].set_index("term")
         hrs, ps = [], []

@@ -5,7 +5,7 @@ Formats the ``km_summaries`` rule's ``km_rates.csv``; nothing is estimated here.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -15,8 +15,15 @@ from crlmflow.report.formats import NOT_AVAILABLE, format_median, format_rate, h
 __all__ = ["table3"]
 
 
-def table3(km_rates: pd.DataFrame, endpoints: Sequence[str], sets: Sequence[str], horizons: Sequence[float], *,
-           endpoint_short: Mapping[str, str] | None = None, include_all: bool = True) -> pd.DataFrame:
+def table3(
+    km_rates: pd.DataFrame,
+    endpoints: Sequence[str],
+    sets: Sequence[str],
+    horizons: Sequence[float],
+    *,
+    endpoint_short: Mapping[str, str] | None = None,
+    include_all: bool = True,
+) -> pd.DataFrame:
     """Table 3: Kaplan-Meier survival rates (%) at the horizons per endpoint and set, and the
     median survival with two 95% CIs: the SPSS-style symmetric one (median +/- 1.96 SE), which
     the paper prints, and R's survfit one (inverting the pointwise CI; upper 'NA' when the
@@ -35,10 +42,12 @@ def table3(km_rates: pd.DataFrame, endpoints: Sequence[str], sets: Sequence[str]
                 r = sub[np.isclose(sub["time"].astype(float), float(h))]
                 rec[f"{horizon_label(h)} rate"] = format_rate(float(r["surv"].iloc[0])) if len(r) else NOT_AVAILABLE
             x = sub.iloc[0]
-            rec["Median, months (95% CI, SPSS)"] = format_median(x["median_spss"], x["median_spss_lower"],
-                                                                 x["median_spss_upper"])
-            rec["Median, months (95% CI, R survfit)"] = format_median(x["median_km"], x["median_km_lower"],
-                                                                      x["median_km_upper"])
+            rec["Median, months (95% CI, SPSS)"] = format_median(
+                x["median_spss"], x["median_spss_lower"], x["median_spss_upper"]
+            )
+            rec["Median, months (95% CI, R survfit)"] = format_median(
+                x["median_km"], x["median_km_lower"], x["median_km_upper"]
+            )
             rec["Patients / events"] = f"{int(x['n'])} / {int(x['events'])}"
             rows.append(rec)
     return pd.DataFrame(rows)

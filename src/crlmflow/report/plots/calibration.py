@@ -19,9 +19,16 @@ from crlmflow.report.plots.style import DOUBLE_COLUMN_IN, OKABE_ITO, SINGLE_COLU
 __all__ = ["draw_calibration", "plot_calibration", "plot_calibration_grid"]
 
 
-def draw_calibration(ax, cal: pd.DataFrame, *, corrected: bool = True, title: str | None = None,
-                     xlabel: str = "Predicted survival probability",
-                     ylabel: str = "Observed survival (Kaplan\u2013Meier)", legend: bool = True) -> None:
+def draw_calibration(
+    ax,
+    cal: pd.DataFrame,
+    *,
+    corrected: bool = True,
+    title: str | None = None,
+    xlabel: str = "Predicted survival probability",
+    ylabel: str = "Observed survival (Kaplan\u2013Meier)",
+    legend: bool = True,
+) -> None:
     """One set and horizon: columns mean_predicted, km, km_lower, km_upper[, km_corrected]."""
     c = cal.sort_values("mean_predicted")
     x = c["mean_predicted"].to_numpy(float)
@@ -29,11 +36,31 @@ def draw_calibration(ax, cal: pd.DataFrame, *, corrected: bool = True, title: st
     lo = np.clip(c["km_lower"].to_numpy(float), 0, 1)
     hi = np.clip(c["km_upper"].to_numpy(float), 0, 1)
     ax.plot([0, 1], [0, 1], color="#999999", lw=0.8, ls=(0, (4, 3)), zorder=1, label="Ideal")
-    ax.errorbar(x, y, yerr=[np.maximum(y - lo, 0), np.maximum(hi - y, 0)], fmt="o-", color=OKABE_ITO["blue"],
-                ms=3.5, lw=1.0, elinewidth=0.8, capsize=2, zorder=3, label="Observed (apparent)")
+    ax.errorbar(
+        x,
+        y,
+        yerr=[np.maximum(y - lo, 0), np.maximum(hi - y, 0)],
+        fmt="o-",
+        color=OKABE_ITO["blue"],
+        ms=3.5,
+        lw=1.0,
+        elinewidth=0.8,
+        capsize=2,
+        zorder=3,
+        label="Observed (apparent)",
+    )
     if corrected and "km_corrected" in c.columns and c["km_corrected"].notna().any():
-        ax.plot(x, c["km_corrected"].to_numpy(float), "s--", color=OKABE_ITO["vermillion"], ms=3.2,
-                mfc="white", lw=1.0, zorder=4, label="Bias-corrected (bootstrap)")
+        ax.plot(
+            x,
+            c["km_corrected"].to_numpy(float),
+            "s--",
+            color=OKABE_ITO["vermillion"],
+            ms=3.2,
+            mfc="white",
+            lw=1.0,
+            zorder=4,
+            label="Bias-corrected (bootstrap)",
+        )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_aspect("equal")
@@ -49,8 +76,9 @@ def draw_calibration(ax, cal: pd.DataFrame, *, corrected: bool = True, title: st
         ax.set_title(title, loc="left", fontsize=8)
 
 
-def plot_calibration(cal: pd.DataFrame, *, title: str | None = None, letter: str | None = None,
-                     width: float = SINGLE_COLUMN_IN, **kw) -> Figure:
+def plot_calibration(
+    cal: pd.DataFrame, *, title: str | None = None, letter: str | None = None, width: float = SINGLE_COLUMN_IN, **kw
+) -> Figure:
     """Single-panel calibration figure."""
     with publication_style():
         fig = new_figure(width, width)
@@ -61,8 +89,9 @@ def plot_calibration(cal: pd.DataFrame, *, title: str | None = None, letter: str
     return fig
 
 
-def plot_calibration_grid(cal: pd.DataFrame, sets, horizons, *, set_labels=None, title: str | None = None,
-                          width: float | None = None) -> Figure:
+def plot_calibration_grid(
+    cal: pd.DataFrame, sets, horizons, *, set_labels=None, title: str | None = None, width: float | None = None
+) -> Figure:
     """Supplementary Figs 1-2: one row per set, one column per horizon, panel letters, one
     shared legend. Training rows show apparent and bootstrap-corrected observed survival."""
     nr, nc = len(sets), len(horizons)
@@ -71,22 +100,36 @@ def plot_calibration_grid(cal: pd.DataFrame, sets, horizons, *, set_labels=None,
     letters = iter("ABCDEFGHIJKL")
     with publication_style():
         fig = new_figure(width, height)
-        gs = fig.add_gridspec(nr, nc, left=0.08, right=0.98, top=1 - 0.55 / height, bottom=0.4 / height,
-                              wspace=0.32, hspace=0.42)
+        gs = fig.add_gridspec(
+            nr, nc, left=0.08, right=0.98, top=1 - 0.55 / height, bottom=0.4 / height, wspace=0.32, hspace=0.42
+        )
         handles = {}
         for i, s in enumerate(sets):
             for j, h in enumerate(horizons):
                 ax = fig.add_subplot(gs[i, j])
                 sub = cal[(cal["set"] == s) & np.isclose(cal["horizon"].astype(float), float(h))]
-                draw_calibration(ax, sub, corrected=(s == "train"), legend=False,
-                                 title=f"{set_label(s, set_labels)}, {horizon_label(h)}",
-                                 xlabel="Predicted survival" if i == nr - 1 else "",
-                                 ylabel="Observed survival (KM)" if j == 0 else "")
+                draw_calibration(
+                    ax,
+                    sub,
+                    corrected=(s == "train"),
+                    legend=False,
+                    title=f"{set_label(s, set_labels)}, {horizon_label(h)}",
+                    xlabel="Predicted survival" if i == nr - 1 else "",
+                    ylabel="Observed survival (KM)" if j == 0 else "",
+                )
                 panel_letter(ax, next(letters), x=-0.22 if j == 0 else -0.16, y=1.04)
                 for hd, lb in zip(*ax.get_legend_handles_labels()):
                     handles.setdefault(lb, hd)
-        fig.legend(list(handles.values()), list(handles.keys()), loc="upper right", ncol=len(handles),
-                   frameon=False, bbox_to_anchor=(0.995, 1.0), handlelength=1.8, columnspacing=1.0)
+        fig.legend(
+            list(handles.values()),
+            list(handles.keys()),
+            loc="upper right",
+            ncol=len(handles),
+            frameon=False,
+            bbox_to_anchor=(0.995, 1.0),
+            handlelength=1.8,
+            columnspacing=1.0,
+        )
         if title:
             fig.text(0.01, 1 - 0.05 / height, title, ha="left", va="top", fontsize=9, fontweight="bold")
     return fig

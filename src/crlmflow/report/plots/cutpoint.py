@@ -44,8 +44,9 @@ def plot_cutpoint(
         fig = new_figure(width, height + (0.2 if title else 0.0))
         top = 1 - (0.35 if title else 0.12) / fig.get_figheight()
         if has_dist:
-            gs = fig.add_gridspec(2, 1, height_ratios=[2.2, 1], hspace=0.08, left=0.17,
-                                  right=0.97, bottom=0.13, top=top)
+            gs = fig.add_gridspec(
+                2, 1, height_ratios=[2.2, 1], hspace=0.08, left=0.17, right=0.97, bottom=0.13, top=top
+            )
             ax = fig.add_subplot(gs[0])
             axh = fig.add_subplot(gs[1], sharex=ax)
         else:
@@ -62,40 +63,51 @@ def plot_cutpoint(
         top = result.statistic + 0.55 * (result.statistic - bottom)
         ax.set_ylim(bottom, top)
         # the cut line stops at the maximum (as maxstat's plot draws it)
-        ax.plot([result.estimate, result.estimate], [bottom, result.statistic],
-                color=OKABE_ITO["vermillion"], lw=1.0, ls=(0, (4, 2)))
+        ax.plot(
+            [result.estimate, result.estimate],
+            [bottom, result.statistic],
+            color=OKABE_ITO["vermillion"],
+            lw=1.0,
+            ls=(0, (4, 2)),
+        )
         ax.plot([result.estimate], [result.statistic], "o", color=OKABE_ITO["vermillion"], ms=4)
         ax.set_ylabel("Standardized log-rank statistic")
         lines = [f"Cut-off = {result.estimate:.3f}", f"Statistic = {result.statistic:.2f}"]
         if stated := p_statement(p_value, label=p_label):
             lines.append(stated)
-        ax.text(0.5, 0.97, ", ".join(lines[:2]) + ("\n" + lines[2] if len(lines) > 2 else ""),
-                transform=ax.transAxes, ha="center", va="top", fontsize=7,
-                bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="#BBBBBB", lw=0.5))
-        right_side = result.estimate < 0.5 * (float(np.min(marker if marker is not None else cuts))
-                                              + float(np.max(marker if marker is not None else cuts)))
+        ax.text(
+            0.5,
+            0.97,
+            ", ".join(lines[:2]) + ("\n" + lines[2] if len(lines) > 2 else ""),
+            transform=ax.transAxes,
+            ha="center",
+            va="top",
+            fontsize=7,
+            bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="#BBBBBB", lw=0.5),
+        )
+        right_side = result.estimate < 0.5 * (
+            float(np.min(marker if marker is not None else cuts))
+            + float(np.max(marker if marker is not None else cuts))
+        )
 
         if axh is not None:
             x = np.asarray(marker, dtype=float)
             edges = np.histogram_bin_edges(x, bins=bins)
             # put the cut on a bin edge so no bar mixes the two groups
-            edges = np.unique(np.r_[edges[(edges < result.estimate) | (edges > result.estimate)],
-                                    result.estimate])
+            edges = np.unique(np.r_[edges[(edges < result.estimate) | (edges > result.estimate)], result.estimate])
             low, high = x[x <= result.estimate], x[x > result.estimate]
-            axh.hist(low, bins=edges, color=OKABE_ITO["sky_blue"], ec="white", lw=0.3,
-                     label=f"Low (n = {low.size})")
-            axh.hist(high, bins=edges, color=OKABE_ITO["orange"], ec="white", lw=0.3,
-                     label=f"High (n = {high.size})")
+            axh.hist(low, bins=edges, color=OKABE_ITO["sky_blue"], ec="white", lw=0.3, label=f"Low (n = {low.size})")
+            axh.hist(high, bins=edges, color=OKABE_ITO["orange"], ec="white", lw=0.3, label=f"High (n = {high.size})")
             axh.axvline(result.estimate, color=OKABE_ITO["vermillion"], lw=1.0, ls=(0, (4, 2)))
             axh.set_ylabel("Patients")
             axh.set_xlabel(xlabel)
-            axh.legend(frameon=False, loc="upper right" if right_side else "upper left",
-                       handlelength=1.0, borderaxespad=0.2)
+            axh.legend(
+                frameon=False, loc="upper right" if right_side else "upper left", handlelength=1.0, borderaxespad=0.2
+            )
             axh.set_ylim(0, axh.get_ylim()[1] * 1.35)  # headroom for the legend
             ax.tick_params(labelbottom=False)
         else:
             ax.set_xlabel(xlabel)
         if title:
-            fig.text(0.02, 1 - 0.06 / fig.get_figheight(), title, ha="left", va="top",
-                     fontsize=9, fontweight="bold")
+            fig.text(0.02, 1 - 0.06 / fig.get_figheight(), title, ha="left", va="top", fontsize=9, fontweight="bold")
     return fig

@@ -7,7 +7,7 @@ event = death/recurrence before the horizon, risk = 1 - predicted survival).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -24,15 +24,23 @@ __all__ = ["draw_dca", "plot_dca", "dca_ylim"]
 def dca_ylim(dca: pd.DataFrame) -> tuple[float, float]:
     """Y range showing the model and treat-all curves where they matter: from a little below
     zero (treat-all plunges to -inf at high thresholds) to just above the largest net benefit."""
-    top = float(np.nanmax(np.r_[dca["net_benefit_model"].to_numpy(float), dca["net_benefit_all"].to_numpy(float),
-                                0.01]))
+    top = float(
+        np.nanmax(np.r_[dca["net_benefit_model"].to_numpy(float), dca["net_benefit_all"].to_numpy(float), 0.01])
+    )
     top = top * 1.45  # headroom: the legend sits above the curves
     return -0.25 * top if top > 0 else -0.05, top
 
 
-def draw_dca(ax, dca: pd.DataFrame, *, horizons: Sequence[float] | None = None, title: str | None = None,
-             colors: Sequence[str] | None = None, ylim: tuple[float, float] | None = None,
-             xmax: float | None = None) -> None:
+def draw_dca(
+    ax,
+    dca: pd.DataFrame,
+    *,
+    horizons: Sequence[float] | None = None,
+    title: str | None = None,
+    colors: Sequence[str] | None = None,
+    ylim: tuple[float, float] | None = None,
+    xmax: float | None = None,
+) -> None:
     """Decision curves of one set: columns horizon, threshold, net_benefit_model, net_benefit_all."""
     horizons = list(horizons) if horizons is not None else sorted(dca["horizon"].unique())
     colors = list(colors or HORIZON_COLORS)
@@ -51,17 +59,27 @@ def draw_dca(ax, dca: pd.DataFrame, *, horizons: Sequence[float] | None = None, 
     ax.set_xlim(0, xmax if xmax is not None else float(dca["threshold"].max()))
     ax.set_xlabel("Threshold probability")
     ax.set_ylabel("Net benefit")
-    handles += [Line2D([], [], color="#555555", lw=1.2, label="Model"),
-                Line2D([], [], color="#555555", lw=0.9, ls=(0, (4, 2)), label="Treat all"),
-                Line2D([], [], color=OKABE_ITO["black"], lw=0.9, label="Treat none")]
-    ax.legend(handles=handles, loc="upper right", frameon=False, handlelength=1.8, borderaxespad=0.2,
-              ncol=2, columnspacing=0.8)
+    handles += [
+        Line2D([], [], color="#555555", lw=1.2, label="Model"),
+        Line2D([], [], color="#555555", lw=0.9, ls=(0, (4, 2)), label="Treat all"),
+        Line2D([], [], color=OKABE_ITO["black"], lw=0.9, label="Treat none"),
+    ]
+    ax.legend(
+        handles=handles,
+        loc="upper right",
+        frameon=False,
+        handlelength=1.8,
+        borderaxespad=0.2,
+        ncol=2,
+        columnspacing=0.8,
+    )
     if title:
         ax.set_title(title, loc="left", fontsize=8)
 
 
-def plot_dca(dca: pd.DataFrame, *, title: str | None = None, letter: str | None = None,
-             width: float = SINGLE_COLUMN_IN, **kw) -> Figure:
+def plot_dca(
+    dca: pd.DataFrame, *, title: str | None = None, letter: str | None = None, width: float = SINGLE_COLUMN_IN, **kw
+) -> Figure:
     """Single-panel decision-curve figure."""
     with publication_style():
         fig = new_figure(width, width * 0.8)

@@ -59,9 +59,16 @@ def plot_forest(
     height = n * row_height + header_h + bottom_h
     with publication_style():
         fig = new_figure(width, height)
-        gs = fig.add_gridspec(1, 4, width_ratios=[2.1, 2.6, 1.7, 0.7], wspace=0.04,
-                              left=0.02, right=0.98, bottom=bottom_h / height,
-                              top=1 - header_h / height)
+        gs = fig.add_gridspec(
+            1,
+            4,
+            width_ratios=[2.1, 2.6, 1.7, 0.7],
+            wspace=0.04,
+            left=0.02,
+            right=0.98,
+            bottom=bottom_h / height,
+            top=1 - header_h / height,
+        )
         ax_lab, ax, ax_hr, ax_p = (fig.add_subplot(gs[0, i]) for i in range(4))
         ylim = (-0.6, n - 0.4)
         for a in (ax_lab, ax_hr, ax_p):
@@ -92,11 +99,13 @@ def plot_forest(
         for y, lab, h, l, u, pv in zip(ys, labels, hr, lo, hi, p):
             ax_lab.text(0.02, y, lab, ha="left", va="center", fontsize=8)
             ax_hr.text(0.5, y, format_hr(h, l, u, hr_digits, missing="Reference"), ha="center", va="center", fontsize=8)
-            ax_p.text(0.5, y, "" if not np.isfinite(h) else format_p(pv), ha="center",
-                      va="center", fontsize=8)
+            ax_p.text(0.5, y, "" if not np.isfinite(h) else format_p(pv), ha="center", va="center", fontsize=8)
         hy = n - 0.4 + 0.1
-        for a, x, t, ha in ((ax_lab, 0.02, "Variable", "left"), (ax_hr, 0.5, "HR (95% CI)", "center"),
-                            (ax_p, 0.5, "P", "center")):
+        for a, x, t, ha in (
+            (ax_lab, 0.02, "Variable", "left"),
+            (ax_hr, 0.5, "HR (95% CI)", "center"),
+            (ax_p, 0.5, "P", "center"),
+        ):
             a.text(x, hy, t, ha=ha, va="bottom", fontsize=8, fontweight="bold", clip_on=False)
         ax.text(math.sqrt(xmin * xmax), hy, "", va="bottom")  # keeps header row height
         if title:

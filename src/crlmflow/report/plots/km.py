@@ -10,7 +10,7 @@ and ``km_at_risk.csv``), already filtered to one panel.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -32,8 +32,9 @@ CENSOR_MARK_MAX_PATIENTS = 300
 CENSOR_MARK_BINS = 60
 
 
-def censor_marks(c: pd.DataFrame, xmax: float, max_patients: int = CENSOR_MARK_MAX_PATIENTS,
-                 bins: int = CENSOR_MARK_BINS) -> pd.DataFrame:
+def censor_marks(
+    c: pd.DataFrame, xmax: float, max_patients: int = CENSOR_MARK_MAX_PATIENTS, bins: int = CENSOR_MARK_BINS
+) -> pd.DataFrame:
     """Rows of a ``km_steps`` curve that get a '+' mark: every time with a censoring, or, when
     the group has more than ``max_patients`` censored patients, the first such time in each
     of ``bins`` equal-width bins of [0, xmax] (a readable summary of where censoring happens)."""
@@ -57,17 +58,33 @@ def km_steps(curve: pd.DataFrame) -> pd.DataFrame:
     c.loc[one & c["upper"].isna(), "upper"] = 1.0
     c[["lower", "upper"]] = c[["lower", "upper"]].ffill()  # S(t) = 0 tail: keep last band
     if c.empty or c["time"].iloc[0] > 0:
-        c = pd.concat([pd.DataFrame({"time": [0.0], "surv": [1.0], "lower": [1.0], "upper": [1.0],
-                                     "n_censor": [0]}), c], ignore_index=True)
+        c = pd.concat(
+            [pd.DataFrame({"time": [0.0], "surv": [1.0], "lower": [1.0], "upper": [1.0], "n_censor": [0]}), c],
+            ignore_index=True,
+        )
     return c.reset_index(drop=True)
 
 
-def draw_km(ax, ax_table, curves: pd.DataFrame, at_risk: pd.DataFrame, test_p: float | None = None, *,
-            groups: Sequence[str] | None = None, group_labels: Mapping[str, str] | None = None,
-            colors: Sequence[str] | None = None, breaks: Sequence[float] | None = None,
-            xmax: float | None = None, xlabel: str = "Time (months)", ylabel: str = "Survival probability",
-            title: str | None = None, conf_int: bool = True, censor: bool = True,
-            legend_title: str | None = None, fontsize: float = 7) -> None:
+def draw_km(
+    ax,
+    ax_table,
+    curves: pd.DataFrame,
+    at_risk: pd.DataFrame,
+    test_p: float | None = None,
+    *,
+    groups: Sequence[str] | None = None,
+    group_labels: Mapping[str, str] | None = None,
+    colors: Sequence[str] | None = None,
+    breaks: Sequence[float] | None = None,
+    xmax: float | None = None,
+    xlabel: str = "Time (months)",
+    ylabel: str = "Survival probability",
+    title: str | None = None,
+    conf_int: bool = True,
+    censor: bool = True,
+    legend_title: str | None = None,
+    fontsize: float = 7,
+) -> None:
     """Draw one KM panel into ``ax`` and its numbers-at-risk table into ``ax_table``."""
     groups = list(groups) if groups is not None else sorted(curves["group"].astype(str).unique())
     labels = {g: g for g in groups} | dict(group_labels or {})
@@ -86,8 +103,7 @@ def draw_km(ax, ax_table, curves: pd.DataFrame, at_risk: pd.DataFrame, test_p: f
         (h,) = ax.step(c["time"], c["surv"], where="post", color=col, lw=1.1, label=labels[g], zorder=3)
         handles.append(h)
         if conf_int:
-            ax.fill_between(c["time"], c["lower"], c["upper"], step="post", color=col, alpha=0.18, lw=0,
-                            zorder=2)
+            ax.fill_between(c["time"], c["lower"], c["upper"], step="post", color=col, alpha=0.18, lw=0, zorder=2)
         if censor:
             cm = censor_marks(c, xmax)
             ax.plot(cm["time"], cm["surv"], ls="none", marker="+", ms=3.5, mew=0.7, color=col, zorder=4)
@@ -101,17 +117,30 @@ def draw_km(ax, ax_table, curves: pd.DataFrame, at_risk: pd.DataFrame, test_p: f
     if title:
         ax.set_title(title, fontsize=8, loc="left", pad=14)
     ncol = len(groups) if len(groups) <= 2 else 2
-    leg = ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=ncol,
-                    frameon=False, fontsize=fontsize, handlelength=1.2, columnspacing=0.9,
-                    borderaxespad=0.1, title=legend_title, title_fontsize=fontsize)
+    leg = ax.legend(
+        handles=handles,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncol=ncol,
+        frameon=False,
+        fontsize=fontsize,
+        handlelength=1.2,
+        columnspacing=0.9,
+        borderaxespad=0.1,
+        title=legend_title,
+        title_fontsize=fontsize,
+    )
     leg.set_alignment("left")
     # the log-rank p as survminer prints it on a ggsurvplot
     ptxt = p_statement(test_p, label="p", style="survminer")
     if ptxt:
-        _place_p(ax, ptxt, [km_steps(curves[curves["group"].astype(str) == g]) for g in groups],
-                 xmax, fontsize + 0.5)
+        _place_p(ax, ptxt, [km_steps(curves[curves["group"].astype(str) == g]) for g in groups], xmax, fontsize + 0.5)
 
-    # numbers-at-risk table, x shared with the curves
+    _draw_risk_table(ax_table, at_risk, groups, labels, colors, breaks, xmax, xlabel, fontsize)
+
+
+def _draw_risk_table(ax_table, at_risk: pd.DataFrame, groups, labels, colors, breaks, xmax, xlabel, fontsize) -> None:
+    """The numbers-at-risk table under a KM panel, its x axis shared with the curves."""
     ax_table.set_xlim(0, xmax)
     ax_table.set_ylim(-0.5, len(groups) - 0.5)
     ax_table.set_xticks(breaks)
@@ -126,8 +155,16 @@ def draw_km(ax, ax_table, curves: pd.DataFrame, at_risk: pd.DataFrame, test_p: f
     digits = len(str(int(at_risk["n_risk"].max()))) if len(at_risk) else 1
     ax_table.tick_params(axis="y", length=0, pad=max(11.0, 0.3 * (fontsize - 0.5) * digits + 5.0))
     ax_table.spines[["left", "top", "right"]].set_visible(False)
-    ax_table.text(0.0, 1.0, "Number at risk", transform=ax_table.transAxes, ha="right", va="bottom",
-                  fontsize=fontsize, fontweight="bold")
+    ax_table.text(
+        0.0,
+        1.0,
+        "Number at risk",
+        transform=ax_table.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=fontsize,
+        fontweight="bold",
+    )
     ar = at_risk.copy()
     ar["group"] = ar["group"].astype(str)
     for k, g in enumerate(groups):
@@ -136,8 +173,15 @@ def draw_km(ax, ax_table, curves: pd.DataFrame, at_risk: pd.DataFrame, test_p: f
         for b in breaks:
             r = sub[np.isclose(sub["time"].astype(float), b)]
             if len(r):
-                ax_table.text(b, y, f"{int(r['n_risk'].iloc[0])}", ha="center", va="center",
-                              fontsize=fontsize - 0.5, color=colors[k % len(colors)])
+                ax_table.text(
+                    b,
+                    y,
+                    f"{int(r['n_risk'].iloc[0])}",
+                    ha="center",
+                    va="center",
+                    fontsize=fontsize - 0.5,
+                    color=colors[k % len(colors)],
+                )
 
 
 def _place_p(ax, text: str, steps: Sequence[pd.DataFrame], xmax: float, fontsize: float) -> None:
@@ -145,8 +189,13 @@ def _place_p(ax, text: str, steps: Sequence[pd.DataFrame], xmax: float, fontsize
     else lower right, upper right, middle right."""
     fig = ax.figure
     renderer = fig.canvas.get_renderer()
-    candidates = [(0.04, 0.06, "left", "bottom"), (0.96, 0.06, "right", "bottom"),
-                  (0.96, 0.94, "right", "top"), (0.96, 0.5, "right", "center"), (0.04, 0.94, "left", "top")]
+    candidates = [
+        (0.04, 0.06, "left", "bottom"),
+        (0.96, 0.06, "right", "bottom"),
+        (0.96, 0.94, "right", "top"),
+        (0.96, 0.5, "right", "center"),
+        (0.04, 0.94, "left", "top"),
+    ]
     for x, y, ha, va in candidates:
         t = ax.text(x, y, text, transform=ax.transAxes, ha=ha, va=va, fontsize=fontsize)
         bb = t.get_window_extent(renderer).transformed(ax.transData.inverted())
@@ -170,17 +219,26 @@ def _place_p(ax, text: str, steps: Sequence[pd.DataFrame], xmax: float, fontsize
 
 
 def _cell_axes(fig, spec, n_groups: int):
-    sub = GridSpecFromSubplotSpec(2, 1, subplot_spec=spec, height_ratios=[3.2, 0.55 + 0.28 * n_groups],
-                                  hspace=0.2)
+    sub = GridSpecFromSubplotSpec(2, 1, subplot_spec=spec, height_ratios=[3.2, 0.55 + 0.28 * n_groups], hspace=0.2)
     ax = fig.add_subplot(sub[0])
     axt = fig.add_subplot(sub[1], sharex=None)
     return ax, axt
 
 
-def plot_km(curves_df: pd.DataFrame, at_risk_df: pd.DataFrame, test_p: float | None = None, *,
-            groups: Sequence[str] | None = None, group_labels: Mapping[str, str] | None = None,
-            colors: Sequence[str] | None = None, title: str | None = None, letter: str | None = None,
-            width: float = SINGLE_COLUMN_IN, height: float | None = None, **kw) -> Figure:
+def plot_km(
+    curves_df: pd.DataFrame,
+    at_risk_df: pd.DataFrame,
+    test_p: float | None = None,
+    *,
+    groups: Sequence[str] | None = None,
+    group_labels: Mapping[str, str] | None = None,
+    colors: Sequence[str] | None = None,
+    title: str | None = None,
+    letter: str | None = None,
+    width: float = SINGLE_COLUMN_IN,
+    height: float | None = None,
+    **kw,
+) -> Figure:
     """A single KM panel with its numbers-at-risk table (ggsurvplot(..., risk.table = TRUE))."""
     n = len(groups) if groups is not None else curves_df["group"].nunique()
     height = height or 2.9 + 0.14 * n
@@ -188,15 +246,26 @@ def plot_km(curves_df: pd.DataFrame, at_risk_df: pd.DataFrame, test_p: float | N
         fig = new_figure(width, height)
         gs = fig.add_gridspec(1, 1, left=0.27, right=0.96, top=0.86, bottom=0.12)
         ax, axt = _cell_axes(fig, gs[0], n)
-        draw_km(ax, axt, curves_df, at_risk_df, test_p, groups=groups, group_labels=group_labels,
-                colors=colors, title=title, **kw)
+        draw_km(
+            ax,
+            axt,
+            curves_df,
+            at_risk_df,
+            test_p,
+            groups=groups,
+            group_labels=group_labels,
+            colors=colors,
+            title=title,
+            **kw,
+        )
         if letter:
             panel_letter(ax, letter, x=-0.34, y=1.12)
     return fig
 
 
-def plot_km_grid(panels: Sequence[Mapping], *, ncols: int = 2, width: float = DOUBLE_COLUMN_IN,
-                 panel_height: float = 2.75) -> Figure:
+def plot_km_grid(
+    panels: Sequence[Mapping], *, ncols: int = 2, width: float = DOUBLE_COLUMN_IN, panel_height: float = 2.75
+) -> Figure:
     """Several KM panels on one page. Each panel dict holds the keyword arguments of
     ``draw_km`` plus ``curves``, ``at_risk``, ``p`` and ``letter``."""
     nrows = int(np.ceil(len(panels) / ncols))
@@ -204,8 +273,9 @@ def plot_km_grid(panels: Sequence[Mapping], *, ncols: int = 2, width: float = DO
     height = nrows * (panel_height + 0.12 * maxg) + 0.2
     with publication_style():
         fig = new_figure(width, height)
-        gs = fig.add_gridspec(nrows, ncols, left=0.16, right=0.985, top=1 - 0.5 / height,
-                              bottom=0.45 / height, wspace=0.62, hspace=0.55)
+        gs = fig.add_gridspec(
+            nrows, ncols, left=0.16, right=0.985, top=1 - 0.5 / height, bottom=0.45 / height, wspace=0.62, hspace=0.55
+        )
         for k, p in enumerate(panels):
             spec = gs[k // ncols, k % ncols]
             kw = {key: v for key, v in p.items() if key not in ("curves", "at_risk", "p", "letter")}

@@ -9,8 +9,8 @@ label that still collides is dropped (its tick stays), so no text overlaps.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -57,8 +57,9 @@ def _merge_coincident(x: np.ndarray, text: list[str]) -> tuple[np.ndarray, list[
     return np.array(xs), ts
 
 
-def _predictor_rows(nomo: NomogramResult, labels: Mapping[str, str] | None,
-                    value_labels: Mapping[str, Mapping[object, str]] | None) -> list[_Row]:
+def _predictor_rows(
+    nomo: NomogramResult, labels: Mapping[str, str] | None, value_labels: Mapping[str, Mapping[object, str]] | None
+) -> list[_Row]:
     rows = []
     for name, ax in nomo.predictors.items():
         label = (labels or {}).get(name) or ax.label or name
@@ -108,14 +109,14 @@ def plot_nomogram(
     tp = np.asarray(nomogram.total_points_axis, float)
     rows.append(_Row("Total Points", tp * stretch, [_fmt_num(v) for v in tp]))
     if lp_label:
-        rows.append(_Row(lp_label, np.asarray(nomogram.lp_axis_points) * stretch,
-                         [_fmt_num(v) for v in nomogram.lp_axis_lp]))
+        rows.append(
+            _Row(lp_label, np.asarray(nomogram.lp_axis_points) * stretch, [_fmt_num(v) for v in nomogram.lp_axis_lp])
+        )
     for h, sa in (survival_axes or {}).items():
         if sa.surv.size == 0:
             continue
         lab = (survival_labels or {}).get(h) or f"{horizon_label(h)} survival"
-        rows.append(_Row(lab, sa.total_points * stretch, [_fmt_num(s) for s in sa.surv],
-                         color=OKABE_ITO["blue"]))
+        rows.append(_Row(lab, sa.total_points * stretch, [_fmt_num(s) for s in sa.surv], color=OKABE_ITO["blue"]))
 
     n = len(rows)
     top_pad, bottom_pad = (0.45 if title else 0.2), 0.15
@@ -148,9 +149,17 @@ def plot_nomogram(
             for xv, t in zip(row.x, row.text):
                 h = TICK if t else TICK * 0.55
                 ax.plot([xv, xv], [y, y + h], color=row.color, lw=0.8, solid_capstyle="butt")
-            ax.text(-0.012, y, row.label, transform=ax.get_yaxis_transform(), ha="right",
-                    va="center", fontsize=8, color=row.color if i else OKABE_ITO["black"],
-                    fontweight="bold" if row.label in ("Points", "Total Points") else "normal")
+            ax.text(
+                -0.012,
+                y,
+                row.label,
+                transform=ax.get_yaxis_transform(),
+                ha="right",
+                va="center",
+                fontsize=8,
+                color=row.color if i else OKABE_ITO["black"],
+                fontweight="bold" if row.label in ("Points", "Total Points") else "normal",
+            )
             _place_labels(ax, row, y, fs, renderer, to_data, pad)
         if title:
             fig.text(0.5, 1 - 0.12 / height, title, ha="center", va="top", fontsize=9, fontweight="bold")

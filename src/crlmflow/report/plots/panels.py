@@ -7,7 +7,7 @@ combine several kinds of panel live in their own modules (``roc_dca``).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -19,8 +19,7 @@ __all__ = ["panel_letter", "figure_to_rgba", "stack_figures"]
 
 def panel_letter(ax, letter: str, *, x: float = -0.16, y: float = 1.04, fontsize: float = 11) -> None:
     """Bold panel letter at the top-left corner of ``ax`` (axes coordinates)."""
-    ax.text(x, y, letter, transform=ax.transAxes, ha="left", va="bottom", fontsize=fontsize,
-            fontweight="bold")
+    ax.text(x, y, letter, transform=ax.transAxes, ha="left", va="bottom", fontsize=fontsize, fontweight="bold")
 
 
 def figure_to_rgba(fig: Figure, dpi: int = 300) -> np.ndarray:
@@ -36,8 +35,14 @@ def figure_to_rgba(fig: Figure, dpi: int = 300) -> np.ndarray:
     return arr
 
 
-def stack_figures(figs: Sequence[Figure], letters: Sequence[str | None] = (), *,
-                  width: float = DOUBLE_COLUMN_IN, dpi: int = 300, letter_size: float = 11) -> Figure:
+def stack_figures(
+    figs: Sequence[Figure],
+    letters: Sequence[str | None] = (),
+    *,
+    width: float = DOUBLE_COLUMN_IN,
+    dpi: int = 300,
+    letter_size: float = 11,
+) -> Figure:
     """Stack finished figures vertically into one exhibit, each scaled to ``width``.
 
     The parts are placed as 300-dpi rasters (so figures built by other functions, such as
@@ -57,7 +62,8 @@ def stack_figures(figs: Sequence[Figure], letters: Sequence[str | None] = (), *,
             ax.set_axis_off()
             letter = letters[k] if k < len(letters) else None
             if letter:
-                fig.text(0.005, top - 0.04 / total, letter, ha="left", va="top", fontsize=letter_size,
-                         fontweight="bold")
+                fig.text(
+                    0.005, top - 0.04 / total, letter, ha="left", va="top", fontsize=letter_size, fontweight="bold"
+                )
             top -= frac
     return fig

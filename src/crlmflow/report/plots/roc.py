@@ -6,7 +6,7 @@ time-dependent ROC, as survivalROC) per horizon, with the AUC of each horizon in
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -38,9 +38,15 @@ def thin_curve(pts: np.ndarray, max_points: int = MAX_CURVE_POINTS) -> np.ndarra
     return pts[keep]
 
 
-def draw_roc(ax, roc: pd.DataFrame, aucs: Mapping[float, float] | None = None, *,
-             horizons: Sequence[float] | None = None, title: str | None = None,
-             colors: Sequence[str] | None = None) -> None:
+def draw_roc(
+    ax,
+    roc: pd.DataFrame,
+    aucs: Mapping[float, float] | None = None,
+    *,
+    horizons: Sequence[float] | None = None,
+    title: str | None = None,
+    colors: Sequence[str] | None = None,
+) -> None:
     """ROC curves of one set: columns horizon, fpr, tpr (one row per cut, any order)."""
     horizons = list(horizons) if horizons is not None else sorted(roc["horizon"].unique())
     colors = list(colors or HORIZON_COLORS)
@@ -69,8 +75,15 @@ def draw_roc(ax, roc: pd.DataFrame, aucs: Mapping[float, float] | None = None, *
         ax.set_title(title, loc="left", fontsize=8)
 
 
-def plot_roc(roc: pd.DataFrame, aucs: Mapping[float, float] | None = None, *, title: str | None = None,
-             letter: str | None = None, width: float = SINGLE_COLUMN_IN, **kw) -> Figure:
+def plot_roc(
+    roc: pd.DataFrame,
+    aucs: Mapping[float, float] | None = None,
+    *,
+    title: str | None = None,
+    letter: str | None = None,
+    width: float = SINGLE_COLUMN_IN,
+    **kw,
+) -> Figure:
     """Single-panel time-dependent ROC figure."""
     with publication_style():
         fig = new_figure(width, width * 0.95)

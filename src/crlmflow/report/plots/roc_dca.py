@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -16,9 +16,17 @@ from crlmflow.report.plots.style import DOUBLE_COLUMN_IN, new_figure, publicatio
 __all__ = ["plot_roc_dca"]
 
 
-def plot_roc_dca(roc: pd.DataFrame, dca: pd.DataFrame, aucs: dict, sets: Sequence[str], *,
-                 set_labels: dict | None = None, letters: str = "CDEF", horizons: Sequence[float] | None = None,
-                 width: float = DOUBLE_COLUMN_IN) -> Figure:
+def plot_roc_dca(
+    roc: pd.DataFrame,
+    dca: pd.DataFrame,
+    aucs: dict,
+    sets: Sequence[str],
+    *,
+    set_labels: dict | None = None,
+    letters: str = "CDEF",
+    horizons: Sequence[float] | None = None,
+    width: float = DOUBLE_COLUMN_IN,
+) -> Figure:
     """Figures 2/3 C-F: time-dependent ROC (top row) and decision curves (bottom row), one
     column per set. ``aucs`` maps set -> {horizon: AUC}. With one set the figure has one
     column and letters C and E."""
@@ -26,16 +34,27 @@ def plot_roc_dca(roc: pd.DataFrame, dca: pd.DataFrame, aucs: dict, sets: Sequenc
     w = width if n > 1 else width * 0.55
     with publication_style():
         fig = new_figure(w, 6.3)
-        gs = fig.add_gridspec(2, n, left=0.1 if n > 1 else 0.18, right=0.98, top=0.95, bottom=0.08,
-                              wspace=0.3, hspace=0.35)
+        gs = fig.add_gridspec(
+            2, n, left=0.1 if n > 1 else 0.18, right=0.98, top=0.95, bottom=0.08, wspace=0.3, hspace=0.35
+        )
         ylim = dca_ylim(dca[dca["set"].isin(sets)])
         for j, s in enumerate(sets):
             ax = fig.add_subplot(gs[0, j])
-            draw_roc(ax, roc[roc["set"] == s], aucs.get(s, {}), horizons=horizons,
-                     title=f"Time-dependent ROC, {set_label(s, set_labels).lower()}")
+            draw_roc(
+                ax,
+                roc[roc["set"] == s],
+                aucs.get(s, {}),
+                horizons=horizons,
+                title=f"Time-dependent ROC, {set_label(s, set_labels).lower()}",
+            )
             panel_letter(ax, letters[j], x=-0.2, y=1.02)
             ax = fig.add_subplot(gs[1, j])
-            draw_dca(ax, dca[dca["set"] == s], horizons=horizons, ylim=ylim,
-                     title=f"Decision curves, {set_label(s, set_labels).lower()}")
+            draw_dca(
+                ax,
+                dca[dca["set"] == s],
+                horizons=horizons,
+                ylim=ylim,
+                title=f"Decision curves, {set_label(s, set_labels).lower()}",
+            )
             panel_letter(ax, letters[n + j], x=-0.2, y=1.02)
     return fig

@@ -18,16 +18,15 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from crlmflow.pipeline.streams import stream
-from crlmflow.simulation.study import NULL, TRUE
 from crlmflow.report.plots.style import DOUBLE_COLUMN_IN, OKABE_ITO, new_figure, publication_style
+from crlmflow.simulation.study import NULL, TRUE
 
 __all__ = ["plot_simulation_study", "ROLE_COLORS", "C_ESTIMATORS"]
 
 ROLE_COLORS = {TRUE: OKABE_ITO["vermillion"], NULL: OKABE_ITO["blue"]}
 NOT_ESTIMABLE_COLOR = "#BBBBBB"
 #: (column of the replicates table, label) of the C estimators compared with the true C
-C_ESTIMATORS = [("c_split", "Split-sample\n(30% validation)"),
-                ("c_corrected", "Optimism-corrected\n(bootstrap)")]
+C_ESTIMATORS = [("c_split", "Split-sample\n(30% validation)"), ("c_corrected", "Optimism-corrected\n(bootstrap)")]
 
 
 def _selection_panel(ax, pred: pd.DataFrame, title: str, show_labels: bool = True) -> None:
@@ -38,8 +37,14 @@ def _selection_panel(ax, pred: pd.DataFrame, title: str, show_labels: bool = Tru
     se = pred["selection_freq_mcse"].to_numpy(float)
     est = pred["estimable"].astype(bool).to_numpy()
     colors = [ROLE_COLORS[r] if e else NOT_ESTIMABLE_COLOR for r, e in zip(pred["role"], est)]
-    ax.barh(y, np.nan_to_num(freq), color=colors, height=0.7, xerr=np.nan_to_num(se),
-            error_kw=dict(ecolor="#444444", elinewidth=0.6, capsize=1.2))
+    ax.barh(
+        y,
+        np.nan_to_num(freq),
+        color=colors,
+        height=0.7,
+        xerr=np.nan_to_num(se),
+        error_kw=dict(ecolor="#444444", elinewidth=0.6, capsize=1.2),
+    )
     ax.set_yticks(y)
     if show_labels:
         ax.set_yticklabels(pred["label"].tolist())
@@ -55,8 +60,9 @@ def _selection_panel(ax, pred: pd.DataFrame, title: str, show_labels: bool = Tru
     ax.axvline(1.0, color="#999999", linewidth=0.6)
 
 
-def _c_panel(ax, reps: pd.DataFrame, c_table: pd.DataFrame | None, title: str, rng: np.random.Generator,
-             ylabel: bool = True) -> None:
+def _c_panel(
+    ax, reps: pd.DataFrame, c_table: pd.DataFrame | None, title: str, rng: np.random.Generator, ylabel: bool = True
+) -> None:
     per_rep = reps.drop_duplicates("rep")
     data, labels = [], []
     for col, label in C_ESTIMATORS:
@@ -65,8 +71,16 @@ def _c_panel(ax, reps: pd.DataFrame, c_table: pd.DataFrame | None, title: str, r
         labels.append(label)
     pos = np.arange(1, len(data) + 1)
     ax.axhline(0.0, color="#777777", linewidth=0.8, linestyle="--")
-    ax.boxplot(data, positions=pos, widths=0.5, showfliers=False, medianprops=dict(color="black"),
-               boxprops=dict(linewidth=0.8), whiskerprops=dict(linewidth=0.8), capprops=dict(linewidth=0.8))
+    ax.boxplot(
+        data,
+        positions=pos,
+        widths=0.5,
+        showfliers=False,
+        medianprops=dict(color="black"),
+        boxprops=dict(linewidth=0.8),
+        whiskerprops=dict(linewidth=0.8),
+        capprops=dict(linewidth=0.8),
+    )
     colors = [OKABE_ITO["bluish_green"], OKABE_ITO["orange"]]
     for p, d, c in zip(pos, data, colors):
         if d.size:
@@ -89,9 +103,15 @@ def _c_panel(ax, reps: pd.DataFrame, c_table: pd.DataFrame | None, title: str, r
     ax.set_title(title, loc="left")
 
 
-def plot_simulation_study(predictors: pd.DataFrame, replicates: pd.DataFrame, c_index: pd.DataFrame | None = None,
-                          *, endpoint_labels: dict | None = None, title: str | None = None,
-                          seed: int = 0) -> Figure:
+def plot_simulation_study(
+    predictors: pd.DataFrame,
+    replicates: pd.DataFrame,
+    c_index: pd.DataFrame | None = None,
+    *,
+    endpoint_labels: dict | None = None,
+    title: str | None = None,
+    seed: int = 0,
+) -> Figure:
     """Two rows x one column per endpoint; see the module docstring.
 
     ``predictors``: ``simstudy.summarise_predictors`` (endpoint, label, role, estimable,
@@ -111,23 +131,43 @@ def plot_simulation_study(predictors: pd.DataFrame, replicates: pd.DataFrame, c_
     height = top_in + bottom_in + 1.9
     with publication_style():
         fig = new_figure(DOUBLE_COLUMN_IN, height)
-        grid = fig.add_gridspec(2, len(endpoints), height_ratios=[top_in, bottom_in], hspace=0.95 / (height / 2),
-                                wspace=0.15 if same else 0.9, left=0.28, right=0.97,
-                                top=1 - (0.6 if title else 0.3) / height, bottom=1.0 / height)
+        grid = fig.add_gridspec(
+            2,
+            len(endpoints),
+            height_ratios=[top_in, bottom_in],
+            hspace=0.95 / (height / 2),
+            wspace=0.15 if same else 0.9,
+            left=0.28,
+            right=0.97,
+            top=1 - (0.6 if title else 0.3) / height,
+            bottom=1.0 / height,
+        )
         jitter = stream(seed, "figure_jitter")
         first_c = None  # the C-error panels share their y axis (one scale for all endpoints)
         for j, ep in enumerate(endpoints):
             lab = labels.get(ep, ep.upper())
-            _selection_panel(fig.add_subplot(grid[0, j]), predictors[predictors["endpoint"] == ep],
-                             f"{chr(65 + j)}  {lab}", show_labels=j == 0 or not same)
+            _selection_panel(
+                fig.add_subplot(grid[0, j]),
+                predictors[predictors["endpoint"] == ep],
+                f"{chr(65 + j)}  {lab}",
+                show_labels=j == 0 or not same,
+            )
             ct = None if c_index is None else c_index[c_index["endpoint"] == ep]
             ax = fig.add_subplot(grid[1, j], sharey=first_c)
             first_c = first_c or ax
-            _c_panel(ax, replicates[replicates["endpoint"] == ep], ct,
-                     f"{chr(65 + len(endpoints) + j)}  {lab}", jitter, ylabel=j == 0)
-        handles = [Patch(color=ROLE_COLORS[TRUE], label="true predictor"),
-                   Patch(color=ROLE_COLORS[NULL], label="null predictor"),
-                   Patch(color=NOT_ESTIMABLE_COLOR, label="not in the multivariable pool")]
+            _c_panel(
+                ax,
+                replicates[replicates["endpoint"] == ep],
+                ct,
+                f"{chr(65 + len(endpoints) + j)}  {lab}",
+                jitter,
+                ylabel=j == 0,
+            )
+        handles = [
+            Patch(color=ROLE_COLORS[TRUE], label="true predictor"),
+            Patch(color=ROLE_COLORS[NULL], label="null predictor"),
+            Patch(color=NOT_ESTIMABLE_COLOR, label="not in the multivariable pool"),
+        ]
         fig.legend(handles=handles, loc="lower center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 0.0))
         if title:
             fig.suptitle(title, x=0.02, y=1 - 0.12 / height, ha="left", va="top", fontsize=9, fontweight="bold")

@@ -9,9 +9,9 @@ DejaVu Sans font (present in every matplotlib install, so text metrics never dif
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Mapping
 
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -65,9 +65,12 @@ RC_PARAMS: dict[str, object] = {
     "lines.linewidth": 1.2,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.prop_cycle": matplotlib.cycler(color=[OKABE_ITO[k] for k in
-                                                ("blue", "vermillion", "bluish_green", "orange",
-                                                 "reddish_purple", "sky_blue", "yellow", "black")]),
+    "axes.prop_cycle": matplotlib.cycler(
+        color=[
+            OKABE_ITO[k]
+            for k in ("blue", "vermillion", "bluish_green", "orange", "reddish_purple", "sky_blue", "yellow", "black")
+        ]
+    ),
     "figure.dpi": 100,
     "savefig.dpi": PNG_DPI,
     "savefig.bbox": "standard",  # fixed canvas: 'tight' can shift by a pixel between runs
@@ -96,8 +99,9 @@ def new_figure(width_in: float, height_in: float) -> Figure:
     return fig
 
 
-def save_figure(fig: Figure, path_without_suffix: str | Path,
-                metadata: Mapping[str, object] | None = None) -> dict[str, Path]:
+def save_figure(
+    fig: Figure, path_without_suffix: str | Path, metadata: Mapping[str, object] | None = None
+) -> dict[str, Path]:
     """Write ``<path>.pdf`` (vector) and ``<path>.png`` (300 dpi) reproducibly.
 
     ``metadata`` (lineage: input checksums, config, commit...) is written, sorted by key,
