@@ -31,13 +31,11 @@ absent dates are NaN.  How close the result is to the paper: :mod:`crlmflow.simu
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from crlmflow.data.columns import DAYS_PER_MONTH, EXCLUSION_REASONS, RAW_COLUMNS
+from crlmflow.data.io import write_json
 from crlmflow.pipeline.streams import stream
 from crlmflow.simulation.mechanism import (
     default_params,
@@ -184,7 +182,7 @@ def simulate_cohort(
 
 def write_ground_truth(truth: dict, path) -> None:
     """Write the ground truth as indented JSON."""
-    Path(path).write_text(json.dumps(truth, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    write_json(truth, path)
 
 
 _DESCRIPTION = (

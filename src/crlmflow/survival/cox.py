@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from crlmflow.survival.checks import check_survival
 from crlmflow.survival.cox_result import CoxResult, Test, chisq_test
 from crlmflow.survival.risksets import RiskSets, risk_sets
 
@@ -82,21 +83,15 @@ class CoxData:
     """
 
     def __init__(self, time, event, X, weights=None, ties: str = "efron", names=None):
-        t = np.asarray(time, dtype=float)
-        e = np.asarray(event, dtype=float)
+        t, e = check_survival(time, event)
         X = np.asarray(X, dtype=float)
         if X.ndim == 1:
             X = X[:, None]
         n = t.size
-        if e.shape != (n,) or X.shape[0] != n:
-            raise ValueError(
-                f"time, event and X must have the same number of rows; got {n}, "
-                f"{e.shape[0] if e.ndim else 0} and {X.shape[0]}"
-            )
-        if not np.isfinite(t).all() or not np.isfinite(X).all():
-            raise ValueError("time and X must be finite (filter complete cases first)")
-        if not np.isin(e, (0.0, 1.0)).all():
-            raise ValueError("event must be coded 0/1")
+        if X.shape[0] != n:
+            raise ValueError(f"X must have one row per subject: {X.shape[0]} rows for {n} times")
+        if not np.isfinite(X).all():
+            raise ValueError("X must be finite (filter complete cases first)")
         self.names = list(names) if names is not None else [f"x{j}" for j in range(X.shape[1])]
         if len(self.names) != X.shape[1]:
             raise ValueError(f"names ({len(self.names)}) must match the columns of X ({X.shape[1]})")
