@@ -33,6 +33,8 @@ test-slurm: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/snakemake --lint
 	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 report: $(STAMP)
 	$(BIN)/snakemake --report results/report.html
