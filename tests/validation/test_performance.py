@@ -61,3 +61,18 @@ def test_bias_corrected_calibration_is_deterministic_and_bounded():
     r = next(c for c in ref["calibration"] if c["horizon"] == 36)["groups_recomputed"]
     np.testing.assert_allclose(a["mean_predicted"], r["mean_predicted"], atol=1e-6)
     np.testing.assert_allclose(a["km"], r["km"], atol=1e-6)
+
+
+def test_smooth_calibration_of_a_two_valued_prediction_is_not_estimable_not_an_error():
+    """A final model of one binary term predicts two values: no spline fits, the run goes on."""
+    rng = np.random.default_rng(5)
+    n = 200
+    x = rng.integers(0, 2, n).astype(float)
+    t = rng.exponential(30 / np.exp(0.7 * x))
+    e = (rng.random(n) < 0.7).astype(float)
+    lp = 0.7 * (x - x.mean())
+    surv = {str(h): np.exp(-h / 30 * np.exp(lp)) for h in HORIZONS}
+    res = evaluate_set(t, e, lp, surv, HORIZONS, B=20, rng=stream(1, "c_index_bootstrap", 0, 0))
+    ici = res["performance"].query("measure == 'ici'")
+    assert len(ici) == len(HORIZONS) and ici["estimate"].isna().all()
+    assert ici["method"].str.startswith("not estimable").all()

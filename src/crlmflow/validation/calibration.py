@@ -172,6 +172,10 @@ class SmoothCalibration:
     observed_risk: np.ndarray  # smoothed observed risk at t per row
 
 
+class NotEstimableError(ValueError):
+    """A measure that the data cannot support (too few distinct predictions or events)."""
+
+
 def smooth_calibration(time, event, predicted_surv, t: float, n_knots: int = 3) -> SmoothCalibration:
     """ICI, E50, E90 and Emax (Austin, Harrell & van Klaveren, Stat Med 2020).
 
@@ -187,7 +191,7 @@ def smooth_calibration(time, event, predicted_surv, t: float, n_knots: int = 3) 
     cll = np.log(-np.log(s))
     knots = quantile_type7(cll, _RCS_QUANTILES[n_knots])
     if np.unique(knots).size < n_knots:
-        raise ValueError("too few distinct predicted values for the spline knots")
+        raise NotEstimableError("too few distinct predicted values for the spline knots")
     basis = rcs_basis(cll, knots)
     data, fit = _fit_cox(time, event, basis)
     # S_hat(t | spline) with the Efron-type baseline hazard (survfit.coxph's ctype = 2)

@@ -33,7 +33,7 @@ from crlmflow.validation import (
     time_dependent_roc,
 )
 from crlmflow.validation.c_index_ci import bootstrap_c_index_ci
-from crlmflow.validation.calibration import cut2_codes
+from crlmflow.validation.calibration import NotEstimableError, cut2_codes
 
 Z95 = stats.norm.ppf(0.975)
 
@@ -137,17 +137,23 @@ def evaluate_set(
                 method="index of prediction accuracy = 1 - Brier/Brier(KM)",
             )
         )
-        sm = smooth_calibration(t, e, s, h)
+        # a model of one or two binary terms gives too few distinct predictions for the
+        # spline: report the measures as not estimable rather than failing the run
+        try:
+            sm = smooth_calibration(t, e, s, h)
+            method = "smooth calibration, Austin, Harrell & van Klaveren 2020"
+        except NotEstimableError as exc:
+            sm, method = None, f"not estimable: {exc}"
         for name in ("ici", "e50", "e90"):
             rows.append(
                 dict(
                     measure=name,
                     horizon=h,
-                    estimate=getattr(sm, name),
+                    estimate=getattr(sm, name) if sm is not None else np.nan,
                     se=np.nan,
                     lower=np.nan,
                     upper=np.nan,
-                    method="smooth calibration, Austin, Harrell & van Klaveren 2020",
+                    method=method,
                 )
             )
         cal = calibration_km_grouped(t, e, s, h, g=calibration_groups)
