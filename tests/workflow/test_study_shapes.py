@@ -128,3 +128,46 @@ def test_one_endpoint_study_with_its_own_column_names_runs_to_the_end(repo_root,
     assert (out / "provenance.json").exists()
     every = [str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()]
     assert not [p for p in every if OS_TOKEN.search(p) or "rfs" in p]
+
+
+@pytest.mark.workflow
+def test_two_renamed_endpoints_without_split_run_to_the_end(repo_root, tmp_path):
+    """Both of colon's endpoints under names unlike the paper's, developed on everyone
+    (split.method: none): no empty validation column anywhere."""
+    df = pd.read_csv(repo_root / "data" / "colon.csv").iloc[:250]
+    names = {"os_months": "futime", "os_event": "died", "rfs_months": "rtime", "rfs_event": "recur"}
+    df.rename(columns={**names, "id": "patient_id"}).drop(columns=["node4"]).to_csv(tmp_path / "c.csv", index=False)
+    cfg = {
+        "outdir": str(tmp_path / "out"),
+        "data": {
+            "source": "file",
+            "file": {"path": str(tmp_path / "c.csv"), "format": "generic"},
+            "followup_cutoff": None,
+        },
+        "split": {"method": "none"},
+        "endpoints": {
+            "death": {"time": "futime", "event": "died", "label": "Death from any cause"},
+            "relapse": {"time": "rtime", "event": "recur", "label": "Relapse or death"},
+        },
+        "candidates": [
+            {"name": "rx", "type": "factor", "ref": "Obs", "levels": ["Obs", "Lev", "Lev+5FU"], "label": "Treatment"},
+            {"name": "nodes", "type": "numeric", "label": "Positive lymph nodes", "range": [0, 100]},
+            {"name": "extent", "type": "numeric", "label": "Local spread", "range": [1, 4]},
+        ],
+        "km": {"group": "rx"},
+        "horizons": [12, 36],
+        "validation": {"bootstrap_B": 8, "bootstrap_chunks": 2, "calibration_B": 4, "cutpoint_permutations": 10},
+    }
+    path = tmp_path / "renamed.yaml"
+    path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    res = _run([str(BIN / "snakemake"), "--cores", "2", "--configfile", str(path), "-q"], repo_root)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    out = tmp_path / "out"
+    chars = pd.read_csv(out / "tables" / "table1.csv")["Characteristic"].tolist()
+    assert {"DEATH, months, median (Q1, Q3)", "DEATH event, n (%)", "RELAPSE event, n (%)"} <= set(chars)
+    perf = pd.read_csv(out / "tables" / "performance_comparison.csv")
+    assert not [c for c in perf.columns if "alidation" in c]
+    for ep in ("death", "relapse"):
+        assert (out / "figures" / f"figure_model_{ep}.png").exists()
+    summary = json.loads((out / "data" / "split_summary.json").read_text())
+    assert summary["died_by_set"]["train"] == int(df["os_event"].sum())
