@@ -172,3 +172,31 @@ def test_two_renamed_endpoints_without_split_run_to_the_end(repo_root, tmp_path)
     summary = json.loads((out / "data" / "split_summary.json").read_text())
     analysed = pd.read_csv(out / "data" / "analysis_cohort.csv")
     assert summary["died_by_set"]["train"] == int(analysed["died"].sum()) > 0
+
+
+def test_three_endpoints_each_get_their_own_files(repo_root, tmp_path):
+    df = pd.read_csv(repo_root / "data" / "colon.csv").iloc[:200]
+    df["t3"], df["e3"] = df["rfs_months"], df["rfs_event"]
+    df.rename(columns={"id": "patient_id"}).to_csv(tmp_path / "c.csv", index=False)
+    eps = {
+        "alpha": {"time": "os_months", "event": "os_event", "label": "A"},
+        "beta": {"time": "rfs_months", "event": "rfs_event", "label": "B"},
+        "gamma": {"time": "t3", "event": "e3", "label": "C"},
+    }
+    cfg = {
+        "outdir": str(tmp_path / "out"),
+        "data": {
+            "source": "file",
+            "file": {"path": str(tmp_path / "c.csv"), "format": "generic"},
+            "followup_cutoff": None,
+        },
+        "endpoints": eps,
+        "candidates": [{"name": "nodes", "type": "numeric", "range": [0, 100]}],
+    }
+    path = tmp_path / "three.yaml"
+    path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    outputs = _planned_outputs(repo_root, path)
+    for ep in eps:
+        assert any(f"/models/{ep}/model.json" in p for p in outputs), ep
+        assert any(f"/figures/figure_model_{ep}.png" in p for p in outputs), ep
+    assert not any("paper_comparison" in p for p in outputs)
