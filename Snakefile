@@ -5,7 +5,18 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# No `configfile:` directive: Snakemake would merge every --configfile into it, so a
+# user's study would silently inherit the paper's endpoints and values. The study is the
+# --configfile given (complete in itself, or naming what it extends with `extends:`), or
+# the paper's study config/config.yaml when none is given; --config key=value comes last.
+from crlmflow.pipeline.config import resolve_config
+
+resolve_config(
+    config,
+    workflow.overwrite_configfiles,
+    overrides=workflow.config_settings.config,
+    default="config/config.yaml",
+)
 
 
 # Shared definitions first: config and typed options, cluster resources, the outputs

@@ -6,7 +6,9 @@ from crlmflow.pipeline.snakeio import logged
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     cohorts = {name: read_cohort_csv(path) for name, path in zip(snakemake.params.cohorts, snakemake.input.cohorts)}
-    combined, summary = assign_sets(cohorts, snakemake.params.split, seed=snakemake.params.seed)
+    combined, summary = assign_sets(
+        cohorts, snakemake.params.split, seed=snakemake.params.seed, event_columns=snakemake.params.event_columns
+    )
     atomic_write_csv(combined, snakemake.output.cohort)
     atomic_write_json(snakemake.output.summary, summary)
     log.info("split %s", summary)

@@ -459,3 +459,14 @@ def test_large_frame_is_fast():
     res = clean(df)
     assert res.flow["included"] == 20000
     assert time.perf_counter() - t < 15  # ~1 s per 100k rows on a quiet machine; loose under load
+
+
+def test_times_format_on_an_analysis_ready_table_suggests_generic():
+    """A file with derived indices (nlr, crs_score) but not the raw CRLM columns is an
+    analysis-ready table: the error points to format: generic, not only to raw columns."""
+    df = pd.DataFrame({"patient_id": ["a"], "os_months": [3.0], "os_event": [1], "nlr": [2.1], "crs_score": [2]})
+    lines = errors_of(df, fn=clean_times)
+    assert "missing required columns" in lines[0]
+    assert "already holds derived columns (nlr, crs_score)" in lines[0] and "'format: generic'" in lines[0]
+    # a raw file that merely lacks a column gets no such hint
+    assert "generic" not in errors_of(raw_times({}).drop(columns=["age"]), fn=clean_times)[0]

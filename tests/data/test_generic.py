@@ -4,6 +4,7 @@ R reference: tests/fixtures/r_reference/colon.json (survival 3.5-3, MASS 7.3-58.
 on all 888 complete cases; here the same rows come through the workflow's own cleaning.
 """
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -141,3 +142,13 @@ def test_all_patients_excluded(tmp_path, colon_config, repo_root):
     msg = _broken(tmp_path, colon_config, repo_root, edit)
     assert "all 30 patients were excluded" in msg and "missing predictor: nodes: 29" in msg
     assert "missing required data: 1" in msg
+
+
+def test_split_summary_counts_the_configured_events_by_set():
+    """Events are counted for the study's own event columns, whatever their names."""
+    dev = pd.DataFrame(
+        {"patient_id": [f"p{i}" for i in range(10)], "relapsed": [1, 0] * 5, "months": np.arange(1.0, 11.0)}
+    )
+    _, summary = assign_sets({"development": dev}, {"method": "none"}, seed=1, event_columns=["relapsed"])
+    assert summary["relapsed_by_set"] == {"train": 5, "validation": 0}
+    assert not [k for k in summary if k.startswith(("os_", "rfs_"))]

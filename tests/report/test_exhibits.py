@@ -369,4 +369,40 @@ def test_performance_comparison_bootstrap_measure_names():
     )
     opt = pd.DataFrame({"measure": ["slope"], "apparent": [1.0], "optimism": [0.12], "corrected": [0.88]})
     t = performance_comparison(perf, opt)
-    assert t.loc[0, "Optimism-corrected"] == "0.880" and t.loc[0, "Validation set (95% CI)"] == "NA"
+    assert t.loc[0, "Optimism-corrected"] == "0.880"
+    assert "Validation set (95% CI)" not in t.columns  # train rows only: no empty column
+
+
+def test_performance_comparison_without_validation_set_has_no_validation_column():
+    """split.method: none: everyone trains, so there is no column to leave empty."""
+    perf = pd.DataFrame(
+        [
+            {"set": "train", "measure": "c_index", "horizon": np.nan, "estimate": 0.73, "lower": 0.7, "upper": 0.76},
+            {"set": "train", "measure": "brier", "horizon": 36, "estimate": 0.15, "lower": 0.1, "upper": 0.2},
+        ]
+    )
+    t = performance_comparison(perf)
+    assert list(t.columns) == ["Measure", "Apparent (training)", "Optimism", "Optimism-corrected"]
+    assert t["Apparent (training)"].tolist() == ["0.730", "0.150"]
+
+
+def test_table1_rows_follow_the_configured_endpoints():
+    """Any number of endpoints, any column names; the paper's own keep its labels."""
+    eps = {
+        "dfs": {"time": "months_to_relapse", "event": "relapsed", "label": "Disease-free survival"},
+        "os": {"time": "os_months", "event": "os_event", "label": "Overall survival"},
+    }
+    rows = default_table1_rows(CANDS, eps)
+    tail = [(r["var"], r["kind"], r["label"]) for r in rows[-4:]]
+    assert tail == [
+        ("os_months", "continuous", "OS, months"),
+        ("os_event", "binary", "Death"),
+        ("months_to_relapse", "continuous", "DFS, months"),
+        ("relapsed", "binary", "DFS event"),
+    ]
+    assert not {"rfs_months", "rfs_event"} & {r.get("var") for r in rows}
+    cohort = pd.DataFrame({"set": ["train"] * 4, "months_to_relapse": [1.0, 2.0, 3.0, 4.0], "relapsed": [1, 0, 1, 1]})
+    one = {"dfs": eps["dfs"]}
+    lg = table1_long(cohort, default_table1_rows([], one), ["train"])
+    assert lg["var"].tolist() == ["months_to_relapse", "relapsed"]
+    assert lg["median"].iloc[0] == 2.5 and lg["n"].iloc[1] == 3

@@ -56,6 +56,12 @@ def is_crlm_study():
     return not is_generic("development")
 
 
+def is_paper_shaped():
+    """The comparison with the paper's published numbers needs its study and both of its
+    endpoints (a CRLM study may declare fewer, or others)."""
+    return is_crlm_study() and {"os", "rfs"} <= set(ENDPOINTS)
+
+
 def raw_input(wildcards):
     block = cohort_source(wildcards.cohort)
     if block["source"] == "file":

@@ -141,6 +141,7 @@ rule split:
         split=config["split"],
         seed=config["seed"],
         cohorts=COHORTS,
+        event_columns=[ep["event"] for ep in config["endpoints"].values()],
     script:
         "../../scripts/split.py"
 

@@ -79,6 +79,7 @@ rule exhibit_table1:
             cohort=input.cohort,
             sets=SETS,
             candidates=config["candidates"],
+            endpoints=config["endpoints"],
             out_base=output.csv[: -len(".csv")],
         ),
     script:
@@ -127,6 +128,7 @@ rule exhibit_table2:
             endpoint_labels={ep: ep_short(ep) for ep in ENDPOINTS},
             screen_p=SELECTION.screen_p,
             candidates=config["candidates"],
+            endpoints=config["endpoints"],
             out_base=output.csv[: -len(".csv")],
         ),
     script:
@@ -474,11 +476,12 @@ rule exhibit_paper_comparison:
             cutpoint=ep_files(f"{OUT}/models/{{ep}}/cutpoint.json"),
             sets=SETS,
             candidates=config["candidates"],
+            endpoint_columns=config["endpoints"],
             out_base=f"{OUT}/tables/paper_comparison",
         ),
     script:
         "../../scripts/run_notebook.py"
 
 
-if is_crlm_study():
+if is_paper_shaped():
     OUTPUTS.add(rules.exhibit_paper_comparison.output)

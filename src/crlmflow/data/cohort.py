@@ -6,6 +6,7 @@ the scripts of the data rules and by the tests.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -110,8 +111,13 @@ def read_cohort_csv(path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=dtypes, keep_default_na=True)
 
 
-def assign_sets(cohorts: dict[str, pd.DataFrame], split: dict, seed: int) -> tuple[pd.DataFrame, dict]:
+def assign_sets(
+    cohorts: dict[str, pd.DataFrame], split: dict, seed: int, event_columns: Sequence[str] = ()
+) -> tuple[pd.DataFrame, dict]:
     """Label every patient ``train`` or ``validation`` by the configured split method.
+
+    The summary counts the events of each of ``event_columns`` (the configured endpoints'
+    event columns, whatever their names) by set.
 
     ``random``: the paper's seeded, stratified split of the development cohort;
     ``none``: every development patient trains (validation by bootstrap only);
@@ -151,7 +157,7 @@ def assign_sets(cohorts: dict[str, pd.DataFrame], split: dict, seed: int) -> tup
         "stratify": split.get("stratify") if method == "random" else None,
         "n": {s: int((combined["set"] == s).sum()) for s in (TRAIN, VALIDATION)},
     }
-    for col in ("os_event", "rfs_event"):
+    for col in event_columns:
         if col in combined:
             summary[f"{col}_by_set"] = {
                 s: int(combined.loc[combined["set"] == s, col].sum()) for s in (TRAIN, VALIDATION)

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from crlmflow.data.columns import RAW_COLUMNS
+from crlmflow.data.columns import ANALYSIS_COLUMNS, RAW_COLUMNS
 from crlmflow.data.errors import InputError, Problem, file_rows, problems_from_mask
 from crlmflow.data.missing import DEFAULT_MISSING_CODES, code_mask, codes_for, is_blank
 from crlmflow.data.quality import QualityLog
@@ -52,6 +52,20 @@ TIME_COLUMNS: dict[str, dict] = {
 DATE_COLUMNS: list[str] = [c for c, s in RAW_COLUMNS.items() if s["dtype"] == "date"]
 FORMATS = ("dates", "times")
 PER_CHECK_LIMIT = 1000
+
+
+def _generic_hint(columns: Sequence[str], spec: dict) -> str:
+    """A file that already holds derived analysis columns (nlr, crs_score, ...) is an
+    analysis-ready table, not the raw CRLM layout: point to the generic layout."""
+    derived = [c for c in columns if c in ANALYSIS_COLUMNS and c not in RAW_COLUMNS and c not in spec]
+    if not derived:
+        return ""
+    return (
+        f". The file already holds derived columns ({', '.join(derived[:5])}"
+        + (", ..." if len(derived) > 5 else "")
+        + "): for an analysis-ready table use 'format: generic', which checks only the configured "
+        "endpoints and candidates (see config/colon.yaml)"
+    )
 
 
 def raw_spec(format: str = "dates") -> dict[str, dict]:
@@ -177,7 +191,9 @@ def parse_raw(
                     f"missing required column{'s' if len(missing) > 1 else ''} "
                     + ", ".join(f"'{c}'" for c in missing)
                     + f" (expected the columns of the {format!r} data dictionary; "
-                    "map local names with the column mapping)" + lookalike_hint(missing, df.columns, spec),
+                    "map local names with the column mapping)"
+                    + lookalike_hint(missing, df.columns, spec)
+                    + _generic_hint(df.columns, spec),
                 )
             ]
         )

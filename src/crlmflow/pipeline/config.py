@@ -52,7 +52,14 @@ def _describe(error: jsonschema.ValidationError) -> str:
         allowed = " or ".join(allowed) if isinstance(allowed, list) else allowed
         return f"config key '{key}': {error.instance!r} has the wrong type; expected {allowed}"
     if error.validator == "required":
-        return f"config key '{key}': {error.message}"
+        missing = next((k for k in error.validator_value if k not in error.instance), "?")
+        where = missing if key == "<top level>" else f"{key}.{missing}"
+        about = ((error.schema.get("properties") or {}).get(missing) or {}).get("description")
+        about = f" ({about})" if about else ""
+        return (
+            f"config key '{where}': missing; it has no default because it is study-specific{about}. "
+            "Set it in your config, or name the config you build on with 'extends:' (see config/README.md)"
+        )
     return f"config key '{key}': {error.message}"
 
 
@@ -125,6 +132,17 @@ def _check_semantics(config: dict) -> None:
             problems.append(
                 f"config key 'candidates[{i}].ref': {cand.get('ref')!r} is not one of its levels {cand.get('levels')}"
             )
+    stratify = (config.get("split") or {}).get("stratify")
+    columns = {c for ep in (config.get("endpoints") or {}).values() for c in (ep.get("time"), ep.get("event"))}
+    if (
+        (config.get("split") or {}).get("method", "random") == "random"
+        and stratify not in {None}
+        and stratify not in columns | set(names)
+    ):
+        problems.append(
+            f"config key 'split.stratify': {stratify!r} is neither an endpoint column nor a candidate; "
+            f"allowed values: null (no stratification), {', '.join(sorted(columns | set(names)))}"
+        )
     data = config.get("data", {})
     if data.get("source") == "file" and not (data.get("file") or {}).get("path"):
         problems.append("config key 'data.file.path': required when data.source is 'file'")
@@ -140,3 +158,116 @@ def config_hash(config: Any) -> str:
     """sha256 of the canonical JSON form of a config (sub)tree."""
     text = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# -- study configs: a file is complete in itself or names what it extends --
+
+EXTENDS_KEY = "extends"
+
+
+def _subschema(node: dict, key: str, root: dict) -> dict | None:
+    """The schema of ``key`` inside an object schema ``node`` ($refs followed); None when
+    the schema says nothing of it."""
+    sub = (node.get("properties") or {}).get(key)
+    if sub is None:
+        extra = node.get("additionalProperties")
+        sub = extra if isinstance(extra, dict) else None
+    while isinstance(sub, dict) and "$ref" in sub:
+        target = root
+        for part in sub["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        sub = {**target, **{k: v for k, v in sub.items() if k != "$ref"}}
+    return sub
+
+
+def _allows_null(sub: dict | None) -> bool:
+    kind = (sub or {}).get("type")
+    return kind == "null" or (isinstance(kind, list) and "null" in kind)
+
+
+def merge_configs(base: dict, override: dict, schema: dict | None = None) -> dict:
+    """``override`` laid over ``base``, recursively for mappings; lists and scalars replace.
+
+    ``null`` is a value where the schema allows one (``followup_cutoff: null`` = no
+    cut-off); anywhere else it removes the key from what is extended, so
+    ``endpoints: {os: null}`` drops the ``os`` endpoint and ``simulation_study: null``
+    falls back to the schema defaults. Neither argument is modified.
+    """
+    root = _schema(schema)
+
+    def merge(b: dict, o: dict, node: dict | None) -> dict:
+        out = copy.deepcopy(b)
+        for key, value in o.items():
+            sub = _subschema(node, key, root) if node else None
+            if value is None and not _allows_null(sub):
+                out.pop(key, None)
+            elif isinstance(value, dict) and isinstance(out.get(key), dict):
+                out[key] = merge(out[key], value, sub)
+            else:
+                out[key] = copy.deepcopy(value)
+        return out
+
+    return merge(base, override, root)
+
+
+def load_study_config(path: str | Path, schema: dict | None = None, _seen: tuple = ()) -> dict:
+    """Read a study config; when it has ``extends: <file>`` (relative to this file), lay it
+    over that config (itself read the same way). Keys no file sets are left out, for
+    :func:`validate_config` to fill from the schema defaults; the paper's study
+    (``config/config.yaml``) is read like any other and never fills a user's keys unless
+    named in ``extends``."""
+    path = Path(path)
+    if path.resolve() in _seen:
+        chain = " -> ".join(str(p) for p in (*_seen, path.resolve()))
+        raise ConfigError(f"config {path}: 'extends' forms a cycle: {chain}")
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    with open(path, encoding="utf-8") as fh:
+        own = yaml.safe_load(fh) or {}
+    if not isinstance(own, dict):
+        raise ConfigError(f"config {path}: expected a mapping of keys at the top level, found {type(own).__name__}")
+    parent = own.pop(EXTENDS_KEY, None)
+    if parent is None:
+        return _drop_nulls(own, _schema(schema))
+    if not isinstance(parent, str):
+        raise ConfigError(f"config {path}: key 'extends' must be a file name, found {parent!r}")
+    parent_path = path.parent / parent
+    if not parent_path.is_file():
+        raise ConfigError(
+            f"config {path}: 'extends: {parent}' names {parent_path}, which does not exist "
+            "(the path is relative to the extending config file)"
+        )
+    base = load_study_config(parent_path, schema, (*_seen, path.resolve()))
+    return merge_configs(base, own, schema)
+
+
+def _drop_nulls(config: dict, schema: dict) -> dict:
+    """A config that extends nothing: ``null`` where the schema allows no null means
+    'not set' (the schema default applies), as it does in an extending config."""
+    return merge_configs({}, config, schema)
+
+
+def resolve_config(
+    config: dict,
+    configfiles: list[str | Path],
+    overrides: dict | None = None,
+    default: str | Path = "config/config.yaml",
+    schema: dict | None = None,
+) -> dict:
+    """Replace, in place, Snakemake's merged ``config`` by the study the user named.
+
+    ``configfiles`` (``--configfile``) are read with :func:`load_study_config` and laid
+    over one another in order; with none, ``default`` (the paper's study) is the study.
+    ``overrides`` (``--config key=value``) come last. Snakemake itself would merge every
+    ``--configfile`` into the workflow's ``configfile:``, which made a user's study
+    silently inherit the paper's endpoints and values; the Snakefile therefore has no
+    ``configfile:`` directive and calls this instead.
+    """
+    files = list(configfiles) or [default]
+    study: dict = {}
+    for f in files:
+        study = merge_configs(study, load_study_config(f, schema), schema)
+    study = merge_configs(study, dict(overrides or {}), schema)
+    config.clear()
+    config.update(study)
+    return config

@@ -37,6 +37,7 @@ __all__ = [
     "format_p",
     "format_rate",
     "format_unit",
+    "endpoint_row_labels",
     "horizon_key",
     "horizon_label",
     "p_statement",
@@ -48,6 +49,10 @@ __all__ = [
 NOT_AVAILABLE = "NA"
 
 SET_LABELS: Mapping[str, str] = {"train": "Training set", "validation": "Validation set", "all": "All patients"}
+
+#: the paper's Table 1 names of its endpoints' event rows; any other endpoint's event row
+#: is named after the endpoint (``endpoint_row_labels``)
+_EVENT_NOUNS = {"os": "Death", "rfs": "Recurrence"}
 
 #: decimals of a hazard ratio and its CI in the paper's Table 2
 HR_DIGITS = 3
@@ -100,6 +105,14 @@ def set_label(name: str, overrides: Mapping[str, str] | None = None) -> str:
 def set_labels(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     """The set labels with ``overrides`` applied (for callers that look many sets up)."""
     return {**SET_LABELS, **(overrides or {})}
+
+
+def endpoint_row_labels(name: str) -> tuple[str, str]:
+    """Table 1 labels of an endpoint's follow-up time (months) and event rows: the
+    paper's 'OS, months' / 'Death' for its endpoints, '<NAME>, months' / '<NAME> event'
+    for any other."""
+    short = name.upper()
+    return f"{short}, months", _EVENT_NOUNS.get(name, f"{short} event")
 
 
 def horizon_key(h) -> str:

@@ -16,13 +16,25 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crlmflow.report.formats import format_count, format_number, format_p, format_unit, set_label
+from crlmflow.report.formats import (
+    endpoint_row_labels,
+    format_count,
+    format_number,
+    format_p,
+    format_unit,
+    set_label,
+)
 
 __all__ = ["default_table1_rows", "table1_long", "table1"]
 
 
-def default_table1_rows(candidates: Sequence[Mapping[str, Any]]) -> list[dict]:
-    """The paper's Table 1 rows (its order), labelled from the config's candidates.
+def default_table1_rows(
+    candidates: Sequence[Mapping[str, Any]], endpoints: Mapping[str, Mapping[str, str]] | None = None
+) -> list[dict]:
+    """The paper's Table 1 rows (its order), labelled from the config's candidates, then
+    the follow-up time and event of each of the config's ``endpoints`` (name -> ``time``,
+    ``event`` columns; the paper lists RFS before OS, so they come in reverse config order),
+    whatever their number and column names.
 
     Kinds: ``continuous`` (median (Q1, Q3), Wilcoxon), ``binary`` (n (%) of 1, chi-square),
     ``levels`` (n (%) per level, one chi-square), ``header`` (a label-only row).
@@ -95,12 +107,12 @@ def default_table1_rows(candidates: Sequence[Mapping[str, Any]]) -> list[dict]:
         else:
             kind = "binary" if c.get("type") == "binary" else "continuous"
             rows.append({"var": c["name"], "kind": kind, "label": lab(c["name"], c["name"])})
-    rows += [
-        {"var": "rfs_months", "kind": "continuous", "label": "RFS, months"},
-        {"var": "rfs_event", "kind": "binary", "label": "Recurrence"},
-        {"var": "os_months", "kind": "continuous", "label": "OS, months"},
-        {"var": "os_event", "kind": "binary", "label": "Death"},
-    ]
+    for name, ep in reversed(list((endpoints or {}).items())):
+        time_label, event_label = endpoint_row_labels(name)
+        rows += [
+            {"var": ep["time"], "kind": "continuous", "label": time_label},
+            {"var": ep["event"], "kind": "binary", "label": event_label},
+        ]
     return rows
 
 

@@ -91,11 +91,13 @@ def performance_comparison(
 
     ``optimism`` (columns measure, apparent, optimism, corrected[, horizon]) may be None: the
     corrected column then says 'not available'. Measures in ``optimism`` may carry the
-    horizon as a suffix ('brier_36')."""
+    horizon as a suffix ('brier_36'). Without a validation set (``split.method: none``)
+    the table has no validation column rather than an empty one."""
     perf = performance.copy()
     perf["h"] = pd.to_numeric(perf["horizon"], errors="coerce")
     opt = _optimism_by_measure(optimism)
     validation = f"{set_label('validation')} (95% CI)"
+    has_validation = bool((perf["set"] == "validation").any())
     rows = []
     keys = perf[perf["measure"].isin(measures)][["measure", "h"]].drop_duplicates().itertuples(index=False, name=None)
     for meas, h in keys:
@@ -106,17 +108,17 @@ def performance_comparison(
         o = None
         if opt is not None:
             o = _first(opt, (opt["base"] == meas) & (opt["h"].isna() if no_h else opt["h"] == h))
-        rows.append(
-            {
-                "Measure": _MEASURE_LABEL.get(meas, meas) + ("" if no_h else f" at {horizon_label(h)}"),
-                "Apparent (training)": format_number(app["estimate"], digits) if app is not None else NOT_AVAILABLE,
-                "Optimism": format_number(float(o["optimism"]), digits) if o is not None else NOT_RUN,
-                "Optimism-corrected": format_number(float(o["corrected"]), digits) if o is not None else NOT_RUN,
-                validation: (
-                    format_ci(val["estimate"], val.get("lower"), val.get("upper"), digits)
-                    if val is not None
-                    else NOT_AVAILABLE
-                ),
-            }
-        )
+        row = {
+            "Measure": _MEASURE_LABEL.get(meas, meas) + ("" if no_h else f" at {horizon_label(h)}"),
+            "Apparent (training)": format_number(app["estimate"], digits) if app is not None else NOT_AVAILABLE,
+            "Optimism": format_number(float(o["optimism"]), digits) if o is not None else NOT_RUN,
+            "Optimism-corrected": format_number(float(o["corrected"]), digits) if o is not None else NOT_RUN,
+        }
+        if has_validation:
+            row[validation] = (
+                format_ci(val["estimate"], val.get("lower"), val.get("upper"), digits)
+                if val is not None
+                else NOT_AVAILABLE
+            )
+        rows.append(row)
     return pd.DataFrame(rows)
