@@ -327,6 +327,19 @@ def test_flow_summary_checks_sums():
         flow_summary({"read": 10, "excluded": {"a": 2}, "included": 7}, None)
 
 
+def test_flow_summary_external_checks_each_cohort_against_its_set():
+    dev = {"read": 10, "excluded": {"a": 2}, "included": 8}
+    ext = {"read": 7, "excluded": {"b": 1, "c": 1}, "included": 5}
+    split = {"method": "external", "n": {"train": 8, "validation": 5}}
+    s = flow_summary(dev, split, ext)
+    assert s["included"] == 8 and s["sets"] == {"train": 8, "validation": 5}
+    assert s["external"] == {"read": 7, "excluded": {"b": 1, "c": 1}, "n_excluded": 2, "included": 5}
+    with pytest.raises(ValueError, match="external cohort's 4 included"):
+        flow_summary(dev, split, dict(ext, read=6, included=4))
+    with pytest.raises(ValueError, match="no flow of the external cohort"):
+        flow_summary(dev, split, None)
+
+
 def test_load_nomogram_roundtrip():
     from crlmflow.model.modelfile import nomogram_json
     from crlmflow.model.nomogram import nomogram_points, survival_axes

@@ -20,6 +20,9 @@ rule simulate_cohort:
         runtime=runtime_for(10, 1),
     params:
         block=lambda wc: {"synthetic": cohort_source(wc.cohort)["synthetic"]},
+        # the simulated external centre numbers its patients E000001..., so that its
+        # identifiers never clash with the development cohort's P000001...
+        id_prefix=lambda wc: "P" if wc.cohort == "development" else "E",
         seed=config["seed"],
         cutoff=config["data"]["followup_cutoff"],
     script:

@@ -7,6 +7,7 @@ rule exhibit_flowchart:
     input:
         notebook="notebooks/figure1_flowchart.ipynb",
         flow=f"{OUT}/data/development/flow.json",
+        external_flow=[f"{OUT}/data/external/flow.json"] if SPLIT == "external" else [],
         split=f"{OUT}/data/split_summary.json",
         runner=RUN_NOTEBOOK,
         code=notebook_code("notebooks/figure1_flowchart.ipynb"),
@@ -33,6 +34,7 @@ rule exhibit_flowchart:
     params:
         nb=lambda wc, input, output: nb_params(
             flow=input.flow,
+            external_flow=input.external_flow[0] if input.external_flow else "",
             split_summary=input.split,
             fig_base=output.pdf[: -len(".pdf")],
         ),

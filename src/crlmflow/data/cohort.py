@@ -137,10 +137,18 @@ def assign_sets(cohorts: dict[str, pd.DataFrame], split: dict, seed: int) -> tup
         ext.insert(1, "cohort", "external")
         dev.insert(2, "set", TRAIN)
         ext.insert(2, "set", VALIDATION)
-        clash = set(dev["patient_id"]) & set(ext["patient_id"])
+        clash = sorted(set(dev["patient_id"].astype(str)) & set(ext["patient_id"].astype(str)))
         if clash:
-            # Two centres may number patients alike; keep ids unique without losing them.
-            ext["patient_id"] = "ext-" + ext["patient_id"].astype(str)
+            # Every per-patient output (predictions, points, risk groups) is keyed by the
+            # identifier, so a shared one would mix two patients; rewriting it silently would
+            # hide that the files may hold the same patient twice.
+            shown = ", ".join(clash[:10]) + (f" and {len(clash) - 10} more" if len(clash) > 10 else "")
+            raise ValueError(
+                f"{len(clash)} patient_id value(s) occur in both the development and the external "
+                f"cohort: {shown}. Identifiers must be unique across the two cohorts: if they are "
+                "different patients, give one centre's identifiers a prefix in its file (e.g. "
+                "'EXT-'); if they are the same patients, remove them from the external cohort."
+            )
         combined = pd.concat([dev, ext], ignore_index=True)
     else:
         raise ValueError(f"unknown split method {method!r}")

@@ -42,12 +42,17 @@ __all__ = [
     "p_statement",
     "set_label",
     "set_labels",
+    "split_set_labels",
 ]
 
 #: how a missing number is printed (as R prints NA)
 NOT_AVAILABLE = "NA"
 
 SET_LABELS: Mapping[str, str] = {"train": "Training set", "validation": "Validation set", "all": "All patients"}
+
+#: with ``split.method: external`` the validation set is another centre's cohort, never a
+#: "validation set" of held-out patients of the development cohort
+EXTERNAL_SET_LABELS: Mapping[str, str] = {"train": "Development cohort", "validation": "External cohort"}
 
 #: decimals of a hazard ratio and its CI in the paper's Table 2
 HR_DIGITS = 3
@@ -100,6 +105,12 @@ def set_label(name: str, overrides: Mapping[str, str] | None = None) -> str:
 def set_labels(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     """The set labels with ``overrides`` applied (for callers that look many sets up)."""
     return {**SET_LABELS, **(overrides or {})}
+
+
+def split_set_labels(method: str | None) -> dict[str, str]:
+    """Set-label overrides for a split method: ``external`` names the validation set the
+    external cohort (and the training set the development cohort); others use the defaults."""
+    return dict(EXTERNAL_SET_LABELS) if method == "external" else {}
 
 
 def horizon_key(h) -> str:
