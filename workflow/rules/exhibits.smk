@@ -80,6 +80,7 @@ rule exhibit_table1:
         nb=lambda wc, input, output: nb_params(
             cohort=input.cohort,
             sets=SETS,
+            set_names=SET_NAMES,
             candidates=config["candidates"],
             out_base=output.csv[: -len(".csv")],
         ),
@@ -174,6 +175,7 @@ rule exhibit_table3:
             km_rates=input.rates,
             endpoints=ENDPOINTS,
             sets=SETS,
+            set_names=SET_NAMES,
             horizons=config["horizons"],
             conf_type=config["km"]["conf_type"],
             out_base=output.csv[: -len(".csv")],
@@ -240,6 +242,7 @@ rule exhibit_figure_model:
             decision_curves=input.dca,
             performance=input.performance,
             sets=SETS,
+            set_names=SET_NAMES,
             horizons=config["horizons"],
             candidates=config["candidates"],
             fig_base=output.pdf[: -len(".pdf")],
@@ -328,6 +331,7 @@ rule exhibit_calibration:
             endpoint_label=config["endpoints"][wc.endpoint]["label"],
             calibration=input.calibration,
             sets=SETS,
+            set_names=SET_NAMES,
             horizons=config["horizons"],
             fig_base=output.pdf[: -len(".pdf")],
         ),
@@ -425,6 +429,7 @@ rule exhibit_beyond_paper:
             candidates=config["candidates"],
             stability_base=f"{OUT}/tables/selection_stability",
             performance_base=f"{OUT}/tables/performance_comparison",
+            set_names=SET_NAMES,
         ),
     script:
         "../../scripts/run_notebook.py"
