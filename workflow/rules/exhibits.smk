@@ -342,6 +342,58 @@ rule exhibit_calibration:
 OUTPUTS.add(rules.exhibit_calibration.output, endpoint=ENDPOINTS)
 
 
+rule exhibit_external:
+    input:
+        notebook="notebooks/external_validation.ipynb",
+        extrapolation=f"{OUT}/validation/{{endpoint}}/extrapolation.csv",
+        updating=f"{OUT}/validation/{{endpoint}}/updating.csv",
+        calibration=f"{OUT}/validation/{{endpoint}}/updating_calibration.csv",
+        performance=f"{OUT}/validation/{{endpoint}}/performance.csv",
+        runner=RUN_NOTEBOOK,
+        code=notebook_code("notebooks/external_validation.ipynb"),
+    output:
+        notebook=f"{OUT}/notebooks/external_validation_{{endpoint}}.ipynb",
+        pdf=in_report(
+            f"{OUT}/figures/external_calibration_{{endpoint}}.pdf",
+            "external_validation",
+            **PAPER_SUPPLEMENT,
+        ),
+        png=in_report(
+            f"{OUT}/figures/external_calibration_{{endpoint}}.png",
+            "external_validation",
+            **PAPER_SUPPLEMENT,
+        ),
+        tables=multiext(
+            f"{OUT}/tables/external_validation_{{endpoint}}", ".csv", ".md", ".html"
+        ),
+    log:
+        f"{OUT}/logs/exhibit_external_{{endpoint}}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_for(1500),
+        runtime=runtime_for(15),
+    params:
+        nb=lambda wc, input, output: nb_params(
+            endpoint=wc.endpoint,
+            endpoint_label=config["endpoints"][wc.endpoint]["label"],
+            extrapolation=input.extrapolation,
+            updating=input.updating,
+            calibration=input.calibration,
+            performance=input.performance,
+            horizons=config["horizons"],
+            fig_base=output.pdf[: -len(".pdf")],
+            table_base=f"{OUT}/tables/external_validation_{wc.endpoint}",
+        ),
+    script:
+        "../../scripts/run_notebook.py"
+
+
+if SPLIT == "external":
+    OUTPUTS.add(rules.exhibit_external.output, endpoint=ENDPOINTS)
+
+
 rule exhibit_kras:
     input:
         notebook="notebooks/supplementary_kras.ipynb",

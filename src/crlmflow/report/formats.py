@@ -43,6 +43,8 @@ __all__ = [
     "set_label",
     "set_labels",
     "split_set_labels",
+    "UPDATE_LABELS",
+    "UPDATE_PANEL_LABELS",
 ]
 
 #: how a missing number is printed (as R prints NA)
@@ -105,6 +107,21 @@ def set_label(name: str, overrides: Mapping[str, str] | None = None) -> str:
 def set_labels(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     """The set labels with ``overrides`` applied (for callers that look many sets up)."""
     return {**SET_LABELS, **(overrides or {})}
+
+
+#: the frozen model and its updates on an external cohort (crlmflow.validation.updating);
+#: the updated ones are always labelled as such, the frozen model stays the headline
+UPDATE_LABELS: Mapping[str, str] = {
+    "frozen": "Frozen model",
+    "recalibrated_in_the_large": "Updated: recalibrated in the large",
+    "slope_recalibrated": "Updated: slope recalibrated",
+}
+#: the same, short enough for a panel title beside a horizon
+UPDATE_PANEL_LABELS: Mapping[str, str] = {
+    "frozen": "Frozen model",
+    "recalibrated_in_the_large": "Updated: in the large",
+    "slope_recalibrated": "Updated: slope",
+}
 
 
 def split_set_labels(method: str | None) -> dict[str, str]:
