@@ -141,3 +141,22 @@ def test_all_patients_excluded(tmp_path, colon_config, repo_root):
     msg = _broken(tmp_path, colon_config, repo_root, edit)
     assert "all 30 patients were excluded" in msg and "missing predictor: nodes: 29" in msg
     assert "missing required data: 1" in msg
+
+
+def test_external_file_messages_name_the_external_block(tmp_path, colon_config, repo_root):
+    df = pd.read_csv(repo_root / "data" / "colon.csv").drop(columns=["nodes"])
+    path = tmp_path / "external.csv"
+    df.to_csv(path, index=False)
+    kwargs = dict(
+        file_options=colon_config["data"]["file"],
+        source="file",
+        data_options=colon_config["data"],
+        candidates=colon_config["candidates"],
+        endpoints=colon_config["endpoints"],
+    )
+    with pytest.raises(InputError) as dev:
+        clean_cohort_file(path, **kwargs)
+    assert "data.file.columns" in str(dev.value)
+    with pytest.raises(InputError) as ext:
+        clean_cohort_file(path, config_key="external.file", units_key="external.file.units", **kwargs)
+    assert "external.file.columns" in str(ext.value) and "data.file" not in str(ext.value)

@@ -57,6 +57,21 @@ def test_simulated_external_centre_runs_to_the_end_with_every_exhibit(repo_root,
         assert (out / "tables" / f"{t}.csv").exists(), t
     assert (out / "provenance.json").exists()
 
+    # extrapolation accounting and the updated models, beside the frozen model's numbers
+    for ep in ("os", "rfs"):
+        assert (out / "figures" / f"external_calibration_{ep}.png").stat().st_size > 1000
+        extrap = pd.read_csv(out / "validation" / ep / "extrapolation.csv")
+        assert (extrap["n_external"] == ext_flow["included"]).all()
+        assert extrap["in_model"].any()
+        upd = pd.read_csv(out / "validation" / ep / "updating.csv")
+        assert set(upd["model"]) == {"recalibrated_in_the_large", "slope_recalibrated"}
+        perf = pd.read_csv(out / "validation" / ep / "performance.csv")
+        slope = perf.query("set == 'validation' and measure == 'calibration_slope'")["estimate"].item()
+        coef = upd.query("model == 'slope_recalibrated' and measure == 'lp_coefficient'")["estimate"].item()
+        assert coef == pytest.approx(slope, rel=1e-9), "slope recalibration uses the frozen lp"
+        text = (out / "tables" / f"external_validation_{ep}.md").read_text(encoding="utf-8")
+        assert text.index("Frozen model: external validation") < text.index("Updated:")
+
     # the external cohort is named as such, never "validation set"
     for t in ("table1", "table3", "performance_comparison"):
         text = (out / "tables" / f"{t}.md").read_text(encoding="utf-8")

@@ -89,6 +89,8 @@ rule clean:
         runtime=lambda wc, attempt: clean_request(cohort_source(wc.cohort))[1] * attempt,
     params:
         block=lambda wc: cohort_reading(wc.cohort),
+        # the config block that messages about this cohort's file name
+        config_key=lambda wc: "data.file" if wc.cohort == "development" else "external.file",
         data={
             k: config["data"][k]
             for k in ("followup_cutoff", "death_censors_rfs", "missing_predictors")

@@ -6,6 +6,7 @@ the scripts of the data rules and by the tests.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -30,7 +31,17 @@ _TEXT_COLUMNS = {
 }
 
 
-def clean_cohort_file(
+def clean_cohort_file(path, *, config_key: str = "data.file", **kwargs) -> CleanResult:
+    """:func:`_clean_cohort_file` with every message naming the cohort's own config block
+    (``config_key``: ``data.file`` or ``external.file``, so that an external cohort's user
+    is told to edit ``external.file.columns``, not ``data.file.columns``)."""
+    try:
+        return _clean_cohort_file(path, **kwargs)
+    except InputError as err:
+        raise _name_block(err, config_key) from None
+
+
+def _clean_cohort_file(
     path,
     *,
     file_options: dict,
@@ -101,6 +112,20 @@ def clean_cohort_file(
         for c, k in counts.items():
             q.loc[(q["section"] == "column") & (q["name"] == c), "converted"] = k
     return result
+
+
+def _name_block(err: InputError, config_key: str) -> InputError:
+    """The error with its hints naming the config block of this cohort's file: the checks
+    are shared by both cohorts and write ``data.file.<key>``."""
+    if config_key == "data.file":
+        return err
+    problems = [
+        dataclasses.replace(p, expected=str(p.expected).replace("data.file.", f"{config_key}."))
+        if p.expected is not None
+        else p
+        for p in err.problems
+    ]
+    return InputError(problems, total=err.total, max_lines=err.max_lines)
 
 
 def read_cohort_csv(path) -> pd.DataFrame:
