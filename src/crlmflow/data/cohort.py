@@ -16,6 +16,7 @@ from crlmflow.data.errors import InputError
 from crlmflow.data.generic import clean_generic
 from crlmflow.data.missing import check_codes
 from crlmflow.data.reading import apply_column_mapping, read_table
+from crlmflow.data.recoding import apply_recoding
 from crlmflow.data.split import TRAIN, VALIDATION, train_validation_split
 from crlmflow.data.units import check_units, convert_units, explain_converted
 
@@ -76,6 +77,8 @@ def _clean_cohort_file(
     mapping = (file_options.get("columns") or None) if is_file else None
     mapped = apply_column_mapping(raw, mapping, name)
     converted = convert_units(mapped, units, name, key=units_key)
+    # the config's value maps and bins (messages say data.file; clean_cohort_file renames)
+    converted = apply_recoding(converted, file_options.get("recode"), file_options.get("bins"), name)
     try:
         if fmt == "generic":
             result = clean_generic(
