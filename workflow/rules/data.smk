@@ -90,7 +90,9 @@ rule clean:
     params:
         block=lambda wc: cohort_reading(wc.cohort),
         # the config block that messages about this cohort's file name
-        config_key=lambda wc: "data.file" if wc.cohort == "development" else "external.file",
+        config_key=lambda wc: (
+            "data.file" if wc.cohort == "development" else "external.file"
+        ),
         data={
             k: config["data"][k]
             for k in ("followup_cutoff", "death_censors_rfs", "missing_predictors")
