@@ -72,8 +72,12 @@ def test_cohorts_and_model_as_r(validated):
     assert model.selected == REF["selected"]
     coef = dict(zip(model.fit.names, model.fit.coef))
     for term, b in REF["coef"].items():
-        assert coef[term.replace("size", "size")] == pytest.approx(b, rel=1e-6), term
-    np.testing.assert_allclose(pred["lp"].to_numpy()[:10], REF["lp_first10"], atol=1e-6)
+        assert coef[term] == pytest.approx(b, rel=1e-6), term
+    # the linear predictors agree up to the centring constant (R's predict(reference =
+    # "sample") centres the factor's dummies differently); every validation number is
+    # invariant to it, and the survival predictions are compared through the Brier score
+    diff = pred["lp"].to_numpy()[:10] - np.asarray(REF["lp_first10"])
+    np.testing.assert_allclose(diff, diff[0], atol=1e-6)
 
 
 def test_external_validation_numbers_match_r(validated):
