@@ -19,6 +19,8 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
             candidates=snakemake.params.candidates,
             endpoints=snakemake.params.endpoints,
             keep=[c for c in [snakemake.params.km_group] if c not in {d["name"] for d in snakemake.params.candidates}],
+            config_key=snakemake.params.config_key,
+            units_key=f"{snakemake.params.config_key}.units",
         )
     name = Path(snakemake.input.raw).name
     atomic_write_csv(result.cohort, snakemake.output.cohort)

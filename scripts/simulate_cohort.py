@@ -11,7 +11,7 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     kwargs = {"case_mix": block.get("case_mix")}
     if snakemake.params.cutoff:
         kwargs["followup_cutoff"] = snakemake.params.cutoff
-    raw, truth = simulate_cohort(block["n_eligible"], seed, **kwargs)
+    raw, truth = simulate_cohort(block["n_eligible"], seed, id_prefix=snakemake.params.id_prefix, **kwargs)
     atomic_write_csv(raw, snakemake.output.raw)
     atomic_write_json(snakemake.output.truth, truth)
     log.info("simulated %d raw rows (%d eligible by design), seed %d", len(raw), block["n_eligible"], seed)

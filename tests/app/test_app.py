@@ -298,3 +298,17 @@ def test_git_commit(tmp_path, repo_root):
     assert git_commit(tmp_path) is None
     sha = git_commit(repo_root)
     assert sha is None or re.fullmatch(r"[0-9a-f]{40,64}", sha)
+
+
+def test_external_extrapolation_is_flagged(fixture_models):
+    models, _ = fixture_models
+    assert 'id="external-extrapolation"' not in build_app(models, commit=None, data_sha256=None)
+    rows = [
+        {"label": "Hospital days", "in_model": True, "n_external": 150, "n_outside": 4},
+        {"label": "CRS score", "in_model": True, "n_external": 150, "n_outside": 0},
+        {"label": "ALB", "in_model": False, "n_external": 150, "n_outside": 9},
+    ]
+    page = build_app(models, commit=None, data_sha256=None, external={"os": rows})
+    assert 'id="external-extrapolation"' in page
+    assert "external cohort of 150 patients" in page and "Hospital days: 4 of 150" in page
+    assert "ALB" not in page.split('id="external-extrapolation"')[1].split("</div>")[0], "model predictors only"

@@ -152,3 +152,22 @@ def test_split_summary_counts_the_configured_events_by_set():
     _, summary = assign_sets({"development": dev}, {"method": "none"}, seed=1, event_columns=["relapsed"])
     assert summary["relapsed_by_set"] == {"train": 5, "validation": 0}
     assert not [k for k in summary if k.startswith(("os_", "rfs_"))]
+
+
+def test_external_file_messages_name_the_external_block(tmp_path, colon_config, repo_root):
+    df = pd.read_csv(repo_root / "data" / "colon.csv").drop(columns=["nodes"])
+    path = tmp_path / "external.csv"
+    df.to_csv(path, index=False)
+    kwargs = dict(
+        file_options=colon_config["data"]["file"],
+        source="file",
+        data_options=colon_config["data"],
+        candidates=colon_config["candidates"],
+        endpoints=colon_config["endpoints"],
+    )
+    with pytest.raises(InputError) as dev:
+        clean_cohort_file(path, **kwargs)
+    assert "data.file.columns" in str(dev.value)
+    with pytest.raises(InputError) as ext:
+        clean_cohort_file(path, config_key="external.file", units_key="external.file.units", **kwargs)
+    assert "external.file.columns" in str(ext.value) and "data.file" not in str(ext.value)

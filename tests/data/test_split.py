@@ -95,3 +95,24 @@ def test_the_rule_by_hand_from_the_named_stream():
     perm = stream(9, "split").permutation(len(ids))
     expected = set(ids[perm[:35]])
     assert set(df.loc[s == "train", "patient_id"]) == expected
+
+
+def test_external_split_reports_identifier_clashes_instead_of_rewriting():
+    from crlmflow.data.cohort import assign_sets
+
+    dev = cohort(20, 8)
+    ext = cohort(10, 4, seed=1)
+    with pytest.raises(ValueError, match=r"10 patient_id value\(s\) occur in both.*P0000, P0001"):
+        assign_sets({"development": dev, "external": ext}, {"method": "external"}, seed=1)
+    ext["patient_id"] = "E" + ext["patient_id"]
+    combined, summary = assign_sets({"development": dev, "external": ext}, {"method": "external"}, seed=1)
+    assert summary["n"] == {"train": 20, "validation": 10}
+    assert combined.loc[combined["cohort"] == "external", "patient_id"].tolist() == ext["patient_id"].tolist()
+
+
+def test_simulated_external_centre_has_its_own_identifiers():
+    from crlmflow.simulation.generator import simulate_cohort
+
+    dev, _ = simulate_cohort(40, 1)
+    ext, _ = simulate_cohort(40, 2, id_prefix="E")
+    assert dev["patient_id"].str.startswith("P").all() and ext["patient_id"].str.startswith("E").all()

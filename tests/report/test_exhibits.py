@@ -327,6 +327,19 @@ def test_flow_summary_checks_sums():
         flow_summary({"read": 10, "excluded": {"a": 2}, "included": 7}, None)
 
 
+def test_flow_summary_external_checks_each_cohort_against_its_set():
+    dev = {"read": 10, "excluded": {"a": 2}, "included": 8}
+    ext = {"read": 7, "excluded": {"b": 1, "c": 1}, "included": 5}
+    split = {"method": "external", "n": {"train": 8, "validation": 5}}
+    s = flow_summary(dev, split, ext)
+    assert s["included"] == 8 and s["sets"] == {"train": 8, "validation": 5}
+    assert s["external"] == {"read": 7, "excluded": {"b": 1, "c": 1}, "n_excluded": 2, "included": 5}
+    with pytest.raises(ValueError, match="external cohort's 4 included"):
+        flow_summary(dev, split, dict(ext, read=6, included=4))
+    with pytest.raises(ValueError, match="no flow of the external cohort"):
+        flow_summary(dev, split, None)
+
+
 def test_load_nomogram_roundtrip():
     from crlmflow.model.modelfile import nomogram_json
     from crlmflow.model.nomogram import nomogram_points, survival_axes
@@ -406,3 +419,46 @@ def test_table1_rows_follow_the_configured_endpoints():
     lg = table1_long(cohort, default_table1_rows([], one), ["train"])
     assert lg["var"].tolist() == ["months_to_relapse", "relapsed"]
     assert lg["median"].iloc[0] == 2.5 and lg["n"].iloc[1] == 3
+
+
+def test_external_validation_table_keeps_the_frozen_model_as_headline():
+    from crlmflow.report.exhibits import external_validation_table
+
+    perf = pd.DataFrame(
+        {
+            "set": ["train", "validation", "validation", "validation"],
+            "measure": ["c_index", "c_index", "calibration_slope", "brier"],
+            "horizon": [np.nan, np.nan, np.nan, 36.0],
+            "estimate": [0.8, 0.7, 0.85, 0.2],
+            "lower": [0.75, 0.65, 0.7, 0.18],
+            "upper": [0.85, 0.75, 1.0, 0.22],
+        }
+    )
+    upd = pd.DataFrame(
+        {
+            "model": ["slope_recalibrated", "slope_recalibrated"],
+            "measure": ["lp_coefficient", "brier"],
+            "horizon": [np.nan, 36.0],
+            "estimate": [0.85, 0.19],
+            "lower": [0.7, 0.17],
+            "upper": [1.0, 0.21],
+        }
+    )
+    extrap = pd.DataFrame(
+        [
+            dict(predictor="nodes", label="Nodes", type="numeric", in_model=True, n_external=10,
+                 development_min=0.0, development_max=9.0, n_below=0, n_above=3, unseen_levels="",
+                 n_unseen_level=0, n_outside=3, percent_outside=30.0),
+            dict(predictor="grade", label="Grade", type="factor", in_model=False, n_external=10,
+                 development_min=np.nan, development_max=np.nan, n_below=0, n_above=0, unseen_levels="3",
+                 n_unseen_level=2, n_outside=2, percent_outside=20.0),
+        ]
+    )  # fmt: skip
+    t, notes = external_validation_table(extrap, upd, perf)
+    assert t["Section"].iloc[0] == "Frozen model: external validation"
+    assert t["Value"].iloc[0] == "0.700 (0.650, 0.750)"  # the external C, not the training one
+    assert "Updated: slope recalibrated (apparent)" in set(t["Section"])
+    out = t[t["Section"].str.startswith("External patients")].set_index("Quantity")["Value"]
+    assert out["Nodes (in the model)"] == "3 (30.0%) of 10; 0 below the development minimum, 3 above its maximum"
+    assert "levels never seen in development: 3 (2 patients)" in out["Grade"]
+    assert any("apparent" in n for n in notes)

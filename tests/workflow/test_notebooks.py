@@ -23,6 +23,7 @@ EXPECTED = {
     "supplementary_kras",
     "beyond_paper",
     "paper_comparison",
+    "external_validation",
 }
 
 

@@ -4,6 +4,15 @@
 rule nomogram_app:
     input:
         models=expand(f"{OUT}/models/{{endpoint}}/model.json", endpoint=ENDPOINTS),
+        # with an external cohort, the calculator says how much of it lay outside the
+        # development data
+        extrapolation=(
+            expand(
+                f"{OUT}/validation/{{endpoint}}/extrapolation.csv", endpoint=ENDPOINTS
+            )
+            if SPLIT == "external"
+            else []
+        ),
         script="scripts/nomogram_app.py",
         code=code_of("scripts/nomogram_app.py"),
     output:

@@ -2,6 +2,7 @@
 # the rule files share. Rules pass their scripts only the config values they use.
 from crlmflow.pipeline.config import validate_config
 from crlmflow.pipeline.options import SelectionOptions, ValidationOptions
+from crlmflow.report.formats import split_set_labels
 
 validate_config(config)
 
@@ -12,6 +13,8 @@ SPLIT = config["split"]["method"]
 COHORTS = ["development", "external"] if SPLIT == "external" else ["development"]
 # Sets that exist: with split "none" everyone trains and validation exhibits are skipped.
 SETS = ["train"] if SPLIT == "none" else ["train", "validation"]
+# Set-label overrides of the exhibits: an external cohort is named as such.
+SET_NAMES = split_set_labels(SPLIT)
 SELECTION = SelectionOptions.from_config(config)
 VALIDATION = ValidationOptions.from_config(config)
 

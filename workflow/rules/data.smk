@@ -20,6 +20,9 @@ rule simulate_cohort:
         runtime=runtime_for(10, 1),
     params:
         block=lambda wc: {"synthetic": cohort_source(wc.cohort)["synthetic"]},
+        # the simulated external centre numbers its patients E000001..., so that its
+        # identifiers never clash with the development cohort's P000001...
+        id_prefix=lambda wc: "P" if wc.cohort == "development" else "E",
         seed=config["seed"],
         cutoff=config["data"]["followup_cutoff"],
     script:
@@ -86,6 +89,10 @@ rule clean:
         runtime=lambda wc, attempt: clean_request(cohort_source(wc.cohort))[1] * attempt,
     params:
         block=lambda wc: cohort_reading(wc.cohort),
+        # the config block that messages about this cohort's file name
+        config_key=lambda wc: (
+            "data.file" if wc.cohort == "development" else "external.file"
+        ),
         data={
             k: config["data"][k]
             for k in ("followup_cutoff", "death_censors_rfs", "missing_predictors")

@@ -7,6 +7,7 @@ rule exhibit_flowchart:
     input:
         notebook="notebooks/figure1_flowchart.ipynb",
         flow=f"{OUT}/data/development/flow.json",
+        external_flow=[f"{OUT}/data/external/flow.json"] if SPLIT == "external" else [],
         split=f"{OUT}/data/split_summary.json",
         runner=RUN_NOTEBOOK,
         code=notebook_code("notebooks/figure1_flowchart.ipynb"),
@@ -33,6 +34,7 @@ rule exhibit_flowchart:
     params:
         nb=lambda wc, input, output: nb_params(
             flow=input.flow,
+            external_flow=input.external_flow[0] if input.external_flow else "",
             split_summary=input.split,
             fig_base=output.pdf[: -len(".pdf")],
         ),
@@ -78,6 +80,7 @@ rule exhibit_table1:
         nb=lambda wc, input, output: nb_params(
             cohort=input.cohort,
             sets=SETS,
+            set_names=SET_NAMES,
             candidates=config["candidates"],
             endpoints=config["endpoints"],
             out_base=output.csv[: -len(".csv")],
@@ -174,6 +177,7 @@ rule exhibit_table3:
             km_rates=input.rates,
             endpoints=ENDPOINTS,
             sets=SETS,
+            set_names=SET_NAMES,
             horizons=config["horizons"],
             conf_type=config["km"]["conf_type"],
             out_base=output.csv[: -len(".csv")],
@@ -240,6 +244,7 @@ rule exhibit_figure_model:
             decision_curves=input.dca,
             performance=input.performance,
             sets=SETS,
+            set_names=SET_NAMES,
             horizons=config["horizons"],
             candidates=config["candidates"],
             fig_base=output.pdf[: -len(".pdf")],
@@ -328,6 +333,7 @@ rule exhibit_calibration:
             endpoint_label=config["endpoints"][wc.endpoint]["label"],
             calibration=input.calibration,
             sets=SETS,
+            set_names=SET_NAMES,
             horizons=config["horizons"],
             fig_base=output.pdf[: -len(".pdf")],
         ),
@@ -336,6 +342,58 @@ rule exhibit_calibration:
 
 
 OUTPUTS.add(rules.exhibit_calibration.output, endpoint=ENDPOINTS)
+
+
+rule exhibit_external:
+    input:
+        notebook="notebooks/external_validation.ipynb",
+        extrapolation=f"{OUT}/validation/{{endpoint}}/extrapolation.csv",
+        updating=f"{OUT}/validation/{{endpoint}}/updating.csv",
+        calibration=f"{OUT}/validation/{{endpoint}}/updating_calibration.csv",
+        performance=f"{OUT}/validation/{{endpoint}}/performance.csv",
+        runner=RUN_NOTEBOOK,
+        code=notebook_code("notebooks/external_validation.ipynb"),
+    output:
+        notebook=f"{OUT}/notebooks/external_validation_{{endpoint}}.ipynb",
+        pdf=in_report(
+            f"{OUT}/figures/external_calibration_{{endpoint}}.pdf",
+            "external_validation",
+            **PAPER_SUPPLEMENT,
+        ),
+        png=in_report(
+            f"{OUT}/figures/external_calibration_{{endpoint}}.png",
+            "external_validation",
+            **PAPER_SUPPLEMENT,
+        ),
+        tables=multiext(
+            f"{OUT}/tables/external_validation_{{endpoint}}", ".csv", ".md", ".html"
+        ),
+    log:
+        f"{OUT}/logs/exhibit_external_{{endpoint}}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_for(1500),
+        runtime=runtime_for(15),
+    params:
+        nb=lambda wc, input, output: nb_params(
+            endpoint=wc.endpoint,
+            endpoint_label=config["endpoints"][wc.endpoint]["label"],
+            extrapolation=input.extrapolation,
+            updating=input.updating,
+            calibration=input.calibration,
+            performance=input.performance,
+            horizons=config["horizons"],
+            fig_base=output.pdf[: -len(".pdf")],
+            table_base=f"{OUT}/tables/external_validation_{wc.endpoint}",
+        ),
+    script:
+        "../../scripts/run_notebook.py"
+
+
+if SPLIT == "external":
+    OUTPUTS.add(rules.exhibit_external.output, endpoint=ENDPOINTS)
 
 
 rule exhibit_kras:
@@ -425,6 +483,7 @@ rule exhibit_beyond_paper:
             candidates=config["candidates"],
             stability_base=f"{OUT}/tables/selection_stability",
             performance_base=f"{OUT}/tables/performance_comparison",
+            set_names=SET_NAMES,
         ),
     script:
         "../../scripts/run_notebook.py"

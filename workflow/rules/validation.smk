@@ -44,6 +44,41 @@ rule validate_model:
 OUTPUTS.add(rules.validate_model.output, endpoint=ENDPOINTS)
 
 
+# External cohort only: how far it lies outside the development data, and the frozen
+# model updated on it (recalibration in the large, slope recalibration), reported beside
+# the frozen model's performance, never instead of it.
+rule external_validation:
+    input:
+        cohort=f"{OUT}/data/analysis_cohort.csv",
+        predictions=f"{OUT}/models/{{endpoint}}/predictions.csv",
+        fit=f"{OUT}/models/{{endpoint}}/fit.json",
+        script="scripts/external_validation.py",
+        code=code_of("scripts/external_validation.py"),
+    output:
+        extrapolation=f"{OUT}/validation/{{endpoint}}/extrapolation.csv",
+        updating=f"{OUT}/validation/{{endpoint}}/updating.csv",
+        calibration=f"{OUT}/validation/{{endpoint}}/updating_calibration.csv",
+    log:
+        f"{OUT}/logs/external_validation_{{endpoint}}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_for(1000, 100),
+        runtime=runtime_for(10, 2),
+    params:
+        endpoint=endpoint_spec,
+        candidates=config["candidates"],
+        horizons=config["horizons"],
+        groups=VALIDATION.calibration_groups,
+    script:
+        "../../scripts/external_validation.py"
+
+
+if SPLIT == "external":
+    OUTPUTS.add(rules.external_validation.output, endpoint=ENDPOINTS)
+
+
 rule bootstrap_chunk:
     input:
         cohort=f"{OUT}/data/analysis_cohort.csv",

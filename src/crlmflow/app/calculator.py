@@ -218,8 +218,45 @@ def _panel(ep: str, m: dict, selected: bool) -> str:
 </section>"""
 
 
-def build_app(models: dict[str, dict], *, commit: str | None, data_sha256: str | None) -> str:
-    """The calculator page of ``models`` ({endpoint: model.json contents}) as one HTML string."""
+def _external_note(by_id: dict[str, dict], external: dict | None) -> str:
+    """How much of the external validation cohort lay outside the development data on each
+    model's predictors (``external``: {endpoint: rows of ``extrapolation.csv``}); counts only."""
+    if not external:
+        return ""
+    e = html.escape
+    items = []
+    for ep, m in by_id.items():
+        rows = [r for r in external.get(ep, []) if r.get("in_model")]
+        if not rows:
+            continue
+        n = max(int(r.get("n_external", 0)) for r in rows)
+        out = [r for r in rows if int(r.get("n_outside", 0)) > 0]
+        detail = (
+            "; ".join(f"{e(str(r['label']))}: {int(r['n_outside'])} of {int(r['n_external'])}" for r in out)
+            if out
+            else "none"
+        )
+        items.append(
+            f"<li>{e(m.get('endpoint_label', ep))}: external cohort of {n} patients; outside the development "
+            f"data on a model predictor (below its range, above it, or at a category never seen): {detail}</li>"
+        )
+    if not items:
+        return ""
+    return (
+        '<div class="extrapolation-note" id="external-extrapolation" role="note"><p><strong>External '
+        "validation:</strong> the model was validated unchanged on an external cohort. Where that cohort lay "
+        "outside the development data the model extrapolated; predictions for such patients are flagged "
+        "below the inputs.</p><ul>" + "".join(items) + "</ul></div>"
+    )
+
+
+def build_app(
+    models: dict[str, dict], *, commit: str | None, data_sha256: str | None, external: dict | None = None
+) -> str:
+    """The calculator page of ``models`` ({endpoint: model.json contents}) as one HTML string.
+
+    ``external`` ({endpoint: list of ``extrapolation.csv`` rows as dicts}) adds, with an
+    external validation, how many external patients the model extrapolated for."""
     if not models:
         raise ValueError("build_app needs at least one model")
     for ep, m in models.items():
@@ -261,7 +298,7 @@ def build_app(models: dict[str, dict], *, commit: str | None, data_sha256: str |
         f"<td>{_short_hash(m.get('training_data_sha256'))}</td><td>{_short_hash(m.get('config_sha256'))}</td></tr>"
         for ep, m in by_id.items()
     )
-    provenance = (
+    provenance = _external_note(by_id, external) + (
         f'<p>Training data SHA-256: <span class="mono" id="data-sha256">{e(data_hash or "see the table")}</span>'
         f' &middot; commit: <span class="mono" id="commit">{e(commit_text or "not recorded")}</span>'
         f' &middot; model format <span class="mono">{e(MODEL_FORMAT)}</span></p>'

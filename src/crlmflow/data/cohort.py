@@ -6,6 +6,7 @@ the scripts of the data rules and by the tests.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from crlmflow.data.errors import InputError
 from crlmflow.data.generic import clean_generic
 from crlmflow.data.missing import check_codes
 from crlmflow.data.reading import apply_column_mapping, read_table
+from crlmflow.data.recoding import apply_recoding
 from crlmflow.data.split import TRAIN, VALIDATION, train_validation_split
 from crlmflow.data.units import check_units, convert_units, explain_converted
 
@@ -31,7 +33,17 @@ _TEXT_COLUMNS = {
 }
 
 
-def clean_cohort_file(
+def clean_cohort_file(path, *, config_key: str = "data.file", **kwargs) -> CleanResult:
+    """:func:`_clean_cohort_file` with every message naming the cohort's own config block
+    (``config_key``: ``data.file`` or ``external.file``, so that an external cohort's user
+    is told to edit ``external.file.columns``, not ``data.file.columns``)."""
+    try:
+        return _clean_cohort_file(path, **kwargs)
+    except InputError as err:
+        raise _name_block(err, config_key) from None
+
+
+def _clean_cohort_file(
     path,
     *,
     file_options: dict,
@@ -66,6 +78,8 @@ def clean_cohort_file(
     mapping = (file_options.get("columns") or None) if is_file else None
     mapped = apply_column_mapping(raw, mapping, name)
     converted = convert_units(mapped, units, name, key=units_key)
+    # the config's value maps and bins (messages say data.file; clean_cohort_file renames)
+    converted = apply_recoding(converted, file_options.get("recode"), file_options.get("bins"), name)
     try:
         if fmt == "generic":
             result = clean_generic(
@@ -102,6 +116,20 @@ def clean_cohort_file(
         for c, k in counts.items():
             q.loc[(q["section"] == "column") & (q["name"] == c), "converted"] = k
     return result
+
+
+def _name_block(err: InputError, config_key: str) -> InputError:
+    """The error with its hints naming the config block of this cohort's file: the checks
+    are shared by both cohorts and write ``data.file.<key>``."""
+    if config_key == "data.file":
+        return err
+    problems = [
+        dataclasses.replace(p, expected=str(p.expected).replace("data.file.", f"{config_key}."))
+        if p.expected is not None
+        else p
+        for p in err.problems
+    ]
+    return InputError(problems, total=err.total, max_lines=err.max_lines)
 
 
 def read_cohort_csv(path) -> pd.DataFrame:
@@ -143,10 +171,18 @@ def assign_sets(
         ext.insert(1, "cohort", "external")
         dev.insert(2, "set", TRAIN)
         ext.insert(2, "set", VALIDATION)
-        clash = set(dev["patient_id"]) & set(ext["patient_id"])
+        clash = sorted(set(dev["patient_id"].astype(str)) & set(ext["patient_id"].astype(str)))
         if clash:
-            # Two centres may number patients alike; keep ids unique without losing them.
-            ext["patient_id"] = "ext-" + ext["patient_id"].astype(str)
+            # Every per-patient output (predictions, points, risk groups) is keyed by the
+            # identifier, so a shared one would mix two patients; rewriting it silently would
+            # hide that the files may hold the same patient twice.
+            shown = ", ".join(clash[:10]) + (f" and {len(clash) - 10} more" if len(clash) > 10 else "")
+            raise ValueError(
+                f"{len(clash)} patient_id value(s) occur in both the development and the external "
+                f"cohort: {shown}. Identifiers must be unique across the two cohorts: if they are "
+                "different patients, give one centre's identifiers a prefix in its file (e.g. "
+                "'EXT-'); if they are the same patients, remove them from the external cohort."
+            )
         combined = pd.concat([dev, ext], ignore_index=True)
     else:
         raise ValueError(f"unknown split method {method!r}")

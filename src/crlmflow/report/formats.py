@@ -43,6 +43,9 @@ __all__ = [
     "p_statement",
     "set_label",
     "set_labels",
+    "split_set_labels",
+    "UPDATE_LABELS",
+    "UPDATE_PANEL_LABELS",
 ]
 
 #: how a missing number is printed (as R prints NA)
@@ -53,6 +56,9 @@ SET_LABELS: Mapping[str, str] = {"train": "Training set", "validation": "Validat
 #: the paper's Table 1 names of its endpoints' event rows; any other endpoint's event row
 #: is named after the endpoint (``endpoint_row_labels``)
 _EVENT_NOUNS = {"os": "Death", "rfs": "Recurrence"}
+#: with ``split.method: external`` the validation set is another centre's cohort, never a
+#: "validation set" of held-out patients of the development cohort
+EXTERNAL_SET_LABELS: Mapping[str, str] = {"train": "Development cohort", "validation": "External cohort"}
 
 #: decimals of a hazard ratio and its CI in the paper's Table 2
 HR_DIGITS = 3
@@ -113,6 +119,27 @@ def endpoint_row_labels(name: str) -> tuple[str, str]:
     for any other."""
     short = name.upper()
     return f"{short}, months", _EVENT_NOUNS.get(name, f"{short} event")
+
+
+#: the frozen model and its updates on an external cohort (crlmflow.validation.updating);
+#: the updated ones are always labelled as such, the frozen model stays the headline
+UPDATE_LABELS: Mapping[str, str] = {
+    "frozen": "Frozen model",
+    "recalibrated_in_the_large": "Updated: recalibrated in the large",
+    "slope_recalibrated": "Updated: slope recalibrated",
+}
+#: the same, short enough for a panel title beside a horizon
+UPDATE_PANEL_LABELS: Mapping[str, str] = {
+    "frozen": "Frozen model",
+    "recalibrated_in_the_large": "Updated: in the large",
+    "slope_recalibrated": "Updated: slope",
+}
+
+
+def split_set_labels(method: str | None) -> dict[str, str]:
+    """Set-label overrides for a split method: ``external`` names the validation set the
+    external cohort (and the training set the development cohort); others use the defaults."""
+    return dict(EXTERNAL_SET_LABELS) if method == "external" else {}
 
 
 def horizon_key(h) -> str:

@@ -95,6 +95,7 @@ def simulate_cohort(
     excluded_fraction: float = DEFAULT_EXCLUDED_FRACTION,
     case_mix: dict | None = None,
     params: dict | None = None,
+    id_prefix: str = "P",
 ) -> tuple[pd.DataFrame, dict]:
     """Simulate a raw hospital export and return ``(raw_export, ground_truth)``.
 
@@ -115,6 +116,9 @@ def simulate_cohort(
     params : dict, optional
         Entries replacing those of :func:`crlmflow.simulation.mechanism.default_params`
         (used by ``tools/calibrate_simulation.py`` while fitting them).
+    id_prefix : str
+        First characters of the patient identifiers (``P000001``...); a simulated external
+        centre uses another prefix so its identifiers never clash with the development cohort's.
 
     Returns
     -------
@@ -145,7 +149,7 @@ def simulate_cohort(
     t_death, t_rec = draw_latent_times(x, rng, p)
     dates = _dates(x["hospital_days"], t_death, t_rec, rng, p, start, end, cutoff)
     reasons = _exclusion_reasons(n_eligible, n_excl)
-    df = _export(x, dates, reasons, rng)
+    df = _export(x, dates, reasons, rng, id_prefix)
 
     _, lp_rfs = linear_predictors(x)
     truth = {
@@ -257,7 +261,7 @@ def _exclusion_reasons(n_eligible: int, n_excl: int) -> np.ndarray:
     return reasons
 
 
-def _export(x: dict, dates: dict, reasons: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+def _export(x: dict, dates: dict, reasons: np.ndarray, rng: np.random.Generator, id_prefix: str = "P") -> pd.DataFrame:
     """The raw export: eligibility columns set from ``reasons``, one gap per "missing required
     data" row, rows shuffled and numbered, columns in RAW_COLUMNS order."""
     n = len(reasons)
@@ -279,5 +283,5 @@ def _export(x: dict, dates: dict, reasons: np.ndarray, rng: np.random.Generator)
 
     df = df.iloc[rng.permutation(n)].reset_index(drop=True)
     width = max(6, len(str(n)))
-    df.insert(0, "patient_id", [f"P{i:0{width}d}" for i in range(1, n + 1)])
+    df.insert(0, "patient_id", [f"{id_prefix}{i:0{width}d}" for i in range(1, n + 1)])
     return df

@@ -134,6 +134,13 @@ def _renders():
             486, {"metachronous liver metastases": 29, "missing data": 12}, 445, {"train": 300, "validation": 145}
         ),
         "flowchart_no_split": lambda: plot_flowchart(100, {"a": 5}, 95, None),
+        "flowchart_external": lambda: plot_flowchart(
+            486,
+            {"metachronous liver metastases": 29, "missing data": 12},
+            445,
+            {"train": 445, "validation": 280},
+            external={"read": 300, "excluded": {"extrahepatic metastases": 20}, "included": 280},
+        ),
     }
 
 
@@ -149,9 +156,20 @@ def test_renders_reproducibly(kind, tmp_path):
         assert a[fmt].read_bytes() == b[fmt].read_bytes(), f"{kind}.{fmt} differs between two renders"
 
 
-@pytest.mark.parametrize("kind", ["km", "km_grid", "roc", "dca", "calibration", "calibration_grid", "flowchart"])
+@pytest.mark.parametrize(
+    "kind", ["km", "km_grid", "roc", "dca", "calibration", "calibration_grid", "flowchart", "flowchart_external"]
+)
 def test_no_text_overlap(kind):
     assert_no_text_overlap(RENDERS[kind]())
+
+
+def test_external_flowchart_names_both_cohorts():
+    fig = RENDERS["flowchart_external"]()
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any(t.startswith("External cohort") and "n = 280" in t for t in texts)
+    assert any(t.startswith("Development cohort") and "n = 445" in t for t in texts)
+    assert not any("Validation set" in t for t in texts)
+    assert sum(t.startswith("Excluded") for t in texts) == 2
 
 
 def test_stack_figures_and_helpers(tmp_path):

@@ -122,3 +122,34 @@ def test_forest_reference_row():
     fig = plot_forest(tab)
     texts = [t.get_text() for t in fig.findobj(lambda a: a.__class__.__name__ == "Text")]
     assert "Reference" in texts
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "Tumour differentiation: moderately differentiated vs well differentiated",
+        "Number of positive lymph nodes examined at surgery, per additional node (grouped: 4 to 9 vs 0 to 3 nodes)",
+    ],
+)
+def test_forest_long_label_is_not_clipped(label):
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "label": ["Age", label],
+            "hr": [1.02, 1.8],
+            "hr_lower": [1.0, 1.2],
+            "hr_upper": [1.04, 2.7],
+            "p": [0.04, 0.001],
+        }
+    )
+    fig = plot_forest(table)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    plot_ax = next(a for a in fig.axes if a.get_xscale() == "log")
+    plot_left = plot_ax.get_window_extent(renderer).x0
+    labels = [t for t in fig.axes[0].texts if t.get_text().replace("\n", " ") == label]
+    assert len(labels) == 1, "the label is printed whole (possibly wrapped), never cut"
+    bb = labels[0].get_window_extent(renderer)
+    assert bb.x0 >= 0 and bb.x1 <= plot_left, "the label ends before the plot column starts"
+    assert_no_text_overlap(fig)

@@ -10,6 +10,7 @@ module              exhibit
 ``nomogram``        Figures 2/3 B: the nomogram read back from its JSON
 ``performance``     beyond the paper: selection stability, apparent vs optimism-corrected
                     vs validation-set performance
+``external``        external validation: frozen model, its updates, extrapolation counts
 ``comparison``      every published number beside this run's value
 ``output``          writing a table as CSV + HTML + Markdown
 ==================  =====================================================================
@@ -24,6 +25,7 @@ frames of strings (the paper's layout); the numeric long frame of Table 1
 
 from crlmflow.report.exhibits.baseline import default_table1_rows, table1, table1_long
 from crlmflow.report.exhibits.comparison import paper_comparison
+from crlmflow.report.exhibits.external import external_validation_table
 from crlmflow.report.exhibits.flow import flow_summary
 from crlmflow.report.exhibits.nomogram import load_nomogram
 from crlmflow.report.exhibits.output import to_markdown, write_table
@@ -33,6 +35,7 @@ from crlmflow.report.exhibits.survival_rates import table3
 
 __all__ = [
     "default_table1_rows",
+    "external_validation_table",
     "flow_summary",
     "load_nomogram",
     "paper_comparison",

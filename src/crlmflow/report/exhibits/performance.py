@@ -85,9 +85,14 @@ def performance_comparison(
     optimism: pd.DataFrame | None = None,
     measures: Sequence[str] = ("c_index", "calibration_slope", "brier"),
     digits: int = 3,
+    *,
+    set_labels: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Apparent (training) vs optimism-corrected (Harrell bootstrap) vs validation-set
     performance, one row per measure (and horizon for time-dependent ones).
+
+    ``set_labels`` overrides the set names (``split_set_labels("external")`` heads the
+    validation column "External cohort").
 
     ``optimism`` (columns measure, apparent, optimism, corrected[, horizon]) may be None: the
     corrected column then says 'not available'. Measures in ``optimism`` may carry the
@@ -96,7 +101,7 @@ def performance_comparison(
     perf = performance.copy()
     perf["h"] = pd.to_numeric(perf["horizon"], errors="coerce")
     opt = _optimism_by_measure(optimism)
-    validation = f"{set_label('validation')} (95% CI)"
+    validation = f"{set_label('validation', set_labels)} (95% CI)"
     has_validation = bool((perf["set"] == "validation").any())
     rows = []
     keys = perf[perf["measure"].isin(measures)][["measure", "h"]].drop_duplicates().itertuples(index=False, name=None)

@@ -23,11 +23,13 @@ def table3(
     *,
     endpoint_short: Mapping[str, str] | None = None,
     include_all: bool = True,
+    set_labels: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Table 3: Kaplan-Meier survival rates (%) at the horizons per endpoint and set, and the
     median survival with two 95% CIs: the SPSS-style symmetric one (median +/- 1.96 SE), which
     the paper prints, and R's survfit one (inverting the pointwise CI; upper 'NA' when the
-    CI never crosses 0.5)."""
+    CI never crosses 0.5). ``set_labels`` overrides the set names (an external cohort is
+    named as such)."""
     short = {ep: ep.upper() for ep in endpoints} | dict(endpoint_short or {})
     ov = km_rates[km_rates["panel"] == "overall"]
     rows = []
@@ -37,7 +39,7 @@ def table3(
             sub = ov[(ov["endpoint"] == ep) & (ov["set"] == s)]
             if sub.empty:
                 continue
-            rec = {"Factors": f"{short[ep]} ({set_label(s)}), %"}
+            rec = {"Factors": f"{short[ep]} ({set_label(s, set_labels)}), %"}
             for h in horizons:
                 r = sub[np.isclose(sub["time"].astype(float), float(h))]
                 rec[f"{horizon_label(h)} rate"] = format_rate(float(r["surv"].iloc[0])) if len(r) else NOT_AVAILABLE

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextPath
 from matplotlib.ticker import FixedLocator, NullLocator
 
 from crlmflow.report.formats import HR_DIGITS, format_hr, format_p
@@ -25,6 +28,38 @@ def _ticks(lo: float, hi: float) -> list[float]:
     return t
 
 
+_RATIOS = [2.1, 2.6, 1.7, 0.7]  # label, plot, HR text, P columns
+_MIN_PLOT_RATIO = 1.4
+_FONT_PT = 8
+
+
+def _text_width_in(text: str) -> float:
+    """Width of ``text`` at the table's font size, in inches (as the current style draws it)."""
+    return TextPath((0, 0), text, size=_FONT_PT, prop=FontProperties()).get_extents().width / 72.0
+
+
+def _fit_labels(labels: list[str], width: float) -> tuple[list[str], list[float]]:
+    """Column ratios whose label column holds the longest label: first taken from the plot
+    column (down to ``_MIN_PLOT_RATIO``), then long labels are wrapped onto more lines, so
+    no label is ever clipped (a clipped factor label reads as another factor)."""
+    usable = 0.96 * width
+    total = sum(_RATIOS)
+    need = max((_text_width_in(lab) for lab in labels), default=0.0) + 0.15
+    lab_ratio = max(_RATIOS[0], need / usable * total)
+    room = _RATIOS[0] + _RATIOS[1] - _MIN_PLOT_RATIO
+    if lab_ratio <= room:
+        return labels, [lab_ratio, _RATIOS[0] + _RATIOS[1] - lab_ratio, *_RATIOS[2:]]
+    ratios = [room, _MIN_PLOT_RATIO, *_RATIOS[2:]]
+    avail = room / total * usable - 0.15
+    wrapped = []
+    for lab in labels:
+        chars = len(lab)
+        while chars > 8 and max(_text_width_in(x) for x in textwrap.wrap(lab, chars)) > avail:
+            chars -= 2
+        wrapped.append("\n".join(textwrap.wrap(lab, chars)) if _text_width_in(lab) > avail else lab)
+    return wrapped, ratios
+
+
 def plot_forest(
     table: pd.DataFrame,
     *,
@@ -39,6 +74,8 @@ def plot_forest(
     ``hr_upper``, ``p``. Rows keep the table order (top to bottom); a row with a missing HR
     is printed as 'Reference' without a marker. Log x axis, dashed line at HR = 1.
     Hazard ratios are printed as in Table 2 (``format_hr``, ``hr_digits`` decimals).
+    A long label widens the label column (or, beyond that, wraps onto more lines and its
+    row grows): labels are never clipped.
     """
     need = {"hr", "hr_lower", "hr_upper", "p"}
     if missing := need - set(table.columns):
@@ -49,6 +86,10 @@ def plot_forest(
     hi = table["hr_upper"].to_numpy(float)
     p = table["p"].to_numpy(float)
     n = len(labels)
+    with publication_style():
+        labels, ratios = _fit_labels(labels, width)
+    # a wrapped label makes every row as tall as its lines need
+    row_height *= max(1, max((lab.count("\n") + 1 for lab in labels), default=1) * 0.75)
     ys = np.arange(n)[::-1].astype(float)
 
     ok = np.isfinite(hr)
@@ -62,7 +103,7 @@ def plot_forest(
         gs = fig.add_gridspec(
             1,
             4,
-            width_ratios=[2.1, 2.6, 1.7, 0.7],
+            width_ratios=ratios,
             wspace=0.04,
             left=0.02,
             right=0.98,
@@ -97,7 +138,7 @@ def plot_forest(
         ax.set_xlabel(xlabel)
 
         for y, lab, h, l, u, pv in zip(ys, labels, hr, lo, hi, p):
-            ax_lab.text(0.02, y, lab, ha="left", va="center", fontsize=8)
+            ax_lab.text(0.02, y, lab, ha="left", va="center", fontsize=_FONT_PT, linespacing=1.1)
             ax_hr.text(0.5, y, format_hr(h, l, u, hr_digits, missing="Reference"), ha="center", va="center", fontsize=8)
             ax_p.text(0.5, y, "" if not np.isfinite(h) else format_p(pv), ha="center", va="center", fontsize=8)
         hy = n - 0.4 + 0.1
