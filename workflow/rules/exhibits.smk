@@ -482,3 +482,46 @@ rule exhibit_paper_comparison:
 
 if is_crlm_study():
     OUTPUTS.add(rules.exhibit_paper_comparison.output)
+
+
+rule results_text:
+    input:
+        flow=f"{OUT}/data/development/flow.json",
+        split=f"{OUT}/data/split_summary.json",
+        rates=f"{OUT}/survival/km_rates.csv",
+        fit=expand(f"{OUT}/models/{{ep}}/fit.json", ep=ENDPOINTS),
+        multivariable=expand(f"{OUT}/models/{{ep}}/multivariable.csv", ep=ENDPOINTS),
+        performance=expand(f"{OUT}/validation/{{ep}}/performance.csv", ep=ENDPOINTS),
+        cutpoint=expand(f"{OUT}/models/{{ep}}/cutpoint.json", ep=ENDPOINTS),
+        script="scripts/results_text.py",
+        code=code_of("scripts/results_text.py"),
+    output:
+        md=in_report(f"{OUT}/report/results.md", "results_text", "Results text"),
+        docx=f"{OUT}/report/results.docx",
+        tripod_md=in_report(
+            f"{OUT}/report/tripod_checklist.md", "tripod_checklist", "Results text"
+        ),
+        tripod_docx=f"{OUT}/report/tripod_checklist.docx",
+    log:
+        f"{OUT}/logs/results_text.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_for(800),
+        runtime=runtime_for(5),
+    params:
+        outdir=OUT,
+        endpoints=config["endpoints"],
+        candidates=config["candidates"],
+        horizons=config["horizons"],
+        # the run's declared outputs (not the files present now), so the checklist does
+        # not depend on which jobs happened to finish first
+        produced=lambda wc: sorted(
+            p[len(OUT) + 1 :] for p in [*OUTPUTS.all(), f"{OUT}/provenance.json"]
+        ),
+    script:
+        "../../scripts/results_text.py"
+
+
+OUTPUTS.add(rules.results_text.output)
