@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 import pandas as pd
 
-from crlmflow.report.formats import format_number, format_p, format_rate, horizon_label, set_label
+from crlmflow.report.formats import format_number, format_p, format_rate, horizon_label, p_statement, set_label
 
 __all__ = [
     "FORMATS",
@@ -49,6 +49,7 @@ FORMATS: dict[str, Callable[[object], str]] = {
     "n2": lambda v: format_number(v, 2),
     "n3": lambda v: format_number(v, 3),
     "p": lambda v: format_p(v),
+    "pstat": lambda v: p_statement(v),
     "pct1": lambda v: format_rate(v, 1),
 }
 
@@ -214,7 +215,7 @@ def build_results_text(
         hrs = "; ".join(
             f"{labels.get(t, t)} (HR {b.num(multi, 'hr', 'n3', term=t)}, 95% CI "
             f"{b.num(multi, 'hr_lower', 'n3', term=t)}–{b.num(multi, 'hr_upper', 'n3', term=t)}, "
-            f"P = {b.num(multi, 'p', 'p', term=t)})"
+            f"{b.num(multi, 'p', 'pstat', term=t)})"
             for t in terms
         )
         model_lines.append(
@@ -259,7 +260,7 @@ def build_results_text(
         sets = [s for s in ("train", "validation") if (by_set.get(s) or {}).get("logrank_p") is not None]
         if sets:
             text += "; high- and low-risk groups differed (log-rank " + ", ".join(
-                f"{set_label(s).lower()} P = {b.num(cut, f'by_set.{s}.logrank_p', 'p')}" for s in sets
+                f"{set_label(s).lower()} {b.num(cut, f'by_set.{s}.logrank_p', 'pstat')}" for s in sets
             )
             text += ")"
         cut_lines.append(text + ".")
