@@ -1,3 +1,5 @@
+import os
+
 # Paper exhibits: one parameterised papermill notebook per table/figure. The notebooks only
 # load results of the other rules and draw or tabulate them (code in crlmflow.report.exhibits and
 # crlmflow.report.plots); executed copies are kept under OUT/notebooks/.
@@ -431,6 +433,30 @@ rule exhibit_beyond_paper:
 OUTPUTS.add(rules.exhibit_beyond_paper.output)
 
 
+COMPARISON_EXTRA = {
+    k: v
+    for k, v in {
+        "expected": "data/paper_expected_ranges.csv",
+        "truth": (
+            f"{OUT}/data/development/ground_truth.json"
+            if config["data"]["source"] == "synthetic"
+            else ""
+        ),
+        "simulation": (
+            f"{OUT}/simulation_study/predictors.csv"
+            if os.path.exists(f"{OUT}/simulation_study/predictors.csv")
+            else ""
+        ),
+    }.items()
+    if v and (k != "expected" or os.path.exists(v))
+}
+if VALIDATION.optimism_computed:
+    for _ep in ENDPOINTS:
+        COMPARISON_EXTRA[f"frequency_{_ep}"] = (
+            f"{OUT}/validation/{_ep}/selection_frequency.csv"
+        )
+
+
 rule exhibit_paper_comparison:
     input:
         notebook="notebooks/paper_comparison.ipynb",
@@ -443,6 +469,9 @@ rule exhibit_paper_comparison:
         multivariable=expand(f"{OUT}/models/{{ep}}/multivariable.csv", ep=ENDPOINTS),
         performance=expand(f"{OUT}/validation/{{ep}}/performance.csv", ep=ENDPOINTS),
         cutpoint=expand(f"{OUT}/models/{{ep}}/cutpoint.json", ep=ENDPOINTS),
+        # optional inputs: the cached expected ranges, the synthetic truth, bootstrap and
+        # simulation-study selection frequencies, each only when the run has it
+        extra=lambda wc: list(COMPARISON_EXTRA.values()),
         runner=RUN_NOTEBOOK,
         code=notebook_code("notebooks/paper_comparison.ipynb"),
     output:
@@ -475,6 +504,14 @@ rule exhibit_paper_comparison:
             sets=SETS,
             candidates=config["candidates"],
             out_base=f"{OUT}/tables/paper_comparison",
+            expected=COMPARISON_EXTRA.get("expected", ""),
+            ground_truth=COMPARISON_EXTRA.get("truth", ""),
+            selection_frequency={
+                ep: f"{OUT}/validation/{ep}/selection_frequency.csv"
+                for ep in ENDPOINTS
+                if VALIDATION.optimism_computed
+            },
+            simulation_predictors=COMPARISON_EXTRA.get("simulation", ""),
         ),
     script:
         "../../scripts/run_notebook.py"

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crlmflow.report.exhibits.comparison_extra import text_rows, uncovered_rows
-from crlmflow.report.formats import NOT_AVAILABLE, format_number, format_p, horizon_label
+from crlmflow.report.exhibits.comparison_extra import KINDS, paper_text, text_rows, uncovered_rows
+from crlmflow.report.formats import NOT_AVAILABLE, format_p, horizon_label
 
 __all__ = ["paper_comparison", "COLUMNS", "KINDS", "paper_text"]
 
@@ -27,20 +27,6 @@ _PAPER_VAR = {"sex": "male"}
 MISSING_NOTE = "not available"
 _HR_FIELDS = (("hr", "HR"), ("hr_lower", "HR lower"), ("hr_upper", "HR upper"))
 
-
-#: the paper's rounding per kind of number (Tables 1-3, Figures 2-4)
-KINDS = {
-    "count": lambda v: format_number(v, 0),
-    "percent": lambda v: format_number(v, 1),
-    "median": lambda v: format_number(v, 2),
-    "hr": lambda v: format_number(v, 3),
-    "p": lambda v: format_p(v),
-    "rate": lambda v: format_number(v, 2),
-    "c_index": lambda v: format_number(v, 2),
-    "auc": lambda v: format_number(v, 3),
-    "cutoff": lambda v: format_number(v, 0),
-    "ratio": lambda v: format_number(v, 2),
-}
 
 #: labels of paper quantities that are not model candidates
 _COHORT_LABELS = {
@@ -55,15 +41,6 @@ _COHORT_LABELS = {
     "os_months": "OS (months)",
     "sex": "Sex (male)",
 }
-
-
-def paper_text(v, kind: str) -> str:
-    """A number as the paper prints it (text such as '<0.001' kept; 'NA' when missing)."""
-    if v is None or (isinstance(v, float) and not np.isfinite(v)):
-        return NOT_AVAILABLE
-    if isinstance(v, str) or kind not in KINDS:
-        return str(v)
-    return KINDS[kind](v)
 
 
 def _num(v) -> float | None:

@@ -15,7 +15,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from crlmflow.report.formats import NOT_AVAILABLE, format_number, format_p
+
 __all__ = [
+    "KINDS",
+    "paper_text",
     "NOT_MODELLED",
     "text_rows",
     "target_leaves",
@@ -23,7 +27,32 @@ __all__ = [
     "attach_expected",
     "headline",
     "model_differences",
+    "readable",
 ]
+
+#: the paper's rounding per kind of number (Tables 1-3, Figures 2-4)
+KINDS = {
+    "count": lambda v: format_number(v, 0),
+    "percent": lambda v: format_number(v, 1),
+    "median": lambda v: format_number(v, 2),
+    "hr": lambda v: format_number(v, 3),
+    "p": lambda v: format_p(v),
+    "rate": lambda v: format_number(v, 2),
+    "c_index": lambda v: format_number(v, 2),
+    "auc": lambda v: format_number(v, 3),
+    "cutoff": lambda v: format_number(v, 0),
+    "ratio": lambda v: format_number(v, 2),
+}
+
+
+def paper_text(v, kind: str) -> str:
+    """A number as the paper prints it (text such as '<0.001' kept; 'NA' when missing)."""
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return NOT_AVAILABLE
+    if isinstance(v, str) or kind not in KINDS:
+        return str(v)
+    return KINDS[kind](v)
+
 
 NOT_MODELLED = _NOT_MODELLED = "not modelled by the synthetic generator (no such column in the cohort)"
 
@@ -344,3 +373,62 @@ def model_differences(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def readable(comparison: pd.DataFrame, differences: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The comparison as a reader sees it: clinical labels, paper rounding, the expected
+    range and both flags, one row per published number, then one row per model term
+    that differs (or has a true effect) with its true and estimated HR and selection
+    frequencies. ``differences`` is :func:`model_differences`' frame."""
+
+    def rng(r):
+        if pd.isna(r.get("expected_lower")) or pd.isna(r.get("expected_upper")):
+            return ""
+        kind = "hr" if r["kind"] == "p" else r["kind"]
+        return f"{paper_text(float(r['expected_lower']), kind)} to {paper_text(float(r['expected_upper']), kind)}"
+
+    out = pd.DataFrame(
+        {
+            "section": comparison["section"],
+            "quantity": comparison["quantity"],
+            "paper": comparison["paper_text"],
+            "ours": comparison["ours_text"],
+            "difference": [
+                paper_text(d, k) if pd.notna(d) else "" for d, k in zip(comparison["difference"], comparison["kind"])
+            ],
+            "expected_95_range": [rng(r) for _, r in comparison.iterrows()],
+            "paper_vs_range": comparison.get("paper_vs_range", "no range"),
+            "ours_vs_range": comparison.get("ours_vs_range", "no range"),
+            "note": comparison["note"],
+            "key": comparison["key"],
+        }
+    )
+    if differences is None or differences.empty:
+        return out
+    rows = []
+    for _, d in differences.iterrows():
+
+        def freq(v, where):
+            if pd.isna(v):
+                return f"{where}: not computed"
+            return f"{where}: {paper_text(100 * float(v), 'percent')}%"
+
+        rows.append(
+            {
+                "section": "Model differences",
+                "quantity": f"{d['endpoint']}: {d['term']}",
+                "paper": "selected" if d["in_paper"] else "not selected",
+                "ours": "selected" if d["in_this_run"] else "not selected",
+                "difference": d["difference"],
+                "expected_95_range": "",
+                "paper_vs_range": "",
+                "ours_vs_range": "",
+                "note": (
+                    f"true HR {paper_text(d['true_hr'], 'hr')}, estimated HR {paper_text(d['estimated_hr'], 'hr')}; "
+                    f"selection frequency, {freq(d['bootstrap_selection'], 'bootstrap')}, "
+                    f"{freq(d['simulation_selection'], 'simulation study')}"
+                ),
+                "key": f"model.{d['endpoint'].lower()}.{d['term']}",
+            }
+        )
+    return pd.concat([out, pd.DataFrame(rows)], ignore_index=True)
