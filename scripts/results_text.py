@@ -12,10 +12,12 @@ from crlmflow.report.tripod import tripod_checklist, tripod_markdown
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params
     out = snakemake.output
-    md_dir = os.path.relpath(os.path.dirname(out.md), p.outdir)
-    md = build_results_text(p.outdir, p.endpoints, p.candidates, p.horizons, md_dir=md_dir)
+    # the text sits in {outdir}/report/: its sources are under the folder above
+    outdir = os.path.dirname(os.path.dirname(os.path.abspath(out.md)))
+    md_dir = os.path.relpath(os.path.dirname(os.path.abspath(out.md)), outdir)
+    md = build_results_text(outdir, p.endpoints, p.candidates, p.horizons, md_dir=md_dir)
     atomic_write_text(out.md, md)
-    stale = check_results_text(out.md, p.outdir)
+    stale = check_results_text(out.md, outdir)
     if stale:  # the text was built from these very files: a mismatch is a bug, not staleness
         raise RuntimeError("results text does not match its sources:\n" + "\n".join(stale))
     write_docx(plain_text(md), out.docx)

@@ -548,7 +548,6 @@ rule results_text:
         mem_mb=mem_for(800),
         runtime=runtime_for(5),
     params:
-        outdir=OUT,
         endpoints=config["endpoints"],
         candidates=config["candidates"],
         horizons=config["horizons"],
