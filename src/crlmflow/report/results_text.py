@@ -201,71 +201,9 @@ def build_results_text(
             )
         b.para("### Survival\n\n" + "\n\n".join(lines))
 
-    model_lines = []
-    for ep, spec in endpoints.items():
-        fit, multi = f"models/{ep}/fit.json", f"models/{ep}/multivariable.csv"
-        if not _exists(outdir, multi):
-            continue
-        selected = list(b.value(fit, "selected"))
-        if not selected:
-            model_lines.append(f"{spec.get('label', ep)}: no candidate was retained by the selection procedure.")
-            continue
-        terms = pd.read_csv(outdir / multi)
-        terms = terms.loc[terms["selected"].astype(bool) & terms["variable"].isin(selected), "term"].tolist()
-        hrs = "; ".join(
-            f"{labels.get(t, t)} (HR {b.num(multi, 'hr', 'n3', term=t)}, 95% CI "
-            f"{b.num(multi, 'hr_lower', 'n3', term=t)}–{b.num(multi, 'hr_upper', 'n3', term=t)}, "
-            f"{b.num(multi, 'p', 'pstat', term=t)})"
-            for t in terms
-        )
-        model_lines.append(
-            f"{spec.get('label', ep)} ({b.num(fit, 'n', 'int')} training patients, "
-            f"{b.num(fit, 'events', 'int')} events): the independent factors retained were {hrs}."
-        )
-    if model_lines:
-        b.para("### Multivariable Cox models\n\n" + "\n\n".join(model_lines))
-
-    perf_lines = []
-    for ep, spec in endpoints.items():
-        perf = f"validation/{ep}/performance.csv"
-        if not _exists(outdir, perf):
-            continue
-        sets = [s for s in ("train", "validation") if _has_row(outdir / perf, set=s, measure="c_index")]
-        parts = []
-        for s in sets:
-            aucs = ", ".join(
-                f"{horizon_label(h)} {b.num(perf, 'estimate', 'n3', set=s, measure='auc_km', horizon=h)}"
-                for h in horizons
-                if _has_row(outdir / perf, set=s, measure="auc_km", horizon=h)
-            )
-            parts.append(
-                f"in the {set_label(s).lower()} the C-index was "
-                f"{b.num(perf, 'estimate', 'n3', set=s, measure='c_index')} (95% CI "
-                f"{b.num(perf, 'lower', 'n3', set=s, measure='c_index')}–"
-                f"{b.num(perf, 'upper', 'n3', set=s, measure='c_index')})"
-                + (f" and the time-dependent AUCs were {aucs}" if aucs else "")
-            )
-        if parts:
-            perf_lines.append(f"{spec.get('label', ep)}: " + "; ".join(parts) + ".")
-    if perf_lines:
-        b.para("### Discrimination\n\n" + "\n\n".join(perf_lines))
-
-    cut_lines = []
-    for ep, spec in endpoints.items():
-        cut = f"models/{ep}/cutpoint.json"
-        if not _exists(outdir, cut):
-            continue
-        text = f"{spec.get('label', ep)}: the optimal cut-off of total points was {b.num(cut, 'total_points', 'n1')}"
-        by_set = json.loads((outdir / cut).read_text(encoding="utf-8")).get("by_set", {})
-        sets = [s for s in ("train", "validation") if (by_set.get(s) or {}).get("logrank_p") is not None]
-        if sets:
-            text += "; high- and low-risk groups differed (log-rank " + ", ".join(
-                f"{set_label(s).lower()} {b.num(cut, f'by_set.{s}.logrank_p', 'pstat')}" for s in sets
-            )
-            text += ")"
-        cut_lines.append(text + ".")
-    if cut_lines:
-        b.para("### Risk groups\n\n" + "\n\n".join(cut_lines))
+    _models(b, outdir, endpoints, labels)
+    _discrimination(b, outdir, endpoints, horizons)
+    _risk_groups(b, outdir, endpoints)
     return b.markdown()
 
 
@@ -339,3 +277,75 @@ def audit_results_text(md_path: str | Path, out=print) -> int:
 def plain_text(markdown: str) -> str:
     """Markdown with the source links replaced by their printed numbers (for the .docx)."""
     return _LINK.sub(lambda m: m.group(1), markdown.replace(MARKER, "")).strip()
+
+
+def _models(b: TextBuilder, outdir: Path, endpoints: dict, labels: dict) -> None:
+    model_lines = []
+    for ep, spec in endpoints.items():
+        fit, multi = f"models/{ep}/fit.json", f"models/{ep}/multivariable.csv"
+        if not _exists(outdir, multi):
+            continue
+        selected = list(b.value(fit, "selected"))
+        if not selected:
+            model_lines.append(f"{spec.get('label', ep)}: no candidate was retained by the selection procedure.")
+            continue
+        terms = pd.read_csv(outdir / multi)
+        terms = terms.loc[terms["selected"].astype(bool) & terms["variable"].isin(selected), "term"].tolist()
+        hrs = "; ".join(
+            f"{labels.get(t, t)} (HR {b.num(multi, 'hr', 'n3', term=t)}, 95% CI "
+            f"{b.num(multi, 'hr_lower', 'n3', term=t)}–{b.num(multi, 'hr_upper', 'n3', term=t)}, "
+            f"{b.num(multi, 'p', 'pstat', term=t)})"
+            for t in terms
+        )
+        model_lines.append(
+            f"{spec.get('label', ep)} ({b.num(fit, 'n', 'int')} training patients, "
+            f"{b.num(fit, 'events', 'int')} events): the independent factors retained were {hrs}."
+        )
+    if model_lines:
+        b.para("### Multivariable Cox models\n\n" + "\n\n".join(model_lines))
+
+
+def _discrimination(b: TextBuilder, outdir: Path, endpoints: dict, horizons) -> None:
+    perf_lines = []
+    for ep, spec in endpoints.items():
+        perf = f"validation/{ep}/performance.csv"
+        if not _exists(outdir, perf):
+            continue
+        sets = [s for s in ("train", "validation") if _has_row(outdir / perf, set=s, measure="c_index")]
+        parts = []
+        for s in sets:
+            aucs = ", ".join(
+                f"{horizon_label(h)} {b.num(perf, 'estimate', 'n3', set=s, measure='auc_km', horizon=h)}"
+                for h in horizons
+                if _has_row(outdir / perf, set=s, measure="auc_km", horizon=h)
+            )
+            parts.append(
+                f"in the {set_label(s).lower()} the C-index was "
+                f"{b.num(perf, 'estimate', 'n3', set=s, measure='c_index')} (95% CI "
+                f"{b.num(perf, 'lower', 'n3', set=s, measure='c_index')}–"
+                f"{b.num(perf, 'upper', 'n3', set=s, measure='c_index')})"
+                + (f" and the time-dependent AUCs were {aucs}" if aucs else "")
+            )
+        if parts:
+            perf_lines.append(f"{spec.get('label', ep)}: " + "; ".join(parts) + ".")
+    if perf_lines:
+        b.para("### Discrimination\n\n" + "\n\n".join(perf_lines))
+
+
+def _risk_groups(b: TextBuilder, outdir: Path, endpoints: dict) -> None:
+    cut_lines = []
+    for ep, spec in endpoints.items():
+        cut = f"models/{ep}/cutpoint.json"
+        if not _exists(outdir, cut):
+            continue
+        text = f"{spec.get('label', ep)}: the optimal cut-off of total points was {b.num(cut, 'total_points', 'n1')}"
+        by_set = json.loads((outdir / cut).read_text(encoding="utf-8")).get("by_set", {})
+        sets = [s for s in ("train", "validation") if (by_set.get(s) or {}).get("logrank_p") is not None]
+        if sets:
+            text += "; high- and low-risk groups differed (log-rank " + ", ".join(
+                f"{set_label(s).lower()} {b.num(cut, f'by_set.{s}.logrank_p', 'pstat')}" for s in sets
+            )
+            text += ")"
+        cut_lines.append(text + ".")
+    if cut_lines:
+        b.para("### Risk groups\n\n" + "\n\n".join(cut_lines))

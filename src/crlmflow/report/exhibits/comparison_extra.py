@@ -120,35 +120,7 @@ def text_rows(coh: Mapping[str, Any], cohort: pd.DataFrame | None, km_tests: pd.
                 "percent",
             )
         )
-    if "kras_mutant" in coh:
-        ok = has("kras")
-        rows.append(
-            _row(
-                "Cohort (text)",
-                "KRAS mutant, n",
-                coh["kras_mutant"],
-                int((cohort["kras"] == "mutant").sum()) if ok else None,
-                "" if ok else NOT_MODELLED,
-                "cohort.kras_mutant",
-                "count",
-            )
-        )
-        for ep in ("os", "rfs"):
-            p = None
-            if km_tests is not None:
-                sub = km_tests[(km_tests["endpoint"] == ep) & (km_tests["panel"] == "kras")]
-                p = float(sub["p"].iloc[0]) if len(sub) else None
-            rows.append(
-                _row(
-                    "Cohort (text)",
-                    f"KRAS mutant vs wild type, log-rank P ({ep.upper()})",
-                    "<0.05",
-                    p,
-                    "paper: 'P < 0.05' (Suppl. Fig. 5), endpoint not stated",
-                    f"text.kras_logrank_p.{ep}",
-                    "p",
-                )
-            )
+    rows += _kras_rows(coh, cohort, km_tests, has, NOT_MODELLED)
     for name, v in (coh.get("complications") or {}).items():
         col = _TEXT_COLUMNS[f"complications.{name}"]
         ok = has(col)
@@ -190,6 +162,41 @@ def text_rows(coh: Mapping[str, Any], cohort: pd.DataFrame | None, km_tests: pd.
                 )
             )
     rows.append(_hospital_days_row(cohort))
+    return rows
+
+
+def _kras_rows(coh, cohort, km_tests, has, NOT_MODELLED) -> list[dict]:  # noqa: N803
+    """KRAS mutant count and the KRAS log-rank tests (Suppl. Table 4, Suppl. Fig. 5)."""
+    rows = []
+    if "kras_mutant" in coh:
+        ok = has("kras")
+        rows.append(
+            _row(
+                "Cohort (text)",
+                "KRAS mutant, n",
+                coh["kras_mutant"],
+                int((cohort["kras"] == "mutant").sum()) if ok else None,
+                "" if ok else NOT_MODELLED,
+                "cohort.kras_mutant",
+                "count",
+            )
+        )
+        for ep in ("os", "rfs"):
+            p = None
+            if km_tests is not None:
+                sub = km_tests[(km_tests["endpoint"] == ep) & (km_tests["panel"] == "kras")]
+                p = float(sub["p"].iloc[0]) if len(sub) else None
+            rows.append(
+                _row(
+                    "Cohort (text)",
+                    f"KRAS mutant vs wild type, log-rank P ({ep.upper()})",
+                    "<0.05",
+                    p,
+                    "paper: 'P < 0.05' (Suppl. Fig. 5), endpoint not stated",
+                    f"text.kras_logrank_p.{ep}",
+                    "p",
+                )
+            )
     return rows
 
 
