@@ -22,6 +22,7 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
         method=sel.method,
         entry_p=sel.entry_p,
         removal_p=sel.removal_p,
+        entry_test=sel.entry_test,
     )
     out = snakemake.output
     atomic_write_csv(model.univariable, out.univariable)

@@ -25,8 +25,15 @@ def _score(args) -> int:
 
 
 def _audit(args) -> int:
-    from crlmflow.pipeline.provenance import audit
+    from crlmflow.pipeline.provenance import audit, find_manifest
+    from crlmflow.report.results_text import audit_results_text, is_results_text
 
+    if is_results_text(args.file):
+        # the text's numbers against their sources; its lineage too when a manifest exists
+        rc = audit_results_text(args.file)
+        if args.manifest or find_manifest(args.file):
+            rc = max(rc, audit(args.file, args.manifest))
+        return rc
     return audit(args.file, args.manifest)
 
 
@@ -38,7 +45,11 @@ def main(argv=None) -> int:
     sc.add_argument("--input", required=True, help="CSV or .xlsx, one row per patient, the model's predictor columns")
     sc.add_argument("--output", required=True, help="CSV to write: points, total points, lp, survival, risk group")
     sc.set_defaults(func=_score)
-    au = sub.add_parser("audit", help="print a table's or figure's lineage and verify every recorded hash")
+    au = sub.add_parser(
+        "audit",
+        help="print a table's or figure's lineage and verify every recorded hash; for the results "
+        "text, also re-read every number's source and name each stale sentence",
+    )
     au.add_argument("file", help="a table or figure under the results folder (or a copy of a figure)")
     au.add_argument("--manifest", help="provenance.json (default: found by walking up from the file)")
     au.set_defaults(func=_audit)

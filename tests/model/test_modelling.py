@@ -80,6 +80,28 @@ def test_forward_lr_selection_matches_r():
     assert sorted(model.selected) == sorted(ep["forward_lr"]["selected"])
 
 
+@pytest.mark.parametrize("ep_name", ["os", "rfs"])
+def test_forward_score_entry_selection_matches_r(ep_name):
+    """SPSS's Forward (LR): score entry, LR removal -- R's step-by-step reference."""
+    ref, rows, spec, cands = _load("crlm_a")
+    ep = ref["endpoints"][ep_name]
+    model = develop_model(
+        rows,
+        cands,
+        ep_name,
+        ep["time"],
+        ep["event"],
+        screen_p=spec["screen_p"],
+        exclude=spec["exclude_from_multivariable"],
+        method="forward_lr",
+        entry_p=0.05,
+        removal_p=0.10,
+        entry_test="score",
+    )
+    assert model.selected == ep["forward_score_entry"]["selected"]
+    assert list(model.selection.path["test"].loc[model.selection.path["action"] == "enter"].unique()) == ["score"]
+
+
 def test_nothing_screened_gives_null_model():
     _, rows, spec, _ = _load("crlm_a")
     model = develop_model(rows, [{"name": "alt", "type": "numeric"}], "os", "os_months", "os_event", screen_p=1e-12)

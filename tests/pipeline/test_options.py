@@ -21,8 +21,9 @@ def test_options_from_a_minimal_config_take_the_schema_defaults(default_config):
         "data": {"followup_cutoff": None},
     }
     validate_config(cfg)
+    # the paper's procedure by default: SPSS COXREG Forward (LR), score entry, LR removal
     assert SelectionOptions.from_config(cfg) == SelectionOptions(
-        screen_p=0.10, method="stepaic_both", entry_p=0.05, removal_p=0.10
+        screen_p=0.10, method="forward_lr", entry_p=0.05, removal_p=0.10, entry_test="score"
     )
     v = ValidationOptions.from_config(cfg)
     assert (v.bootstrap_B, v.bootstrap_chunks, v.calibration_B) == (1000, 10, 200)
@@ -61,3 +62,17 @@ def test_bootstrap_chunks_cover_every_replicate_once(B, chunks, expected):
     assert v.optimism_computed == (B > 0)
     with pytest.raises(ValueError, match="bootstrap chunk"):
         v.chunk_range(v.n_chunks)
+
+
+def test_default_study_config_uses_the_papers_forward_lr_procedure(default_config):
+    cfg = copy.deepcopy(default_config)
+    validate_config(cfg)
+    sel = SelectionOptions.from_config(cfg)
+    assert (sel.method, sel.entry_test, sel.entry_p, sel.removal_p) == ("forward_lr", "score", 0.05, 0.10)
+
+
+def test_entry_test_is_validated(default_config):
+    cfg = copy.deepcopy(default_config)
+    cfg["selection"]["forward_lr"]["entry_test"] = "wald"
+    with pytest.raises(Exception, match="entry_test"):
+        validate_config(cfg)

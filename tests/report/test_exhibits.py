@@ -20,6 +20,15 @@ from crlmflow.report.exhibits import (
     to_markdown,
     write_table,
 )
+from crlmflow.report.exhibits.comparison import COLUMNS
+from crlmflow.report.exhibits.comparison_extra import (
+    NOT_MODELLED,
+    attach_expected,
+    headline,
+    model_differences,
+    target_leaves,
+    text_rows,
+)
 
 CANDS = [
     {"name": "age", "type": "numeric", "label": "Age", "unit": "years"},
@@ -199,6 +208,15 @@ TARGETS = {
 }
 
 
+TARGETS_FULL = {
+    "cohort": {
+        "primary_site": {"colon": 223, "rectum": 166},
+        "kras_mutant": 221,
+        "split_ratio": 0.7,
+    }
+}
+
+
 def _results():
     rates = pd.DataFrame(
         [
@@ -250,34 +268,102 @@ def _results():
 
 def test_paper_comparison_matches_and_notes():
     c = paper_comparison(TARGETS, _results())
-    assert list(c.columns) == ["section", "quantity", "paper", "ours", "difference", "note"]
-    get = lambda sec, q: c[(c["section"] == sec) & (c["quantity"] == q)].iloc[0]  # noqa: E731
-    r = get("Cohort", "n_total")
-    assert r["ours"] == 389 and r["difference"] == 0
-    r = get("Cohort", "median OS (months)")
-    assert r["ours"] == 72.0 and r["difference"] == pytest.approx(1.8)
-    r = get("Table 1", "rfa n (train)")
+    assert list(c.columns) == COLUMNS
+    get = lambda key: c[c["key"] == key].iloc[0]  # noqa: E731
+    r = get("cohort.n_total")
+    assert r["ours"] == 389 and r["difference"] == 0 and r["quantity"] == "Patients analysed"
+    r = get("cohort.median_os.estimate")
+    assert r["ours"] == 72.0 and r["difference"] == pytest.approx(1.8) and r["paper_text"] == "70.20"
+    r = get("table1.categorical.rfa.train.0")
     assert r["ours"] == 24 and r["difference"] == -3
-    assert get("Table 1", "rfa p")["ours"] == 0.5
-    r = get("Table 2 OS univariable", "rfa p")
+    r = get("table1.categorical.rfa.p")
+    assert r["ours"] == 0.5 and pd.isna(r["difference"]) and r["ours_text"] == "0.500"  # no arithmetic on p
+    r = get("table2.os.univariable.rfa.p")
     assert r["paper"] == "<0.001" and pd.isna(r["difference"]) and r["ours"] == pytest.approx(0.00002)
-    assert get("Table 2 OS multivariable", "rfa HR")["ours"] == pytest.approx(2.326)
-    r = get("Table 2 OS multivariable", "age HR")  # selected in the paper, not here
+    assert r["ours_text"] == "<0.001"
+    assert get("table2.os.multivariable.selected.rfa.hr.0")["ours"] == pytest.approx(2.326)
+    r = get("table2.os.multivariable.selected.age.hr.0")  # selected in the paper, not here
     assert pd.isna(r["ours"]) and r["note"] == "not selected in this run"
-    r = get("Table 2 OS multivariable", "age p (not in model)")  # dropped in both: our score p
-    assert r["ours"] == pytest.approx(0.0771)
-    r = get("Table 2 OS multivariable", "crs_score p (not in model)")  # dropped there, selected here
+    r = get("table2.os.multivariable.dropped_p.age")  # dropped in both: our score p
+    assert r["ours"] == pytest.approx(0.0771) and pd.isna(r["difference"])
+    r = get("table2.os.multivariable.dropped_p.crs_score")  # dropped there, selected here
     assert pd.isna(r["ours"]) and r["note"].startswith("selected in this run")
-    assert get("Table 3", "OS 1-year rate % (train)")["ours"] == pytest.approx(96.0)
-    assert get("Performance OS", "C-index estimate (train)")["difference"] == pytest.approx(0.01)
-    assert get("Performance OS", "1-year AUC (train)")["ours"] == pytest.approx(0.8)
-    assert get("Performance OS", "risk cut-off (total points)")["ours"] == pytest.approx(65.66)
+    assert get("table3.os.train.12")["ours"] == pytest.approx(96.0)
+    assert get("performance.os.c_index.train.0")["difference"] == pytest.approx(0.01)
+    assert get("performance.os.td_auc.train.12")["ours"] == pytest.approx(0.8)
+    assert get("performance.os.risk_cutoff_points")["ours"] == pytest.approx(65.66)
 
 
 def test_paper_comparison_missing_results_say_so():
     c = paper_comparison(TARGETS, {})
     assert c["ours"].isna().all()
     assert (c.loc[c["section"] == "Table 3", "note"] == "not available").all()
+
+
+def test_every_published_number_has_a_row(repo_root):
+    import yaml
+
+    targets = yaml.safe_load((repo_root / "data" / "paper_targets.yaml").read_text(encoding="utf-8"))
+    c = paper_comparison(targets, {})
+    keys = set(c["key"])
+    leaves = target_leaves(targets)
+    assert len(leaves) > 500
+    missing = [leaf for leaf in leaves if not any(leaf == k or leaf.startswith(k + ".") for k in keys)]
+    assert not missing
+    assert (c["section"] == "Not compared").sum() == 0  # each is compared explicitly
+    for key in (
+        "cohort.kras_mutant",
+        "cohort.primary_site.colon",
+        "cohort.complications.hemorrhage",
+        "cohort.laparoscopic_resection.n",
+        "text.hospital_days_correlated_factors",
+    ):
+        assert key in keys, key
+
+
+def test_text_rows_count_what_the_cohort_has_and_name_what_it_lacks():
+    cohort = pd.DataFrame({"kras": ["mutant"] * 3 + ["wild_type"] * 2, "set": ["train"] * 4 + ["validation"]})
+    tests = pd.DataFrame({"endpoint": ["os"], "panel": ["kras"], "set": ["all"], "p": [0.01]})
+    rows = {r["key"]: r for r in text_rows(TARGETS_FULL["cohort"], cohort, tests)}
+    assert rows["cohort.kras_mutant"]["ours"] == 3
+    assert rows["text.kras_logrank_p.os"]["ours"] == 0.01
+    assert rows["cohort.primary_site.colon"]["ours"] is None
+    assert rows["cohort.primary_site.colon"]["note"] == NOT_MODELLED
+    assert rows["cohort.split_ratio"]["ours"] == pytest.approx(0.8)
+
+
+def test_expected_ranges_flag_paper_and_ours_and_headline_counts():
+    c = paper_comparison(TARGETS, _results())
+    exp = pd.DataFrame(
+        {
+            "key": ["cohort.n_total", "cohort.median_os.estimate"],
+            "lower": [389, 75.0],
+            "upper": [389, 90.0],
+            "n_replicates": [50, 50],
+        }
+    )
+    out = attach_expected(c, exp)
+    r = out.set_index("key")
+    assert r.loc["cohort.n_total", "paper_vs_range"] == "inside"
+    assert r.loc["cohort.median_os.estimate", "paper_vs_range"] == "outside"  # 70.2 < 75
+    assert r.loc["cohort.median_os.estimate", "ours_vs_range"] == "atypical"  # 72 < 75
+    assert r.loc["table3.os.train.12", "paper_vs_range"] == "no range"
+    lines = headline(out)
+    assert "2: 1 inside, 1 outside" in lines[1] and "Median OS (months)" in lines[2]
+
+
+def test_model_differences_rows():
+    multi = pd.DataFrame(
+        {"variable": ["rfa", "age", "crs_score"], "selected": [True, True, False], "hr": [2.0, 1.01, np.nan]}
+    )
+    truth = {"os": {"hr": {"rfa": 2.3, "age": 1.0, "crs_score": 1.4}}}
+    boot = {"os": pd.DataFrame({"variable": ["rfa", "age"], "proportion": [0.9, 0.66]})}
+    d = model_differences(
+        {"os": ["rfa", "crs_score"]}, {"os": multi}, {"age": "Age"}, truth=truth, bootstrap_frequency=boot
+    ).set_index("term")
+    assert d.loc["Age", "difference"] == "this run only" and d.loc["Age", "true_hr"] == 1.0
+    assert d.loc["crs_score", "difference"] == "paper only" and np.isnan(d.loc["crs_score", "estimated_hr"])
+    assert d.loc["rfa", "estimated_hr"] == 2.0 and d.loc["Age", "bootstrap_selection"] == 0.66
 
 
 def test_performance_comparison_with_and_without_optimism():

@@ -75,6 +75,22 @@ def test_score_entry_on_replicate_models_matches_weighted_problem(crlm_train):
         np.testing.assert_allclose(got.steps["chisq"], want.steps["chisq"], rtol=1e-8)
 
 
+@pytest.mark.parametrize("ep", ["os", "rfs"])
+def test_bootstrap_follows_the_configured_score_entry(crlm_train, ep):
+    """The engine passes entry_test through: its selection equals select_model's with
+    score entry on the same weights."""
+    eng = _engine(crlm_train, ep, "forward_lr", entry_test="score")
+    pb = eng.problem
+    for b in range(3):
+        w = eng.weights(b)
+        pool, selected, _ = eng.select(w)
+        p = CoxProblem(pb.design, pb.data.with_weights(w))
+        univ = univariable_cox(crlm_train, CRLM_CANDIDATES, eng.time_col, eng.event_col, problem=p)
+        ref = select_model(p, univ, screen_p=0.10, exclude=EXCLUDE, method="forward_lr", entry_test="score")
+        assert (pool, selected) == (ref.pool, ref.selected), b
+        assert set(ref.path.loc[ref.path["action"] == "enter", "test"]) <= {"score"}
+
+
 def test_unknown_method_is_refused_once_for_both_paths(crlm_train):
     with pytest.raises(ValueError, match="unknown selection method 'lasso'"):
         _engine(crlm_train, "os", "lasso")

@@ -1,3 +1,5 @@
+import os
+
 # Paper exhibits: one parameterised papermill notebook per table/figure. The notebooks only
 # load results of the other rules and draw or tabulate them (code in crlmflow.report.exhibits and
 # crlmflow.report.plots); executed copies are kept under OUT/notebooks/.
@@ -492,6 +494,30 @@ rule exhibit_beyond_paper:
 OUTPUTS.add(rules.exhibit_beyond_paper.output)
 
 
+COMPARISON_EXTRA = {
+    k: v
+    for k, v in {
+        "expected": "data/paper_expected_ranges.csv",
+        "truth": (
+            f"{OUT}/data/development/ground_truth.json"
+            if config["data"]["source"] == "synthetic"
+            else ""
+        ),
+        "simulation": (
+            f"{OUT}/simulation_study/predictors.csv"
+            if os.path.exists(f"{OUT}/simulation_study/predictors.csv")
+            else ""
+        ),
+    }.items()
+    if v and (k != "expected" or os.path.exists(v))
+}
+if VALIDATION.optimism_computed:
+    for _ep in ENDPOINTS:
+        COMPARISON_EXTRA[f"frequency_{_ep}"] = (
+            f"{OUT}/validation/{_ep}/selection_frequency.csv"
+        )
+
+
 rule exhibit_paper_comparison:
     input:
         notebook="notebooks/paper_comparison.ipynb",
@@ -504,6 +530,9 @@ rule exhibit_paper_comparison:
         multivariable=expand(f"{OUT}/models/{{ep}}/multivariable.csv", ep=ENDPOINTS),
         performance=expand(f"{OUT}/validation/{{ep}}/performance.csv", ep=ENDPOINTS),
         cutpoint=expand(f"{OUT}/models/{{ep}}/cutpoint.json", ep=ENDPOINTS),
+        # optional inputs: the cached expected ranges, the synthetic truth, bootstrap and
+        # simulation-study selection frequencies, each only when the run has it
+        extra=lambda wc: list(COMPARISON_EXTRA.values()),
         runner=RUN_NOTEBOOK,
         code=notebook_code("notebooks/paper_comparison.ipynb"),
     output:
@@ -537,6 +566,14 @@ rule exhibit_paper_comparison:
             candidates=config["candidates"],
             endpoint_columns=config["endpoints"],
             out_base=f"{OUT}/tables/paper_comparison",
+            expected=COMPARISON_EXTRA.get("expected", ""),
+            ground_truth=COMPARISON_EXTRA.get("truth", ""),
+            selection_frequency={
+                ep: f"{OUT}/validation/{ep}/selection_frequency.csv"
+                for ep in ENDPOINTS
+                if VALIDATION.optimism_computed
+            },
+            simulation_predictors=COMPARISON_EXTRA.get("simulation", ""),
         ),
     script:
         "../../scripts/run_notebook.py"
@@ -544,3 +581,45 @@ rule exhibit_paper_comparison:
 
 if is_paper_shaped():
     OUTPUTS.add(rules.exhibit_paper_comparison.output)
+
+
+rule results_text:
+    input:
+        flow=f"{OUT}/data/development/flow.json",
+        split=f"{OUT}/data/split_summary.json",
+        rates=f"{OUT}/survival/km_rates.csv",
+        fit=expand(f"{OUT}/models/{{ep}}/fit.json", ep=ENDPOINTS),
+        multivariable=expand(f"{OUT}/models/{{ep}}/multivariable.csv", ep=ENDPOINTS),
+        performance=expand(f"{OUT}/validation/{{ep}}/performance.csv", ep=ENDPOINTS),
+        cutpoint=expand(f"{OUT}/models/{{ep}}/cutpoint.json", ep=ENDPOINTS),
+        script="scripts/results_text.py",
+        code=code_of("scripts/results_text.py"),
+    output:
+        md=in_report(f"{OUT}/report/results.md", "results_text", "Results text"),
+        docx=f"{OUT}/report/results.docx",
+        tripod_md=in_report(
+            f"{OUT}/report/tripod_checklist.md", "tripod_checklist", "Results text"
+        ),
+        tripod_docx=f"{OUT}/report/tripod_checklist.docx",
+    log:
+        f"{OUT}/logs/results_text.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_for(800),
+        runtime=runtime_for(5),
+    params:
+        endpoints=config["endpoints"],
+        candidates=config["candidates"],
+        horizons=config["horizons"],
+        # the run's declared outputs (not the files present now), so the checklist does
+        # not depend on which jobs happened to finish first
+        produced=lambda wc: sorted(
+            p[len(OUT) + 1 :] for p in [*OUTPUTS.all(), f"{OUT}/provenance.json"]
+        ),
+    script:
+        "../../scripts/results_text.py"
+
+
+OUTPUTS.add(rules.results_text.output)

@@ -53,6 +53,7 @@ def select_model(
     method: str = "stepaic_both",
     entry_p: float = 0.05,
     removal_p: float = 0.10,
+    entry_test: str = "lr",
 ) -> Selection:
     """Screen by univariable p, then select stepwise among the screened candidates."""
     check_method(method)
@@ -60,7 +61,7 @@ def select_model(
     pool = [v for v in screened if v not in set(exclude)]
     if not pool:
         return Selection(screened, pool, [], pd.DataFrame(), None)
-    res = select_terms(problem, pool, method, entry_p=entry_p, removal_p=removal_p)
+    res = select_terms(problem, pool, method, entry_p=entry_p, removal_p=removal_p, entry_test=entry_test)
     return Selection(screened, pool, list(res.selected), res.path, res.fit)
 
 
@@ -98,12 +99,20 @@ def develop_model(
     method: str = "stepaic_both",
     entry_p: float = 0.05,
     removal_p: float = 0.10,
+    entry_test: str = "lr",
 ) -> DevelopedModel:
     """Univariable screening, stepwise selection, final fit, score tests and PH test."""
     problem = prepare(train, candidates, time_col, event_col)
     univ = univariable_cox(train, candidates, time_col, event_col, problem=problem)
     sel = select_model(
-        problem, univ, screen_p=screen_p, exclude=exclude, method=method, entry_p=entry_p, removal_p=removal_p
+        problem,
+        univ,
+        screen_p=screen_p,
+        exclude=exclude,
+        method=method,
+        entry_p=entry_p,
+        removal_p=removal_p,
+        entry_test=entry_test,
     )
     fit = sel.fit
     events = int(train[event_col].sum())

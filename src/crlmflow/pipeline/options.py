@@ -27,12 +27,15 @@ class SelectionOptions:
     entry_p, removal_p : float
         Forward LR entry and removal thresholds (``selection.forward_lr``); unused by
         ``stepaic_both``.
+    entry_test : {"score", "lr"}
+        Forward LR entry statistic: ``score`` as SPSS's FSTEP(LR), or likelihood ratio.
     """
 
     screen_p: float
     method: str
     entry_p: float
     removal_p: float
+    entry_test: str
 
     @classmethod
     def from_config(cls, config: dict) -> SelectionOptions:
@@ -43,6 +46,7 @@ class SelectionOptions:
             method=str(sel["method"]),
             entry_p=float(sel["forward_lr"]["entry_p"]),
             removal_p=float(sel["forward_lr"]["removal_p"]),
+            entry_test=str(sel["forward_lr"]["entry_test"]),
         )
 
     def as_dict(self) -> dict:

@@ -177,6 +177,7 @@ def _selection_kwargs(config: dict) -> dict:
         method=sel.method,
         entry_p=sel.entry_p,
         removal_p=sel.removal_p,
+        entry_test=sel.entry_test,
     )
 
 

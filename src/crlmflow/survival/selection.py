@@ -6,8 +6,12 @@ Method references:
     ``MASS::stepAIC(direction = "both")`` including its candidate order, tie-breaking and
     stopping rule; for coxph, AIC = −2·loglik + k·#coef and the residual df uses
     ``nobs(coxph) = number of events``.
-  * ``forward_lr``: SPSS "Forward: LR" style (IBM SPSS Statistics Algorithms, COXREG):
-    entry by likelihood-ratio (or score) test, removal by likelihood-ratio test.
+  * ``forward_lr``: SPSS COXREG "Forward: LR" (``METHOD = FSTEP(LR)``; IBM SPSS Statistics
+    Algorithms, COXREG, and the COXREG METHOD subcommand): a covariate enters on the
+    significance of its score statistic (``entry_test="score"``, SPSS's rule; ``"lr"``
+    enters by likelihood ratio instead), a covariate in the model is removed on the
+    likelihood-ratio test (the "LR" of FSTEP(LR); SPSS's other choices are Wald and
+    conditional).
   * Score tests of adding terms: Therneau & Grambsch (2000) §3.4.
 
 Both stepwise procedures are written once, against the small :class:`SelectionModels`
@@ -240,16 +244,26 @@ def check_method(method: str) -> str:
 
 
 def select_terms(
-    models: SelectionModels, pool, method: str = "stepaic_both", *, entry_p: float = 0.05, removal_p: float = 0.10
+    models: SelectionModels,
+    pool,
+    method: str = "stepaic_both",
+    *,
+    entry_p: float = 0.05,
+    removal_p: float = 0.10,
+    entry_test: str = "lr",
 ):
     """Run the stepwise procedure ``method`` on the screened ``pool``.
+
+    ``entry_test`` is the Forward entry statistic: ``"score"`` is SPSS COXREG's
+    ``METHOD = FSTEP(LR)`` ("Forward: LR": score test for entry, likelihood ratio for
+    removal); ``"lr"`` enters by likelihood ratio as well. Unused by ``stepaic_both``.
 
     Returns a :class:`StepAICResult` or :class:`ForwardResult`; both carry ``selected``,
     ``path`` and ``fit``.
     """
     if check_method(method) == "stepaic_both":
         return stepaic_both(models, pool)
-    return forward_lr(models, pool, entry_p=entry_p, removal_p=removal_p)
+    return forward_lr(models, pool, entry_p=entry_p, removal_p=removal_p, entry_test=entry_test)
 
 
 # -- stepAIC ---------------------------------------------------------------------------

@@ -102,6 +102,7 @@ class ReplicateEngine:
     method: str = "stepaic_both"
     entry_p: float = 0.05
     removal_p: float = 0.10
+    entry_test: str = "lr"
     problem: CoxProblem = field(init=False, repr=False)
 
     def __post_init__(self):
@@ -152,7 +153,9 @@ class ReplicateEngine:
         pool = screen_terms(rm.univariable_p(), self.screen_p, self.exclude)
         if not pool:
             return pool, [], rm
-        res = select_terms(rm, pool, self.method, entry_p=self.entry_p, removal_p=self.removal_p)
+        res = select_terms(
+            rm, pool, self.method, entry_p=self.entry_p, removal_p=self.removal_p, entry_test=self.entry_test
+        )
         return pool, list(res.selected), rm
 
     def run(self, b: int) -> dict:
@@ -261,6 +264,7 @@ def run_replicates(
     method: str = "stepaic_both",
     entry_p: float = 0.05,
     removal_p: float = 0.10,
+    entry_test: str = "lr",
 ) -> pd.DataFrame:
     """One row per replicate b in ``replicates`` (any subset / order of 0..B-1).
 
@@ -282,6 +286,7 @@ def run_replicates(
             method=method,
             entry_p=entry_p,
             removal_p=removal_p,
+            entry_test=entry_test,
         )
         return pd.DataFrame([eng.run(b) for b in replicates])
 
@@ -346,6 +351,7 @@ def apparent_performance(
     method: str = "stepaic_both",
     entry_p: float = 0.05,
     removal_p: float = 0.10,
+    entry_test: str = "lr",
     terms=None,
     fit_tol: float = FIT_TOL,
     fit_max_iter: int = FIT_MAX_ITER,
@@ -361,7 +367,14 @@ def apparent_performance(
     if terms is None:
         univ = univariable_cox(train_df, candidates, time_col, event_col, problem=pb)
         terms = select_model(
-            pb, univ, screen_p=screen_p, exclude=exclude, method=method, entry_p=entry_p, removal_p=removal_p
+            pb,
+            univ,
+            screen_p=screen_p,
+            exclude=exclude,
+            method=method,
+            entry_p=entry_p,
+            removal_p=removal_p,
+            entry_test=entry_test,
         ).selected
     terms = list(terms)
     time = train_df[time_col].to_numpy(float)

@@ -1,0 +1,14 @@
+"""Rule paper_expected_ranges: expected 95% range of each published number across the
+simulation study's replicate cohorts (paper's size, configured procedure)."""
+
+import pandas as pd
+
+from crlmflow.data.io import atomic_write_csv
+from crlmflow.pipeline.snakeio import logged
+from crlmflow.simulation.expected import expected_ranges
+
+with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
+    reps = pd.read_csv(snakemake.input.replicates)
+    ranges = expected_ranges(reps)
+    atomic_write_csv(ranges, snakemake.output[0])
+    log.info("expected ranges of %d published numbers from %d replicates", len(ranges), reps["rep"].nunique())
