@@ -346,7 +346,7 @@ def test_load_nomogram_roundtrip():
 def test_write_table_formats(tmp_path):
     df = pd.DataFrame({"A": ["x", "    indented|pipe"], "B": [1.5, np.nan]})
     paths = write_table(df, tmp_path / "t", title="T", footnotes=["note"])
-    assert set(paths) == {"csv", "html", "md"}
+    assert set(paths) == {"csv", "html", "md", "docx"}
     md = paths["md"].read_text()
     assert "**T**" in md and "\\|pipe" in md and "| NA |" in md and md.rstrip().endswith("note")
     assert "<caption>T</caption>" in paths["html"].read_text()
@@ -370,3 +370,41 @@ def test_performance_comparison_bootstrap_measure_names():
     opt = pd.DataFrame({"measure": ["slope"], "apparent": [1.0], "optimism": [0.12], "corrected": [0.88]})
     t = performance_comparison(perf, opt)
     assert t.loc[0, "Optimism-corrected"] == "0.880" and t.loc[0, "Validation set (95% CI)"] == "NA"
+
+
+def test_docx_table_holds_the_csv_numbers_in_three_line_style(tmp_path):
+    import docx
+
+    df = pd.DataFrame(
+        {"Variable": ["Age, years", "  ≥65", "CA19-9"], "HR (95% CI)": ["1.02 (1.01, 1.04)", np.nan, "1.001"]}
+    )
+    paths = write_table(df, tmp_path / "t", title="Table 9. Test", footnotes=["HR, hazard ratio."])
+    doc = docx.Document(paths["docx"])
+    (table,) = doc.tables
+    cells = [[c.text for c in row.cells] for row in table.rows]
+    assert cells[0] == ["Variable", "HR (95% CI)"]
+    csv = pd.read_csv(paths["csv"], keep_default_na=False)
+    assert cells[1:] == [[v.strip() if v else "NA" for v in rec] for rec in csv.astype(str).itertuples(index=False)]
+    texts = [p.text for p in doc.paragraphs]
+    assert texts[0] == "Table 9. Test" and texts[-1] == "HR, hazard ratio."
+    xml = paths["docx"].read_bytes()
+    # same table, same bytes (fixed zip dates and core properties)
+    again = write_table(df, tmp_path / "u", title="Table 9. Test", footnotes=["HR, hazard ratio."])
+    assert again["docx"].read_bytes() == xml
+    import zipfile
+
+    body = zipfile.ZipFile(paths["docx"]).read("word/document.xml").decode()
+    assert body.count('w:sz="12"') == 2 * 2 and body.count('w:sz="6"') == 2  # heavy top/bottom, light under header
+
+
+def test_docx_spanning_header(tmp_path):
+    import docx
+
+    from crlmflow.report.exhibits.docx import write_docx
+
+    df = pd.DataFrame([["Age", "1.1", "0.01", "1.2", "0.02"]], columns=["Variable", "HR", "p", "HR ", "p "])
+    path = write_docx(df, tmp_path / "t.docx", header_groups=[("", 1), ("OS", 2), ("RFS", 2)])
+    table = docx.Document(path).tables[0]
+    assert [c.text for c in table.rows[0].cells] == ["", "OS", "OS", "RFS", "RFS"]
+    with pytest.raises(ValueError, match="span 4 columns, the table has 5"):
+        write_docx(df, tmp_path / "u.docx", header_groups=[("", 1), ("OS", 3)])

@@ -66,6 +66,7 @@ rule exhibit_table1:
             "table1",
             **PAPER_TABLES,
         ),
+        docx=f"{OUT}/tables/table1.docx",
     log:
         f"{OUT}/logs/exhibit_table1.log",
     conda:
@@ -112,6 +113,7 @@ rule exhibit_table2:
             "table2",
             **PAPER_TABLES,
         ),
+        docx=f"{OUT}/tables/table2.docx",
     log:
         f"{OUT}/logs/exhibit_table2.log",
     conda:
@@ -159,6 +161,7 @@ rule exhibit_table3:
             "table3",
             **PAPER_TABLES,
         ),
+        docx=f"{OUT}/tables/table3.docx",
     log:
         f"{OUT}/logs/exhibit_table3.log",
     conda:
@@ -392,12 +395,16 @@ rule exhibit_beyond_paper:
     output:
         notebook=f"{OUT}/notebooks/beyond_paper.ipynb",
         stability=in_report(
-            multiext(f"{OUT}/tables/selection_stability", ".csv", ".html", ".md"),
+            multiext(
+                f"{OUT}/tables/selection_stability", ".csv", ".html", ".md", ".docx"
+            ),
             "selection_stability",
             "Beyond the paper",
         ),
         performance=in_report(
-            multiext(f"{OUT}/tables/performance_comparison", ".csv", ".html", ".md"),
+            multiext(
+                f"{OUT}/tables/performance_comparison", ".csv", ".html", ".md", ".docx"
+            ),
             "performance_comparison",
             "Beyond the paper",
         ),
