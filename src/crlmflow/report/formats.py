@@ -27,6 +27,9 @@ from collections.abc import Mapping
 __all__ = [
     "HR_DIGITS",
     "NOT_AVAILABLE",
+    "NOT_REACHED",
+    "SIMULATED_NOTE",
+    "SIMULATED_TAG",
     "SET_LABELS",
     "format_cell",
     "format_ci",
@@ -46,6 +49,18 @@ __all__ = [
 
 #: how a missing number is printed (as R prints NA)
 NOT_AVAILABLE = "NA"
+
+#: a median (or its bound) the Kaplan–Meier curve never reaches
+NOT_REACHED = "Not reached"
+
+#: the tag every figure and table carries when ``data.source`` is synthetic
+SIMULATED_TAG = "Simulated data"
+
+#: the footnote every table carries when ``data.source`` is synthetic
+SIMULATED_NOTE = (
+    "Simulated data: a synthetic cohort calibrated to the published study, not patients; "
+    "the numbers demonstrate the workflow and carry no clinical meaning."
+)
 
 SET_LABELS: Mapping[str, str] = {"train": "Training set", "validation": "Validation set", "all": "All patients"}
 
@@ -149,10 +164,13 @@ def format_rate(s, digits: int = 2) -> str:
 
 def format_median(estimate, lower, upper, digits: int = 2) -> str:
     """Median survival with its CI, '70.20 (57.73, 82.68)'; 'Not reached' when the curve
-    never falls to 0.5, a missing bound printed 'NA' (as R's survfit prints it)."""
+    never falls to 0.5, and 'not reached' for a bound whose confidence curve never does
+    (R's survfit prints NA there, which a reader takes for missing data)."""
     if _missing(estimate):
-        return "Not reached"
-    return f"{float(estimate):.{digits}f} ({format_number(lower, digits)}, {format_number(upper, digits)})"
+        return NOT_REACHED
+    lo = NOT_REACHED.lower() if _missing(lower) else format_number(lower, digits)
+    hi = NOT_REACHED.lower() if _missing(upper) else format_number(upper, digits)
+    return f"{float(estimate):.{digits}f} ({lo}, {hi})"
 
 
 def format_count(n, percent, digits: int = 1) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from crlmflow.report.exhibits.docx import write_docx
-from crlmflow.report.formats import format_cell
+from crlmflow.report.formats import SIMULATED_NOTE, format_cell
 
 __all__ = ["to_markdown", "write_table"]
 
@@ -70,10 +70,13 @@ def write_table(
     footnotes: Sequence[str] = (),
     formats: Sequence[str] = ("csv", "html", "md", "docx"),
     header_groups: Sequence[tuple[str, int]] | None = None,
+    simulated: bool = False,
 ) -> dict[str, Path]:
     """Write ``<base>.csv`` (the frame as is), ``<base>.html``, ``<base>.md`` and ``<base>.docx``
     (with title and footnotes; ``header_groups`` spans the Word table's header, see
-    ``write_docx``). Returns the paths by format."""
+    ``write_docx``). ``simulated`` adds the simulated-data footnote (``SIMULATED_NOTE``) to
+    every format but the CSV. Returns the paths by format."""
+    footnotes = [*footnotes, SIMULATED_NOTE] if simulated else list(footnotes)
     base = Path(base)
     base.parent.mkdir(parents=True, exist_ok=True)
     out = {}
