@@ -140,3 +140,20 @@ def test_command_line_scoring(pipeline, tmp_path):
     assert res.returncode == 0, res.stderr
     scored = pd.read_csv(out)
     assert len(scored) == 5 and {"total_points", "lp", "surv_12", "surv_36", "surv_60", "risk_group"} <= set(scored)
+
+
+def test_model_file_records_the_drawn_axis_and_flags_values_beyond_it(pipeline):
+    model = load_model(pipeline["path"])
+    by_name = {p["name"]: p for p in model["nomogram"]["predictors"]}
+    num = [v for v in model["variables"] if v["type"] == "numeric"][0]
+    assert num["axis"] == [min(by_name[num["name"]]["values"]), max(by_name[num["name"]]["values"])]
+    # a trimmed axis (nomogram_axis: display): inside the training range, beyond the axis
+    lo, hi = num["range"]
+    num["axis"] = [lo + (hi - lo) / 4, hi - (hi - lo) / 4]
+    df = pipeline["valid"].head(1).copy()
+    df[num["name"]] = hi
+    with pytest.warns(UserWarning, match=r"beyond the nomogram axis"):
+        scored = score_patients(model, df)
+    # the score itself is the model's: points extend the axis linearly
+    pred = predict(pipeline["model"], df, HORIZONS)
+    np.testing.assert_allclose(scored["lp"], pred["lp"], atol=1e-10)

@@ -104,6 +104,7 @@ def build_model_file(
 ) -> dict:
     """Assemble ``model.json`` from the fit summary, the nomogram and the cut-off."""
     preds = selected_predictors(fit, candidates)
+    axis_values = {ax["name"]: ax["values"] for ax in (nomogram or {}).get("predictors", [])}
     variables = []
     for p in preds:
         col = train[p["name"]]
@@ -115,6 +116,9 @@ def build_model_file(
             entry["levels"] = [0, 1]
         else:
             entry["range"] = [float(col.min()), float(col.max())]
+            ticks = axis_values.get(p["name"])
+            if ticks:  # the drawn axis (config nomogram_axis): a value beyond it is read off an extension
+                entry["axis"] = [float(min(ticks)), float(max(ticks))]
         variables.append(entry)
     return {
         "format": MODEL_FORMAT,
@@ -186,6 +190,14 @@ def _parse_inputs(model: dict, df: pd.DataFrame, source: str) -> tuple[dict[str,
                     f"{source}, line {rows[i]}, column '{name}': {values[name][i]:g} is outside the "
                     f"training range [{lo:g}, {hi:g}]; the prediction is an extrapolation"
                 )
+            if "axis" in var:
+                a, b = var["axis"]
+                beyond = (~bad) & ~outside & ((values[name] < a) | (values[name] > b))
+                for i in np.flatnonzero(beyond):
+                    warns.append(
+                        f"{source}, line {rows[i]}, column '{name}': {values[name][i]:g} is beyond the "
+                        f"nomogram axis [{a:g}, {b:g}]; its points extend the axis (an extrapolation on the chart)"
+                    )
     if problems:
         raise InputError(problems)
     return values, warns
