@@ -298,3 +298,14 @@ def test_git_commit(tmp_path, repo_root):
     assert git_commit(tmp_path) is None
     sha = git_commit(repo_root)
     assert sha is None or re.fullmatch(r"[0-9a-f]{40,64}", sha)
+
+
+def test_score_with_possible_values_is_a_choice_of_them(fixture_models):
+    models, _ = fixture_models
+    m = json.loads(json.dumps(models["os"]))
+    num = next(v for v in m["variables"] if v["type"] == "numeric")
+    num["allowed"] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    page = build_app({"os": m}, commit=None, data_sha256=None)
+    sel = re.search(rf'<select id="os-{num["name"]}".*?</select>', page, re.S).group(0)
+    assert re.findall(r'<option value="(\d+)">', sel) == ["0", "1", "2", "3", "4", "5"]
+    assert f'os-{num["name"]}" name="{num["name"]}" type="number"' not in page

@@ -157,3 +157,19 @@ def test_model_file_records_the_drawn_axis_and_flags_values_beyond_it(pipeline):
     # the score itself is the model's: points extend the axis linearly
     pred = predict(pipeline["model"], df, HORIZONS)
     np.testing.assert_allclose(scored["lp"], pred["lp"], atol=1e-10)
+
+
+def test_impossible_score_values_are_errors_possible_ones_extrapolate(pipeline):
+    model = load_model(pipeline["path"])
+    num = [v for v in model["variables"] if v["type"] == "numeric"][0]
+    lo, hi = num["range"]
+    num["allowed"] = sorted({float(lo), float(hi), float(hi) + 1.0})
+    num.pop("axis", None)
+    df = pipeline["valid"].head(3).copy()
+    df[num["name"]] = [hi + 7, lo + 0.5, hi + 1.0]
+    with pytest.raises(InputError) as err:
+        score_patients(model, df, source="new.csv")
+    msg = str(err.value)
+    assert "line 2" in msg and "line 3" in msg and "line 4" not in msg and "one of" in msg
+    with pytest.warns(UserWarning, match="outside the training range"):
+        score_patients(model, df.tail(1))

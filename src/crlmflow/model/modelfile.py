@@ -116,6 +116,8 @@ def build_model_file(
             entry["levels"] = [0, 1]
         else:
             entry["range"] = [float(col.min()), float(col.max())]
+            if p.get("allowed"):
+                entry["allowed"] = [float(a) for a in p["allowed"]]
             ticks = axis_values.get(p["name"])
             if ticks:  # the drawn axis (config nomogram_axis): a value beyond it is read off an extension
                 entry["axis"] = [float(min(ticks)), float(max(ticks))]
@@ -173,14 +175,15 @@ def _parse_inputs(model: dict, df: pd.DataFrame, source: str) -> tuple[dict[str,
             continue
         num = pd.to_numeric(raw, errors="coerce")
         bad = num.isna().to_numpy()
+        expected = "a number"
         if var["type"] == "binary":
             bad |= ~num.isin([0, 1]).to_numpy()
+            expected = "0 or 1"
+        elif var.get("allowed"):  # a score (CRS 0-5): 7 or 2.5 is impossible, not an extrapolation
+            bad |= ~num.isin(var["allowed"]).to_numpy()
+            expected = "one of " + ", ".join(f"{a:g}" for a in var["allowed"])
         for i in np.flatnonzero(bad):
-            problems.append(
-                _problem(
-                    source, rows[i], name, raw.iloc[i], "0 or 1" if var["type"] == "binary" else "a number", ids, i
-                )
-            )
+            problems.append(_problem(source, rows[i], name, raw.iloc[i], expected, ids, i))
         values[name] = num.to_numpy(float)
         if var["type"] == "numeric" and "range" in var:
             lo, hi = var["range"]
