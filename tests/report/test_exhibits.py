@@ -169,7 +169,7 @@ def test_table3_rates_and_medians():
     assert t["Factors"].tolist() == ["OS (Training set), %", "OS (Validation set), %", "OS (All patients), %"]
     assert t.loc[0, "1-year rate"] == "97.38%" and t.loc[1, "5-year rate"] == "51.56%"
     assert t.loc[2, "Median, months (95% CI, SPSS)"] == "70.20 (57.73, 82.68)"
-    assert t.loc[2, "Median, months (95% CI, R survfit)"] == "70.20 (60.10, NA)"
+    assert t.loc[2, "Median, months (95% CI, R survfit)"] == "70.20 (60.10, not reached)"
 
 
 TARGETS = {
@@ -408,3 +408,32 @@ def test_docx_spanning_header(tmp_path):
     assert [c.text for c in table.rows[0].cells] == ["", "OS", "OS", "RFS", "RFS"]
     with pytest.raises(ValueError, match="span 4 columns, the table has 5"):
         write_docx(df, tmp_path / "u.docx", header_groups=[("", 1), ("OS", 3)])
+
+
+def test_hr_display_scale_applies_to_table2_and_forest():
+    from crlmflow.report.exhibits import table2
+    from crlmflow.report.tables import forest_table
+
+    cands = [
+        {"name": "ca19_9", "type": "numeric", "label": "CA19-9", "unit": "U/mL", "hr_per": 100},
+        {"name": "age", "type": "numeric", "label": "Age", "unit": "years"},
+        {"name": "rfa", "type": "binary", "label": "RFA"},
+    ]
+    beta = np.array([0.0004, 0.02, 0.5])
+    multi = pd.DataFrame(
+        {
+            "term": ["ca19_9", "age", "rfa"],
+            "hr": np.exp(beta),
+            "hr_lower": np.exp(beta - 0.0002),
+            "hr_upper": np.exp(beta + 0.0002),
+            "p": [0.01, 0.02, 0.03],
+            "selected": [1, 1, 1],
+        }
+    )
+    f = forest_table(multi, cands)
+    assert list(f["label"]) == ["CA19-9 (per 100 U/mL)", "Age (per year)", "RFA (yes vs no)"]
+    assert f.loc[0, "hr"] == pytest.approx(np.exp(0.04)) and f.loc[1, "hr"] == pytest.approx(np.exp(0.02))
+    uni = multi.drop(columns="selected")
+    t2 = table2({"os": uni}, {"os": multi}, cands)
+    assert t2.loc[0, "Variable"] == "CA19-9 (per 100 U/mL)" and t2.loc[1, "Variable"] == "Age"
+    assert t2.loc[0, "OS univariable HR (95% CI)"].startswith(f"{np.exp(0.04):.3f}")

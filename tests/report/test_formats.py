@@ -223,3 +223,12 @@ def test_formats_is_light():
     mods = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     mods |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert mods <= {"__future__", "collections", "math", "typing"}, mods
+
+
+def test_label_with_unit_and_per_unit():
+    assert F.label_with_unit("Hospital days", "days") == "Hospital days"
+    assert F.label_with_unit("BMI", "kg/m2") == "BMI, kg/m\u00b2"
+    assert F.per_unit("years") == "per year"
+    assert F.per_unit("U/mL", 100) == "per 100 U/mL"
+    assert F.per_unit(None, score=True) == "per point"
+    assert F.per_unit(None) == "per unit"

@@ -41,6 +41,8 @@ __all__ = [
     "format_rate",
     "format_unit",
     "horizon_key",
+    "label_with_unit",
+    "per_unit",
     "horizon_label",
     "p_statement",
     "set_label",
@@ -216,6 +218,30 @@ def format_unit(unit: str | None) -> str:
         return ""
     text = str(unit).strip()
     return _UNIT_SYMBOLS.get(text.lower(), text)
+
+
+#: plural unit words a per-unit hazard ratio names in the singular ('per year')
+_SINGULAR = {"years": "year", "days": "day", "months": "month", "weeks": "week", "points": "point"}
+
+
+def label_with_unit(label: str, unit: str | None) -> str:
+    """'BMI, kg/m²'; the label alone when it already ends with the unit's word, so that
+    'Hospital days' with unit 'days' is not printed 'Hospital days, days'."""
+    u = format_unit(unit)
+    if not u or str(label).lower().rstrip().endswith(u.lower()):
+        return str(label)
+    return f"{label}, {u}"
+
+
+def per_unit(unit: str | None, per: float = 1, *, score: bool = False) -> str:
+    """What a numeric term's hazard ratio is per: 'per year', 'per 100 U/mL', 'per point'
+    (a score without a unit), 'per unit'."""
+    u = format_unit(unit)
+    if not u:
+        u = "point" if score else "unit"
+    if per == 1:
+        return f"per {_SINGULAR.get(u.lower(), u)}"
+    return f"per {per:g} {u}"
 
 
 # ---------------------------------------------------------------------------------------

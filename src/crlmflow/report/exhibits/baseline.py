@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crlmflow.report.formats import format_count, format_number, format_p, format_unit, set_label
+from crlmflow.report.formats import format_count, format_number, format_p, label_with_unit, set_label
 
 __all__ = ["default_table1_rows", "table1_long", "table1"]
 
@@ -32,7 +32,7 @@ def default_table1_rows(candidates: Sequence[Mapping[str, Any]]) -> list[dict]:
     def lab(name: str, fallback: str) -> str:
         c = spec.get(name, {})
         base = c.get("label", fallback)
-        return f"{base}, {format_unit(c['unit'])}" if c.get("unit") else base
+        return label_with_unit(base, c.get("unit"))
 
     rows: list[dict] = []
     if "male" in spec:
