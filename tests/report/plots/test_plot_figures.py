@@ -149,3 +149,16 @@ def test_simulated_data_are_tagged_on_the_figure_and_in_table_footnotes(tmp_path
     md = write_table(df, tmp_path / "t", footnotes=["n"], simulated=True)["md"].read_text()
     assert SIMULATED_NOTE in md
     assert SIMULATED_NOTE not in write_table(df, tmp_path / "u", footnotes=["n"])["md"].read_text()
+
+
+def test_figure_image_gives_notebooks_a_png_output():
+    from crlmflow.report.plots import figure_image
+    from crlmflow.report.plots.style import new_figure
+
+    with publication_style():
+        fig = new_figure(2, 1)
+        fig.add_subplot().plot([0, 1], [0, 1])
+    img = figure_image(fig)
+    png = img.data  # raw bytes: Jupyter stores them base64-encoded as an image/png output
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert Image.open(__import__("io").BytesIO(png)).size == (220, 110)

@@ -14,12 +14,16 @@ from crlmflow.report.plots.style import DOUBLE_COLUMN_IN, OKABE_ITO, new_figure,
 
 __all__ = ["plot_forest"]
 
-# log-axis tick candidates: readable HR values
-_NICE = [0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 4, 5, 10, 20, 50, 100]
+# log-axis tick candidates: the 1-2-5 series (0.25 or 4 next to 0.2 or 5 reads as clutter)
+_NICE = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]
+# finer ticks for a narrow axis (every HR within about 0.7-1.5)
+_FINE = [0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5, 2]
 
 
 def _ticks(lo: float, hi: float) -> list[float]:
     t = [v for v in _NICE if lo <= v <= hi]
+    if len(t) < 3:
+        t = [v for v in _FINE if lo <= v <= hi]
     if len(t) > 7:  # too dense: keep powers of ten, 1 and its 2x/0.5x neighbours
         t = [v for v in t if v in (0.01, 0.1, 0.5, 1, 2, 10, 100)]
     return t
@@ -34,11 +38,13 @@ def plot_forest(
     row_height: float = 0.25,
     color: str = OKABE_ITO["blue"],
     hr_digits: int = HR_DIGITS,
+    note: str | None = None,
 ) -> Figure:
     """Forest plot from a table with columns ``term`` or ``label``, ``hr``, ``hr_lower``,
     ``hr_upper``, ``p``. Rows keep the table order (top to bottom); a row with a missing HR
     is printed as 'Reference' without a marker. Log x axis, dashed line at HR = 1.
     Hazard ratios are printed as in Table 2 (``format_hr``, ``hr_digits`` decimals).
+    ``note`` (e.g. 'N = 272, 120 deaths') is printed under the variable column.
     """
     need = {"hr", "hr_lower", "hr_upper", "p"}
     if missing := need - set(table.columns):
@@ -110,4 +116,6 @@ def plot_forest(
         ax.text(math.sqrt(xmin * xmax), hy, "", va="bottom")  # keeps header row height
         if title:
             fig.text(0.02, 1 - 0.08 / height, title, ha="left", va="top", fontsize=9, fontweight="bold")
+        if note:
+            fig.text(0.02, 0.12 / height, note, ha="left", va="bottom", fontsize=7)
     return fig

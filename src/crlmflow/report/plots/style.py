@@ -29,6 +29,7 @@ __all__ = [
     "save_figure",
     "HORIZON_COLORS",
     "DATA_SOURCE_KEY",
+    "figure_image",
 ]
 
 OKABE_ITO = {
@@ -134,3 +135,19 @@ def save_figure(
         fig.savefig(out["pdf"], format="pdf", metadata=pdf_meta)
         fig.savefig(out["png"], format="png", dpi=PNG_DPI, metadata=png_meta)
     return out
+
+
+def figure_image(fig: Figure, dpi: int = 110):
+    """The figure as an inline PNG for a notebook (``IPython.display.Image``).
+
+    The figures here are pyplot-free, so Jupyter would only print ``<Figure size ...>``;
+    returning this as a cell's last expression shows the picture in the executed notebook.
+    """
+    import io
+
+    from IPython.display import Image
+
+    buf = io.BytesIO()
+    with publication_style():
+        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return Image(data=buf.getvalue(), format="png")
