@@ -173,3 +173,25 @@ def test_impossible_score_values_are_errors_possible_ones_extrapolate(pipeline):
     assert "line 2" in msg and "line 3" in msg and "line 4" not in msg and "one of" in msg
     with pytest.warns(UserWarning, match="outside the training range"):
         score_patients(model, df.tail(1))
+
+
+def test_input_template_scores_and_output_is_rounded(pipeline, tmp_path):
+    from crlmflow.model.modelfile import input_template, round_scores
+
+    model = load_model(pipeline["path"])
+    tmpl = input_template(model)
+    assert list(tmpl.columns) == ["patient_id"] + [v["name"] for v in model["variables"]]
+    scored = score_patients(model, tmpl)  # the example row is valid input
+    rounded = round_scores(scored)
+    assert rounded["total_points"].iloc[0] == round(scored["total_points"].iloc[0], 1)
+    assert rounded["surv_12"].iloc[0] == round(scored["surv_12"].iloc[0], 4)
+    out = tmp_path / "tmpl.csv"
+    res = subprocess.run(
+        [sys.executable, "-m", "crlmflow", "template", "--model", str(pipeline["path"]), "--output", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stderr
+    assert pd.read_csv(out).columns.tolist() == tmpl.columns.tolist()
+    helptext = subprocess.run([sys.executable, "-m", "crlmflow", "--help"], capture_output=True, text=True).stdout
+    assert "as they land" not in helptext and "template" in helptext

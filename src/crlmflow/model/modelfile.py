@@ -260,13 +260,48 @@ def risk_threshold(model: dict) -> float | None:
     return None if value is None else float(value)
 
 
+def input_template(model: dict) -> pd.DataFrame:
+    """The input CSV ``score`` needs for this model: ``patient_id`` and one column per
+    predictor, with one example row (a value each column accepts: the middle of the
+    training range, the allowed value nearest it, 0 for binary, the reference level)."""
+    row: dict[str, object] = {"patient_id": "example-1"}
+    for var in model["variables"]:
+        if var["type"] == "factor":
+            row[var["name"]] = var["ref"]
+        elif var["type"] == "binary":
+            row[var["name"]] = 0
+        else:
+            lo, hi = var["range"]
+            mid = (lo + hi) / 2
+            if var.get("allowed"):
+                mid = min(var["allowed"], key=lambda a: abs(a - mid))
+            row[var["name"]] = float(f"{mid:.3g}")
+    return pd.DataFrame([row])
+
+
+#: decimals of each output column of ``score``: more would suggest a precision the model lacks
+_SCORE_DECIMALS = {"points_": 1, "total_points": 1, "lp": 4, "surv_": 4}
+
+
+def round_scores(scored: pd.DataFrame) -> pd.DataFrame:
+    """Scores rounded for a reader: points to 0.1, lp and survival probabilities to 1e-4."""
+    out = scored.copy()
+    for col in out.columns:
+        for prefix, d in _SCORE_DECIMALS.items():
+            if col == prefix or (prefix.endswith("_") and col.startswith(prefix)):
+                out[col] = out[col].round(d)
+                break
+    return out
+
+
 def score_file(model_path, input_path, output_path) -> pd.DataFrame:
-    """Command-line scoring: read a CSV of new patients, write their scores."""
+    """Command-line scoring: read a CSV of new patients, write their scores (rounded,
+    ``round_scores``); returns the unrounded scores."""
     from crlmflow.data.io import atomic_write_csv
     from crlmflow.data.reading import read_table
 
     model = load_model(model_path)
     df = read_table(input_path)
     scored = score_patients(model, df, source=Path(input_path).name)
-    atomic_write_csv(scored, output_path)
+    atomic_write_csv(round_scores(scored), output_path)
     return scored
