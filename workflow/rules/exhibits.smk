@@ -258,6 +258,7 @@ rule exhibit_figure4:
         curves=f"{OUT}/survival/km_curves.csv",
         at_risk=f"{OUT}/survival/km_at_risk.csv",
         tests=f"{OUT}/survival/km_tests.csv",
+        cutpoints=expand(f"{OUT}/models/{{ep}}/cutpoint.json", ep=ENDPOINTS),
         runner=RUN_NOTEBOOK,
         code=notebook_code("notebooks/figure4_km.ipynb"),
     output:
@@ -285,6 +286,7 @@ rule exhibit_figure4:
             km_curves=input.curves,
             km_at_risk=input.at_risk,
             km_tests=input.tests,
+            cutpoints=ep_files(f"{OUT}/models/{{ep}}/cutpoint.json"),
             sets=SETS,
             endpoint_labels={ep: config["endpoints"][ep]["label"] for ep in ENDPOINTS},
             km_group=config["km"]["group"],
