@@ -36,7 +36,7 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
         p_value=result["p_lausen_schumacher"],
         p_label="Lausen-Schumacher P",
         # the paper's Supplementary Figures 3 (OS) and 4 (RFS), in the config's endpoint order
-        title=f"Supplementary Figure {3 + endpoint_index}. Optimal cut-off: {p.endpoint['label']}",
+        title=f"Supplementary Figure {3 + endpoint_index}\nOptimal cut-off: {p.endpoint['label']}",
         cut_digits=0,
         cut_unit="points",
         group_colors=(KM_COLORS[1], KM_COLORS[0]),  # Figure 4's low- and high-risk colours

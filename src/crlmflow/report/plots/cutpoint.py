@@ -47,8 +47,10 @@ def plot_cutpoint(
     has_dist = marker is not None
     height = 3.3 if has_dist else 2.4
     with publication_style():
-        fig = new_figure(width, height + (0.2 if title else 0.0))
-        top = 1 - (0.35 if title else 0.12) / fig.get_figheight()
+        # a title may run over two lines ('Supplementary Figure 3' / 'Optimal cut-off: ...')
+        title_lines = title.count("\n") + 1 if title else 0
+        fig = new_figure(width, height + 0.2 * title_lines)
+        top = 1 - (0.15 + 0.2 * title_lines if title else 0.12) / fig.get_figheight()
         if has_dist:
             gs = fig.add_gridspec(
                 2, 1, height_ratios=[2.2, 1], hspace=0.08, left=0.17, right=0.97, bottom=0.13, top=top

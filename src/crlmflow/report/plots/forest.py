@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,9 @@ from crlmflow.report.formats import HR_DIGITS, format_hr, format_p
 from crlmflow.report.plots.style import DOUBLE_COLUMN_IN, OKABE_ITO, new_figure, publication_style
 
 __all__ = ["plot_forest"]
+
+#: characters per line of a term label at 8 pt in the label column of a 170 mm figure
+LABEL_WRAP = 30
 
 # log-axis tick candidates: the 1-2-5 series (0.25 or 4 next to 0.2 or 5 reads as clutter)
 _NICE = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]
@@ -35,7 +39,7 @@ def plot_forest(
     title: str | None = None,
     xlabel: str = "Hazard ratio (95% CI)",
     width: float = DOUBLE_COLUMN_IN,
-    row_height: float = 0.25,
+    row_height: float = 0.3,
     color: str = OKABE_ITO["blue"],
     hr_digits: int = HR_DIGITS,
     note: str | None = None,
@@ -103,7 +107,8 @@ def plot_forest(
         ax.set_xlabel(xlabel)
 
         for y, lab, h, l, u, pv in zip(ys, labels, hr, lo, hi, p):
-            ax_lab.text(0.02, y, lab, ha="left", va="center", fontsize=8)
+            # a long label wraps onto a second line rather than run under the plot
+            ax_lab.text(0.02, y, textwrap.fill(lab, LABEL_WRAP), ha="left", va="center", fontsize=8, linespacing=0.95)
             ax_hr.text(0.5, y, format_hr(h, l, u, hr_digits, missing="Reference"), ha="center", va="center", fontsize=8)
             ax_p.text(0.5, y, "" if not np.isfinite(h) else format_p(pv), ha="center", va="center", fontsize=8)
         hy = n - 0.4 + 0.1
