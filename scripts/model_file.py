@@ -1,10 +1,11 @@
-"""Rule model_file: the portable model.json (coefficients, baseline, points tables, cut-off)."""
+"""Rule model_file: the portable model.json (coefficients, baseline, points tables, cut-off)
+and the input CSV template ``score`` needs for it."""
 
 import json
 
 from crlmflow.data.cohort import read_cohort_csv
-from crlmflow.data.io import atomic_write_json
-from crlmflow.model.modelfile import build_model_file, sha256_frame
+from crlmflow.data.io import atomic_write_csv, atomic_write_json
+from crlmflow.model.modelfile import build_model_file, input_template, sha256_frame
 from crlmflow.pipeline.config import config_hash
 from crlmflow.pipeline.snakeio import logged
 
@@ -31,5 +32,6 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
         config_sha256=config_hash(p.settings),
         synthetic=p.synthetic,
     )
-    atomic_write_json(snakemake.output[0], model)
+    atomic_write_json(snakemake.output.model, model)
+    atomic_write_csv(input_template(model), snakemake.output.template)
     log.info("model file for %s: %d terms", snakemake.wildcards.endpoint, len(model["terms"]))

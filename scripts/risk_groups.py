@@ -9,6 +9,7 @@ from crlmflow.pipeline.provenance import figure_lineage
 from crlmflow.pipeline.snakeio import logged
 from crlmflow.pipeline.streams import stream
 from crlmflow.report.plots import plot_cutpoint, save_figure
+from crlmflow.report.plots.km import KM_COLORS
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params
@@ -34,7 +35,11 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
         xlabel="Total points",
         p_value=result["p_lausen_schumacher"],
         p_label="Lausen-Schumacher P",
-        title=f"Optimal cut-off: {p.endpoint['label']}",
+        # the paper's Supplementary Figures 3 (OS) and 4 (RFS), in the config's endpoint order
+        title=f"Supplementary Figure {3 + endpoint_index}\nOptimal cut-off: {p.endpoint['label']}",
+        cut_digits=0,
+        cut_unit="points",
+        group_colors=(KM_COLORS[1], KM_COLORS[0]),  # Figure 4's low- and high-risk colours
     )
     save_figure(fig, snakemake.output.figure_pdf[: -len(".pdf")], metadata=figure_lineage(snakemake))
     log.info(

@@ -1,4 +1,5 @@
-"""Command line: ``python -m crlmflow score ...`` (and more subcommands as they land)."""
+"""Command line of crlmflow: ``score`` new patients with a model file alone, ``template``
+writes the input CSV a model needs, ``audit`` checks a table's or figure's lineage."""
 
 from __future__ import annotations
 
@@ -24,6 +25,15 @@ def _score(args) -> int:
     return 0
 
 
+def _template(args) -> int:
+    from crlmflow.data.io import atomic_write_csv
+    from crlmflow.model.modelfile import input_template, load_model
+
+    atomic_write_csv(input_template(load_model(args.model)), args.output)
+    print(f"input template -> {args.output}", file=sys.stderr)
+    return 0
+
+
 def _audit(args) -> int:
     from crlmflow.pipeline.provenance import audit, find_manifest
     from crlmflow.report.results_text import audit_results_text, is_results_text
@@ -43,8 +53,16 @@ def main(argv=None) -> int:
     sc = sub.add_parser("score", help="score new patients with a model.json alone")
     sc.add_argument("--model", required=True, help="results/models/<endpoint>/model.json")
     sc.add_argument("--input", required=True, help="CSV or .xlsx, one row per patient, the model's predictor columns")
-    sc.add_argument("--output", required=True, help="CSV to write: points, total points, lp, survival, risk group")
+    sc.add_argument(
+        "--output",
+        required=True,
+        help="CSV to write: points and total points (0.1), lp and survival (1e-4), risk group",
+    )
     sc.set_defaults(func=_score)
+    te = sub.add_parser("template", help="write the input CSV a model needs (its columns and an example row)")
+    te.add_argument("--model", required=True, help="results/models/<endpoint>/model.json")
+    te.add_argument("--output", required=True, help="CSV to write")
+    te.set_defaults(func=_template)
     au = sub.add_parser(
         "audit",
         help="print a table's or figure's lineage and verify every recorded hash; for the results "

@@ -312,3 +312,14 @@ def test_external_extrapolation_is_flagged(fixture_models):
     assert 'id="external-extrapolation"' in page
     assert "external cohort of 150 patients" in page and "Hospital days: 4 of 150" in page
     assert "ALB" not in page.split('id="external-extrapolation"')[1].split("</div>")[0], "model predictors only"
+
+
+def test_score_with_possible_values_is_a_choice_of_them(fixture_models):
+    models, _ = fixture_models
+    m = json.loads(json.dumps(models["os"]))
+    num = next(v for v in m["variables"] if v["type"] == "numeric")
+    num["allowed"] = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    page = build_app({"os": m}, commit=None, data_sha256=None)
+    sel = re.search(rf'<select id="os-{num["name"]}".*?</select>', page, re.S).group(0)
+    assert re.findall(r'<option value="(\d+)">', sel) == ["0", "1", "2", "3", "4", "5"]
+    assert f'os-{num["name"]}" name="{num["name"]}" type="number"' not in page

@@ -140,3 +140,58 @@ def test_command_line_scoring(pipeline, tmp_path):
     assert res.returncode == 0, res.stderr
     scored = pd.read_csv(out)
     assert len(scored) == 5 and {"total_points", "lp", "surv_12", "surv_36", "surv_60", "risk_group"} <= set(scored)
+
+
+def test_model_file_records_the_drawn_axis_and_flags_values_beyond_it(pipeline):
+    model = load_model(pipeline["path"])
+    by_name = {p["name"]: p for p in model["nomogram"]["predictors"]}
+    num = [v for v in model["variables"] if v["type"] == "numeric"][0]
+    assert num["axis"] == [min(by_name[num["name"]]["values"]), max(by_name[num["name"]]["values"])]
+    # a trimmed axis (nomogram_axis: display): inside the training range, beyond the axis
+    lo, hi = num["range"]
+    num["axis"] = [lo + (hi - lo) / 4, hi - (hi - lo) / 4]
+    df = pipeline["valid"].head(1).copy()
+    df[num["name"]] = hi
+    with pytest.warns(UserWarning, match=r"beyond the nomogram axis"):
+        scored = score_patients(model, df)
+    # the score itself is the model's: points extend the axis linearly
+    pred = predict(pipeline["model"], df, HORIZONS)
+    np.testing.assert_allclose(scored["lp"], pred["lp"], atol=1e-10)
+
+
+def test_impossible_score_values_are_errors_possible_ones_extrapolate(pipeline):
+    model = load_model(pipeline["path"])
+    num = [v for v in model["variables"] if v["type"] == "numeric"][0]
+    lo, hi = num["range"]
+    num["allowed"] = sorted({float(lo), float(hi), float(hi) + 1.0})
+    num.pop("axis", None)
+    df = pipeline["valid"].head(3).copy()
+    df[num["name"]] = [hi + 7, lo + 0.5, hi + 1.0]
+    with pytest.raises(InputError) as err:
+        score_patients(model, df, source="new.csv")
+    msg = str(err.value)
+    assert "line 2" in msg and "line 3" in msg and "line 4" not in msg and "one of" in msg
+    with pytest.warns(UserWarning, match="outside the training range"):
+        score_patients(model, df.tail(1))
+
+
+def test_input_template_scores_and_output_is_rounded(pipeline, tmp_path):
+    from crlmflow.model.modelfile import input_template, round_scores
+
+    model = load_model(pipeline["path"])
+    tmpl = input_template(model)
+    assert list(tmpl.columns) == ["patient_id"] + [v["name"] for v in model["variables"]]
+    scored = score_patients(model, tmpl)  # the example row is valid input
+    rounded = round_scores(scored)
+    assert rounded["total_points"].iloc[0] == round(scored["total_points"].iloc[0], 1)
+    assert rounded["surv_12"].iloc[0] == round(scored["surv_12"].iloc[0], 4)
+    out = tmp_path / "tmpl.csv"
+    res = subprocess.run(
+        [sys.executable, "-m", "crlmflow", "template", "--model", str(pipeline["path"]), "--output", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stderr
+    assert pd.read_csv(out).columns.tolist() == tmpl.columns.tolist()
+    helptext = subprocess.run([sys.executable, "-m", "crlmflow", "--help"], capture_output=True, text=True).stdout
+    assert "as they land" not in helptext and "template" in helptext

@@ -43,7 +43,7 @@ def test_extending_config_drops_an_endpoint_and_keeps_the_rest(tmp_path, repo_ro
     # everything not overridden is the extended study's own value
     with open(repo_root / "config" / "config.yaml", encoding="utf-8") as fh:
         paper = yaml.safe_load(fh)
-    assert cfg["candidates"] == paper["candidates"] and cfg["data"]["followup_cutoff"] == "2023-04-30"
+    assert cfg["candidates"] == validate_config(paper)["candidates"] and cfg["data"]["followup_cutoff"] == "2023-04-30"
     assert cfg["outdir"] == "results/rfs_only" and "extends" not in cfg
 
 

@@ -178,7 +178,7 @@ def test_table3_rates_and_medians():
     assert t["Factors"].tolist() == ["OS (Training set), %", "OS (Validation set), %", "OS (All patients), %"]
     assert t.loc[0, "1-year rate"] == "97.38%" and t.loc[1, "5-year rate"] == "51.56%"
     assert t.loc[2, "Median, months (95% CI, SPSS)"] == "70.20 (57.73, 82.68)"
-    assert t.loc[2, "Median, months (95% CI, R survfit)"] == "70.20 (60.10, NA)"
+    assert t.loc[2, "Median, months (95% CI, R survfit)"] == "70.20 (60.10, not reached)"
 
 
 TARGETS = {
@@ -445,7 +445,7 @@ def test_load_nomogram_roundtrip():
 def test_write_table_formats(tmp_path):
     df = pd.DataFrame({"A": ["x", "    indented|pipe"], "B": [1.5, np.nan]})
     paths = write_table(df, tmp_path / "t", title="T", footnotes=["note"])
-    assert set(paths) == {"csv", "html", "md"}
+    assert set(paths) == {"csv", "html", "md", "docx"}
     md = paths["md"].read_text()
     assert "**T**" in md and "\\|pipe" in md and "| NA |" in md and md.rstrip().endswith("note")
     assert "<caption>T</caption>" in paths["html"].read_text()
@@ -548,3 +548,70 @@ def test_external_validation_table_keeps_the_frozen_model_as_headline():
     assert out["Nodes (in the model)"] == "3 (30.0%) of 10; 0 below the development minimum, 3 above its maximum"
     assert "levels never seen in development: 3 (2 patients)" in out["Grade"]
     assert any("apparent" in n for n in notes)
+
+
+def test_docx_table_holds_the_csv_numbers_in_three_line_style(tmp_path):
+    import docx
+
+    df = pd.DataFrame(
+        {"Variable": ["Age, years", "  ≥65", "CA19-9"], "HR (95% CI)": ["1.02 (1.01, 1.04)", np.nan, "1.001"]}
+    )
+    paths = write_table(df, tmp_path / "t", title="Table 9. Test", footnotes=["HR, hazard ratio."])
+    doc = docx.Document(paths["docx"])
+    (table,) = doc.tables
+    cells = [[c.text for c in row.cells] for row in table.rows]
+    assert cells[0] == ["Variable", "HR (95% CI)"]
+    csv = pd.read_csv(paths["csv"], keep_default_na=False)
+    assert cells[1:] == [[v.strip() if v else "NA" for v in rec] for rec in csv.astype(str).itertuples(index=False)]
+    texts = [p.text for p in doc.paragraphs]
+    assert texts[0] == "Table 9. Test" and texts[-1] == "HR, hazard ratio."
+    xml = paths["docx"].read_bytes()
+    # same table, same bytes (fixed zip dates and core properties)
+    again = write_table(df, tmp_path / "u", title="Table 9. Test", footnotes=["HR, hazard ratio."])
+    assert again["docx"].read_bytes() == xml
+    import zipfile
+
+    body = zipfile.ZipFile(paths["docx"]).read("word/document.xml").decode()
+    assert body.count('w:sz="12"') == 2 * 2 and body.count('w:sz="6"') == 2  # heavy top/bottom, light under header
+
+
+def test_docx_spanning_header(tmp_path):
+    import docx
+
+    from crlmflow.report.exhibits.docx import write_docx
+
+    df = pd.DataFrame([["Age", "1.1", "0.01", "1.2", "0.02"]], columns=["Variable", "HR", "p", "HR ", "p "])
+    path = write_docx(df, tmp_path / "t.docx", header_groups=[("", 1), ("OS", 2), ("RFS", 2)])
+    table = docx.Document(path).tables[0]
+    assert [c.text for c in table.rows[0].cells] == ["", "OS", "OS", "RFS", "RFS"]
+    with pytest.raises(ValueError, match="span 4 columns, the table has 5"):
+        write_docx(df, tmp_path / "u.docx", header_groups=[("", 1), ("OS", 3)])
+
+
+def test_hr_display_scale_applies_to_table2_and_forest():
+    from crlmflow.report.exhibits import table2
+    from crlmflow.report.tables import forest_table
+
+    cands = [
+        {"name": "ca19_9", "type": "numeric", "label": "CA19-9", "unit": "U/mL", "hr_per": 100},
+        {"name": "age", "type": "numeric", "label": "Age", "unit": "years"},
+        {"name": "rfa", "type": "binary", "label": "RFA"},
+    ]
+    beta = np.array([0.0004, 0.02, 0.5])
+    multi = pd.DataFrame(
+        {
+            "term": ["ca19_9", "age", "rfa"],
+            "hr": np.exp(beta),
+            "hr_lower": np.exp(beta - 0.0002),
+            "hr_upper": np.exp(beta + 0.0002),
+            "p": [0.01, 0.02, 0.03],
+            "selected": [1, 1, 1],
+        }
+    )
+    f = forest_table(multi, cands)
+    assert list(f["label"]) == ["CA19-9 (per 100 U/mL)", "Age (per year)", "RFA (yes vs no)"]
+    assert f.loc[0, "hr"] == pytest.approx(np.exp(0.04)) and f.loc[1, "hr"] == pytest.approx(np.exp(0.02))
+    uni = multi.drop(columns="selected")
+    t2 = table2({"os": uni}, {"os": multi}, cands)
+    assert t2.loc[0, "Variable"] == "CA19-9 (per 100 U/mL)" and t2.loc[1, "Variable"] == "Age"
+    assert t2.loc[0, "OS univariable HR (95% CI)"].startswith(f"{np.exp(0.04):.3f}")

@@ -119,7 +119,8 @@ def test_rates_medians_counts_and_cis():
     assert F.format_rate(NAN) == "NA"
     assert F.format_median(70.2, 57.73, 82.68) == "70.20 (57.73, 82.68)"
     assert F.format_median(NAN, 50.0, NAN) == "Not reached"
-    assert F.format_median(40.0, 30.1, None) == "40.00 (30.10, NA)"
+    assert F.format_median(40.0, 30.1, None) == "40.00 (30.10, not reached)"
+    assert F.format_median(40.0, NAN, NAN) == "40.00 (not reached, not reached)"
     assert F.format_count(27, 9.8901) == "27 (9.9%)"
     assert F.format_number(None, 2) == "NA" and F.format_number(3.14159, 2) == "3.14"
     assert F.format_ci(0.7, 0.65, 0.75, 3) == "0.700 (0.650, 0.750)"
@@ -222,3 +223,12 @@ def test_formats_is_light():
     mods = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     mods |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert mods <= {"__future__", "collections", "math", "typing"}, mods
+
+
+def test_label_with_unit_and_per_unit():
+    assert F.label_with_unit("Hospital days", "days") == "Hospital days"
+    assert F.label_with_unit("BMI", "kg/m2") == "BMI, kg/m\u00b2"
+    assert F.per_unit("years") == "per year"
+    assert F.per_unit("U/mL", 100) == "per 100 U/mL"
+    assert F.per_unit(None, score=True) == "per point"
+    assert F.per_unit(None) == "per unit"

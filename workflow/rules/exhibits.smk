@@ -70,6 +70,7 @@ rule exhibit_table1:
             "table1",
             **PAPER_TABLES,
         ),
+        docx=f"{OUT}/tables/table1.docx",
     log:
         f"{OUT}/logs/exhibit_table1.log",
     conda:
@@ -118,6 +119,7 @@ rule exhibit_table2:
             "table2",
             **PAPER_TABLES,
         ),
+        docx=f"{OUT}/tables/table2.docx",
     log:
         f"{OUT}/logs/exhibit_table2.log",
     conda:
@@ -166,6 +168,7 @@ rule exhibit_table3:
             "table3",
             **PAPER_TABLES,
         ),
+        docx=f"{OUT}/tables/table3.docx",
     log:
         f"{OUT}/logs/exhibit_table3.log",
     conda:
@@ -264,6 +267,7 @@ rule exhibit_figure4:
         curves=f"{OUT}/survival/km_curves.csv",
         at_risk=f"{OUT}/survival/km_at_risk.csv",
         tests=f"{OUT}/survival/km_tests.csv",
+        cutpoints=expand(f"{OUT}/models/{{ep}}/cutpoint.json", ep=ENDPOINTS),
         runner=RUN_NOTEBOOK,
         code=notebook_code("notebooks/figure4_km.ipynb"),
     output:
@@ -291,6 +295,7 @@ rule exhibit_figure4:
             km_curves=input.curves,
             km_at_risk=input.at_risk,
             km_tests=input.tests,
+            cutpoints=ep_files(f"{OUT}/models/{{ep}}/cutpoint.json"),
             sets=SETS,
             endpoint_labels={ep: config["endpoints"][ep]["label"] for ep in ENDPOINTS},
             km_group=config["km"]["group"],
@@ -454,12 +459,16 @@ rule exhibit_beyond_paper:
     output:
         notebook=f"{OUT}/notebooks/beyond_paper.ipynb",
         stability=in_report(
-            multiext(f"{OUT}/tables/selection_stability", ".csv", ".html", ".md"),
+            multiext(
+                f"{OUT}/tables/selection_stability", ".csv", ".html", ".md", ".docx"
+            ),
             "selection_stability",
             "Beyond the paper",
         ),
         performance=in_report(
-            multiext(f"{OUT}/tables/performance_comparison", ".csv", ".html", ".md"),
+            multiext(
+                f"{OUT}/tables/performance_comparison", ".csv", ".html", ".md", ".docx"
+            ),
             "performance_comparison",
             "Beyond the paper",
         ),

@@ -138,7 +138,8 @@ rule model_file:
         script="scripts/model_file.py",
         code=code_of("scripts/model_file.py"),
     output:
-        f"{OUT}/models/{{endpoint}}/model.json",
+        model=f"{OUT}/models/{{endpoint}}/model.json",
+        template=f"{OUT}/models/{{endpoint}}/input_template.csv",
     log:
         f"{OUT}/logs/model_file_{{endpoint}}.log",
     conda:

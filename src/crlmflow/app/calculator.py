@@ -67,7 +67,7 @@ def _embedded(m: dict) -> dict:
     nomo = m["nomogram"]
     variables = []
     for v in m["variables"]:
-        w = {k: v[k] for k in ("name", "label", "unit", "type", "range", "levels", "ref") if k in v}
+        w = {k: v[k] for k in ("name", "label", "unit", "type", "range", "axis", "allowed", "levels", "ref") if k in v}
         w["id"] = _dom_id(v["name"])
         if "range" in v:
             w["rangeText"] = _range_text(v)
@@ -124,6 +124,18 @@ def _field(ep: str, v: dict) -> str:
     pts = f'<output class="pts" id="{ep}-pts-{vid}" for="{base}" data-value="">\u2013</output>'
     msg = f'<div class="msg" id="{base}-msg" aria-live="polite"></div>'
     attrs = f'id="{ep}-field-{vid}" data-var="{e(v["name"])}" data-type="{e(v["type"])}"'
+    if v["type"] == "numeric" and v.get("allowed"):  # a score: only its possible values can be chosen
+        choices = '<option value="">choose</option>' + "".join(
+            f'<option value="{_num(a)}">{_num(a)}</option>' for a in v["allowed"]
+        )
+        return (
+            f'<div class="field" {attrs}>'
+            f'<label for="{base}">{label}</label>'
+            f'<div class="control"><select id="{base}" name="{e(v["name"])}" aria-describedby="{base}-range {base}-msg">'
+            f"{choices}</select></div>"
+            f'<div class="hint" id="{base}-range">Training range {e(_range_text(v))}</div>'
+            f"{msg}{pts}</div>"
+        )
     if v["type"] == "numeric":
         lo, hi = v["range"]
         return (

@@ -104,6 +104,7 @@ def build_model_file(
 ) -> dict:
     """Assemble ``model.json`` from the fit summary, the nomogram and the cut-off."""
     preds = selected_predictors(fit, candidates)
+    axis_values = {ax["name"]: ax["values"] for ax in (nomogram or {}).get("predictors", [])}
     variables = []
     for p in preds:
         col = train[p["name"]]
@@ -115,6 +116,11 @@ def build_model_file(
             entry["levels"] = [0, 1]
         else:
             entry["range"] = [float(col.min()), float(col.max())]
+            if p.get("allowed"):
+                entry["allowed"] = [float(a) for a in p["allowed"]]
+            ticks = axis_values.get(p["name"])
+            if ticks:  # the drawn axis (config nomogram_axis): a value beyond it is read off an extension
+                entry["axis"] = [float(min(ticks)), float(max(ticks))]
         variables.append(entry)
     return {
         "format": MODEL_FORMAT,
@@ -169,14 +175,15 @@ def _parse_inputs(model: dict, df: pd.DataFrame, source: str) -> tuple[dict[str,
             continue
         num = pd.to_numeric(raw, errors="coerce")
         bad = num.isna().to_numpy()
+        expected = "a number"
         if var["type"] == "binary":
             bad |= ~num.isin([0, 1]).to_numpy()
+            expected = "0 or 1"
+        elif var.get("allowed"):  # a score (CRS 0-5): 7 or 2.5 is impossible, not an extrapolation
+            bad |= ~num.isin(var["allowed"]).to_numpy()
+            expected = "one of " + ", ".join(f"{a:g}" for a in var["allowed"])
         for i in np.flatnonzero(bad):
-            problems.append(
-                _problem(
-                    source, rows[i], name, raw.iloc[i], "0 or 1" if var["type"] == "binary" else "a number", ids, i
-                )
-            )
+            problems.append(_problem(source, rows[i], name, raw.iloc[i], expected, ids, i))
         values[name] = num.to_numpy(float)
         if var["type"] == "numeric" and "range" in var:
             lo, hi = var["range"]
@@ -186,6 +193,14 @@ def _parse_inputs(model: dict, df: pd.DataFrame, source: str) -> tuple[dict[str,
                     f"{source}, line {rows[i]}, column '{name}': {values[name][i]:g} is outside the "
                     f"training range [{lo:g}, {hi:g}]; the prediction is an extrapolation"
                 )
+            if "axis" in var:
+                a, b = var["axis"]
+                beyond = (~bad) & ~outside & ((values[name] < a) | (values[name] > b))
+                for i in np.flatnonzero(beyond):
+                    warns.append(
+                        f"{source}, line {rows[i]}, column '{name}': {values[name][i]:g} is beyond the "
+                        f"nomogram axis [{a:g}, {b:g}]; its points extend the axis (an extrapolation on the chart)"
+                    )
     if problems:
         raise InputError(problems)
     return values, warns
@@ -245,13 +260,48 @@ def risk_threshold(model: dict) -> float | None:
     return None if value is None else float(value)
 
 
+def input_template(model: dict) -> pd.DataFrame:
+    """The input CSV ``score`` needs for this model: ``patient_id`` and one column per
+    predictor, with one example row (a value each column accepts: the middle of the
+    training range, the allowed value nearest it, 0 for binary, the reference level)."""
+    row: dict[str, object] = {"patient_id": "example-1"}
+    for var in model["variables"]:
+        if var["type"] == "factor":
+            row[var["name"]] = var["ref"]
+        elif var["type"] == "binary":
+            row[var["name"]] = 0
+        else:
+            lo, hi = var["range"]
+            mid = (lo + hi) / 2
+            if var.get("allowed"):
+                mid = min(var["allowed"], key=lambda a: abs(a - mid))
+            row[var["name"]] = float(f"{mid:.3g}")
+    return pd.DataFrame([row])
+
+
+#: decimals of each output column of ``score``: more would suggest a precision the model lacks
+_SCORE_DECIMALS = {"points_": 1, "total_points": 1, "lp": 4, "surv_": 4}
+
+
+def round_scores(scored: pd.DataFrame) -> pd.DataFrame:
+    """Scores rounded for a reader: points to 0.1, lp and survival probabilities to 1e-4."""
+    out = scored.copy()
+    for col in out.columns:
+        for prefix, d in _SCORE_DECIMALS.items():
+            if col == prefix or (prefix.endswith("_") and col.startswith(prefix)):
+                out[col] = out[col].round(d)
+                break
+    return out
+
+
 def score_file(model_path, input_path, output_path) -> pd.DataFrame:
-    """Command-line scoring: read a CSV of new patients, write their scores."""
+    """Command-line scoring: read a CSV of new patients, write their scores (rounded,
+    ``round_scores``); returns the unrounded scores."""
     from crlmflow.data.io import atomic_write_csv
     from crlmflow.data.reading import read_table
 
     model = load_model(model_path)
     df = read_table(input_path)
     scored = score_patients(model, df, source=Path(input_path).name)
-    atomic_write_csv(scored, output_path)
+    atomic_write_csv(round_scores(scored), output_path)
     return scored

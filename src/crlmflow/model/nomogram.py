@@ -42,6 +42,7 @@ __all__ = [
     "NomogramResult",
     "SurvivalAxis",
     "r_pretty",
+    "display_limits",
     "nomogram_points",
     "total_points",
     "survival_axes",
@@ -183,10 +184,40 @@ def _coef(coefs: Mapping[str, float], term: str) -> float:
         raise KeyError(f"no coefficient for term {term!r}") from None
 
 
+def display_limits(x: Sequence[float]) -> tuple[float, float]:
+    """rms ``datadist``'s display range (``Low:prediction``, ``High:prediction``).
+
+    The quantiles ``q`` and ``1 - q`` of the non-missing values with
+    ``q = 10 / max(n, 200)`` (datadist's default ``q.display``; R's type-7 quantile),
+    the full range when there are fewer than 4 distinct values or the two coincide.
+    """
+    v = np.asarray(x, dtype=float)
+    v = v[np.isfinite(v)]
+    uniq = np.unique(v)
+    if uniq.size < 4:
+        return float(uniq[0]), float(uniq[-1])
+    q = 10.0 / max(v.size, 200)
+    lo, hi = (float(t) for t in np.quantile(v, [q, 1.0 - q]))
+    return (float(uniq[0]), float(uniq[-1])) if lo == hi else (lo, hi)
+
+
 def _tick_values(s: dict[str, Any], x: pd.Series, nint: int) -> list:
-    """Tick values rms uses for one predictor (datadist + value.chk, type.range='full')."""
-    if s.get("values") is not None:  # like nomogram(fit, age = seq(...)): user's choice
-        return list(s["values"])
+    """Tick values rms uses for one predictor (datadist + value.chk).
+
+    ``s["nomogram_axis"]`` (config key of a candidate) chooses the axis of a numeric predictor as an rms user would:
+    ``"full"`` (rms's default, ``pretty(range(x), nint)``), ``"display"``
+    (``pretty(c(Low:prediction, High:prediction), nint)``, see ``display_limits``) or a
+    list of values (``nomogram(fit, x = c(...))``). A long-tailed predictor drawn over its
+    full range lets one outlier take the whole points scale; the display range trims it.
+    """
+    axis = s.get("nomogram_axis", "full") if s.get("values") is None else list(s["values"])
+    if not isinstance(axis, str):  # like nomogram(fit, age = seq(...)): user's choice
+        values = [float(a) for a in axis] if s["type"] != "factor" else list(axis)
+        if len(values) < 2:
+            raise ValueError(f"predictor {s['name']!r}: an explicit nomogram axis needs at least 2 values")
+        return values
+    if axis not in ("full", "display"):
+        raise ValueError(f"predictor {s['name']!r}: nomogram axis must be 'full', 'display' or a list, got {axis!r}")
     if s["type"] == "factor":
         return list(s["levels"])
     v = pd.to_numeric(x).dropna().to_numpy(dtype=float)
@@ -196,7 +227,8 @@ def _tick_values(s: dict[str, Any], x: pd.Series, nint: int) -> list:
     if uniq.size <= N_UNIQUE:
         # datadist stores the distinct values and value.chk returns them as the ticks
         return [float(u) for u in uniq]
-    return [float(t) for t in r_pretty([uniq[0], uniq[-1]], n=nint)]
+    lo, hi = (uniq[0], uniq[-1]) if axis == "full" else display_limits(v)
+    return [float(t) for t in r_pretty([lo, hi], n=nint)]
 
 
 # --------------------------------------------------------------------------------------
@@ -292,7 +324,8 @@ def nomogram_points(
 
     ``coefs`` maps R term names (``age``, ``rxLev``) to log hazard ratios; ``predictors``
     are specs ``{"name", "type": numeric|binary|factor, "levels", "ref", "label", "unit"}``
-    (optional ``"values"`` fixes the ticks); ``data`` is the analysed data set, which plays
+    (optional ``"nomogram_axis"``: ``"full"``, ``"display"`` or a list of tick values, see
+    ``_tick_values``); ``data`` is the analysed data set, which plays
     the role of rms's ``datadist`` (tick ranges) and gives the sample-mean centring.
     """
     specs = [_spec(p) for p in predictors]

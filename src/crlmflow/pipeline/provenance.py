@@ -129,6 +129,14 @@ def record_job(smk, outdir: str | Path, code: str | Path | None = None) -> Path:
     return path
 
 
+def data_source(config: dict) -> str:
+    """``synthetic`` when any analysed cohort is simulated, else ``file``."""
+    sources = [config.get("data", {}).get("source", "synthetic")]
+    if config.get("split", {}).get("method") == "external":
+        sources.append(config.get("external", {}).get("source", "synthetic"))
+    return "synthetic" if "synthetic" in sources else "file"
+
+
 def figure_lineage(smk, code: str | Path | None = None) -> dict:
     """Key lineage fields to embed in a figure's own metadata (PNG text, PDF info)."""
     from crlmflow.pipeline.config import config_hash
@@ -137,6 +145,7 @@ def figure_lineage(smk, code: str | Path | None = None) -> dict:
     data = hashlib.sha256("".join(sha256_file(f) for f in inputs if Path(f).is_file()).encode()).hexdigest()
     code = code or _code_of(smk, smk.config.get("outdir", "results"))
     return {
+        "crlmflow:data_source": data_source(smk.config),
         "crlmflow:rule": smk.rule,
         "crlmflow:code": str(code),
         "crlmflow:code_sha256": sha256_file(code) if code else "",

@@ -27,6 +27,9 @@ from collections.abc import Mapping
 __all__ = [
     "HR_DIGITS",
     "NOT_AVAILABLE",
+    "NOT_REACHED",
+    "SIMULATED_NOTE",
+    "SIMULATED_TAG",
     "SET_LABELS",
     "format_cell",
     "format_ci",
@@ -39,6 +42,8 @@ __all__ = [
     "format_unit",
     "endpoint_row_labels",
     "horizon_key",
+    "label_with_unit",
+    "per_unit",
     "horizon_label",
     "p_statement",
     "set_label",
@@ -50,6 +55,18 @@ __all__ = [
 
 #: how a missing number is printed (as R prints NA)
 NOT_AVAILABLE = "NA"
+
+#: a median (or its bound) the Kaplan–Meier curve never reaches
+NOT_REACHED = "Not reached"
+
+#: the tag every figure and table carries when ``data.source`` is synthetic
+SIMULATED_TAG = "Simulated data"
+
+#: the footnote every table carries when ``data.source`` is synthetic
+SIMULATED_NOTE = (
+    "Simulated data: a synthetic cohort calibrated to the published study, not patients; "
+    "the numbers demonstrate the workflow and carry no clinical meaning."
+)
 
 SET_LABELS: Mapping[str, str] = {"train": "Training set", "validation": "Validation set", "all": "All patients"}
 
@@ -189,10 +206,13 @@ def format_rate(s, digits: int = 2) -> str:
 
 def format_median(estimate, lower, upper, digits: int = 2) -> str:
     """Median survival with its CI, '70.20 (57.73, 82.68)'; 'Not reached' when the curve
-    never falls to 0.5, a missing bound printed 'NA' (as R's survfit prints it)."""
+    never falls to 0.5, and 'not reached' for a bound whose confidence curve never does
+    (R's survfit prints NA there, which a reader takes for missing data)."""
     if _missing(estimate):
-        return "Not reached"
-    return f"{float(estimate):.{digits}f} ({format_number(lower, digits)}, {format_number(upper, digits)})"
+        return NOT_REACHED
+    lo = NOT_REACHED.lower() if _missing(lower) else format_number(lower, digits)
+    hi = NOT_REACHED.lower() if _missing(upper) else format_number(upper, digits)
+    return f"{float(estimate):.{digits}f} ({lo}, {hi})"
 
 
 def format_count(n, percent, digits: int = 1) -> str:
@@ -238,6 +258,30 @@ def format_unit(unit: str | None) -> str:
         return ""
     text = str(unit).strip()
     return _UNIT_SYMBOLS.get(text.lower(), text)
+
+
+#: plural unit words a per-unit hazard ratio names in the singular ('per year')
+_SINGULAR = {"years": "year", "days": "day", "months": "month", "weeks": "week", "points": "point"}
+
+
+def label_with_unit(label: str, unit: str | None) -> str:
+    """'BMI, kg/m²'; the label alone when it already ends with the unit's word, so that
+    'Hospital days' with unit 'days' is not printed 'Hospital days, days'."""
+    u = format_unit(unit)
+    if not u or str(label).lower().rstrip().endswith(u.lower()):
+        return str(label)
+    return f"{label}, {u}"
+
+
+def per_unit(unit: str | None, per: float = 1, *, score: bool = False) -> str:
+    """What a numeric term's hazard ratio is per: 'per year', 'per 100 U/mL', 'per point'
+    (a score without a unit), 'per unit'."""
+    u = format_unit(unit)
+    if not u:
+        u = "point" if score else "unit"
+    if per == 1:
+        return f"per {_SINGULAR.get(u.lower(), u)}"
+    return f"per {per:g} {u}"
 
 
 # ---------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ lineage metadata is embedded, and no text overlaps."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import assert_no_text_overlap, plot_case
 from PIL import Image
@@ -153,3 +154,42 @@ def test_forest_long_label_is_not_clipped(label):
     bb = labels[0].get_window_extent(renderer)
     assert bb.x0 >= 0 and bb.x1 <= plot_left, "the label ends before the plot column starts"
     assert_no_text_overlap(fig)
+
+
+def test_simulated_data_are_tagged_on_the_figure_and_in_table_footnotes(tmp_path):
+    from crlmflow.pipeline.provenance import data_source
+    from crlmflow.report.exhibits import write_table
+    from crlmflow.report.formats import SIMULATED_NOTE, SIMULATED_TAG
+    from crlmflow.report.plots.style import DATA_SOURCE_KEY, new_figure
+
+    assert data_source({"data": {"source": "synthetic"}}) == "synthetic"
+    assert data_source({"data": {"source": "file"}, "split": {"method": "random"}}) == "file"
+    assert data_source({"data": {"source": "file"}, "split": {"method": "external"}}) == "synthetic"
+
+    def texts(source):
+        with publication_style():
+            fig = new_figure(2, 2)
+            fig.add_subplot().plot([0, 1], [0, 1])
+        save_figure(fig, tmp_path / source, metadata={DATA_SOURCE_KEY: source})
+        save_figure(fig, tmp_path / source, metadata={DATA_SOURCE_KEY: source})  # saving twice: one tag
+        return [t.get_text() for t in fig.texts]
+
+    assert texts("synthetic") == [SIMULATED_TAG]
+    assert texts("file") == []
+    df = pd.DataFrame({"a": [1]})
+    md = write_table(df, tmp_path / "t", footnotes=["n"], simulated=True)["md"].read_text()
+    assert SIMULATED_NOTE in md
+    assert SIMULATED_NOTE not in write_table(df, tmp_path / "u", footnotes=["n"])["md"].read_text()
+
+
+def test_figure_image_gives_notebooks_a_png_output():
+    from crlmflow.report.plots import figure_image
+    from crlmflow.report.plots.style import new_figure
+
+    with publication_style():
+        fig = new_figure(2, 1)
+        fig.add_subplot().plot([0, 1], [0, 1])
+    img = figure_image(fig)
+    png = img.data  # raw bytes: Jupyter stores them base64-encoded as an image/png output
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert Image.open(__import__("io").BytesIO(png)).size == (220, 110)

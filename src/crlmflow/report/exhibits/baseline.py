@@ -21,7 +21,7 @@ from crlmflow.report.formats import (
     format_count,
     format_number,
     format_p,
-    format_unit,
+    label_with_unit,
     set_label,
 )
 
@@ -44,7 +44,7 @@ def default_table1_rows(
     def lab(name: str, fallback: str) -> str:
         c = spec.get(name, {})
         base = c.get("label", fallback)
-        return f"{base}, {format_unit(c['unit'])}" if c.get("unit") else base
+        return label_with_unit(base, c.get("unit"))
 
     rows: list[dict] = []
     if "male" in spec:

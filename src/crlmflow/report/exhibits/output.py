@@ -1,5 +1,5 @@
 """Writing an exhibit's table: CSV (the frame as is), HTML and Markdown (with title and
-footnotes), no dependency beyond pandas."""
+footnotes) and a Word document in journal style (``crlmflow.report.exhibits.docx``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from crlmflow.report.formats import format_cell
+from crlmflow.report.exhibits.docx import write_docx
+from crlmflow.report.formats import SIMULATED_NOTE, format_cell
 
 __all__ = ["to_markdown", "write_table"]
 
@@ -67,10 +68,15 @@ def write_table(
     *,
     title: str | None = None,
     footnotes: Sequence[str] = (),
-    formats: Sequence[str] = ("csv", "html", "md"),
+    formats: Sequence[str] = ("csv", "html", "md", "docx"),
+    header_groups: Sequence[tuple[str, int]] | None = None,
+    simulated: bool = False,
 ) -> dict[str, Path]:
-    """Write ``<base>.csv`` (the frame as is), ``<base>.html`` and ``<base>.md`` (with title and
-    footnotes). Returns the paths by format."""
+    """Write ``<base>.csv`` (the frame as is), ``<base>.html``, ``<base>.md`` and ``<base>.docx``
+    (with title and footnotes; ``header_groups`` spans the Word table's header, see
+    ``write_docx``). ``simulated`` adds the simulated-data footnote (``SIMULATED_NOTE``) to
+    every format but the CSV. Returns the paths by format."""
+    footnotes = [*footnotes, SIMULATED_NOTE] if simulated else list(footnotes)
     base = Path(base)
     base.parent.mkdir(parents=True, exist_ok=True)
     out = {}
@@ -82,6 +88,8 @@ def write_table(
             path.write_text(_to_html(df, title, footnotes), encoding="utf-8")
         elif fmt == "md":
             path.write_text(to_markdown(df, title, footnotes), encoding="utf-8")
+        elif fmt == "docx":
+            write_docx(df, path, title=title, footnotes=footnotes, header_groups=header_groups)
         else:
             raise ValueError(f"unknown table format {fmt!r}")
         out[fmt] = path

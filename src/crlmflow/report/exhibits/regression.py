@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from crlmflow.report.formats import HR_DIGITS, format_hr, format_p
-from crlmflow.report.tables import term_labels
+from crlmflow.report.tables import hr_scales, scale_hr, term_labels
 
 __all__ = ["NOT_SELECTED", "table2"]
 
@@ -34,9 +34,16 @@ def table2(
     Multivariable cells: a selected term shows its HR and Wald p; a term that entered the
     stepwise pool but was dropped shows '-' and the score-test p of adding it to the final
     model ('variables not in the equation'); a term never in the pool (not screened, or
-    excluded as collinear) shows '-' '-'. Univariable P is the term's Wald p.
+    excluded as collinear) shows '-' '-'. Univariable P is the term's Wald p. HRs of
+    numeric terms are per unit, or per ``hr_per`` units where the candidate sets it.
     """
-    labels = term_labels(list(candidates))
+    candidates = list(candidates)
+    labels = term_labels(candidates)
+    # a term shown on another scale (config hr_per) says so: 'CA19-9 (per 100 U/mL)'
+    per = term_labels(candidates, contrast=True)
+    labels |= {t: per[t] for t, k in hr_scales(candidates).items() if k != 1}
+    univariable = {ep: scale_hr(df, candidates) for ep, df in univariable.items()}
+    multivariable = {ep: scale_hr(df, candidates) for ep, df in multivariable.items()}
     elab = {ep: ep.upper() for ep in univariable} | dict(endpoint_labels or {})
     terms: list[str] = []
     for df in univariable.values():

@@ -27,8 +27,8 @@ def table3(
 ) -> pd.DataFrame:
     """Table 3: Kaplan-Meier survival rates (%) at the horizons per endpoint and set, and the
     median survival with two 95% CIs: the SPSS-style symmetric one (median +/- 1.96 SE), which
-    the paper prints, and R's survfit one (inverting the pointwise CI; upper 'NA' when the
-    CI never crosses 0.5). ``set_labels`` overrides the set names (an external cohort is
+    the paper prints, and R's survfit one (inverting the pointwise CI; upper 'not reached' when
+    the CI never crosses 0.5). ``set_labels`` overrides the set names (an external cohort is
     named as such)."""
     short = {ep: ep.upper() for ep in endpoints} | dict(endpoint_short or {})
     ov = km_rates[km_rates["panel"] == "overall"]

@@ -23,10 +23,11 @@ from crlmflow.report.plots.nomogram import plot_nomogram
 from crlmflow.report.plots.panels import panel_letter, stack_figures
 from crlmflow.report.plots.roc import plot_roc
 from crlmflow.report.plots.roc_dca import plot_roc_dca
-from crlmflow.report.plots.style import OKABE_ITO, publication_style, save_figure
+from crlmflow.report.plots.style import OKABE_ITO, figure_image, publication_style, save_figure
 
 __all__ = [
     "OKABE_ITO",
+    "figure_image",
     "panel_letter",
     "plot_calibration",
     "plot_calibration_grid",

@@ -11,12 +11,34 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from crlmflow.report.formats import horizon_label, set_label
 from crlmflow.report.plots.panels import panel_letter
 from crlmflow.report.plots.style import DOUBLE_COLUMN_IN, OKABE_ITO, SINGLE_COLUMN_IN, new_figure, publication_style
 
 __all__ = ["draw_calibration", "plot_calibration", "plot_calibration_grid"]
+
+
+def _zoom(values: np.ndarray) -> tuple[float, float]:
+    """Axis range covering the points and their CIs, with a margin, within [0, 1]."""
+    v = values[np.isfinite(values)]
+    if v.size == 0:
+        return 0.0, 1.0
+    span = max(float(v.max() - v.min()), 0.05)
+    # a little past 1 so a marker at survival 1 is not cut in half by the frame
+    return max(0.0, float(v.min()) - 0.15 * span), min(1.02, float(v.max()) + 0.08 * span)
+
+
+def same_curve(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """True when two horizons give the same calibration curve: with no event between them
+    the baseline survival, every prediction and every Kaplan–Meier estimate are equal."""
+    cols = ["mean_predicted", "km"]
+    if len(a) != len(b) or a.empty:
+        return False
+    x = a.sort_values("mean_predicted")[cols].to_numpy(float)
+    y = b.sort_values("mean_predicted")[cols].to_numpy(float)
+    return bool(np.allclose(x, y, rtol=0, atol=1e-12))
 
 
 def draw_calibration(
@@ -35,7 +57,7 @@ def draw_calibration(
     y = c["km"].to_numpy(float)
     lo = np.clip(c["km_lower"].to_numpy(float), 0, 1)
     hi = np.clip(c["km_upper"].to_numpy(float), 0, 1)
-    ax.plot([0, 1], [0, 1], color="#999999", lw=0.8, ls=(0, (4, 3)), zorder=1, label="Ideal")
+    ax.plot([0, 1], [0, 1], color="#999999", lw=0.8, ls=(0, (4, 3)), zorder=1, label="Perfect calibration")
     ax.errorbar(
         x,
         y,
@@ -47,7 +69,7 @@ def draw_calibration(
         elinewidth=0.8,
         capsize=2,
         zorder=3,
-        label="Observed (apparent)",
+        label="Observed (Kaplan\u2013Meier, 95% CI)",
     )
     if corrected and "km_corrected" in c.columns and c["km_corrected"].notna().any():
         ax.plot(
@@ -59,15 +81,29 @@ def draw_calibration(
             mfc="white",
             lw=1.0,
             zorder=4,
-            label="Bias-corrected (bootstrap)",
+            label="Observed, corrected for optimism (bootstrap)",
         )
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
+    # zoom to the data (1-year OS predictions crowd into 0.92-0.99), the same range on both
+    # axes so the diagonal stays the diagonal
+    lo_lim, hi_lim = _zoom(np.r_[x, lo, hi, c["km_corrected"].to_numpy(float) if "km_corrected" in c else []])
+    ax.set_xlim(lo_lim, hi_lim)
+    ax.set_ylim(lo_lim, hi_lim)
     ax.set_aspect("equal")
-    ax.set_xticks([0, 0.25, 0.5, 0.75, 1])
-    ax.set_yticks([0, 0.25, 0.5, 0.75, 1])
-    ax.set_xticklabels(["0", "0.25", "0.5", "0.75", "1"])
-    ax.set_yticklabels(["0", "0.25", "0.5", "0.75", "1"])
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.yaxis.set_major_locator(MaxNLocator(5))
+    ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:.3g}")
+    ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:.3g}")
+    if "n" in c.columns and len(c):  # patients per group (left to right), where points rarely fall
+        # upper left, unless the legend is there
+        xy, ha, va = ((0.97, 0.03), "right", "bottom") if legend else ((0.03, 0.97), "left", "top")
+        ax.text(
+            *xy,
+            "n per group: " + ", ".join(str(int(v)) for v in c["n"].to_numpy()),
+            transform=ax.transAxes,
+            ha=ha,
+            va=va,
+            fontsize=6,
+        )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if legend:
@@ -96,37 +132,44 @@ def plot_calibration_grid(
     shared legend. Training rows show apparent and bootstrap-corrected observed survival."""
     nr, nc = len(sets), len(horizons)
     width = width or DOUBLE_COLUMN_IN
-    height = 0.6 + 2.25 * nr
-    letters = iter("ABCDEFGHIJKL")
+    head = 0.55 + (0.25 if title else 0.0)  # title line, then the legend rows
+    height = head + 0.05 + 2.25 * nr
+    # the paper's lettering: down the columns (A/C/E training, B/D/F validation)
+    letters = "ABCDEFGHIJKL"
     with publication_style():
         fig = new_figure(width, height)
         gs = fig.add_gridspec(
-            nr, nc, left=0.08, right=0.98, top=1 - 0.55 / height, bottom=0.4 / height, wspace=0.32, hspace=0.42
+            nr, nc, left=0.08, right=0.98, top=1 - head / height, bottom=0.4 / height, wspace=0.32, hspace=0.42
         )
         handles = {}
         for i, s in enumerate(sets):
             for j, h in enumerate(horizons):
                 ax = fig.add_subplot(gs[i, j])
                 sub = cal[(cal["set"] == s) & np.isclose(cal["horizon"].astype(float), float(h))]
+                panel_title = f"{set_label(s, set_labels)}, {horizon_label(h)}"
+                if j > 0:
+                    prev = cal[(cal["set"] == s) & np.isclose(cal["horizon"].astype(float), float(horizons[j - 1]))]
+                    if same_curve(sub, prev):
+                        panel_title += f" (as {horizon_label(horizons[j - 1])}:\nno event in between)"
                 draw_calibration(
                     ax,
                     sub,
                     corrected=(s == "train"),
                     legend=False,
-                    title=f"{set_label(s, set_labels)}, {horizon_label(h)}",
+                    title=panel_title,
                     xlabel="Predicted survival" if i == nr - 1 else "",
                     ylabel="Observed survival (KM)" if j == 0 else "",
                 )
-                panel_letter(ax, next(letters), x=-0.22 if j == 0 else -0.16, y=1.04)
+                panel_letter(ax, letters[j * nr + i], x=-0.22 if j == 0 else -0.16, y=1.04)
                 for hd, lb in zip(*ax.get_legend_handles_labels()):
                     handles.setdefault(lb, hd)
         fig.legend(
             list(handles.values()),
             list(handles.keys()),
             loc="upper right",
-            ncol=len(handles),
+            ncol=min(len(handles), 2),
             frameon=False,
-            bbox_to_anchor=(0.995, 1.0),
+            bbox_to_anchor=(0.995, 1.0 - (0.25 if title else 0.0) / height),
             handlelength=1.8,
             columnspacing=1.0,
         )

@@ -30,19 +30,27 @@ def plot_cutpoint(
     title: str | None = None,
     width: float = SINGLE_COLUMN_IN,
     bins: int = 30,
+    cut_digits: int = 3,
+    cut_unit: str = "",
+    group_colors: tuple[str, str] = (OKABE_ITO["sky_blue"], OKABE_ITO["orange"]),
 ) -> Figure:
     """Standardized log-rank statistic vs cut-off, with the maximum marked.
 
     ``marker`` (the values the cut was chosen on) adds a histogram panel coloured by
     group; ``p_value`` (e.g. ``lausen_schumacher_p``) is printed with the estimate.
+    ``cut_digits``/``cut_unit`` print the cut as the paper does ('Cut-off = 64 points');
+    ``group_colors`` (low, high) match the risk groups of the Kaplan–Meier figure. Both
+    y axes start at 0.
     """
     cuts = result.curve["cut"].to_numpy(float)
     stat = result.curve["stat"].to_numpy(float)
     has_dist = marker is not None
     height = 3.3 if has_dist else 2.4
     with publication_style():
-        fig = new_figure(width, height + (0.2 if title else 0.0))
-        top = 1 - (0.35 if title else 0.12) / fig.get_figheight()
+        # a title may run over two lines ('Supplementary Figure 3' / 'Optimal cut-off: ...')
+        title_lines = title.count("\n") + 1 if title else 0
+        fig = new_figure(width, height + 0.2 * title_lines)
+        top = 1 - (0.15 + 0.2 * title_lines if title else 0.12) / fig.get_figheight()
         if has_dist:
             gs = fig.add_gridspec(
                 2, 1, height_ratios=[2.2, 1], hspace=0.08, left=0.17, right=0.97, bottom=0.13, top=top
@@ -59,7 +67,7 @@ def plot_cutpoint(
             ax.plot(cuts, stat, "o", color=OKABE_ITO["blue"], ms=1.6, mew=0)
         # y range: the curve's own range, plus headroom above the maximum for the label box,
         # so the box can never cover the curve or the marked cut
-        bottom = max(0.0, float(stat.min()) - 0.15 * float(np.ptp(stat) or 1.0))
+        bottom = 0.0  # as the histogram below: both axes start at 0
         top = result.statistic + 0.55 * (result.statistic - bottom)
         ax.set_ylim(bottom, top)
         # the cut line stops at the maximum (as maxstat's plot draws it)
@@ -72,7 +80,8 @@ def plot_cutpoint(
         )
         ax.plot([result.estimate], [result.statistic], "o", color=OKABE_ITO["vermillion"], ms=4)
         ax.set_ylabel("Standardized log-rank statistic")
-        lines = [f"Cut-off = {result.estimate:.3f}", f"Statistic = {result.statistic:.2f}"]
+        unit = f" {cut_unit}" if cut_unit else ""
+        lines = [f"Cut-off = {result.estimate:.{cut_digits}f}{unit}", f"Statistic = {result.statistic:.2f}"]
         if stated := p_statement(p_value, label=p_label):
             lines.append(stated)
         ax.text(
@@ -96,8 +105,8 @@ def plot_cutpoint(
             # put the cut on a bin edge so no bar mixes the two groups
             edges = np.unique(np.r_[edges[(edges < result.estimate) | (edges > result.estimate)], result.estimate])
             low, high = x[x <= result.estimate], x[x > result.estimate]
-            axh.hist(low, bins=edges, color=OKABE_ITO["sky_blue"], ec="white", lw=0.3, label=f"Low (n = {low.size})")
-            axh.hist(high, bins=edges, color=OKABE_ITO["orange"], ec="white", lw=0.3, label=f"High (n = {high.size})")
+            axh.hist(low, bins=edges, color=group_colors[0], ec="white", lw=0.3, label=f"Low risk (n = {low.size})")
+            axh.hist(high, bins=edges, color=group_colors[1], ec="white", lw=0.3, label=f"High risk (n = {high.size})")
             axh.axvline(result.estimate, color=OKABE_ITO["vermillion"], lw=1.0, ls=(0, (4, 2)))
             axh.set_ylabel("Patients")
             axh.set_xlabel(xlabel)

@@ -17,12 +17,20 @@ from crlmflow.report.plots.style import DOUBLE_COLUMN_IN, OKABE_ITO, new_figure,
 
 __all__ = ["plot_forest"]
 
-# log-axis tick candidates: readable HR values
-_NICE = [0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 4, 5, 10, 20, 50, 100]
+#: characters per line of a term label at 8 pt in the label column of a 170 mm figure
+LABEL_WRAP = 30
+
+# log-axis tick candidates: the 1-2-5 series (0.25 or 4 next to 0.2 or 5 reads as clutter)
+_NICE = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]
+# finer ticks for a narrow axis (every HR within about 0.7-1.5), spaced so that their
+# labels stay apart even when a long term label leaves the axis little width
+_FINE = [0.5, 0.7, 1, 1.5, 2]
 
 
 def _ticks(lo: float, hi: float) -> list[float]:
     t = [v for v in _NICE if lo <= v <= hi]
+    if len(t) < 3:
+        t = [v for v in _FINE if lo <= v <= hi]
     if len(t) > 7:  # too dense: keep powers of ten, 1 and its 2x/0.5x neighbours
         t = [v for v in t if v in (0.01, 0.1, 0.5, 1, 2, 10, 100)]
     return t
@@ -66,9 +74,10 @@ def plot_forest(
     title: str | None = None,
     xlabel: str = "Hazard ratio (95% CI)",
     width: float = DOUBLE_COLUMN_IN,
-    row_height: float = 0.25,
+    row_height: float = 0.3,
     color: str = OKABE_ITO["blue"],
     hr_digits: int = HR_DIGITS,
+    note: str | None = None,
 ) -> Figure:
     """Forest plot from a table with columns ``term`` or ``label``, ``hr``, ``hr_lower``,
     ``hr_upper``, ``p``. Rows keep the table order (top to bottom); a row with a missing HR
@@ -76,6 +85,7 @@ def plot_forest(
     Hazard ratios are printed as in Table 2 (``format_hr``, ``hr_digits`` decimals).
     A long label widens the label column (or, beyond that, wraps onto more lines and its
     row grows): labels are never clipped.
+    ``note`` (e.g. 'N = 272, 120 deaths') is printed under the variable column.
     """
     need = {"hr", "hr_lower", "hr_upper", "p"}
     if missing := need - set(table.columns):
@@ -151,4 +161,6 @@ def plot_forest(
         ax.text(math.sqrt(xmin * xmax), hy, "", va="bottom")  # keeps header row height
         if title:
             fig.text(0.02, 1 - 0.08 / height, title, ha="left", va="top", fontsize=9, fontweight="bold")
+        if note:
+            fig.text(0.02, 0.12 / height, note, ha="left", va="bottom", fontsize=7)
     return fig

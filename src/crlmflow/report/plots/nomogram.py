@@ -63,8 +63,10 @@ def _predictor_rows(
     rows = []
     for name, ax in nomo.predictors.items():
         label = (labels or {}).get(name) or ax.label or name
-        if ax.unit and not (labels and name in labels):
-            label = f"{label} ({format_unit(ax.unit)})"
+        unit = format_unit(ax.unit)
+        # 'Hospital days' with unit 'days' stays 'Hospital days', not 'Hospital days (days)'
+        if unit and not (labels and name in labels) and not label.lower().endswith(unit.lower()):
+            label = f"{label} ({unit})"
         vl = (value_labels or {}).get(name, {})
         text = []
         for v in ax.values:

@@ -17,6 +17,8 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from crlmflow.report.formats import SIMULATED_TAG
+
 __all__ = [
     "OKABE_ITO",
     "SINGLE_COLUMN_IN",
@@ -26,6 +28,8 @@ __all__ = [
     "new_figure",
     "save_figure",
     "HORIZON_COLORS",
+    "DATA_SOURCE_KEY",
+    "figure_image",
 ]
 
 OKABE_ITO = {
@@ -47,6 +51,8 @@ SINGLE_COLUMN_IN = 85 * MM
 DOUBLE_COLUMN_IN = 170 * MM
 PNG_DPI = 300
 PRODUCER = "crlmflow (matplotlib)"
+#: lineage key naming where the data came from (``synthetic`` or ``file``)
+DATA_SOURCE_KEY = "crlmflow:data_source"
 
 RC_PARAMS: dict[str, object] = {
     "font.family": "sans-serif",
@@ -106,6 +112,9 @@ def save_figure(
 
     ``metadata`` (lineage: input checksums, config, commit...) is written, sorted by key,
     into PNG tEXt chunks and the PDF info dictionary; nothing depends on the wall clock.
+    When the lineage says the data are simulated (``crlmflow:data_source: synthetic``,
+    see ``crlmflow.pipeline.provenance.figure_lineage``) a small grey tag is stamped in the
+    bottom-right corner, so a figure copied out of context still says so.
     Returns ``{"pdf": path, "png": path}``.
     """
     base = Path(path_without_suffix)
@@ -117,6 +126,8 @@ def save_figure(
         pdf_meta.setdefault(k, v)
         png_meta[k] = v
     out = {"pdf": base.with_suffix(".pdf"), "png": base.with_suffix(".png")}
+    if lineage.get(DATA_SOURCE_KEY) == "synthetic" and not any(t.get_gid() == "simulated-tag" for t in fig.texts):
+        fig.text(0.998, 0.002, SIMULATED_TAG, ha="right", va="bottom", fontsize=6, color="0.4", gid="simulated-tag")
     # save-time rcParams (pdf.fonttype, svg.hashsalt) must be the project's too
     with publication_style(), warnings.catch_warnings():
         # custom PDF info keys are valid PDF; matplotlib only knows the standard ones
@@ -124,3 +135,19 @@ def save_figure(
         fig.savefig(out["pdf"], format="pdf", metadata=pdf_meta)
         fig.savefig(out["png"], format="png", dpi=PNG_DPI, metadata=png_meta)
     return out
+
+
+def figure_image(fig: Figure, dpi: int = 110):
+    """The figure as an inline PNG for a notebook (``IPython.display.Image``).
+
+    The figures here are pyplot-free, so Jupyter would only print ``<Figure size ...>``;
+    returning this as a cell's last expression shows the picture in the executed notebook.
+    """
+    import io
+
+    from IPython.display import Image
+
+    buf = io.BytesIO()
+    with publication_style():
+        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return Image(data=buf.getvalue(), format="png")
