@@ -20,6 +20,8 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     with open(snakemake.input.fit, encoding="utf-8") as fh:
         fit = json.load(fh)
     time, event = p.endpoint["time"], p.endpoint["event"]
+    base = fit["baseline_cumhaz"]
+    baseline = (base["time"], base["cumhaz"], fit.get("center_lp", 0.0))
     tables = {"performance": [], "roc": [], "calibration": [], "dca": []}
     for i, s in enumerate(p.sets):
         part = data[data["set"] == s]
@@ -32,6 +34,10 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
             B=p.B,
             rng=stream(p.seed, "c_index_bootstrap", p.endpoint_index, i),
             calibration_groups=p.groups,
+            min_events=p.min_events,
+            min_at_risk=p.min_at_risk,
+            baseline=baseline,
+            development=(s == "train"),
         )
         if s == "train" and fit["selected"]:
             corrected = calibrate_bias_corrected(

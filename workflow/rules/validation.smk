@@ -36,6 +36,8 @@ rule validate_model:
         B=VALIDATION.bootstrap_B,
         calibration_B=VALIDATION.calibration_B,
         groups=VALIDATION.calibration_groups,
+        min_events=VALIDATION.min_events_at_horizon,
+        min_at_risk=VALIDATION.min_at_risk_at_horizon,
         seed=config["seed"],
     script:
         "../../scripts/validate_model.py"

@@ -68,6 +68,9 @@ class ValidationOptions:
         Smallest group share of the maximally selected log-rank cut-off.
     cutpoint_permutations : int
         Permutations of the search-corrected p of the cut-off.
+    min_events_at_horizon, min_at_risk_at_horizon : int
+        Below this many events by a horizon, or patients at risk at it, the horizon's
+        measures are reported as not estimable.
     """
 
     bootstrap_B: int
@@ -76,6 +79,8 @@ class ValidationOptions:
     calibration_B: int
     cutpoint_minprop: float
     cutpoint_permutations: int
+    min_events_at_horizon: int
+    min_at_risk_at_horizon: int
 
     @classmethod
     def from_config(cls, config: dict) -> ValidationOptions:
@@ -88,6 +93,8 @@ class ValidationOptions:
             calibration_B=int(v["calibration_B"]),
             cutpoint_minprop=float(v["cutpoint_minprop"]),
             cutpoint_permutations=int(v["cutpoint_permutations"]),
+            min_events_at_horizon=int(v["min_events_at_horizon"]),
+            min_at_risk_at_horizon=int(v["min_at_risk_at_horizon"]),
         )
 
     def as_dict(self) -> dict:

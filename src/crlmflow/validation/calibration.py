@@ -66,7 +66,8 @@ class GroupedCalibration:
     horizon: float
     cuts: np.ndarray | None
     group_of_row: np.ndarray
-    #: columns group, n, events, mean_predicted, km, km_std_err (Greenwood SE of log KM),
+    #: columns group, n, events (all follow-up, as rms), events_by_horizon (events at or
+    #: before the horizon), at_risk (T > horizon), mean_predicted, km, km_std_err (Greenwood SE of log KM),
     #: index_orig (= km - mean_predicted, rms' index.orig), beyond_last_time
     table: pd.DataFrame
 
@@ -106,6 +107,8 @@ def calibration_km_grouped(
                 group=k,
                 n=int(s.sum()),
                 events=int(event[s].sum()),
+                events_by_horizon=int(((time[s] <= t) & (event[s] == 1)).sum()),
+                at_risk=int((time[s] > t).sum()),
                 mean_predicted=float(pred[s].mean()),
                 km=km.surv,
                 km_std_err=km.std_err_log,
