@@ -38,6 +38,7 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
             min_at_risk=p.min_at_risk,
             baseline=baseline,
             development=(s == "train"),
+            thresholds=p.dca_thresholds,
         )
         if s == "train" and fit["selected"]:
             corrected = calibrate_bias_corrected(
@@ -55,7 +56,9 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
             res["calibration"] = res["calibration"].merge(corrected[keep], on=["horizon", "group"], how="left")
         for k, v in res.items():
             if len(v):
-                tables[k].append(v.assign(set=s)[["set", *v.columns]])
+                # training-set measures are apparent (the model was fitted there)
+                evaluation = "apparent" if s == "train" else "validation"
+                tables[k].append(v.assign(set=s, evaluation=evaluation)[["set", "evaluation", *v.columns]])
     for k, path in snakemake.output.items():
         atomic_write_csv(pd.concat(tables[k], ignore_index=True), path)
     log.info("%s: validated on %s", ep, p.sets)

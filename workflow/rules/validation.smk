@@ -38,6 +38,7 @@ rule validate_model:
         groups=VALIDATION.calibration_groups,
         min_events=VALIDATION.min_events_at_horizon,
         min_at_risk=VALIDATION.min_at_risk_at_horizon,
+        dca_thresholds=VALIDATION.dca_thresholds,
         seed=config["seed"],
     script:
         "../../scripts/validate_model.py"

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 __all__ = ["SelectionOptions", "ValidationOptions"]
 
 
@@ -71,6 +73,10 @@ class ValidationOptions:
     min_events_at_horizon, min_at_risk_at_horizon : int
         Below this many events by a horizon, or patients at risk at it, the horizon's
         measures are reported as not estimable.
+    dca_threshold_min, dca_threshold_max, dca_threshold_step : float
+        Risk thresholds of the decision curves.
+    dca_decision : str
+        The decision the decision curves inform (stated beside them).
     """
 
     bootstrap_B: int
@@ -81,6 +87,10 @@ class ValidationOptions:
     cutpoint_permutations: int
     min_events_at_horizon: int
     min_at_risk_at_horizon: int
+    dca_threshold_min: float
+    dca_threshold_max: float
+    dca_threshold_step: float
+    dca_decision: str
 
     @classmethod
     def from_config(cls, config: dict) -> ValidationOptions:
@@ -95,10 +105,26 @@ class ValidationOptions:
             cutpoint_permutations=int(v["cutpoint_permutations"]),
             min_events_at_horizon=int(v["min_events_at_horizon"]),
             min_at_risk_at_horizon=int(v["min_at_risk_at_horizon"]),
+            dca_threshold_min=float(v["dca_threshold_min"]),
+            dca_threshold_max=float(v["dca_threshold_max"]),
+            dca_threshold_step=float(v["dca_threshold_step"]),
+            dca_decision=str(v["dca_decision"]),
         )
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def dca_thresholds(self) -> list[float]:
+        """The decision curves' thresholds, min to max by step (rounded to 1e-10 so that
+        0.01 steps are exact decimals)."""
+        if self.dca_threshold_max < self.dca_threshold_min:
+            raise ValueError(
+                f"validation.dca_threshold_max ({self.dca_threshold_max}) is below "
+                f"dca_threshold_min ({self.dca_threshold_min})"
+            )
+        n = int(np.floor((self.dca_threshold_max - self.dca_threshold_min) / self.dca_threshold_step + 1e-9))
+        return [round(self.dca_threshold_min + k * self.dca_threshold_step, 10) for k in range(n + 1)]
 
     @property
     def optimism_computed(self) -> bool:

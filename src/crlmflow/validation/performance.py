@@ -63,6 +63,7 @@ def evaluate_set(
     min_at_risk: int = 0,
     baseline: tuple | None = None,
     development: bool = False,
+    thresholds=None,
 ) -> dict[str, pd.DataFrame]:
     """Every performance measure of one fixed model on one set; see the module docstring.
 
@@ -75,7 +76,9 @@ def evaluate_set(
     empty, as are its ROC, calibration and decision curves' ``estimable`` flags.
     ``baseline`` = (times, H0 at covariates 0, lp centre) adds the calibration intercept and
     slope of Crowson et al. (2016).  On the ``development`` set the calibration slope is
-    1 by construction, so it gets no CI.
+    1 by construction, so it gets no CI.  ``thresholds`` are the decision curve's risk
+    thresholds (default 0.01, ..., 0.99); net benefit is left empty where the high-risk
+    group's follow-up ends before the horizon.
     """
     t, e, lp = check_survival(time, event, lp, names=("time", "event", "lp"))
     rows, rocs, cals, dcas = [], [], [], []
@@ -199,7 +202,9 @@ def evaluate_set(
         tab["km_lower"] = np.clip(tab["km"] * np.exp(-Z95 * se), 0, 1)
         tab["km_upper"] = np.clip(tab["km"] * np.exp(Z95 * se), 0, 1)
         cals.append(tab)
-        d = net_benefit(t, e, 1.0 - s, h)
+        d = net_benefit(t, e, 1.0 - s, h, thresholds=thresholds)
+        # past the high-risk group's last follow-up the KM is carried forward, not estimated
+        d.loc[~d["high_risk_followed_to_t"], ["net_benefit_model", "net_interventions_avoided_per100"]] = np.nan
         d.insert(0, "horizon", h)
         dcas.append(d)
         for r in rows[first:]:
