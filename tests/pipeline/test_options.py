@@ -56,6 +56,7 @@ def test_bootstrap_chunks_cover_every_replicate_once(B, chunks, expected):
         calibration_B=0,
         cutpoint_minprop=0.1,
         cutpoint_permutations=0,
+        cutpoint_bootstrap_B=0,
         min_events_at_horizon=10,
         min_at_risk_at_horizon=10,
         dca_threshold_min=0.01,

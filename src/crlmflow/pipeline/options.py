@@ -70,6 +70,8 @@ class ValidationOptions:
         Smallest group share of the maximally selected log-rank cut-off.
     cutpoint_permutations : int
         Permutations of the search-corrected p of the cut-off.
+    cutpoint_bootstrap_B : int
+        Bootstrap replicates of the cut-off's percentile interval (0 skips it).
     min_events_at_horizon, min_at_risk_at_horizon : int
         Below this many events by a horizon, or patients at risk at it, the horizon's
         measures are reported as not estimable.
@@ -85,6 +87,7 @@ class ValidationOptions:
     calibration_B: int
     cutpoint_minprop: float
     cutpoint_permutations: int
+    cutpoint_bootstrap_B: int
     min_events_at_horizon: int
     min_at_risk_at_horizon: int
     dca_threshold_min: float
@@ -103,6 +106,7 @@ class ValidationOptions:
             calibration_B=int(v["calibration_B"]),
             cutpoint_minprop=float(v["cutpoint_minprop"]),
             cutpoint_permutations=int(v["cutpoint_permutations"]),
+            cutpoint_bootstrap_B=int(v["cutpoint_bootstrap_B"]),
             min_events_at_horizon=int(v["min_events_at_horizon"]),
             min_at_risk_at_horizon=int(v["min_at_risk_at_horizon"]),
             dca_threshold_min=float(v["dca_threshold_min"]),

@@ -25,6 +25,9 @@ import math
 from collections.abc import Mapping
 
 __all__ = [
+    "APPARENT",
+    "CORRECTED",
+    "DESCRIPTIVE",
     "HR_DIGITS",
     "NOT_AVAILABLE",
     "SET_LABELS",
@@ -46,6 +49,15 @@ __all__ = [
 
 #: how a missing number is printed (as R prints NA)
 NOT_AVAILABLE = "NA"
+
+#: what a training-set risk-group comparison is: the score and its cut-off were fitted to
+#: the same patients, so no test there has its nominal size (printed instead of a p)
+DESCRIPTIVE = "Descriptive (score fitted on these patients)"
+
+#: how the performance of a model on the patients it was fitted to, and its bootstrap
+#: optimism-corrected value, are labelled
+APPARENT = "apparent"
+CORRECTED = "optimism-corrected"
 
 SET_LABELS: Mapping[str, str] = {"train": "Training set", "validation": "Validation set", "all": "All patients"}
 
