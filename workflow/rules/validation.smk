@@ -99,6 +99,9 @@ rule bootstrap_gather:
             "Validation",
             **PER_ENDPOINT,
         ),
+        models=f"{OUT}/validation/{{endpoint}}/selection_models.csv",
+        pairs=f"{OUT}/validation/{{endpoint}}/selection_pairs.csv",
+        coefficients=f"{OUT}/validation/{{endpoint}}/coefficient_stability.csv",
     log:
         f"{OUT}/logs/bootstrap_gather_{{endpoint}}.log",
     conda:
@@ -128,3 +131,11 @@ if VALIDATION.optimism_computed:
         endpoint=ENDPOINTS,
     )
     OUTPUTS.add(rules.bootstrap_gather.output.replicates, endpoint=ENDPOINTS)
+    OUTPUTS.add(
+        [
+            rules.bootstrap_gather.output.models,
+            rules.bootstrap_gather.output.pairs,
+            rules.bootstrap_gather.output.coefficients,
+        ],
+        endpoint=ENDPOINTS,
+    )

@@ -28,6 +28,7 @@ __all__ = [
     "APPARENT",
     "CORRECTED",
     "DESCRIPTIVE",
+    "NOT_ELIGIBLE",
     "HR_DIGITS",
     "NOT_AVAILABLE",
     "SET_LABELS",
@@ -49,6 +50,9 @@ __all__ = [
 
 #: how a missing number is printed (as R prints NA)
 NOT_AVAILABLE = "NA"
+
+#: a candidate excluded from the multivariable model in the selection-stability table
+NOT_ELIGIBLE = "not eligible"
 
 #: what a training-set risk-group comparison is: the score and its cut-off were fitted to
 #: the same patients, so no test there has its nominal size (printed instead of a p)

@@ -168,6 +168,15 @@ class ReplicateEngine:
         for v in self.cand_names:
             row[f"sel_{v}"] = int(v in selected)
         row.update(self.evaluate(w, selected, rm))
+        # the replicate's coefficients, 0 for terms not selected (Heinze et al. 2018), for
+        # the stability measures of crlmflow.validation.stability
+        coef = dict.fromkeys(self.problem.design.columns, 0.0)
+        if selected:
+            fit = rm.fit(tuple(selected))
+            for v in selected:
+                for j, col in enumerate(self.groups[v]):
+                    coef[self.problem.design.columns[col]] = float(fit.coef[v][j])
+        row.update({f"coef_{k}": c for k, c in coef.items()})
         row["n_fits"] = rm.n_fits
         row["all_converged"] = rm.all_converged
         return row
