@@ -29,6 +29,8 @@ __all__ = [
     "CORRECTED",
     "DESCRIPTIVE",
     "NOT_ELIGIBLE",
+    "NOT_ESTIMABLE",
+    "not_estimable_label",
     "HR_DIGITS",
     "NOT_AVAILABLE",
     "SET_LABELS",
@@ -53,6 +55,9 @@ NOT_AVAILABLE = "NA"
 
 #: a candidate excluded from the multivariable model in the selection-stability table
 NOT_ELIGIBLE = "not eligible"
+
+#: a measure at a horizon with too few events by it or patients at risk at it
+NOT_ESTIMABLE = "not estimable"
 
 #: what a training-set risk-group comparison is: the score and its cut-off were fitted to
 #: the same patients, so no test there has its nominal size (printed instead of a p)
@@ -132,6 +137,11 @@ def horizon_label(h) -> str:
 # ---------------------------------------------------------------------------------------
 # Numbers
 # ---------------------------------------------------------------------------------------
+def not_estimable_label(h) -> str:
+    """Legend entry of a horizon whose curve is not drawn: '5-year: not estimable'."""
+    return f"{horizon_label(h)}: {NOT_ESTIMABLE}"
+
+
 def format_number(v, digits: int) -> str:
     """Fixed decimals; 'NA' for a missing (None / NaN / infinite) value."""
     return NOT_AVAILABLE if _missing(v) else f"{float(v):.{digits}f}"

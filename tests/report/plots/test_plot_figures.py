@@ -122,3 +122,56 @@ def test_forest_reference_row():
     fig = plot_forest(tab)
     texts = [t.get_text() for t in fig.findobj(lambda a: a.__class__.__name__ == "Text")]
     assert "Reference" in texts
+
+
+def test_not_estimable_horizons_are_named_not_drawn():
+    """A horizon flagged ``estimable = False`` is named "not estimable" in the legend (ROC,
+    decision curve) or on the panel (calibration) and no curve is drawn for it."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from crlmflow.report.plots.calibration import draw_calibration
+    from crlmflow.report.plots.dca import draw_dca
+    from crlmflow.report.plots.roc import draw_roc
+
+    roc = pd.DataFrame(
+        {
+            "horizon": [12] * 3 + [36] * 3,
+            "fpr": [0, 0.5, 1] * 2,
+            "tpr": [0, 0.7, 1] * 2,
+            "estimable": [False] * 3 + [True] * 3,
+        }
+    )
+    fig, ax = plt.subplots()
+    draw_roc(ax, roc)
+    labels = ax.get_legend_handles_labels()[1]
+    assert labels[0] == "1-year: not estimable" and labels[1].startswith("3-year")
+    drawn = [ln for ln in ax.lines if len(ln.get_xdata()) > 2]
+    assert len(drawn) == 1  # the 3-year curve only (the empty handle and the diagonal aside)
+    dca = pd.DataFrame(
+        {
+            "horizon": [12, 12, 36, 36],
+            "threshold": [0.1, 0.2, 0.1, 0.2],
+            "net_benefit_model": [0.1, 0.05, 0.2, 0.1],
+            "net_benefit_all": [0.05, 0.0, 0.1, 0.0],
+            "estimable": [False, False, True, True],
+        }
+    )
+    fig2, ax2 = plt.subplots()
+    draw_dca(ax2, dca)
+    assert "1-year: not estimable" in [t.get_text() for t in ax2.get_legend().get_texts()]
+    cal = pd.DataFrame(
+        {
+            "mean_predicted": [0.8, 0.9],
+            "km": [0.7, 0.95],
+            "km_lower": [0.6, 0.9],
+            "km_upper": [0.8, 1.0],
+            "estimable": False,
+        }
+    )
+    fig3, ax3 = plt.subplots()
+    draw_calibration(ax3, cal)
+    assert [t.get_text() for t in ax3.texts] == ["Not estimable"]
+    assert not ax3.collections  # no error bars
+    for f in (fig, fig2, fig3):
+        plt.close(f)

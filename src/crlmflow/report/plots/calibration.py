@@ -3,7 +3,10 @@
 Groups of patients by predicted survival (``calibration.csv`` of the validation rule, as
 rms::calibrate(u = horizon, m = ...)): mean predicted vs Kaplan-Meier observed survival with
 its 95% CI as error bars; on the training set also the bootstrap optimism-corrected observed
-value; a dashed diagonal marks perfect calibration.
+value (rms::calibrate with the final terms refitted, which does not repeat the variable
+selection and so understates the optimism); a dashed diagonal marks perfect calibration.
+A horizon with too few events or patients at risk (``estimable`` False) is marked "not
+estimable" instead of drawn.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from crlmflow.report.formats import horizon_label, set_label
+from crlmflow.report.formats import NOT_ESTIMABLE, horizon_label, set_label
 from crlmflow.report.plots.panels import panel_letter
 from crlmflow.report.plots.style import DOUBLE_COLUMN_IN, OKABE_ITO, SINGLE_COLUMN_IN, new_figure, publication_style
 
@@ -31,6 +34,18 @@ def draw_calibration(
 ) -> None:
     """One set and horizon: columns mean_predicted, km, km_lower, km_upper[, km_corrected]."""
     c = cal.sort_values("mean_predicted")
+    if "estimable" in c and len(c) and not c["estimable"].all():
+        # too few events by the horizon or patients at risk at it: no curve to read
+        ax.plot([0, 1], [0, 1], color="#999999", lw=0.8, ls=(0, (4, 3)), zorder=1, label="Ideal")
+        ax.text(0.5, 0.5, NOT_ESTIMABLE.capitalize(), ha="center", va="center", transform=ax.transAxes)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_aspect("equal")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if title:
+            ax.set_title(title, loc="left", fontsize=8)
+        return
     x = c["mean_predicted"].to_numpy(float)
     y = c["km"].to_numpy(float)
     lo = np.clip(c["km_lower"].to_numpy(float), 0, 1)
@@ -59,7 +74,8 @@ def draw_calibration(
             mfc="white",
             lw=1.0,
             zorder=4,
-            label="Bias-corrected (bootstrap)",
+            # rms::calibrate(bw = FALSE): the final terms refitted, selection not repeated
+            label="Corrected (final terms refitted; selection not repeated)",
         )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
