@@ -65,10 +65,16 @@ rule clean:
         exclusions=f"{OUT}/data/{{cohort}}/exclusions.csv",
         flow=f"{OUT}/data/{{cohort}}/flow.json",
         quality=in_report(
-            f"{OUT}/data/{{cohort}}/data_quality.csv", "data_quality", "Data", "{cohort}"
+            f"{OUT}/data/{{cohort}}/data_quality.csv",
+            "data_quality",
+            "Data",
+            "{cohort}",
         ),
         quality_page=in_report(
-            f"{OUT}/data/{{cohort}}/data_quality.html", "data_quality", "Data", "{cohort}"
+            f"{OUT}/data/{{cohort}}/data_quality.html",
+            "data_quality",
+            "Data",
+            "{cohort}",
         ),
     log:
         f"{OUT}/logs/clean_{{cohort}}.log",
