@@ -209,6 +209,24 @@ def smooth_calibration(time, event, predicted_surv, t: float, n_knots: int = 3) 
     )
 
 
+def smooth_calibration_curve(time, event, predicted_surv, t: float, grid_risk, n_knots: int = 3) -> np.ndarray:
+    """Smoothed observed risk at t at the predicted risks ``grid_risk``: the calibration
+    model of ``smooth_calibration`` (Cox on a restricted cubic spline of cloglog predicted
+    risk, knots from the data) evaluated on a fixed grid, so curves of different samples
+    can be subtracted (Austin, Harrell & van Klaveren 2020, bootstrap bias correction)."""
+    time, event, s = check_survival(time, event, predicted_surv, names=("time", "event", "predicted_surv"))
+    if np.any((s <= 0) | (s >= 1)):
+        raise ValueError("predicted survival must lie strictly between 0 and 1 for the cloglog")
+    cll = np.log(-np.log(s))
+    knots = quantile_type7(cll, _RCS_QUANTILES[n_knots])
+    if np.unique(knots).size < n_knots:
+        raise ValueError("too few distinct predicted values for the spline knots")
+    data, fit = _fit_cox(time, event, rcs_basis(cll, knots))
+    grid = np.clip(np.asarray(grid_risk, float), 1e-12, 1 - 1e-12)
+    basis = rcs_basis(np.log(-np.log(1.0 - grid)), knots)
+    return 1.0 - baseline_survival_at(baseline_hazard(data, fit), [t], lp=basis @ fit.coef)[:, 0]
+
+
 @dataclass(frozen=True)
 class CalibrationSlope:
     """Cox regression of the outcome on the linear predictor."""

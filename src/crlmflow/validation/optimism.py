@@ -155,6 +155,17 @@ class ReplicateEngine:
         res = select_terms(rm, pool, self.method, entry_p=self.entry_p, removal_p=self.removal_p)
         return pool, list(res.selected), rm
 
+    def predicted_survival(self, w: np.ndarray) -> np.ndarray | None:
+        """Run the procedure on weights w and return its model's predicted survival at the
+        horizons for every original row (n x horizons), or None if nothing was selected."""
+        _, selected, rm = self.select(w)
+        if not selected:
+            return None
+        fit = rm.fit(tuple(selected))
+        beta = fit.vector(selected)
+        lp = self.X_raw[:, [j for v in selected for j in self.groups[v]]] @ beta
+        return self._survival(rm, beta, lp)
+
     def run(self, b: int) -> dict:
         w = self.weights(b)
         pool, selected, rm = self.select(w)

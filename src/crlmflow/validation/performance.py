@@ -307,8 +307,8 @@ def calibrate_bias_corrected(
         for j, h in enumerate(H):
             pb = np.exp(-Hb[j] * rb)
             groups = tabs[j]["group"].to_numpy()
-            train = _grouped_index(t[idx], e[idx], pb[idx], h, cals[j].cuts, groups)
-            test = _grouped_index(t, e, pb, h, cals[j].cuts, groups)
+            train = grouped_index(t[idx], e[idx], pb[idx], h, cals[j].cuts, groups)
+            test = grouped_index(t, e, pb, h, cals[j].cuts, groups)
             diffs[j].append(train - test)
     out = []
     for j, h in enumerate(H):
@@ -323,7 +323,7 @@ def calibrate_bias_corrected(
     return pd.concat(out, ignore_index=True)
 
 
-def _grouped_index(t, e, pred, h, cuts, groups) -> np.ndarray:
+def grouped_index(t, e, pred, h, cuts, groups) -> np.ndarray:
     """KM − mean predicted per original group (NaN for a group empty in this sample)."""
     codes = cut2_codes(pred, cuts)
     res = np.full(len(groups), np.nan)
