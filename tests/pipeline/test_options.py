@@ -54,6 +54,7 @@ def test_bootstrap_chunks_cover_every_replicate_once(B, chunks, expected):
         bootstrap_chunks=chunks,
         calibration_groups=4,
         calibration_B=0,
+        calibration_correction="selection_aware",
         cutpoint_minprop=0.1,
         cutpoint_permutations=0,
         cutpoint_bootstrap_B=0,

@@ -19,6 +19,7 @@ rule validate_model:
         roc=f"{OUT}/validation/{{endpoint}}/roc_curves.csv",
         calibration=f"{OUT}/validation/{{endpoint}}/calibration.csv",
         dca=f"{OUT}/validation/{{endpoint}}/decision_curves.csv",
+        smooth=f"{OUT}/validation/{{endpoint}}/calibration_smooth.csv",
     log:
         f"{OUT}/logs/validate_model_{{endpoint}}.log",
     conda:
@@ -36,6 +37,9 @@ rule validate_model:
         B=VALIDATION.bootstrap_B,
         calibration_B=VALIDATION.calibration_B,
         groups=VALIDATION.calibration_groups,
+        calibration_correction=VALIDATION.calibration_correction,
+        selection=SELECTION.as_dict(),
+        exclude=config["exclude_from_multivariable"],
         min_events=VALIDATION.min_events_at_horizon,
         min_at_risk=VALIDATION.min_at_risk_at_horizon,
         dca_thresholds=VALIDATION.dca_thresholds,

@@ -66,6 +66,9 @@ class ValidationOptions:
         Quantile groups of grouped Kaplan–Meier calibration.
     calibration_B : int
         Bootstrap replicates of the bias-corrected calibration curve (``rms::calibrate``).
+    calibration_correction : {"selection_aware", "final_terms"}
+        Repeat screening and stepwise selection in each calibration replicate, or refit the
+        final model's terms only as ``rms::calibrate(bw = FALSE)``.
     cutpoint_minprop : float
         Smallest group share of the maximally selected log-rank cut-off.
     cutpoint_permutations : int
@@ -85,6 +88,7 @@ class ValidationOptions:
     bootstrap_chunks: int
     calibration_groups: int
     calibration_B: int
+    calibration_correction: str
     cutpoint_minprop: float
     cutpoint_permutations: int
     cutpoint_bootstrap_B: int
@@ -104,6 +108,7 @@ class ValidationOptions:
             bootstrap_chunks=int(v["bootstrap_chunks"]),
             calibration_groups=int(v["calibration_groups"]),
             calibration_B=int(v["calibration_B"]),
+            calibration_correction=str(v["calibration_correction"]),
             cutpoint_minprop=float(v["cutpoint_minprop"]),
             cutpoint_permutations=int(v["cutpoint_permutations"]),
             cutpoint_bootstrap_B=int(v["cutpoint_bootstrap_B"]),

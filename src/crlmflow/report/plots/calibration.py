@@ -3,8 +3,9 @@
 Groups of patients by predicted survival (``calibration.csv`` of the validation rule, as
 rms::calibrate(u = horizon, m = ...)): mean predicted vs Kaplan-Meier observed survival with
 its 95% CI as error bars; on the training set also the bootstrap optimism-corrected observed
-value (rms::calibrate with the final terms refitted, which does not repeat the variable
-selection and so understates the optimism); a dashed diagonal marks perfect calibration.
+value (by default with screening and selection repeated in every replicate; with
+``calibration_correction: final_terms`` rms::calibrate's refit of the final terms, which
+understates the optimism, and the legend says so); a dashed diagonal marks perfect calibration.
 A horizon with too few events or patients at risk (``estimable`` False) is marked "not
 estimable" instead of drawn.
 """
@@ -74,8 +75,7 @@ def draw_calibration(
             mfc="white",
             lw=1.0,
             zorder=4,
-            # rms::calibrate(bw = FALSE): the final terms refitted, selection not repeated
-            label="Corrected (final terms refitted; selection not repeated)",
+            label=_corrected_label(c),
         )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
@@ -90,6 +90,15 @@ def draw_calibration(
         ax.legend(loc="upper left", frameon=False, handlelength=1.6, borderaxespad=0.2)
     if title:
         ax.set_title(title, loc="left", fontsize=8)
+
+
+def _corrected_label(c: pd.DataFrame) -> str:
+    """Legend of the corrected points, naming what the bootstrap repeated."""
+    how = c["correction"].dropna() if "correction" in c else pd.Series(dtype=str)
+    if len(how) and (how == "selection repeated").all():
+        return "Corrected (selection repeated)"
+    # rms::calibrate(bw = FALSE): the final terms refitted, selection not repeated
+    return "Corrected (final terms refitted; selection not repeated)"
 
 
 def plot_calibration(
