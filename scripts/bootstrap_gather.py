@@ -9,6 +9,7 @@ from crlmflow.pipeline.options import SelectionOptions
 from crlmflow.pipeline.snakeio import logged
 from crlmflow.survival.selection import prepare
 from crlmflow.validation.optimism import apparent_performance, summarise_optimism
+from crlmflow.validation.performance import horizon_support
 from crlmflow.validation.stability import (
     coefficient_stability,
     inclusion_frequency,
@@ -35,7 +36,18 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
         removal_p=sel.removal_p,
     )
     atomic_write_csv(reps, snakemake.output.replicates)
-    atomic_write_csv(summarise_optimism(apparent, reps).reset_index(), snakemake.output.optimism)
+    optimism = summarise_optimism(apparent, reps).reset_index()
+    # horizon measures carry the training set's support, as performance.csv does
+    flags = []
+    for m in optimism["measure"]:
+        h = m.split("_")[-1] if m.startswith(("brier_", "ipa_")) else None
+        if h is None:
+            flags.append((pd.NA, pd.NA, True))
+            continue
+        cases, controls = horizon_support(train[p.endpoint["time"]], train[p.endpoint["event"]], float(h))
+        flags.append((cases, controls, cases >= p.min_events and controls >= p.min_at_risk))
+    optimism[["cases", "controls", "estimable"]] = pd.DataFrame(flags, index=optimism.index)
+    atomic_write_csv(optimism, snakemake.output.optimism)
     # the model selected on the training data, and the global model of every eligible
     # candidate, against which the replicates' coefficients are measured
     ep = p.endpoint

@@ -120,6 +120,8 @@ rule bootstrap_gather:
         exclude=config["exclude_from_multivariable"],
         selection=SELECTION.as_dict(),
         horizons=config["horizons"],
+        min_events=VALIDATION.min_events_at_horizon,
+        min_at_risk=VALIDATION.min_at_risk_at_horizon,
     script:
         "../../scripts/bootstrap_gather.py"
 
