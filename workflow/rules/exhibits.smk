@@ -93,6 +93,11 @@ rule exhibit_table2:
         notebook="notebooks/table2.ipynb",
         univariable=expand(f"{OUT}/models/{{ep}}/univariable.csv", ep=ENDPOINTS),
         multivariable=expand(f"{OUT}/models/{{ep}}/multivariable.csv", ep=ENDPOINTS),
+        inclusion=(
+            expand(f"{OUT}/validation/{{ep}}/selection_frequency.csv", ep=ENDPOINTS)
+            if VALIDATION.optimism_computed
+            else []
+        ),
         runner=RUN_NOTEBOOK,
         code=notebook_code("notebooks/table2.ipynb"),
     output:
@@ -127,6 +132,11 @@ rule exhibit_table2:
             endpoint_labels={ep: ep_short(ep) for ep in ENDPOINTS},
             screen_p=SELECTION.screen_p,
             candidates=config["candidates"],
+            inclusion=(
+                ep_files(f"{OUT}/validation/{{ep}}/selection_frequency.csv")
+                if VALIDATION.optimism_computed
+                else {}
+            ),
             out_base=output.csv[: -len(".csv")],
         ),
     script:
