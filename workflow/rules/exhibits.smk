@@ -308,6 +308,7 @@ rule exhibit_calibration:
     input:
         notebook="notebooks/supplementary_calibration.ipynb",
         calibration=f"{OUT}/validation/{{endpoint}}/calibration.csv",
+        smooth=f"{OUT}/validation/{{endpoint}}/calibration_smooth.csv",
         runner=RUN_NOTEBOOK,
         code=notebook_code("notebooks/supplementary_calibration.ipynb"),
     output:
@@ -335,6 +336,7 @@ rule exhibit_calibration:
             endpoint=wc.endpoint,
             endpoint_label=config["endpoints"][wc.endpoint]["label"],
             calibration=input.calibration,
+            calibration_smooth=input.smooth,
             sets=SETS,
             horizons=config["horizons"],
             fig_base=output.pdf[: -len(".pdf")],

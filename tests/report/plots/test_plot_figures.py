@@ -175,3 +175,25 @@ def test_not_estimable_horizons_are_named_not_drawn():
     assert not ax3.collections  # no error bars
     for f in (fig, fig2, fig3):
         plt.close(f)
+
+
+def test_calibration_draws_the_smooth_apparent_and_corrected_curves():
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from crlmflow.report.plots.calibration import draw_calibration
+
+    cal = pd.DataFrame(
+        {"mean_predicted": [0.5, 0.8], "km": [0.45, 0.85], "km_lower": [0.3, 0.7], "km_upper": [0.6, 0.95]}
+    )
+    grid = np.linspace(0.1, 0.6, 20)
+    smooth = pd.DataFrame({"predicted_risk": grid, "observed_apparent": grid, "observed_corrected": grid * 0.9})
+    fig, ax = plt.subplots()
+    draw_calibration(ax, cal, smooth=smooth)
+    labels = ax.get_legend_handles_labels()[1]
+    assert "Smooth (apparent)" in labels and "Smooth (corrected)" in labels
+    (line,) = [ln for ln in ax.get_lines() if ln.get_label() == "Smooth (corrected)"]
+    # drawn on the survival scale: x = 1 - predicted risk, y = 1 - observed risk
+    np.testing.assert_allclose(line.get_xdata(), 1 - grid)
+    np.testing.assert_allclose(line.get_ydata(), 1 - grid * 0.9)
+    plt.close(fig)

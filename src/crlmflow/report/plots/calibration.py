@@ -32,8 +32,13 @@ def draw_calibration(
     xlabel: str = "Predicted survival probability",
     ylabel: str = "Observed survival (Kaplan\u2013Meier)",
     legend: bool = True,
+    smooth: pd.DataFrame | None = None,
 ) -> None:
-    """One set and horizon: columns mean_predicted, km, km_lower, km_upper[, km_corrected]."""
+    """One set and horizon: columns mean_predicted, km, km_lower, km_upper[, km_corrected].
+
+    ``smooth`` (columns predicted_risk, observed_apparent, observed_corrected of
+    ``calibration_smooth.csv``) adds the Austin–Harrell–van Klaveren smooth curve, apparent
+    and bias-corrected, on the survival scale."""
     c = cal.sort_values("mean_predicted")
     if "estimable" in c and len(c) and not c["estimable"].all():
         # too few events by the horizon or patients at risk at it: no curve to read
@@ -77,6 +82,26 @@ def draw_calibration(
             zorder=4,
             label=_corrected_label(c),
         )
+    if smooth is not None and len(smooth):
+        sm = smooth.sort_values("predicted_risk")
+        xs = 1.0 - sm["predicted_risk"].to_numpy(float)
+        ax.plot(
+            xs,
+            1.0 - sm["observed_apparent"].to_numpy(float),
+            color=OKABE_ITO["blue"],
+            lw=0.8,
+            alpha=0.7,
+            label="Smooth (apparent)",
+        )
+        if corrected and sm["observed_corrected"].notna().any():
+            ax.plot(
+                xs,
+                1.0 - sm["observed_corrected"].to_numpy(float),
+                color=OKABE_ITO["vermillion"],
+                lw=0.9,
+                ls=(0, (2, 1.5)),
+                label="Smooth (corrected)",
+            )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_aspect("equal")
@@ -115,7 +140,14 @@ def plot_calibration(
 
 
 def plot_calibration_grid(
-    cal: pd.DataFrame, sets, horizons, *, set_labels=None, title: str | None = None, width: float | None = None
+    cal: pd.DataFrame,
+    sets,
+    horizons,
+    *,
+    set_labels=None,
+    title: str | None = None,
+    width: float | None = None,
+    smooth: pd.DataFrame | None = None,
 ) -> Figure:
     """Supplementary Figs 1-2: one row per set, one column per horizon, panel letters, one
     shared legend. Training rows show apparent and bootstrap-corrected observed survival."""
@@ -133,9 +165,13 @@ def plot_calibration_grid(
             for j, h in enumerate(horizons):
                 ax = fig.add_subplot(gs[i, j])
                 sub = cal[(cal["set"] == s) & np.isclose(cal["horizon"].astype(float), float(h))]
+                sm = None
+                if smooth is not None and len(smooth):
+                    sm = smooth[(smooth["set"] == s) & np.isclose(smooth["horizon"].astype(float), float(h))]
                 draw_calibration(
                     ax,
                     sub,
+                    smooth=sm,
                     corrected=(s == "train"),
                     legend=False,
                     title=f"{set_label(s, set_labels)}, {horizon_label(h)}",
