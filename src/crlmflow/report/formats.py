@@ -61,7 +61,7 @@ NOT_ESTIMABLE = "not estimable"
 
 #: what a training-set risk-group comparison is: the score and its cut-off were fitted to
 #: the same patients, so no test there has its nominal size (printed instead of a p)
-DESCRIPTIVE = "Descriptive (score fitted on these patients)"
+DESCRIPTIVE = "Descriptive (no valid p)"
 
 #: how the performance of a model on the patients it was fitted to, and its bootstrap
 #: optimism-corrected value, are labelled
