@@ -4,9 +4,18 @@ import pandas as pd
 
 from crlmflow.data.cohort import read_cohort_csv
 from crlmflow.data.io import atomic_write_csv
+from crlmflow.model.modelling import develop_model
 from crlmflow.pipeline.options import SelectionOptions
 from crlmflow.pipeline.snakeio import logged
-from crlmflow.validation.optimism import apparent_performance, selection_frequency, summarise_optimism
+from crlmflow.survival.selection import prepare
+from crlmflow.validation.optimism import apparent_performance, summarise_optimism
+from crlmflow.validation.performance import horizon_support
+from crlmflow.validation.stability import (
+    coefficient_stability,
+    inclusion_frequency,
+    model_frequency,
+    pairwise_inclusion,
+)
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params
@@ -28,6 +37,42 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
         entry_test=sel.entry_test,
     )
     atomic_write_csv(reps, snakemake.output.replicates)
-    atomic_write_csv(summarise_optimism(apparent, reps).reset_index(), snakemake.output.optimism)
-    atomic_write_csv(selection_frequency(reps, p.candidates), snakemake.output.stability)
+    optimism = summarise_optimism(apparent, reps).reset_index()
+    # horizon measures carry the training set's support, as performance.csv does
+    flags = []
+    for m in optimism["measure"]:
+        h = m.split("_")[-1] if m.startswith(("brier_", "ipa_")) else None
+        if h is None:
+            flags.append((pd.NA, pd.NA, True))
+            continue
+        cases, controls = horizon_support(train[p.endpoint["time"]], train[p.endpoint["event"]], float(h))
+        flags.append((cases, controls, cases >= p.min_events and controls >= p.min_at_risk))
+    optimism[["cases", "controls", "estimable"]] = pd.DataFrame(flags, index=optimism.index)
+    atomic_write_csv(optimism, snakemake.output.optimism)
+    # the model selected on the training data, and the global model of every eligible
+    # candidate, against which the replicates' coefficients are measured
+    ep = p.endpoint
+    final = develop_model(
+        train,
+        p.candidates,
+        snakemake.wildcards.endpoint,
+        ep["time"],
+        ep["event"],
+        screen_p=sel.screen_p,
+        exclude=p.exclude,
+        method=sel.method,
+        entry_p=sel.entry_p,
+        removal_p=sel.removal_p,
+    ).selected
+    problem = prepare(train, p.candidates, ep["time"], ep["event"])
+    eligible = [v for v in problem.design.groups if v not in set(p.exclude)]
+    full = problem.fit(eligible)
+    variable_of = {problem.design.columns[j]: v for v, cols in problem.design.groups.items() for j in cols}
+    global_coef = pd.DataFrame({"term": full.names, "coef": full.coef, "se": full.se})
+    atomic_write_csv(
+        inclusion_frequency(reps, p.candidates, exclude=p.exclude, final=final), snakemake.output.stability
+    )
+    atomic_write_csv(model_frequency(reps, final), snakemake.output.models)
+    atomic_write_csv(pairwise_inclusion(reps, eligible), snakemake.output.pairs)
+    atomic_write_csv(coefficient_stability(reps, global_coef, variable_of), snakemake.output.coefficients)
     log.info("%s: %d bootstrap replicates gathered", snakemake.wildcards.endpoint, len(reps))

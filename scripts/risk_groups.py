@@ -26,6 +26,8 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
         n_perm=p.n_perm,
         seed=p.seed,
         rng=stream(p.seed, "cutpoint_permutation", endpoint_index),
+        bootstrap_B=p.bootstrap_B,
+        endpoint_index=endpoint_index,
     )
     atomic_write_json(snakemake.output.cutpoint, result)
     atomic_write_csv(groups, snakemake.output.groups)
@@ -33,8 +35,7 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
         fig_inputs["cutpoint"],
         fig_inputs["marker"],
         xlabel="Total points",
-        p_value=result["p_lausen_schumacher"],
-        p_label="Lausen-Schumacher P",
+        p_value=None,  # the score was fitted to these patients: no honest p to print
         # the paper's Supplementary Figures 3 (OS) and 4 (RFS), in the config's endpoint order
         title=f"Supplementary Figure {3 + endpoint_index}\nOptimal cut-off: {p.endpoint['label']}",
         cut_digits=0,

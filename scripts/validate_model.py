@@ -7,9 +7,13 @@ import pandas as pd
 from crlmflow.data.cohort import read_cohort_csv
 from crlmflow.data.io import atomic_write_csv
 from crlmflow.model.modelling import model_matrix_from_fit
+from crlmflow.pipeline.options import SelectionOptions
 from crlmflow.pipeline.snakeio import logged
 from crlmflow.pipeline.streams import stream
+from crlmflow.validation.calibration_bootstrap import calibrate_selection_aware
 from crlmflow.validation.performance import calibrate_bias_corrected, evaluate_set
+
+SMOOTH_COLUMNS = ["horizon", "predicted_risk", "observed_apparent", "optimism", "observed_corrected", "n_bootstrap"]
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params
@@ -20,7 +24,9 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     with open(snakemake.input.fit, encoding="utf-8") as fh:
         fit = json.load(fh)
     time, event = p.endpoint["time"], p.endpoint["event"]
-    tables = {"performance": [], "roc": [], "calibration": [], "dca": []}
+    base = fit["baseline_cumhaz"]
+    baseline = (base["time"], base["cumhaz"], fit.get("center_lp", 0.0))
+    tables = {"performance": [], "roc": [], "calibration": [], "dca": [], "smooth": []}
     for i, s in enumerate(p.sets):
         part = data[data["set"] == s]
         res = evaluate_set(
@@ -32,24 +38,55 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
             B=p.B,
             rng=stream(p.seed, "c_index_bootstrap", p.endpoint_index, i),
             calibration_groups=p.groups,
+            min_events=p.min_events,
+            min_at_risk=p.min_at_risk,
+            baseline=baseline,
+            development=(s == "train"),
+            thresholds=p.dca_thresholds,
         )
         if s == "train" and fit["selected"]:
-            corrected = calibrate_bias_corrected(
-                part[time],
-                part[event],
-                model_matrix_from_fit(fit, p.candidates, part),
-                p.horizons,
+            common = dict(
                 B=p.calibration_B,
                 seed=p.seed,
                 endpoint_index=p.endpoint_index,
                 set_index=i,
                 calibration_groups=p.groups,
             )
+            if p.calibration_correction == "selection_aware":
+                # screening and stepwise selection repeated in every replicate
+                sel = SelectionOptions(**p.selection)
+                corrected, smooth = calibrate_selection_aware(
+                    part.reset_index(drop=True),
+                    p.candidates,
+                    time,
+                    event,
+                    part[[f"surv_{h}" for h in p.horizons]].to_numpy(float),
+                    p.horizons,
+                    screen_p=sel.screen_p,
+                    exclude=p.exclude,
+                    method=sel.method,
+                    entry_p=sel.entry_p,
+                    removal_p=sel.removal_p,
+                    **common,
+                )
+                tables["smooth"].append(smooth.assign(set=s, correction="selection repeated"))
+            else:  # rms::calibrate(bw = FALSE): the final terms refitted
+                corrected = calibrate_bias_corrected(
+                    part[time], part[event], model_matrix_from_fit(fit, p.candidates, part), p.horizons, **common
+                )
             keep = ["horizon", "group", "optimism", "index_corrected", "km_corrected", "n_bootstrap"]
             res["calibration"] = res["calibration"].merge(corrected[keep], on=["horizon", "group"], how="left")
+            res["calibration"]["correction"] = (
+                "selection repeated" if p.calibration_correction == "selection_aware" else "final terms refitted"
+            )
         for k, v in res.items():
             if len(v):
-                tables[k].append(v.assign(set=s)[["set", *v.columns]])
+                # training-set measures are apparent (the model was fitted there)
+                evaluation = "apparent" if s == "train" else "validation"
+                tables[k].append(v.assign(set=s, evaluation=evaluation)[["set", "evaluation", *v.columns]])
     for k, path in snakemake.output.items():
-        atomic_write_csv(pd.concat(tables[k], ignore_index=True), path)
+        # the smooth corrected curve exists only with a training set, a selected model and
+        # the selection-aware correction: otherwise an empty table with its columns
+        frame = pd.concat(tables[k], ignore_index=True) if tables[k] else pd.DataFrame(columns=SMOOTH_COLUMNS)
+        atomic_write_csv(frame, path)
     log.info("%s: validated on %s", ep, p.sets)

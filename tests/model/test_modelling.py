@@ -109,3 +109,22 @@ def test_nothing_screened_gives_null_model():
     pred = predict(model, rows, [12])
     assert (pred["lp"] == 0).all()
     assert pred["surv_12"].nunique() == 1
+
+
+def test_events_per_parameter_counts_every_eligible_candidate():
+    """EPV's denominator is every eligible candidate's parameters, not the screened pool's:
+    screening is part of fitting (Harrell, RMS 4.3), so a model that keeps few terms after
+    screening many does not have a more favourable EPV."""
+    ref, rows, spec, cands = _load("crlm_a")
+    ep = ref["endpoints"]["os"]
+    exclude = ["alt"]
+    model = develop_model(rows, cands, "os", ep["time"], ep["event"], screen_p=spec["screen_p"], exclude=exclude)
+    summary = fit_summary(model, spec["horizons"])
+    # every candidate of this reference is numeric (one column each); one is excluded
+    assert all(c["type"] == "numeric" for c in cands)
+    expected_p = len(cands) - len(exclude)
+    pool_p = len(model.selection.pool)
+    assert summary["candidate_parameters"] == expected_p
+    assert expected_p > pool_p  # the old denominator was the screened pool
+    events = int(rows[ep["event"]].sum())
+    assert summary["events_per_candidate_parameter"] == pytest.approx(events / expected_p)

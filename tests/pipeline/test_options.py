@@ -55,8 +55,16 @@ def test_bootstrap_chunks_cover_every_replicate_once(B, chunks, expected):
         bootstrap_chunks=chunks,
         calibration_groups=4,
         calibration_B=0,
+        calibration_correction="selection_aware",
         cutpoint_minprop=0.1,
         cutpoint_permutations=0,
+        cutpoint_bootstrap_B=0,
+        min_events_at_horizon=10,
+        min_at_risk_at_horizon=10,
+        dca_threshold_min=0.01,
+        dca_threshold_max=0.99,
+        dca_threshold_step=0.01,
+        dca_decision="",
     )
     assert [v.chunk_range(i) for i in range(v.n_chunks)] == expected
     assert v.optimism_computed == (B > 0)
@@ -76,3 +84,17 @@ def test_entry_test_is_validated(default_config):
     cfg["selection"]["forward_lr"]["entry_test"] = "wald"
     with pytest.raises(Exception, match="entry_test"):
         validate_config(cfg)
+
+
+def test_dca_thresholds_are_exact_decimals_within_the_range(default_config):
+    cfg = {
+        "endpoints": default_config["endpoints"],
+        "candidates": default_config["candidates"],
+        "data": {"followup_cutoff": None},
+        "validation": {"dca_threshold_min": 0.05, "dca_threshold_max": 0.5},
+    }
+    validate_config(cfg)
+    v = ValidationOptions.from_config(cfg)
+    th = v.dca_thresholds
+    assert th[0] == 0.05 and th[-1] == 0.5 and len(th) == 46
+    assert th[1] == 0.06

@@ -148,6 +148,26 @@ def test_table2_formatting():
     assert t.loc["CEA", "OS univariable HR (95% CI)"] == "1.000 (1.000, 1.000)"
 
 
+def test_table2_shows_bootstrap_inclusion_beside_the_hrs():
+    freq = pd.DataFrame(
+        {
+            "variable": ["age", "rfa", "crs_score", "cea"],
+            "eligible": [True, True, True, False],
+            "times_selected": [31, 944, 702, pd.NA],
+            "proportion": [0.031, 0.944, 0.702, np.nan],
+        }
+    )
+    t = table2({"os": _uni()}, {"os": _multi()}, CANDS, endpoint_labels={"os": "OS"}, inclusion={"os": freq})
+    t = t.set_index("Variable")
+    cols = list(t.columns)
+    assert cols.index("OS bootstrap inclusion (%)") == cols.index("OS multivariable P") + 1
+    assert t.loc["RFA", "OS bootstrap inclusion (%)"] == "94.4"
+    assert t.loc["Age", "OS bootstrap inclusion (%)"] == "3.1"
+    assert t.loc["CEA", "OS bootstrap inclusion (%)"] == "not eligible"
+    # without the bootstrap the paper's layout is unchanged
+    assert "OS bootstrap inclusion (%)" not in table2({"os": _uni()}, {"os": _multi()}, CANDS).columns
+
+
 def test_table3_rates_and_medians():
     rows = []
     for s, surv in (

@@ -40,3 +40,14 @@ def test_extremes():
     assert out["net_benefit_model"].iloc[0] == 0.0 and np.isnan(out["km_surv_high_risk"].iloc[0])
     with pytest.raises(ValueError):
         net_benefit(time, event, np.zeros(4), 2.5, thresholds=[0.0])
+
+
+def test_net_benefit_is_flagged_where_the_high_risk_group_is_not_followed_to_t():
+    """The high-risk group at high thresholds may all be censored or dead before t: its KM
+    at t is then carried forward, and the row is flagged, not reported as an estimate."""
+    time = np.array([2.0, 3.0, 4.0, 20.0, 25.0, 30.0, 8.0, 9.0])
+    event = np.array([1, 0, 1, 0, 1, 0, 0, 1])
+    risk = np.array([0.9, 0.95, 0.85, 0.1, 0.2, 0.3, 0.5, 0.6])
+    out = net_benefit(time, event, risk, 12.0, thresholds=[0.25, 0.55, 0.8]).set_index("threshold")
+    # >= 0.8: follow-up 2, 3, 4, all before 12;  >= 0.55: includes 9 (< 12);  >= 0.25: includes 25, 30
+    assert out["high_risk_followed_to_t"].to_dict() == {0.25: True, 0.55: False, 0.8: False}

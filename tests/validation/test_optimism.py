@@ -199,7 +199,17 @@ def test_optimism_positive_with_selection_on_noise():
     assert summ.loc["c_index", "corrected"] < summ.loc["c_index", "apparent"]
     assert summ.loc["dxy", "optimism"] == pytest.approx(2 * summ.loc["c_index", "optimism"], abs=1e-12)
     assert summ.loc["slope", "test_mean"] < 1.0
-    assert set(summ.index) == {"c_index", "dxy", "slope", "r2", "brier_12", "brier_36", "brier_60"}
+    assert set(summ.index) == {"c_index", "dxy", "slope", "r2", "brier_12", "brier_36", "brier_60"} | {
+        "ipa_12",
+        "ipa_36",
+        "ipa_60",
+    }
+    # IPA of the test data: 1 - Brier / Brier of the original data's own KM (the apparent
+    # IPA's reference), so it is a fixed transformation of the replicate's test Brier
+    null_36 = app["brier_36"] / (1.0 - app["ipa_36"])
+    np.testing.assert_allclose(reps["ipa_36_test"], 1.0 - reps["brier_36_test"] / null_36, rtol=1e-10)
+    assert summ.loc["ipa_36", "optimism"] > 0  # selection on noise overstates IPA too
+    assert (summ["n_replicates_nothing_selected"] == (reps["n_selected"] == 0).sum()).all()
     # columns and arithmetic
     m = summ.loc["brier_36"]
     ok = reps[["brier_36_training", "brier_36_test"]].dropna()

@@ -76,3 +76,54 @@ def test_smooth_calibration_of_a_two_valued_prediction_is_not_estimable_not_an_e
     ici = res["performance"].query("measure == 'ici'")
     assert len(ici) == len(HORIZONS) and ici["estimate"].isna().all()
     assert ici["method"].str.startswith("not estimable").all()
+
+
+def test_sparse_horizons_are_not_estimable_and_counts_are_by_horizon():
+    """Cases/controls at every horizon; events by t (not all events) per calibration group;
+    a horizon under the configured minimum gives counts but no estimate."""
+    ref, rows = _case("crlm_a", "os")
+    pr = ref["per_row"]
+    t, e = rows[ref["time"]].to_numpy(float), rows[ref["event"]].to_numpy(float)
+    surv = {str(h): np.asarray(pr[f"surv_{h}"]) for h in HORIZONS}
+    cases = {h: int(((t <= h) & (e == 1)).sum()) for h in HORIZONS}
+    at_risk = {h: int((t > h).sum()) for h in HORIZONS}
+    # the minimum sits between the 12-month and the 36-month number of events
+    min_events = cases[12] + 1
+    assert cases[36] >= min_events
+    res = evaluate_set(
+        t, e, pr["lp"], surv, HORIZONS, B=0, rng=stream(1, "c_index_bootstrap", 0, 0), min_events=min_events
+    )
+    perf = res["performance"]
+    timed = perf[perf["horizon"].notna()]
+    for h in HORIZONS:
+        at = timed[timed["horizon"] == h]
+        assert (at["cases"] == cases[h]).all() and (at["controls"] == at_risk[h]).all()
+        assert at["estimable"].all() == (h != 12)
+    early = timed[timed["horizon"] == 12]
+    assert early["estimate"].isna().all() and early["lower"].isna().all()
+    assert early["method"].str.contains("not estimable").all()
+    assert perf.loc[perf["horizon"].isna(), "estimable"].all()  # C and slope need no horizon
+    cal = res["calibration"]
+    for h in HORIZONS:
+        at = cal[cal["horizon"] == h]
+        assert at["events_by_horizon"].sum() == cases[h]
+        assert at["at_risk"].sum() == at_risk[h]
+        assert at["events_all_followup"].sum() == int(e.sum())
+        assert at["estimable"].all() == (h != 12)
+    for name in ("roc", "dca"):
+        assert set(res[name].groupby("horizon")["estimable"].first().items()) == {(12, False), (36, True), (60, True)}
+
+
+def test_development_slope_has_no_ci_and_validation_slope_does():
+    ref, rows = _case("crlm_a", "os")
+    pr = ref["per_row"]
+    surv = {str(h): np.asarray(pr[f"surv_{h}"]) for h in HORIZONS}
+    args = (rows[ref["time"]], rows[ref["event"]], pr["lp"], surv, HORIZONS)
+    rng = stream(1, "c_index_bootstrap", 0, 0)
+    dev = evaluate_set(*args, B=0, rng=rng, development=True)["performance"].set_index("measure")
+    val = evaluate_set(*args, B=0, rng=rng, development=False)["performance"].set_index("measure")
+    assert dev.loc["calibration_slope", "estimate"] == pytest.approx(1.0, abs=1e-6)
+    assert np.isnan(dev.loc["calibration_slope", "lower"]) and np.isnan(dev.loc["calibration_slope", "upper"])
+    assert val.loc["calibration_slope", "lower"] < 1 < val.loc["calibration_slope", "upper"]
+    oe = dev.loc["observed_expected"]
+    assert len(oe) == len(HORIZONS) and (oe["lower"] < oe["estimate"]).all() and (oe["estimate"] < oe["upper"]).all()

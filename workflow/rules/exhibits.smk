@@ -100,6 +100,11 @@ rule exhibit_table2:
         notebook="notebooks/table2.ipynb",
         univariable=expand(f"{OUT}/models/{{ep}}/univariable.csv", ep=ENDPOINTS),
         multivariable=expand(f"{OUT}/models/{{ep}}/multivariable.csv", ep=ENDPOINTS),
+        inclusion=(
+            expand(f"{OUT}/validation/{{ep}}/selection_frequency.csv", ep=ENDPOINTS)
+            if VALIDATION.optimism_computed
+            else []
+        ),
         runner=RUN_NOTEBOOK,
         code=notebook_code("notebooks/table2.ipynb"),
     output:
@@ -136,6 +141,11 @@ rule exhibit_table2:
             screen_p=SELECTION.screen_p,
             candidates=config["candidates"],
             endpoints=config["endpoints"],
+            inclusion=(
+                ep_files(f"{OUT}/validation/{{ep}}/selection_frequency.csv")
+                if VALIDATION.optimism_computed
+                else {}
+            ),
             out_base=output.csv[: -len(".csv")],
         ),
     script:
@@ -312,6 +322,7 @@ rule exhibit_calibration:
     input:
         notebook="notebooks/supplementary_calibration.ipynb",
         calibration=f"{OUT}/validation/{{endpoint}}/calibration.csv",
+        smooth=f"{OUT}/validation/{{endpoint}}/calibration_smooth.csv",
         runner=RUN_NOTEBOOK,
         code=notebook_code("notebooks/supplementary_calibration.ipynb"),
     output:
@@ -339,6 +350,7 @@ rule exhibit_calibration:
             endpoint=wc.endpoint,
             endpoint_label=config["endpoints"][wc.endpoint]["label"],
             calibration=input.calibration,
+            calibration_smooth=input.smooth,
             sets=SETS,
             set_names=SET_NAMES,
             horizons=config["horizons"],

@@ -121,6 +121,7 @@ rule risk_groups:
         endpoint=endpoint_spec,
         minprop=VALIDATION.cutpoint_minprop,
         n_perm=VALIDATION.cutpoint_permutations,
+        bootstrap_B=VALIDATION.cutpoint_bootstrap_B,
         seed=config["seed"],
     script:
         "../../scripts/risk_groups.py"

@@ -19,6 +19,7 @@ rule validate_model:
         roc=f"{OUT}/validation/{{endpoint}}/roc_curves.csv",
         calibration=f"{OUT}/validation/{{endpoint}}/calibration.csv",
         dca=f"{OUT}/validation/{{endpoint}}/decision_curves.csv",
+        smooth=f"{OUT}/validation/{{endpoint}}/calibration_smooth.csv",
     log:
         f"{OUT}/logs/validate_model_{{endpoint}}.log",
     conda:
@@ -36,6 +37,12 @@ rule validate_model:
         B=VALIDATION.bootstrap_B,
         calibration_B=VALIDATION.calibration_B,
         groups=VALIDATION.calibration_groups,
+        calibration_correction=VALIDATION.calibration_correction,
+        selection=SELECTION.as_dict(),
+        exclude=config["exclude_from_multivariable"],
+        min_events=VALIDATION.min_events_at_horizon,
+        min_at_risk=VALIDATION.min_at_risk_at_horizon,
+        dca_thresholds=VALIDATION.dca_thresholds,
         seed=config["seed"],
     script:
         "../../scripts/validate_model.py"
@@ -131,6 +138,9 @@ rule bootstrap_gather:
             "Validation",
             **PER_ENDPOINT,
         ),
+        models=f"{OUT}/validation/{{endpoint}}/selection_models.csv",
+        pairs=f"{OUT}/validation/{{endpoint}}/selection_pairs.csv",
+        coefficients=f"{OUT}/validation/{{endpoint}}/coefficient_stability.csv",
     log:
         f"{OUT}/logs/bootstrap_gather_{{endpoint}}.log",
     conda:
@@ -145,6 +155,8 @@ rule bootstrap_gather:
         exclude=config["exclude_from_multivariable"],
         selection=SELECTION.as_dict(),
         horizons=config["horizons"],
+        min_events=VALIDATION.min_events_at_horizon,
+        min_at_risk=VALIDATION.min_at_risk_at_horizon,
     script:
         "../../scripts/bootstrap_gather.py"
 
@@ -160,3 +172,11 @@ if VALIDATION.optimism_computed:
         endpoint=ENDPOINTS,
     )
     OUTPUTS.add(rules.bootstrap_gather.output.replicates, endpoint=ENDPOINTS)
+    OUTPUTS.add(
+        [
+            rules.bootstrap_gather.output.models,
+            rules.bootstrap_gather.output.pairs,
+            rules.bootstrap_gather.output.coefficients,
+        ],
+        endpoint=ENDPOINTS,
+    )

@@ -116,7 +116,7 @@ def develop_model(
     )
     fit = sel.fit
     events = int(train[event_col].sum())
-    multi = multivariable_table(problem, sel, candidates, univ, events)
+    multi = multivariable_table(problem, sel, candidates, univ, events, exclude)
     ph = ph_table(problem, sel)
     bh = baseline_hazard(problem.data, fit) if fit is not None else _null_baseline(problem)
     return DevelopedModel(
@@ -132,7 +132,7 @@ def _null_baseline(problem: CoxProblem) -> BaselineHazard:
 
 
 def multivariable_table(
-    problem: CoxProblem, sel: Selection, candidates, univ: pd.DataFrame, events: int
+    problem: CoxProblem, sel: Selection, candidates, univ: pd.DataFrame, events: int, exclude=()
 ) -> pd.DataFrame:
     """One row per term of every candidate: selected terms carry the final-model estimates,
     the others the score-test p of adding them ("variables not in the equation")."""
@@ -174,9 +174,19 @@ def multivariable_table(
                 row["score_chisq_not_in_model"] = np.nan
             rows.append(row)
     table = pd.DataFrame(rows)
-    n_params = int(sum(len(problem.design.groups[v]) for v in sel.pool)) if sel.pool else 0
+    # Screening is part of fitting: every candidate eligible for the model spends its
+    # degrees of freedom, whether or not it survives the univariable screen (Harrell, RMS
+    # sec. 4.3; Riley et al. 2019), so the denominator is the eligible candidates'
+    # parameters, not the screened pool's.
+    n_params = candidate_parameters(problem, exclude)
+    table.attrs["candidate_parameters"] = n_params
     table.attrs["events_per_candidate_parameter"] = events_per_parameter(events, n_params) if n_params else None
     return table
+
+
+def candidate_parameters(problem: CoxProblem, exclude=()) -> int:
+    """Number of design columns of every candidate eligible for the multivariable model."""
+    return int(sum(len(cols) for name, cols in problem.design.groups.items() if name not in set(exclude)))
 
 
 def ph_table(problem: CoxProblem, sel: Selection) -> pd.DataFrame:
@@ -244,6 +254,7 @@ def fit_summary(model: DevelopedModel, horizons) -> dict:
         "screened": model.selection.screened,
         "pool": model.selection.pool,
         "selected": model.selected,
+        "candidate_parameters": model.multivariable.attrs.get("candidate_parameters"),
         "events_per_candidate_parameter": model.multivariable.attrs.get("events_per_candidate_parameter"),
         "horizons": list(horizons),
     }

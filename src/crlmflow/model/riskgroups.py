@@ -2,9 +2,14 @@
 
 The cut-off is the maximally selected log-rank statistic on the training set with
 ``minprop`` = 0.1 (``survminer::surv_cutpoint``), applied unchanged to the validation set.
-Because the training cut-off is the best of many, its naive log-rank p is too small; the
-output carries the Lausen & Schumacher (1992) p and a permutation p that account for the
-search.
+The training comparison is descriptive: the score was fitted to those patients and the
+cut-off chosen to maximise their log-rank statistic, so no p-value there has its nominal
+size.  The Lausen & Schumacher (1992) and permutation p-values account for the search over
+cut-offs of a *fixed* marker only, not for fitting the marker; they are kept as a record,
+not as inference.  The inferential result is the validation set's hazard ratio and
+log-rank test of the cut-off fixed on the training set.  The cut-off's uncertainty is
+given by a percentile bootstrap interval (training patients resampled, the score fixed:
+so the interval is, if anything, too narrow).
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 from crlmflow.model.cutpoint import decision_threshold, lausen_schumacher_p, maxstat_cutpoint, permutation_p
+from crlmflow.pipeline.streams import stream
+from crlmflow.report.formats import format_p
 from crlmflow.survival.cox import SeparationError, coxph
 from crlmflow.survival.km import logrank_test
 
@@ -41,6 +48,28 @@ def _compare(time, event, high) -> dict:
     return out
 
 
+def cutoff_bootstrap_interval(
+    marker, time, event, *, minprop: float, B: int, seed: int, endpoint_index: int = 0, level: float = 0.95
+) -> dict:
+    """Percentile bootstrap interval of the maximally selected log-rank cut-off.
+
+    Replicate b resamples the patients with ``stream(seed, "cutpoint_bootstrap",
+    endpoint_index, b)`` and repeats the search (``maxstat_cutpoint``) on the fixed marker;
+    the interval is the (1 - level)/2 and (1 + level)/2 quantiles of the B cut-offs
+    (Efron & Tibshirani 1993, ch. 13).
+    """
+    x, t, e = (np.asarray(a, float) for a in (marker, time, event))
+    n = x.size
+    cuts = np.array(
+        [
+            maxstat_cutpoint(x[i], t[i], e[i], minprop=minprop).estimate
+            for i in (stream(seed, "cutpoint_bootstrap", endpoint_index, b).integers(0, n, n) for b in range(B))
+        ]
+    )
+    lo, hi = np.quantile(cuts, [(1 - level) / 2, (1 + level) / 2])
+    return {"lower": float(lo), "upper": float(hi), "B": int(B), "level": level, "method": "percentile bootstrap"}
+
+
 def risk_groups(
     data: pd.DataFrame,
     time_col: str,
@@ -51,6 +80,8 @@ def risk_groups(
     seed: int = 0,
     marker: str = "total_points",
     rng: np.random.Generator | None = None,
+    bootstrap_B: int = 0,
+    endpoint_index: int = 0,
 ):
     """Cut-off on the training set, groups for every patient, comparison per set.
 
@@ -84,7 +115,19 @@ def risk_groups(
     }
     if n_perm > 0:
         perm = permutation_p(x, t, e, minprop=minprop, n_perm=n_perm, seed=seed if rng is None else rng)
-        summary |= {"p_permutation": float(perm.p_value), "n_permutations": n_perm, "permutation_seed": seed}
+        # at its floor 1/(n_perm + 1) the permutation p only says p < 1/n_perm
+        floor = 1.0 / (n_perm + 1)
+        text = f"< {1.0 / n_perm:.3g}" if perm.p_value <= floor else format_p(perm.p_value)
+        summary |= {
+            "p_permutation": float(perm.p_value),
+            "p_permutation_text": text,
+            "n_permutations": n_perm,
+            "permutation_seed": seed,
+        }
+    if bootstrap_B > 0:
+        summary["total_points_interval"] = cutoff_bootstrap_interval(
+            x, t, e, minprop=minprop, B=bootstrap_B, seed=seed, endpoint_index=endpoint_index
+        )
     high_all = data[marker].to_numpy(float) > threshold
     groups = data[["patient_id", "set"]].copy()
     groups["total_points"] = data[marker].to_numpy(float)
@@ -93,10 +136,14 @@ def risk_groups(
     for name, part in data.groupby("set", sort=True):
         hi = part[marker].to_numpy(float) > threshold
         by_set[name] = _compare(part[time_col].to_numpy(float), part[event_col].to_numpy(float), hi)
+        by_set[name]["inference"] = "descriptive" if name == "train" else "inferential"
     summary["by_set"] = by_set
     summary["group_sizes"] = {k: {"low": v["n_low"], "high": v["n_high"]} for k, v in by_set.items()}
     summary["note"] = (
-        "The training log-rank p is naive: the cut-off was chosen to maximise it. "
-        "p_lausen_schumacher and p_permutation correct for the search."
+        "Training-set risk-group results are descriptive: the score was fitted to these patients "
+        "and the cut-off chosen to maximise their log-rank statistic, so no p-value there is "
+        "honest. p_lausen_schumacher and p_permutation account only for the search over cut-offs "
+        "of a fixed score, not for fitting the score. The inferential result is the validation "
+        "set's hazard ratio and log-rank test at the cut-off fixed on the training set."
     )
     return summary, groups, {"cutpoint": cp, "marker": x}

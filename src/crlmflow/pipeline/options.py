@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 __all__ = ["SelectionOptions", "ValidationOptions"]
 
 
@@ -68,18 +70,38 @@ class ValidationOptions:
         Quantile groups of grouped Kaplan–Meier calibration.
     calibration_B : int
         Bootstrap replicates of the bias-corrected calibration curve (``rms::calibrate``).
+    calibration_correction : {"selection_aware", "final_terms"}
+        Repeat screening and stepwise selection in each calibration replicate, or refit the
+        final model's terms only as ``rms::calibrate(bw = FALSE)``.
     cutpoint_minprop : float
         Smallest group share of the maximally selected log-rank cut-off.
     cutpoint_permutations : int
         Permutations of the search-corrected p of the cut-off.
+    cutpoint_bootstrap_B : int
+        Bootstrap replicates of the cut-off's percentile interval (0 skips it).
+    min_events_at_horizon, min_at_risk_at_horizon : int
+        Below this many events by a horizon, or patients at risk at it, the horizon's
+        measures are reported as not estimable.
+    dca_threshold_min, dca_threshold_max, dca_threshold_step : float
+        Risk thresholds of the decision curves.
+    dca_decision : str
+        The decision the decision curves inform (stated beside them).
     """
 
     bootstrap_B: int
     bootstrap_chunks: int
     calibration_groups: int
     calibration_B: int
+    calibration_correction: str
     cutpoint_minprop: float
     cutpoint_permutations: int
+    cutpoint_bootstrap_B: int
+    min_events_at_horizon: int
+    min_at_risk_at_horizon: int
+    dca_threshold_min: float
+    dca_threshold_max: float
+    dca_threshold_step: float
+    dca_decision: str
 
     @classmethod
     def from_config(cls, config: dict) -> ValidationOptions:
@@ -90,12 +112,32 @@ class ValidationOptions:
             bootstrap_chunks=int(v["bootstrap_chunks"]),
             calibration_groups=int(v["calibration_groups"]),
             calibration_B=int(v["calibration_B"]),
+            calibration_correction=str(v["calibration_correction"]),
             cutpoint_minprop=float(v["cutpoint_minprop"]),
             cutpoint_permutations=int(v["cutpoint_permutations"]),
+            cutpoint_bootstrap_B=int(v["cutpoint_bootstrap_B"]),
+            min_events_at_horizon=int(v["min_events_at_horizon"]),
+            min_at_risk_at_horizon=int(v["min_at_risk_at_horizon"]),
+            dca_threshold_min=float(v["dca_threshold_min"]),
+            dca_threshold_max=float(v["dca_threshold_max"]),
+            dca_threshold_step=float(v["dca_threshold_step"]),
+            dca_decision=str(v["dca_decision"]),
         )
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def dca_thresholds(self) -> list[float]:
+        """The decision curves' thresholds, min to max by step (rounded to 1e-10 so that
+        0.01 steps are exact decimals)."""
+        if self.dca_threshold_max < self.dca_threshold_min:
+            raise ValueError(
+                f"validation.dca_threshold_max ({self.dca_threshold_max}) is below "
+                f"dca_threshold_min ({self.dca_threshold_min})"
+            )
+        n = int(np.floor((self.dca_threshold_max - self.dca_threshold_min) / self.dca_threshold_step + 1e-9))
+        return [round(self.dca_threshold_min + k * self.dca_threshold_step, 10) for k in range(n + 1)]
 
     @property
     def optimism_computed(self) -> bool:

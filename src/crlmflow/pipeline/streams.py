@@ -24,6 +24,8 @@ purpose                     id    keys
 ``simstudy_replicate``      7     (replicate,): one cohort of the simulation study
 ``simstudy_truth``          8     (): the large truth cohort of the simulation study
 ``figure_jitter``           9     (): jitter of points drawn in figures
+``cutpoint_bootstrap``      10    (endpoint index, replicate): percentile interval of
+                                  the cut-off (resampled training patients, score fixed)
 ==========================  ====  ====================================================
 
 Add a purpose by appending a row with a new id; never reuse or renumber one.
@@ -45,6 +47,7 @@ PURPOSES: dict[str, int] = {
     "simstudy_replicate": 7,
     "simstudy_truth": 8,
     "figure_jitter": 9,
+    "cutpoint_bootstrap": 10,
 }
 
 

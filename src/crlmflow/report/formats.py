@@ -25,6 +25,12 @@ import math
 from collections.abc import Mapping
 
 __all__ = [
+    "APPARENT",
+    "CORRECTED",
+    "DESCRIPTIVE",
+    "NOT_ELIGIBLE",
+    "NOT_ESTIMABLE",
+    "not_estimable_label",
     "HR_DIGITS",
     "NOT_AVAILABLE",
     "NOT_REACHED",
@@ -67,6 +73,20 @@ SIMULATED_NOTE = (
     "Simulated data: a synthetic cohort calibrated to the published study, not patients; "
     "the numbers demonstrate the workflow and carry no clinical meaning."
 )
+#: a candidate excluded from the multivariable model in the selection-stability table
+NOT_ELIGIBLE = "not eligible"
+
+#: a measure at a horizon with too few events by it or patients at risk at it
+NOT_ESTIMABLE = "not estimable"
+
+#: what a training-set risk-group comparison is: the score and its cut-off were fitted to
+#: the same patients, so no test there has its nominal size (printed instead of a p)
+DESCRIPTIVE = "Descriptive (no valid p)"
+
+#: how the performance of a model on the patients it was fitted to, and its bootstrap
+#: optimism-corrected value, are labelled
+APPARENT = "apparent"
+CORRECTED = "optimism-corrected"
 
 SET_LABELS: Mapping[str, str] = {"train": "Training set", "validation": "Validation set", "all": "All patients"}
 
@@ -173,6 +193,11 @@ def horizon_label(h) -> str:
 # ---------------------------------------------------------------------------------------
 # Numbers
 # ---------------------------------------------------------------------------------------
+def not_estimable_label(h) -> str:
+    """Legend entry of a horizon whose curve is not drawn: '5-year: not estimable'."""
+    return f"{horizon_label(h)}: {NOT_ESTIMABLE}"
+
+
 def format_number(v, digits: int) -> str:
     """Fixed decimals; 'NA' for a missing (None / NaN / infinite) value."""
     return NOT_AVAILABLE if _missing(v) else f"{float(v):.{digits}f}"

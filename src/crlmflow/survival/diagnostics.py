@@ -9,7 +9,8 @@ Method references:
   * ``cox_zph(method="approx")``: Grambsch & Therneau (1994), Biometrika 81:515 —
     survival < 3's cox.zph and lifelines' ``proportional_hazard_test``: scaled Schoenfeld
     residuals with the information approximated by d·V(β̂)⁻¹ (V_k ≈ I/d).
-  * Events per parameter: Peduzzi et al. (1996), J Clin Epidemiol 49:1373.
+  * Events per candidate parameter: Peduzzi et al. (1995), J Clin Epidemiol 48:1503 (Cox
+    models); the current standard is Riley et al. (2019), Stat Med 38:1276.
 """
 
 from __future__ import annotations
@@ -159,7 +160,13 @@ def cox_zph(
 
 
 def events_per_parameter(events, n_parameters) -> float:
-    """Events per candidate parameter (EPV; Peduzzi et al. 1996: aim for >= 10)."""
+    """Events per candidate parameter, EPV = events / p.
+
+    ``p`` counts every candidate parameter considered, including those dropped by screening
+    or stepwise selection, since selection is part of fitting.  Peduzzi et al. (J Clin
+    Epidemiol 1995, Cox models) suggested >= 10; Riley et al. (Stat Med 2019) replace that
+    rule of thumb with sample-size criteria based on shrinkage and optimism.
+    """
     if n_parameters <= 0:
         return float("inf")
     return float(events) / float(n_parameters)

@@ -66,7 +66,8 @@ class GroupedCalibration:
     horizon: float
     cuts: np.ndarray | None
     group_of_row: np.ndarray
-    #: columns group, n, events, mean_predicted, km, km_std_err (Greenwood SE of log KM),
+    #: columns group, n, events (all follow-up, as rms), events_by_horizon (events at or
+    #: before the horizon), at_risk (T > horizon), mean_predicted, km, km_std_err (Greenwood SE of log KM),
     #: index_orig (= km - mean_predicted, rms' index.orig), beyond_last_time
     table: pd.DataFrame
 
@@ -106,6 +107,8 @@ def calibration_km_grouped(
                 group=k,
                 n=int(s.sum()),
                 events=int(event[s].sum()),
+                events_by_horizon=int(((time[s] <= t) & (event[s] == 1)).sum()),
+                at_risk=int((time[s] > t).sum()),
                 mean_predicted=float(pred[s].mean()),
                 km=km.surv,
                 km_std_err=km.std_err_log,
@@ -208,6 +211,24 @@ def smooth_calibration(time, event, predicted_surv, t: float, n_knots: int = 3) 
         predicted_risk=risk,
         observed_risk=observed,
     )
+
+
+def smooth_calibration_curve(time, event, predicted_surv, t: float, grid_risk, n_knots: int = 3) -> np.ndarray:
+    """Smoothed observed risk at t at the predicted risks ``grid_risk``: the calibration
+    model of ``smooth_calibration`` (Cox on a restricted cubic spline of cloglog predicted
+    risk, knots from the data) evaluated on a fixed grid, so curves of different samples
+    can be subtracted (Austin, Harrell & van Klaveren 2020, bootstrap bias correction)."""
+    time, event, s = check_survival(time, event, predicted_surv, names=("time", "event", "predicted_surv"))
+    if np.any((s <= 0) | (s >= 1)):
+        raise ValueError("predicted survival must lie strictly between 0 and 1 for the cloglog")
+    cll = np.log(-np.log(s))
+    knots = quantile_type7(cll, _RCS_QUANTILES[n_knots])
+    if np.unique(knots).size < n_knots:
+        raise ValueError("too few distinct predicted values for the spline knots")
+    data, fit = _fit_cox(time, event, rcs_basis(cll, knots))
+    grid = np.clip(np.asarray(grid_risk, float), 1e-12, 1 - 1e-12)
+    basis = rcs_basis(np.log(-np.log(1.0 - grid)), knots)
+    return 1.0 - baseline_survival_at(baseline_hazard(data, fit), [t], lp=basis @ fit.coef)[:, 0]
 
 
 @dataclass(frozen=True)

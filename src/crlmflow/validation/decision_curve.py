@@ -23,6 +23,11 @@ def net_benefit(time, event, risk_at_t, t: float, thresholds=None) -> pd.DataFra
 
     ``risk_at_t`` is the predicted event probability by t (= 1 - predicted survival).
     Each threshold costs O(n) on data sorted once by time.
+
+    ``high_risk_followed_to_t`` is False where the high-risk group's last follow-up time is
+    before t: its KM S(t) is then the value carried forward from earlier, not an estimate at
+    t, and the net benefit there is not estimable (the spikes of a decision curve at high
+    thresholds come from such carried-forward values).
     """
     time, event, risk = check_survival(time, event, risk_at_t, names=("time", "event", "risk_at_t"))
     pts = np.arange(1, 100) / 100 if thresholds is None else np.asarray(thresholds, dtype=float)
@@ -37,13 +42,22 @@ def net_benefit(time, event, risk_at_t, t: float, thresholds=None) -> pd.DataFra
         odds = pt / (1.0 - pt)
         nb_all = (1.0 - s_all) - s_all * odds
         if p == 0.0:
-            s_hi, nb = np.nan, 0.0
+            s_hi, nb, followed = np.nan, 0.0, True
         else:
             s_hi = sample.km_at(high, t)
             nb = (1.0 - s_hi) * p - s_hi * p * odds
-        rows.append((pt, p, s_hi, nb, nb_all))
+            followed = bool(time[high].max() >= t)
+        rows.append((pt, p, s_hi, nb, nb_all, followed))
     out = pd.DataFrame(
-        rows, columns=["threshold", "prop_high_risk", "km_surv_high_risk", "net_benefit_model", "net_benefit_all"]
+        rows,
+        columns=[
+            "threshold",
+            "prop_high_risk",
+            "km_surv_high_risk",
+            "net_benefit_model",
+            "net_benefit_all",
+            "high_risk_followed_to_t",
+        ],
     )
     out["net_benefit_none"] = 0.0
     out["net_interventions_avoided_per100"] = (

@@ -158,6 +158,17 @@ class ReplicateEngine:
         )
         return pool, list(res.selected), rm
 
+    def predicted_survival(self, w: np.ndarray) -> np.ndarray | None:
+        """Run the procedure on weights w and return its model's predicted survival at the
+        horizons for every original row (n x horizons), or None if nothing was selected."""
+        _, selected, rm = self.select(w)
+        if not selected:
+            return None
+        fit = rm.fit(tuple(selected))
+        beta = fit.vector(selected)
+        lp = self.X_raw[:, [j for v in selected for j in self.groups[v]]] @ beta
+        return self._survival(rm, beta, lp)
+
     def run(self, b: int) -> dict:
         w = self.weights(b)
         pool, selected, rm = self.select(w)
@@ -171,6 +182,15 @@ class ReplicateEngine:
         for v in self.cand_names:
             row[f"sel_{v}"] = int(v in selected)
         row.update(self.evaluate(w, selected, rm))
+        # the replicate's coefficients, 0 for terms not selected (Heinze et al. 2018), for
+        # the stability measures of crlmflow.validation.stability
+        coef = dict.fromkeys(self.problem.design.columns, 0.0)
+        if selected:
+            fit = rm.fit(tuple(selected))
+            for v in selected:
+                for j, col in enumerate(self.groups[v]):
+                    coef[self.problem.design.columns[col]] = float(fit.coef[v][j])
+        row.update({f"coef_{k}": c for k, c in coef.items()})
         row["n_fits"] = rm.n_fits
         row["all_converged"] = rm.all_converged
         return row
@@ -217,9 +237,15 @@ class ReplicateEngine:
             S = np.broadcast_to(G_tr[2][None, :], (n, len(self.horizons)))
         b_tr = self.brier.brier(S, w, G_tr)
         b_te = self.brier.brier(S, None, self.G_test)
+        # IPA = 1 - Brier / Brier of the evaluation data's own Kaplan-Meier (Kattan & Gerds
+        # 2018), as riskRegression::Score and the apparent value compute it
+        null_tr = self.brier.brier(np.broadcast_to(G_tr[2][None, :], (n, len(self.horizons))), w, G_tr)
+        null_te = self.brier.brier(np.broadcast_to(self.G_test[2][None, :], (n, len(self.horizons))), None, self.G_test)
         for j, h in enumerate(self.hnames):
             out[f"brier_{h}_training"] = float(b_tr[j])
             out[f"brier_{h}_test"] = float(b_te[j])
+            out[f"ipa_{h}_training"] = float(1.0 - b_tr[j] / null_tr[j]) if null_tr[j] > 0 else float("nan")
+            out[f"ipa_{h}_test"] = float(1.0 - b_te[j] / null_te[j]) if null_te[j] > 0 else float("nan")
         return out
 
     def _survival(self, rm: ReplicateModels, beta, lp) -> np.ndarray:
@@ -399,7 +425,9 @@ def apparent_performance(
         out["r2"] = 0.0
     out["dxy"] = 2.0 * out["c_index"] - 1.0
     for j, h in enumerate(horizons):
-        out[f"brier_{horizon_key(h)}"] = brier_score(time, event, S[:, j], h).brier
+        br = brier_score(time, event, S[:, j], h)
+        out[f"brier_{horizon_key(h)}"] = br.brier
+        out[f"ipa_{horizon_key(h)}"] = br.ipa
     out["lp"] = lp
     return out
 
@@ -408,13 +436,24 @@ MEASURES = ("c_index", "dxy", "slope", "r2")
 
 
 def summarise_optimism(apparent: dict, replicates: pd.DataFrame) -> pd.DataFrame:
-    """Rows per measure (c_index, dxy, slope, r2, brier_<h>...); columns apparent,
+    """Rows per measure (c_index, dxy, slope, r2, brier_<h>..., ipa_<h>...); columns apparent,
     training_mean, test_mean, optimism = mean(training - test), corrected = apparent -
-    optimism, n_replicates (replicates where both are defined; a null model's slope is NaN)."""
+    optimism, n_replicates (replicates where both are defined; a null model's slope is NaN),
+    n_replicates_nothing_selected (replicates whose procedure selected no variable).
+
+    No bootstrap interval is given for a corrected value: its sampling distribution needs a
+    second level of resampling around the whole optimism bootstrap (Noma et al. 2021), not
+    the spread of the replicates' optimism."""
     measures = [m for m in MEASURES if f"{m}_training" in replicates] + sorted(
-        (c[: -len("_training")] for c in replicates.columns if c.startswith("brier_") and c.endswith("_training")),
-        key=lambda s: float(s.split("_")[1]),
+        (
+            c[: -len("_training")]
+            for c in replicates.columns
+            if c.startswith(("brier_", "ipa_")) and c.endswith("_training")
+        ),
+        key=lambda s: (s.split("_")[0] != "brier", float(s.split("_")[1])),
     )
+    # replicates in which the procedure selected nothing: their model is the null model
+    n_null = int((replicates["n_selected"] == 0).sum()) if "n_selected" in replicates else 0
     rows = []
     for m in measures:
         tr = replicates[f"{m}_training"].to_numpy(float)
@@ -431,6 +470,7 @@ def summarise_optimism(apparent: dict, replicates: pd.DataFrame) -> pd.DataFrame
                 "optimism": opt,
                 "corrected": app - opt,
                 "n_replicates": int(ok.sum()),
+                "n_replicates_nothing_selected": n_null,
             }
         )
     return pd.DataFrame(rows).set_index("measure")

@@ -21,7 +21,7 @@ from scipy import stats
 from crlmflow.pipeline.streams import stream
 from crlmflow.report.formats import horizon_key
 from crlmflow.survival.checks import check_survival
-from crlmflow.survival.cox import CoxData, baseline_hazard, cumhaz_at
+from crlmflow.survival.cox import BaselineHazard, CoxData, baseline_hazard, cumhaz_at
 from crlmflow.validation import (
     brier_score,
     calibration_km_grouped,
@@ -34,17 +34,51 @@ from crlmflow.validation import (
 )
 from crlmflow.validation.c_index_ci import bootstrap_c_index_ci
 from crlmflow.validation.calibration import NotEstimableError, cut2_codes
+from crlmflow.validation.calibration_large import observed_expected, poisson_calibration
 
 Z95 = stats.norm.ppf(0.975)
 
+#: measures reported at each horizon (in this order), so that a horizon without cases or
+#: controls still gets one "not estimable" row per measure
+MEASURES_AT_HORIZON = ("observed_expected", "auc_km", "auc_uno", "brier", "ipa", "ici", "e50", "e90")
+
+
+def horizon_support(time, event, h: float) -> tuple[int, int]:
+    """Cases (events at or before h) and controls (still at risk, T > h) at horizon h."""
+    t, e = check_survival(time, event)
+    return int(((t <= h) & (e == 1)).sum()), int((t > h).sum())
+
 
 def evaluate_set(
-    time, event, lp, surv: dict, horizons, *, B: int, rng: np.random.Generator, calibration_groups: int = 4
+    time,
+    event,
+    lp,
+    surv: dict,
+    horizons,
+    *,
+    B: int,
+    rng: np.random.Generator,
+    calibration_groups: int = 4,
+    min_events: int = 0,
+    min_at_risk: int = 0,
+    baseline: tuple | None = None,
+    development: bool = False,
+    thresholds=None,
 ) -> dict[str, pd.DataFrame]:
     """Every performance measure of one fixed model on one set; see the module docstring.
 
     ``rng`` draws the bootstrap CI of C: the workflow passes
     ``stream(seed, "c_index_bootstrap", endpoint_index, set_index)``.
+
+    Every time-dependent row carries ``cases`` (events by h) and ``controls`` (at risk at h);
+    a horizon with fewer than ``min_events`` cases or ``min_at_risk`` controls is *not
+    estimable*: its rows keep the counts, ``estimable`` is False and the estimate and CI are
+    empty, as are its ROC, calibration and decision curves' ``estimable`` flags.
+    ``baseline`` = (times, H0 at covariates 0, lp centre) adds the calibration intercept and
+    slope of Crowson et al. (2016).  On the ``development`` set the calibration slope is
+    1 by construction, so it gets no CI.  ``thresholds`` are the decision curve's risk
+    thresholds (default 0.01, ..., 0.99); net benefit is left empty where the high-risk
+    group's follow-up ends before the horizon.
     """
     t, e, lp = check_survival(time, event, lp, names=("time", "event", "lp"))
     rows, rocs, cals, dcas = [], [], [], []
@@ -79,16 +113,24 @@ def evaluate_set(
             measure="calibration_slope",
             horizon=np.nan,
             estimate=slope.slope,
-            se=slope.se,
-            lower=slope.lower,
-            upper=slope.upper,
-            method="Cox regression of the outcome on the lp",
+            se=np.nan if development else slope.se,
+            lower=np.nan if development else slope.lower,
+            upper=np.nan if development else slope.upper,
+            method="Cox regression of the outcome on the lp"
+            + ("; apparent, 1 by construction on the development set (no CI)" if development else ""),
         )
     )
     for h in horizons:
         s = np.asarray(surv[horizon_key(h)], float)
-        if not (t <= h).any() or not (e[t <= h] > 0).any() or not (t > h).any():
-            continue  # no cases or no controls at this horizon: nothing to estimate
+        cases, controls = horizon_support(t, e, h)
+        support = dict(cases=cases, controls=controls, estimable=cases >= min_events and controls >= min_at_risk)
+        first = len(rows)
+        if cases == 0 or controls == 0:
+            for m in MEASURES_AT_HORIZON:
+                rows.append(dict(measure=m, horizon=h, method="no cases or no controls at this horizon"))
+                rows[-1].update(support, estimable=False)
+            continue
+        rows.extend(_calibration_in_the_large(t, e, lp, s, h, baseline))
         roc = time_dependent_roc(t, e, lp, h, method="KM")
         rows.append(
             dict(
@@ -157,23 +199,80 @@ def evaluate_set(
                 )
             )
         cal = calibration_km_grouped(t, e, s, h, g=calibration_groups)
-        tab = cal.table.copy()
+        # rms' table counts every event of the group; what supports the estimate at t are the
+        # events by t and the patients still at risk at t (``events_by_horizon``, ``at_risk``)
+        tab = cal.table.rename(columns={"events": "events_all_followup"})
         tab.insert(0, "horizon", h)
         se = tab["km_std_err"].to_numpy(float)
         # log-scale Greenwood CI of the observed KM, the error bars of the calibration plot
         tab["km_lower"] = np.clip(tab["km"] * np.exp(-Z95 * se), 0, 1)
         tab["km_upper"] = np.clip(tab["km"] * np.exp(Z95 * se), 0, 1)
         cals.append(tab)
-        d = net_benefit(t, e, 1.0 - s, h)
+        d = net_benefit(t, e, 1.0 - s, h, thresholds=thresholds)
+        # past the high-risk group's last follow-up the KM is carried forward, not estimated
+        d.loc[~d["high_risk_followed_to_t"], ["net_benefit_model", "net_interventions_avoided_per100"]] = np.nan
         d.insert(0, "horizon", h)
         dcas.append(d)
-    cols = ["measure", "horizon", "estimate", "se", "lower", "upper", "method"]
+        for r in rows[first:]:
+            r.update(support)
+            if not support["estimable"]:
+                r.update(estimate=np.nan, se=np.nan, lower=np.nan, upper=np.nan)
+                r["method"] += f"; not estimable: {cases} events by t, {controls} at risk at t"
+        for curve in (rocs, cals, dcas):
+            if curve and float(curve[-1]["horizon"].iloc[0]) == float(h):
+                curve[-1]["estimable"] = support["estimable"]
+    cols = ["measure", "horizon", "estimate", "se", "lower", "upper", "cases", "controls", "estimable", "method"]
+    perf = pd.DataFrame(rows, columns=cols)
+    perf["estimable"] = perf["estimable"].astype("boolean").fillna(True).astype(bool)
     return {
-        "performance": pd.DataFrame(rows, columns=cols),
+        "performance": perf,
         "roc": pd.concat(rocs, ignore_index=True) if rocs else pd.DataFrame(),
         "calibration": pd.concat(cals, ignore_index=True) if cals else pd.DataFrame(),
         "dca": pd.concat(dcas, ignore_index=True) if dcas else pd.DataFrame(),
     }
+
+
+def _calibration_in_the_large(t, e, lp, s, h, baseline) -> list[dict]:
+    """O/E at h, and Crowson's calibration intercept and slope when the baseline is given."""
+    oe = observed_expected(t, e, s, h)
+    out = [
+        dict(
+            measure="observed_expected",
+            horizon=h,
+            estimate=oe.ratio,
+            se=np.nan,
+            lower=oe.lower,
+            upper=oe.upper,
+            method="(1 - KM) / mean predicted risk; log-scale Greenwood CI",
+        )
+    ]
+    if baseline is not None:
+        bt, bh, centre = baseline
+        base = BaselineHazard(np.asarray(bt, float), np.asarray(bh, float), ctype=2)
+        expected = cumhaz_at(base, np.minimum(t, h))
+        pc = poisson_calibration(t, e, expected * np.exp(lp + centre), lp, h)
+        method = "Poisson GLM on follow-up truncated at t (Crowson, Atkinson & Therneau 2016)"
+        out += [
+            dict(
+                measure="calibration_intercept",
+                horizon=h,
+                estimate=pc.intercept,
+                se=pc.intercept_se,
+                lower=pc.intercept_lower,
+                upper=pc.intercept_upper,
+                method=method + "; 0 = calibrated in the large",
+            ),
+            dict(
+                measure="calibration_slope_t",
+                horizon=h,
+                estimate=pc.slope,
+                se=pc.slope_se,
+                lower=pc.slope_lower,
+                upper=pc.slope_upper,
+                method=method + "; 1 = calibrated",
+            ),
+        ]
+    return out
 
 
 def calibrate_bias_corrected(
@@ -214,8 +313,8 @@ def calibrate_bias_corrected(
         for j, h in enumerate(H):
             pb = np.exp(-Hb[j] * rb)
             groups = tabs[j]["group"].to_numpy()
-            train = _grouped_index(t[idx], e[idx], pb[idx], h, cals[j].cuts, groups)
-            test = _grouped_index(t, e, pb, h, cals[j].cuts, groups)
+            train = grouped_index(t[idx], e[idx], pb[idx], h, cals[j].cuts, groups)
+            test = grouped_index(t, e, pb, h, cals[j].cuts, groups)
             diffs[j].append(train - test)
     out = []
     for j, h in enumerate(H):
@@ -230,7 +329,7 @@ def calibrate_bias_corrected(
     return pd.concat(out, ignore_index=True)
 
 
-def _grouped_index(t, e, pred, h, cuts, groups) -> np.ndarray:
+def grouped_index(t, e, pred, h, cuts, groups) -> np.ndarray:
     """KM − mean predicted per original group (NaN for a group empty in this sample)."""
     codes = cut2_codes(pred, cuts)
     res = np.full(len(groups), np.nan)

@@ -193,3 +193,78 @@ def test_figure_image_gives_notebooks_a_png_output():
     png = img.data  # raw bytes: Jupyter stores them base64-encoded as an image/png output
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert Image.open(__import__("io").BytesIO(png)).size == (220, 110)
+
+
+def test_not_estimable_horizons_are_named_not_drawn():
+    """A horizon flagged ``estimable = False`` is named "not estimable" in the legend (ROC,
+    decision curve) or on the panel (calibration) and no curve is drawn for it."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from crlmflow.report.plots.calibration import draw_calibration
+    from crlmflow.report.plots.dca import draw_dca
+    from crlmflow.report.plots.roc import draw_roc
+
+    roc = pd.DataFrame(
+        {
+            "horizon": [12] * 3 + [36] * 3,
+            "fpr": [0, 0.5, 1] * 2,
+            "tpr": [0, 0.7, 1] * 2,
+            "estimable": [False] * 3 + [True] * 3,
+        }
+    )
+    fig, ax = plt.subplots()
+    draw_roc(ax, roc)
+    labels = ax.get_legend_handles_labels()[1]
+    assert labels[0] == "1-year: not estimable" and labels[1].startswith("3-year")
+    drawn = [ln for ln in ax.lines if len(ln.get_xdata()) > 2]
+    assert len(drawn) == 1  # the 3-year curve only (the empty handle and the diagonal aside)
+    dca = pd.DataFrame(
+        {
+            "horizon": [12, 12, 36, 36],
+            "threshold": [0.1, 0.2, 0.1, 0.2],
+            "net_benefit_model": [0.1, 0.05, 0.2, 0.1],
+            "net_benefit_all": [0.05, 0.0, 0.1, 0.0],
+            "estimable": [False, False, True, True],
+        }
+    )
+    fig2, ax2 = plt.subplots()
+    draw_dca(ax2, dca)
+    assert "1-year: not estimable" in [t.get_text() for t in ax2.get_legend().get_texts()]
+    cal = pd.DataFrame(
+        {
+            "mean_predicted": [0.8, 0.9],
+            "km": [0.7, 0.95],
+            "km_lower": [0.6, 0.9],
+            "km_upper": [0.8, 1.0],
+            "estimable": False,
+        }
+    )
+    fig3, ax3 = plt.subplots()
+    draw_calibration(ax3, cal)
+    assert [t.get_text() for t in ax3.texts] == ["Not estimable"]
+    assert not ax3.collections  # no error bars
+    for f in (fig, fig2, fig3):
+        plt.close(f)
+
+
+def test_calibration_draws_the_smooth_apparent_and_corrected_curves():
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from crlmflow.report.plots.calibration import draw_calibration
+
+    cal = pd.DataFrame(
+        {"mean_predicted": [0.5, 0.8], "km": [0.45, 0.85], "km_lower": [0.3, 0.7], "km_upper": [0.6, 0.95]}
+    )
+    grid = np.linspace(0.1, 0.6, 20)
+    smooth = pd.DataFrame({"predicted_risk": grid, "observed_apparent": grid, "observed_corrected": grid * 0.9})
+    fig, ax = plt.subplots()
+    draw_calibration(ax, cal, smooth=smooth)
+    labels = ax.get_legend_handles_labels()[1]
+    assert "Smooth (apparent)" in labels and "Smooth (corrected)" in labels
+    (line,) = [ln for ln in ax.get_lines() if ln.get_label() == "Smooth (corrected)"]
+    # drawn on the survival scale: x = 1 - predicted risk, y = 1 - observed risk
+    np.testing.assert_allclose(line.get_xdata(), 1 - grid)
+    np.testing.assert_allclose(line.get_ydata(), 1 - grid * 0.9)
+    plt.close(fig)

@@ -11,9 +11,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from crlmflow.report.formats import NOT_AVAILABLE, format_ci, format_number, horizon_label, set_label
+from crlmflow.report.formats import NOT_AVAILABLE, NOT_ELIGIBLE, format_ci, format_number, horizon_label, set_label
 from crlmflow.report.tables import term_labels
 
 __all__ = ["selection_stability", "performance_comparison"]
@@ -40,12 +41,16 @@ def selection_stability(
     labels = term_labels(list(candidates))
     df = freq.copy()
     df["label"] = df["variable"].map(labels).fillna(df["variable"])
-    df = df.sort_values(["proportion", "label"], ascending=[False, True], kind="stable")
+    df = df.sort_values(["proportion", "label"], ascending=[False, True], kind="stable", na_position="last")
+    # a candidate excluded from the multivariable model was never eligible: not "0 / 0.0%"
+    eligible = df["eligible"].to_numpy(bool) if "eligible" in df else np.ones(len(df), bool)
     return pd.DataFrame(
         {
             "Variable": df["label"].to_numpy(),
-            "Times selected": df["times_selected"].astype(int).to_numpy(),
-            "Inclusion frequency (%)": [format_number(100 * p, 1) for p in df["proportion"]],
+            "Times selected": [str(int(k)) if ok else NOT_ELIGIBLE for k, ok in zip(df["times_selected"], eligible)],
+            "Inclusion frequency (%)": [
+                format_number(100 * p, 1) if ok else NOT_ELIGIBLE for p, ok in zip(df["proportion"], eligible)
+            ],
             "In final model": ["yes" if v in set(selected) else "no" for v in df["variable"]],
         }
     )

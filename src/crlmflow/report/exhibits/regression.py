@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from crlmflow.report.formats import HR_DIGITS, format_hr, format_p
+from crlmflow.report.formats import HR_DIGITS, NOT_ELIGIBLE, format_hr, format_number, format_p
 from crlmflow.report.tables import hr_scales, scale_hr, term_labels
 
 __all__ = ["NOT_SELECTED", "table2"]
@@ -27,6 +27,7 @@ def table2(
     *,
     endpoint_labels: Mapping[str, str] | None = None,
     digits: int = HR_DIGITS,
+    inclusion: Mapping[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Table 2 in the paper's layout: one row per candidate term; per endpoint the
     univariable HR (95% CI) and P, and the multivariable HR (95% CI) and P.
@@ -36,6 +37,11 @@ def table2(
     model ('variables not in the equation'); a term never in the pool (not screened, or
     excluded as collinear) shows '-' '-'. Univariable P is the term's Wald p. HRs of
     numeric terms are per unit, or per ``hr_per`` units where the candidate sets it.
+
+    ``inclusion`` (per endpoint, ``selection_frequency.csv``) adds the bootstrap inclusion
+    frequency of each term's candidate beside its multivariable HR (Heinze et al. 2018):
+    the final model's HRs and p-values are conditional on a selection that the bootstrap
+    shows to be unstable.
     """
     candidates = list(candidates)
     labels = term_labels(candidates)
@@ -80,4 +86,17 @@ def table2(
                 ps.append(NOT_SELECTED)
         out[f"{e} multivariable HR (95% CI)"] = hrs
         out[f"{e} multivariable P"] = ps
+        if inclusion and ep in inclusion:
+            freq = inclusion[ep].set_index("variable")
+            var_of = m["variable"].to_dict() if "variable" in m.columns else {}
+            cells = []
+            for t in terms:
+                v = var_of.get(t, t)
+                if v not in freq.index:
+                    cells.append("")
+                elif "eligible" in freq.columns and not bool(freq.at[v, "eligible"]):
+                    cells.append(NOT_ELIGIBLE)
+                else:
+                    cells.append(format_number(100 * float(freq.at[v, "proportion"]), 1))
+            out[f"{e} bootstrap inclusion (%)"] = cells
     return out.reset_index(drop=True)

@@ -3,7 +3,11 @@
 Groups of patients by predicted survival (``calibration.csv`` of the validation rule, as
 rms::calibrate(u = horizon, m = ...)): mean predicted vs Kaplan-Meier observed survival with
 its 95% CI as error bars; on the training set also the bootstrap optimism-corrected observed
-value; a dashed diagonal marks perfect calibration.
+value (by default with screening and selection repeated in every replicate; with
+``calibration_correction: final_terms`` rms::calibrate's refit of the final terms, which
+understates the optimism, and the legend says so); a dashed diagonal marks perfect calibration.
+A horizon with too few events or patients at risk (``estimable`` False) is marked "not
+estimable" instead of drawn.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from crlmflow.report.formats import horizon_label, set_label
+from crlmflow.report.formats import NOT_ESTIMABLE, horizon_label, set_label
 from crlmflow.report.plots.panels import panel_letter
 from crlmflow.report.plots.style import DOUBLE_COLUMN_IN, OKABE_ITO, SINGLE_COLUMN_IN, new_figure, publication_style
 
@@ -50,9 +54,26 @@ def draw_calibration(
     xlabel: str = "Predicted survival probability",
     ylabel: str = "Observed survival (Kaplan\u2013Meier)",
     legend: bool = True,
+    smooth: pd.DataFrame | None = None,
 ) -> None:
-    """One set and horizon: columns mean_predicted, km, km_lower, km_upper[, km_corrected]."""
+    """One set and horizon: columns mean_predicted, km, km_lower, km_upper[, km_corrected].
+
+    ``smooth`` (columns predicted_risk, observed_apparent, observed_corrected of
+    ``calibration_smooth.csv``) adds the Austin–Harrell–van Klaveren smooth curve, apparent
+    and bias-corrected, on the survival scale."""
     c = cal.sort_values("mean_predicted")
+    if "estimable" in c and len(c) and not c["estimable"].all():
+        # too few events by the horizon or patients at risk at it: no curve to read
+        ax.plot([0, 1], [0, 1], color="#999999", lw=0.8, ls=(0, (4, 3)), zorder=1, label="Ideal")
+        ax.text(0.5, 0.5, NOT_ESTIMABLE.capitalize(), ha="center", va="center", transform=ax.transAxes)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_aspect("equal")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if title:
+            ax.set_title(title, loc="left", fontsize=8)
+        return
     x = c["mean_predicted"].to_numpy(float)
     y = c["km"].to_numpy(float)
     lo = np.clip(c["km_lower"].to_numpy(float), 0, 1)
@@ -81,8 +102,10 @@ def draw_calibration(
             mfc="white",
             lw=1.0,
             zorder=4,
-            label="Observed, corrected for optimism (bootstrap)",
+            label=_corrected_label(c),
         )
+    if smooth is not None and len(smooth):
+        _draw_smooth(ax, smooth, corrected)
     # zoom to the data (1-year OS predictions crowd into 0.92-0.99), the same range on both
     # axes so the diagonal stays the diagonal
     lo_lim, hi_lim = _zoom(np.r_[x, lo, hi, c["km_corrected"].to_numpy(float) if "km_corrected" in c else []])
@@ -112,6 +135,38 @@ def draw_calibration(
         ax.set_title(title, loc="left", fontsize=8)
 
 
+def _draw_smooth(ax, smooth: pd.DataFrame, corrected: bool) -> None:
+    """The smooth calibration curve (apparent, and bias-corrected when asked) on the survival scale."""
+    sm = smooth.sort_values("predicted_risk")
+    xs = 1.0 - sm["predicted_risk"].to_numpy(float)
+    ax.plot(
+        xs,
+        1.0 - sm["observed_apparent"].to_numpy(float),
+        color=OKABE_ITO["blue"],
+        lw=0.8,
+        alpha=0.7,
+        label="Smooth (apparent)",
+    )
+    if corrected and sm["observed_corrected"].notna().any():
+        ax.plot(
+            xs,
+            1.0 - sm["observed_corrected"].to_numpy(float),
+            color=OKABE_ITO["vermillion"],
+            lw=0.9,
+            ls=(0, (2, 1.5)),
+            label="Smooth (corrected)",
+        )
+
+
+def _corrected_label(c: pd.DataFrame) -> str:
+    """Legend of the corrected points, naming what the bootstrap repeated."""
+    how = c["correction"].dropna() if "correction" in c else pd.Series(dtype=str)
+    if len(how) and (how == "selection repeated").all():
+        return "Corrected (selection repeated)"
+    # rms::calibrate(bw = FALSE): the final terms refitted, selection not repeated
+    return "Corrected (final terms refitted; selection not repeated)"
+
+
 def plot_calibration(
     cal: pd.DataFrame, *, title: str | None = None, letter: str | None = None, width: float = SINGLE_COLUMN_IN, **kw
 ) -> Figure:
@@ -126,7 +181,14 @@ def plot_calibration(
 
 
 def plot_calibration_grid(
-    cal: pd.DataFrame, sets, horizons, *, set_labels=None, title: str | None = None, width: float | None = None
+    cal: pd.DataFrame,
+    sets,
+    horizons,
+    *,
+    set_labels=None,
+    title: str | None = None,
+    width: float | None = None,
+    smooth: pd.DataFrame | None = None,
 ) -> Figure:
     """Supplementary Figs 1-2: one row per set, one column per horizon, panel letters, one
     shared legend. Training rows show apparent and bootstrap-corrected observed survival."""
@@ -151,9 +213,13 @@ def plot_calibration_grid(
                     prev = cal[(cal["set"] == s) & np.isclose(cal["horizon"].astype(float), float(horizons[j - 1]))]
                     if same_curve(sub, prev):
                         panel_title += f" (as {horizon_label(horizons[j - 1])}:\nno event in between)"
+                sm = None
+                if smooth is not None and len(smooth):
+                    sm = smooth[(smooth["set"] == s) & np.isclose(smooth["horizon"].astype(float), float(h))]
                 draw_calibration(
                     ax,
                     sub,
+                    smooth=sm,
                     corrected=(s == "train"),
                     legend=False,
                     title=panel_title,

@@ -1,7 +1,9 @@
 """Decision curves at several horizons (paper Figures 2E/F and 3E/F).
 
 Net benefit of the model at each horizon (solid) against treating everyone (dashed, same
-colour) and no one (black), from ``decision_curves.csv`` (Vickers' survival decision curve:
+colour) and no one (black), from ``decision_curves.csv``; a horizon that is not estimable
+(too few events or patients at risk) is named in the legend instead of drawn, and the
+model's curve has gaps where the high-risk group's follow-up ends before the horizon (Vickers' survival decision curve:
 event = death/recurrence before the horizon, risk = 1 - predicted survival).
 """
 
@@ -14,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from crlmflow.report.formats import horizon_label
+from crlmflow.report.formats import horizon_label, not_estimable_label
 from crlmflow.report.plots.panels import panel_letter
 from crlmflow.report.plots.style import HORIZON_COLORS, OKABE_ITO, SINGLE_COLUMN_IN, new_figure, publication_style
 
@@ -49,6 +51,10 @@ def draw_dca(
     for k, h in enumerate(horizons):
         sub = dca[np.isclose(dca["horizon"].astype(float), float(h))].sort_values("threshold")
         if sub.empty:
+            continue
+        if "estimable" in sub and not sub["estimable"].all():
+            # too few events by h or patients at risk at h: say so instead of drawing it
+            handles.append(Line2D([], [], ls="none", label=not_estimable_label(h)))
             continue
         col = colors[k % len(colors)]
         ax.plot(sub["threshold"], sub["net_benefit_model"], color=col, lw=1.2, zorder=3)

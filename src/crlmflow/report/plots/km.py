@@ -84,8 +84,12 @@ def draw_km(
     censor: bool = True,
     legend_title: str | None = None,
     fontsize: float = 7,
+    test_text: str | None = None,
 ) -> None:
-    """Draw one KM panel into ``ax`` and its numbers-at-risk table into ``ax_table``."""
+    """Draw one KM panel into ``ax`` and its numbers-at-risk table into ``ax_table``.
+
+    ``test_text`` replaces the log-rank p statement where no p is honest (risk groups cut on
+    the score of the same patients: ``formats.DESCRIPTIVE``)."""
     groups = list(groups) if groups is not None else sorted(curves["group"].astype(str).unique())
     labels = {g: g for g in groups} | dict(group_labels or {})
     colors = list(colors or KM_COLORS)
@@ -132,7 +136,7 @@ def draw_km(
     )
     leg.set_alignment("left")
     # the log-rank p as survminer prints it on a ggsurvplot
-    ptxt = p_statement(test_p, label="p", style="survminer")
+    ptxt = test_text if test_text is not None else p_statement(test_p, label="p", style="survminer")
     if ptxt:
         _place_p(ax, ptxt, [km_steps(curves[curves["group"].astype(str) == g]) for g in groups], xmax, fontsize + 0.5)
 

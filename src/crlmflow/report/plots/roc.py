@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from crlmflow.report.formats import horizon_label
+from crlmflow.report.formats import horizon_label, not_estimable_label
 from crlmflow.report.plots.panels import panel_letter
 from crlmflow.report.plots.style import HORIZON_COLORS, SINGLE_COLUMN_IN, new_figure, publication_style
 
@@ -54,6 +54,10 @@ def draw_roc(
     for k, h in enumerate(horizons):
         sub = roc[np.isclose(roc["horizon"].astype(float), float(h))]
         if sub.empty:
+            continue
+        if "estimable" in sub and not sub["estimable"].all():
+            # too few events by h or patients at risk at h: say so instead of drawing it
+            ax.plot([], [], ls="none", label=not_estimable_label(h))
             continue
         pts = np.clip(sub[["fpr", "tpr"]].to_numpy(float), 0, 1)
         pts = pts[np.lexsort((pts[:, 1], pts[:, 0]))]
