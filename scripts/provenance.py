@@ -16,5 +16,6 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     ]
     if missing:
         raise RuntimeError(f"no lineage record for {len(missing)} output(s), e.g. {missing[:3]}")
+    manifest["configfiles"] = list(snakemake.params.configfiles)
     atomic_write_json(snakemake.output[0], manifest)
     log.info("provenance manifest: %d tables and figures", len(manifest["entries"]))

@@ -25,9 +25,9 @@ def _score(args) -> int:
 
 
 def _audit(args) -> int:
-    from crlmflow.pipeline.provenance import audit
+    from crlmflow.pipeline.audit import audit
 
-    return audit(args.file, args.manifest)
+    return audit(args.file, args.manifest, configfiles=args.configfile, why=args.why)
 
 
 def main(argv=None) -> int:
@@ -41,6 +41,15 @@ def main(argv=None) -> int:
     au = sub.add_parser("audit", help="print a table's or figure's lineage and verify every recorded hash")
     au.add_argument("file", help="a table or figure under the results folder (or a copy of a figure)")
     au.add_argument("--manifest", help="provenance.json (default: found by walking up from the file)")
+    au.add_argument(
+        "--configfile",
+        action="append",
+        help="compare the recorded params with this config (repeatable, as for snakemake; "
+        "default: the config files the run recorded)",
+    )
+    au.add_argument(
+        "--why", action="store_true", help="for each cause: the changed lines and the path from it to the file"
+    )
     au.set_defaults(func=_audit)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -140,3 +140,18 @@ def config_hash(config: Any) -> str:
     """sha256 of the canonical JSON form of a config (sub)tree."""
     text = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+#: Keys that say where results are written, not what the study is.
+LOCATION_KEYS = ("outdir",)
+
+
+def study_config(config: dict) -> dict:
+    """The config without the keys that only place the results (``outdir``): the same
+    study written to another folder is the same study."""
+    return {k: v for k, v in config.items() if k not in LOCATION_KEYS}
+
+
+def study_hash(config: dict) -> str:
+    """:func:`config_hash` of :func:`study_config`: embedded in figures and records."""
+    return config_hash(study_config(config))
