@@ -16,6 +16,7 @@ from crlmflow.pipeline import audit as audit_mod
 from crlmflow.pipeline.audit import audit, changed_keys
 from crlmflow.pipeline.codestate import code_snapshot, git_file_states, ran_modules
 from crlmflow.pipeline.config import study_hash
+from crlmflow.pipeline.crate import PROFILES, write_crate
 from crlmflow.pipeline.provenance import build_manifest, load_records, record_job
 
 
@@ -164,3 +165,32 @@ def test_code_snapshot_and_ran_modules(project):
     assert list(snap) == ["scripts/make_table.py"] and snap["scripts/make_table.py"]["git"] == "clean"
     mods = ran_modules(root)
     assert any(Path(m).name == "codestate.py" for m in mods)
+
+
+def test_crate_of_a_recorded_job_validates_and_keeps_the_code(project, validate_crate):
+    root, config = project
+    (root / "Snakefile").write_text("rule all:\n    input: []\n", encoding="utf-8")
+    # a second job whose script is untracked: its text must come from the record
+    (root / "scripts" / "new.py").write_text("print('untracked')\n", encoding="utf-8")
+    (root / "out" / "tables" / "u.csv").write_text("b\n2\n", encoding="utf-8")
+    record_job(
+        _Job("other", {"t": "out/tables/t.csv", "script": "scripts/new.py"}, {"u": "out/tables/u.csv"}, {}, config),
+        "out",
+    )
+    (root / "scripts" / "new.py").write_text("print('edited after the run')\n", encoding="utf-8")
+    path = write_crate("out", load_records("out"))
+    crate = json.loads(path.read_text())
+    graph = {e["@id"]: e for e in crate["@graph"]}
+    assert {r["@id"] for r in graph["./"]["conformsTo"]} == set(PROFILES)
+    job = graph["#job-other"]
+    assert {"@id": "tables/t.csv"} in job["object"] and job["result"] == [{"@id": "tables/u.csv"}]
+    assert graph["tables/u.csv"]["sha256"] and graph["#control-job-other"]["object"] == {"@id": "#job-other"}
+    # the code as it ran, not as it is now
+    assert (root / "out" / "provenance" / "code" / "scripts" / "new.py").read_text() == "print('untracked')\n"
+    assert (root / "out" / "provenance" / "code" / "scripts" / "make_table.py").read_text() == "x = 1\ny = 2\n"
+    assert validate_crate(root / "out") == []
+    # and the validator does catch a broken crate
+    crate["@graph"] = [e for e in crate["@graph"] if e["@id"] != "#control-job-other"]
+    del graph["./"]["datePublished"]
+    path.write_text(json.dumps({**crate, "@graph": [graph["./"] if e["@id"] == "./" else e for e in crate["@graph"]]}))
+    assert validate_crate(root / "out")

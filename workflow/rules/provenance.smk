@@ -15,7 +15,9 @@ rule provenance:
         script="scripts/provenance.py",
         code=code_of("scripts/provenance.py"),
     output:
-        f"{OUT}/provenance.json",
+        manifest=f"{OUT}/provenance.json",
+        # the same run as a Provenance Run Crate (code copied under provenance/code/)
+        crate=f"{OUT}/ro-crate-metadata.json",
     log:
         f"{OUT}/logs/provenance.log",
     conda:

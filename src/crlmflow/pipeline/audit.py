@@ -118,10 +118,11 @@ def params_changed(files: list[str], configfiles: list[str], workdir: str | Path
     """The output files among ``files``' DAG whose params Snakemake finds changed with the
     current config (``snakemake -n --list-changes params``); None if Snakemake cannot say."""
     exe = Path(sys.executable).with_name("snakemake")
-    cmd = [str(exe if exe.exists() else "snakemake"), "-n", "--list-changes", "params"]
-    cmd += [a for f in configfiles for a in ("--configfile", f)]
+    # targets first: --configfile takes every value that follows it
+    cmd = [str(exe if exe.exists() else "snakemake"), *files, "-n", "--nolock", "--list-changes", "params"]
+    cmd += ["--configfile", *configfiles]
     try:
-        res = subprocess.run([*cmd, *files], cwd=workdir, capture_output=True, text=True, timeout=600)
+        res = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=600)
     except (OSError, subprocess.TimeoutExpired):
         return None
     if res.returncode != 0:
@@ -166,7 +167,14 @@ def stale_causes(entry: dict, target: str, root: Path, configfiles: list[str] | 
     for i, step in enumerate(entry["lineage"]):
         code = step.get("code")
         code_files = {code["path"]: code} if code else {}
-        for f, e in {**code_files, **(step.get("modules") or {})}.items():
+        # the code the rule declares as inputs (what Snakemake reruns for) and the modules
+        # the job imported (what actually ran) are both checked
+        declared = {
+            f: {"sha256": d}
+            for f, d in step["inputs"].items()
+            if f.endswith((".py", ".ipynb")) and d is not None and f not in code_files
+        }
+        for f, e in {**declared, **(step.get("modules") or {}), **code_files}.items():
             now = _locate(f, root)
             if not now.exists():
                 causes.append(Cause("code", f, i, "missing"))
