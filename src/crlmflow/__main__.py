@@ -30,6 +30,20 @@ def _audit(args) -> int:
     return audit(args.file, args.manifest, configfiles=args.configfile, why=args.why)
 
 
+def _new_exhibit(args) -> int:
+    from crlmflow.pipeline.scaffold import new_exhibit
+
+    try:
+        files = new_exhibit(args.name, args.kind, args.root)
+    except (ValueError, FileExistsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for f in files:
+        print(f"wrote {f}")
+    print("run: snakemake --cores 2  (the new outputs join the default target, provenance and the report)")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crlmflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -51,6 +65,11 @@ def main(argv=None) -> int:
         "--why", action="store_true", help="for each cause: the changed lines and the path from it to the file"
     )
     au.set_defaults(func=_audit)
+    ne = sub.add_parser("new-exhibit", help="create a new table or figure: rule, notebook, caption, include line")
+    ne.add_argument("name", help="lower-case name, e.g. site_table")
+    ne.add_argument("--kind", choices=["table", "figure"], default="table")
+    ne.add_argument("--root", default=".", help="the workflow folder (default: here)")
+    ne.set_defaults(func=_new_exhibit)
     args = parser.parse_args(argv)
     return args.func(args)
 

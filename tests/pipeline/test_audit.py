@@ -138,7 +138,7 @@ def test_audit_names_the_config_key_with_old_and_new_value(project, monkeypatch)
     monkeypatch.setattr(audit_mod, "params_changed", lambda files, cf: {"out/tables/t.csv"})
     lines = []
     assert audit("out/tables/t.csv", out=lines.append, configfiles=["new.yaml"], why=True) == 1
-    assert any("CONFIG" in ln and "data.followup_cutoff: '2020-01-01' -> '2019-01-01'" in ln for ln in lines), lines
+    assert any("CONFIG" in ln and 'data.followup_cutoff: "2020-01-01" -> "2019-01-01"' in ln for ln in lines), lines
     # a key the job's params do not use (Snakemake says: no params changed) is no cause
     monkeypatch.setattr(audit_mod, "params_changed", lambda files, cf: set())
     lines = []

@@ -1,13 +1,6 @@
 # Provenance: one manifest linking every table and figure to its code, config and inputs.
 
 
-def run_configfiles():
-    """The config files of this run in the order Snakemake merges them (the Snakefile's
-    own first, then --configfile ones): `audit` compares recorded params with them."""
-    cli = [str(f) for f in workflow.overwrite_configfiles]
-    return [str(f) for f in workflow.configfiles if str(f) not in cli] + cli
-
-
 rule provenance:
     input:
         # a function: read once every rule file has added its outputs to the registry

@@ -215,10 +215,16 @@ def _config_causes(entry: dict, target: str, configfiles: list[str]) -> list[Cau
     # a key the job does not use changes nothing: ask Snakemake whose params it changes
     changed = params_changed([target], configfiles)
     note = "" if changed is not None else " (Snakemake could not say whether the job uses it)"
-    causes = []
+    # one cause per key, at the most upstream job whose params it changes
+    hits: dict[tuple, list[int]] = {}
     for i, keys in diffs.items():
         if keys and (changed is None or any(o in changed for o in steps[i]["outputs"])):
-            causes += [Cause("config", key, i, f"{old!r} -> {new!r}{note}") for key, old, new in keys]
+            for key, old, new in keys:
+                hits.setdefault((key, json.dumps(old, default=str), json.dumps(new, default=str)), []).append(i)
+    causes = []
+    for (key, old, new), at in hits.items():
+        rules = ", ".join(dict.fromkeys(steps[i]["rule"] for i in sorted(at, reverse=True)))
+        causes.append(Cause("config", key, max(at), f"{old} -> {new}{note}; params changed in rule(s) {rules}"))
     return causes
 
 
