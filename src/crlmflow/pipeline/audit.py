@@ -290,7 +290,12 @@ def audit(
         out(f"{path}: no job of the run under {root} recorded it")
         return 2
     entry = manifest["entries"][key]
-    configfiles = configfiles if configfiles is not None else manifest.get("configfiles") or None
+    if configfiles is None:
+        # the run's own config files, where they still exist (a moved or copied run may
+        # have left them behind: then params are not compared, and the audit says so)
+        configfiles = [f for f in manifest.get("configfiles") or [] if Path(f).is_file()]
+        if len(configfiles) < len(manifest.get("configfiles") or []):
+            configfiles = []
     causes = stale_causes(entry, key, root, configfiles)
     actual = sha256_file(path) if path.exists() else None
     if actual != entry["sha256"]:
