@@ -3,6 +3,10 @@ rule, notebook and caption and one `include:` line; the default target then buil
 table and figure, the provenance manifest lists them and the report shows them, with
 `snakemake --lint` and `snakefmt` clean.
 
+Runs the generic study (config/colon.yaml, small bootstrap settings): the one end-to-end
+run of a non-CRLM layout in CI, so a new exhibit (or rule) that assumes KRAS, the CRLM
+indices or the paper's numbers fails here. Every table and figure then audits.
+
 Works on a copy of the project (tracked and untracked files, not results) so that the
 repository itself is never edited.
 """
@@ -15,6 +19,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from crlmflow.pipeline.audit import audit
 
 pytestmark = pytest.mark.workflow
 
@@ -40,7 +46,7 @@ def _digests(root: Path) -> dict[str, str]:
     }
 
 
-def test_scaffolded_exhibits_run_in_the_default_target(repo_root, tmp_path):
+def test_scaffolded_exhibits_run_in_the_default_target(repo_root, tmp_path, monkeypatch):
     project = tmp_path / "project"
     _copy_project(repo_root, project)
     before = _digests(project)
@@ -80,10 +86,9 @@ def test_scaffolded_exhibits_run_in_the_default_target(repo_root, tmp_path):
     assert fmt.returncode == 0, fmt.stderr
 
     out = tmp_path / "out"
-    cfg = yaml.safe_load((project / "config" / "config.yaml").read_text(encoding="utf-8"))
+    cfg = yaml.safe_load((project / "config" / "colon.yaml").read_text(encoding="utf-8"))
     cfg["outdir"] = str(out)
-    cfg["data"]["synthetic"]["n_eligible"] = 150
-    cfg["validation"].update(bootstrap_B=8, bootstrap_chunks=2, calibration_B=4, cutpoint_permutations=10)
+    cfg["validation"].update(bootstrap_B=4, bootstrap_chunks=2, calibration_B=2, cutpoint_permutations=5)
     (tmp_path / "run.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
 
     def snakemake(*args):
@@ -102,6 +107,10 @@ def test_scaffolded_exhibits_run_in_the_default_target(repo_root, tmp_path):
     for f in ("tables/site_table.csv", "tables/site_table.md", "figures/site_figure.png", "figures/site_figure.pdf"):
         assert str(out / f) in entries, f
     assert entries[str(out / "figures/site_figure.png")]["rule"] == "exhibit_site_figure"
+    monkeypatch.chdir(project)
+    for f in entries:
+        lines = []
+        assert audit(f, out=lines.append) == 0, lines
     report = snakemake("--report", str(out / "report.html"))
     assert report.returncode == 0, report.stderr[-3000:]
     html = (out / "report.html").read_text(encoding="utf-8", errors="replace")
