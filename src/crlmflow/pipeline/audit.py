@@ -251,17 +251,15 @@ def _path_to_output(lineage: list[dict], step: int) -> list[str]:
 
 
 def _match(manifest: dict, path: Path) -> str | None:
+    """The entry of ``path``: the same file, else (a moved or copied results folder) the
+    one entry with the same name in a folder of the same name."""
     entries = manifest.get("entries", {})
-    return next(
-        (
-            k
-            for k in entries
-            if Path(k).resolve() == path.resolve()
-            or Path(k).name == path.name
-            and Path(k).parent.name == path.parent.name
-        ),
-        None,
-    )
+    exact = [k for k in entries if Path(k).resolve() == path.resolve()]
+    if exact:
+        return exact[0]
+    tail = path.resolve().parts[-2:]
+    similar = [k for k in entries if Path(k).parts[-2:] == tail]
+    return similar[0] if len(similar) == 1 else None
 
 
 def audit(
