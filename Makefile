@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 # Every Snakemake job is a fresh Python process: let it reuse compiled bytecode.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test test-slurm lint report lock clean-results
+.PHONY: run test test-slurm lint report lock clean-results dag outdated
 
 $(STAMP): envs/requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,18 @@ lint: $(STAMP)
 	$(BIN)/snakefmt --check Snakefile workflow/rules
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The rule graph as Mermaid (drawn by any Markdown viewer; no Graphviz needed), plus an
+# SVG when Graphviz is installed (`make dag GRAPHVIZ=1` installs Debian's graphviz first).
+# SMK_ARGS go to Snakemake, e.g. SMK_ARGS="--configfile my.yaml".
+dag: $(STAMP)
+	@if [ -n "$(GRAPHVIZ)" ] && ! command -v dot >/dev/null; then apt-get install -y -q graphviz; fi
+	$(BIN)/python tools/dag.py results/dag $(SMK_ARGS)
+
+# What would rerun, and why (one line per job); `python -m crlmflow audit --why FILE`
+# names the exact cause behind one output.
+outdated: $(STAMP)
+	@$(BIN)/python tools/outdated.py $(SMK_ARGS)
 
 report: $(STAMP)
 	$(BIN)/snakemake --report results/report.html

@@ -1,12 +1,15 @@
-"""Rule provenance: gather every job's lineage record into provenance.json."""
+"""Rule provenance: gather every job's lineage record into provenance.json, and the run
+into a Provenance Run Crate (ro-crate-metadata.json)."""
 
 from crlmflow.data.io import atomic_write_json
+from crlmflow.pipeline.crate import write_crate
 from crlmflow.pipeline.provenance import build_manifest, load_records
 from crlmflow.pipeline.snakeio import logged
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     outdir = snakemake.config["outdir"]
-    manifest = build_manifest(outdir, load_records(outdir))
+    records = load_records(outdir)
+    manifest = build_manifest(outdir, records)
     missing = [
         f
         for f in snakemake.input.tracked
@@ -16,5 +19,7 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     ]
     if missing:
         raise RuntimeError(f"no lineage record for {len(missing)} output(s), e.g. {missing[:3]}")
-    atomic_write_json(snakemake.output[0], manifest)
+    manifest["configfiles"] = list(snakemake.params.configfiles)
+    atomic_write_json(snakemake.output.manifest, manifest)
+    write_crate(outdir, records)
     log.info("provenance manifest: %d tables and figures", len(manifest["entries"]))

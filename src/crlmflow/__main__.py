@@ -35,16 +35,30 @@ def _template(args) -> int:
 
 
 def _audit(args) -> int:
-    from crlmflow.pipeline.provenance import audit, find_manifest
+    from crlmflow.pipeline.audit import audit, find_results
     from crlmflow.report.results_text import audit_results_text, is_results_text
 
     if is_results_text(args.file):
         # the text's numbers against their sources; its lineage too when a manifest exists
         rc = audit_results_text(args.file)
-        if args.manifest or find_manifest(args.file):
-            rc = max(rc, audit(args.file, args.manifest))
+        if args.manifest or find_results(args.file):
+            rc = max(rc, audit(args.file, args.manifest, configfiles=args.configfile, why=args.why))
         return rc
-    return audit(args.file, args.manifest)
+    return audit(args.file, args.manifest, configfiles=args.configfile, why=args.why)
+
+
+def _new_exhibit(args) -> int:
+    from crlmflow.pipeline.scaffold import new_exhibit
+
+    try:
+        files = new_exhibit(args.name, args.kind, args.root)
+    except (ValueError, FileExistsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for f in files:
+        print(f"wrote {f}")
+    print("run: snakemake --cores 2  (the new outputs join the default target, provenance and the report)")
+    return 0
 
 
 def main(argv=None) -> int:
@@ -70,7 +84,21 @@ def main(argv=None) -> int:
     )
     au.add_argument("file", help="a table or figure under the results folder (or a copy of a figure)")
     au.add_argument("--manifest", help="provenance.json (default: found by walking up from the file)")
+    au.add_argument(
+        "--configfile",
+        action="append",
+        help="compare the recorded params with this config (repeatable, as for snakemake; "
+        "default: the config files the run recorded)",
+    )
+    au.add_argument(
+        "--why", action="store_true", help="for each cause: the changed lines and the path from it to the file"
+    )
     au.set_defaults(func=_audit)
+    ne = sub.add_parser("new-exhibit", help="create a new table or figure: rule, notebook, caption, include line")
+    ne.add_argument("name", help="lower-case name, e.g. site_table")
+    ne.add_argument("--kind", choices=["table", "figure"], default="table")
+    ne.add_argument("--root", default=".", help="the workflow folder (default: here)")
+    ne.set_defaults(func=_new_exhibit)
     args = parser.parse_args(argv)
     return args.func(args)
 

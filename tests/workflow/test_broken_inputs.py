@@ -389,7 +389,7 @@ def _run(cfg, tmp_path, env, repo_root, target):
 def test_failed_rerun_marks_previous_results_and_audit_fails(raw_export, default_config, repo_root, tmp_path, run_env):
     """Issue item 10: a rejected input leaves a marker; audit refuses the earlier results."""
     from crlmflow.data.stale import failed_markers
-    from crlmflow.pipeline.provenance import audit
+    from crlmflow.pipeline.audit import audit
 
     path = tmp_path / "cohort.csv"
     atomic_write_csv(raw_export, path)

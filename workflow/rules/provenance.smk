@@ -8,7 +8,9 @@ rule provenance:
         script="scripts/provenance.py",
         code=code_of("scripts/provenance.py"),
     output:
-        f"{OUT}/provenance.json",
+        manifest=f"{OUT}/provenance.json",
+        # the same run as a Provenance Run Crate (code copied under provenance/code/)
+        crate=f"{OUT}/ro-crate-metadata.json",
     log:
         f"{OUT}/logs/provenance.log",
     conda:
@@ -17,6 +19,8 @@ rule provenance:
     resources:
         mem_mb=mem_for(1000),
         runtime=runtime_for(10),
+    params:
+        configfiles=run_configfiles(),
     script:
         "../../scripts/provenance.py"
 

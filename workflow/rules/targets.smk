@@ -28,3 +28,26 @@ def in_report(path, caption, category, subcategory=None):
 
 def figure_files(base):
     return [f"{base}.pdf", f"{base}.png"]
+
+
+def table_outputs(base, caption, category, subcategory=None):
+    """A table's csv/html/md outputs, each in the report: `output: **table_outputs(...)`."""
+    return {
+        ext: in_report(f"{base}.{ext}", caption, category, subcategory)
+        for ext in ("csv", "html", "md")
+    }
+
+
+def figure_outputs(base, caption, category, subcategory=None):
+    """A figure's pdf/png outputs, each in the report: `output: **figure_outputs(...)`."""
+    return {
+        ext: in_report(f"{base}.{ext}", caption, category, subcategory)
+        for ext in ("pdf", "png")
+    }
+
+
+def run_configfiles():
+    """The config files of this run in the order Snakemake merges them (the Snakefile's
+    own first, then --configfile ones): `audit` compares recorded params with them."""
+    cli = [str(f) for f in workflow.overwrite_configfiles]
+    return [str(f) for f in workflow.configfiles if str(f) not in cli] + cli

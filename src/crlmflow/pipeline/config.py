@@ -271,3 +271,18 @@ def resolve_config(
     config.clear()
     config.update(study)
     return config
+
+
+#: Keys that say where results are written, not what the study is.
+LOCATION_KEYS = ("outdir",)
+
+
+def study_config(config: dict) -> dict:
+    """The config without the keys that only place the results (``outdir``): the same
+    study written to another folder is the same study."""
+    return {k: v for k, v in config.items() if k not in LOCATION_KEYS}
+
+
+def study_hash(config: dict) -> str:
+    """:func:`config_hash` of :func:`study_config`: embedded in figures and records."""
+    return config_hash(study_config(config))

@@ -8,9 +8,10 @@ dirty, and the versions of the packages that matter. The ``provenance`` rule gat
 records into ``<outdir>/provenance.json``, with an entry for every table and figure that
 chains its inputs back through the DAG to the raw cohort file.
 
-``python -m crlmflow audit FILE`` prints that chain and checks that the file, every input
-along the chain and each producing script or notebook still hash as recorded; any
-mismatch (a stale or hand-edited output, a changed notebook) makes it exit non-zero.
+Each step of a chain carries the job's params, the code it ran (script or notebook and
+package modules, with hashes) and the study config it saw, so the upstream parameters of
+an exhibit are in the manifest itself. ``python -m crlmflow audit FILE`` (see
+:mod:`crlmflow.pipeline.audit`) reads it back and names whatever changed since.
 No wall-clock time is recorded, so records and manifest are deterministic.
 """
 
@@ -23,7 +24,6 @@ from importlib import metadata
 from pathlib import Path
 
 from crlmflow.data.io import sha256_file, to_plain, write_json
-from crlmflow.data.stale import failed_markers
 
 PACKAGES = [
     "crlmflow",
@@ -104,24 +104,43 @@ def _code_of(smk, outdir) -> str | None:
 
 
 def record_job(smk, outdir: str | Path, code: str | Path | None = None) -> Path:
-    """Write the lineage record of a finished Snakemake job (called by ``logged``)."""
+    """Write the lineage record of a finished Snakemake job (called by ``logged``).
+
+    Besides inputs and outputs, the record holds every code file the job ran — its script
+    or notebook (``code``) and the package modules it imported (``modules``) — each with
+    its sha256 and git state (text kept when not clean in git), and the study config the
+    job saw, so that :mod:`crlmflow.pipeline.audit` can tell which of them changed since.
+    """
+    from crlmflow.pipeline.codestate import CLEAN, OUTSIDE, code_snapshot, ran_modules
+    from crlmflow.pipeline.config import study_config
+
     inputs = sorted(set(_files(smk.input)))
     outputs = sorted(set(_files(smk.output)))
     # str: a param of any other type (a function, a custom object) is recorded by its text
     params = {k: to_plain(v, default=str) for k, v in smk.params.items()} if hasattr(smk.params, "items") else {}
     code = code or _code_of(smk, outdir)
+    code_files = code_snapshot([str(code)]) if code and Path(code).exists() else {}
+    modules = code_snapshot(ran_modules())
+    git = git_state()
+    if git["dirty"] is not None:
+        # untracked or modified code of this job is not in the commit: the tree is dirty
+        git["dirty"] = git["dirty"] or any(
+            e["git"] not in (CLEAN, OUTSIDE) for e in [*code_files.values(), *modules.values()]
+        )
     record = {
         "rule": smk.rule,
         "wildcards": {k: str(v) for k, v in smk.wildcards.items()},
-        "code": {"path": str(code), "sha256": sha256_file(code)} if code and Path(code).exists() else None,
+        "code": {"path": str(code), **code_files[str(code)]} if code_files else None,
+        "modules": modules,
         "params": params,
         "seed": smk.config.get("seed"),
+        "config": to_plain(study_config(dict(smk.config)), default=str),
         "inputs": {f: (None if _executed_notebook(f, outdir) else sha256_file(f)) for f in inputs if Path(f).is_file()},
         "outputs": {
             f: (None if _executed_notebook(f, outdir) else sha256_file(f)) for f in outputs if Path(f).is_file()
         },
         "log": [str(x) for x in smk.log],
-        "git": git_state(),
+        "git": git,
         "packages": package_versions(),
     }
     path = job_record_path(outdir, smk.rule, record["wildcards"])
@@ -139,7 +158,7 @@ def data_source(config: dict) -> str:
 
 def figure_lineage(smk, code: str | Path | None = None) -> dict:
     """Key lineage fields to embed in a figure's own metadata (PNG text, PDF info)."""
-    from crlmflow.pipeline.config import config_hash
+    from crlmflow.pipeline.config import study_hash
 
     inputs = [f for f in sorted(set(_files(smk.input))) if not f.endswith((".py", ".ipynb"))]
     data = hashlib.sha256("".join(sha256_file(f) for f in inputs if Path(f).is_file()).encode()).hexdigest()
@@ -150,7 +169,7 @@ def figure_lineage(smk, code: str | Path | None = None) -> dict:
         "crlmflow:code": str(code),
         "crlmflow:code_sha256": sha256_file(code) if code else "",
         "crlmflow:commit": git_state().get("commit") or "",
-        "crlmflow:config_sha256": config_hash(smk.config),
+        "crlmflow:config_sha256": study_hash(dict(smk.config)),
         "crlmflow:inputs_sha256": data,
     }
 
@@ -178,6 +197,7 @@ def build_manifest(outdir: str | Path, records: list[dict]) -> dict:
             "rule": rec["rule"],
             "wildcards": rec["wildcards"],
             "code": rec["code"],
+            "modules": rec.get("modules", {}),
             "params": rec["params"],
             "seed": rec["seed"],
             "git": rec["git"],
@@ -205,22 +225,15 @@ def _chain(target: str, producer: dict) -> list[dict]:
                 "rule": rec["rule"],
                 "wildcards": rec["wildcards"],
                 "code": rec["code"],
+                "modules": rec.get("modules", {}),
+                "params": rec["params"],
+                "config": rec.get("config"),
                 "inputs": rec["inputs"],
                 "outputs": rec["outputs"],
             }
         )
         queue += [i for i in rec["inputs"] if not i.endswith((".py", ".ipynb"))]
     return order
-
-
-def find_manifest(path: str | Path) -> Path | None:
-    """The provenance.json of the results folder holding ``path`` (walking up)."""
-    p = Path(path).resolve()
-    for parent in [p.parent, *p.parents]:
-        cand = parent / "provenance.json"
-        if cand.exists():
-            return cand
-    return None
 
 
 def embedded_metadata(path: str | Path) -> dict:
@@ -240,65 +253,3 @@ def embedded_metadata(path: str | Path) -> dict:
             for m in re.finditer(rb"/(crlmflow:[A-Za-z0-9_]+) \((.*?)\)", raw)
         }
     return {}
-
-
-def audit(path: str | Path, manifest_path: str | Path | None = None, out=print) -> int:
-    """Print the lineage of ``path`` and verify every recorded hash; 0 = all match."""
-    path = Path(path)
-    manifest_path = Path(manifest_path) if manifest_path else find_manifest(path)
-    if manifest_path is None:
-        out(f"{path}: no provenance.json found above it; embedded lineage: {embedded_metadata(path) or 'none'}")
-        return 2
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    root = manifest_path.parent
-    # entries are keyed by the path the workflow wrote (relative to the run directory)
-    key = next(
-        (
-            k
-            for k in manifest["entries"]
-            if (Path(k).resolve() == path.resolve())
-            or Path(k).name == path.name
-            and Path(k).parent.name == path.parent.name
-        ),
-        None,
-    )
-    if key is None:
-        out(f"{path}: not in {manifest_path}")
-        return 2
-    entry = manifest["entries"][key]
-    problems = []
-
-    def check(f, expected, what):
-        cand = Path(f) if Path(f).exists() else root.parent / f
-        if not cand.exists():
-            problems.append(f"MISSING  {what} {f}")
-            return "missing"
-        actual = sha256_file(cand)
-        if actual != expected:
-            problems.append(f"CHANGED  {what} {f} (recorded {expected[:12]}, now {actual[:12]})")
-            return "CHANGED"
-        return "ok"
-
-    for m in failed_markers(root):  # a later run rejected its input: these results are not of it
-        problems.append(
-            f"STALE    the data stage failed on {m.get('input')} (cohort {m.get('cohort')}, "
-            f"{m.get('error')}) after these results were made; they are not results of that input"
-        )
-    out(f"{key}: {entry['kind']} made by rule '{entry['rule']}' {entry['wildcards'] or ''}")
-    out(f"  commit {entry['git']['commit']} (dirty tree: {entry['git']['dirty']}), seed {entry['seed']}")
-    out(f"  file sha256 {entry['sha256'][:16]}... {check(str(path), entry['sha256'], 'output')}")
-    for step in entry["lineage"]:
-        code = step["code"]
-        status = check(code["path"], code["sha256"], "code") if code else "-"
-        out(f"  <- rule {step['rule']} {step['wildcards'] or ''}  code {code['path'] if code else '-'} [{status}]")
-        for f, digest in sorted(step["inputs"].items()):
-            if f.endswith((".py", ".ipynb")):
-                continue
-            out(f"       input {f} [{check(f, digest, 'input')}]")
-    if problems:
-        out("AUDIT FAILED:")
-        for p in dict.fromkeys(problems):
-            out(f"  {p}")
-        return 1
-    out("AUDIT OK: the file and every input along its lineage match their recorded hashes.")
-    return 0
