@@ -22,7 +22,7 @@ run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 # The Slurm integration test on a one-node cluster started here (root, Debian's slurm
 # packages); fails rather than skips when no cluster answers.
