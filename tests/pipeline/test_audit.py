@@ -194,3 +194,18 @@ def test_crate_of_a_recorded_job_validates_and_keeps_the_code(project, validate_
     del graph["./"]["datePublished"]
     path.write_text(json.dumps({**crate, "@graph": [graph["./"] if e["@id"] == "./" else e for e in crate["@graph"]]}))
     assert validate_crate(root / "out")
+
+
+def test_current_config_reads_study_configs_as_the_snakefile_does(tmp_path, repo_root):
+    """audit compares recorded params with the study the workflow would run: extends: is
+    followed and null removes a key, exactly as the Snakefile resolves --configfile."""
+    from crlmflow.pipeline.audit import current_config
+
+    own = tmp_path / "rfs_only.yaml"
+    own.write_text(
+        f"extends: {repo_root / 'config' / 'config.yaml'}\nendpoints:\n  os: null\nsplit:\n  stratify: rfs_event\n",
+        encoding="utf-8",
+    )
+    cfg = current_config([str(own)])
+    assert list(cfg["endpoints"]) == ["rfs"] and cfg["split"]["stratify"] == "rfs_event"
+    assert "outdir" not in cfg and "extends" not in cfg

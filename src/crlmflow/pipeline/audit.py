@@ -98,19 +98,13 @@ def changed_keys(old: dict, new: dict) -> list[tuple[str, object, object]]:
 
 
 def current_config(configfiles: list[str]) -> dict:
-    """The study config the workflow would run with now (schema defaults filled)."""
-    import yaml
-
-    from crlmflow.pipeline.config import validate_config
-
-    def merge(base: dict, new: dict) -> dict:  # as Snakemake merges config files
-        for k, v in new.items():
-            base[k] = merge(base.get(k, {}), v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
-        return base
+    """The study config the workflow would run with now (schema defaults filled), read as
+    the Snakefile reads it: ``extends:`` followed and ``null`` removing keys
+    (:func:`crlmflow.pipeline.config.resolve_config`)."""
+    from crlmflow.pipeline.config import resolve_config, validate_config
 
     config: dict = {}
-    for f in configfiles:
-        merge(config, yaml.safe_load(Path(f).read_text(encoding="utf-8")) or {})
+    resolve_config(config, list(configfiles))
     return study_config(validate_config(config))
 
 
