@@ -224,7 +224,7 @@ def smooth_calibration_curve(time, event, predicted_surv, t: float, grid_risk, n
     cll = np.log(-np.log(s))
     knots = quantile_type7(cll, _RCS_QUANTILES[n_knots])
     if np.unique(knots).size < n_knots:
-        raise ValueError("too few distinct predicted values for the spline knots")
+        raise NotEstimableError("too few distinct predicted values for the spline knots")
     data, fit = _fit_cox(time, event, rcs_basis(cll, knots))
     grid = np.clip(np.asarray(grid_risk, float), 1e-12, 1 - 1e-12)
     basis = rcs_basis(np.log(-np.log(1.0 - grid)), knots)

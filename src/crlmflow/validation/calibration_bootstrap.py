@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from crlmflow.pipeline.streams import stream
-from crlmflow.validation.calibration import calibration_km_grouped, smooth_calibration_curve
+from crlmflow.validation.calibration import NotEstimableError, calibration_km_grouped, smooth_calibration_curve
 from crlmflow.validation.optimism import ReplicateEngine
 from crlmflow.validation.performance import grouped_index
 
@@ -83,7 +83,10 @@ def calibrate_selection_aware(
         risk = 1.0 - pred[:, j]
         grid = np.linspace(np.quantile(risk, 0.01), np.quantile(risk, 0.99), grid_points)
         grids.append(grid)
-        apparent_smooth.append(smooth_calibration_curve(t, e, pred[:, j], h, grid))
+        try:
+            apparent_smooth.append(smooth_calibration_curve(t, e, pred[:, j], h, grid))
+        except NotEstimableError:  # a model of one or two binary terms: no spline to fit
+            apparent_smooth.append(np.full(grid.size, np.nan))
     diffs = [[] for _ in H]
     smooth_diffs = [[] for _ in H]
     n_null = 0

@@ -21,6 +21,7 @@ from scipy.stats import norm
 
 from crlmflow.survival.checks import check_survival
 from crlmflow.validation._km import km_at
+from crlmflow.validation.calibration import NotEstimableError
 
 __all__ = ["ObservedExpected", "PoissonCalibration", "observed_expected", "poisson_calibration", "truncate_at"]
 
@@ -113,9 +114,11 @@ def poisson_calibration(time, event, expected, lp, t: float, *, conf_level: floa
     time, event, e, x = check_survival(time, event, expected, lp, names=("time", "event", "expected", "lp"))
     _, d = truncate_at(time, event, t)
     if d.sum() == 0:
-        raise ValueError(f"no events by t = {t}: calibration intercept and slope are not estimable")
+        raise NotEstimableError(f"no events by t = {t}: calibration intercept and slope are not estimable")
     if np.any((e <= 0) & (d == 1)):
-        raise ValueError("a patient with an event by t has expected cumulative hazard 0")
+        # an event before the first event time of the model's baseline: log(expected) is
+        # undefined, so the Poisson calibration model cannot be fitted to these patients
+        raise NotEstimableError("a patient with an event by t has expected cumulative hazard 0")
     # A patient censored before the first event time has expected 0 and no event: zero
     # Poisson likelihood contribution, so leaving the row out changes nothing.
     keep = e > 0

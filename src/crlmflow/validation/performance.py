@@ -250,8 +250,22 @@ def _calibration_in_the_large(t, e, lp, s, h, baseline) -> list[dict]:
         bt, bh, centre = baseline
         base = BaselineHazard(np.asarray(bt, float), np.asarray(bh, float), ctype=2)
         expected = cumhaz_at(base, np.minimum(t, h))
-        pc = poisson_calibration(t, e, expected * np.exp(lp + centre), lp, h)
         method = "Poisson GLM on follow-up truncated at t (Crowson, Atkinson & Therneau 2016)"
+        try:
+            pc = poisson_calibration(t, e, expected * np.exp(lp + centre), lp, h)
+        except NotEstimableError as exc:
+            return out + [
+                dict(
+                    measure=m,
+                    horizon=h,
+                    estimate=np.nan,
+                    se=np.nan,
+                    lower=np.nan,
+                    upper=np.nan,
+                    method=f"not estimable: {exc}",
+                )
+                for m in ("calibration_intercept", "calibration_slope_t")
+            ]
         out += [
             dict(
                 measure="calibration_intercept",
