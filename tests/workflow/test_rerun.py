@@ -65,7 +65,8 @@ def complete_run(repo_root, tmp_path_factory):
 
 def test_complete_run_plans_nothing(repo_root, complete_run):
     base, cfg = complete_run
-    assert _planned(_snakemake(repo_root, cfg, base / "same.yaml", "-n")) == {}
+    # the same config file: the provenance manifest records which files the run was given
+    assert _planned(_snakemake(repo_root, cfg, base / "run.yaml", "-n")) == {}
 
 
 def test_simulation_study_settings_rerun_nothing_of_the_default_target(repo_root, complete_run):
@@ -73,7 +74,7 @@ def test_simulation_study_settings_rerun_nothing_of_the_default_target(repo_root
     changed = copy.deepcopy(cfg)
     changed["simulation_study"]["replicates"] += 7
     changed["simulation_study"]["truth_n"] += 1000
-    assert _planned(_snakemake(repo_root, changed, base / "sim.yaml", "-n")) == {}
+    assert _planned(_snakemake(repo_root, changed, base / "run.yaml", "-n")) == {}
 
 
 def test_a_setting_reruns_the_rules_that_use_it(repo_root, complete_run):

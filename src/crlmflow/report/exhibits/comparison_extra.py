@@ -361,7 +361,9 @@ def model_differences(
         ours = set(multi.loc[multi["selected"].astype(bool), "variable"])
         paper = {("male" if v == "sex" else v) for v in paper_selected.get(ep, ())}
         true_hr = dict((truth or {}).get(ep, {}).get("hr", {}))
-        terms = [v for v in dict.fromkeys([*paper, *sorted(ours), *sorted(k for k, h in true_hr.items() if h != 1)])]
+        terms = [
+            v for v in dict.fromkeys([*sorted(paper), *sorted(ours), *sorted(k for k, h in true_hr.items() if h != 1)])
+        ]
         boot = (bootstrap_frequency or {}).get(ep)
         bmap = dict(zip(boot["variable"], boot["proportion"])) if boot is not None else {}
         sim = simulation_frequency
