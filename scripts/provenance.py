@@ -3,12 +3,13 @@ into a Provenance Run Crate (ro-crate-metadata.json)."""
 
 from crlmflow.data.io import atomic_write_json
 from crlmflow.pipeline.crate import write_crate
-from crlmflow.pipeline.provenance import build_manifest, load_records
+from crlmflow.pipeline.provenance import build_manifest, load_records, records_behind
 from crlmflow.pipeline.snakeio import logged
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     outdir = snakemake.config["outdir"]
-    records = load_records(outdir)
+    # only this run's jobs: a folder reused across runs can hold records of other DAGs
+    records = records_behind(load_records(outdir), snakemake.input.tracked)
     manifest = build_manifest(outdir, records)
     missing = [
         f

@@ -17,7 +17,7 @@ from crlmflow.pipeline.audit import audit, changed_keys
 from crlmflow.pipeline.codestate import code_snapshot, git_file_states, ran_modules
 from crlmflow.pipeline.config import study_hash
 from crlmflow.pipeline.crate import PROFILES, write_crate
-from crlmflow.pipeline.provenance import build_manifest, load_records, record_job
+from crlmflow.pipeline.provenance import build_manifest, load_records, record_job, records_behind
 
 
 class _Named(list):
@@ -219,3 +219,18 @@ def test_current_config_reads_study_configs_as_the_snakefile_does(tmp_path, repo
     cfg = current_config([str(own)])
     assert list(cfg["endpoints"]) == ["rfs"] and cfg["split"]["stratify"] == "rfs_event"
     assert "outdir" not in cfg and "extends" not in cfg
+
+
+def test_records_behind_keeps_only_the_lineage_of_the_targets():
+    def rec(rule, inputs, outputs):
+        return {"rule": rule, "inputs": dict.fromkeys(inputs, "h"), "outputs": dict.fromkeys(outputs, "h")}
+
+    raw = rec("simulate", ["scripts/simulate.py"], ["out/raw.csv"])
+    clean = rec("clean", ["out/raw.csv", "src/x.py"], ["out/clean.csv"])
+    table = rec("table", ["out/clean.csv"], ["out/table.csv"])
+    # a rule of an earlier DAG, and the provenance job's own record of a previous run
+    gone = rec("old_exhibit", ["out/clean.csv"], ["out/old.csv"])
+    own = rec("provenance", ["out/table.csv"], ["out/provenance.json"])
+    kept = records_behind([own, gone, table, clean, raw], ["out/table.csv"])
+    assert [r["rule"] for r in kept] == ["table", "clean", "simulate"]
+    assert records_behind([table], ["out/unknown.csv"]) == []

@@ -179,6 +179,25 @@ def load_records(outdir: str | Path) -> list[dict]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
 
 
+def records_behind(records: list[dict], targets) -> list[dict]:
+    """The records of the jobs that made ``targets`` and every job upstream of them.
+
+    The jobs folder can hold records that are not of this run: a job of an earlier run
+    whose rule has since left the DAG, or the provenance job's own record from a previous
+    run in the same folder. Keeping only what the targets' lineage reaches makes the
+    manifest and the crate a function of this run alone, whatever the folder held before.
+    """
+    producer = {f: i for i, rec in enumerate(records) for f in rec["outputs"]}
+    keep, queue = set(), [str(t) for t in targets]
+    while queue:
+        i = producer.get(queue.pop())
+        if i is None or i in keep:
+            continue
+        keep.add(i)
+        queue += [f for f in records[i]["inputs"] if not f.endswith((".py", ".ipynb"))]
+    return [rec for i, rec in enumerate(records) if i in keep]
+
+
 def build_manifest(outdir: str | Path, records: list[dict]) -> dict:
     """One entry per table and figure, each with its full input chain."""
     producer = {}
