@@ -47,6 +47,7 @@ class Candidate:
     levels: tuple = ()
     spline_knots: int = 0
     knots: tuple = ()
+    spline_auto: bool = False  # "splines for all": too few distinct values keeps it linear
 
     @property
     def is_spline(self) -> bool:
@@ -106,7 +107,7 @@ def normalise_candidates(candidates) -> list[Candidate]:
             knots = tuple(float(k) for k in (c.get("knots") or ()))
             if (nk or knots) and typ != "numeric":
                 raise ValueError(f"candidate {c['name']!r}: a spline needs a numeric candidate, not {typ}")
-            out.append(Candidate(c["name"], typ, ref, levels, nk, knots))
+            out.append(Candidate(c["name"], typ, ref, levels, nk, knots, bool(c.get("spline_auto"))))
         else:
             raise TypeError(f"cannot interpret candidate {c!r}")
     return out
@@ -194,8 +195,10 @@ def resolve_knots(df: pd.DataFrame, candidates) -> list[Candidate]:
     """Candidates with every spline's knots placed on ``df`` (the training data).
 
     A spline candidate that already carries ``knots`` keeps them; one with only
-    ``spline_knots: k`` gets Harrell's default quantile knots (``rcs_knots``).  Other
-    candidates are returned unchanged.
+    ``spline_knots: k`` gets Harrell's default quantile knots (``rcs_knots``), unless it
+    was given its spline by ``splines.variables: all`` (``spline_auto``) and has at most
+    k + 2 distinct values (where Hmisc falls back to the interior values): it stays
+    linear.  Other candidates are returned unchanged.
     """
     out = []
     for c in normalise_candidates(candidates):
@@ -203,6 +206,9 @@ def resolve_knots(df: pd.DataFrame, candidates) -> list[Candidate]:
             if c.name not in df.columns:
                 raise KeyError(f"candidate {c.name!r} not in data")
             x = pd.to_numeric(df[c.name], errors="raise").to_numpy(dtype=float)
+            if c.spline_auto and np.unique(x[np.isfinite(x)]).size - 2 <= c.spline_knots:
+                out.append(Candidate(c.name, c.type, c.ref, c.levels))  # too few values: linear
+                continue
             c = Candidate(
                 c.name,
                 c.type,
@@ -223,20 +229,29 @@ def spline_knots_of(candidates) -> dict[str, list[float]]:
 def with_knots(candidates, knots) -> list:
     """Config candidate specs with the stored knots of a fit (``spline_knots_of``) filled in.
 
-    Dicts stay dicts (other keys kept), so a stored model puts new rows on its training basis.
+    The fit decides: a candidate with ``spline_knots`` whose name has no stored knots was
+    kept linear on the training data (``resolve_knots``), so it comes back linear.  Dicts
+    stay dicts (other keys kept), so a stored model puts new rows on its training basis.
     """
-    if not knots:
-        return list(candidates)
+    knots = knots or {}
     out = []
     for c in candidates:
-        name = c.name if isinstance(c, Candidate) else (c if isinstance(c, str) else c["name"])
-        if name not in knots:
-            out.append(c)
-        elif isinstance(c, Candidate):
-            out.append(Candidate(c.name, c.type, c.ref, c.levels, c.spline_knots, tuple(knots[name])))
+        cand = normalise_candidates([c])[0]
+        if cand.name in knots:
+            fixed = tuple(float(k) for k in knots[cand.name])
+        elif cand.is_spline and not cand.knots:
+            fixed = ()  # linear
         else:
-            spec = {"name": c, "type": "numeric"} if isinstance(c, str) else dict(c)
-            spec["knots"] = [float(k) for k in knots[name]]
-            spec.setdefault("spline_knots", len(spec["knots"]))
-            out.append(spec)
+            out.append(c)
+            continue
+        if isinstance(c, Candidate):
+            out.append(Candidate(c.name, c.type, c.ref, c.levels, len(fixed) if fixed else 0, fixed))
+            continue
+        spec = {"name": c, "type": "numeric"} if isinstance(c, str) else dict(c)
+        spec.pop("spline_auto", None)
+        if fixed:
+            spec.update(spline_knots=len(fixed), knots=list(fixed))
+        else:
+            spec.pop("spline_knots", None)
+        out.append(spec)
     return out
