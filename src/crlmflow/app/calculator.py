@@ -68,7 +68,11 @@ def _embedded(m: dict) -> dict:
     nomo = m["nomogram"]
     variables = []
     for v in m["variables"]:
-        w = {k: v[k] for k in ("name", "label", "unit", "type", "range", "axis", "allowed", "levels", "ref", "knots") if k in v}
+        w = {
+            k: v[k]
+            for k in ("name", "label", "unit", "type", "range", "axis", "allowed", "levels", "ref", "knots")
+            if k in v
+        }
         w["id"] = _dom_id(v["name"])
         if "range" in v:
             w["rangeText"] = _range_text(v)
