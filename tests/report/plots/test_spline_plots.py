@@ -54,7 +54,7 @@ def test_partial_effect_panels_titles_and_bands():
     fig = plot_partial_effects(eff, labels={"age": "Age, years"}, anova=anova)
     ax = fig.axes[0]
     assert ax.get_xlabel() == "Age, years"
-    assert "non-linear" in ax.get_title() and "df=3" in ax.get_title()
+    assert "non-linear" in ax.get_title() and "(3 df)" in ax.get_title()
     np.testing.assert_allclose(ax.lines[0].get_ydata(), eff["yhat"])
     empty = plot_partial_effects(eff.iloc[0:0])
     assert "No continuous predictor" in empty.axes[0].texts[0].get_text()

@@ -29,8 +29,8 @@ def _panel_title(name: str, label: str, anova: pd.DataFrame | None) -> str:
         r = rows[rows["part"] == part]
         if len(r):
             r = r.iloc[0]
-            tests.append(f"{what} \u03c7\u00b2={r['chisq']:.2f}, df={int(r['df'])}, P={format_p(r['p'])}")
-    return label + ("\n" + "; ".join(tests) if tests else "")
+            tests.append(f"{what} \u03c7\u00b2={r['chisq']:.2f} ({int(r['df'])} df), P={format_p(r['p'])}")
+    return "\n".join([label, *tests])
 
 
 def plot_partial_effects(
