@@ -6,10 +6,19 @@ R's cph ran with eps = 1e-9 (at the optimum), so coefficients match to 1e-6 rela
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from rref import read_json, rows
 
-from crlmflow.model.nonlinear import adjust_to, default_grid, model_anova, model_candidates, partial_effect
+from crlmflow.model.nonlinear import (
+    adjust_to,
+    default_grid,
+    interquartile_effects,
+    model_anova,
+    model_candidates,
+    partial_effect,
+    with_spline_effects,
+)
 from crlmflow.survival.design import spline_knots_of
 from crlmflow.survival.selection import prepare
 
@@ -112,3 +121,28 @@ def test_partial_effect_of_a_factor_is_refused(fitted):
     data, _, summary = fitted
     with pytest.raises(ValueError, match="numeric predictor"):
         partial_effect(summary, CANDIDATES, data, "asa")
+
+
+def test_interquartile_effects_match_rms_summary(fitted):
+    data, _, summary = fitted
+    got = interquartile_effects(summary, CANDIDATES, data).set_index("variable")
+    assert list(got.index) == ["age", "bmi"]
+    for var, ref in REF["summary"].items():
+        row = got.loc[var]
+        assert (row["low"], row["high"]) == pytest.approx((ref["low"], ref["high"]), rel=1e-12)
+        assert np.log(row["hr"]) == pytest.approx(ref["effect"], rel=1e-6)
+        assert np.log(row["hr_lower"]) == pytest.approx(ref["lower"], rel=1e-6)
+        assert np.log(row["hr_upper"]) == pytest.approx(ref["upper"], rel=1e-6)
+
+
+def test_forest_rows_of_a_spline_become_its_interquartile_effect(fitted):
+    data, _, summary = fitted
+    forest = pd.DataFrame(
+        {"term": summary["terms"], "label": summary["terms"], "hr": 1.0, "hr_lower": 0.5, "hr_upper": 2.0, "p": 0.5}
+    )
+    out = with_spline_effects(forest, summary, CANDIDATES, data)
+    assert out["term"].tolist() == ["age", "bmi", "r0_resection", "asa1", "asa3", "ca19_9", "crs_score"]
+    age = out.iloc[0]
+    assert "Q3 vs Q1" in age["label"] and age["p"] == pytest.approx(REF["anova"]["p"][0], abs=1e-6)
+    no_splines = {k: v for k, v in summary.items() if k != "knots"}
+    assert with_spline_effects(forest, no_splines, CANDIDATES, data) is forest

@@ -3,6 +3,8 @@
 * ``model_anova``: ``crlmflow.survival.anova.anova_table`` on a stored fit summary, one
   row per predictor (all its columns), a `` Nonlinear`` row under each spline, and the
   totals (Harrell, Regression Modeling Strategies, 2nd ed., sec. 5.5).
+* ``interquartile_effects``: a spline's hazard ratio as rms's ``summary(fit)`` gives it, upper
+  vs lower quartile (datadist's ``q.effect``), since its coefficients have no per-unit meaning.
 * ``partial_effect``: log relative hazard against one predictor with the others held at
   their adjust-to values (rms ``datadist``: the median of a numeric predictor, the most
   frequent level of a factor; see ``adjust_to``), as ``Predict(cph_fit, x, conf.int = 0.95)``:
@@ -23,7 +25,16 @@ from crlmflow.survival.anova import anova_table
 from crlmflow.survival.design import design_matrix, normalise_candidates, with_knots
 from crlmflow.survival.splines import rcs_nonlinear_columns
 
-__all__ = ["model_candidates", "model_anova", "adjust_to", "default_grid", "partial_effect", "partial_effects"]
+__all__ = [
+    "model_candidates",
+    "model_anova",
+    "adjust_to",
+    "default_grid",
+    "partial_effect",
+    "partial_effects",
+    "interquartile_effects",
+    "with_spline_effects",
+]
 
 GRID_POINTS = 200  # rms Predict's default number of points for a continuous predictor
 
@@ -112,11 +123,7 @@ def partial_effect(
     if variable not in by_name or by_name[variable].type == "factor":
         raise ValueError(f"{variable!r} is not a numeric predictor of the model")
     x = default_grid(data[variable]) if grid is None else np.asarray(grid, dtype=float)
-    adj = adjust_to(data, cands)
-    new = pd.DataFrame({c.name: [adj[c.name]] * len(x) for c in cands})
-    new[variable] = x
-    des = design_matrix(new, cands)
-    X = des.X[:, [des.columns.index(t) for t in fit["terms"]]]
+    X = _design_rows(fit, cands, data, variable, x)
     beta, means = np.asarray(fit["coef"]), np.asarray(fit["means"])
     Xc = X - means
     yhat = Xc @ beta
@@ -135,3 +142,60 @@ def partial_effects(fit: dict, candidates: list, data: pd.DataFrame) -> pd.DataF
         partial_effect(fit, candidates, data, c.name) for c in model_candidates(fit, candidates) if c.type == "numeric"
     ]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+
+
+def _design_rows(fit: dict, cands: list, data: pd.DataFrame, variable: str, x) -> np.ndarray:
+    adj = adjust_to(data, cands)
+    new = pd.DataFrame({c.name: [adj[c.name]] * len(x) for c in cands})
+    new[variable] = np.asarray(x, dtype=float)
+    des = design_matrix(new, cands)
+    return des.X[:, [des.columns.index(t) for t in fit["terms"]]]
+
+
+def interquartile_effects(fit: dict, candidates: list, data: pd.DataFrame, conf_level: float = 0.95) -> pd.DataFrame:
+    """Hazard ratio of each spline predictor, upper vs lower quartile of the training values,
+    as rms ``summary(fit)``: log HR = (x_Q3 − x_Q1) β with variance (x_Q3 − x_Q1) V (x_Q3 − x_Q1)ᵀ,
+    the other predictors at their adjust-to values (a spline's effect depends on where it is
+    read).  ``p`` is the predictor's overall Wald test (``model_anova``), not the contrast's.
+
+    Columns: variable, low, high, hr, hr_lower, hr_upper, p.
+    """
+    cands = model_candidates(fit, candidates)
+    anova = model_anova(fit, candidates)
+    overall = anova[anova["part"] == "all"].set_index("predictor")["p"]
+    z = stats.norm.ppf(0.5 + conf_level / 2)
+    beta, var = np.asarray(fit["coef"]), np.asarray(fit["var"])
+    rows = []
+    for c in cands:
+        if not c.is_spline:
+            continue
+        lo, hi = np.quantile(pd.to_numeric(data[c.name]).to_numpy(float), [0.25, 0.75])
+        X = _design_rows(fit, cands, data, c.name, [lo, hi])
+        d = X[1] - X[0]
+        est, se = float(d @ beta), float(np.sqrt(d @ var @ d))
+        rows.append((c.name, lo, hi, np.exp(est), np.exp(est - z * se), np.exp(est + z * se), overall[c.name]))
+    return pd.DataFrame(rows, columns=["variable", "low", "high", "hr", "hr_lower", "hr_upper", "p"])
+
+
+def with_spline_effects(forest: pd.DataFrame, fit: dict, candidates: list, data: pd.DataFrame) -> pd.DataFrame:
+    """A forest table (``term, label, hr, hr_lower, hr_upper, p``) with each spline's k − 1
+    coefficient rows replaced by its interquartile hazard ratio (``interquartile_effects``);
+    unchanged for a model without splines."""
+    if not fit.get("knots"):
+        return forest
+    effects = interquartile_effects(fit, candidates, data).set_index("variable")
+    labels = {c.name: c.name for c in model_candidates(fit, candidates)}
+    labels.update({c["name"]: c.get("label", c["name"]) for c in candidates if isinstance(c, dict)})
+    rows = []
+    done = set()
+    spline_terms = {t: c.name for c in model_candidates(fit, candidates) if c.is_spline for t in c.term_names()}
+    for r in forest.to_dict("records"):
+        var = spline_terms.get(r["term"])
+        if var is None:
+            rows.append(r)
+        elif var not in done:
+            e = effects.loc[var]
+            label = f"{labels[var]}, spline ({e['high']:.4g} vs {e['low']:.4g}, Q3 vs Q1)"
+            rows.append({"term": var, "label": label, **{k: e[k] for k in ("hr", "hr_lower", "hr_upper", "p")}})
+            done.add(var)
+    return pd.DataFrame(rows, columns=forest.columns)
