@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from rref import read_json, rows
 
@@ -11,6 +12,7 @@ from crlmflow.model.modelfile import build_model_file, nomogram_json, score_pati
 from crlmflow.model.nomogram import PredictorAxis, nomogram_points, survival_axes
 from crlmflow.report.formats import horizon_key
 from crlmflow.survival.design import design_matrix
+from crlmflow.survival.splines import rcs_knots
 
 REF = read_json("splines/splines.json")
 KNOTS = REF["model"]["knots"]
@@ -106,3 +108,28 @@ def test_model_file_and_score_carry_the_spline(nomo):
     lp = design_matrix(data.head(20), SPECS).X @ beta - fit["center_lp"]
     np.testing.assert_allclose(scored["lp"], lp, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(scored["total_points"], nomo.points_from_lp(lp), rtol=1e-9, atol=1e-9)
+
+
+def test_extras_spline_nomogram_and_predict_from_rs_coefficients():
+    """The shared reference's spline model (rcs(bmi, 4), cph at its loosened default eps):
+    knots, the nomogram points and Predict's ŷ from R's own coefficients."""
+    ext = read_json("crlm_a_extras.json")["spline"]
+    data = rows("crlm_a")
+    np.testing.assert_allclose(rcs_knots(data["bmi"], 4), ext["knots"], rtol=1e-12)
+    coefs = dict(zip(ext["coef_names"], ext["coef"]))
+    others = [t for t in ext["nomogram"]["predictors"] if t != "bmi"]
+    specs = [{"name": "bmi", "type": "numeric", "knots": ext["knots"]}]
+    specs += [{"name": t, "type": "binary" if set(data[t].unique()) <= {0, 1} else "numeric"} for t in others]
+    nomo = nomogram_points(coefs, specs, data)
+    ref = ext["nomogram"]
+    assert nomo.points_per_unit_lp == pytest.approx(ref["points_per_unit_lp"], rel=1e-9)
+    assert nomo.lp_at_zero_points == pytest.approx(ref["lp_at_zero_points"], rel=1e-9)
+    for name, r in ref["predictors"].items():
+        np.testing.assert_allclose(nomo.predictors[name].points, r["points"], rtol=1e-9, atol=1e-9, err_msg=name)
+    # Predict's yhat = (x - adjust) design centred at the means, with R's coefficients
+    grid = pd.DataFrame({t: ext["adjust_to"].get(t, 0.0) for t in others}, index=range(len(ext["predict"]["x"])))
+    grid["bmi"] = ext["predict"]["x"]
+    X = design_matrix(grid, specs).X
+    means = design_matrix(data, specs).X.mean(axis=0)
+    beta = np.array([coefs[t] for t in design_matrix(grid, specs).columns])
+    np.testing.assert_allclose((X - means) @ beta, ext["predict"]["yhat"], rtol=1e-9, atol=1e-12)
