@@ -29,7 +29,7 @@ def test_splines_run_through_the_dag(repo_root, tmp_path):
         str(out / "figures" / "suppl_partial_effects_rfs.png"),
         str(out / "validation" / "rfs" / "optimism.csv"),
     ]
-    cmd = [str(BIN / "snakemake"), "--cores", "2", "--configfile", str(path), "-q", *targets]
+    cmd = [str(BIN / "snakemake"), *targets, "--cores", "2", "--configfile", str(path), "-q"]
     res = subprocess.run(cmd, cwd=repo_root, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
 
