@@ -8,6 +8,7 @@ from crlmflow.data.cohort import read_cohort_csv
 from crlmflow.data.io import atomic_write_csv, atomic_write_json
 from crlmflow.model.modelfile import build_nomogram, nomogram_json, selected_predictors
 from crlmflow.model.nomogram import total_points
+from crlmflow.model.nonlinear import with_spline_effects
 from crlmflow.pipeline.provenance import figure_lineage
 from crlmflow.pipeline.snakeio import logged
 from crlmflow.report.plots import plot_forest, plot_nomogram, save_figure
@@ -41,7 +42,9 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
         title=f"Nomogram: {label}",
     )
     save_figure(fig, out.nomogram_pdf[: -len(".pdf")], metadata=meta)
-    fig = plot_forest(forest_table(multi, p.candidates), title=f"Multivariable Cox model: {label}")
+    # a spline's coefficients have no per-unit HR: its row is the Q3-vs-Q1 HR (rms summary)
+    forest = with_spline_effects(forest_table(multi, p.candidates), fit, p.candidates, train)
+    fig = plot_forest(forest, title=f"Multivariable Cox model: {label}")
     save_figure(fig, out.forest_pdf[: -len(".pdf")], metadata=meta)
     log.info(
         "nomogram for %s: %d predictors, %.4g points per unit lp",

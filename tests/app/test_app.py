@@ -14,6 +14,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import rref
@@ -32,6 +33,7 @@ from crlmflow.model.modelling import develop_model, fit_summary
 from crlmflow.model.nomogram import total_points
 from crlmflow.model.riskgroups import risk_groups
 from crlmflow.pipeline.provenance import sha256_file
+from crlmflow.survival.splines import rcs_basis, rcs_names
 
 HORIZONS = [12, 36, 60]
 ENDPOINTS = {
@@ -124,6 +126,25 @@ def with_factor(model: dict) -> dict:
             "min_xbeta": min(xb),
         }
     )
+    return m
+
+
+def with_spline(model: dict, name: str = "bmi", knots=(19.0, 22.68, 24.8, 29.2)) -> dict:
+    """``model`` with its numeric predictor ``name`` turned into a 4-knot restricted cubic
+    spline (coefficients ``name'``, ``name''`` added, points table recomputed on the spline),
+    consistently, as ``build_model_file`` writes a spline model."""
+    m = copy.deepcopy(model)
+    var = next(v for v in m["variables"] if v["name"] == name)
+    var["knots"] = list(knots)
+    extra = {f"{name}'": 0.9, f"{name}''": -2.4}
+    for t, b in extra.items():
+        m["terms"].append(t)
+        m["coefficients"][t] = b
+    beta = np.array([m["coefficients"][t] for t in rcs_names(name, len(knots))])
+    ax = next(p for p in m["nomogram"]["predictors"] if p["name"] == name)
+    xb = rcs_basis(ax["values"], knots) @ beta
+    ax.update(xbeta=xb.tolist(), min_xbeta=float(xb.min()))
+    ax["points"] = (m["nomogram"]["points_per_unit_lp"] * (xb - xb.min())).tolist()
     return m
 
 
@@ -323,3 +344,19 @@ def test_score_with_possible_values_is_a_choice_of_them(fixture_models):
     sel = re.search(rf'<select id="os-{num["name"]}".*?</select>', page, re.S).group(0)
     assert re.findall(r'<option value="(\d+)">', sel) == ["0", "1", "2", "3", "4", "5"]
     assert f'os-{num["name"]}" name="{num["name"]}" type="number"' not in page
+
+
+def test_spline_model_scores_on_its_knots_and_the_page_embeds_them(fixture_models):
+    models, rows = fixture_models
+    base = models["os"]
+    name = next(v["name"] for v in base["variables"] if v["type"] == "numeric")
+    knots = tuple(float(q) for q in np.quantile(rows[name], [0.05, 0.35, 0.65, 0.95]))
+    model = with_spline(base, name, knots)
+    patients = rows.head(6).copy()
+    lin, spl = score_patients(base, patients), score_patients(model, patients)
+    basis = rcs_basis(patients[name], knots)
+    extra = basis[:, 1:] @ np.array([model["coefficients"][f"{name}'"], model["coefficients"][f"{name}''"]])
+    np.testing.assert_allclose(spl["lp"] - lin["lp"], extra, rtol=1e-12, atol=1e-12)
+    data = embedded_data(build_app({"os": model}, commit=None, data_sha256=None))
+    var = next(v for v in data["models"]["os"]["variables"] if v["name"] == name)
+    assert var["knots"] == list(knots)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_app import fit_fixture_models, with_factor  # the shared model builder (tests/app/test_app.py)
+from test_app import fit_fixture_models, with_factor, with_spline  # the shared model builder (tests/app/test_app.py)
 
 from crlmflow.app.calculator import build_app, git_commit
 from crlmflow.model.modelfile import score_patients
@@ -218,6 +218,21 @@ def test_factor_predictor(open_page, models_and_rows):
     page.pg.select_option("#os-site", "")
     assert page.pg.get_attribute("#os-results", "data-state") == "incomplete"
     assert "choose a level" in page.text("#os-site-msg")
+
+
+def test_spline_predictor(open_page, models_and_rows):
+    """A spline predictor: the page evaluates rms's rcs on the stored knots as score does."""
+    models, rows = models_and_rows
+    name = next(v["name"] for v in models["os"]["variables"] if v["type"] == "numeric")
+    model = with_spline(models["os"], name, tuple(rows[name].quantile([0.05, 0.35, 0.65, 0.95])))
+    page = open_page(build_app({"os": model}, commit=None, data_sha256=None))
+    patients = rows[rows["split"] == "validation"].head(4).reset_index(drop=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = score_patients(model, patients)
+    for i in range(len(patients)):
+        page.enter("os", model, patients.loc[i])
+        _check_against_reference(page, "os", model, patients.loc[i], ref.loc[i])
 
 
 def test_invalid_and_empty_inputs_show_messages(open_page, models_and_rows):

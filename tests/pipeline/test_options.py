@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from crlmflow.pipeline.config import validate_config
-from crlmflow.pipeline.options import SelectionOptions, ValidationOptions
+from crlmflow.pipeline.options import SelectionOptions, SplineOptions, ValidationOptions
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +98,45 @@ def test_dca_thresholds_are_exact_decimals_within_the_range(default_config):
     th = v.dca_thresholds
     assert th[0] == 0.05 and th[-1] == 0.5 and len(th) == 46
     assert th[1] == 0.06
+
+
+def _with_splines(default_config, **splines):
+    cfg = copy.deepcopy(default_config)
+    cfg["splines"] = splines
+    return validate_config(cfg)
+
+
+def test_splines_off_leaves_the_candidates_untouched(default_config):
+    cfg = validate_config(copy.deepcopy(default_config))
+    assert cfg["splines"] == {"knots": None, "variables": "all"}
+    assert SplineOptions.from_config(cfg).apply(cfg["candidates"]) == cfg["candidates"]
+
+
+def test_splines_for_all_skip_scores_and_respect_a_candidates_own_choice(default_config):
+    cfg = _with_splines(default_config, knots=4)
+    for c in cfg["candidates"]:
+        if c["name"] == "bmi":
+            c["spline_knots"] = 0
+        if c["name"] == "age":
+            c["spline_knots"] = 5
+    out = {c["name"]: c for c in SplineOptions.from_config(cfg).apply(cfg["candidates"])}
+    assert out["ca19_9"]["spline_knots"] == 4 and out["ca19_9"]["spline_auto"] is True
+    assert "spline_knots" not in out["bmi"] and "spline_knots" not in out["crs_score"]  # own 0; a score
+    assert out["age"]["spline_knots"] == 5 and "spline_auto" not in out["age"]
+    kinds = {c["name"]: c["type"] for c in cfg["candidates"]}
+    assert all(kinds[n] == "numeric" for n, c in out.items() if "spline_knots" in c)
+
+
+def test_listed_spline_variables_must_be_numeric_candidates(default_config):
+    cfg = _with_splines(default_config, knots=3, variables=["age", "tbil"])
+    out = {c["name"]: c for c in SplineOptions.from_config(cfg).apply(cfg["candidates"])}
+    assert {n for n, c in out.items() if c.get("spline_knots")} == {"age", "tbil"}
+    assert "spline_auto" not in out["age"]
+    bad = _with_splines(default_config, knots=3, variables=["male"])
+    with pytest.raises(ValueError, match="'male' is not a numeric candidate"):
+        SplineOptions.from_config(bad).apply(bad["candidates"])
+
+
+def test_spline_knots_outside_rms_defaults_are_a_config_error(default_config):
+    with pytest.raises(Exception, match="knots"):
+        _with_splines(default_config, knots=8)

@@ -1,7 +1,7 @@
 # Configuration: validate the config (filling every schema default) and derive the names
 # the rule files share. Rules pass their scripts only the config values they use.
 from crlmflow.pipeline.config import validate_config
-from crlmflow.pipeline.options import SelectionOptions, ValidationOptions
+from crlmflow.pipeline.options import SelectionOptions, SplineOptions, ValidationOptions
 from crlmflow.report.formats import split_set_labels
 
 validate_config(config)
@@ -17,6 +17,9 @@ SETS = ["train"] if SPLIT == "none" else ["train", "validation"]
 SET_NAMES = split_set_labels(SPLIT)
 SELECTION = SelectionOptions.from_config(config)
 VALIDATION = ValidationOptions.from_config(config)
+# Splines (beyond the paper): every rule reads the candidates with their spline_knots set;
+# with splines off (the default) the candidates are exactly the config's.
+config["candidates"] = SplineOptions.from_config(config).apply(config["candidates"])
 
 
 wildcard_constraints:

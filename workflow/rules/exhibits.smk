@@ -363,6 +363,49 @@ rule exhibit_calibration:
 OUTPUTS.add(rules.exhibit_calibration.output, endpoint=ENDPOINTS)
 
 
+rule exhibit_partial_effects:
+    input:
+        notebook="notebooks/supplementary_partial_effects.ipynb",
+        partial_effects=f"{OUT}/models/{{endpoint}}/partial_effects.csv",
+        anova=f"{OUT}/models/{{endpoint}}/anova.csv",
+        runner=RUN_NOTEBOOK,
+        code=notebook_code("notebooks/supplementary_partial_effects.ipynb"),
+    output:
+        notebook=f"{OUT}/notebooks/supplementary_partial_effects_{{endpoint}}.ipynb",
+        pdf=in_report(
+            f"{OUT}/figures/suppl_partial_effects_{{endpoint}}.pdf",
+            "suppl_partial_effects",
+            **PAPER_SUPPLEMENT,
+        ),
+        png=in_report(
+            f"{OUT}/figures/suppl_partial_effects_{{endpoint}}.png",
+            "suppl_partial_effects",
+            **PAPER_SUPPLEMENT,
+        ),
+    log:
+        f"{OUT}/logs/exhibit_partial_effects_{{endpoint}}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_for(1500),
+        runtime=runtime_for(15),
+    params:
+        nb=lambda wc, input, output: nb_params(
+            endpoint=wc.endpoint,
+            endpoint_label=config["endpoints"][wc.endpoint]["label"],
+            partial_effects=input.partial_effects,
+            anova=input.anova,
+            candidates=config["candidates"],
+            fig_base=output.pdf[: -len(".pdf")],
+        ),
+    script:
+        "../../scripts/run_notebook.py"
+
+
+OUTPUTS.add(rules.exhibit_partial_effects.output, endpoint=ENDPOINTS)
+
+
 rule exhibit_external:
     input:
         notebook="notebooks/external_validation.ipynb",

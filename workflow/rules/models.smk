@@ -50,6 +50,37 @@ rule cox_models:
 OUTPUTS.add(rules.cox_models.output, endpoint=ENDPOINTS)
 
 
+rule nonlinear_effects:
+    input:
+        cohort=f"{OUT}/data/analysis_cohort.csv",
+        fit=f"{OUT}/models/{{endpoint}}/fit.json",
+        script="scripts/nonlinear_effects.py",
+        code=code_of("scripts/nonlinear_effects.py"),
+    output:
+        anova=in_report(
+            f"{OUT}/models/{{endpoint}}/anova.csv",
+            "anova",
+            "Models",
+            **PER_ENDPOINT,
+        ),
+        partial_effects=f"{OUT}/models/{{endpoint}}/partial_effects.csv",
+    log:
+        f"{OUT}/logs/nonlinear_effects_{{endpoint}}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_for(1000, 30),
+        runtime=runtime_for(10, 1),
+    params:
+        candidates=config["candidates"],
+    script:
+        "../../scripts/nonlinear_effects.py"
+
+
+OUTPUTS.add(rules.nonlinear_effects.output, endpoint=ENDPOINTS)
+
+
 rule nomogram:
     input:
         cohort=f"{OUT}/data/analysis_cohort.csv",

@@ -8,7 +8,8 @@ predictor's points, the total points, the centred linear predictor, survival at 
 model's horizons, the high/low risk group and the patient's survival curve.
 
 The page computes exactly what :func:`crlmflow.model.modelfile.score_patients` computes:
-points_p = sc·(xβ_p − min xβ_p), total = Σ_p points_p, lp = Σ_p xβ_p − center_lp,
+points_p = sc·(xβ_p − min xβ_p) (a spline's xβ_p = Σ_j β_j C_j(x) on its stored knots, as
+``crlmflow.survival.splines.rcs_basis``), total = Σ_p points_p, lp = Σ_p xβ_p − center_lp,
 S(h) = S0(h)^exp(lp) with S0 the baseline survival at the training means, high risk when
 total > cut-off. The curve is S(t) = exp(−H0(t)·exp(Σ xβ)), H0 the step baseline
 cumulative hazard at covariates 0 (it equals S0(h)^exp(lp) at the horizons).
@@ -67,7 +68,11 @@ def _embedded(m: dict) -> dict:
     nomo = m["nomogram"]
     variables = []
     for v in m["variables"]:
-        w = {k: v[k] for k in ("name", "label", "unit", "type", "range", "axis", "allowed", "levels", "ref") if k in v}
+        w = {
+            k: v[k]
+            for k in ("name", "label", "unit", "type", "range", "axis", "allowed", "levels", "ref", "knots")
+            if k in v
+        }
         w["id"] = _dom_id(v["name"])
         if "range" in v:
             w["rangeText"] = _range_text(v)

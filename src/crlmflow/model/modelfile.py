@@ -28,6 +28,8 @@ from crlmflow.data.errors import InputError, Problem
 from crlmflow.data.io import to_plain
 from crlmflow.model.nomogram import NomogramResult, SurvivalAxis, nomogram_points, survival_axes
 from crlmflow.report.formats import horizon_key
+from crlmflow.survival.design import with_knots
+from crlmflow.survival.splines import rcs_basis, rcs_names
 
 MODEL_FORMAT = "crlmflow-cox-model/1"
 
@@ -38,8 +40,8 @@ def sha256_frame(df: pd.DataFrame) -> str:
 
 
 def selected_predictors(fit: dict, candidates: list[dict]) -> list[dict]:
-    """Candidate specs of the selected terms, in selection order."""
-    by_name = {c["name"]: c for c in candidates}
+    """Candidate specs of the selected terms, in selection order (a spline with the fit's knots)."""
+    by_name = {c["name"]: c for c in with_knots(candidates, fit.get("knots"))}
     return [dict(by_name[v]) for v in fit["selected"]]
 
 
@@ -118,6 +120,8 @@ def build_model_file(
             entry["range"] = [float(col.min()), float(col.max())]
             if p.get("allowed"):
                 entry["allowed"] = [float(a) for a in p["allowed"]]
+            if p.get("knots"):  # restricted cubic spline: score needs its knots
+                entry["knots"] = [float(k) for k in p["knots"]]
             ticks = axis_values.get(p["name"])
             if ticks:  # the drawn axis (config nomogram_axis): a value beyond it is read off an extension
                 entry["axis"] = [float(min(ticks)), float(max(ticks))]
@@ -231,6 +235,9 @@ def score_patients(model: dict, df: pd.DataFrame, source: str = "input") -> pd.D
             coef = [0.0 if str(lv) == str(var["ref"]) else model["coefficients"][f"{name}{lv}"] for lv in var["levels"]]
             lookup = dict(zip(map(str, var["levels"]), coef))
             xb = np.array([lookup[str(v)] for v in values[name]])
+        elif var.get("knots"):  # rcs: Σ_j β_j C_j(x) on the training knots
+            beta_s = np.array([model["coefficients"][t] for t in rcs_names(name, len(var["knots"]))])
+            xb = rcs_basis(values[name], var["knots"]) @ beta_s
         else:
             xb = model["coefficients"][name] * values[name]
         pts = sc * (xb - ax["min_xbeta"])

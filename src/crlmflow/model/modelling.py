@@ -9,7 +9,7 @@ code that runs inside every replicate of the optimism bootstrap, there on batche
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ from scipy import stats
 from crlmflow.report.formats import horizon_key
 from crlmflow.survival.cox import BaselineHazard, baseline_hazard, baseline_survival_at, cumhaz_at
 from crlmflow.survival.cox_result import CoxResult
-from crlmflow.survival.design import design_matrix, normalise_candidates
+from crlmflow.survival.design import design_matrix, spline_knots_of, with_knots
 from crlmflow.survival.diagnostics import cox_zph, events_per_parameter
 from crlmflow.survival.selection import (
     CoxProblem,
@@ -81,6 +81,7 @@ class DevelopedModel:
     fit: CoxResult | None
     n: int
     events: int
+    knots: dict = field(default_factory=dict)  # spline knots placed on the training data
 
     @property
     def selected(self) -> list[str]:
@@ -120,7 +121,19 @@ def develop_model(
     ph = ph_table(problem, sel)
     bh = baseline_hazard(problem.data, fit) if fit is not None else _null_baseline(problem)
     return DevelopedModel(
-        endpoint, time_col, event_col, list(candidates), univ, sel, multi, ph, bh, fit, len(train), events
+        endpoint,
+        time_col,
+        event_col,
+        list(candidates),
+        univ,
+        sel,
+        multi,
+        ph,
+        bh,
+        fit,
+        len(train),
+        events,
+        spline_knots_of(problem.design.candidates),
     )
 
 
@@ -152,7 +165,7 @@ def multivariable_table(
                 p=2 * stats.norm.sf(abs(b / se)),
             )
     not_in = not_in_model_score_tests(problem, sel.selected, candidates).set_index("variable")
-    for cand in normalise_candidates(candidates):
+    for cand in problem.design.candidates:  # knots placed: a spline's own column names
         for term in cand.term_names():
             row = {
                 "term": term,
@@ -206,11 +219,14 @@ def model_matrix(model: DevelopedModel, df: pd.DataFrame) -> np.ndarray:
     """Design columns of the selected terms for new rows (factor levels from the spec)."""
     if model.fit is None:
         return np.zeros((len(df), 0))
-    return model_matrix_from_fit({"selected": model.selected, "terms": model.fit.names}, model.candidates, df)
+    fit = {"selected": model.selected, "terms": model.fit.names, "knots": model.knots}
+    return model_matrix_from_fit(fit, model.candidates, df)
 
 
 def model_matrix_from_fit(fit: dict, candidates: list, df: pd.DataFrame) -> np.ndarray:
-    """Design columns of a stored fit summary's terms (as ``fit_summary`` writes them)."""
+    """Design columns of a stored fit summary's terms (as ``fit_summary`` writes them);
+    spline terms on the fit's training knots (``fit["knots"]``)."""
+    candidates = with_knots(candidates, fit.get("knots"))
     chosen = [c for c in candidates if (c if isinstance(c, str) else c["name"]) in fit["selected"]]
     des = design_matrix(df, chosen)
     return des.X[:, [des.columns.index(name) for name in fit["terms"]]]
@@ -258,12 +274,15 @@ def fit_summary(model: DevelopedModel, horizons) -> dict:
         "events_per_candidate_parameter": model.multivariable.attrs.get("events_per_candidate_parameter"),
         "horizons": list(horizons),
     }
+    if model.knots:  # only with splines: the linear default's summary is unchanged
+        out["knots"] = {k: list(v) for k, v in model.knots.items()}
     if fit is not None:
         out.update(
             {
                 "terms": list(fit.names),
                 "coef": fit.coef.tolist(),
                 "se": fit.se.tolist(),
+                "var": fit.var.tolist(),
                 "means": fit.means.tolist(),
                 "center_lp": float(fit.means @ fit.coef),
                 "loglik": fit.loglik,

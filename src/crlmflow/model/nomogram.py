@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from crlmflow.survival.design import design_matrix
+from crlmflow.survival.splines import rcs_basis, rcs_names
 
 __all__ = [
     "DEFAULT_FUN_AT",
@@ -259,6 +260,14 @@ class PredictorAxis:
         """True when points grow with the tick order (a positive effect)."""
         return bool(self.points[-1] >= self.points[0])
 
+    def label_sides(self) -> np.ndarray:
+        """0 (below the axis) or 1 (above) per tick, as rms's ``plot.nomogram`` splits a
+        non-monotone (spline) axis: a new run of labels starts, on the other side, at
+        each tick where the points change direction; a monotone axis is all 0."""
+        up = np.diff(np.asarray(self.points, dtype=float)) > 0
+        turn = np.concatenate([[False, False], up[1:] != up[:-1]])
+        return np.cumsum(turn) % 2
+
 
 @dataclass
 class NomogramResult:
@@ -340,6 +349,9 @@ def nomogram_points(
         values = _tick_values(s, data[s["name"]], nint)
         if s["type"] == "factor":
             xb = np.array([0.0 if v == s["ref"] else _coef(coefs, f"{s['name']}{v}") for v in values])
+        elif s.get("knots"):  # rcs term: its uncentred spline at the ticks (may be non-monotone)
+            beta_s = np.array([_coef(coefs, t) for t in rcs_names(s["name"], len(s["knots"]))])
+            xb = rcs_basis(values, s["knots"]) @ beta_s
         else:
             # center.terms = FALSE in rms: uncentred beta * value
             xb = _coef(coefs, s["name"]) * np.asarray(values, dtype=float)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["SelectionOptions", "ValidationOptions"]
+__all__ = ["SelectionOptions", "SplineOptions", "ValidationOptions"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,55 @@ class SelectionOptions:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class SplineOptions:
+    """Restricted cubic splines for continuous candidates (config section ``splines``).
+
+    Attributes
+    ----------
+    knots : int or None
+        Knots of each spline (3–7, Harrell's default quantiles); None = linear, as the paper.
+    variables : "all" or tuple of str
+        Candidates that get a spline: every numeric candidate without an ``allowed`` list
+        (a score stays linear; so does one with at most knots + 2 distinct training
+        values, see ``crlmflow.survival.design.resolve_knots``), or the named ones.
+    """
+
+    knots: int | None
+    variables: str | tuple
+
+    @classmethod
+    def from_config(cls, config: dict) -> SplineOptions:
+        sp = config["splines"]
+        var = sp["variables"]
+        return cls(knots=sp["knots"], variables=var if isinstance(var, str) else tuple(var))
+
+    def apply(self, candidates: list[dict]) -> list[dict]:
+        """Candidates with ``spline_knots`` set where a spline applies (a candidate's own
+        ``spline_knots`` wins; 0 keeps it linear).  Without any spline the specs come back
+        unchanged, so the paper's default run is untouched."""
+        by_name = {c["name"]: c for c in candidates}
+        if self.variables != "all":
+            for v in self.variables:
+                if v not in by_name or by_name[v]["type"] != "numeric":
+                    raise ValueError(f"splines.variables: {v!r} is not a numeric candidate")
+        out = []
+        for c in candidates:
+            own = c.get("spline_knots")
+            if own is not None and own and c["type"] != "numeric":
+                raise ValueError(f"candidate {c['name']!r}: spline_knots needs type numeric, not {c['type']}")
+            wanted = self.variables == "all" and c["type"] == "numeric" and not c.get("allowed")
+            wanted = wanted or (self.variables != "all" and c["name"] in self.variables)
+            nk = own if own is not None else (self.knots if self.knots and wanted else 0)
+            spec = {k: v for k, v in c.items() if k != "spline_knots"}
+            if nk:
+                spec["spline_knots"] = int(nk)
+                if own is None and self.variables == "all":
+                    spec["spline_auto"] = True  # few distinct values: stays linear
+            out.append(spec)
+        return out
 
 
 @dataclass(frozen=True)

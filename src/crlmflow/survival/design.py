@@ -6,6 +6,12 @@ with R output term by term (Chambers & Hastie 1992, Statistical Models in S, ch.
 
 ``design_matrix`` is the one builder of model matrices: Cox fitting, prediction from a
 stored fit and the nomogram (``Design.frame``) all use it.
+
+A numeric candidate with ``spline_knots: k`` is a restricted cubic spline (rms ``rcs``,
+``crlmflow.survival.splines``): one term of k − 1 columns (``x``, ``x'``, ...), screened,
+entered and removed as a whole.  Its knots are placed on the training data by
+``resolve_knots`` and then travel with the candidate (``knots``), so new data are put on
+the training basis.
 """
 
 from __future__ import annotations
@@ -17,19 +23,39 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Candidate", "Design", "normalise_candidates", "design_matrix"]
+from crlmflow.survival.splines import rcs_basis, rcs_knots, rcs_names
+
+__all__ = [
+    "Candidate",
+    "Design",
+    "normalise_candidates",
+    "design_matrix",
+    "resolve_knots",
+    "spline_knots_of",
+    "with_knots",
+]
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """One candidate predictor: numeric, binary (0/1 used as is) or factor."""
+    """One candidate predictor: numeric, binary (0/1 used as is), factor, or a numeric
+    restricted cubic spline (``spline_knots`` ≥ 3; ``knots`` once placed)."""
 
     name: str
     type: str = "numeric"
     ref: Any = None
     levels: tuple = ()
+    spline_knots: int = 0
+    knots: tuple = ()
+    spline_auto: bool = False  # "splines for all": too few distinct values keeps it linear
+
+    @property
+    def is_spline(self) -> bool:
+        return self.spline_knots > 0 or len(self.knots) > 0
 
     def term_names(self) -> list[str]:
+        if self.is_spline:
+            return rcs_names(self.name, len(self.knots) or self.spline_knots)
         if self.type != "factor":
             return [self.name]
         return [f"{self.name}{lev}" for lev in self.levels if lev != self.ref]
@@ -77,7 +103,11 @@ def normalise_candidates(candidates) -> list[Candidate]:
             if typ == "factor" and levels and ref in levels:
                 # R puts the reference level first and keeps the others' order
                 levels = (ref,) + tuple(lv for lv in levels if lv != ref)
-            out.append(Candidate(c["name"], typ, ref, levels))
+            nk = int(c.get("spline_knots") or 0)
+            knots = tuple(float(k) for k in (c.get("knots") or ()))
+            if (nk or knots) and typ != "numeric":
+                raise ValueError(f"candidate {c['name']!r}: a spline needs a numeric candidate, not {typ}")
+            out.append(Candidate(c["name"], typ, ref, levels, nk, knots, bool(c.get("spline_auto"))))
         else:
             raise TypeError(f"cannot interpret candidate {c!r}")
     return out
@@ -138,6 +168,12 @@ def design_matrix(df: pd.DataFrame, candidates) -> Design:
             for lev in levels[1:]:
                 cols.append((values == lev).astype(float))
                 names.append(f"{c.name}{lev}")
+        elif c.is_spline:
+            if not c.knots:
+                raise ValueError(f"spline of {c.name!r}: knots not placed; call resolve_knots on the training data")
+            basis = rcs_basis(pd.to_numeric(s, errors="raise").to_numpy(dtype=float), c.knots)
+            cols.extend(basis.T)
+            names.extend(rcs_names(c.name, len(c.knots)))
         else:
             x = pd.to_numeric(s, errors="raise").to_numpy(dtype=float)
             bad = ~np.isin(x, (0.0, 1.0))
@@ -153,3 +189,69 @@ def design_matrix(df: pd.DataFrame, candidates) -> Design:
         resolved.append(c)
     X = np.column_stack(cols) if cols else np.empty((len(df), 0))
     return Design(np.ascontiguousarray(X, dtype=float), names, groups, resolved)
+
+
+def resolve_knots(df: pd.DataFrame, candidates) -> list[Candidate]:
+    """Candidates with every spline's knots placed on ``df`` (the training data).
+
+    A spline candidate that already carries ``knots`` keeps them; one with only
+    ``spline_knots: k`` gets Harrell's default quantile knots (``rcs_knots``), unless it
+    was given its spline by ``splines.variables: all`` (``spline_auto``) and has at most
+    k + 2 distinct values (where Hmisc falls back to the interior values): it stays
+    linear.  Other candidates are returned unchanged.
+    """
+    out = []
+    for c in normalise_candidates(candidates):
+        if c.is_spline and not c.knots:
+            if c.name not in df.columns:
+                raise KeyError(f"candidate {c.name!r} not in data")
+            x = pd.to_numeric(df[c.name], errors="raise").to_numpy(dtype=float)
+            if c.spline_auto and np.unique(x[np.isfinite(x)]).size - 2 <= c.spline_knots:
+                out.append(Candidate(c.name, c.type, c.ref, c.levels))  # too few values: linear
+                continue
+            c = Candidate(
+                c.name,
+                c.type,
+                c.ref,
+                c.levels,
+                c.spline_knots,
+                tuple(map(float, rcs_knots(x, c.spline_knots, name=c.name))),
+            )
+        out.append(c)
+    return out
+
+
+def spline_knots_of(candidates) -> dict[str, list[float]]:
+    """``{name: knots}`` of the spline candidates whose knots are placed (for a fit summary)."""
+    return {c.name: list(c.knots) for c in normalise_candidates(candidates) if c.knots}
+
+
+def with_knots(candidates, knots) -> list:
+    """Config candidate specs with the stored knots of a fit (``spline_knots_of``) filled in.
+
+    The fit decides: a candidate with ``spline_knots`` whose name has no stored knots was
+    kept linear on the training data (``resolve_knots``), so it comes back linear.  Dicts
+    stay dicts (other keys kept), so a stored model puts new rows on its training basis.
+    """
+    knots = knots or {}
+    out = []
+    for c in candidates:
+        cand = normalise_candidates([c])[0]
+        if cand.name in knots:
+            fixed = tuple(float(k) for k in knots[cand.name])
+        elif cand.is_spline and not cand.knots:
+            fixed = ()  # linear
+        else:
+            out.append(c)
+            continue
+        if isinstance(c, Candidate):
+            out.append(Candidate(c.name, c.type, c.ref, c.levels, len(fixed) if fixed else 0, fixed))
+            continue
+        spec = {"name": c, "type": "numeric"} if isinstance(c, str) else dict(c)
+        spec.pop("spline_auto", None)
+        if fixed:
+            spec.update(spline_knots=len(fixed), knots=list(fixed))
+        else:
+            spec.pop("spline_knots", None)
+        out.append(spec)
+    return out

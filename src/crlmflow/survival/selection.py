@@ -34,7 +34,7 @@ from scipy import special, stats
 
 from crlmflow.survival.cox import CoxData, score_test, wald_test_terms
 from crlmflow.survival.cox_result import CoxResult
-from crlmflow.survival.design import Design, design_matrix, normalise_candidates
+from crlmflow.survival.design import Design, design_matrix, normalise_candidates, resolve_knots
 
 __all__ = [
     "CoxProblem",
@@ -111,8 +111,12 @@ class CoxProblem:
 
 
 def prepare(df: pd.DataFrame, candidates, time_col: str, event_col: str, ties: str = "efron") -> CoxProblem:
-    """Design matrix of every candidate + sorted Cox data (complete cases expected)."""
-    des = design_matrix(df, candidates)
+    """Design matrix of every candidate + sorted Cox data (complete cases expected).
+
+    Spline candidates get their knots placed on ``df`` (``resolve_knots``): ``df`` is the
+    training data, and the problem's ``design.candidates`` carry the knots from then on.
+    """
+    des = design_matrix(df, resolve_knots(df, candidates))
     data = CoxData(df[time_col].to_numpy(float), df[event_col].to_numpy(float), des.X, ties=ties, names=des.columns)
     return CoxProblem(des, data, time_col, event_col)
 

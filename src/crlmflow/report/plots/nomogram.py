@@ -33,6 +33,7 @@ class _Row:
     text: list[str]  # tick labels ('' = unlabelled minor tick)
     color: str = OKABE_ITO["black"]
     line: tuple[float, float] | None = None  # explicit extent of the axis line
+    sides: list[str] | None = None  # per tick "above"/"below": a non-monotone (spline) axis
 
 
 def _fmt_num(v: float) -> str:
@@ -72,6 +73,11 @@ def _predictor_rows(
         for v in ax.values:
             key = v if isinstance(v, str) else float(v)
             text.append(str(vl.get(key, vl.get(v, _fmt_value(v)))) if vl else _fmt_value(v))
+        run = ax.label_sides()
+        if run.any():  # non-monotone spline axis: rms's runs of labels, alternately above/below
+            sides = ["below" if r else "above" for r in run]
+            rows.append(_Row(label, np.asarray(ax.points, float), text, sides=sides))
+            continue
         x, t = _merge_coincident(np.asarray(ax.points, float), text)
         rows.append(_Row(label, x, t))
     return rows
@@ -148,8 +154,8 @@ def plot_nomogram(
             y = -float(i)
             x0, x1 = row.line if row.line else (float(row.x.min()), float(row.x.max()))
             ax.plot([x0, x1], [y, y], color=row.color, lw=0.8, solid_capstyle="butt")
-            for xv, t in zip(row.x, row.text):
-                h = TICK if t else TICK * 0.55
+            for k, (xv, t) in enumerate(zip(row.x, row.text)):
+                h = (TICK if t else TICK * 0.55) * (-1 if row.sides and row.sides[k] == "below" else 1)
                 ax.plot([xv, xv], [y, y + h], color=row.color, lw=0.8, solid_capstyle="butt")
             ax.text(
                 -0.012,
@@ -175,12 +181,23 @@ def _place_labels(ax, row: _Row, y: float, fs: float, renderer, to_data, pad: fl
     reads better than ad-hoc moves), and a label that still collides with its neighbour on
     the same side is dropped (the tick stays), as rms thins crowded axes.
     """
-    items = sorted((float(x), t) for x, t in zip(row.x, row.text) if t)
     sides = {"above": (y + LABEL_GAP, "bottom"), "below": (y - LABEL_GAP * 0.55, "top")}
 
     def make(xv: float, t: str, where: str):
         yy, va = sides[where]
         return ax.text(xv, yy, t, ha="center", va=va, fontsize=fs, color=row.color)
+
+    if row.sides:  # a spline's runs keep their sides; a crowded label on a side is dropped
+        placed: dict[str, list] = {"above": [], "below": []}
+        for xv, t, where in sorted(zip(map(float, row.x), row.text, row.sides)):
+            tx = make(xv, t, where)
+            bb = tx.get_window_extent(renderer)
+            if any(bb.x0 < o.x1 + pad and o.x0 < bb.x1 + pad for o in placed[where]):
+                tx.remove()
+            else:
+                placed[where].append(bb)
+        return
+    items = sorted((float(x), t) for x, t in zip(row.x, row.text) if t)
 
     texts = [make(xv, t, "above") for xv, t in items]
     boxes = [tx.get_window_extent(renderer) for tx in texts]
