@@ -258,8 +258,7 @@ def table1(
             names = r.get("levels") or {}
             for lv in sub["level"].drop_duplicates():
                 vals = [
-                    _count(sub[(sub["set"] == s) & (sub["level"] == lv)].iloc[0]) if recorded[s] else ""
-                    for s in sets
+                    _count(sub[(sub["set"] == s) & (sub["level"] == lv)].iloc[0]) if recorded[s] else "" for s in sets
                 ]
                 add(f"    {names.get(lv, _level_name(lv))}", vals)
     return pd.DataFrame(out)
