@@ -21,6 +21,8 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
             keep=[c for c in [snakemake.params.km_group] if c not in {d["name"] for d in snakemake.params.candidates}],
             config_key=snakemake.params.config_key,
             units_key=f"{snakemake.params.config_key}.units",
+            # an external cohort needs only the frozen model's predictors (checked by cox_models)
+            candidates_required=cohort_name == "development",
         )
     name = Path(snakemake.input.raw).name
     atomic_write_csv(result.cohort, snakemake.output.cohort)

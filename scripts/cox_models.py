@@ -1,6 +1,6 @@
 """Rule cox_models: univariable screening, stepwise multivariable Cox, PH test, predictions."""
 
-from crlmflow.data.cohort import read_cohort_csv
+from crlmflow.data.cohort import check_external_predictors, read_cohort_csv
 from crlmflow.data.io import atomic_write_csv, atomic_write_json
 from crlmflow.model.modelling import develop_model, fit_summary, predict
 from crlmflow.pipeline.options import SelectionOptions
@@ -30,6 +30,7 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     atomic_write_csv(model.selection.path, out.path)
     atomic_write_csv(model.ph_test, out.ph_test)
     atomic_write_json(out.fit, fit_summary(model, p.horizons))
+    check_external_predictors(cohort, model.selected, p.external_file)
     pred = predict(model, cohort, p.horizons)
     pred.insert(0, "set", cohort["set"].to_numpy())
     pred.insert(0, "patient_id", cohort["patient_id"].to_numpy())

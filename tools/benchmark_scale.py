@@ -134,7 +134,13 @@ def write_config(
         val["calibration_B"] = int(calibration_B)
     if permutations is not None:
         val["cutpoint_permutations"] = int(permutations)
-    cfg = {"outdir": str(outdir), "data": {"synthetic": {"n_eligible": int(n)}}, "validation": val}
+    # one study config: the paper's study (extends) at this size
+    cfg = {
+        "extends": str(ROOT / "config" / "config.yaml"),
+        "outdir": str(outdir),
+        "data": {"synthetic": {"n_eligible": int(n)}},
+        "validation": val,
+    }
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
 
 
@@ -154,7 +160,6 @@ def benchmark_size(n: int, args, workdir: Path) -> list[dict]:
         "--cores",
         str(args.cores),
         "--configfile",
-        str(ROOT / "config" / "config.yaml"),
         str(cfg),
         "--",
     ]  # "--": targets follow

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from rref import reference
 
-from crlmflow.data.cohort import assign_sets, clean_cohort_file
+from crlmflow.data.cohort import assign_sets, check_external_predictors, clean_cohort_file
 from crlmflow.data.errors import InputError
 from crlmflow.model.modelling import develop_model
 from crlmflow.pipeline.config import validate_config
@@ -155,7 +155,7 @@ def test_split_summary_counts_the_configured_events_by_set():
 
 
 def test_external_file_messages_name_the_external_block(tmp_path, colon_config, repo_root):
-    df = pd.read_csv(repo_root / "data" / "colon.csv").drop(columns=["nodes"])
+    df = pd.read_csv(repo_root / "data" / "colon.csv").drop(columns=["rfs_event"])
     path = tmp_path / "external.csv"
     df.to_csv(path, index=False)
     kwargs = dict(
@@ -169,5 +169,40 @@ def test_external_file_messages_name_the_external_block(tmp_path, colon_config, 
         clean_cohort_file(path, **kwargs)
     assert "data.file.columns" in str(dev.value)
     with pytest.raises(InputError) as ext:
-        clean_cohort_file(path, config_key="external.file", units_key="external.file.units", **kwargs)
+        clean_cohort_file(
+            path, config_key="external.file", units_key="external.file.units", candidates_required=False, **kwargs
+        )
     assert "external.file.columns" in str(ext.value) and "data.file" not in str(ext.value)
+    assert "declare only the endpoints it records" in str(ext.value)
+
+
+def test_external_cohort_needs_only_the_frozen_models_predictors(tmp_path, colon_config, repo_root):
+    """An external file may lack candidates (left empty, listed in the quality table); a
+    predictor of the frozen model it lacks stops the run naming the file and the key."""
+    df = pd.read_csv(repo_root / "data" / "colon.csv").iloc[:200].drop(columns=["nodes", "differ"])
+    path = tmp_path / "external.csv"
+    df.to_csv(path, index=False)
+    kwargs = dict(
+        file_options=colon_config["data"]["file"],
+        source="file",
+        data_options=colon_config["data"],
+        candidates=colon_config["candidates"],
+        endpoints=colon_config["endpoints"],
+    )
+    with pytest.raises(InputError, match="'nodes', 'differ' are absent"):
+        clean_cohort_file(path, **kwargs)  # the development cohort needs every candidate
+    with pytest.warns(UserWarning, match="nodes: not in the file"):
+        res = clean_cohort_file(path, config_key="external.file", candidates_required=False, **kwargs)
+    assert res.cohort["nodes"].isna().all() and res.cohort["differ"].isna().all()
+    assert res.cohort["age"].notna().all() and res.flow["read"] == 200
+    flagged = res.quality.set_index("name").loc[["nodes", "differ"], "warnings"]
+    assert flagged.str.contains("unless the frozen model uses it").all()
+
+    ext = res.cohort.assign(cohort="external")
+    combined = pd.concat([ext.assign(cohort="development", nodes=1.0), ext], ignore_index=True)
+    check_external_predictors(combined, ["age", "rx"], "external.csv")  # present: no error
+    with pytest.raises(InputError) as err:
+        check_external_predictors(combined, ["age", "nodes"], "external.csv")
+    msg = str(err.value)
+    assert "external.csv" in msg and "'nodes'" in msg and "external.file.columns" in msg
+    assert "'age'" not in msg

@@ -86,3 +86,63 @@ def test_external_file_recoded_in_the_config(tmp_path, repo_root):
     pd.testing.assert_frame_equal(res.cohort.reset_index(drop=True), ref.cohort.reset_index(drop=True))
     with pytest.raises(InputError, match=r"external.file.recode or .bins names column 'grade'"):
         clean_cohort_file(path, file_options=dict(opts, recode={"grade": {"1": "2"}}), **kwargs)
+
+
+def test_readme_external_walkthrough_config_does_what_it_says(tmp_path, repo_root):
+    """The external-validation block of README.md ('Your own cohort'), read as written:
+    mapping, unit conversion, value maps and bins turn another centre's file into the
+    development cohort's values, and it needs no candidate the frozen model does not use."""
+    import re
+
+    import yaml
+
+    from crlmflow.data.cohort import clean_cohort_file
+
+    text = (repo_root / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("### External validation of the model") :]
+    block = yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, re.S).group(1))
+    assert block["split"]["method"] == "external"
+    opts = block["external"]["file"]
+    raw = pd.DataFrame(
+        {
+            "PatientNo": ["B1", "B2", "B3", "B4"],
+            "OS_mo": [12.0, 30.5, 7.25, 60.0],
+            "dead": ["yes", "no", "Yes", "no"],
+            "Grade": ["G1", "G3", "g2", "G2"],
+            "TumourSize_mm": [12, 30, 49.9, 80],
+            "alb": [4.0, 3.5, 3.9, 4.2],  # g/dL in this file
+        }
+    )
+    path = tmp_path / "centre_b.csv"  # the README's .xlsx, as CSV (sheet applies to Excel only)
+    raw.to_csv(path, index=False)
+    res = clean_cohort_file(
+        path,
+        file_options=dict(opts, path=str(path)),
+        source="file",
+        data_options={"missing_predictors": "complete_case"},
+        candidates=[
+            {"name": "grade", "type": "factor", "ref": "1", "levels": ["1", "2", "3"]},
+            {"name": "size", "type": "factor", "ref": "<3 cm", "levels": ["<3 cm", "3-5 cm", ">5 cm"]},
+            {"name": "alb", "type": "numeric", "range": [10, 70]},
+            {"name": "asa", "type": "numeric", "range": [1, 5]},  # a candidate the file does not have
+        ],
+        endpoints={"os": {"time": "os_months", "event": "os_event"}},
+        config_key="external.file",
+        units_key="external.file.units",
+        candidates_required=False,
+    )
+    c = res.cohort.set_index("patient_id")
+    assert c["os_event"].tolist() == [1, 0, 1, 0]
+    assert c["grade"].tolist() == ["1", "3", "2", "2"]
+    assert c["size"].tolist() == ["<3 cm", "3-5 cm", "3-5 cm", ">5 cm"]  # 30 <= x < 50 is "3-5 cm"
+    assert c["alb"].tolist() == pytest.approx([40.0, 35.0, 39.0, 42.0])  # g/dL -> g/L
+    assert c["asa"].isna().all() and res.flow["included"] == 4
+
+
+def test_a_bare_yaml_yes_as_recode_key_is_a_config_error():
+    """YAML 1.1 reads an unquoted yes/no as true/false: such a key would never match."""
+    import yaml
+
+    recode = yaml.safe_load("os_event: {yes: 1, no: 0}")
+    with pytest.raises(InputError, match=r"external.file.recode.os_event: key True is a YAML boolean"):
+        apply_recoding(_frame(os_event=["yes"]), recode, None, "x.csv", key="external.file")

@@ -47,7 +47,7 @@ def test_reproducible_and_seed_dependent():
 def test_stratification_keeps_event_proportions():
     df = cohort(389, 142)
     for seed in range(20):
-        s = train_validation_split(df, seed=seed)
+        s = train_validation_split(df, seed=seed, stratify="os_event")
         tr = df.loc[s == "train", "os_event"]
         va = df.loc[s == "validation", "os_event"]
         assert tr.sum() in (99, 100)  # 142 * 0.7 = 99.4

@@ -65,7 +65,13 @@ def test_complete_config_gets_schema_defaults_not_the_papers(tmp_path):
     cfg = validate_config(load_study_config(_write(tmp_path / "c.yaml", MINIMAL)))
     assert list(cfg["endpoints"]) == ["dfs"]
     # the paper sets these; a complete config that leaves them out gets the schema default
-    assert cfg["split"]["stratify"] is None and cfg["km"]["group"] is None
+    assert cfg["km"]["group"] is None
+    # the stratification derives from the study's own endpoint, never the paper's os_event
+    assert cfg["split"]["stratify"] == MINIMAL["endpoints"]["dfs"]["event"]
+    unstratified = validate_config(
+        load_study_config(_write(tmp_path / "n.yaml", {**MINIMAL, "split": {"stratify": None}}))
+    )
+    assert unstratified["split"]["stratify"] is None
     assert cfg["exclude_from_multivariable"] == []
     assert cfg["simulation_study"]["replicates"] == 200 and cfg["validation"]["bootstrap_B"] == 1000
     assert cfg["data"]["followup_cutoff"] is None

@@ -85,6 +85,22 @@ def test_table1_pearson_matches_paper_r0():
     assert lg["percent"].round(1).tolist() == [75.1, 80.2]
 
 
+def test_table1_says_not_recorded_for_a_variable_a_cohort_lacks(cohort):
+    """An external file without a candidate (allowed when the model does not use it): the
+    cell reads 'not recorded', never '0 (NA%)' or 'NA (NA, NA)', and the row has no P."""
+    lacking = cohort.copy()
+    lacking.loc[lacking["set"] == "validation", ["rfa", "cea", "crs_score"]] = np.nan
+    t = table1(lacking, default_table1_rows(CANDS), ["train", "validation"]).set_index("Characteristic")
+    val = "Validation set (n = 20)"
+    for row in ("RFA, n (%)", "CRS score, n (%)"):
+        assert t.loc[row, val] == "not recorded" and t.loc[row, "P"] == "", row
+    cea = [c for c in t.index if c.startswith("CEA")][0]
+    assert t.loc[cea, val] == "not recorded" and t.loc[cea, "Training set (n = 40)"] != "not recorded"
+    assert t.loc["    1", val] == ""  # no counts under an unrecorded factor
+    age = [c for c in t.index if c.startswith("Age")][0]
+    assert t.loc[age, "P"] != ""  # recorded in both: tested as before
+
+
 def test_table1_single_set_has_no_p(cohort):
     t = table1(cohort.assign(set="train"), default_table1_rows(CANDS), ["train"])
     assert "P" not in t.columns and len(t.columns) == 2

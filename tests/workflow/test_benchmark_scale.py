@@ -50,3 +50,23 @@ def test_benchmark_scale_prints_every_stage(tmp_path):
         assert s in lines, s
     assert "load average" in out
     assert not (tmp_path / "n200" / "results").exists()  # outputs removed unless --keep
+
+
+def test_benchmark_config_is_one_study_config_extending_the_papers(tmp_path):
+    """The benchmark passes one --configfile: the paper's study extended to the size."""
+    import importlib.util
+
+    from crlmflow.pipeline.config import load_study_config, validate_config
+
+    spec = importlib.util.spec_from_file_location("benchmark_scale", ROOT / "tools" / "benchmark_scale.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    path = tmp_path / "c.yaml"
+    bench.write_config(path, tmp_path / "out", 250, 4, 2, 4, 20)
+    cfg = validate_config(load_study_config(path))
+    paper = validate_config(load_study_config(ROOT / "config" / "config.yaml"))
+    assert cfg["data"]["synthetic"]["n_eligible"] == 250 and cfg["outdir"] == str(tmp_path / "out")
+    assert cfg["validation"]["bootstrap_B"] == 4 and cfg["endpoints"] == paper["endpoints"]
+    assert cfg["candidates"] == paper["candidates"]
+    source = (ROOT / "tools" / "benchmark_scale.py").read_text(encoding="utf-8")
+    assert source.count('"--configfile"') == 1

@@ -123,8 +123,13 @@ def test_one_endpoint_study_with_its_own_column_names_runs_to_the_end(repo_root,
     assert summary["stratify"] == "relapsed" and sum(summary["n"].values()) == len(
         pd.read_csv(out / "data" / "analysis_cohort.csv")
     )
-    for exhibit in ("figure1_flowchart.png", "figure_model_dfs.png", "figure4_km.png"):
-        assert (out / "figures" / exhibit).exists(), exhibit
+    # every applicable exhibit (no paper comparison, no KRAS: not a CRLM study)
+    for base in ("figure1_flowchart", "figure_model_dfs", "figure4_km", "suppl_calibration_dfs", "nomogram_dfs"):
+        for ext in ("pdf", "png"):
+            assert (out / "figures" / f"{base}.{ext}").stat().st_size > 1000, base
+    for t in ("table1", "table2", "table3", "performance_comparison", "selection_stability"):
+        assert (out / "tables" / f"{t}.csv").exists(), t
+    assert not (out / "tables" / "paper_comparison.csv").exists()
     assert (out / "provenance.json").exists()
     every = [str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()]
     assert not [p for p in every if OS_TOKEN.search(p) or "rfs" in p]

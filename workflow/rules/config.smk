@@ -1,5 +1,7 @@
 # Configuration: validate the config (filling every schema default) and derive the names
 # the rule files share. Rules pass their scripts only the config values they use.
+from pathlib import Path
+
 from crlmflow.pipeline.config import validate_config
 from crlmflow.pipeline.options import SelectionOptions, SplineOptions, ValidationOptions
 from crlmflow.report.formats import split_set_labels
@@ -66,6 +68,16 @@ def is_paper_shaped():
     """The comparison with the paper's published numbers needs its study and both of its
     endpoints (a CRLM study may declare fewer, or others)."""
     return is_crlm_study() and {"os", "rfs"} <= set(ENDPOINTS)
+
+
+def external_file_name():
+    """The external cohort's file name (for messages), or a description of its source."""
+    if SPLIT != "external":
+        return ""
+    block = config["external"]
+    if block["source"] == "file":
+        return Path(block["file"]["path"]).name
+    return "simulated external cohort"
 
 
 def raw_input(wildcards):

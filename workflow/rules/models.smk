@@ -43,6 +43,8 @@ rule cox_models:
         selection=SELECTION.as_dict(),
         horizons=config["horizons"],
         endpoint=endpoint_spec,
+        # named in the error when the external file lacks a predictor of the frozen model
+        external_file=external_file_name(),
     script:
         "../../scripts/cox_models.py"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from crlmflow.data.cleaning import CleanResult, clean
-from crlmflow.data.errors import InputError
+from crlmflow.data.errors import InputError, Problem
 from crlmflow.data.generic import clean_generic
 from crlmflow.data.missing import check_codes
 from crlmflow.data.reading import apply_column_mapping, read_table
@@ -53,11 +53,13 @@ def _clean_cohort_file(
     endpoints: dict | None = None,
     keep=(),
     units_key: str = "data.file.units",
+    candidates_required: bool = True,
 ) -> CleanResult:
     """Read a raw cohort (CSV or .xlsx), map its columns, convert declared units, validate and clean it.
 
     ``format`` ``dates``/``times`` follow the CRLM column contract; ``generic`` validates
-    only the identifier, the endpoints' columns and the candidates declared in the config.
+    only the identifier, the endpoints' columns and the candidates declared in the config
+    (with ``candidates_required=False``, for an external cohort, only those of its file).
     ``file_options["units"]`` (canonical column -> unit of the file, see
     :mod:`crlmflow.data.units`) is applied after the column mapping and before validation;
     ``units_key`` is the config key named in messages about it.
@@ -90,6 +92,7 @@ def _clean_cohort_file(
                 keep=[k for k in keep if k],
                 missing_codes=codes,
                 missing_predictors=data_options.get("missing_predictors", "complete_case"),
+                candidates_required=candidates_required,
             )
         else:
             result = clean(
@@ -130,6 +133,32 @@ def _name_block(err: InputError, config_key: str) -> InputError:
         for p in err.problems
     ]
     return InputError(problems, total=err.total, max_lines=err.max_lines)
+
+
+def check_external_predictors(cohort: pd.DataFrame, predictors: Sequence[str], source: str) -> None:
+    """Raise an :class:`InputError` naming the external file ``source`` and the key
+    ``external.file.columns`` when a predictor of the frozen model has no value in any
+    external patient: the file lacks the column (an external cohort may lack the
+    candidates the model does not use; complete-case cleaning leaves no partly missing one)."""
+    ext = cohort[cohort["cohort"] == "external"] if "cohort" in cohort else cohort.iloc[:0]
+    if ext.empty:
+        return
+    lacking = [p for p in predictors if p not in ext or ext[p].isna().all()]
+    if lacking:
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    None,
+                    p,
+                    None,
+                    f"column '{p}': a predictor of the frozen model, so the external cohort must "
+                    "record it (map its local name with external.file.columns, or recode it with "
+                    "external.file.recode / external.file.bins)",
+                )
+                for p in lacking
+            ]
+        )
 
 
 def read_cohort_csv(path) -> pd.DataFrame:

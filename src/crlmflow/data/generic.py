@@ -70,14 +70,27 @@ def clean_generic(
     keep=(),
     missing_predictors: str = "complete_case",
     missing_codes=DEFAULT_MISSING_CODES,
+    candidates_required: bool = True,
 ) -> CleanResult:
-    """Validate a generic cohort and return the complete cases with the row accounting."""
+    """Validate a generic cohort and return the complete cases with the row accounting.
+
+    ``candidates_required=False`` (an external validation cohort): a candidate column the
+    file does not have is allowed and left empty (``NA``), listed in the quality table;
+    the frozen model's own predictors are checked when it is applied
+    (:func:`crlmflow.data.cohort.check_external_predictors`). Candidate columns the file
+    has are validated, and their missing values handled, as in the development cohort.
+    """
     _check_ranges(candidates)
     problems: list[Problem] = []
     total = 0
     quality = QualityLog()
     time_cols = [e["time"] for e in endpoints.values()]
     event_cols = [e["event"] for e in endpoints.values()]
+    if not candidates_required:
+        not_in_file = [c["name"] for c in candidates if c["name"] not in raw.columns]
+        for name in not_in_file:
+            quality.warn(name, "not in the file: allowed for an external cohort unless the frozen model uses it")
+        candidates = [c for c in candidates if c["name"] in raw.columns]
     names = [c["name"] for c in candidates]
     needed = [id_column, *time_cols, *event_cols, *names, *keep]
     absent = [c for c in dict.fromkeys(needed) if c not in raw.columns]
@@ -89,7 +102,14 @@ def clean_generic(
                 None,
                 None,
                 f"required column(s) {', '.join(map(repr, absent))} are absent; the file has "
-                f"{', '.join(map(repr, raw.columns))} (map local names with data.file.columns)"
+                f"{', '.join(map(repr, raw.columns))} (map local names with data.file.columns"
+                + (
+                    ""
+                    if candidates_required
+                    else "; every configured endpoint is validated on the external cohort, so "
+                    "declare only the endpoints it records"
+                )
+                + ")"
                 + lookalike_hint(absent, raw.columns, needed),
             )
         )
@@ -177,6 +197,8 @@ def clean_generic(
     for col in keep:
         if col not in out:
             out[col] = df[col]
+    for col in not_in_file if not candidates_required else ():
+        out[col] = np.nan
     if problems:
         raise InputError(problems, total=total)
 

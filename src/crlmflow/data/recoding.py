@@ -48,7 +48,16 @@ def check_recoding(recode: Mapping | None, bins: Mapping | None, key: str) -> No
                 f"{where}.labels must have one label more than there are breaks ({len(breaks) + 1}), "
                 f"got {len(labels)}: {labels!r}"
             )
-    for col in set(recode or {}) & set(bins or {}):
+    for col, mapping in (recode or {}).items():
+        flags = [k for k in (mapping or {}) if isinstance(k, bool)]
+        if flags:
+            # YAML 1.1 reads a bare yes/no/on/off/true/false as a boolean: the key would
+            # never match the file's text
+            problems.append(
+                f"{key}.recode.{col}: key {flags[0]!r} is a YAML boolean (a bare yes, no, on, off, true or "
+                f'false); quote the file\'s value, e.g. "yes": 1'
+            )
+    for col in sorted(set(recode or {}) & set(bins or {})):
         problems.append(f"{key}.recode and {key}.bins both name column '{col}'; keep one")
     if problems:
         raise InputError([Problem(None, None, None, None, p) for p in problems])

@@ -49,13 +49,16 @@ def train_validation_split(
     df: pd.DataFrame,
     train_fraction: float = 0.7,
     seed: int = 0,
-    stratify: str | None = "os_event",
+    stratify: str | None = None,
     *,
     id_column: str = "patient_id",
     no_split: bool = False,
 ) -> pd.Series:
     """``"train"``/``"validation"`` per row of ``df`` (a Series named ``"set"``, same index).
 
+    ``stratify``: the column to keep balanced (None: no stratification). The workflow
+    passes ``split.stratify``, which defaults to the first configured endpoint's event
+    column (:func:`crlmflow.pipeline.config.validate_config`).
     ``no_split=True`` puts everyone in ``"train"`` (model development on all patients).
     """
     if no_split:

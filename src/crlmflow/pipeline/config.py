@@ -105,6 +105,7 @@ def validate_config(config: dict, schema: dict | str | Path | None = None) -> di
     ConfigError listing every problem, one line each. Returns ``config``."""
     schema = _schema(schema)
     fill_defaults(config, schema)
+    _derive_stratify(config)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if errors:
@@ -112,6 +113,17 @@ def validate_config(config: dict, schema: dict | str | Path | None = None) -> di
         raise ConfigError(f"invalid configuration ({len(errors)} problem(s)):\n{lines}")
     _check_semantics(config)
     return config
+
+
+def _derive_stratify(config: dict) -> None:
+    """``split.stratify`` left out: the event column of the first configured endpoint (the
+    outcome the random split keeps balanced, as caret::createDataPartition on the outcome);
+    an explicit ``null`` keeps the split unstratified. Derived from the study's own
+    endpoints, so no other study's column name is a default."""
+    split, endpoints = config.get("split"), config.get("endpoints")
+    if isinstance(split, dict) and "stratify" not in split and isinstance(endpoints, dict) and endpoints:
+        first = next(iter(endpoints.values()))
+        split["stratify"] = first.get("event") if isinstance(first, dict) else None
 
 
 def _check_semantics(config: dict) -> None:

@@ -76,6 +76,10 @@ SIMULATED_NOTE = (
 #: a candidate excluded from the multivariable model in the selection-stability table
 NOT_ELIGIBLE = "not eligible"
 
+#: a variable a cohort's file does not have (an external cohort needs only the model's
+#: predictors): printed instead of a count or a median in Table 1
+NOT_RECORDED = "not recorded"
+
 #: a measure at a horizon with too few events by it or patients at risk at it
 NOT_ESTIMABLE = "not estimable"
 

@@ -268,3 +268,9 @@ def test_calibration_draws_the_smooth_apparent_and_corrected_curves():
     np.testing.assert_allclose(line.get_xdata(), 1 - grid)
     np.testing.assert_allclose(line.get_ydata(), 1 - grid * 0.9)
     plt.close(fig)
+    # a validation set or an external cohort: its curve is not 'apparent', nor corrected
+    fig, ax = plt.subplots()
+    draw_calibration(ax, cal, smooth=smooth, corrected=False)
+    labels = ax.get_legend_handles_labels()[1]
+    assert "Smooth" in labels and not [lb for lb in labels if "apparent" in lb or "orrected" in lb]
+    plt.close(fig)

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from crlmflow.report.formats import (
+    NOT_RECORDED,
     endpoint_row_labels,
     format_count,
     format_number,
@@ -219,7 +220,9 @@ def table1(
     """Table 1 in the paper's layout: Characteristic | <set> (n = N) ... | P.
 
     Continuous rows 'median (Q1, Q3)', categorical 'n (x.x%)'; one P per variable (on its
-    first row). With a single set the P column is omitted.
+    first row). With a single set the P column is omitted. A variable a set has no value
+    of at all (an external file without that candidate) reads 'not recorded' there, and
+    has no P.
     """
     lg = table1_long(cohort, rows, sets) if long is None else long
     n_set = {s: int((cohort["set"] == s).sum()) for s in sets}
@@ -241,17 +244,22 @@ def table1(
             continue
         sub = lg[lg["var"] == r["var"]]
         p = format_p(float(sub["p"].iloc[0])) if two and len(sub) else ""
+        recorded = {s: cohort.loc[cohort["set"] == s, r["var"]].notna().any() for s in sets}
+        if not all(recorded.values()):
+            p = ""
         if kind == "continuous":
-            vals = [_quartiles(sub[sub["set"] == s].iloc[0], digits) for s in sets]
+            vals = [_quartiles(sub[sub["set"] == s].iloc[0], digits) if recorded[s] else NOT_RECORDED for s in sets]
             add(f"{pre}{r['label']}, median (Q1, Q3)", vals, p)
         elif kind == "binary":
-            vals = [_count(sub[sub["set"] == s].iloc[0]) for s in sets]
+            vals = [_count(sub[sub["set"] == s].iloc[0]) if recorded[s] else NOT_RECORDED for s in sets]
             add(f"{pre}{r['label']}, n (%)", vals, p)
         else:
-            add(f"{pre}{r['label']}, n (%)", [""] * len(sets), p)
+            add(f"{pre}{r['label']}, n (%)", ["" if recorded[s] else NOT_RECORDED for s in sets], p)
             names = r.get("levels") or {}
             for lv in sub["level"].drop_duplicates():
-                vals = [_count(sub[(sub["set"] == s) & (sub["level"] == lv)].iloc[0]) for s in sets]
+                vals = [
+                    _count(sub[(sub["set"] == s) & (sub["level"] == lv)].iloc[0]) if recorded[s] else "" for s in sets
+                ]
                 add(f"    {names.get(lv, _level_name(lv))}", vals)
     return pd.DataFrame(out)
 

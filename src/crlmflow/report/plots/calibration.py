@@ -136,7 +136,10 @@ def draw_calibration(
 
 
 def _draw_smooth(ax, smooth: pd.DataFrame, corrected: bool) -> None:
-    """The smooth calibration curve (apparent, and bias-corrected when asked) on the survival scale."""
+    """The smooth calibration curve (and the bias-corrected one when asked) on the survival
+    scale; only on the training set, where it is corrected too, is it 'apparent' (on a
+    validation set or an external cohort it is the observed curve of patients not used
+    for fitting)."""
     sm = smooth.sort_values("predicted_risk")
     xs = 1.0 - sm["predicted_risk"].to_numpy(float)
     ax.plot(
@@ -145,7 +148,7 @@ def _draw_smooth(ax, smooth: pd.DataFrame, corrected: bool) -> None:
         color=OKABE_ITO["blue"],
         lw=0.8,
         alpha=0.7,
-        label="Smooth (apparent)",
+        label="Smooth (apparent)" if corrected else "Smooth",
     )
     if corrected and sm["observed_corrected"].notna().any():
         ax.plot(
