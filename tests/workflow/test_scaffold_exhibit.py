@@ -116,7 +116,7 @@ def test_scaffolded_exhibits_run_in_the_default_target(repo_root, tmp_path, monk
     monkeypatch.chdir(project)
     for f in entries:
         lines = []
-        assert audit(f, out=lines.append) == 0, lines
+        assert audit(f, out=lines.append) == 0, "\n".join(lines)
     report = snakemake("--report", str(out / "report.html"))
     assert report.returncode == 0, report.stderr[-3000:]
     html = (out / "report.html").read_text(encoding="utf-8", errors="replace")
