@@ -1,7 +1,12 @@
 # Configuration: validate the config (filling every schema default) and derive the names
 # the rule files share. Rules pass their scripts only the config values they use.
 from crlmflow.pipeline.config import validate_config
-from crlmflow.pipeline.options import SelectionOptions, ValidationOptions
+from crlmflow.pipeline.options import (
+    AlternativeModelOptions,
+    SampleSizeOptions,
+    SelectionOptions,
+    ValidationOptions,
+)
 from crlmflow.report.formats import split_set_labels
 
 validate_config(config)
@@ -17,6 +22,8 @@ SETS = ["train"] if SPLIT == "none" else ["train", "validation"]
 SET_NAMES = split_set_labels(SPLIT)
 SELECTION = SelectionOptions.from_config(config)
 VALIDATION = ValidationOptions.from_config(config)
+ALTERNATIVES = AlternativeModelOptions.from_config(config)
+SAMPLE_SIZE = SampleSizeOptions.from_config(config)
 
 
 wildcard_constraints:

@@ -36,6 +36,8 @@ from crlmflow.survival.checks import check_survival
 
 __all__ = [
     "SampleSizeResult",
+    "heuristic_shrinkage",
+    "study_sample_size",
     "max_r2_cs",
     "r2_cs_from_lr",
     "riley_survival_sample_size",
@@ -194,3 +196,83 @@ def study_rate_and_followup(time, event) -> tuple[float, float, float]:
     t, e = check_survival(time, event)
     person_time = float(np.sum(t))
     return float(np.sum(e)) / person_time, float(np.mean(t)), person_time
+
+
+def heuristic_shrinkage(lr_chisq: float, parameters: int) -> float:
+    """van Houwelingen & le Cessie's (Stat Med 1990) heuristic shrinkage ``(LR − p)/LR``."""
+    return (float(lr_chisq) - parameters) / float(lr_chisq) if lr_chisq > 0 else float("nan")
+
+
+def study_sample_size(
+    time,
+    event,
+    *,
+    parameters: int,
+    full_model_lr: float | None,
+    horizon: float,
+    shrinkage: float = 0.9,
+    optimism: float = 0.05,
+    margin: float = 0.05,
+    r2_cs: float | None = None,
+    nagelkerke: float = 0.15,
+) -> list[dict]:
+    """Riley's minimum sample size for a study's development data, one row per anticipated R².
+
+    The anticipated Cox–Snell R² comes from (a) the full model of every candidate parameter
+    fitted on these data, its apparent R² multiplied by the heuristic shrinkage (Riley et al.
+    2019, §4.1 and BMJ 2020, step 1 — the optimism-adjusted R² of an existing model);
+    (b) the conservative default of a Nagelkerke R² of ``nagelkerke`` (0.15, Riley BMJ 2020,
+    when nothing better is known); (c) ``r2_cs`` when the study gives one. Each row carries
+    the required n, events and events per parameter per criterion, beside the actual n,
+    events and events per parameter; ``not_estimable`` says why a row has no numbers.
+    """
+    rate, fup, _ = study_rate_and_followup(time, event)
+    _, e = check_survival(time, event)
+    n, events = int(e.size), int(e.sum())
+    r2_max = max_r2_cs(rate, fup)
+    sources = []
+    if full_model_lr is not None:
+        s_vh = heuristic_shrinkage(full_model_lr, parameters)
+        r2_app = r2_cs_from_lr(full_model_lr, n)
+        sources.append(("full model on these data, apparent R2 x heuristic shrinkage", s_vh * r2_app))
+    sources.append((f"conservative default: Nagelkerke R2 = {nagelkerke:g}", nagelkerke * r2_max))
+    if r2_cs is not None:
+        sources.append(("given in the config (sample_size.r2_cs)", float(r2_cs)))
+    rows = []
+    for source, r2 in sources:
+        row = dict(
+            r2_source=source,
+            r2_cs=r2,
+            max_r2_cs=r2_max,
+            parameters=parameters,
+            rate=rate,
+            mean_followup=fup,
+            horizon=horizon,
+            actual_n=n,
+            actual_events=events,
+            actual_events_per_parameter=events / parameters,
+        )
+        if not r2 > 0:
+            rows.append(row | {"not_estimable": "the full model's heuristic shrinkage is <= 0 (LR chi2 <= p)"})
+            continue
+        res = riley_survival_sample_size(
+            parameters, r2, rate, horizon, fup, shrinkage=shrinkage, optimism=optimism, margin=margin
+        )
+        rows.append(
+            row
+            | dict(
+                nagelkerke=res.nagelkerke,
+                n_shrinkage=res.n_shrinkage,
+                n_optimism=res.n_optimism,
+                shrinkage_optimism=res.shrinkage_2,
+                n_precision=res.n_precision,
+                risk_at_horizon=res.risk_at_horizon,
+                n_required=res.n_required,
+                events_required=res.events_required,
+                events_per_parameter_required=res.events_per_parameter,
+                final_shrinkage=res.final_shrinkage,
+                met=n >= res.n_required,
+                not_estimable="",
+            )
+        )
+    return rows
