@@ -85,3 +85,24 @@ def test_study_rate_and_r2_from_lr():
     rate, fup, pt = study_rate_and_followup(np.array([1.0, 2.0, 3.0, 4.0]), np.array([1, 0, 1, 0]))
     assert (rate, fup, pt) == (0.2, 2.5, 10.0)
     assert r2_cs_from_lr(10.0, 100) == pytest.approx(1 - math.exp(-0.1))
+
+
+def test_study_sample_size_rows_and_heuristic_r2():
+    from crlmflow.model.sample_size import heuristic_shrinkage, study_sample_size
+
+    rng = np.random.default_rng(5)
+    t = rng.exponential(40.0, 300)
+    e = (rng.random(300) < 0.6).astype(float)
+    rows = study_sample_size(t, e, parameters=26, full_model_lr=60.0, horizon=36.0, r2_cs=0.1)
+    assert [r["r2_source"].split(":")[0].split(" ")[0] for r in rows] == ["full", "conservative", "given"]
+    full, conservative, given = rows
+    assert full["r2_cs"] == pytest.approx(heuristic_shrinkage(60.0, 26) * (1 - math.exp(-60.0 / 300)))
+    assert conservative["nagelkerke"] == pytest.approx(0.15)
+    assert given["r2_cs"] == 0.1
+    for r in rows:
+        res = riley_survival_sample_size(26, r["r2_cs"], r["rate"], 36.0, r["mean_followup"])
+        assert r["n_required"] == res.n_required and r["met"] == (300 >= res.n_required)
+        assert r["actual_events_per_parameter"] == pytest.approx(e.sum() / 26)
+    # a full model whose LR chi-square is below its parameters has no usable heuristic R2
+    bad = study_sample_size(t, e, parameters=26, full_model_lr=20.0, horizon=36.0)[0]
+    assert bad["not_estimable"] and "n_required" not in bad

@@ -189,6 +189,10 @@ class AlternativeModelOptions:
     penalty_rule: str
     elastic_net_l1_ratio: float
 
+    def __post_init__(self):
+        # a script rebuilds the options from the rule's plain-dict params (a list)
+        object.__setattr__(self, "methods", tuple(self.methods))
+
     @classmethod
     def from_config(cls, config: dict) -> AlternativeModelOptions:
         a = config["alternative_models"]
