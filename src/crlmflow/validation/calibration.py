@@ -189,7 +189,11 @@ def smooth_calibration(time, event, predicted_surv, t: float, n_knots: int = 3) 
     """
     time, event, s = check_survival(time, event, predicted_surv, names=("time", "event", "predicted_surv"))
     if np.any((s <= 0) | (s >= 1)):
-        raise ValueError("predicted survival must lie strictly between 0 and 1 for the cloglog")
+        # e.g. an overfitted model whose linear predictor drives survival to 0 in floating point
+        raise NotEstimableError(
+            f"{int(np.sum((s <= 0) | (s >= 1)))} predicted survival value(s) at exactly 0 or 1 "
+            "(the cloglog is infinite there)"
+        )
     risk = 1.0 - s
     cll = np.log(-np.log(s))
     knots = quantile_type7(cll, _RCS_QUANTILES[n_knots])
