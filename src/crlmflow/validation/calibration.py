@@ -248,8 +248,11 @@ class CalibrationSlope:
 
 def calibration_slope(time, event, lp, *, conf_level: float = 0.95) -> CalibrationSlope:
     """Calibration slope: coefficient of ``lp`` in a Cox model of the outcome on ``lp`` alone
-    (Efron ties).  < 1 means predictions too extreme (overfitting), > 1 too modest."""
+    (Efron ties).  < 1 means predictions too extreme (overfitting), > 1 too modest.
+    A constant ``lp`` (a model without predictors) has no slope: NotEstimableError."""
     time, event, x = check_survival(time, event, lp, names=("time", "event", "lp"))
+    if np.ptp(x) == 0:
+        raise NotEstimableError("the linear predictor is constant (a model without predictors)")
     _, fit = _fit_cox(time, event, x[:, None])
     b = float(fit.coef[0])
     se = float(fit.se[0])

@@ -30,6 +30,8 @@ def _cell(row: pd.Series | None, with_ci: bool, digits: int) -> str:
         return NOT_AVAILABLE
     if "estimable" in row and not bool(row["estimable"]):
         return NOT_ESTIMABLE
+    if pd.isna(row["estimate"]) and str(row.get("method", "")).startswith("not estimable"):
+        return NOT_ESTIMABLE  # e.g. the slope of a model that kept no predictor
     if with_ci:
         return format_ci(row["estimate"], row.get("lower"), row.get("upper"), digits)
     return format_number(row["estimate"], digits)
