@@ -140,3 +140,26 @@ def test_listed_spline_variables_must_be_numeric_candidates(default_config):
 def test_spline_knots_outside_rms_defaults_are_a_config_error(default_config):
     with pytest.raises(Exception, match="knots"):
         _with_splines(default_config, knots=8)
+
+
+def test_beyond_paper_options_default_to_the_papers_run(default_config):
+    from crlmflow.pipeline.options import AlternativeModelOptions, SampleSizeOptions
+
+    cfg = copy.deepcopy(default_config)
+    validate_config(cfg)
+    alt = AlternativeModelOptions.from_config(cfg)
+    assert alt.methods == () and (alt.cv_folds, alt.penalty_rule) == (10, "min")
+    assert AlternativeModelOptions(**alt.as_dict()) == alt
+    ss = SampleSizeOptions.from_config(cfg)
+    assert (ss.shrinkage, ss.optimism, ss.margin, ss.nagelkerke, ss.r2_cs) == (0.9, 0.05, 0.05, 0.15, None)
+    assert ss.horizon == max(cfg["horizons"])  # null: the last horizon
+    cfg2 = copy.deepcopy(default_config)
+    cfg2["alternative_models"] = {"methods": ["lasso", "shrunk_stepwise"], "penalty_rule": "1se"}
+    cfg2["sample_size"] = {"horizon": 24}
+    validate_config(cfg2)
+    assert AlternativeModelOptions.from_config(cfg2).methods == ("lasso", "shrunk_stepwise")
+    assert SampleSizeOptions.from_config(cfg2).horizon == 24.0
+    bad = copy.deepcopy(default_config)
+    bad["alternative_models"] = {"methods": ["bayesian"]}
+    with pytest.raises(Exception, match="alternative_models"):
+        validate_config(bad)

@@ -119,3 +119,17 @@ def test_calibration_cox_fit_reproduces_r(ds, ep):
     surv = baseline_survival_at(baseline_hazard(data, fit), [12, 36, 60], lp=lp * fit.coef[0])
     for j, h in enumerate((12, 36, 60)):
         np.testing.assert_allclose(surv[:, j], e["per_row"][f"surv_{h}"], atol=TOL)
+
+
+def test_smooth_calibration_of_predictions_at_0_or_1_is_not_estimable():
+    """An overfitted model can drive predicted survival to exactly 0: the measure is then
+    reported not estimable (a ValueError subclass), not a failed validation job."""
+    from crlmflow.validation.calibration import NotEstimableError, smooth_calibration
+
+    rng = np.random.default_rng(2)
+    t = rng.exponential(10, 60)
+    e = (rng.random(60) < 0.7).astype(float)
+    s = rng.uniform(0.2, 0.9, 60)
+    s[3] = 0.0
+    with pytest.raises(NotEstimableError, match="exactly 0 or 1"):
+        smooth_calibration(t, e, s, 5.0)

@@ -127,3 +127,16 @@ def test_development_slope_has_no_ci_and_validation_slope_does():
     assert val.loc["calibration_slope", "lower"] < 1 < val.loc["calibration_slope", "upper"]
     oe = dev.loc["observed_expected"]
     assert len(oe) == len(HORIZONS) and (oe["lower"] < oe["estimate"]).all() and (oe["estimate"] < oe["upper"]).all()
+
+
+def test_a_model_without_predictors_is_validated_with_its_slope_not_estimable():
+    """A LASSO that keeps no predictor (or a stepwise run selecting none) has a constant lp:
+    C is 0.5 and the calibration slope is reported not estimable, not a failed job."""
+    rng = np.random.default_rng(1)
+    t = rng.exponential(30, 150)
+    e = (rng.random(150) < 0.7).astype(float)
+    surv = {"12": np.full(150, 0.7)}
+    perf = evaluate_set(t, e, np.zeros(150), surv, [12], B=0, rng=None)["performance"].set_index("measure")
+    assert perf.loc["c_index", "estimate"] == pytest.approx(0.5)
+    assert np.isnan(perf.loc["calibration_slope", "estimate"])
+    assert perf.loc["calibration_slope", "method"].startswith("not estimable: the linear predictor is constant")

@@ -3,7 +3,13 @@
 from pathlib import Path
 
 from crlmflow.pipeline.config import validate_config
-from crlmflow.pipeline.options import SelectionOptions, SplineOptions, ValidationOptions
+from crlmflow.pipeline.options import (
+    AlternativeModelOptions,
+    SampleSizeOptions,
+    SelectionOptions,
+    SplineOptions,
+    ValidationOptions,
+)
 from crlmflow.report.formats import split_set_labels
 
 validate_config(config)
@@ -22,6 +28,8 @@ VALIDATION = ValidationOptions.from_config(config)
 # Splines (beyond the paper): every rule reads the candidates with their spline_knots set;
 # with splines off (the default) the candidates are exactly the config's.
 config["candidates"] = SplineOptions.from_config(config).apply(config["candidates"])
+ALTERNATIVES = AlternativeModelOptions.from_config(config)
+SAMPLE_SIZE = SampleSizeOptions.from_config(config)
 
 
 wildcard_constraints:

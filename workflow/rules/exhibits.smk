@@ -558,6 +558,89 @@ rule exhibit_beyond_paper:
 OUTPUTS.add(rules.exhibit_beyond_paper.output)
 
 
+rule exhibit_sample_size:
+    input:
+        notebook="notebooks/sample_size.ipynb",
+        sample_size=expand(f"{OUT}/models/{{ep}}/sample_size.csv", ep=ENDPOINTS),
+        runner=RUN_NOTEBOOK,
+        code=notebook_code("notebooks/sample_size.ipynb"),
+    output:
+        notebook=f"{OUT}/notebooks/sample_size.ipynb",
+        tables=in_report(
+            multiext(f"{OUT}/tables/sample_size", ".csv", ".html", ".md"),
+            "sample_size",
+            "Beyond the paper",
+        ),
+    log:
+        f"{OUT}/logs/exhibit_sample_size.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_for(1500),
+        runtime=runtime_for(15),
+    params:
+        nb=lambda wc, input, output: nb_params(
+            endpoints=ENDPOINTS,
+            endpoint_labels={ep: ep_short(ep) for ep in ENDPOINTS},
+            sample_size=ep_files(f"{OUT}/models/{{ep}}/sample_size.csv"),
+            settings=SAMPLE_SIZE.as_dict(),
+            out_base=f"{OUT}/tables/sample_size",
+        ),
+    script:
+        "../../scripts/run_notebook.py"
+
+
+OUTPUTS.add(rules.exhibit_sample_size.output)
+
+
+# Only with alternative_models.methods: the paper's model beside each alternative.
+rule exhibit_model_comparison:
+    input:
+        notebook="notebooks/model_comparison.ipynb",
+        performance=expand(f"{OUT}/validation/{{ep}}/performance.csv", ep=ENDPOINTS),
+        alternatives=expand(
+            f"{OUT}/validation/{{ep}}/alternatives_performance.csv", ep=ENDPOINTS
+        ),
+        models=expand(f"{OUT}/models/{{ep}}/alternatives/models.csv", ep=ENDPOINTS),
+        runner=RUN_NOTEBOOK,
+        code=notebook_code("notebooks/model_comparison.ipynb"),
+    output:
+        notebook=f"{OUT}/notebooks/model_comparison.ipynb",
+        tables=in_report(
+            multiext(f"{OUT}/tables/model_comparison", ".csv", ".html", ".md"),
+            "model_comparison",
+            "Beyond the paper",
+        ),
+    log:
+        f"{OUT}/logs/exhibit_model_comparison.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_for(1500),
+        runtime=runtime_for(15),
+    params:
+        nb=lambda wc, input, output: nb_params(
+            endpoints=ENDPOINTS,
+            endpoint_labels={ep: ep_short(ep) for ep in ENDPOINTS},
+            performance=ep_files(f"{OUT}/validation/{{ep}}/performance.csv"),
+            alternatives=ep_files(
+                f"{OUT}/validation/{{ep}}/alternatives_performance.csv"
+            ),
+            models=ep_files(f"{OUT}/models/{{ep}}/alternatives/models.csv"),
+            horizons=config["horizons"],
+            set_names=SET_NAMES,
+            out_base=f"{OUT}/tables/model_comparison",
+        ),
+    script:
+        "../../scripts/run_notebook.py"
+
+
+if ALTERNATIVES.methods:
+    OUTPUTS.add(rules.exhibit_model_comparison.output)
+
+
 COMPARISON_EXTRA = {
     k: v
     for k, v in {

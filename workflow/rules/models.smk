@@ -193,3 +193,33 @@ rule model_file:
 
 
 OUTPUTS.add(rules.model_file.output, endpoint=ENDPOINTS)
+
+
+# Beyond the paper: Riley et al.'s minimum sample size for the development data (cheap,
+# so in every run; it changes none of the paper's numbers).
+rule sample_size:
+    input:
+        cohort=f"{OUT}/data/analysis_cohort.csv",
+        fit=f"{OUT}/models/{{endpoint}}/fit.json",
+        script="scripts/sample_size.py",
+        code=code_of("scripts/sample_size.py"),
+    output:
+        sample_size=f"{OUT}/models/{{endpoint}}/sample_size.csv",
+    log:
+        f"{OUT}/logs/sample_size_{{endpoint}}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_for(1000, 30),
+        runtime=runtime_for(10, 1),
+    params:
+        candidates=config["candidates"],
+        exclude=config["exclude_from_multivariable"],
+        endpoint=endpoint_spec,
+        sample_size=SAMPLE_SIZE.as_dict(),
+    script:
+        "../../scripts/sample_size.py"
+
+
+OUTPUTS.add(rules.sample_size.output, endpoint=ENDPOINTS)

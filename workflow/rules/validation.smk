@@ -180,3 +180,58 @@ if VALIDATION.optimism_computed:
         ],
         endpoint=ENDPOINTS,
     )
+
+
+# Beyond the paper (alternative_models.methods, none by default): a pre-specified full
+# model, penalised Cox models and the shrunk stepwise model, fitted on the training set
+# and validated with the paper model's measures. The shrinkage factor is the bootstrap
+# calibration slope when the optimism bootstrap runs.
+rule alternative_models:
+    input:
+        cohort=f"{OUT}/data/analysis_cohort.csv",
+        fit=f"{OUT}/models/{{endpoint}}/fit.json",
+        optimism=(
+            [f"{OUT}/validation/{{endpoint}}/optimism.csv"]
+            if VALIDATION.optimism_computed
+            and "shrunk_stepwise" in ALTERNATIVES.methods
+            else []
+        ),
+        script="scripts/alternative_models.py",
+        code=code_of("scripts/alternative_models.py"),
+    output:
+        coef=f"{OUT}/models/{{endpoint}}/alternatives/coefficients.csv",
+        details=f"{OUT}/models/{{endpoint}}/alternatives/models.csv",
+        cv=f"{OUT}/models/{{endpoint}}/alternatives/penalty_cv.csv",
+        performance=in_report(
+            f"{OUT}/validation/{{endpoint}}/alternatives_performance.csv",
+            "alternatives_performance",
+            "Beyond the paper",
+            **PER_ENDPOINT,
+        ),
+    log:
+        f"{OUT}/logs/alternative_models_{{endpoint}}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_for(1000, 100),
+        runtime=runtime_for(20, 5),
+    params:
+        endpoint=endpoint_spec,
+        endpoint_index=endpoint_index,
+        candidates=config["candidates"],
+        exclude=config["exclude_from_multivariable"],
+        horizons=config["horizons"],
+        sets=SETS,
+        alternatives=ALTERNATIVES.as_dict(),
+        groups=VALIDATION.calibration_groups,
+        min_events=VALIDATION.min_events_at_horizon,
+        min_at_risk=VALIDATION.min_at_risk_at_horizon,
+        dca_thresholds=VALIDATION.dca_thresholds,
+        seed=config["seed"],
+    script:
+        "../../scripts/alternative_models.py"
+
+
+if ALTERNATIVES.methods:
+    OUTPUTS.add(rules.alternative_models.output, endpoint=ENDPOINTS)

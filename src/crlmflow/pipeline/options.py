@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["SelectionOptions", "SplineOptions", "ValidationOptions"]
+__all__ = ["AlternativeModelOptions", "SampleSizeOptions", "SelectionOptions", "SplineOptions", "ValidationOptions"]
 
 
 @dataclass(frozen=True)
@@ -213,3 +213,75 @@ class ValidationOptions:
                 f"(bootstrap_B = {self.bootstrap_B}, bootstrap_chunks = {self.bootstrap_chunks})"
             )
         return i * self.bootstrap_B // n, (i + 1) * self.bootstrap_B // n
+
+
+@dataclass(frozen=True)
+class AlternativeModelOptions:
+    """Models beyond the paper (config section ``alternative_models``).
+
+    Attributes
+    ----------
+    methods : tuple of str
+        Any of ``full``, ``lasso``, ``elastic_net``, ``ridge``, ``shrunk_stepwise``
+        (none by default: the paper's run is unchanged).
+    cv_folds, n_alphas : int
+        Folds of the penalty's cross-validated partial likelihood; penalties on the grid.
+    penalty_rule : {"min", "1se"}
+        The penalty minimising the CV deviance, or the largest within one SE of it.
+    elastic_net_l1_ratio : float
+        The elastic net's L1 share.
+    """
+
+    methods: tuple
+    cv_folds: int
+    n_alphas: int
+    penalty_rule: str
+    elastic_net_l1_ratio: float
+
+    def __post_init__(self):
+        # a script rebuilds the options from the rule's plain-dict params (a list)
+        object.__setattr__(self, "methods", tuple(self.methods))
+
+    @classmethod
+    def from_config(cls, config: dict) -> AlternativeModelOptions:
+        a = config["alternative_models"]
+        return cls(
+            methods=tuple(a["methods"]),
+            cv_folds=int(a["cv_folds"]),
+            n_alphas=int(a["n_alphas"]),
+            penalty_rule=str(a["penalty_rule"]),
+            elastic_net_l1_ratio=float(a["elastic_net_l1_ratio"]),
+        )
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["methods"] = list(self.methods)
+        return d
+
+
+@dataclass(frozen=True)
+class SampleSizeOptions:
+    """Riley et al.'s minimum sample size (config section ``sample_size``); ``horizon`` is
+    resolved to the last of the config's horizons when the config leaves it null."""
+
+    shrinkage: float
+    optimism: float
+    margin: float
+    horizon: float
+    r2_cs: float | None
+    nagelkerke: float
+
+    @classmethod
+    def from_config(cls, config: dict) -> SampleSizeOptions:
+        s = config["sample_size"]
+        return cls(
+            shrinkage=float(s["shrinkage"]),
+            optimism=float(s["optimism"]),
+            margin=float(s["margin"]),
+            horizon=float(s["horizon"] if s["horizon"] is not None else max(config["horizons"])),
+            r2_cs=None if s["r2_cs"] is None else float(s["r2_cs"]),
+            nagelkerke=float(s["nagelkerke"]),
+        )
+
+    def as_dict(self) -> dict:
+        return asdict(self)

@@ -26,6 +26,9 @@ purpose                     id    keys
 ``figure_jitter``           9     (): jitter of points drawn in figures
 ``cutpoint_bootstrap``      10    (endpoint index, replicate): percentile interval of
                                   the cut-off (resampled training patients, score fixed)
+``penalty_cv_folds``        11    (endpoint index,): fold labels of the penalised
+                                  models' cross-validation (shared by LASSO, elastic
+                                  net and ridge)
 ==========================  ====  ====================================================
 
 Add a purpose by appending a row with a new id; never reuse or renumber one.
@@ -48,6 +51,7 @@ PURPOSES: dict[str, int] = {
     "simstudy_truth": 8,
     "figure_jitter": 9,
     "cutpoint_bootstrap": 10,
+    "penalty_cv_folds": 11,
 }
 
 

@@ -52,6 +52,7 @@ __all__ = [
     "per_unit",
     "horizon_label",
     "p_statement",
+    "MODEL_LABELS",
     "set_label",
     "set_labels",
     "split_set_labels",
@@ -91,6 +92,16 @@ DESCRIPTIVE = "Descriptive (no valid p)"
 #: optimism-corrected value, are labelled
 APPARENT = "apparent"
 CORRECTED = "optimism-corrected"
+
+#: the models of the beyond-the-paper comparison; the paper's stays the headline
+MODEL_LABELS: Mapping[str, str] = {
+    "paper": "Paper's model: screening + stepwise Cox (headline)",
+    "full": "Beyond the paper: pre-specified full model",
+    "lasso": "Beyond the paper: LASSO Cox",
+    "elastic_net": "Beyond the paper: elastic-net Cox",
+    "ridge": "Beyond the paper: ridge Cox",
+    "shrunk_stepwise": "Beyond the paper: stepwise model, uniformly shrunk",
+}
 
 SET_LABELS: Mapping[str, str] = {"train": "Training set", "validation": "Validation set", "all": "All patients"}
 

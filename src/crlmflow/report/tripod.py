@@ -35,7 +35,13 @@ TRIPOD_ITEMS: list[tuple[str, str, str, list[str], str]] = [
         [],
         "retrospective data: not recorded in the input",
     ),
-    ("8", "Methods: sample size", "How the study size was arrived at", ["models/{ep}/fit.json"], ""),
+    (
+        "8",
+        "Methods: sample size",
+        "How the study size was arrived at",
+        ["models/{ep}/fit.json", "tables/sample_size.md"],
+        "",
+    ),
     ("9", "Methods: missing data", "Handling of missing data", ["data/development/data_quality.csv"], ""),
     ("10a", "Methods: analysis", "Handling of predictors", ["models/{ep}/univariable.csv"], ""),
     (

@@ -189,7 +189,11 @@ def smooth_calibration(time, event, predicted_surv, t: float, n_knots: int = 3) 
     """
     time, event, s = check_survival(time, event, predicted_surv, names=("time", "event", "predicted_surv"))
     if np.any((s <= 0) | (s >= 1)):
-        raise ValueError("predicted survival must lie strictly between 0 and 1 for the cloglog")
+        # e.g. an overfitted model whose linear predictor drives survival to 0 in floating point
+        raise NotEstimableError(
+            f"{int(np.sum((s <= 0) | (s >= 1)))} predicted survival value(s) at exactly 0 or 1 "
+            "(the cloglog is infinite there)"
+        )
     risk = 1.0 - s
     cll = np.log(-np.log(s))
     knots = quantile_type7(cll, _RCS_QUANTILES[n_knots])
@@ -244,8 +248,11 @@ class CalibrationSlope:
 
 def calibration_slope(time, event, lp, *, conf_level: float = 0.95) -> CalibrationSlope:
     """Calibration slope: coefficient of ``lp`` in a Cox model of the outcome on ``lp`` alone
-    (Efron ties).  < 1 means predictions too extreme (overfitting), > 1 too modest."""
+    (Efron ties).  < 1 means predictions too extreme (overfitting), > 1 too modest.
+    A constant ``lp`` (a model without predictors) has no slope: NotEstimableError."""
     time, event, x = check_survival(time, event, lp, names=("time", "event", "lp"))
+    if np.ptp(x) == 0:
+        raise NotEstimableError("the linear predictor is constant (a model without predictors)")
     _, fit = _fit_cox(time, event, x[:, None])
     b = float(fit.coef[0])
     se = float(fit.se[0])

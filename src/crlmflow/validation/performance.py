@@ -107,19 +107,7 @@ def evaluate_set(
                 method=f"Harrell; percentile bootstrap CI, B = {B}",
             )
         )
-    slope = calibration_slope(t, e, lp)
-    rows.append(
-        dict(
-            measure="calibration_slope",
-            horizon=np.nan,
-            estimate=slope.slope,
-            se=np.nan if development else slope.se,
-            lower=np.nan if development else slope.lower,
-            upper=np.nan if development else slope.upper,
-            method="Cox regression of the outcome on the lp"
-            + ("; apparent, 1 by construction on the development set (no CI)" if development else ""),
-        )
-    )
+    rows.append(_slope_row(t, e, lp, development))
     for h in horizons:
         s = np.asarray(surv[horizon_key(h)], float)
         cases, controls = horizon_support(t, e, h)
@@ -230,6 +218,24 @@ def evaluate_set(
         "calibration": pd.concat(cals, ignore_index=True) if cals else pd.DataFrame(),
         "dca": pd.concat(dcas, ignore_index=True) if dcas else pd.DataFrame(),
     }
+
+
+def _slope_row(t, e, lp, development: bool) -> dict:
+    """The calibration slope's row; not estimable for a constant lp (nothing selected)."""
+    try:
+        slope = calibration_slope(t, e, lp)
+    except NotEstimableError as exc:
+        return dict(measure="calibration_slope", horizon=np.nan, method=f"not estimable: {exc}")
+    return dict(
+        measure="calibration_slope",
+        horizon=np.nan,
+        estimate=slope.slope,
+        se=np.nan if development else slope.se,
+        lower=np.nan if development else slope.lower,
+        upper=np.nan if development else slope.upper,
+        method="Cox regression of the outcome on the lp"
+        + ("; apparent, 1 by construction on the development set (no CI)" if development else ""),
+    )
 
 
 def _calibration_in_the_large(t, e, lp, s, h, baseline) -> list[dict]:

@@ -1,0 +1,53 @@
+"""Validation of the models beyond the paper (crlmflow.validation.alternatives)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from rref import load_case
+
+from crlmflow.model.alternatives import fit_full_model
+from crlmflow.report.formats import horizon_key
+from crlmflow.validation.alternatives import evaluate_models, stepwise_shrinkage
+from crlmflow.validation.performance import evaluate_set
+
+
+def test_shrinkage_from_the_bootstrap_slope_else_the_heuristic():
+    opt = pd.DataFrame({"measure": ["c_index", "slope"], "corrected": [0.7, 0.82], "n_replicates": [200, 198]})
+    s, source = stepwise_shrinkage(opt, lr_chisq=60.0, parameters=26)
+    assert s == 0.82 and "bootstrap" in source and "198" in source
+    s, source = stepwise_shrinkage(None, lr_chisq=60.0, parameters=26)
+    assert s == pytest.approx((60 - 26) / 60) and "heuristic" in source
+    s, source = stepwise_shrinkage(opt.assign(corrected=np.nan), lr_chisq=None, parameters=26)
+    assert np.isnan(s) and "not available" in source
+
+
+def test_evaluate_models_is_evaluate_set_on_each_models_predictions():
+    ref, rows = load_case("crlm_a")
+    spec = ref["spec"]
+    ep = ref["endpoints"]["os"]
+    cands = [c if isinstance(c, dict) else {"name": c, "type": "numeric"} for c in spec["candidates"]]
+    data = rows.assign(set=np.where(np.arange(len(rows)) % 3 == 0, "validation", "train"))
+    train = data[data["set"] == "train"]
+    model = fit_full_model(train, cands, ep["time"], ep["event"], exclude=spec["exclude_from_multivariable"])
+    horizons = spec["horizons"]
+    out = evaluate_models(data, {"full": model}, ep["time"], ep["event"], horizons, ["train", "validation"])
+    assert list(out.columns[:3]) == ["model", "set", "evaluation"]
+    assert set(out["set"]) == {"train", "validation"}
+    val = data[data["set"] == "validation"]
+    pred = model.predict(val, horizons)
+    direct = evaluate_set(
+        val[ep["time"]],
+        val[ep["event"]],
+        pred["lp"],
+        {horizon_key(h): pred[f"surv_{horizon_key(h)}"] for h in horizons},
+        horizons,
+        B=0,
+        rng=None,
+        baseline=(model.baseline.time, model.baseline.cumhaz, model.center),
+    )["performance"]
+    mine = out[out["set"] == "validation"].drop(columns=["model", "set", "evaluation"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, direct)
+    # the training rows are apparent: slope 1 by construction for an unpenalised fit
+    slope = out[(out["set"] == "train") & (out["measure"] == "calibration_slope")]["estimate"].item()
+    assert slope == pytest.approx(1.0, abs=1e-6)
+    assert (out.loc[out["set"] == "train", "evaluation"] == "apparent").all()
