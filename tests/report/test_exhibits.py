@@ -24,6 +24,7 @@ from crlmflow.report.exhibits.comparison import COLUMNS
 from crlmflow.report.exhibits.comparison_extra import (
     NOT_MODELLED,
     model_differences,
+    readable,
     target_leaves,
     text_rows,
 )
@@ -516,6 +517,10 @@ def test_model_differences_rows():
     assert d.loc["Age", "difference"] == "this run only" and d.loc["Age", "true_hr"] == 1.0
     assert d.loc["crs_score", "difference"] == "paper only" and np.isnan(d.loc["crs_score", "estimated_hr"])
     assert d.loc["rfa", "estimated_hr"] == 2.0 and d.loc["Age", "bootstrap_selection"] == 0.66
+    sim = pd.DataFrame({"endpoint": ["os"], "variable": ["age"], "selection_freq": [0.025], "mc_se": [0.011]})
+    d2 = model_differences({"os": ["rfa"]}, {"os": multi}, {"age": "Age"}, simulation_frequency=sim)
+    note = readable(pd.DataFrame(columns=COLUMNS), d2).set_index("quantity").loc["OS: Age", "note"]
+    assert "simulation study: 2.5% (Monte Carlo SE 1.1)" in note
 
 
 def test_performance_comparison_with_and_without_optimism():

@@ -288,7 +288,7 @@ def model_differences(
     estimated HR, and selection frequency in the bootstrap and in the simulation study.
 
     ``bootstrap_frequency[ep]``: variable, proportion; ``simulation_frequency``: endpoint,
-    variable, selection_freq.
+    variable, selection_freq and optionally its Monte Carlo SE ``mc_se``.
     """
     rows = []
     for ep, multi in multivariable.items():
@@ -301,11 +301,9 @@ def model_differences(
         boot = (bootstrap_frequency or {}).get(ep)
         bmap = dict(zip(boot["variable"], boot["proportion"])) if boot is not None else {}
         sim = simulation_frequency
-        smap = (
-            dict(zip(sim.loc[sim["endpoint"] == ep, "variable"], sim.loc[sim["endpoint"] == ep, "selection_freq"]))
-            if sim is not None
-            else {}
-        )
+        part = sim[sim["endpoint"] == ep] if sim is not None else None
+        smap = dict(zip(part["variable"], part["selection_freq"])) if part is not None else {}
+        semap = dict(zip(part["variable"], part["mc_se"])) if part is not None and "mc_se" in part else {}
         for v in terms:
             in_p, in_o = v in paper, v in ours
             est = multi.loc[(multi["variable"] == v) & multi["selected"].astype(bool), "hr"]
@@ -322,6 +320,7 @@ def model_differences(
                     "estimated_hr": float(est.iloc[0]) if len(est) else np.nan,
                     "bootstrap_selection": bmap.get(v, np.nan),
                     "simulation_selection": smap.get(v, np.nan),
+                    "simulation_selection_mc_se": semap.get(v, np.nan),
                 }
             )
     return pd.DataFrame(rows)
@@ -364,10 +363,11 @@ def readable(
     rows = []
     for _, d in differences.iterrows():
 
-        def freq(v, where):
+        def freq(v, where, se=np.nan):
             if pd.isna(v):
                 return f"{where}: not computed"
-            return f"{where}: {paper_text(100 * float(v), 'percent')}%"
+            mc = f" (Monte Carlo SE {paper_text(100 * float(se), 'percent')})" if pd.notna(se) else ""
+            return f"{where}: {paper_text(100 * float(v), 'percent')}%{mc}"
 
         rows.append(
             {
@@ -383,7 +383,7 @@ def readable(
                 "note": (
                     f"true HR {paper_text(d['true_hr'], 'hr')}, estimated HR {paper_text(d['estimated_hr'], 'hr')}; "
                     f"selection frequency, {freq(d['bootstrap_selection'], 'bootstrap')}, "
-                    f"{freq(d['simulation_selection'], 'simulation study')}"
+                    f"{freq(d['simulation_selection'], 'simulation study', d.get('simulation_selection_mc_se', np.nan))}"
                 ),
                 "key": f"model.{d['endpoint'].lower()}.{d['term']}",
             }
