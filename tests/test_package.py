@@ -4,6 +4,7 @@ and clean linter and formatter (ruff, configured in pyproject.toml)."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -151,3 +152,18 @@ def test_scripts_hold_exactly_one_script_per_rule():
 def test_ruff_is_clean(args):
     res = subprocess.run([str(RUFF), *args], cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
+
+
+def test_no_rule_chooses_its_inputs_by_what_exists_on_disk():
+    """A rule's inputs follow from the config alone: an input added only when a file happens
+    to exist (e.g. the output of another, optional target) makes the same config give
+    different outputs depending on what ran before (the paper comparison once did this)."""
+    files = [ROOT / "Snakefile", *sorted((ROOT / "workflow" / "rules").glob("*.smk"))]
+    pattern = re.compile(r"os\.path\.(exists|isfile)|\.exists\(\)|\.is_file\(\)|glob\(")
+    hits = [
+        f"{p.relative_to(ROOT)}:{i}: {line.strip()}"
+        for p in files
+        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line) and not line.lstrip().startswith("#")
+    ]
+    assert not hits, hits

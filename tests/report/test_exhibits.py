@@ -23,11 +23,21 @@ from crlmflow.report.exhibits import (
 from crlmflow.report.exhibits.comparison import COLUMNS
 from crlmflow.report.exhibits.comparison_extra import (
     NOT_MODELLED,
-    attach_expected,
-    headline,
     model_differences,
+    readable,
     target_leaves,
     text_rows,
+)
+from crlmflow.report.exhibits.comparison_ranges import (
+    GENERATOR,
+    METHOD,
+    SAMPLING,
+    TENSION,
+    attach_expected,
+    headline,
+    likely_reason,
+    range_settings_note,
+    reasons_column,
 )
 
 CANDS = [
@@ -388,6 +398,129 @@ def test_expected_ranges_flag_paper_and_ours_and_headline_counts():
     assert "2: 1 inside, 1 outside" in lines[1] and "Median OS (months)" in lines[2]
 
 
+def test_a_paper_p_printed_as_a_bound_is_inside_when_the_range_reaches_past_it():
+    comp = pd.DataFrame(
+        {
+            "key": ["a", "b", "c"],
+            "paper": ["<0.001", "<0.001", 0.5],
+            "ours": [0.0004, 0.2, None],
+            "section": "S",
+            "quantity": ["qa", "qb", "qc"],
+            "note": "",
+        }
+    )
+    exp = pd.DataFrame({"key": ["a", "b"], "lower": [1e-6, 0.01], "upper": [0.01, 0.3], "n_replicates": [500, 500]})
+    r = attach_expected(comp, exp).set_index("key")
+    assert r.loc["a", "paper_vs_range"] == "inside" and r.loc["b", "paper_vs_range"] == "outside"
+    assert r.loc["c", "paper_vs_range"] == "no range" and r.loc["c", "ours_vs_range"] == "no range"
+    assert r.loc["b", "ours_vs_range"] == "typical"
+
+
+def test_likely_reasons_use_the_papers_own_numbers_and_the_monte_carlo_error():
+    targets = {
+        "table2": {
+            "os": {
+                "multivariable": {
+                    "selected": {
+                        "rfa": {"hr": [2.0, 1.5, 2.7], "p": 0.30},  # CI far from 1, p large: inconsistent
+                        "crs_score": {"hr": [1.5, 1.2, 1.9], "p": 0.001},  # consistent
+                    }
+                }
+            }
+        }
+    }
+
+    def row(key, paper, lo, hi, **mc):
+        return {"key": key, "paper": paper, "expected_lower": lo, "expected_upper": hi, **mc}
+
+    cat, why = likely_reason(row("table2.os.multivariable.selected.rfa.hr.0", 2.0, 2.2, 4.0), targets)
+    assert cat == TENSION and "imply different Wald statistics" in why
+    cat, why = likely_reason(row("table2.os.multivariable.selected.crs_score.hr.0", 1.5, 1.6, 3.0), targets)
+    assert cat == TENSION and "below" in why
+    edge = dict(lower_mc_lo=1.45, lower_mc_hi=1.62, upper_mc_lo=2.8, upper_mc_hi=3.1)
+    cat, _ = likely_reason(row("table2.os.multivariable.selected.crs_score.hr.0", 1.5, 1.6, 3.0, **edge), targets)
+    assert cat == SAMPLING  # within the Monte Carlo interval of the lower bound
+    assert likely_reason(row("table1.continuous.age.p", 0.01, 0.03, 0.97))[0] == SAMPLING
+    assert likely_reason(row("performance.os.c_index.train.0", 0.72, 0.62, 0.70))[0] == TENSION
+    assert likely_reason(row("performance.os.risk_cutoff_points", 66, 80, 140))[0] == METHOD
+    assert likely_reason(row("table2.os.univariable.age.p", 0.99, 0.03, 0.96))[0] == SAMPLING  # uniform p
+    assert likely_reason(row("table2.os.univariable.hgb.hr.0", 1.011, 0.99, 1.007))[0] == GENERATOR
+    lap = {"cohort": {"n_total": 389, "laparoscopic_resection": {"n": 84, "percent": 44.2}}}
+    cat, why = likely_reason(row("cohort.laparoscopic_resection.n", 84, 150, 190), lap)
+    assert cat == TENSION and "84 is 21.6% of its 389 patients, but it prints 44.2%" in why
+    assert likely_reason(row("cohort.median_os.ci95.0", 57.7, 58, 90))[0] == METHOD
+
+
+def test_headline_states_replicates_chance_count_monte_carlo_error_and_reasons():
+    comp = pd.DataFrame(
+        {
+            "section": "Performance OS",
+            "quantity": [f"q{i}" for i in range(40)],
+            "key": ["performance.os.c_index.train.0"] + [f"k{i}" for i in range(1, 40)],
+            "paper": [0.72] + [1.0] * 39,
+            "ours": [0.68] + [1.0] * 39,
+            "note": "",
+        }
+    )
+    exp = pd.DataFrame(
+        {
+            "key": comp["key"],
+            "lower": [0.60] + [0.5] * 39,
+            "upper": [0.70] + [1.5] * 39,
+            "n_replicates": 500,
+            "lower_mc_lo": [0.59] + [0.45] * 39,
+            "lower_mc_hi": [0.61] + [0.55] * 39,
+            "upper_mc_lo": [0.69] + [1.45] * 39,
+            "upper_mc_hi": [0.71] + [1.55] * 39,
+        }
+    )
+    out = attach_expected(comp, exp)
+    lines = headline(out, {}, {"replicates": 500})
+    text = "\n".join(lines)
+    assert "from 500 replicate cohorts" in text and "39 inside, 1 outside" in text
+    assert "about 2 would be outside by chance alone" in text
+    assert "Monte Carlo error" in text and "10% of the range's width" in text
+    assert f"Outside, likely {TENSION} (1): Performance OS: q0." in text
+    assert "atypical (outside the range) for 0 of the 40" in text
+    reasons = reasons_column(out, {})
+    assert reasons[0].startswith(f"likely {TENSION}") and reasons[1] == ""
+
+
+def test_cached_ranges_must_describe_this_runs_procedure():
+    proc = {"selection": {"method": "forward_lr"}, "horizons": [12, 36, 60]}
+    ok = range_settings_note({"replicates": 500, "seed": 1, "procedure": proc}, proc)
+    assert "computed for this run's procedure (500 replicates" in ok[0]
+    other = {**proc, "selection": {"method": "stepaic_both"}}
+    bad = range_settings_note({"replicates": 500, "seed": 1, "procedure": proc}, other)
+    assert bad[0].startswith("WARNING") and "differing in: selection" in bad[0]
+
+
+def test_the_shared_papers_targets_are_the_compared_copy_and_each_has_a_row_and_a_range(repo_root):
+    """Every item of the paper's targets (../shared/paper/targets.yaml beside the checkout,
+    when present) is the compared copy data/paper_targets.yaml, has a comparison row and,
+    when it is a number the generator models, an expected range in the committed cache."""
+    import yaml
+
+    copy = repo_root / "data" / "paper_targets.yaml"
+    shared = next((p / "shared" / "paper" / "targets.yaml" for p in repo_root.parents if (p / "shared").is_dir()), None)
+    if shared is not None and shared.is_file():
+        assert yaml.safe_load(shared.read_text(encoding="utf-8")) == yaml.safe_load(copy.read_text(encoding="utf-8"))
+    targets = yaml.safe_load(copy.read_text(encoding="utf-8"))
+    comp = paper_comparison(targets, {})
+    keys = list(comp["key"])
+    for leaf in target_leaves(targets):
+        assert any(leaf == k or leaf.startswith(k + ".") for k in keys), leaf
+    cache = pd.read_csv(repo_root / "data" / "paper_expected_ranges.csv")
+    ranged = set(cache.loc[cache["n_replicates"] > 0, "key"])
+    numeric = comp[comp["key"].map(lambda k: not k.startswith(("cohort.accrual", "cohort.split_ratio")))]
+    # modelled by the generator: everything but the paper-text quantities it has no column for
+    unmodelled = ("cohort.primary_site", "cohort.laparoscopic", "cohort.complications", "text.hospital_days")
+    missing = [k for k in numeric["key"] if not k.startswith(unmodelled) and k not in ranged]
+    assert not missing, missing
+    sel = pd.read_csv(repo_root / "data" / "paper_expected_selection.csv")
+    assert {"endpoint", "variable", "selection_freq", "mc_se"} <= set(sel.columns) and len(sel) > 0
+
+
 def test_model_differences_rows():
     multi = pd.DataFrame(
         {"variable": ["rfa", "age", "crs_score"], "selected": [True, True, False], "hr": [2.0, 1.01, np.nan]}
@@ -400,6 +533,10 @@ def test_model_differences_rows():
     assert d.loc["Age", "difference"] == "this run only" and d.loc["Age", "true_hr"] == 1.0
     assert d.loc["crs_score", "difference"] == "paper only" and np.isnan(d.loc["crs_score", "estimated_hr"])
     assert d.loc["rfa", "estimated_hr"] == 2.0 and d.loc["Age", "bootstrap_selection"] == 0.66
+    sim = pd.DataFrame({"endpoint": ["os"], "variable": ["age"], "selection_freq": [0.025], "mc_se": [0.011]})
+    d2 = model_differences({"os": ["rfa"]}, {"os": multi}, {"age": "Age"}, simulation_frequency=sim)
+    note = readable(pd.DataFrame(columns=COLUMNS), d2).set_index("quantity").loc["OS: Age", "note"]
+    assert "simulation study: 2.5% (Monte Carlo SE 1.1)" in note
 
 
 def test_performance_comparison_with_and_without_optimism():
@@ -651,3 +788,12 @@ def test_hr_display_scale_applies_to_table2_and_forest():
     t2 = table2({"os": uni}, {"os": multi}, cands)
     assert t2.loc[0, "Variable"] == "CA19-9 (per 100 U/mL)" and t2.loc[1, "Variable"] == "Age"
     assert t2.loc[0, "OS univariable HR (95% CI)"].startswith(f"{np.exp(0.04):.3f}")
+
+
+def test_table_headline_precedes_the_table_and_footnotes_follow(tmp_path):
+    df = pd.DataFrame({"a": [1]})
+    md = to_markdown(df, title="T", footnotes=["foot"], headline=["head 1", "head 2"])
+    assert md.index("head 1") < md.index("head 2") < md.index("| a |") < md.index("foot")
+    paths = write_table(df, tmp_path / "t", formats=("html", "md"), headline=["top line"], footnotes=["last note"])
+    html_text = paths["html"].read_text(encoding="utf-8")
+    assert html_text.index("top line") < html_text.index("<table>") < html_text.index("last note")

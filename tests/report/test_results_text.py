@@ -145,3 +145,17 @@ def test_docx_is_byte_identical_and_has_no_links(outdir, tmp_path):
     assert a.read_bytes() == b.read_bytes()
     doc = zipfile.ZipFile(a).read("word/document.xml").decode()
     assert "Heading2" in doc and "0.691" in doc and ".csv" not in doc
+
+
+def test_a_not_estimable_measure_reads_not_estimable_never_na(outdir):
+    perf = outdir / "validation" / "os" / "performance.csv"
+    df = pd.read_csv(perf, dtype=str, keep_default_na=False)
+    df.loc[(df["measure"] == "auc_km") & (df["horizon"] == "12"), "estimate"] = ""
+    df.loc[(df["set"] == "train") & (df["measure"] == "c_index"), ["lower", "upper"]] = ""
+    df.to_csv(perf, index=False)
+    path, md = _write(outdir)
+    text = plain_text(md)
+    assert "1-year not estimable" in text
+    assert "the C-index was 0.723 (95% CI not estimable)" in text
+    assert not re.search(r"\bNA\b", text)
+    assert check_results_text(path) == []  # the audit reads the empty source as the same text

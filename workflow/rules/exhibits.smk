@@ -641,23 +641,16 @@ if ALTERNATIVES.methods:
     OUTPUTS.add(rules.exhibit_model_comparison.output)
 
 
+# The expected ranges are committed (data/, from the target paper_expected_ranges): always
+# declared, so the comparison never depends on which other targets happened to run. The
+# synthetic truth and the bootstrap frequencies follow from the config alone.
 COMPARISON_EXTRA = {
-    k: v
-    for k, v in {
-        "expected": "data/paper_expected_ranges.csv",
-        "truth": (
-            f"{OUT}/data/development/ground_truth.json"
-            if config["data"]["source"] == "synthetic"
-            else ""
-        ),
-        "simulation": (
-            f"{OUT}/simulation_study/predictors.csv"
-            if os.path.exists(f"{OUT}/simulation_study/predictors.csv")
-            else ""
-        ),
-    }.items()
-    if v and (k != "expected" or os.path.exists(v))
+    "expected": "data/paper_expected_ranges.csv",
+    "expected_selection": "data/paper_expected_selection.csv",
+    "expected_settings": "data/paper_expected_settings.json",
 }
+if config["data"]["source"] == "synthetic":
+    COMPARISON_EXTRA["truth"] = f"{OUT}/data/development/ground_truth.json"
 if VALIDATION.optimism_computed:
     for _ep in ENDPOINTS:
         COMPARISON_EXTRA[f"frequency_{_ep}"] = (
@@ -677,9 +670,9 @@ rule exhibit_paper_comparison:
         multivariable=expand(f"{OUT}/models/{{ep}}/multivariable.csv", ep=ENDPOINTS),
         performance=expand(f"{OUT}/validation/{{ep}}/performance.csv", ep=ENDPOINTS),
         cutpoint=expand(f"{OUT}/models/{{ep}}/cutpoint.json", ep=ENDPOINTS),
-        # optional inputs: the cached expected ranges, the synthetic truth, bootstrap and
-        # simulation-study selection frequencies, each only when the run has it
-        extra=lambda wc: list(COMPARISON_EXTRA.values()),
+        # the cached expected ranges and selection frequencies, the synthetic truth and the
+        # bootstrap selection frequencies (the last two when the config has them)
+        extra=list(COMPARISON_EXTRA.values()),
         runner=RUN_NOTEBOOK,
         code=notebook_code("notebooks/paper_comparison.ipynb"),
     output:
@@ -713,14 +706,17 @@ rule exhibit_paper_comparison:
             candidates=config["candidates"],
             endpoint_columns=config["endpoints"],
             out_base=f"{OUT}/tables/paper_comparison",
-            expected=COMPARISON_EXTRA.get("expected", ""),
+            expected=COMPARISON_EXTRA["expected"],
+            expected_selection=COMPARISON_EXTRA["expected_selection"],
+            expected_settings=COMPARISON_EXTRA["expected_settings"],
+            # what the cached ranges must have been computed for (simulation.smk)
+            procedure=PAPER_PROCEDURE,
             ground_truth=COMPARISON_EXTRA.get("truth", ""),
             selection_frequency={
                 ep: f"{OUT}/validation/{ep}/selection_frequency.csv"
                 for ep in ENDPOINTS
                 if VALIDATION.optimism_computed
             },
-            simulation_predictors=COMPARISON_EXTRA.get("simulation", ""),
         ),
     script:
         "../../scripts/run_notebook.py"

@@ -196,16 +196,63 @@ rule simulation_study:
         figure_files(f"{SIMDIR}/simulation_study"),
 
 
-# Expected 95% range of each published number across the replicate cohorts (separate
-# target: snakemake --cores 4 paper_expected_ranges). The default run's paper comparison
-# reads the committed copy data/paper_expected_ranges.csv (see config/README.md).
+# Expected 95% range of each published number across replicate cohorts of the paper's
+# size analysed by the configured procedure (separate target: snakemake --cores 4
+# paper_expected_ranges). Replicate r is the simulation study's cohort r; the replicates
+# run in chunks of PAPER_CHUNK (one job each; a replicate depends only on the seed and r).
+# The default run's paper comparison reads the committed copies data/paper_expected_*.csv
+# (see config/README.md).
+PAPER_REPLICATES = SIM["expected_range_replicates"]
+PAPER_CHUNK = 25
+PAPER_PROCEDURE = {
+    **SIM_PROCEDURE,
+    "horizons": config["horizons"],
+    "km": config["km"],
+    "validation": {"cutpoint_minprop": config["validation"]["cutpoint_minprop"]},
+    "simulation_study": {"n_eligible": SIM["n_eligible"]},
+}
+
+
+rule paper_replicates:
+    input:
+        targets="data/paper_targets.yaml",
+        script="scripts/paper_replicates.py",
+        code=code_of("scripts/paper_replicates.py"),
+    output:
+        f"{SIMDIR}/paper_replicates/chunk_{{chunk}}.csv",
+    log:
+        f"{OUT}/logs/paper_replicates_{{chunk}}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5 + PAPER_CHUNK // 5,
+    params:
+        config=PAPER_PROCEDURE,
+        seed=SIM["seed"],
+        reps=lambda wc: list(
+            range(
+                int(wc.chunk) * PAPER_CHUNK,
+                min((int(wc.chunk) + 1) * PAPER_CHUNK, PAPER_REPLICATES),
+            )
+        ),
+    script:
+        "../../scripts/paper_replicates.py"
+
+
 rule paper_expected_ranges:
     input:
-        replicates=f"{SIMDIR}/replicates.csv",
+        chunks=expand(
+            f"{SIMDIR}/paper_replicates/chunk_{{chunk}}.csv",
+            chunk=range(-(-PAPER_REPLICATES // PAPER_CHUNK)),
+        ),
         script="scripts/paper_expected_ranges.py",
         code=code_of("scripts/paper_expected_ranges.py"),
     output:
-        f"{SIMDIR}/paper_expected_ranges.csv",
+        ranges=f"{SIMDIR}/paper_expected_ranges.csv",
+        selection=f"{SIMDIR}/paper_expected_selection.csv",
+        settings=f"{SIMDIR}/paper_expected_settings.json",
     log:
         f"{OUT}/logs/paper_expected_ranges.log",
     conda:
@@ -214,5 +261,12 @@ rule paper_expected_ranges:
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        replicates=PAPER_REPLICATES,
+        settings={
+            "replicates": PAPER_REPLICATES,
+            "seed": SIM["seed"],
+            "procedure": PAPER_PROCEDURE,
+        },
     script:
         "../../scripts/paper_expected_ranges.py"

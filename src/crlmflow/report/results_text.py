@@ -17,6 +17,7 @@ No number is typed by hand: the builder only ever inserts :meth:`TextBuilder.num
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Callable
@@ -26,7 +27,15 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 import pandas as pd
 
-from crlmflow.report.formats import format_number, format_p, format_rate, horizon_label, p_statement, set_label
+from crlmflow.report.formats import (
+    NOT_ESTIMABLE,
+    format_number,
+    format_p,
+    format_rate,
+    horizon_label,
+    p_statement,
+    set_label,
+)
 
 __all__ = [
     "FORMATS",
@@ -119,8 +128,13 @@ def read_source_value(outdir: str | Path, ref: SourceRef):
 
 
 def render(value, fmt: str) -> str:
+    """A source value as the text prints it; an empty (NaN) value -- a measure the run
+    reports as not estimable, e.g. an AUC at a horizon with too few events -- prints as
+    "not estimable", never as "NA"."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown number format {fmt!r}; expected one of {sorted(FORMATS)}")
+    if isinstance(value, float) and math.isnan(value):
+        return NOT_ESTIMABLE
     return FORMATS[fmt](value)
 
 
@@ -319,11 +333,16 @@ def _discrimination(b: TextBuilder, outdir: Path, endpoints: dict, horizons) -> 
                 for h in horizons
                 if _has_row(outdir / perf, set=s, measure="auc_km", horizon=h)
             )
+            lower = b.value(perf, "lower", set=s, measure="c_index")
+            ci = (
+                f"{b.num(perf, 'lower', 'n3', set=s, measure='c_index')}–"
+                f"{b.num(perf, 'upper', 'n3', set=s, measure='c_index')}"
+                if lower == lower
+                else NOT_ESTIMABLE
+            )
             parts.append(
                 f"in the {set_label(s).lower()} the C-index was "
-                f"{b.num(perf, 'estimate', 'n3', set=s, measure='c_index')} (95% CI "
-                f"{b.num(perf, 'lower', 'n3', set=s, measure='c_index')}–"
-                f"{b.num(perf, 'upper', 'n3', set=s, measure='c_index')})"
+                f"{b.num(perf, 'estimate', 'n3', set=s, measure='c_index')} (95% CI {ci})"
                 + (f" and the time-dependent AUCs were {aucs}" if aucs else "")
             )
         if parts:

@@ -1,8 +1,10 @@
 """Expected range of the paper's published numbers under the calibrated truth.
 
-Each replicate of the simulation study (``crlmflow.simulation.study``) is a cohort of the
-paper's size analysed by the configured procedure. The spread of a statistic across
-replicates is its sampling distribution under the generator's truth; the central 95%
+Each replicate (:mod:`crlmflow.simulation.paper_replicate`, the simulation study's
+replicate cohort of the same number) is a cohort of the paper's size analysed by the
+configured procedure, every published number computed on it as the paper comparison
+computes it on the run's cohort. The spread of a number across replicates is its
+sampling distribution under the generator's truth; the central 95%
 (2.5th-97.5th percentiles, ``numpy.quantile`` type 7) is the range a published number
 would fall in if the paper's cohort came from that truth. A Table 2 multivariable HR or
 p exists only in the replicates that selected the term, so its range is conditional on
@@ -22,7 +24,10 @@ import math
 import numpy as np
 import pandas as pd
 
-__all__ = ["expected_ranges", "quantile_mc_interval", "EXPECTED_COLUMNS"]
+from crlmflow.simulation.paper_replicate import SELECTION_PREFIX
+from crlmflow.simulation.performance import proportion_mcse
+
+__all__ = ["expected_ranges", "selection_frequency", "quantile_mc_interval", "EXPECTED_COLUMNS", "SELECTION_COLUMNS"]
 
 EXPECTED_COLUMNS = [
     "key",
@@ -36,6 +41,7 @@ EXPECTED_COLUMNS = [
     "upper_mc_hi",
     "source",
 ]
+SELECTION_COLUMNS = ["endpoint", "variable", "selection_freq", "n_replicates", "mc_se"]
 
 
 def quantile_mc_interval(x: np.ndarray, q: float) -> tuple[float, float]:
@@ -70,38 +76,38 @@ def _range(key: str, values, source: str) -> dict:
     }
 
 
-#: paper_targets.yaml variable names that differ from the cohort's
-_PAPER_VAR = {"male": "sex"}
+def expected_ranges(values: pd.DataFrame) -> pd.DataFrame:
+    """Expected 95% ranges, keyed like ``paper_comparison``'s rows, from the replicates'
+    values (:func:`crlmflow.simulation.paper_replicate.run_paper_replicate`: columns rep,
+    key, value; the ``selection.*`` keys are left to :func:`selection_frequency`).
 
-
-def expected_ranges(replicates: pd.DataFrame) -> pd.DataFrame:
-    """Expected 95% ranges, keyed like ``paper_comparison``'s rows, from the simulation
-    study's ``replicates.csv`` (one row per replicate, endpoint and term).
-
-    Covered: cohort sizes and event counts, Table 2 multivariable HR (with CI bounds) and
-    p of every term when selected, C-index in the training (apparent) and validation sets.
+    One row per key, in the order the keys first appear: the 2.5th and 97.5th percentiles
+    (``lower``, ``upper``), the median, ``n_replicates`` (replicates with a value: a Table
+    2 multivariable HR or p exists only where the term was selected, so its range is
+    conditional on selection) and the Monte Carlo interval of each bound. A key no
+    replicate has a value for gets ``n_replicates`` 0 and no range.
     """
-    reps = replicates.copy()
-    per_ep = reps.drop_duplicates(["rep", "endpoint"]).set_index(["endpoint", "rep"])
+    v = values[~values["key"].str.startswith(f"{SELECTION_PREFIX}.")]
     rows = []
-    first = per_ep.index.get_level_values(0)[0]
-    sizes = per_ep.loc[first]
-    rows.append(_range("cohort.n_train", sizes["n_train"], "replicate split"))
-    rows.append(_range("cohort.n_validation", sizes["n_validation"], "replicate split"))
-    rows.append(_range("cohort.n_total", sizes["n_train"] + sizes["n_validation"], "replicate cohort"))
-    for ep, key in (("os", "cohort.deaths"), ("rfs", "cohort.recurrences")):
-        if ep in per_ep.index.get_level_values(0):
-            e = per_ep.loc[ep]
-            rows.append(_range(key, e["events_train"] + e["events_validation"], "replicate cohort"))
-    for ep in per_ep.index.get_level_values(0).unique():
-        e = per_ep.loc[ep]
-        rows.append(_range(f"performance.{ep}.c_index.train.0", e["c_apparent"], "apparent C, training set"))
-        rows.append(_range(f"performance.{ep}.c_index.validation.0", e["c_split"], "C, validation set"))
-        sel = reps[(reps["endpoint"] == ep) & (reps["selected"] == 1)]
-        for var, part in sel.groupby("variable", sort=True):
-            k = f"table2.{ep}.multivariable.selected.{_PAPER_VAR.get(var, var)}"
-            src = "replicates that selected the term"
-            for i, col in enumerate(("hr", "hr_lower", "hr_upper")):
-                rows.append(_range(f"{k}.hr.{i}", part[col], src))
-            rows.append(_range(f"{k}.p", part["p"], src))
+    for key, part in v.groupby("key", sort=False):
+        conditional = ".multivariable.selected." in key
+        src = "replicates that selected the term" if conditional else "replicate cohorts"
+        rows.append(_range(str(key), part["value"], src))
     return pd.DataFrame(rows, columns=EXPECTED_COLUMNS)
+
+
+def selection_frequency(values: pd.DataFrame) -> pd.DataFrame:
+    """Per endpoint and candidate, the proportion of replicates whose procedure selected it,
+    with its Monte Carlo SE √(p(1−p)/R) (Morris, White & Crowther 2019, Table 6).
+
+    Columns: endpoint, variable, selection_freq, n_replicates, mc_se.
+    """
+    sel = values[values["key"].str.startswith(f"{SELECTION_PREFIX}.")]
+    parts = sel["key"].str.split(".", n=2, expand=True)
+    sel = sel.assign(endpoint=parts[1], variable=parts[2])
+    rows = []
+    for (ep, var), part in sel.groupby(["endpoint", "variable"], sort=False):
+        x = pd.to_numeric(part["value"], errors="coerce").dropna()
+        p, se = proportion_mcse(int(x.sum()), int(len(x)))
+        rows.append({"endpoint": ep, "variable": var, "selection_freq": p, "n_replicates": int(len(x)), "mc_se": se})
+    return pd.DataFrame(rows, columns=SELECTION_COLUMNS)

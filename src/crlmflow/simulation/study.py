@@ -76,6 +76,7 @@ __all__ = [
     "analysis_columns",
     "truth_reference",
     "run_replicate",
+    "selection_kwargs",
     "REPLICATE_COLUMNS",
     "TRUE",
     "NULL",
@@ -169,7 +170,9 @@ def truth_key(endpoint: dict) -> str:
     return key
 
 
-def _selection_kwargs(config: dict) -> dict:
+def selection_kwargs(config: dict) -> dict:
+    """Keyword arguments of :func:`crlmflow.model.modelling.develop_model` from the
+    config's ``selection`` and ``exclude_from_multivariable``."""
     sel = SelectionOptions.from_config(config)
     return dict(
         screen_p=sel.screen_p,
@@ -356,7 +359,7 @@ def run_replicate(config: dict, rep: int, seed: int, truth_cohort: pd.DataFrame)
     cohort, _ = assign_sets({"development": cohort}, split, seed=seeds["split"])
     train = cohort[cohort["set"] == "train"].reset_index(drop=True)
     valid = cohort[cohort["set"] == "validation"].reset_index(drop=True)
-    kw = _selection_kwargs(config)
+    kw = selection_kwargs(config)
     B = int(sim["bootstrap_B"])
     # Only C is studied: no Brier horizons (selection and C do not depend on them).
     no_horizons: list = []

@@ -1,9 +1,10 @@
 """Parts of "paper vs ours" beyond the paper's tables: statements of its text, the
-published numbers the generator does not model, expected ranges, the headline, and the
-model differences (selected terms, true vs estimated hazard ratios, selection frequency).
+published numbers the generator does not model, the model differences (selected terms,
+true vs estimated hazard ratios, selection frequency) and the readable table.
 
 Functions take and return plain data; :func:`crlmflow.report.exhibits.paper_comparison`
-adds the rows, the notebook attaches the expected ranges and writes the headline.
+adds the rows; the expected ranges and the headline are in
+:mod:`crlmflow.report.exhibits.comparison_ranges`.
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ __all__ = [
     "text_rows",
     "target_leaves",
     "uncovered_rows",
-    "attach_expected",
-    "headline",
     "model_differences",
     "readable",
 ]
@@ -275,71 +274,6 @@ def _int(s: str):
         return s
 
 
-def attach_expected(comparison: pd.DataFrame, expected: pd.DataFrame | None) -> pd.DataFrame:
-    """Add the expected 95% range of each published number (``expected``: key, lower,
-    upper, n_replicates) and the flags: ``paper_vs_range`` (inside / outside / no range)
-    and ``ours_vs_range`` (typical / atypical / no range)."""
-    out = comparison.copy()
-    if expected is None or expected.empty:
-        out["expected_lower"] = np.nan
-        out["expected_upper"] = np.nan
-        out["n_replicates"] = 0
-    else:
-        e = expected.set_index("key")[["lower", "upper", "n_replicates"]]
-        e.columns = ["expected_lower", "expected_upper", "n_replicates"]
-        out = out.join(e, on="key")
-        out["n_replicates"] = out["n_replicates"].fillna(0).astype(int)
-
-    def flag(v, lo, hi, yes, no):
-        v = pd.to_numeric(pd.Series([v]), errors="coerce").iloc[0]
-        if pd.isna(lo) or pd.isna(hi) or pd.isna(v):
-            return "no range"
-        return yes if lo <= v <= hi else no
-
-    out["paper_vs_range"] = [
-        flag(p, lo, hi, "inside", "outside")
-        for p, lo, hi in zip(out["paper"], out["expected_lower"], out["expected_upper"])
-    ]
-    out["ours_vs_range"] = [
-        flag(o, lo, hi, "typical", "atypical")
-        for o, lo, hi in zip(out["ours"], out["expected_lower"], out["expected_upper"])
-    ]
-    return out
-
-
-def _likely_reason(key: str) -> str:
-    """The likely reason a published number lies outside its expected range."""
-    if ".multivariable.selected." in key:
-        return "a selected HR: the range is conditional on selection, and the paper's estimate sits where the calibrated truth rarely puts it -- a tension between the paper's own numbers the generator cannot meet, or sampling variation"
-    if ".c_index.train" in key:
-        return "apparent C: the paper's training C is higher than the calibrated truth gives -- sampling variation or a method difference (the paper's C software and ties handling are not stated)"
-    return "sampling variation or a method difference"
-
-
-def headline(comparison: pd.DataFrame) -> list[str]:
-    """The summary lines at the top of the comparison."""
-    n = len(comparison)
-    flags = comparison.get("paper_vs_range", pd.Series(["no range"] * n))
-    inside, outside = int((flags == "inside").sum()), int((flags == "outside").sum())
-    ranged = inside + outside
-    modelled = int(comparison["ours"].notna().sum())
-    lines = [
-        f"{n} published numbers; this run gives a value for {modelled}.",
-        f"Expected 95% ranges exist for {ranged}: {inside} inside, {outside} outside."
-        if ranged
-        else "No expected ranges are available yet (see config/README.md, paper comparison).",
-    ]
-    if outside:
-        out = comparison[flags == "outside"]
-        for reason, part in out.groupby(out["key"].map(_likely_reason), sort=True):
-            names = "; ".join(f"{s_}: {q}" for s_, q in zip(part["section"], part["quantity"]))
-            lines.append(f"Outside ({reason}): {names}.")
-    nm = int((comparison["note"] == NOT_MODELLED).sum())
-    if nm:
-        lines.append(f"{nm} numbers are not modelled by the generator (rows say so).")
-    return lines
-
-
 def model_differences(
     paper_selected: Mapping[str, Iterable[str]],
     multivariable: Mapping[str, pd.DataFrame],
@@ -354,7 +288,7 @@ def model_differences(
     estimated HR, and selection frequency in the bootstrap and in the simulation study.
 
     ``bootstrap_frequency[ep]``: variable, proportion; ``simulation_frequency``: endpoint,
-    variable, selection_freq.
+    variable, selection_freq and optionally its Monte Carlo SE ``mc_se``.
     """
     rows = []
     for ep, multi in multivariable.items():
@@ -367,11 +301,9 @@ def model_differences(
         boot = (bootstrap_frequency or {}).get(ep)
         bmap = dict(zip(boot["variable"], boot["proportion"])) if boot is not None else {}
         sim = simulation_frequency
-        smap = (
-            dict(zip(sim.loc[sim["endpoint"] == ep, "variable"], sim.loc[sim["endpoint"] == ep, "selection_freq"]))
-            if sim is not None
-            else {}
-        )
+        part = sim[sim["endpoint"] == ep] if sim is not None else None
+        smap = dict(zip(part["variable"], part["selection_freq"])) if part is not None else {}
+        semap = dict(zip(part["variable"], part["mc_se"])) if part is not None and "mc_se" in part else {}
         for v in terms:
             in_p, in_o = v in paper, v in ours
             est = multi.loc[(multi["variable"] == v) & multi["selected"].astype(bool), "hr"]
@@ -388,16 +320,20 @@ def model_differences(
                     "estimated_hr": float(est.iloc[0]) if len(est) else np.nan,
                     "bootstrap_selection": bmap.get(v, np.nan),
                     "simulation_selection": smap.get(v, np.nan),
+                    "simulation_selection_mc_se": semap.get(v, np.nan),
                 }
             )
     return pd.DataFrame(rows)
 
 
-def readable(comparison: pd.DataFrame, differences: pd.DataFrame | None = None) -> pd.DataFrame:
+def readable(
+    comparison: pd.DataFrame, differences: pd.DataFrame | None = None, reasons: list[str] | None = None
+) -> pd.DataFrame:
     """The comparison as a reader sees it: clinical labels, paper rounding, the expected
     range and both flags, one row per published number, then one row per model term
     that differs (or has a true effect) with its true and estimated HR and selection
-    frequencies. ``differences`` is :func:`model_differences`' frame."""
+    frequencies. ``differences`` is :func:`model_differences`' frame; ``reasons`` (one per
+    row, '' when inside) fills the ``likely_reason`` column."""
 
     def rng(r):
         if pd.isna(r.get("expected_lower")) or pd.isna(r.get("expected_upper")):
@@ -417,6 +353,7 @@ def readable(comparison: pd.DataFrame, differences: pd.DataFrame | None = None) 
             "expected_95_range": [rng(r) for _, r in comparison.iterrows()],
             "paper_vs_range": comparison.get("paper_vs_range", "no range"),
             "ours_vs_range": comparison.get("ours_vs_range", "no range"),
+            "likely_reason": reasons if reasons is not None else "",
             "note": comparison["note"],
             "key": comparison["key"],
         }
@@ -426,10 +363,11 @@ def readable(comparison: pd.DataFrame, differences: pd.DataFrame | None = None) 
     rows = []
     for _, d in differences.iterrows():
 
-        def freq(v, where):
+        def freq(v, where, se=np.nan):
             if pd.isna(v):
                 return f"{where}: not computed"
-            return f"{where}: {paper_text(100 * float(v), 'percent')}%"
+            mc = f" (Monte Carlo SE {paper_text(100 * float(se), 'percent')})" if pd.notna(se) else ""
+            return f"{where}: {paper_text(100 * float(v), 'percent')}%{mc}"
 
         rows.append(
             {
@@ -441,10 +379,11 @@ def readable(comparison: pd.DataFrame, differences: pd.DataFrame | None = None) 
                 "expected_95_range": "",
                 "paper_vs_range": "",
                 "ours_vs_range": "",
+                "likely_reason": "",
                 "note": (
                     f"true HR {paper_text(d['true_hr'], 'hr')}, estimated HR {paper_text(d['estimated_hr'], 'hr')}; "
                     f"selection frequency, {freq(d['bootstrap_selection'], 'bootstrap')}, "
-                    f"{freq(d['simulation_selection'], 'simulation study')}"
+                    f"{freq(d['simulation_selection'], 'simulation study', d.get('simulation_selection_mc_se', np.nan))}"
                 ),
                 "key": f"model.{d['endpoint'].lower()}.{d['term']}",
             }

@@ -15,13 +15,18 @@ from crlmflow.report.formats import SIMULATED_NOTE, format_cell
 __all__ = ["to_markdown", "write_table"]
 
 
-def to_markdown(df: pd.DataFrame, title: str | None = None, footnotes: Sequence[str] = ()) -> str:
-    """GitHub-flavoured pipe table (no extra dependency); leading spaces kept as NBSP."""
+def to_markdown(
+    df: pd.DataFrame, title: str | None = None, footnotes: Sequence[str] = (), headline: Sequence[str] = ()
+) -> str:
+    """GitHub-flavoured pipe table (no extra dependency); leading spaces kept as NBSP.
+    ``headline`` lines come between the title and the table."""
     cols = [str(c) for c in df.columns]
     esc = lambda s: s.replace("|", "\\|")  # noqa: E731
     lines = []
     if title:
         lines += [f"**{title}**", ""]
+    if headline:
+        lines += [*(f"{h}  " for h in headline), ""]
     lines.append("| " + " | ".join(esc(c) for c in cols) + " |")
     lines.append("|" + "|".join("---" for _ in cols) + "|")
     for rec in df.itertuples(index=False):
@@ -37,7 +42,7 @@ def to_markdown(df: pd.DataFrame, title: str | None = None, footnotes: Sequence[
     return "\n".join(lines) + "\n"
 
 
-def _to_html(df: pd.DataFrame, title: str | None, footnotes: Sequence[str]) -> str:
+def _to_html(df: pd.DataFrame, title: str | None, footnotes: Sequence[str], headline: Sequence[str] = ()) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
     body = []
     for rec in df.itertuples(index=False):
@@ -49,6 +54,7 @@ def _to_html(df: pd.DataFrame, title: str | None, footnotes: Sequence[str]) -> s
         body.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{html.escape(title)}</caption>" if title else ""
     foot = "".join(f'<p class="footnote">{html.escape(f)}</p>' for f in footnotes)
+    top = "".join(f'<p class="headline">{html.escape(h)}</p>' for h in headline)
     style = (
         "<style>table{border-collapse:collapse;font-family:sans-serif;font-size:13px}"
         "th,td{padding:2px 8px;text-align:left;border-bottom:1px solid #ddd}"
@@ -56,7 +62,7 @@ def _to_html(df: pd.DataFrame, title: str | None, footnotes: Sequence[str]) -> s
     )
     return (
         f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{html.escape(title or "")}</title>'
-        f"{style}</head><body>\n<table>{cap}<thead><tr>{head}</tr></thead>\n<tbody>\n"
+        f"{style}</head><body>\n{top}<table>{cap}<thead><tr>{head}</tr></thead>\n<tbody>\n"
         + "\n".join(body)
         + f"\n</tbody></table>\n{foot}\n</body></html>\n"
     )
@@ -71,11 +77,13 @@ def write_table(
     formats: Sequence[str] = ("csv", "html", "md", "docx"),
     header_groups: Sequence[tuple[str, int]] | None = None,
     simulated: bool = False,
+    headline: Sequence[str] = (),
 ) -> dict[str, Path]:
     """Write ``<base>.csv`` (the frame as is), ``<base>.html``, ``<base>.md`` and ``<base>.docx``
     (with title and footnotes; ``header_groups`` spans the Word table's header, see
     ``write_docx``). ``simulated`` adds the simulated-data footnote (``SIMULATED_NOTE``) to
-    every format but the CSV. Returns the paths by format."""
+    every format but the CSV. ``headline`` lines precede the table in the HTML and Markdown
+    (and open the Word table's notes). Returns the paths by format."""
     footnotes = [*footnotes, SIMULATED_NOTE] if simulated else list(footnotes)
     base = Path(base)
     base.parent.mkdir(parents=True, exist_ok=True)
@@ -85,11 +93,12 @@ def write_table(
         if fmt == "csv":
             df.to_csv(path, index=False, lineterminator="\n")
         elif fmt == "html":
-            path.write_text(_to_html(df, title, footnotes), encoding="utf-8")
+            path.write_text(_to_html(df, title, footnotes, headline), encoding="utf-8")
         elif fmt == "md":
-            path.write_text(to_markdown(df, title, footnotes), encoding="utf-8")
+            path.write_text(to_markdown(df, title, footnotes, headline), encoding="utf-8")
         elif fmt == "docx":
-            write_docx(df, path, title=title, footnotes=footnotes, header_groups=header_groups)
+            notes = [*headline, *footnotes]
+            write_docx(df, path, title=title, footnotes=notes, header_groups=header_groups)
         else:
             raise ValueError(f"unknown table format {fmt!r}")
         out[fmt] = path
