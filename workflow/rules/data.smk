@@ -93,10 +93,12 @@ rule clean:
         config_key=lambda wc: (
             "data.file" if wc.cohort == "development" else "external.file"
         ),
+        # rfs_status only when asked for: the paper's run keeps its recorded params
         data={
             k: config["data"][k]
             for k in ("followup_cutoff", "death_censors_rfs", "missing_predictors")
-        },
+        }
+        | ({"rfs_status": True} if config["data"]["rfs_status"] else {}),
         candidates=config["candidates"],
         endpoints=config["endpoints"],
         km_group=config["km"]["group"],
