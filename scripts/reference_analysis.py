@@ -11,7 +11,6 @@ from crlmflow.validation.split_sample import split_sample_validation
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params
     cohort = read_cohort_csv(snakemake.input.cohort)
-    cohort = cohort[cohort["cohort"] == "development"].reset_index(drop=True)
     ep = p.endpoint
     event = ep["event"]
     if p.recode_rfs and event == "rfs_event":

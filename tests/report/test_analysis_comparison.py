@@ -50,3 +50,9 @@ def test_side_by_side_rows_carry_both_analyses():
     t0 = analysis_comparison({"rfs": ref}, {"rfs": fit}, {"rfs": None}, **{**kw, "bootstrap_B": 0})
     c0 = t0.set_index("quantity").loc["Harrell's C"]
     assert np.isnan(c0["this_run_value"]) and c0["this_run"] == "NA"
+    # from a landmark the development data say so
+    t6 = analysis_comparison(
+        {"rfs": ref}, {"rfs": fit}, {"rfs": opt}, **{**kw, "run_study": {**kw["run_study"], "landmark": 6}}
+    )
+    dev = t6.set_index("quantity").loc["Development data", "this_run"]
+    assert dev.startswith("all patients event-free and followed at the 6-month landmark, n = 100")

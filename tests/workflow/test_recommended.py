@@ -78,7 +78,8 @@ def test_reference_of_other_patients_is_a_config_error(repo_root, tmp_path):
 
 @pytest.mark.workflow
 def test_recommended_runs_end_to_end_with_the_side_by_side_table(repo_root, tmp_path):
-    paper, rec = _small_pair(repo_root, tmp_path)
+    n = 150
+    paper, rec = _small_pair(repo_root, tmp_path, n)
     res = subprocess.run(
         [str(BIN / "snakemake"), "--cores", "2", "--configfile", str(rec), "-q"],
         cwd=repo_root,
@@ -89,6 +90,11 @@ def test_recommended_runs_end_to_end_with_the_side_by_side_table(repo_root, tmp_
     out = tmp_path / "out"
     cohort = pd.read_csv(out / "data" / "analysis_cohort.csv")
     assert set(cohort["set"]) == {"train"}  # developed on all patients
+    # from the 6-month landmark: every patient left out is counted
+    lm = json.loads((out / "data" / "split_summary.json").read_text())["landmark"]["development"]
+    assert lm["landmark_months"] == 6 and lm["n_at_landmark"] == len(cohort)
+    assert lm["n_before"] == lm["n_at_landmark"] + lm["event_by_landmark"] + lm["censored_by_landmark"]
+    assert (cohort["rfs_months"] > 0).all() and lm["n_before"] == n
     # composite RFS: every death without recurrence is an RFS event
     assert (cohort["rfs_event"] == (cohort["rfs_status"] > 0)).all()
     assert (cohort["rfs_status"] == 2).any()
@@ -104,12 +110,12 @@ def test_recommended_runs_end_to_end_with_the_side_by_side_table(repo_root, tmp_
     assert c["this_run_value"].between(0.5, 1).all() and c["reference_value"].between(0.5, 1).all()
     dev = table[table["quantity"] == "Development data"].set_index("endpoint")
     assert (dev["this_run_value"] == len(cohort)).all()
-    assert (dev["reference_value"] < len(cohort)).all()
+    assert (dev["reference_value"] < n).all()
     outcome = table[table["quantity"] == "Outcome"].set_index("endpoint").loc["Recurrence-free survival"]
     assert "censored" in outcome["reference"] and "composite" in outcome["this_run"]
     # the reference analysis splits the same patients into training and validation parts
     ref = json.loads((out / "comparison" / "reference_os.json").read_text())
-    assert ref["n_validation"] + ref["fit"]["n"] == len(cohort)
+    assert ref["n_validation"] + ref["fit"]["n"] == n  # every patient, before the landmark
     # recurrence with death as a competing event
     model = json.loads((out / "competing" / "recurrence" / "model.json").read_text())
     assert model["events_cause"] == int((cohort["rfs_status"] == 1).sum())

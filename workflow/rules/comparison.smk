@@ -10,7 +10,8 @@ if REFERENCE is not None:
 
     rule reference_analysis:
         input:
-            cohort=f"{OUT}/data/analysis_cohort.csv",
+            # the development cohort before any landmark: the reference's own patients
+            cohort=f"{OUT}/data/development/cohort.csv",
             script="scripts/reference_analysis.py",
             code=code_of("scripts/reference_analysis.py"),
         output:
@@ -90,6 +91,7 @@ if REFERENCE is not None:
                     "candidates": config["candidates"],
                     "exclude": config["exclude_from_multivariable"],
                     "death_censors_rfs": config["data"]["death_censors_rfs"],
+                    "landmark": config["landmark"]["time"],
                 },
                 out_base=f"{OUT}/tables/analysis_comparison",
             ),

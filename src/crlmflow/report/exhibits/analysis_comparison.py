@@ -46,6 +46,12 @@ def _coding(candidates: list[dict], exclude, fit: Mapping) -> str:
     return text
 
 
+def _development(study: Mapping, n: int, events: int) -> str:
+    s = study.get("landmark")
+    who = "all patients" if s is None else f"all patients event-free and followed at the {s:g}-month landmark"
+    return f"{who}, n = {n}, {events} events" + ("" if s is None else " after it (time from the landmark)")
+
+
 def _selected(fit: Mapping, candidates: list[dict]) -> str:
     labels = {c["name"]: c.get("label", c["name"]) for c in candidates}
     return "; ".join(labels.get(s, s) for s in fit.get("selected") or []) or "none"
@@ -85,7 +91,7 @@ def _endpoint_rows(name, label, ref, fit, optimism, *, ref_study, run_study, B) 
         (
             "Development data",
             f"training set ({ref['train_fraction']:.0%}), n = {ref_fit['n']}, {ref_fit['events']} events",
-            f"all patients, n = {n_all}, {fit['events']} events",
+            _development(run_study, n_all, fit["events"]),
             float(ref_fit["n"]),
             float(n_all),
         ),
