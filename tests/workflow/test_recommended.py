@@ -51,14 +51,14 @@ def _small_pair(repo_root, tmp_path, n=150):
 def test_recommended_config_is_valid_and_plans_the_comparison(repo_root, tmp_path):
     _, rec = _small_pair(repo_root, tmp_path)
     res = subprocess.run(
-        [str(BIN / "snakemake"), "--cores", "1", "-n", "--configfile", str(rec), "-q"],
+        [str(BIN / "snakemake"), "--cores", "1", "-n", "--configfile", str(rec)],
         cwd=repo_root,
         capture_output=True,
         text=True,
     )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    assert "exhibit_analysis_comparison" in res.stdout
-    assert "reference_analysis" in res.stdout
+    for rule in ("reference_analysis", "exhibit_analysis_comparison", "competing_risks", "time_varying"):
+        assert f"rule {rule}:" in res.stdout + res.stderr, rule
 
 
 def test_reference_of_other_patients_is_a_config_error(repo_root, tmp_path):
@@ -123,5 +123,11 @@ def test_recommended_runs_end_to_end_with_the_side_by_side_table(repo_root, tmp_
     perf = pd.read_csv(out / "competing" / "recurrence" / "performance.csv")
     auc = perf[(perf["measure"] == "auc") & perf["estimable"]]
     assert len(auc) and auc["estimate"].between(0, 1).all()
+    # BMI's coefficient refitted as beta + gamma * log t where the final model holds BMI
+    for ep in ("os", "rfs"):
+        tv = pd.read_csv(out / "models" / ep / "time_varying.csv")
+        selected = "bmi" in json.loads((out / "models" / ep / "fit.json").read_text())["selected"]
+        assert ("bmi:log(t)" in set(tv["term"])) == selected
+        assert selected or tv["note"].iloc[0] == "no time-varying fit: not in the final model"
     md = (out / "tables" / "analysis_comparison.md").read_text()
     assert "Reference analysis" in md and "Simulated data" in md
