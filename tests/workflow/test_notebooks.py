@@ -24,6 +24,7 @@ EXPECTED = {
     "beyond_paper",
     "paper_comparison",
     "external_validation",
+    "analysis_comparison",
 }
 
 
