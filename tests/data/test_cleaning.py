@@ -470,3 +470,22 @@ def test_times_format_on_an_analysis_ready_table_suggests_generic():
     assert "already holds derived columns (nlr, crs_score)" in lines[0] and "'format: generic'" in lines[0]
     # a raw file that merely lacks a column gets no such hint
     assert "generic" not in errors_of(raw_times({}).drop(columns=["age"]), fn=clean_times)[0]
+
+
+def test_rfs_status_codes_recurrence_death_and_censoring():
+    df = raw(
+        {"death_date": "2020-03-05", "last_followup_date": "2020-04-01"},
+        {"recurrence_date": "2019-09-05", "death_date": "2020-03-05", "last_followup_date": "2020-03-05"},
+        {"last_followup_date": "2020-04-01"},
+    )
+    for censors in (True, False):
+        c = clean(df, death_censors_rfs=censors, rfs_status=True).cohort
+        # 2 = death without recurrence, 1 = recurrence (death after it does not matter), 0 = censored
+        assert c["rfs_status"].tolist() == [2, 1, 0]
+        assert c["rfs_event"].tolist() == ([0, 1, 0] if censors else [1, 1, 0])
+    assert "rfs_status" not in clean(df).cohort.columns  # only when asked for
+
+
+def test_rfs_status_needs_dates():
+    with pytest.raises(ValueError, match="rfs_status needs the 'dates' layout"):
+        clean(raw({}), format="times", rfs_status=True)

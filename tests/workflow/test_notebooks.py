@@ -25,6 +25,7 @@ EXPECTED = {
     "beyond_paper",
     "paper_comparison",
     "external_validation",
+    "analysis_comparison",
 }
 
 

@@ -93,10 +93,12 @@ rule clean:
         config_key=lambda wc: (
             "data.file" if wc.cohort == "development" else "external.file"
         ),
+        # rfs_status only when asked for: the paper's run keeps its recorded params
         data={
             k: config["data"][k]
             for k in ("followup_cutoff", "death_censors_rfs", "missing_predictors")
-        },
+        }
+        | ({"rfs_status": True} if config["data"]["rfs_status"] else {}),
         candidates=config["candidates"],
         endpoints=config["endpoints"],
         km_group=config["km"]["group"],
@@ -145,7 +147,14 @@ rule split:
         mem_mb=mem_for(1000, 30),
         runtime=runtime_for(10, 1),
     params:
-        split=config["split"],
+        # with a landmark, it and the endpoints' columns travel with the split settings
+        # (the paper's run keeps its recorded params)
+        split=config["split"]
+        | (
+            {"landmark": config["landmark"]["time"], "endpoints": config["endpoints"]}
+            if config["landmark"]["time"] is not None
+            else {}
+        ),
         seed=config["seed"],
         cohorts=COHORTS,
         event_columns=[ep["event"] for ep in config["endpoints"].values()],

@@ -41,7 +41,9 @@ each patient excluded once, with the first reason that applies:
 Derived columns: ``os_months`` = (death, else last follow-up) - surgery, in days / 30.4375,
 ``os_event`` = death present; ``rfs_months`` = (recurrence, else death, else last
 follow-up) - surgery, ``rfs_event`` = recurrence present — with
-``death_censors_rfs=False`` a death without recurrence is an RFS event at the death date.
+``death_censors_rfs=False`` a death without recurrence is an RFS event at the death date;
+with ``rfs_status=True`` also ``rfs_status`` (0 censored, 1 recurrence, 2 death without
+recurrence: the competing-risk coding of R's ``Surv(type = "mstate")``).
 With ``followup_cutoff`` (ISO date) events after the cutoff are ignored and follow-up is
 censored at the cutoff; the flow records how many events that censored. ``hospital_days`` = discharge - admission (days); ``male`` =
 sex == "M"; ``chemo_full_course``/``chemo_neoadjuvant_only``/``chemo_adjuvant_only``
@@ -155,6 +157,7 @@ def clean(
     format: str = "dates",
     followup_cutoff: str | None = None,
     death_censors_rfs: bool = True,
+    rfs_status: bool = False,
     source: str | None = None,
     column_mapping: dict[str, str] | None = None,
     candidates: Iterable[str | dict] | None = None,
@@ -175,6 +178,9 @@ def clean(
     must have its event columns and at least one event among the included patients.
     ``missing_codes``: cells read as missing (:mod:`crlmflow.data.missing`);
     ``freeze_date``: no date may lie after it (default today).
+    ``rfs_status``: add the competing-risk status of recurrence, ``rfs_status`` (0 censored,
+    1 recurrence, 2 death without recurrence, at ``rfs_months``), whatever
+    ``death_censors_rfs`` says; it needs the ``dates`` layout.
     """
     from crlmflow.data.indices import DERIVED_COLUMNS
 
@@ -184,6 +190,10 @@ def clean(
         raise ValueError(f"missing_predictors must be one of {MISSING_POLICIES}, got {missing_predictors!r}")
     source = source or raw.attrs.get("source") or "cohort.csv"
     df = apply_column_mapping(raw, column_mapping, source) if column_mapping else raw
+    if rfs_status and format != "dates":
+        raise ValueError(
+            f"data.rfs_status needs the 'dates' layout (recurrence and death dates), got format {format!r}"
+        )
     if format == "times" and followup_cutoff is not None:
         warnings.warn("followup_cutoff is ignored for the 'times' format (no dates to censor)", stacklevel=2)
         followup_cutoff = None
@@ -221,7 +231,7 @@ def clean(
     missing_data = lacking.any(axis=1)
     exclude(missing_data, EXCLUSION_REASONS[4])
 
-    cohort = _derive(typed, format, followup_cutoff, death_censors_rfs)
+    cohort = _derive(typed, format, followup_cutoff, death_censors_rfs, rfs_status)
 
     # ---- missing-value policy for candidate predictors
     names = _candidate_names(candidates)
@@ -375,7 +385,7 @@ def _int_col(s: pd.Series) -> pd.Series:
     return s.round().astype("int64")
 
 
-def _derive(t: pd.DataFrame, format: str, followup_cutoff, death_censors_rfs: bool) -> pd.DataFrame:
+def _derive(t: pd.DataFrame, format: str, followup_cutoff, death_censors_rfs: bool, rfs_status=False) -> pd.DataFrame:
     out = pd.DataFrame(index=t.index)
     out["patient_id"] = t["patient_id"].astype(object)
     out["male"] = _int_col((t["sex"] == "M").astype(float).where(t["sex"].notna()))
@@ -424,6 +434,9 @@ def _derive(t: pd.DataFrame, format: str, followup_cutoff, death_censors_rfs: bo
         out["os_event"] = _int_col(os_event.astype(float).where(known_os))
         out["rfs_months"] = _days(rfs_end - surgery) / DAYS_PER_MONTH
         out["rfs_event"] = _int_col(rfs_event.astype(float).where(known_os))
+        # competing-risk status at rfs_months: 1 recurrence, 2 death without recurrence
+        status = np.where(rec.notna(), 1.0, np.where(death.notna(), 2.0, 0.0))
+        out["rfs_status"] = _int_col(pd.Series(status, index=t.index).where(known_os))
     else:
         out["os_months"] = t["os_months"]
         out["os_event"] = _int_col(t["os_event"])
@@ -431,7 +444,7 @@ def _derive(t: pd.DataFrame, format: str, followup_cutoff, death_censors_rfs: bo
         out["rfs_event"] = _int_col(t["rfs_event"])
     for c in ("age", "bmi", "hospital_days", "os_months", "rfs_months"):
         out[c] = out[c].astype("float64")
-    return out[CLEAN_COLUMNS]
+    return out[CLEAN_COLUMNS + (["rfs_status"] if rfs_status else [])]
 
 
 def _days(delta: pd.Series) -> pd.Series:

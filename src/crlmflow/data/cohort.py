@@ -100,6 +100,7 @@ def _clean_cohort_file(
                 format=fmt,
                 followup_cutoff=data_options.get("followup_cutoff") if fmt == "dates" else None,
                 death_censors_rfs=data_options.get("death_censors_rfs", True),
+                rfs_status=data_options.get("rfs_status", False),
                 source=name,
                 column_mapping=None,  # applied above, before the unit conversion
                 candidates=candidates,
