@@ -8,7 +8,7 @@ from crlmflow.simulation.performance import report_markdown, summarise
 
 with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     p = snakemake.params
-    parts = [pd.read_csv(f, keep_default_na=True) for f in snakemake.input.replicates]
+    parts = [pd.read_csv(f, keep_default_na=True) for f in snakemake.input.batches]
     reps = pd.concat(parts, ignore_index=True).sort_values(["rep", "endpoint"], kind="stable", ignore_index=True)
     found = sorted(reps["rep"].unique().tolist())
     if found != list(range(p.settings["replicates"])):

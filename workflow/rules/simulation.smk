@@ -1,7 +1,9 @@
 # Simulation study: how reliable is the paper's procedure? Not part of `rule all`; run
 # `snakemake --cores 4 simulation_study`. Replicates of the whole procedure (simulate, clean,
 # split, screen + stepwise Cox, validate, bootstrap optimism) on cohorts with a known truth,
-# one job per replicate; the true C comes from one large independent cohort.
+# replicates grouped into `batches` jobs; the true C comes from one large independent cohort.
+
+from crlmflow.simulation.batches import replicate_batches
 
 SIM = config["simulation_study"]
 SIMDIR = f"{OUT}/simulation_study"
@@ -29,8 +31,11 @@ SIM_REP_MEM_MB = 500 + SIM["truth_n"] // 200
 SIM_REP_RUNTIME = 5 + SIM["bootstrap_B"] * SIM["n_eligible"] // 20000
 SIM_TRUTH_MEM_MB = 1000 + SIM["truth_n"] // 100
 SIM_TRUTH_RUNTIME = 5 + SIM["truth_n"] // 10000
-# A replicate also depends on n_eligible and bootstrap_B, but not on the number of
-# replicates: raising `replicates` keeps the replicates already computed.
+# A replicate also depends on n_eligible and bootstrap_B. Replicates run in
+# `simulation_study.batches` jobs (one process each: imports and the truth cohort are read
+# once per batch); a batch's replicates are a param, so changing `replicates` or `batches`
+# reruns the batches whose lists changed. The results do not depend on the batching.
+SIM_BATCHES = replicate_batches(SIM["replicates"], SIM["batches"])
 SIM_REPLICATE = {
     **SIM_PROCEDURE,
     "simulation_study": {k: SIM[k] for k in ("n_eligible", "bootstrap_B")},
@@ -38,7 +43,7 @@ SIM_REPLICATE = {
 
 
 wildcard_constraints:
-    rep=r"\d+",
+    batch=r"\d+",
 
 
 localrules:
@@ -73,32 +78,33 @@ rule simstudy_truth_cohort:
         "../../scripts/simstudy_truth.py"
 
 
-rule simstudy_replicate:
+rule simstudy_batch:
     input:
         truth_cohort=f"{SIMDIR}/truth/truth_cohort.csv",
-        script="scripts/simstudy_replicate.py",
-        code=code_of("scripts/simstudy_replicate.py"),
+        script="scripts/simstudy_batch.py",
+        code=code_of("scripts/simstudy_batch.py"),
     output:
-        f"{SIMDIR}/replicates/rep_{{rep}}.csv",
+        f"{SIMDIR}/batches/batch_{{batch}}.csv",
     log:
-        f"{OUT}/logs/simstudy_replicate_{{rep}}.log",
+        f"{OUT}/logs/simstudy_batch_{{batch}}.log",
     conda:
         ENV
     threads: 1
     resources:
         mem_mb=SIM_REP_MEM_MB,
-        runtime=SIM_REP_RUNTIME,
+        runtime=lambda wc: 5 + SIM_REP_RUNTIME * len(SIM_BATCHES[int(wc.batch)]),
     params:
         config=SIM_REPLICATE,
         seed=SIM["seed"],
+        reps=lambda wc: SIM_BATCHES[int(wc.batch)],
     script:
-        "../../scripts/simstudy_replicate.py"
+        "../../scripts/simstudy_batch.py"
 
 
 rule simstudy_summary:
     input:
-        replicates=expand(
-            f"{SIMDIR}/replicates/rep_{{rep}}.csv", rep=range(SIM["replicates"])
+        batches=expand(
+            f"{SIMDIR}/batches/batch_{{batch}}.csv", batch=range(len(SIM_BATCHES))
         ),
         reference=f"{SIMDIR}/truth/truth_reference.csv",
         script="scripts/simstudy_summary.py",
