@@ -92,7 +92,7 @@ def main(argv=None) -> None:
     rows = []
     cfg = _config(args.workdir, "truth", out, replicates=args.replicates)
     truth = f"{out}/simulation_study/truth/truth_reference.csv"
-    rows.append(("truth cohort", 1, _run([*snake, "--configfile", str(cfg), truth], args.workdir / "truth.log")))
+    rows.append(("truth cohort", 1, _run([*snake, f"--configfile={cfg}", truth], args.workdir / "truth.log")))
     plan = [(arm, batches) for arm in arms]
     if args.baseline:
         plan.append((arms[0], args.replicates))
@@ -100,7 +100,7 @@ def main(argv=None) -> None:
         cfg = _config(args.workdir, f"{arm}_{k}", out, replicates=args.replicates, batches=k, arms=[arm])
         n_jobs = len(replicate_batches(args.replicates, k))
         targets = [f"{out}/simulation_study/batches/batch_{b}.csv" for b in range(n_jobs)]
-        cmd = [*snake, "--configfile", str(cfg), "--forcerun", "simstudy_batch", *targets]
+        cmd = [*snake, f"--configfile={cfg}", "--forcerun", "simstudy_batch", "--", *targets]
         res = _run(cmd, args.workdir / f"{arm}_{k}.log")
         rows.append((f"arm {arm}", n_jobs, res))
         print(f"  {arm:<22} {n_jobs:>4} jobs  wall {res['wall']:7.1f} s  cpu {res['cpu']:7.1f} s", flush=True)

@@ -38,7 +38,9 @@ SIM_TRUTH_RUNTIME = 5 + SIM["truth_n"] // 10000
 SIM_BATCHES = replicate_batches(SIM["replicates"], SIM["batches"])
 SIM_REPLICATE = {
     **SIM_PROCEDURE,
-    "simulation_study": {k: SIM[k] for k in ("n_eligible", "bootstrap_B")},
+    "simulation_study": {
+        k: SIM[k] for k in ("n_eligible", "bootstrap_B", "arms", "horizon")
+    },
 }
 
 
@@ -74,6 +76,7 @@ rule simstudy_truth_cohort:
         config=SIM_PROCEDURE,
         truth_n=SIM["truth_n"],
         seed=SIM["seed"],
+        horizon=SIM["horizon"],
     script:
         "../../scripts/simstudy_truth.py"
 
@@ -126,6 +129,12 @@ rule simstudy_summary:
             "simulation_study_tables",
             "Simulation study",
         ),
+        methods=in_report(
+            f"{SIMDIR}/methods.csv",
+            "simulation_study_tables",
+            "Simulation study",
+        ),
+        methods_predictors=f"{SIMDIR}/methods_predictors.csv",
         md=in_report(
             f"{SIMDIR}/simulation_study.md",
             "simulation_study_tables",
@@ -142,7 +151,16 @@ rule simstudy_summary:
     params:
         settings={
             k: SIM[k]
-            for k in ("replicates", "n_eligible", "bootstrap_B", "truth_n", "seed")
+            for k in (
+                "replicates",
+                "n_eligible",
+                "bootstrap_B",
+                "truth_n",
+                "seed",
+                "arms",
+                "horizon",
+                "target_mcse",
+            )
         },
     script:
         "../../scripts/simstudy_summary.py"
@@ -190,6 +208,46 @@ rule simstudy_figure:
         "../../scripts/run_notebook.py"
 
 
+rule simstudy_methods_figure:
+    input:
+        notebook="notebooks/simulation_methods.ipynb",
+        methods=f"{SIMDIR}/methods.csv",
+        replicates=f"{SIMDIR}/replicates.csv",
+        runner=RUN_NOTEBOOK,
+        code=notebook_code("notebooks/simulation_methods.ipynb"),
+    output:
+        notebook=f"{OUT}/notebooks/simulation_methods.ipynb",
+        pdf=in_report(
+            f"{SIMDIR}/method_comparison.pdf",
+            "simulation_study_figure",
+            "Simulation study",
+        ),
+        png=in_report(
+            f"{SIMDIR}/method_comparison.png",
+            "simulation_study_figure",
+            "Simulation study",
+        ),
+    log:
+        f"{OUT}/logs/simstudy_methods_figure.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=15,
+    params:
+        nb=lambda wc, input, output: nb_params(
+            methods=input.methods,
+            replicates=input.replicates,
+            endpoint_labels={ep: config["endpoints"][ep]["label"] for ep in ENDPOINTS},
+            arm_labels={a: a.replace("_", " ") for a in SIM["arms"]},
+            replicates_n=SIM["replicates"],
+            fig_base=output.pdf[: -len(".pdf")],
+        ),
+    script:
+        "../../scripts/run_notebook.py"
+
+
 rule simulation_study:
     input:
         f"{SIMDIR}/truth/truth_reference.csv",
@@ -197,9 +255,13 @@ rule simulation_study:
         f"{SIMDIR}/predictors.csv",
         f"{SIMDIR}/models.csv",
         f"{SIMDIR}/c_index.csv",
+        f"{SIMDIR}/methods.csv",
+        f"{SIMDIR}/methods_predictors.csv",
         f"{SIMDIR}/simulation_study.md",
         f"{OUT}/notebooks/simulation_study.ipynb",
         figure_files(f"{SIMDIR}/simulation_study"),
+        f"{OUT}/notebooks/simulation_methods.ipynb",
+        figure_files(f"{SIMDIR}/method_comparison"),
 
 
 # Expected 95% range of each published number across the replicate cohorts (separate
