@@ -239,7 +239,7 @@ rule simstudy_methods_figure:
         nb=lambda wc, input, output: nb_params(
             methods=input.methods,
             replicates=input.replicates,
-            endpoint_labels={ep: config["endpoints"][ep]["label"] for ep in ENDPOINTS},
+            endpoint_labels={ep: ep.upper() for ep in ENDPOINTS},
             arm_labels={a: a.replace("_", " ") for a in SIM["arms"]},
             replicates_n=SIM["replicates"],
             fig_base=output.pdf[: -len(".pdf")],

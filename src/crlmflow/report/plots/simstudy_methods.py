@@ -69,16 +69,16 @@ def plot_method_comparison(
     ep_labels = endpoint_labels or {}
     endpoints = list(dict.fromkeys(methods["endpoint"]))
     arms = list(dict.fromkeys(methods["arm"]))
-    height = 2.5 * len(endpoints) + 1.3
+    height = 2.3 * len(endpoints) + 1.3
     with publication_style():
         fig = new_figure(DOUBLE_COLUMN_IN, height)
         grid = fig.add_gridspec(
-            len(endpoints), 3, hspace=1.1, wspace=0.35, left=0.08, right=0.98,
+            len(endpoints), 3, hspace=0.75, wspace=0.38, left=0.09, right=0.98,
             top=1 - (0.5 if title else 0.25) / height, bottom=1.25 / height,
         )  # fmt: skip
         for i, ep in enumerate(endpoints):
             reps = replicates[replicates["endpoint"] == ep]
-            lab = ep_labels.get(ep, ep.upper())
+            lab = ep_labels.get(ep, ep.upper())  # short labels: three panel titles share the row
             data, colors, labels = [], [], []
             for arm in arms:
                 g = _per_rep(reps, arm)
