@@ -95,7 +95,8 @@ rule simstudy_batch:
     threads: 1
     resources:
         mem_mb=SIM_REP_MEM_MB,
-        runtime=lambda wc: 5 + SIM_REP_RUNTIME * len(SIM_BATCHES[int(wc.batch)]),
+        runtime=lambda wc: 5
+        + SIM_REP_RUNTIME * len(SIM["arms"]) * len(SIM_BATCHES[int(wc.batch)]),
     params:
         config=SIM_REPLICATE,
         seed=SIM["seed"],
