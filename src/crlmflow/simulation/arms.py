@@ -194,7 +194,7 @@ def _develop_full(data, config, spec, kw) -> ArmFit:
     problem = prepare(data, cands, spec["time"], spec["event"])
     univ = univariable_cox(data, cands, spec["time"], spec["event"], problem=problem)
     pool = _pool(config, kw)
-    fit = problem.fit(pool)
+    fit = problem.fit(pool, on_separation="ignore")  # R coxph: warn, keep the last iterate
     sel = Selection(list(pool), list(pool), list(pool), pd.DataFrame(), fit)
     events = int(data[spec["event"]].sum())
     multi = multivariable_table(problem, sel, cands, univ, events, kw.get("exclude") or ())
