@@ -19,6 +19,7 @@ from crlmflow.pipeline.streams import integer_seed, seed_sequence
 from crlmflow.simulation import performance as perf
 from crlmflow.simulation import study as ss
 from crlmflow.simulation.study import NULL, TRUE, TRUE_NOT_CANDIDATE
+from crlmflow.simulation.true_performance import true_risk, true_risk_column
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
@@ -198,9 +199,10 @@ def test_summarise_and_markdown():
 
 @pytest.fixture(scope="module")
 def tiny():
-    cfg = _config(n_eligible=150, bootstrap_B=3, truth_n=600, seed=5)
+    cfg = _config(n_eligible=150, bootstrap_B=3, truth_n=600, seed=5, arms=["paper"])
     cohort, truth = ss.simulate_analysis_cohort(600, ss.truth_cohort_seed(5), cfg)
-    cohort = cohort[ss.analysis_columns(cfg)]
+    risks = {true_risk_column(k): true_risk(truth, k, cohort, 36) for k in ("os", "rfs")}
+    cohort = cohort[ss.analysis_columns(cfg)].assign(**risks)
     return cfg, cohort, truth
 
 
@@ -229,6 +231,8 @@ def test_run_replicate_tiny_cohort_is_deterministic(tiny):
     assert (per_ep["n_train"] == 105).all() and (per_ep["n_validation"] == 45).all()  # ceil(0.7 * 150)
     for col in ("c_apparent", "c_split", "c_corrected", "c_true"):
         assert per_ep[col].between(0.3, 1.0).all(), col
+    assert (per_ep["arm"] == "paper").all() and per_ep["ici_true"].between(0, 0.5).all()
+    assert per_ep["slope_true"].between(0.1, 3).all() and per_ep["slope_corrected"].notna().all()
     assert (per_ep["n_bootstrap"] == 3).all()
     assert per_ep["c_corrected"].to_numpy() == pytest.approx((per_ep["c_apparent"] - per_ep["c_optimism"]).to_numpy())
     sel = a[a["selected"] == 1]
@@ -249,7 +253,7 @@ def test_run_replicate_without_deaths_before_a_horizon(tiny):
     from crlmflow.data.cohort import assign_sets
 
     _, cohort, _ = tiny
-    cfg = _config(bootstrap_B=2)
+    cfg = _config(bootstrap_B=2, arms=["paper"])
     seed = cfg["simulation_study"]["seed"]
     seeds = ss.replicate_seeds(seed, 20)
     data, _ = ss.simulate_analysis_cohort(cfg["simulation_study"]["n_eligible"], seeds["simulate"], cfg)
@@ -260,6 +264,27 @@ def test_run_replicate_without_deaths_before_a_horizon(tiny):
     a = ss.run_replicate(cfg, 20, seed, cohort)
     os_row = a[a["endpoint"] == "os"].iloc[0]
     assert np.isfinite(os_row["c_corrected"]) and os_row["n_bootstrap"] == 2
+
+
+def test_every_arm_on_the_same_cohort(tiny):
+    """All registered arms on one replicate: the paper's arm is unchanged by the others, the
+    all-data arms develop on every patient and have no split C, the full model keeps the pool."""
+    cfg, cohort, _ = tiny
+    both = dict(cfg, simulation_study=dict(cfg["simulation_study"], arms=["paper", "paper_all_data", "full"]))
+    a = ss.run_replicate(both, 2, 5, cohort)
+    assert list(dict.fromkeys(a["arm"])) == ["paper", "paper_all_data", "full"]
+    pd.testing.assert_frame_equal(a[a["arm"] == "paper"].reset_index(drop=True), ss.run_replicate(cfg, 2, 5, cohort))
+    per = a.drop_duplicates(["arm", "endpoint"]).set_index(["arm", "endpoint"])
+    assert (per.loc["paper_all_data", "n_train"] == 150).all() and per.loc["full", "c_split"].isna().all()
+    assert per.loc["paper_all_data", "n_validation"].eq(0).all()
+    pool = [c["name"] for c in cfg["candidates"] if c["name"] not in cfg["exclude_from_multivariable"]]
+    full = a[(a["arm"] == "full") & (a["endpoint"] == "os")]
+    assert set(full.loc[full["selected"] == 1, "variable"]) == set(pool)
+    assert per.loc["full", "n_selected"].eq(len(pool)).all()
+    # apparent C >= corrected C is the usual direction for a 26-parameter model on 150 patients
+    assert (per.loc["full", "c_apparent"] > per.loc["full", "c_corrected"]).all()
+    with pytest.raises(ValueError, match="registered"):
+        ss.run_replicate(dict(cfg, simulation_study=dict(cfg["simulation_study"], arms=["lasso?"])), 2, 5, cohort)
 
 
 def test_truth_key_rejects_unsimulated_endpoint(tiny):
@@ -297,12 +322,13 @@ def _digests(folder: Path) -> dict:
 @pytest.mark.workflow
 def test_simulation_study_target(repo_root, tmp_path):
     out = tmp_path / "out"
-    cfg = _config(replicates=3, bootstrap_B=5, truth_n=2000, seed=99)
+    cfg = _config(replicates=3, bootstrap_B=5, truth_n=2000, seed=99, batches=2, arms=["paper", "full"])
     cfg["outdir"] = str(out)
     path = tmp_path / "sim.yaml"
-    path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
 
-    def run(cores):
+    def run(cores, batches=2):
+        cfg["simulation_study"]["batches"] = batches
+        path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
         res = subprocess.run(
             [str(BIN / "snakemake"), "simulation_study", "--cores", str(cores), "--configfile", str(path), "-q"],
             cwd=repo_root,
@@ -314,7 +340,8 @@ def test_simulation_study_target(repo_root, tmp_path):
     run(2)
     sim = out / "simulation_study"
     reps = pd.read_csv(sim / "replicates.csv")
-    assert sorted(reps["rep"].unique()) == [0, 1, 2] and sorted((sim / "replicates").iterdir())
+    assert sorted(reps["rep"].unique()) == [0, 1, 2]
+    assert sorted(p.name for p in (sim / "batches").iterdir()) == ["batch_0.csv", "batch_1.csv"]
     per_rep = reps.drop_duplicates(["rep", "endpoint"])
     assert per_rep["c_true"].between(0.55, 0.85).all()
     assert per_rep[["c_apparent", "c_split", "c_corrected"]].stack().between(0.4, 1.0).all()
@@ -328,13 +355,35 @@ def test_simulation_study_target(repo_root, tmp_path):
     assert set(c["estimator"]) == {"apparent", "split_sample", "optimism_corrected"}
     assert (c["replicates"] == 3).all() and c["rmse"].between(0, 0.3).all()
     md = (sim / "simulation_study.md").read_text(encoding="utf-8")
-    assert "3 replicates of 389 eligible patients" in md
+    assert "3 replicates of 389 eligible patients" in md and "Method comparison" in md
+    meth = pd.read_csv(sim / "methods.csv")
+    assert meth[["arm", "endpoint"]].values.tolist() == [
+        ["paper", "os"],
+        ["paper", "rfs"],
+        ["full", "os"],
+        ["full", "rfs"],
+    ]
+    assert meth["mean_slope_true"].between(0.2, 2).all() and meth["mean_ici_true"].between(0, 0.3).all()
+    assert (meth.loc[meth["arm"] == "full", "true_kept"] == 1).all()
+    assert (sim / "method_comparison.png").stat().st_size > 10_000
     assert (sim / "simulation_study.png").stat().st_size > 10_000
     assert (sim / "simulation_study.pdf").read_bytes()[:4] == b"%PDF"
     assert not (out / "provenance.json").exists() and not (out / "models").exists()  # not the main DAG
 
-    # byte-identical with another number of cores
-    first = _digests(out)
+    # identical with another number of cores and another batching: every table byte for byte,
+    # the figure pixel for pixel (the batch files, the jobs' provenance and the lineage the
+    # figure files carry in their metadata name other batch jobs)
+    def comparable(digests):
+        return {k: v for k, v in digests.items() if not k.startswith("provenance/") and "/batches/" not in k
+                and not k.endswith((".png", ".pdf"))}  # fmt: skip
+
+    first = comparable(_digests(out))
+    assert "simulation_study/replicates.csv" in first and "simulation_study/predictors.csv" in first
     shutil.move(out, tmp_path / "first")
-    run(1)
-    assert _digests(out) == first
+    run(1, batches=3)
+    assert len(list((sim / "batches").iterdir())) == 3
+    assert comparable(_digests(out)) == first
+    from matplotlib.image import imread
+
+    png = "simulation_study/simulation_study.png"
+    np.testing.assert_array_equal(imread(out / png), imread(tmp_path / "first" / png))

@@ -1,7 +1,9 @@
 # Simulation study: how reliable is the paper's procedure? Not part of `rule all`; run
 # `snakemake --cores 4 simulation_study`. Replicates of the whole procedure (simulate, clean,
 # split, screen + stepwise Cox, validate, bootstrap optimism) on cohorts with a known truth,
-# one job per replicate; the true C comes from one large independent cohort.
+# replicates grouped into `batches` jobs; the true C comes from one large independent cohort.
+
+from crlmflow.simulation.batches import replicate_batches
 
 SIM = config["simulation_study"]
 SIMDIR = f"{OUT}/simulation_study"
@@ -29,16 +31,21 @@ SIM_REP_MEM_MB = 500 + SIM["truth_n"] // 200
 SIM_REP_RUNTIME = 5 + SIM["bootstrap_B"] * SIM["n_eligible"] // 20000
 SIM_TRUTH_MEM_MB = 1000 + SIM["truth_n"] // 100
 SIM_TRUTH_RUNTIME = 5 + SIM["truth_n"] // 10000
-# A replicate also depends on n_eligible and bootstrap_B, but not on the number of
-# replicates: raising `replicates` keeps the replicates already computed.
+# A replicate also depends on n_eligible and bootstrap_B. Replicates run in
+# `simulation_study.batches` jobs (one process each: imports and the truth cohort are read
+# once per batch); a batch's replicates are a param, so changing `replicates` or `batches`
+# reruns the batches whose lists changed. The results do not depend on the batching.
+SIM_BATCHES = replicate_batches(SIM["replicates"], SIM["batches"])
 SIM_REPLICATE = {
     **SIM_PROCEDURE,
-    "simulation_study": {k: SIM[k] for k in ("n_eligible", "bootstrap_B")},
+    "simulation_study": {
+        k: SIM[k] for k in ("n_eligible", "bootstrap_B", "arms", "horizon")
+    },
 }
 
 
 wildcard_constraints:
-    rep=r"\d+",
+    batch=r"\d+",
 
 
 localrules:
@@ -69,36 +76,39 @@ rule simstudy_truth_cohort:
         config=SIM_PROCEDURE,
         truth_n=SIM["truth_n"],
         seed=SIM["seed"],
+        horizon=SIM["horizon"],
     script:
         "../../scripts/simstudy_truth.py"
 
 
-rule simstudy_replicate:
+rule simstudy_batch:
     input:
         truth_cohort=f"{SIMDIR}/truth/truth_cohort.csv",
-        script="scripts/simstudy_replicate.py",
-        code=code_of("scripts/simstudy_replicate.py"),
+        script="scripts/simstudy_batch.py",
+        code=code_of("scripts/simstudy_batch.py"),
     output:
-        f"{SIMDIR}/replicates/rep_{{rep}}.csv",
+        f"{SIMDIR}/batches/batch_{{batch}}.csv",
     log:
-        f"{OUT}/logs/simstudy_replicate_{{rep}}.log",
+        f"{OUT}/logs/simstudy_batch_{{batch}}.log",
     conda:
         ENV
     threads: 1
     resources:
         mem_mb=SIM_REP_MEM_MB,
-        runtime=SIM_REP_RUNTIME,
+        runtime=lambda wc: 5
+        + SIM_REP_RUNTIME * len(SIM["arms"]) * len(SIM_BATCHES[int(wc.batch)]),
     params:
         config=SIM_REPLICATE,
         seed=SIM["seed"],
+        reps=lambda wc: SIM_BATCHES[int(wc.batch)],
     script:
-        "../../scripts/simstudy_replicate.py"
+        "../../scripts/simstudy_batch.py"
 
 
 rule simstudy_summary:
     input:
-        replicates=expand(
-            f"{SIMDIR}/replicates/rep_{{rep}}.csv", rep=range(SIM["replicates"])
+        batches=expand(
+            f"{SIMDIR}/batches/batch_{{batch}}.csv", batch=range(len(SIM_BATCHES))
         ),
         reference=f"{SIMDIR}/truth/truth_reference.csv",
         script="scripts/simstudy_summary.py",
@@ -120,6 +130,12 @@ rule simstudy_summary:
             "simulation_study_tables",
             "Simulation study",
         ),
+        methods=in_report(
+            f"{SIMDIR}/methods.csv",
+            "simulation_study_tables",
+            "Simulation study",
+        ),
+        methods_predictors=f"{SIMDIR}/methods_predictors.csv",
         md=in_report(
             f"{SIMDIR}/simulation_study.md",
             "simulation_study_tables",
@@ -136,7 +152,16 @@ rule simstudy_summary:
     params:
         settings={
             k: SIM[k]
-            for k in ("replicates", "n_eligible", "bootstrap_B", "truth_n", "seed")
+            for k in (
+                "replicates",
+                "n_eligible",
+                "bootstrap_B",
+                "truth_n",
+                "seed",
+                "arms",
+                "horizon",
+                "target_mcse",
+            )
         },
     script:
         "../../scripts/simstudy_summary.py"
@@ -184,6 +209,46 @@ rule simstudy_figure:
         "../../scripts/run_notebook.py"
 
 
+rule simstudy_methods_figure:
+    input:
+        notebook="notebooks/simulation_methods.ipynb",
+        methods=f"{SIMDIR}/methods.csv",
+        replicates=f"{SIMDIR}/replicates.csv",
+        runner=RUN_NOTEBOOK,
+        code=notebook_code("notebooks/simulation_methods.ipynb"),
+    output:
+        notebook=f"{OUT}/notebooks/simulation_methods.ipynb",
+        pdf=in_report(
+            f"{SIMDIR}/method_comparison.pdf",
+            "simulation_study_figure",
+            "Simulation study",
+        ),
+        png=in_report(
+            f"{SIMDIR}/method_comparison.png",
+            "simulation_study_figure",
+            "Simulation study",
+        ),
+    log:
+        f"{OUT}/logs/simstudy_methods_figure.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=15,
+    params:
+        nb=lambda wc, input, output: nb_params(
+            methods=input.methods,
+            replicates=input.replicates,
+            endpoint_labels={ep: ep.upper() for ep in ENDPOINTS},
+            arm_labels={a: a.replace("_", " ") for a in SIM["arms"]},
+            replicates_n=SIM["replicates"],
+            fig_base=output.pdf[: -len(".pdf")],
+        ),
+    script:
+        "../../scripts/run_notebook.py"
+
+
 rule simulation_study:
     input:
         f"{SIMDIR}/truth/truth_reference.csv",
@@ -191,9 +256,13 @@ rule simulation_study:
         f"{SIMDIR}/predictors.csv",
         f"{SIMDIR}/models.csv",
         f"{SIMDIR}/c_index.csv",
+        f"{SIMDIR}/methods.csv",
+        f"{SIMDIR}/methods_predictors.csv",
         f"{SIMDIR}/simulation_study.md",
         f"{OUT}/notebooks/simulation_study.ipynb",
         figure_files(f"{SIMDIR}/simulation_study"),
+        f"{OUT}/notebooks/simulation_methods.ipynb",
+        figure_files(f"{SIMDIR}/method_comparison"),
 
 
 # Expected 95% range of each published number across replicate cohorts of the paper's

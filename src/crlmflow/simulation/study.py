@@ -59,14 +59,14 @@ import pandas as pd
 from crlmflow.data.cohort import assign_sets, clean_cohort_file
 from crlmflow.data.indices import derive_indices
 from crlmflow.data.io import atomic_write_csv
-from crlmflow.model.modelling import develop_model, model_matrix
 from crlmflow.pipeline.options import SelectionOptions
 from crlmflow.pipeline.streams import integer_seed, seed_sequence
+from crlmflow.simulation.arms import arms_named
 from crlmflow.simulation.generator import simulate_cohort
+from crlmflow.simulation.true_performance import true_performance, true_risk_column
 from crlmflow.survival.design import normalise_candidates
 from crlmflow.survival.selection import fit_terms, prepare
 from crlmflow.validation.concordance import concordance_index
-from crlmflow.validation.optimism import apparent_performance, run_replicates, summarise_optimism
 
 __all__ = [
     "replicate_seeds",
@@ -78,6 +78,8 @@ __all__ = [
     "run_replicate",
     "selection_kwargs",
     "REPLICATE_COLUMNS",
+    "PAPER_ARM",
+    "study_arms",
     "TRUE",
     "NULL",
     "TRUE_NOT_CANDIDATE",
@@ -293,9 +295,10 @@ def truth_reference(truth: dict, cohort: pd.DataFrame, config: dict) -> pd.DataF
 # one replicate
 # ---------------------------------------------------------------------------------------
 
-#: Columns of a replicate's table (one row per endpoint and candidate term).
+#: Columns of a replicate's table (one row per arm, endpoint and candidate term).
 REPLICATE_COLUMNS = [
     "rep",
+    "arm",
     "endpoint",
     "term",
     "variable",
@@ -318,35 +321,92 @@ REPLICATE_COLUMNS = [
     "c_split_se",
     "c_optimism",
     "c_corrected",
+    "slope_corrected",
     "n_bootstrap",
     "c_true",
+    "slope_true",
+    "ici_true",
     "seed_simulate",
     "seed_split",
     "seed_bootstrap",
 ]
 
+#: The paper's procedure (split sample), the arm of the original study's tables.
+PAPER_ARM = "paper"
 
-def _lp(model, df: pd.DataFrame) -> np.ndarray:
-    """Linear predictor of the fitted model (constant 0 for the null model)."""
-    if model.fit is None:
-        return np.zeros(len(df))
-    return model_matrix(model, df) @ model.fit.coef
+
+def study_arms(config: dict) -> list[str]:
+    """Arms of the study (``simulation_study.arms``; the paper's procedure alone if unset)."""
+    return list(config["simulation_study"].get("arms") or [PAPER_ARM])
+
+
+def _arm_endpoint(arm, ep, spec, k, data, valid, truth_cohort, config, kw, seeds) -> pd.DataFrame:
+    """One arm on one endpoint: develop, split-sample C (split arms), bootstrap, true performance."""
+    sim = config["simulation_study"]
+    time, event = spec["time"], spec["event"]
+    fit = arm.develop(data, config, spec, kw)
+    c_split = concordance_index(valid[time], valid[event], fit.linear_predictor(valid)) if arm.split_sample else None
+    val = arm.validate(data, config, spec, kw, fit, int(sim["bootstrap_B"]), seeds["bootstrap"], k)
+    horizon = float(sim.get("horizon", 36))
+    risk_col = true_risk_column(truth_key(spec))
+    true_risk_t = truth_cohort[risk_col] if risk_col in truth_cohort else np.full(len(truth_cohort), np.nan)
+    truth = true_performance(
+        fit.linear_predictor(truth_cohort),
+        fit.risk(truth_cohort, horizon),
+        truth_cohort[time],
+        truth_cohort[event],
+        true_risk_t,
+    )
+    t = fit.terms
+    table = pd.DataFrame(
+        {
+            "rep": 0,
+            "arm": arm.name,
+            "endpoint": ep,
+            "term": t["term"],
+            "variable": t["variable"],
+            "screened": t["screened"].astype(int),
+            "selected": t["selected"].astype(int),
+            **{c: t[c] for c in ("coef", "se", "hr", "hr_lower", "hr_upper", "p")},
+        }
+    )
+    return table.assign(
+        n_train=len(data),
+        events_train=int(data[event].sum()),
+        n_validation=len(valid) if arm.split_sample else 0,
+        events_validation=int(valid[event].sum()) if arm.split_sample else 0,
+        n_selected=len(fit.selected),
+        selected_terms=";".join(fit.selected),
+        c_apparent=val["c_apparent"],
+        c_split=c_split.c_index if c_split else np.nan,
+        c_split_se=c_split.std_err if c_split else np.nan,
+        c_optimism=val.get("c_optimism", np.nan),
+        c_corrected=val.get("c_corrected", np.nan),
+        slope_corrected=val.get("slope_corrected", np.nan),
+        n_bootstrap=val["n_bootstrap"],
+        **truth,
+    )
 
 
 def run_replicate(config: dict, rep: int, seed: int, truth_cohort: pd.DataFrame) -> pd.DataFrame:
-    """The paper's whole procedure on replicate ``rep``; one row per endpoint and candidate term.
+    """Every arm of the study on replicate ``rep``; one row per arm, endpoint and candidate term.
 
     ``config``: the workflow config's ``data``, ``split`` (``train_fraction``, ``stratify``;
     the split is always the paper's random one), ``endpoints``, ``candidates``,
     ``exclude_from_multivariable``, ``selection`` and ``simulation_study`` (``n_eligible``,
-    ``bootstrap_B``).  ``seed``: the study seed (see :func:`replicate_seeds`).
-    ``truth_cohort``: the large independent cohort for the true C.
+    ``bootstrap_B``, ``arms``, ``horizon``).  ``seed``: the study seed (see
+    :func:`replicate_seeds`).  ``truth_cohort``: the large independent cohort, with the true
+    risk at the horizon in ``true_risk_<os|rfs>`` (:func:`crlmflow.simulation.true_performance.true_risk`).
 
-    Term columns: screened, selected, and for selected terms coef, se, hr, hr_lower,
-    hr_upper, p of the final model.  Endpoint columns (repeated on its rows): training and
-    validation sizes and events, n_selected, selected_terms (";"-joined), c_apparent,
-    c_split (Harrell's C on the validation set) and its IJ SE c_split_se, c_optimism and
-    c_corrected (Harrell's bootstrap, ``n_bootstrap`` replicates; NaN when B = 0), and c_true.
+    Every arm (:mod:`crlmflow.simulation.arms`) sees the same cohort, the same split and the
+    same bootstrap resamples.  Term columns: screened, selected, and for terms in the model
+    coef, se, hr, hr_lower, hr_upper, p.  Endpoint columns (repeated on its rows): sizes and
+    events of the development data (``n_train``; all patients for arms that do not split) and
+    of the validation part, n_selected, selected_terms (";"-joined), c_apparent, c_split
+    (Harrell's C on the validation part, split arms only) and its IJ SE c_split_se,
+    c_optimism, c_corrected and slope_corrected (Harrell's bootstrap, ``n_bootstrap``
+    replicates; NaN when B = 0), and the true c_true, slope_true, ici_true
+    (:func:`crlmflow.simulation.true_performance.true_performance`).
     """
     sim = config["simulation_study"]
     seeds = replicate_seeds(seed, rep)
@@ -359,70 +419,15 @@ def run_replicate(config: dict, rep: int, seed: int, truth_cohort: pd.DataFrame)
     cohort, _ = assign_sets({"development": cohort}, split, seed=seeds["split"])
     train = cohort[cohort["set"] == "train"].reset_index(drop=True)
     valid = cohort[cohort["set"] == "validation"].reset_index(drop=True)
+    everyone = cohort.reset_index(drop=True)
     kw = selection_kwargs(config)
-    B = int(sim["bootstrap_B"])
-    # Only C is studied: no Brier horizons (selection and C do not depend on them).
-    no_horizons: list = []
     out = []
-    for k, (ep, spec) in enumerate(config["endpoints"].items()):
-        truth_key(spec)
-        time, event = spec["time"], spec["event"]
-        model = develop_model(train, config["candidates"], ep, time, event, **kw)
-        c_split = concordance_index(valid[time], valid[event], _lp(model, valid))
-        c_true = concordance_index(truth_cohort[time], truth_cohort[event], _lp(model, truth_cohort)).c_index
-        apparent = apparent_performance(
-            train, config["candidates"], time, event, no_horizons, terms=model.selected, **kw
-        )
-        if B > 0:
-            reps = run_replicates(
-                train,
-                config["candidates"],
-                time,
-                event,
-                no_horizons,
-                range(B),
-                seed=seeds["bootstrap"],
-                endpoint_index=k,
-                **kw,
-            )
-            opt = summarise_optimism(apparent, reps).loc["c_index"]
-            c_opt, c_corr, n_boot = float(opt["optimism"]), float(opt["corrected"]), int(opt["n_replicates"])
-        else:
-            c_opt, c_corr, n_boot = np.nan, np.nan, 0
-        terms = model.multivariable
-        table = pd.DataFrame(
-            {
-                "rep": int(rep),
-                "endpoint": ep,
-                "term": terms["term"],
-                "variable": terms["variable"],
-                "screened": terms["screened"].astype(int),
-                "selected": terms["selected"].astype(int),
-                "coef": terms["coef"],
-                "se": terms["se"],
-                "hr": terms["hr"],
-                "hr_lower": terms["hr_lower"],
-                "hr_upper": terms["hr_upper"],
-                "p": terms["p"],
-            }
-        )
-        table = table.assign(
-            n_train=len(train),
-            events_train=int(train[event].sum()),
-            n_validation=len(valid),
-            events_validation=int(valid[event].sum()),
-            n_selected=len(model.selected),
-            selected_terms=";".join(model.selected),
-            c_apparent=float(apparent["c_index"]),
-            c_split=c_split.c_index,
-            c_split_se=c_split.std_err,
-            c_optimism=c_opt,
-            c_corrected=c_corr,
-            n_bootstrap=n_boot,
-            c_true=float(c_true),
-            seed_simulate=seeds["simulate"],
-            seed_split=seeds["split"],
-            seed_bootstrap=seeds["bootstrap"],
-        )
-        out.append(table[REPLICATE_COLUMNS])
-    return pd.concat(out, ignore_index=True)
+    for arm in arms_named(study_arms(config)):
+        data = train if arm.split_sample else everyone
+        for k, (ep, spec) in enumerate(config["endpoints"].items()):
+            truth_key(spec)
+            out.append(_arm_endpoint(arm, ep, spec, k, data, valid, truth_cohort, config, kw, seeds))
+    table = pd.concat(out, ignore_index=True).assign(
+        rep=int(rep), seed_simulate=seeds["simulate"], seed_split=seeds["split"], seed_bootstrap=seeds["bootstrap"]
+    )
+    return table[REPLICATE_COLUMNS]
