@@ -208,6 +208,7 @@ rule exhibit_figure_model:
     input:
         notebook="notebooks/figure_model.ipynb",
         multivariable=f"{OUT}/models/{{endpoint}}/multivariable.csv",
+        fit=f"{OUT}/models/{{endpoint}}/fit.json",
         nomogram=f"{OUT}/models/{{endpoint}}/nomogram.json",
         roc=f"{OUT}/validation/{{endpoint}}/roc_curves.csv",
         dca=f"{OUT}/validation/{{endpoint}}/decision_curves.csv",
@@ -240,6 +241,12 @@ rule exhibit_figure_model:
             "Paper exhibits",
             "Figure panels",
         ),
+        nia_pdf=f"{OUT}/figures/figure_model_{{endpoint}}_nia.pdf",
+        nia_png=in_report(
+            f"{OUT}/figures/figure_model_{{endpoint}}_nia.png",
+            "figure_model_nia",
+            **PAPER_SUPPLEMENT,
+        ),
     log:
         f"{OUT}/logs/exhibit_figure_model_{{endpoint}}.log",
     conda:
@@ -254,6 +261,7 @@ rule exhibit_figure_model:
             endpoint_label=config["endpoints"][wc.endpoint]["label"],
             figure_number=FIG_NO[wc.endpoint],
             multivariable=input.multivariable,
+            fit=input.fit,
             nomogram=input.nomogram,
             roc_curves=input.roc,
             decision_curves=input.dca,
@@ -277,6 +285,7 @@ rule exhibit_figure4:
         curves=f"{OUT}/survival/km_curves.csv",
         at_risk=f"{OUT}/survival/km_at_risk.csv",
         tests=f"{OUT}/survival/km_tests.csv",
+        pairwise=f"{OUT}/survival/km_pairwise.csv",
         cutpoints=expand(f"{OUT}/models/{{ep}}/cutpoint.json", ep=ENDPOINTS),
         runner=RUN_NOTEBOOK,
         code=notebook_code("notebooks/figure4_km.ipynb"),
@@ -305,6 +314,7 @@ rule exhibit_figure4:
             km_curves=input.curves,
             km_at_risk=input.at_risk,
             km_tests=input.tests,
+            km_pairwise=input.pairwise,
             cutpoints=ep_files(f"{OUT}/models/{{ep}}/cutpoint.json"),
             sets=SETS,
             endpoint_labels={ep: config["endpoints"][ep]["label"] for ep in ENDPOINTS},

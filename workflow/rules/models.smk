@@ -54,26 +54,11 @@ rule nomogram:
     input:
         cohort=f"{OUT}/data/analysis_cohort.csv",
         fit=f"{OUT}/models/{{endpoint}}/fit.json",
-        multivariable=f"{OUT}/models/{{endpoint}}/multivariable.csv",
         script="scripts/nomogram.py",
         code=code_of("scripts/nomogram.py"),
     output:
         nomogram=f"{OUT}/models/{{endpoint}}/nomogram.json",
         points=f"{OUT}/models/{{endpoint}}/points.csv",
-        nomogram_pdf=in_report(
-            f"{OUT}/figures/nomogram_{{endpoint}}.pdf",
-            "nomogram",
-            "Figures",
-            **PER_ENDPOINT,
-        ),
-        nomogram_png=f"{OUT}/figures/nomogram_{{endpoint}}.png",
-        forest_pdf=in_report(
-            f"{OUT}/figures/forest_{{endpoint}}.pdf",
-            "forest",
-            "Figures",
-            **PER_ENDPOINT,
-        ),
-        forest_png=f"{OUT}/figures/forest_{{endpoint}}.png",
     log:
         f"{OUT}/logs/nomogram_{{endpoint}}.log",
     conda:

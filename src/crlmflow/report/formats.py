@@ -51,6 +51,8 @@ __all__ = [
     "label_with_unit",
     "per_unit",
     "horizon_label",
+    "horizon_words",
+    "event_phrase",
     "p_statement",
     "set_label",
     "set_labels",
@@ -182,6 +184,20 @@ def split_set_labels(method: str | None) -> dict[str, str]:
 def horizon_key(h) -> str:
     """Spelling of a horizon (months) in keys and column names: 12 / 12.0 -> '12', 18.5 -> '18.5'."""
     return str(int(h)) if float(h).is_integer() else str(h)
+
+
+def horizon_words(h) -> str:
+    """A horizon in words: 12 -> '1 year', 36 -> '3 years', 18 -> '18 months'."""
+    h = float(h)
+    n, unit = (h / 12, "year") if h % 12 == 0 else (h, "month")
+    return f"{n:g} {unit}" + ("" if n == 1 else "s")
+
+
+def event_phrase(endpoint: str) -> str:
+    """The event of an endpoint in running text: 'death' (OS), 'recurrence' (RFS), else
+    '<ENDPOINT> event'."""
+    noun = _EVENT_NOUNS.get(endpoint)
+    return noun.lower() if noun else f"{endpoint.upper()} event"
 
 
 def horizon_label(h) -> str:

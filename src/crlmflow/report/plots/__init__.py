@@ -3,7 +3,8 @@
 ``plot_nomogram`` (rms-style nomogram, paper Fig. 2B), ``plot_forest`` (hazard ratios,
 Fig. 2A), ``plot_cutpoint`` (maximally selected log-rank statistic, Suppl. Figs 3/4),
 ``plot_km`` / ``plot_km_grid`` (ggsurvplot-style Kaplan-Meier with risk table, Fig. 4,
-Suppl. Fig. 5), ``plot_roc`` / ``plot_dca`` / ``plot_roc_dca`` (Figs 2-3 C-F),
+Suppl. Fig. 5), ``plot_roc`` / ``plot_dca`` / ``plot_roc_dca`` (Figs 2-3 C-F), ``plot_nia`` (net
+interventions avoided, supplementary),
 ``plot_calibration`` / ``plot_calibration_grid`` (Suppl. Figs 1-2), ``plot_flowchart``
 (Fig. 1), ``stack_figures`` (multi-panel pages) and ``save_figure`` writing reproducible
 PDF + 300-dpi PNG with lineage metadata.
@@ -15,7 +16,7 @@ single-figure modules <- the composites (``roc_dca``).
 
 from crlmflow.report.plots.calibration import plot_calibration, plot_calibration_grid
 from crlmflow.report.plots.cutpoint import plot_cutpoint
-from crlmflow.report.plots.dca import plot_dca
+from crlmflow.report.plots.dca import plot_dca, plot_nia
 from crlmflow.report.plots.flowchart import plot_flowchart
 from crlmflow.report.plots.forest import plot_forest
 from crlmflow.report.plots.km import plot_km, plot_km_grid
@@ -33,6 +34,7 @@ __all__ = [
     "plot_calibration_grid",
     "plot_cutpoint",
     "plot_dca",
+    "plot_nia",
     "plot_flowchart",
     "plot_forest",
     "plot_km",
