@@ -635,3 +635,17 @@ def test_hr_display_scale_applies_to_table2_and_forest():
     t2 = table2({"os": uni}, {"os": multi}, cands)
     assert t2.loc[0, "Variable"] == "CA19-9 (per 100 U/mL)" and t2.loc[1, "Variable"] == "Age"
     assert t2.loc[0, "OS univariable HR (95% CI)"].startswith(f"{np.exp(0.04):.3f}")
+
+
+def test_table2_ph_footnote_names_terms_and_global_test_below_005():
+    from crlmflow.report.exhibits import ph_footnote
+
+    tests = {
+        "os": pd.DataFrame({"term": ["age", "GLOBAL"], "chisq": [1.0, 1.0], "df": [1, 1], "p": [0.5, 0.4]}),
+        "rfs": pd.DataFrame(
+            {"term": ["bmi", "rfa", "GLOBAL"], "chisq": [9, 1, 9], "df": [1, 1, 2], "p": [0.0015, 0.3, 0.029]}
+        ),
+    }
+    note = ph_footnote(tests, {"os": "OS", "rfs": "RFS"}, {"bmi": "BMI"})
+    assert "RFS: BMI p = 0.002, global test p = 0.029" in note and "OS:" not in note
+    assert ph_footnote({"os": tests["os"]}, {"os": "OS"}) is None

@@ -21,6 +21,7 @@ EXPECTED = {
     "figure4_km",
     "supplementary_calibration",
     "supplementary_kras",
+    "supplementary_ph",
     "beyond_paper",
     "paper_comparison",
     "external_validation",

@@ -100,6 +100,7 @@ rule exhibit_table2:
         notebook="notebooks/table2.ipynb",
         univariable=expand(f"{OUT}/models/{{ep}}/univariable.csv", ep=ENDPOINTS),
         multivariable=expand(f"{OUT}/models/{{ep}}/multivariable.csv", ep=ENDPOINTS),
+        ph_tests=expand(f"{OUT}/models/{{ep}}/ph_test.csv", ep=ENDPOINTS),
         inclusion=(
             expand(f"{OUT}/validation/{{ep}}/selection_frequency.csv", ep=ENDPOINTS)
             if VALIDATION.optimism_computed
@@ -139,6 +140,7 @@ rule exhibit_table2:
             multivariable=ep_files(f"{OUT}/models/{{ep}}/multivariable.csv"),
             endpoint_labels={ep: ep_short(ep) for ep in ENDPOINTS},
             screen_p=SELECTION.screen_p,
+            ph_tests=ep_files(f"{OUT}/models/{{ep}}/ph_test.csv"),
             candidates=config["candidates"],
             endpoints=config["endpoints"],
             inclusion=(
@@ -371,6 +373,45 @@ rule exhibit_calibration:
 
 
 OUTPUTS.add(rules.exhibit_calibration.output, endpoint=ENDPOINTS)
+
+
+rule exhibit_ph:
+    input:
+        notebook="notebooks/supplementary_ph.ipynb",
+        residuals=f"{OUT}/models/{{endpoint}}/ph_residuals.csv",
+        ph_test=f"{OUT}/models/{{endpoint}}/ph_test.csv",
+        runner=RUN_NOTEBOOK,
+        code=notebook_code("notebooks/supplementary_ph.ipynb"),
+    output:
+        notebook=f"{OUT}/notebooks/supplementary_ph_{{endpoint}}.ipynb",
+        pdf=f"{OUT}/figures/suppl_ph_{{endpoint}}.pdf",
+        png=in_report(
+            f"{OUT}/figures/suppl_ph_{{endpoint}}.png",
+            "suppl_ph",
+            **PAPER_SUPPLEMENT,
+        ),
+    log:
+        f"{OUT}/logs/exhibit_ph_{{endpoint}}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_for(1500),
+        runtime=runtime_for(15),
+    params:
+        nb=lambda wc, input, output: nb_params(
+            endpoint=wc.endpoint,
+            endpoint_label=config["endpoints"][wc.endpoint]["label"],
+            ph_residuals=input.residuals,
+            ph_test=input.ph_test,
+            candidates=config["candidates"],
+            fig_base=output.pdf[: -len(".pdf")],
+        ),
+    script:
+        "../../scripts/run_notebook.py"
+
+
+OUTPUTS.add(rules.exhibit_ph.output, endpoint=ENDPOINTS)
 
 
 rule exhibit_external:

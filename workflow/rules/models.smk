@@ -27,6 +27,7 @@ rule cox_models:
             "Models",
             **PER_ENDPOINT,
         ),
+        ph_residuals=f"{OUT}/models/{{endpoint}}/ph_residuals.csv",
         fit=f"{OUT}/models/{{endpoint}}/fit.json",
         predictions=f"{OUT}/models/{{endpoint}}/predictions.csv",
     log:

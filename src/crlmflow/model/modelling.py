@@ -19,7 +19,7 @@ from crlmflow.report.formats import horizon_key
 from crlmflow.survival.cox import BaselineHazard, baseline_hazard, baseline_survival_at, cumhaz_at
 from crlmflow.survival.cox_result import CoxResult
 from crlmflow.survival.design import design_matrix, normalise_candidates
-from crlmflow.survival.diagnostics import cox_zph, events_per_parameter
+from crlmflow.survival.diagnostics import binned_residuals, cox_zph, events_per_parameter, scaled_schoenfeld
 from crlmflow.survival.selection import (
     CoxProblem,
     check_method,
@@ -81,6 +81,8 @@ class DevelopedModel:
     fit: CoxResult | None
     n: int
     events: int
+    #: binned scaled Schoenfeld residuals of the final model (``ph_residuals``)
+    ph_residuals: pd.DataFrame | None = None
 
     @property
     def selected(self) -> list[str]:
@@ -120,7 +122,19 @@ def develop_model(
     ph = ph_table(problem, sel)
     bh = baseline_hazard(problem.data, fit) if fit is not None else _null_baseline(problem)
     return DevelopedModel(
-        endpoint, time_col, event_col, list(candidates), univ, sel, multi, ph, bh, fit, len(train), events
+        endpoint,
+        time_col,
+        event_col,
+        list(candidates),
+        univ,
+        sel,
+        multi,
+        ph,
+        bh,
+        fit,
+        len(train),
+        events,
+        ph_residuals(problem, sel),
     )
 
 
@@ -200,6 +214,15 @@ def ph_table(problem: CoxProblem, sel: Selection) -> pd.DataFrame:
         pos += k
     sub = problem.data
     return cox_zph(sub, sel.fit, groups=groups, transform="km").table
+
+
+def ph_residuals(problem: CoxProblem, sel: Selection, bins: int = 8) -> pd.DataFrame:
+    """Binned scaled Schoenfeld residuals of the final model per design column (the
+    proportional-hazards figure; group-level, no row of a patient)."""
+    if sel.fit is None:
+        return binned_residuals(pd.DataFrame(columns=["time"]), [], [], bins)
+    res = scaled_schoenfeld(problem.data, sel.fit)
+    return binned_residuals(res, list(sel.fit.names), sel.fit.coef, bins)
 
 
 def model_matrix(model: DevelopedModel, df: pd.DataFrame) -> np.ndarray:

@@ -268,3 +268,23 @@ def test_km_panels_put_p_in_one_place_with_titles_and_pairwise_tests():
     notes = [c.get_text() for ax in fig.axes for c in ax.texts if "high vs low" in c.get_text()]
     assert notes == ["Pairwise\nhigh vs low: p = 0.01"]
     assert_no_text_overlap(fig)
+
+
+def test_ph_figure_one_panel_per_term_with_its_p_and_the_global_p():
+    from crlmflow.report.plots import plot_ph
+
+    rows = []
+    for col, coef in (("age", 0.01), ("bmi", -0.05)):
+        for b in range(1, 5):
+            rows.append(
+                {"column": col, "coef": coef, "bin": b, "time_from": b, "time_to": b + 1, "time_median": b + 0.5}
+                | {"deaths": 10, "mean": coef + 0.01 * b, "lower": coef - 0.05, "upper": coef + 0.08}
+            )
+    tests = pd.DataFrame(
+        {"term": ["age", "bmi", "GLOBAL"], "chisq": [1, 9, 9], "df": [1, 1, 2], "p": [0.5, 0.0015, 0.03]}
+    )
+    fig = plot_ph(pd.DataFrame(rows), tests, labels={"bmi": "BMI"}, title="Proportional hazards: RFS")
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert titles == ["age (p = 0.500)", "BMI (p = 0.002)"]
+    assert any("global test p = 0.030" in t.get_text() for t in fig.texts)
+    assert_no_text_overlap(fig)

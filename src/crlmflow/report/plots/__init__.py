@@ -22,6 +22,7 @@ from crlmflow.report.plots.forest import plot_forest
 from crlmflow.report.plots.km import plot_km, plot_km_grid
 from crlmflow.report.plots.nomogram import plot_nomogram
 from crlmflow.report.plots.panels import panel_letter, stack_figures
+from crlmflow.report.plots.ph import plot_ph
 from crlmflow.report.plots.roc import plot_roc
 from crlmflow.report.plots.roc_dca import plot_roc_dca
 from crlmflow.report.plots.style import OKABE_ITO, figure_image, publication_style, save_figure
@@ -39,6 +40,7 @@ __all__ = [
     "plot_forest",
     "plot_km",
     "plot_km_grid",
+    "plot_ph",
     "plot_nomogram",
     "plot_roc",
     "plot_roc_dca",
