@@ -283,8 +283,9 @@ def test_ph_figure_one_panel_per_term_with_its_p_and_the_global_p():
     tests = pd.DataFrame(
         {"term": ["age", "bmi", "GLOBAL"], "chisq": [1, 9, 9], "df": [1, 1, 2], "p": [0.5, 0.0015, 0.03]}
     )
-    fig = plot_ph(pd.DataFrame(rows), tests, labels={"bmi": "BMI"}, title="Proportional hazards: RFS")
+    labels = {"bmi": "BMI", "age": "Only neoadjuvant chemotherapy"}
+    fig = plot_ph(pd.DataFrame(rows), tests, labels=labels, title="Proportional hazards: RFS")
     titles = [ax.get_title(loc="left") for ax in fig.axes]
-    assert titles == ["age (p = 0.500)", "BMI (p = 0.002)"]
+    assert titles == ["Only neoadjuvant\nchemotherapy\ncox.zph p = 0.500", "BMI\ncox.zph p = 0.002"]
     assert any("global test p = 0.030" in t.get_text() for t in fig.texts)
     assert_no_text_overlap(fig)

@@ -10,6 +10,7 @@ from individual patients' residuals. A flat run of means around the model's coef
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 
 import numpy as np
@@ -42,11 +43,11 @@ def plot_ph(
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
     with publication_style():
-        fig = new_figure(width, 0.35 + 1.95 * nrows)
+        fig = new_figure(width, 0.6 + 2.2 * nrows)
         gs = fig.add_gridspec(
-            nrows, ncols, left=0.08, right=0.98, top=1 - 0.45 / fig.get_figheight(), bottom=0.42 / fig.get_figheight()
+            nrows, ncols, left=0.1, right=0.98, top=1 - 0.62 / fig.get_figheight(), bottom=0.42 / fig.get_figheight()
         )
-        gs.update(wspace=0.42, hspace=0.75)
+        gs.update(wspace=0.5, hspace=0.85)
         for k, col in enumerate(cols):
             ax = fig.add_subplot(gs[k // ncols, k % ncols])
             d = summary[summary["column"] == col].sort_values("bin")
@@ -66,10 +67,11 @@ def plot_ph(
             term = next((t for t in pvals if t == col), None) or next((t for t in pvals if col.startswith(t)), None)
             ptxt = p_statement(pvals.get(term), label="p") if term else ""
             name = labels.get(col) or labels.get(term or "", col)
-            ax.set_title(f"{name}" + (f" ({ptxt})" if ptxt else ""), loc="left", fontsize=7.5)
+            head = textwrap.fill(str(name), width=26)
+            ax.set_title(head + (f"\ncox.zph {ptxt}" if ptxt else ""), loc="left", fontsize=7.5)
             ax.set_xlabel("Time (months)")
-            ax.set_ylabel("\u03b2(t), scaled Schoenfeld")
-            panel_letter(ax, "ABCDEFGHIJKLMNOP"[k], x=-0.3, y=1.08, fontsize=10)
+            ax.set_ylabel("\u03b2(t): scaled Schoenfeld\nresidual, mean (95% CI)")
+            panel_letter(ax, "ABCDEFGHIJKLMNOP"[k], x=-0.38, y=1.12, fontsize=10)
         glob = pvals.get("GLOBAL")
         if title or glob is not None:
             head = title or ""
