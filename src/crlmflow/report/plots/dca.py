@@ -112,7 +112,18 @@ def draw_dca(
         fontsize=6.5,
     )
     if gaps:  # lower left is clear: every curve is high at low thresholds
-        ax.text(0.02, 0.03, GAP_NOTE, transform=ax.transAxes, ha="left", va="bottom", fontsize=6, color="0.3")
+        ax.text(
+            0.02,
+            0.03,
+            GAP_NOTE,
+            transform=ax.transAxes,
+            ha="left",
+            va="bottom",
+            fontsize=6,
+            color="0.3",
+            zorder=5,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0},
+        )
     if title:
         ax.set_title(title, loc="left", fontsize=8)
 
