@@ -19,6 +19,10 @@ resolve_config(
 )
 
 
+# Landing page of `snakemake --report`: the study, its data and how to read the exhibits.
+report: "workflow/report/workflow.rst"
+
+
 # Shared definitions first: config and typed options, cluster resources, the outputs
 # registry and report helpers, code dependencies.
 include: "workflow/rules/config.smk"

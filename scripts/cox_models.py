@@ -29,6 +29,7 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     atomic_write_csv(model.multivariable, out.multivariable)
     atomic_write_csv(model.selection.path, out.path)
     atomic_write_csv(model.ph_test, out.ph_test)
+    atomic_write_csv(model.ph_residuals, out.ph_residuals)
     atomic_write_json(out.fit, fit_summary(model, p.horizons))
     check_external_predictors(cohort, model.selected, p.external_file)
     pred = predict(model, cohort, p.horizons)

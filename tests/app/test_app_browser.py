@@ -68,10 +68,10 @@ def models_and_rows(repo_root):
 class Page:
     """The calculator opened from disk, with every network request and JS error recorded."""
 
-    def __init__(self, browser, html: str, path: Path):
+    def __init__(self, browser, html: str, path: Path, width: int = 1200):
         path.write_text(html, encoding="utf-8")
         self.url = path.resolve().as_uri()
-        self.ctx = browser.new_context(viewport={"width": 1200, "height": 900}, device_scale_factor=1, offline=True)
+        self.ctx = browser.new_context(viewport={"width": width, "height": 900}, device_scale_factor=1, offline=True)
         self.ctx.set_default_timeout(5000)
         self.pg = self.ctx.new_page()
         self.requests, self.errors = [], []
@@ -112,8 +112,8 @@ class Page:
 def open_page(browser, tmp_path):
     pages = []
 
-    def _open(html: str, name: str = "nomogram.html") -> Page:
-        p = Page(browser, html, tmp_path / name)
+    def _open(html: str, name: str = "nomogram.html", width: int = 1200) -> Page:
+        p = Page(browser, html, tmp_path / name, width=width)
         pages.append(p)
         return p
 
@@ -302,3 +302,24 @@ def test_tabs_and_statements(open_page, models_and_rows):
     assert pg.get_attribute("#tab-rfs", "aria-selected") == "true"
     assert "developed on SIMULATED data" in page.text("#synthetic-warning")
     assert page.text("#data-sha256") == "d" * 64 and page.text("#commit") == "abc" + "0" * 37
+
+
+def test_phone_width_has_no_horizontal_overflow_and_readable_chart_text(open_page, models_and_rows):
+    """At 375 CSS px (a phone) nothing overflows sideways (the 64-character data hash wraps)
+    and no chart text is smaller than 11 CSS px."""
+    models, rows = models_and_rows
+    page = open_page(build_app(models, commit="abc" + "0" * 37, data_sha256="d" * 64), width=375)
+    page.tab("os")
+    page.enter("os", models["os"], _patients(models, rows).loc[0])
+    pg = page.pg
+    wide = pg.evaluate(
+        "Array.from(document.querySelectorAll('body *')).filter(e => e.offsetParent !== null && "
+        "e.getBoundingClientRect().right > window.innerWidth + 0.5).map(e => e.tagName + '#' + e.id)"
+    )
+    assert wide == [], wide
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 375
+    sizes = pg.evaluate(
+        "Array.from(document.querySelectorAll('svg text')).filter(t => t.getBBox().width > 0)"
+        ".map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)"
+    )
+    assert sizes and min(sizes) >= 11 - 1e-6, min(sizes)

@@ -797,3 +797,17 @@ def test_table_headline_precedes_the_table_and_footnotes_follow(tmp_path):
     paths = write_table(df, tmp_path / "t", formats=("html", "md"), headline=["top line"], footnotes=["last note"])
     html_text = paths["html"].read_text(encoding="utf-8")
     assert html_text.index("top line") < html_text.index("<table>") < html_text.index("last note")
+
+
+def test_table2_ph_footnote_names_terms_and_global_test_below_005():
+    from crlmflow.report.exhibits import ph_footnote
+
+    tests = {
+        "os": pd.DataFrame({"term": ["age", "GLOBAL"], "chisq": [1.0, 1.0], "df": [1, 1], "p": [0.5, 0.4]}),
+        "rfs": pd.DataFrame(
+            {"term": ["bmi", "rfa", "GLOBAL"], "chisq": [9, 1, 9], "df": [1, 1, 2], "p": [0.0015, 0.3, 0.029]}
+        ),
+    }
+    note = ph_footnote(tests, {"os": "OS", "rfs": "RFS"}, {"bmi": "BMI"})
+    assert "RFS: BMI p = 0.002, global test p = 0.029" in note and "OS:" not in note
+    assert ph_footnote({"os": tests["os"]}, {"os": "OS"}) is None

@@ -232,3 +232,14 @@ def test_label_with_unit_and_per_unit():
     assert F.per_unit("U/mL", 100) == "per 100 U/mL"
     assert F.per_unit(None, score=True) == "per point"
     assert F.per_unit(None) == "per unit"
+
+
+def test_abbreviation_note_spells_out_only_what_a_table_uses():
+    from crlmflow.report.formats import abbreviation_note
+
+    note = abbreviation_note(["BMI, kg/m²", "HR (95% CI)", "CA19-9 per 100 U/mL", "Hospital days"])
+    assert note == (
+        "Abbreviations: BMI, body mass index; CA19-9, carbohydrate antigen 19-9; CI, confidence interval; "
+        "HR, hazard ratio."
+    )
+    assert abbreviation_note(["Age, years"]) == ""

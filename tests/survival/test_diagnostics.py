@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from rref import CASES, reference, rows
 
-from crlmflow.survival.diagnostics import cox_zph, events_per_parameter
+from crlmflow.survival.diagnostics import cox_zph, events_per_parameter, scaled_schoenfeld
 from crlmflow.survival.km import kaplan_meier
 from crlmflow.survival.selection import fit_terms, prepare
 
@@ -109,3 +109,39 @@ def test_cox_zph_approx_matches_lifelines(name, endpoint):
 def test_events_per_parameter():
     assert events_per_parameter(156, 8) == pytest.approx(19.5)
     assert events_per_parameter(10, 0) == float("inf")
+
+
+def test_scaled_schoenfeld_residuals_equal_r_cox_zph():
+    """R's cox.zph(fit, transform = "km")$y and $x (fixture cox_zph_residuals.R), and the
+    score tests of the same fit."""
+    import rref
+
+    from crlmflow.survival.cox import CoxData
+
+    ref = rref.read_json("cox_zph_residuals.json")
+    d = rows("crlm_a")
+    X = d[ref["terms"]].to_numpy(float)
+    data = CoxData(d["rfs_months"].to_numpy(float), d["rfs_event"].to_numpy(float), X, names=ref["terms"])
+    fit = data.fit()
+    rref.assert_rel(fit.coef, np.asarray(ref["coef"]), rtol=1e-6, what="coef")
+    res = scaled_schoenfeld(data, fit)
+    np.testing.assert_allclose(res["time"], ref["time"], atol=1e-12)
+    np.testing.assert_allclose(res["km_time"], ref["x"], atol=1e-9)
+    # R stops at a relative log-likelihood tolerance: residuals agree to its precision
+    np.testing.assert_allclose(res[ref["terms"]].to_numpy(), np.asarray(ref["y"]), rtol=1e-5, atol=1e-5)
+    tab = cox_zph(data, fit, transform="km").table
+    np.testing.assert_allclose(tab["p"], ref["table"]["p"], atol=1e-6)
+
+
+def test_binned_residuals_are_group_means_with_normal_ci():
+    from crlmflow.survival.diagnostics import binned_residuals
+
+    rng = np.random.default_rng(1)
+    res = pd.DataFrame({"time": np.sort(rng.uniform(0, 60, 40)), "x": rng.normal(0.3, 1, 40)})
+    out = binned_residuals(res, ["x"], [0.3], bins=4)
+    assert out["deaths"].tolist() == [10] * 4 and (out["coef"] == 0.3).all()
+    np.testing.assert_allclose(out["mean"], res["x"].to_numpy().reshape(4, 10).mean(axis=1))
+    half = 1.959963984540054 * res["x"].to_numpy().reshape(4, 10).std(axis=1, ddof=1) / np.sqrt(10)
+    np.testing.assert_allclose(out["upper"] - out["mean"], half)
+    # never a group of fewer than 5 deaths (no patient-level points in the figure)
+    assert binned_residuals(res.iloc[:12], ["x"], [0.3], bins=8)["deaths"].min() >= 5

@@ -22,6 +22,7 @@ EXPECTED = {
     "supplementary_calibration",
     "supplementary_kras",
     "supplementary_partial_effects",
+    "supplementary_ph",
     "beyond_paper",
     "paper_comparison",
     "external_validation",

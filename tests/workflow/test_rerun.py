@@ -153,3 +153,18 @@ def test_bootstrap_B_zero_runs_the_whole_default_dag(repo_root, tmp_path):
     assert stability["Variable"].str.contains("not computed: validation.bootstrap_B = 0").all()
     perf = pd.read_csv(out / "validation" / "os" / "performance.csv")
     assert len(perf) and (out / "figures" / "figure_model_os.png").exists()
+    assert_figures_fit_a_journal_page(out / "figures")
+    # one source per panel: the forest plot and nomogram exist only as Figure 2/3 panels
+    assert not list((out / "figures").glob("forest_*")) and not list((out / "figures").glob("nomogram_*"))
+    pairs = pd.read_csv(out / "survival" / "km_pairwise.csv")
+    assert len(pairs[(pairs["panel"] == "chemo_group")]) == 3 * len(cfg["endpoints"])
+
+
+def assert_figures_fit_a_journal_page(folder):
+    """Every figure PNG (300 dpi) is at most 170 x 225 mm, the printed page of a journal."""
+    from PIL import Image
+
+    for png in sorted(folder.glob("*.png")):
+        with Image.open(png) as im:
+            w_mm, h_mm = (px / 300 * 25.4 for px in im.size)
+        assert w_mm <= 170.5 and h_mm <= 225.5, f"{png.name}: {w_mm:.0f} x {h_mm:.0f} mm"

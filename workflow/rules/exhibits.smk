@@ -100,6 +100,7 @@ rule exhibit_table2:
         notebook="notebooks/table2.ipynb",
         univariable=expand(f"{OUT}/models/{{ep}}/univariable.csv", ep=ENDPOINTS),
         multivariable=expand(f"{OUT}/models/{{ep}}/multivariable.csv", ep=ENDPOINTS),
+        ph_tests=expand(f"{OUT}/models/{{ep}}/ph_test.csv", ep=ENDPOINTS),
         inclusion=(
             expand(f"{OUT}/validation/{{ep}}/selection_frequency.csv", ep=ENDPOINTS)
             if VALIDATION.optimism_computed
@@ -139,6 +140,7 @@ rule exhibit_table2:
             multivariable=ep_files(f"{OUT}/models/{{ep}}/multivariable.csv"),
             endpoint_labels={ep: ep_short(ep) for ep in ENDPOINTS},
             screen_p=SELECTION.screen_p,
+            ph_tests=ep_files(f"{OUT}/models/{{ep}}/ph_test.csv"),
             candidates=config["candidates"],
             endpoints=config["endpoints"],
             inclusion=(
@@ -208,6 +210,9 @@ rule exhibit_figure_model:
     input:
         notebook="notebooks/figure_model.ipynb",
         multivariable=f"{OUT}/models/{{endpoint}}/multivariable.csv",
+        # a spline's forest row is its Q3-vs-Q1 HR, from the training quartiles
+        cohort=f"{OUT}/data/analysis_cohort.csv",
+        fit=f"{OUT}/models/{{endpoint}}/fit.json",
         nomogram=f"{OUT}/models/{{endpoint}}/nomogram.json",
         roc=f"{OUT}/validation/{{endpoint}}/roc_curves.csv",
         dca=f"{OUT}/validation/{{endpoint}}/decision_curves.csv",
@@ -240,6 +245,12 @@ rule exhibit_figure_model:
             "Paper exhibits",
             "Figure panels",
         ),
+        nia_pdf=f"{OUT}/figures/figure_model_{{endpoint}}_nia.pdf",
+        nia_png=in_report(
+            f"{OUT}/figures/figure_model_{{endpoint}}_nia.png",
+            "figure_model_nia",
+            **PAPER_SUPPLEMENT,
+        ),
     log:
         f"{OUT}/logs/exhibit_figure_model_{{endpoint}}.log",
     conda:
@@ -254,6 +265,8 @@ rule exhibit_figure_model:
             endpoint_label=config["endpoints"][wc.endpoint]["label"],
             figure_number=FIG_NO[wc.endpoint],
             multivariable=input.multivariable,
+            cohort=input.cohort,
+            fit=input.fit,
             nomogram=input.nomogram,
             roc_curves=input.roc,
             decision_curves=input.dca,
@@ -277,6 +290,7 @@ rule exhibit_figure4:
         curves=f"{OUT}/survival/km_curves.csv",
         at_risk=f"{OUT}/survival/km_at_risk.csv",
         tests=f"{OUT}/survival/km_tests.csv",
+        pairwise=f"{OUT}/survival/km_pairwise.csv",
         cutpoints=expand(f"{OUT}/models/{{ep}}/cutpoint.json", ep=ENDPOINTS),
         runner=RUN_NOTEBOOK,
         code=notebook_code("notebooks/figure4_km.ipynb"),
@@ -305,6 +319,7 @@ rule exhibit_figure4:
             km_curves=input.curves,
             km_at_risk=input.at_risk,
             km_tests=input.tests,
+            km_pairwise=input.pairwise,
             cutpoints=ep_files(f"{OUT}/models/{{ep}}/cutpoint.json"),
             sets=SETS,
             endpoint_labels={ep: config["endpoints"][ep]["label"] for ep in ENDPOINTS},
@@ -404,6 +419,45 @@ rule exhibit_partial_effects:
 
 
 OUTPUTS.add(rules.exhibit_partial_effects.output, endpoint=ENDPOINTS)
+
+
+rule exhibit_ph:
+    input:
+        notebook="notebooks/supplementary_ph.ipynb",
+        residuals=f"{OUT}/models/{{endpoint}}/ph_residuals.csv",
+        ph_test=f"{OUT}/models/{{endpoint}}/ph_test.csv",
+        runner=RUN_NOTEBOOK,
+        code=notebook_code("notebooks/supplementary_ph.ipynb"),
+    output:
+        notebook=f"{OUT}/notebooks/supplementary_ph_{{endpoint}}.ipynb",
+        pdf=f"{OUT}/figures/suppl_ph_{{endpoint}}.pdf",
+        png=in_report(
+            f"{OUT}/figures/suppl_ph_{{endpoint}}.png",
+            "suppl_ph",
+            **PAPER_SUPPLEMENT,
+        ),
+    log:
+        f"{OUT}/logs/exhibit_ph_{{endpoint}}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_for(1500),
+        runtime=runtime_for(15),
+    params:
+        nb=lambda wc, input, output: nb_params(
+            endpoint=wc.endpoint,
+            endpoint_label=config["endpoints"][wc.endpoint]["label"],
+            ph_residuals=input.residuals,
+            ph_test=input.ph_test,
+            candidates=config["candidates"],
+            fig_base=output.pdf[: -len(".pdf")],
+        ),
+    script:
+        "../../scripts/run_notebook.py"
+
+
+OUTPUTS.add(rules.exhibit_ph.output, endpoint=ENDPOINTS)
 
 
 rule exhibit_external:

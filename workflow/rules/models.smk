@@ -27,6 +27,7 @@ rule cox_models:
             "Models",
             **PER_ENDPOINT,
         ),
+        ph_residuals=f"{OUT}/models/{{endpoint}}/ph_residuals.csv",
         fit=f"{OUT}/models/{{endpoint}}/fit.json",
         predictions=f"{OUT}/models/{{endpoint}}/predictions.csv",
     log:
@@ -87,26 +88,11 @@ rule nomogram:
     input:
         cohort=f"{OUT}/data/analysis_cohort.csv",
         fit=f"{OUT}/models/{{endpoint}}/fit.json",
-        multivariable=f"{OUT}/models/{{endpoint}}/multivariable.csv",
         script="scripts/nomogram.py",
         code=code_of("scripts/nomogram.py"),
     output:
         nomogram=f"{OUT}/models/{{endpoint}}/nomogram.json",
         points=f"{OUT}/models/{{endpoint}}/points.csv",
-        nomogram_pdf=in_report(
-            f"{OUT}/figures/nomogram_{{endpoint}}.pdf",
-            "nomogram",
-            "Figures",
-            **PER_ENDPOINT,
-        ),
-        nomogram_png=f"{OUT}/figures/nomogram_{{endpoint}}.png",
-        forest_pdf=in_report(
-            f"{OUT}/figures/forest_{{endpoint}}.pdf",
-            "forest",
-            "Figures",
-            **PER_ENDPOINT,
-        ),
-        forest_png=f"{OUT}/figures/forest_{{endpoint}}.png",
     log:
         f"{OUT}/logs/nomogram_{{endpoint}}.log",
     conda:

@@ -12,6 +12,7 @@ rule km_summaries:
         at_risk=f"{OUT}/survival/km_at_risk.csv",
         rates=in_report(f"{OUT}/survival/km_rates.csv", "km_rates", "Survival"),
         tests=f"{OUT}/survival/km_tests.csv",
+        pairwise=f"{OUT}/survival/km_pairwise.csv",
     log:
         f"{OUT}/logs/km_summaries.log",
     conda:

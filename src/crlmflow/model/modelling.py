@@ -19,7 +19,7 @@ from crlmflow.report.formats import horizon_key
 from crlmflow.survival.cox import BaselineHazard, baseline_hazard, baseline_survival_at, cumhaz_at
 from crlmflow.survival.cox_result import CoxResult
 from crlmflow.survival.design import design_matrix, spline_knots_of, with_knots
-from crlmflow.survival.diagnostics import cox_zph, events_per_parameter
+from crlmflow.survival.diagnostics import binned_residuals, cox_zph, events_per_parameter, scaled_schoenfeld
 from crlmflow.survival.selection import (
     CoxProblem,
     check_method,
@@ -82,6 +82,8 @@ class DevelopedModel:
     n: int
     events: int
     knots: dict = field(default_factory=dict)  # spline knots placed on the training data
+    #: binned scaled Schoenfeld residuals of the final model (``ph_residuals``)
+    ph_residuals: pd.DataFrame | None = None
 
     @property
     def selected(self) -> list[str]:
@@ -134,6 +136,7 @@ def develop_model(
         len(train),
         events,
         spline_knots_of(problem.design.candidates),
+        ph_residuals(problem, sel),
     )
 
 
@@ -213,6 +216,15 @@ def ph_table(problem: CoxProblem, sel: Selection) -> pd.DataFrame:
         pos += k
     sub = problem.data
     return cox_zph(sub, sel.fit, groups=groups, transform="km").table
+
+
+def ph_residuals(problem: CoxProblem, sel: Selection, bins: int = 8) -> pd.DataFrame:
+    """Binned scaled Schoenfeld residuals of the final model per design column (the
+    proportional-hazards figure; group-level, no row of a patient)."""
+    if sel.fit is None:
+        return binned_residuals(pd.DataFrame(columns=["time"]), [], [], bins)
+    res = scaled_schoenfeld(problem.data, sel.fit)
+    return binned_residuals(res, list(sel.fit.names), sel.fit.coef, bins)
 
 
 def model_matrix(model: DevelopedModel, df: pd.DataFrame) -> np.ndarray:

@@ -51,6 +51,10 @@ __all__ = [
     "label_with_unit",
     "per_unit",
     "horizon_label",
+    "horizon_words",
+    "event_phrase",
+    "ABBREVIATIONS",
+    "abbreviation_note",
     "p_statement",
     "MODEL_LABELS",
     "set_label",
@@ -197,6 +201,60 @@ def split_set_labels(method: str | None) -> dict[str, str]:
 def horizon_key(h) -> str:
     """Spelling of a horizon (months) in keys and column names: 12 / 12.0 -> '12', 18.5 -> '18.5'."""
     return str(int(h)) if float(h).is_integer() else str(h)
+
+
+#: the paper's abbreviations, spelled out in a table's footnote when the table uses them
+ABBREVIATIONS: Mapping[str, str] = {
+    "ALB": "albumin",
+    "ALT": "alanine aminotransferase",
+    "ASA": "American Society of Anesthesiologists",
+    "AST": "aspartate aminotransferase",
+    "AUC": "area under the ROC curve",
+    "BMI": "body mass index",
+    "CA19-9": "carbohydrate antigen 19-9",
+    "CEA": "carcinoembryonic antigen",
+    "CI": "confidence interval",
+    "CRS": "clinical risk score",
+    "DBIL": "direct bilirubin",
+    "HGB": "haemoglobin",
+    "HR": "hazard ratio",
+    "LYMPH": "lymphocyte count",
+    "NEUT": "neutrophil count",
+    "NLR": "neutrophil-to-lymphocyte ratio",
+    "OS": "overall survival",
+    "PLR": "platelet-to-lymphocyte ratio",
+    "PLT": "platelet count",
+    "R0": "resection with microscopically negative margins",
+    "RFA": "radiofrequency ablation",
+    "RFS": "recurrence-free survival",
+    "SII": "systemic immune-inflammation index",
+    "TBIL": "total bilirubin",
+    "WBC": "white blood cell count",
+}
+
+
+def abbreviation_note(texts) -> str:
+    """'Abbreviations: BMI, body mass index; HR, hazard ratio.' for the abbreviations of
+    ``ABBREVIATIONS`` that occur as whole words in ``texts`` (cells, headers, footnotes), in
+    alphabetical order; empty when none occurs."""
+    blob = " ".join(str(t) for t in texts)
+    words = set("".join(ch if ch.isalnum() or ch == "-" else " " for ch in blob).split())
+    used = [a for a in sorted(ABBREVIATIONS) if a in words]
+    return ("Abbreviations: " + "; ".join(f"{a}, {ABBREVIATIONS[a]}" for a in used) + ".") if used else ""
+
+
+def horizon_words(h) -> str:
+    """A horizon in words: 12 -> '1 year', 36 -> '3 years', 18 -> '18 months'."""
+    h = float(h)
+    n, unit = (h / 12, "year") if h % 12 == 0 else (h, "month")
+    return f"{n:g} {unit}" + ("" if n == 1 else "s")
+
+
+def event_phrase(endpoint: str) -> str:
+    """The event of an endpoint in running text: 'death' (OS), 'recurrence' (RFS), else
+    '<ENDPOINT> event'."""
+    noun = _EVENT_NOUNS.get(endpoint)
+    return noun.lower() if noun else f"{endpoint.upper()} event"
 
 
 def horizon_label(h) -> str:

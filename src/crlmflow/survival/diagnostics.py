@@ -9,6 +9,9 @@ Method references:
   * ``cox_zph(method="approx")``: Grambsch & Therneau (1994), Biometrika 81:515 —
     survival < 3's cox.zph and lifelines' ``proportional_hazard_test``: scaled Schoenfeld
     residuals with the information approximated by d·V(β̂)⁻¹ (V_k ≈ I/d).
+  * ``scaled_schoenfeld``: the residuals R's ``cox.zph`` returns as ``$y`` (and plots):
+    r*_k = d · V(β̂) s_k + β̂ per death k, s_k its Schoenfeld residual (Efron-averaged
+    risk-set mean), against ``$x`` = 1 − S_KM(t−) (transform "km").
   * Events per candidate parameter: Peduzzi et al. (1995), J Clin Epidemiol 48:1503 (Cox
     models); the current standard is Riley et al. (2019), Stat Med 38:1276.
 """
@@ -24,7 +27,7 @@ from scipy import special
 from crlmflow.survival.cox import CoxData
 from crlmflow.survival.cox_result import CoxResult
 
-__all__ = ["ZphResult", "cox_zph", "events_per_parameter"]
+__all__ = ["ZphResult", "cox_zph", "events_per_parameter", "scaled_schoenfeld", "binned_residuals"]
 
 
 @dataclass
@@ -73,6 +76,67 @@ def _km_transform(data: CoxData, left_continuous: bool) -> np.ndarray:
     s_before = np.concatenate([[1.0], s[:-1]])
     idx = np.searchsorted(ut, data.event_times_desc)
     return 1.0 - (s_before[idx] if left_continuous else s[idx])
+
+
+def _schoenfeld(rs, gk, c, M1, Xd) -> np.ndarray:
+    """Schoenfeld residual of each death: x minus the Efron-averaged risk-set mean."""
+    n_terms = np.bincount(gk, weights=c, minlength=rs.deaths.size)
+    mbar = np.zeros((rs.deaths.size, M1.shape[1]))
+    np.add.at(mbar, gk, c[:, None] * M1)
+    mbar /= np.where(n_terms > 0, n_terms, 1.0)[:, None]
+    return Xd - mbar[rs.death_group]
+
+
+def scaled_schoenfeld(data: CoxData, fit: CoxResult) -> pd.DataFrame:
+    """Scaled Schoenfeld residuals, one row per death in time order, as R's ``cox.zph``
+    (survival >= 3): columns ``time``, ``km_time`` (1 − S_KM(t−), the "km" transform
+    axis) and one column per model column, r* = d · s V(β̂) + β̂ (Grambsch & Therneau
+    1994). A smooth of r* against time estimates β(t): flat under proportional hazards."""
+    rs = data.risk_sets
+    sub, c, gk, M1, _ = _term_moments(data, fit)
+    sres = _schoenfeld(rs, gk, c, M1, sub.Xd)
+    scaled = rs.death_weights.sum() * sres @ fit.var + fit.coef
+    g = _km_transform(data, left_continuous=True)[rs.death_group]
+    t = data.event_times_desc[rs.death_group]
+    out = pd.DataFrame(scaled, columns=list(fit.names))
+    out.insert(0, "km_time", g)
+    out.insert(0, "time", t)
+    return out.iloc[np.argsort(t, kind="stable")].reset_index(drop=True)
+
+
+def binned_residuals(res: pd.DataFrame, columns, coef, bins: int = 8) -> pd.DataFrame:
+    """Group-level summary of scaled Schoenfeld residuals for a figure without row-level
+    data: the deaths, in time order, cut into ``bins`` groups of (nearly) equal size; per
+    model column and group the time range and median, the number of deaths and the mean
+    residual with a normal 95% CI (mean ± 1.96 SD/√n). Under proportional hazards the
+    means scatter around β̂ (``coef``) with no trend over time."""
+    n = len(res)
+    bins = max(1, min(bins, n // 5)) if n else 0
+    edges = np.linspace(0, n, bins + 1).round().astype(int) if bins else np.array([0])
+    out = []
+    for j, col in enumerate(columns):
+        for b in range(bins):
+            part = res.iloc[edges[b] : edges[b + 1]]
+            y = part[col].to_numpy(float)
+            half = 1.959963984540054 * y.std(ddof=1) / np.sqrt(y.size) if y.size > 1 else np.nan
+            out.append(
+                {
+                    "column": col,
+                    "coef": float(coef[j]),
+                    "bin": b + 1,
+                    "time_from": float(part["time"].min()),
+                    "time_to": float(part["time"].max()),
+                    "time_median": float(part["time"].median()),
+                    "deaths": int(y.size),
+                    "mean": float(y.mean()),
+                    "lower": float(y.mean() - half),
+                    "upper": float(y.mean() + half),
+                }
+            )
+    return pd.DataFrame(
+        out,
+        columns=["column", "coef", "bin", "time_from", "time_to", "time_median", "deaths", "mean", "lower", "upper"],
+    )
 
 
 def cox_zph(
@@ -136,12 +200,7 @@ def cox_zph(
         uu = np.concatenate([np.zeros(q), u])
         rows.append(("GLOBAL", float(uu @ np.linalg.solve(imat, uu)), q))
     else:
-        # Schoenfeld residual of each death: x minus the Efron-averaged risk-set mean
-        n_terms = np.bincount(gk, weights=c, minlength=dg.size)
-        mbar = np.zeros((dg.size, q))
-        np.add.at(mbar, gk, c[:, None] * M1)
-        mbar /= np.where(n_terms > 0, n_terms, 1.0)[:, None]
-        sres = Xd - mbar[rs.death_group]
+        sres = _schoenfeld(rs, gk, c, M1, Xd)
         d = wd.sum()
         scaled = d * sres @ fit.var
         denom = (wd * gdeath**2).sum()

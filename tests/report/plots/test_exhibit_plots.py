@@ -15,12 +15,15 @@ from crlmflow.report.plots import (
     plot_flowchart,
     plot_km,
     plot_km_grid,
+    plot_nia,
     plot_roc,
     plot_roc_dca,
     save_figure,
     stack_figures,
 )
 from crlmflow.report.plots.km import km_steps
+from crlmflow.report.plots.panels import MIN_PAGE_SCALE, PAGE_HEIGHT_IN
+from crlmflow.report.plots.style import DOUBLE_COLUMN_IN
 
 
 def _km_frames():
@@ -173,9 +176,116 @@ def test_external_flowchart_names_both_cohorts():
 
 
 def test_stack_figures_and_helpers(tmp_path):
-    fig = stack_figures([RENDERS["roc"](), RENDERS["dca"]()], ["A", "B"], dpi=100)
+    fig = stack_figures([RENDERS["roc"](), RENDERS["dca"]()], ["A", "B"], dpi=100, max_height=None)
     assert len(fig.axes) == 2
     save_figure(fig, tmp_path / "stack")
     curves, _ = _km_frames()
     st = km_steps(curves[curves["group"] == "low"])
     assert st["time"].iloc[0] == 0 and st["surv"].iloc[0] == 1
+
+
+def test_stacked_page_fits_a_journal_page_or_is_refused():
+    """A stack a little taller than 170 x 225 mm is shrunk to fit (text stays >= 6 pt); one
+    that would need shrinking below 6/7 is refused, to be split into pages."""
+    parts = [RENDERS["roc"](), RENDERS["roc"]()]  # two 85 x 81 mm figures -> 2 x 162 mm at 170 mm
+    with pytest.raises(ValueError, match="split it into more pages"):
+        stack_figures(parts, dpi=60)
+    full = stack_figures(parts, dpi=60, max_height=None).get_size_inches()[1]
+    page = stack_figures(parts, dpi=60, max_height=0.9 * full)
+    w, h = page.get_size_inches()
+    assert abs(h - 0.9 * full) < 1e-9 and abs(w - 0.9 * DOUBLE_COLUMN_IN) < 1e-9 and 0.9 > MIN_PAGE_SCALE
+    assert stack_figures(parts[:1], dpi=60).get_size_inches()[1] <= PAGE_HEIGHT_IN
+
+
+def test_decision_curves_name_the_threshold_and_show_treat_none_on_top():
+    fig = plot_roc_dca(_roc(), _dca(), {}, ["train", "validation"], event="death")
+    dca_axes = [ax for ax in fig.axes if ax.get_ylabel() == "Net benefit"]
+    assert [ax.get_xlabel() for ax in dca_axes] == ["Threshold probability of death by t"] * 2
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert "Decision curves, training set (apparent)" in titles and "Decision curves, validation set" in titles
+    for ax in dca_axes:
+        none = [ln for ln in ax.get_lines() if list(ln.get_ydata()) == [0, 0]]
+        assert none and none[0].get_zorder() > max(ln.get_zorder() for ln in ax.get_lines() if ln not in none)
+        lo, hi = ax.get_ylim()
+        assert lo < 0 < hi  # treat all is seen falling below treat none
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert {"Model", "Treat all", "Treat none"} <= set(labels)
+
+
+def test_decision_curve_gaps_are_explained():
+    d = _dca()
+    d.loc[d["threshold"] > 0.9, "net_benefit_model"] = np.nan
+    fig = plot_dca(d[d["set"] == "validation"], event="recurrence")
+    assert any("not estimable" in t.get_text() for t in fig.axes[0].texts)
+
+
+def test_net_interventions_avoided_figure():
+    d = _dca()
+    d["net_interventions_avoided_per100"] = (
+        (d["net_benefit_model"] - d["net_benefit_all"]) * (1 - d["threshold"]) / d["threshold"] * 100
+    )
+    fig = plot_nia(d, ["train", "validation"], event="death")
+    axes = [ax for ax in fig.axes if ax.get_lines()]
+    assert len(axes) == 2 and axes[0].get_xlabel() == "Threshold probability of death by t"
+    assert "per 100 patients" in axes[0].get_ylabel()
+    assert_no_text_overlap(fig)
+
+
+def test_roc_legend_gives_events_auc_ci_and_names_coinciding_curves():
+    roc = _roc()
+    one = roc["horizon"] == 12
+    roc.loc[one, "tpr"] = roc.loc[one, "fpr"] ** 0.3  # 3- and 5-year curves stay equal
+    fig = plot_roc(
+        roc[roc["set"] == "validation"],
+        {12.0: 0.71, 36.0: 0.69, 60.0: 0.69},
+        events={12.0: 3, 36.0: 40, 60.0: 40},
+        auc_ci={12.0: (0.7, 0.5, 0.9), 36.0: (0.68, 0.6, 0.76), 60.0: (0.68, 0.6, 0.76)},
+    )
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels[0].startswith("1-year, 3 events: AUC 0.710")
+    assert "IPCW 0.700 (95% CI 0.500\u20130.900)" in labels[0]
+    assert "same curve as 3-year" in labels[2]
+
+
+def test_km_panels_put_p_in_one_place_with_titles_and_pairwise_tests():
+    curves, at_risk = _km_frames()
+    base = {"curves": curves, "at_risk": at_risk, "groups": ["high", "low"]}
+    fig = plot_km_grid(
+        [
+            dict(base, p=0.01, title="Overall survival, all patients", pairwise=["Pairwise", "high vs low: p = 0.01"]),
+            dict(base, p=None, test_text="Descriptive (no valid p)", title="OS, training set", legend_title="Cut-off"),
+        ]
+    )
+    curve_axes = [ax for ax in fig.axes if ax.get_ylabel()]
+    places = [
+        (t.get_position(), t.get_ha(), t.get_va())
+        for ax in curve_axes
+        for t in ax.texts
+        if t.get_text() in ("p = 0.01", "Descriptive (no valid p)")
+    ]
+    assert len(places) == 2 and places[0] == places[1]
+    assert [ax.get_title(loc="left") for ax in curve_axes] == ["Overall survival, all patients", "OS, training set"]
+    notes = [c.get_text() for ax in fig.axes for c in ax.texts if "high vs low" in c.get_text()]
+    assert notes == ["Pairwise\nhigh vs low: p = 0.01"]
+    assert_no_text_overlap(fig)
+
+
+def test_ph_figure_one_panel_per_term_with_its_p_and_the_global_p():
+    from crlmflow.report.plots import plot_ph
+
+    rows = []
+    for col, coef in (("age", 0.01), ("bmi", -0.05)):
+        for b in range(1, 5):
+            rows.append(
+                {"column": col, "coef": coef, "bin": b, "time_from": b, "time_to": b + 1, "time_median": b + 0.5}
+                | {"deaths": 10, "mean": coef + 0.01 * b, "lower": coef - 0.05, "upper": coef + 0.08}
+            )
+    tests = pd.DataFrame(
+        {"term": ["age", "bmi", "GLOBAL"], "chisq": [1, 9, 9], "df": [1, 1, 2], "p": [0.5, 0.0015, 0.03]}
+    )
+    labels = {"bmi": "BMI", "age": "Only neoadjuvant chemotherapy"}
+    fig = plot_ph(pd.DataFrame(rows), tests, labels=labels, title="Proportional hazards: RFS")
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert titles == ["Only neoadjuvant\nchemotherapy\ncox.zph p = 0.500", "BMI\ncox.zph p = 0.002"]
+    assert any("global test p = 0.030" in t.get_text() for t in fig.texts)
+    assert_no_text_overlap(fig)

@@ -14,7 +14,7 @@ import pandas as pd
 from crlmflow.report.formats import HR_DIGITS, NOT_ELIGIBLE, format_hr, format_number, format_p
 from crlmflow.report.tables import hr_scales, scale_hr, term_labels
 
-__all__ = ["NOT_SELECTED", "table2"]
+__all__ = ["NOT_SELECTED", "table2", "ph_footnote"]
 
 #: a cell of a term the multivariable model does not contain (the paper's '-')
 NOT_SELECTED = "-"
@@ -100,3 +100,33 @@ def table2(
                     cells.append(format_number(100 * float(freq.at[v, "proportion"]), 1))
             out[f"{e} bootstrap inclusion (%)"] = cells
     return out.reset_index(drop=True)
+
+
+def ph_footnote(
+    tests: Mapping[str, pd.DataFrame],
+    endpoint_labels: Mapping[str, str],
+    labels: Mapping[str, str] | None = None,
+    alpha: float = 0.05,
+) -> str | None:
+    """Table 2's footnote on proportional hazards: every final-model term (and global test)
+    whose ``cox.zph`` score test has p < ``alpha``, per endpoint; None when none does.
+    ``tests`` maps endpoint -> ``ph_test.csv`` (term, chisq, df, p)."""
+    labels = dict(labels or {})
+    parts = []
+    for ep, t in tests.items():
+        bad = t[t["p"].astype(float) < alpha]
+        if bad.empty:
+            continue
+        items = [
+            ("global test" if r.term == "GLOBAL" else labels.get(str(r.term), str(r.term))) + f" p = {format_p(r.p)}"
+            for r in bad.itertuples()
+        ]
+        parts.append(f"{endpoint_labels.get(ep, ep)}: " + ", ".join(items))
+    if not parts:
+        return None
+    return (
+        f"Proportional hazards questionable (cox.zph score test p < {alpha:g}) in the final model of "
+        + "; ".join(parts)
+        + ". Its hazard ratio averages an effect that changes over follow-up "
+        "(scaled Schoenfeld residuals: supplementary figure)."
+    )

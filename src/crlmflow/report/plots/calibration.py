@@ -64,7 +64,7 @@ def draw_calibration(
     c = cal.sort_values("mean_predicted")
     if "estimable" in c and len(c) and not c["estimable"].all():
         # too few events by the horizon or patients at risk at it: no curve to read
-        ax.plot([0, 1], [0, 1], color="#999999", lw=0.8, ls=(0, (4, 3)), zorder=1, label="Ideal")
+        ax.plot([0, 1], [0, 1], color="#999999", lw=0.8, ls=(0, (4, 3)), zorder=1, label="Perfect calibration")
         ax.text(0.5, 0.5, NOT_ESTIMABLE.capitalize(), ha="center", va="center", transform=ax.transAxes)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
@@ -197,7 +197,7 @@ def plot_calibration_grid(
     shared legend. Training rows show apparent and bootstrap-corrected observed survival."""
     nr, nc = len(sets), len(horizons)
     width = width or DOUBLE_COLUMN_IN
-    head = 0.55 + (0.25 if title else 0.0)  # title line, then the legend rows
+    head = 0.8 + (0.25 if title else 0.0)  # title line, then up to two legend rows of three
     height = head + 0.05 + 2.25 * nr
     # the paper's lettering: down the columns (A/C/E training, B/D/F validation)
     letters = "ABCDEFGHIJKL"
@@ -236,7 +236,7 @@ def plot_calibration_grid(
             list(handles.values()),
             list(handles.keys()),
             loc="upper right",
-            ncol=min(len(handles), 2),
+            ncol=min(len(handles), 3),
             frameon=False,
             bbox_to_anchor=(0.995, 1.0 - (0.25 if title else 0.0) / height),
             handlelength=1.8,

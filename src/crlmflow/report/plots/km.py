@@ -3,7 +3,9 @@
 Step curves per group with step-shaped 95% CI bands, '+' censor marks at the times where a
 group had censored patients (group-level summaries, never individual patients; with many
 censored patients, at most one mark per 1/``CENSOR_MARK_BINS`` of the x range), the
-log-rank p in the plot, and a numbers-at-risk table under the x axis sharing its scale.
+log-rank p at the same place on every panel (top right; for more than two groups, the
+multiplicity-corrected pairwise p-values under the time axis), and a numbers-at-risk table under
+the x axis sharing its scale.
 Input frames are the long tables of the ``km_summaries`` rule (``survival/km_curves.csv``
 and ``km_at_risk.csv``), already filtered to one panel.
 """
@@ -85,11 +87,13 @@ def draw_km(
     legend_title: str | None = None,
     fontsize: float = 7,
     test_text: str | None = None,
+    pairwise: Sequence[str] = (),
 ) -> None:
     """Draw one KM panel into ``ax`` and its numbers-at-risk table into ``ax_table``.
 
     ``test_text`` replaces the log-rank p statement where no p is honest (risk groups cut on
-    the score of the same patients: ``formats.DESCRIPTIVE``)."""
+    the score of the same patients: ``formats.DESCRIPTIVE``). ``pairwise`` lines (e.g.
+    'Full-course vs Only adjuvant: p = 0.29') are printed under it."""
     groups = list(groups) if groups is not None else sorted(curves["group"].astype(str).unique())
     labels = {g: g for g in groups} | dict(group_labels or {})
     colors = list(colors or KM_COLORS)
@@ -118,9 +122,10 @@ def draw_km(
     ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
     ax.set_yticklabels(["0.00", "0.25", "0.50", "0.75", "1.00"])
     ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title, fontsize=8, loc="left", pad=14)
     ncol = len(groups) if len(groups) <= 2 else 2
+    if title:  # above the legend, whose rows (and title) sit on top of the axes
+        rows = int(np.ceil(len(groups) / ncol)) + (legend_title is not None)
+        ax.set_title(title, fontsize=fontsize + 0.5, loc="left", pad=5 + 9.5 * rows)
     leg = ax.legend(
         handles=handles,
         loc="lower left",
@@ -135,10 +140,22 @@ def draw_km(
         title_fontsize=fontsize,
     )
     leg.set_alignment("left")
-    # the log-rank p as survminer prints it on a ggsurvplot
+    # the log-rank p as survminer prints it on a ggsurvplot, at the same place on every panel:
+    # top right, where survival curves that start at 1 have fallen away
     ptxt = test_text if test_text is not None else p_statement(test_p, label="p", style="survminer")
     if ptxt:
-        _place_p(ax, ptxt, [km_steps(curves[curves["group"].astype(str) == g]) for g in groups], xmax, fontsize + 0.5)
+        ax.text(0.98, 0.98, ptxt, transform=ax.transAxes, ha="right", va="top", fontsize=fontsize - 0.5)
+    if pairwise:  # under the time axis's label, clear of every curve
+        ax_table.annotate(
+            "\n".join(pairwise),
+            xy=(0, 0),
+            xycoords="axes fraction",
+            xytext=(0, -27),
+            textcoords="offset points",
+            ha="left",
+            va="top",
+            fontsize=fontsize - 1,
+        )
 
     _draw_risk_table(ax_table, at_risk, groups, labels, colors, breaks, xmax, xlabel, fontsize)
 
@@ -188,40 +205,6 @@ def _draw_risk_table(ax_table, at_risk: pd.DataFrame, groups, labels, colors, br
                 )
 
 
-def _place_p(ax, text: str, steps: Sequence[pd.DataFrame], xmax: float, fontsize: float) -> None:
-    """Put the p-value where no survival curve crosses it: lower left (survminer's default),
-    else lower right, upper right, middle right."""
-    fig = ax.figure
-    renderer = fig.canvas.get_renderer()
-    candidates = [
-        (0.04, 0.06, "left", "bottom"),
-        (0.96, 0.06, "right", "bottom"),
-        (0.96, 0.94, "right", "top"),
-        (0.96, 0.5, "right", "center"),
-        (0.04, 0.94, "left", "top"),
-    ]
-    for x, y, ha, va in candidates:
-        t = ax.text(x, y, text, transform=ax.transAxes, ha=ha, va=va, fontsize=fontsize)
-        bb = t.get_window_extent(renderer).transformed(ax.transData.inverted())
-        pad_x = 0.03 * xmax
-        x0, x1, y0, y1 = bb.x0 - pad_x, bb.x1 + pad_x, bb.y0 - 0.03, bb.y1 + 0.03
-        clash = False
-        for c in steps:
-            tt = c["time"].to_numpy(float)
-            if x0 > tt[-1]:
-                continue
-            k = max(int(np.searchsorted(tt, x0, side="right")) - 1, 0)
-            inside = slice(k, int(np.searchsorted(tt, x1, side="right")))
-            lo = np.nanmin(np.r_[c["lower"].to_numpy(float)[inside], c["surv"].to_numpy(float)[inside]])
-            hi = np.nanmax(np.r_[c["upper"].to_numpy(float)[inside], c["surv"].to_numpy(float)[inside]])
-            if hi >= y0 and lo <= y1:  # the curve or its CI band meets the box
-                clash = True
-        if not clash:
-            return
-        t.remove()
-    ax.text(*candidates[0][:2], text, transform=ax.transAxes, ha="left", va="bottom", fontsize=fontsize)
-
-
 def _cell_axes(fig, spec, n_groups: int):
     sub = GridSpecFromSubplotSpec(2, 1, subplot_spec=spec, height_ratios=[3.2, 0.55 + 0.28 * n_groups], hspace=0.2)
     ax = fig.add_subplot(sub[0])
@@ -268,17 +251,17 @@ def plot_km(
 
 
 def plot_km_grid(
-    panels: Sequence[Mapping], *, ncols: int = 2, width: float = DOUBLE_COLUMN_IN, panel_height: float = 2.75
+    panels: Sequence[Mapping], *, ncols: int = 2, width: float = DOUBLE_COLUMN_IN, panel_height: float = 2.4
 ) -> Figure:
     """Several KM panels on one page. Each panel dict holds the keyword arguments of
     ``draw_km`` plus ``curves``, ``at_risk``, ``p`` and ``letter``."""
     nrows = int(np.ceil(len(panels) / ncols))
     maxg = max(len(p.get("groups") or p["curves"]["group"].unique()) for p in panels)
-    height = nrows * (panel_height + 0.12 * maxg) + 0.2
+    height = nrows * (panel_height + 0.12 * maxg) + 0.15
     with publication_style():
         fig = new_figure(width, height)
         gs = fig.add_gridspec(
-            nrows, ncols, left=0.16, right=0.985, top=1 - 0.5 / height, bottom=0.45 / height, wspace=0.62, hspace=0.55
+            nrows, ncols, left=0.16, right=0.985, top=1 - 0.62 / height, bottom=0.42 / height, wspace=0.62, hspace=0.8
         )
         for k, p in enumerate(panels):
             spec = gs[k // ncols, k % ncols]

@@ -1,7 +1,12 @@
 """Time-dependent ROC curves at several horizons (paper Figures 2C/D and 3C/D).
 
 Draws the ``roc_curves.csv`` points of the validation rule (Heagerty's KM-based
-time-dependent ROC, as survivalROC) per horizon, with the AUC of each horizon in the legend.
+time-dependent ROC, as survivalROC) per horizon. The legend gives, per horizon, the number
+of events by then behind the curve, the curve's AUC and, when given, the inverse-probability-
+of-censoring weighted AUC with its 95% CI (Uno/Blanche, timeROC's influence-function SE):
+the KM estimator has no standard error, so its uncertainty is shown through the IPCW one.
+Horizons whose curves coincide (no event and no censoring between them) are named as such,
+not hidden under each other.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from crlmflow.report.formats import horizon_label, not_estimable_label
 from crlmflow.report.plots.panels import panel_letter
 from crlmflow.report.plots.style import HORIZON_COLORS, SINGLE_COLUMN_IN, new_figure, publication_style
 
-__all__ = ["MAX_CURVE_POINTS", "thin_curve", "draw_roc", "plot_roc"]
+__all__ = ["MAX_CURVE_POINTS", "thin_curve", "draw_roc", "plot_roc", "roc_legend_label"]
 
 
 #: a curve with more vertices than this is drawn through a subset (registry-sized cohorts
@@ -46,11 +51,17 @@ def draw_roc(
     horizons: Sequence[float] | None = None,
     title: str | None = None,
     colors: Sequence[str] | None = None,
+    events: Mapping[float, float] | None = None,
+    auc_ci: Mapping[float, tuple[float, float, float]] | None = None,
 ) -> None:
-    """ROC curves of one set: columns horizon, fpr, tpr (one row per cut, any order)."""
+    """ROC curves of one set: columns horizon, fpr, tpr (one row per cut, any order).
+
+    ``aucs`` maps horizon -> AUC of the drawn curve; ``events`` horizon -> events by then;
+    ``auc_ci`` horizon -> (IPCW AUC, lower, upper)."""
     horizons = list(horizons) if horizons is not None else sorted(roc["horizon"].unique())
     colors = list(colors or HORIZON_COLORS)
     ax.plot([0, 1], [0, 1], color="#999999", lw=0.8, ls=(0, (4, 3)), zorder=1)
+    drawn: list[tuple[float, np.ndarray]] = []
     for k, h in enumerate(horizons):
         sub = roc[np.isclose(roc["horizon"].astype(float), float(h))]
         if sub.empty:
@@ -63,10 +74,14 @@ def draw_roc(
         pts = pts[np.lexsort((pts[:, 1], pts[:, 0]))]
         pts = np.vstack([[0.0, 0.0], pts, [1.0, 1.0]])
         pts = thin_curve(pts)
-        lab = horizon_label(h)
-        if aucs and h in aucs and np.isfinite(aucs[h]):
-            lab += f" (AUC = {aucs[h]:.3f})"
-        ax.step(pts[:, 0], pts[:, 1], where="post", color=colors[k % len(colors)], lw=1.1, label=lab, zorder=3)
+        lab = roc_legend_label(h, aucs, events, auc_ci)
+        same = [g for g, other in drawn if other.shape == pts.shape and np.allclose(other, pts)]
+        if same:
+            lab += f"\n(same curve as {horizon_label(same[0])}: no event between)"
+        drawn.append((float(h), pts))
+        # a coinciding curve is drawn dashed on top, so both stay visible
+        ls = (0, (3, 2)) if same else "-"
+        ax.step(pts[:, 0], pts[:, 1], where="post", color=colors[k % len(colors)], lw=1.1, ls=ls, label=lab, zorder=3)
     ax.set_xlim(-0.01, 1.01)
     ax.set_ylim(-0.01, 1.01)
     ax.set_aspect("equal")
@@ -74,9 +89,22 @@ def draw_roc(
     ax.set_yticks([0, 0.25, 0.5, 0.75, 1])
     ax.set_xlabel("1 \u2212 Specificity (false-positive rate)")
     ax.set_ylabel("Sensitivity (true-positive rate)")
-    ax.legend(loc="lower right", frameon=False, handlelength=1.2, borderaxespad=0.2)
+    ax.legend(loc="lower right", frameon=False, handlelength=1.2, borderaxespad=0.2, fontsize=6.5)
     if title:
         ax.set_title(title, loc="left", fontsize=8)
+
+
+def roc_legend_label(h, aucs=None, events=None, auc_ci=None) -> str:
+    """'1-year, 133 events: AUC 0.726' and, on a second line, 'IPCW 0.727 (0.665-0.789)'."""
+    lab = horizon_label(h)
+    if events and h in events and np.isfinite(events[h]):
+        lab += f", {int(events[h])} events"
+    if aucs and h in aucs and np.isfinite(aucs[h]):
+        lab += f": AUC {aucs[h]:.3f}"
+    if auc_ci and h in auc_ci and all(np.isfinite(v) for v in auc_ci[h]):
+        est, lo, hi = auc_ci[h]
+        lab += f"\nIPCW {est:.3f} (95% CI {lo:.3f}\u2013{hi:.3f})"
+    return lab
 
 
 def plot_roc(

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 from matplotlib.figure import Figure
 
-from crlmflow.report.formats import set_label
+from crlmflow.report.formats import APPARENT, set_label
 from crlmflow.report.plots.dca import dca_ylim, draw_dca
 from crlmflow.report.plots.panels import panel_letter
 from crlmflow.report.plots.roc import draw_roc
 from crlmflow.report.plots.style import DOUBLE_COLUMN_IN, new_figure, publication_style
 
-__all__ = ["plot_roc_dca"]
+__all__ = ["plot_roc_dca", "set_title_suffix"]
+
+
+def set_title_suffix(s: str, set_labels: Mapping[str, str] | None = None) -> str:
+    """'training set (apparent)': curves on the patients the model was fitted to are
+    apparent, not optimism-corrected, and say so."""
+    lab = set_label(s, set_labels).lower()
+    return f"{lab} ({APPARENT})" if s == "train" else lab
 
 
 def plot_roc_dca(
@@ -26,10 +33,15 @@ def plot_roc_dca(
     letters: str = "CDEF",
     horizons: Sequence[float] | None = None,
     width: float = DOUBLE_COLUMN_IN,
+    events: Mapping[str, Mapping[float, float]] | None = None,
+    auc_ci: Mapping[str, Mapping[float, tuple[float, float, float]]] | None = None,
+    event: str | None = None,
 ) -> Figure:
     """Figures 2/3 C-F: time-dependent ROC (top row) and decision curves (bottom row), one
-    column per set. ``aucs`` maps set -> {horizon: AUC}. With one set the figure has one
-    column and letters C and E."""
+    column per set. ``aucs`` maps set -> {horizon: AUC}; ``events`` set -> {horizon: events
+    by then}; ``auc_ci`` set -> {horizon: (IPCW AUC, lower, upper)}; ``event`` names the
+    endpoint's event on the decision curves' x axis. With one set the figure has one column
+    and letters C and E."""
     n = len(sets)
     w = width if n > 1 else width * 0.55
     with publication_style():
@@ -45,7 +57,9 @@ def plot_roc_dca(
                 roc[roc["set"] == s],
                 aucs.get(s, {}),
                 horizons=horizons,
-                title=f"Time-dependent ROC, {set_label(s, set_labels).lower()}",
+                title=f"Time-dependent ROC, {set_title_suffix(s, set_labels)}",
+                events=(events or {}).get(s),
+                auc_ci=(auc_ci or {}).get(s),
             )
             panel_letter(ax, letters[j], x=-0.2, y=1.02)
             ax = fig.add_subplot(gs[1, j])
@@ -54,7 +68,8 @@ def plot_roc_dca(
                 dca[dca["set"] == s],
                 horizons=horizons,
                 ylim=ylim,
-                title=f"Decision curves, {set_label(s, set_labels).lower()}",
+                title=f"Decision curves, {set_title_suffix(s, set_labels)}",
+                event=event,
             )
             panel_letter(ax, letters[n + j], x=-0.2, y=1.02)
     return fig
