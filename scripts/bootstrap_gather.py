@@ -52,7 +52,7 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     # the model selected on the training data, and the global model of every eligible
     # candidate, against which the replicates' coefficients are measured
     ep = p.endpoint
-    final = develop_model(
+    developed = develop_model(
         train,
         p.candidates,
         snakemake.wildcards.endpoint,
@@ -63,12 +63,34 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
         method=sel.method,
         entry_p=sel.entry_p,
         removal_p=sel.removal_p,
-    ).selected
+    )
+    final = developed.selected
+    uni = developed.univariable
+    separated = set(uni.loc[uni["separated"].astype(bool), "variable"])
     problem = prepare(train, p.candidates, ep["time"], ep["event"])
     eligible = [v for v in problem.design.groups if v not in set(p.exclude)]
-    full = problem.fit(eligible)
+    # a candidate with an infinite univariable coefficient (separation) has none in the
+    # global model either: it is left out of that fit and its row says NaN
+    full = problem.fit([v for v in eligible if v not in separated])
     variable_of = {problem.design.columns[j]: v for v, cols in problem.design.groups.items() for j in cols}
     global_coef = pd.DataFrame({"term": full.names, "coef": full.coef, "se": full.se})
+    if separated:
+        terms = [problem.design.columns[j] for v in eligible if v in separated for j in problem.design.groups[v]]
+        global_coef = pd.concat([global_coef, pd.DataFrame({"term": terms, "coef": float("nan"), "se": float("nan")})])
+        log.warning(
+            "%s: %d candidate(s) not estimable (separation), left out of the global model: %s",
+            snakemake.wildcards.endpoint,
+            len(separated),
+            ", ".join(v for v in eligible if v in separated),
+        )
+    n_sep = int((reps["n_separated"] > 0).sum()) if "n_separated" in reps else 0
+    if n_sep:
+        log.warning(
+            "%s: in %d of %d bootstrap replicates a candidate was left unscreened for separation",
+            snakemake.wildcards.endpoint,
+            n_sep,
+            len(reps),
+        )
     atomic_write_csv(
         inclusion_frequency(reps, p.candidates, exclude=p.exclude, final=final), snakemake.output.stability
     )

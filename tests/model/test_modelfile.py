@@ -195,3 +195,31 @@ def test_input_template_scores_and_output_is_rounded(pipeline, tmp_path):
     assert pd.read_csv(out).columns.tolist() == tmpl.columns.tolist()
     helptext = subprocess.run([sys.executable, "-m", "crlmflow", "--help"], capture_output=True, text=True).stdout
     assert "as they land" not in helptext and "template" in helptext
+
+
+def test_survival_axis_before_first_event_is_omitted_with_a_note():
+    """No training event before a horizon: S(h) = 1 for everyone, so that horizon's survival
+    axis is reported as not drawable (warning, note in nomogram.json and the figure), while
+    the other horizons keep their axes."""
+    from crlmflow.report.exhibits.nomogram import load_nomogram
+    from crlmflow.report.plots import plot_nomogram
+
+    rows = fixture_rows("crlm_a")
+    cands = [{"name": c, "type": "numeric", "label": c} for c in ("cea", "nlr", "crs_score", "r0_resection")]
+    train = rows[rows["split"] == "train"]
+    early = float(train.loc[train["os_event"] == 1, "os_months"].min()) / 2
+    horizons = [early, 36]
+    model = develop_model(train, cands, "os", "os_months", "os_event", screen_p=1.0)
+    fit = json.loads(json.dumps(fit_summary(model, horizons)))
+    with pytest.warns(UserWarning, match="survival axis not drawn: no event"):
+        nomo, axes = build_nomogram(fit, cands, train, horizons)
+    assert axes[early].surv.size == 0 and axes[early].baseline_surv == 1.0
+    assert axes[36.0].surv.size > 0 and not axes[36.0].note
+    js = json.loads(json.dumps(nomogram_json(nomo, axes)))
+    notes = {k: a.get("note", "") for k, a in js["survival_axes"].items()}
+    assert sum("no event in the training data" in n for n in notes.values()) == 1
+    _, loaded = load_nomogram(js)
+    assert loaded[early].note == axes[early].note
+    fig = plot_nomogram(nomo, axes)
+    texts = [t.get_text() for t in fig.texts]
+    assert any(axes[early].note in t for t in texts)

@@ -7,6 +7,7 @@ R reference: tests/fixtures/r_reference/{crlm_a,colon}.json, fields `final`,
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from rref import load_case
 
@@ -128,3 +129,19 @@ def test_events_per_parameter_counts_every_eligible_candidate():
     assert expected_p > pool_p  # the old denominator was the screened pool
     events = int(rows[ep["event"]].sum())
     assert summary["events_per_candidate_parameter"] == pytest.approx(events / expected_p)
+
+
+def test_separated_candidate_is_excluded_not_fatal():
+    """A binary candidate with no events in one level stops nothing: it is reported as not
+    estimable in the univariable table and never enters the stepwise pool."""
+    rng = np.random.default_rng(3)
+    n = 120
+    x, b = rng.normal(size=n), (rng.random(n) < 0.2).astype(float)
+    t, c = rng.exponential(np.exp(-0.8 * x)), rng.exponential(1.5, size=n)
+    df = pd.DataFrame({"t": np.minimum(t, c), "e": ((t <= c) & (b == 0)).astype(float), "x": x, "b": b})
+    cands = [{"name": "x", "type": "numeric"}, {"name": "b", "type": "binary"}]
+    with pytest.warns(UserWarning, match="'b'.*not estimable"):
+        model = develop_model(df, cands, "os", "t", "e")
+    assert model.univariable.set_index("variable").loc["b", "separated"]
+    assert "b" not in model.selection.screened and model.selected == ["x"]
+    assert not model.multivariable.set_index("variable").loc["b", "in_pool"]

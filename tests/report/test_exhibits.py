@@ -174,6 +174,28 @@ def test_table2_formatting():
     assert t.loc["CEA", "OS univariable HR (95% CI)"] == "1.000 (1.000, 1.000)"
 
 
+def test_table2_marks_separated_candidates_and_footnotes_them():
+    """A candidate not estimable univariably (separation) reads 'not estimable', never a
+    number, and a footnote names it with the reason and the count per endpoint."""
+    from crlmflow.report.exhibits import separation_notes
+
+    uni = _uni().assign(separated=[False, True, False, False], separation="")
+    uni["variable"] = uni["term"]
+    reason = "no events with rfa = 1 [rfa=0: n=90, events=40; rfa=1: n=10, events=0]"
+    uni.loc[1, ["hr", "hr_lower", "hr_upper", "p", "p_term"]] = np.nan
+    uni.loc[1, "separation"] = reason
+    multi = _multi().assign(screened=[1, 0, 1, 0], in_pool=[1, 0, 1, 0], selected=[0, 0, 1, 0])
+    t = table2({"os": uni}, {"os": multi}, CANDS, endpoint_labels={"os": "OS"}).set_index("Variable")
+    assert t.loc["RFA", "OS univariable HR (95% CI)"] == "not estimable *"
+    assert t.loc["RFA", "OS univariable P"] == "not estimable"
+    assert t.loc["RFA", "OS multivariable HR (95% CI)"] == "-" and t.loc["RFA", "OS multivariable P"] == "-"
+    assert t.loc["Age", "OS univariable HR (95% CI)"] == "1.001 (0.979, 1.021)"
+    notes = separation_notes({"os": uni}, {"os": "OS"})
+    assert len(notes) == 1 and notes[0].startswith("* OS: 1 candidate(s) not estimable")
+    assert "rfa (" + reason + ")" in notes[0] and "excluded from screening" in notes[0]
+    assert separation_notes({"os": _uni()}) == []  # tables from before the column: no note
+
+
 def test_table2_shows_bootstrap_inclusion_beside_the_hrs():
     freq = pd.DataFrame(
         {

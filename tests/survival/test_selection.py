@@ -121,3 +121,34 @@ def test_forward_removal_branch():
     assert "c" in res.selected
     # every reported removal really had LR p > 0.10
     assert (res.steps.loc[res.steps["action"] == "remove", "p"] > 0.10).all()
+
+
+def _separated_cohort(n=120, seed=3):
+    """A numeric prognostic candidate and a binary one with no event at level 1."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    b = (rng.random(n) < 0.2).astype(float)
+    t = rng.exponential(np.exp(-0.8 * x))
+    c = rng.exponential(1.5, size=n)
+    event = ((t <= c) & (b == 0)).astype(float)
+    return pd.DataFrame({"time": np.minimum(t, c), "event": event, "x": x, "b": b})
+
+
+def test_univariable_separation_is_reported_not_raised():
+    """A binary with no events in one level (monotone likelihood): the row says so, with the
+    counts, a warning names candidate and endpoint, and the candidate is never screened."""
+    import pytest
+
+    from crlmflow.survival.cox import SeparationWarning
+
+    df = _separated_cohort()
+    cands = [{"name": "x", "type": "numeric"}, {"name": "b", "type": "binary"}]
+    with pytest.warns(SeparationWarning, match=r"'b' \(event / time\).*b=1: n=\d+, events=0"):
+        uni = univariable_cox(df, cands, "time", "event")
+    row = uni.set_index("variable").loc["b"]
+    assert bool(row["separated"]) and "events=0" in row["separation"]
+    assert np.isnan(row["coef"]) and np.isnan(row["p_term"])
+    assert row["events"] == int(df["event"].sum())
+    estimable = uni.set_index("variable").loc["x"]
+    assert not bool(estimable["separated"]) and estimable["p_term"] < 0.05
+    assert screen(uni, 0.10) == ["x"]

@@ -99,3 +99,29 @@ def test_unknown_method_is_refused_once_for_both_paths(crlm_train):
     univ = univariable_cox(crlm_train, CRLM_CANDIDATES, eng.time_col, eng.event_col, problem=p)
     with pytest.raises(ValueError, match="unknown selection method 'lasso'"):
         select_model(p, univ, screen_p=0.10, method="lasso")
+
+
+def test_separation_inside_replicates_is_counted_not_fatal():
+    """A binary candidate with no events at one level: every replicate leaves it unscreened
+    (NaN p, as univariable_cox reports it), counts it in n_separated and still selects."""
+    from crlmflow.survival.cox import SeparationWarning
+    from crlmflow.validation.optimism import ReplicateEngine
+
+    rng = np.random.default_rng(3)
+    n = 120
+    x, b = rng.normal(size=n), (rng.random(n) < 0.2).astype(float)
+    t, c = rng.exponential(np.exp(-0.8 * x)), rng.exponential(1.5, size=n)
+    df = pd.DataFrame({"t": np.minimum(t, c), "e": ((t <= c) & (b == 0)).astype(float), "x": x, "b": b})
+    cands = [{"name": "x", "type": "numeric"}, {"name": "b", "type": "binary"}]
+    eng = ReplicateEngine(df, cands, "t", "e", [1.0], seed=1)
+    for rep in range(3):
+        row = eng.run(rep)
+        assert row["n_separated"] == 1 and row["selected"] == "x" and "b" not in row["pool"].split(";")
+    w = eng.weights(0)
+    fast = ReplicateModels(eng, w).univariable_p()
+    with pytest.warns(SeparationWarning, match="'b'"):
+        ref = univariable_cox(
+            df, cands, "t", "e", problem=CoxProblem(eng.problem.design, eng.problem.data.with_weights(w))
+        )
+    assert np.isnan(fast["b"]) and ref.set_index("variable")["p_term"].isna()["b"]
+    assert fast["x"] == pytest.approx(ref.set_index("variable").loc["x", "p_term"], rel=1e-7)

@@ -46,12 +46,6 @@ def _digests(root: Path) -> dict[str, str]:
     }
 
 
-@pytest.mark.xfail(
-    reason="known defect, issue 21 left open: after the session's merges, `audit` reports "
-    "figures/figure4_km.pdf of the scaffolded colon run as not current although nothing changed; "
-    "the scaffold, run, manifest and report steps before that assertion pass",
-    strict=False,
-)
 def test_scaffolded_exhibits_run_in_the_default_target(repo_root, tmp_path, monkeypatch):
     project = tmp_path / "project"
     _copy_project(repo_root, project)

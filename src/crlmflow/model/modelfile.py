@@ -84,6 +84,7 @@ def nomogram_json(nomo: NomogramResult, axes: dict[float, SurvivalAxis]) -> dict
                 "lp": ax.lp.tolist(),
                 "baseline_surv": ax.baseline_surv,
             }
+            | ({"note": ax.note} if ax.note else {})
             for h, ax in axes.items()
         },
     }

@@ -27,6 +27,7 @@ How rms builds the scale (``nomogram(cph_fit, fun=..., lp=TRUE, maxscale=100)``)
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crlmflow.report.formats import horizon_label
 from crlmflow.survival.design import design_matrix
 from crlmflow.survival.splines import rcs_basis, rcs_names
 
@@ -312,6 +314,7 @@ class SurvivalAxis:
     total_points: np.ndarray
     lp: np.ndarray
     baseline_surv: float
+    note: str = ""  # why the axis is not drawable ("" if it is)
 
     def as_frame(self) -> pd.DataFrame:
         return pd.DataFrame({"surv": self.surv, "total_points": self.total_points, "lp": self.lp})
@@ -444,6 +447,10 @@ def survival_axes(
     ``lp = log(log(s) / log(S0))``, which differs from rms by up to ~1e-5 lp units (the
     grid's interpolation error). Either way, as in rms, values whose lp falls outside the
     lp axis range are dropped (rms's ``approx`` returns NA there).
+
+    A horizon whose S0(h) is not in (0, 1) has no survival axis: S0(h) = 1 (no training
+    event before h) gives S(h | lp) = 1 for every patient, S0(h) = 0 gives 0. Its axis is
+    returned empty with a ``note`` saying why, and a warning is issued.
     """
     if method not in ("rms", "exact"):
         raise ValueError("method must be 'rms' or 'exact'")
@@ -455,7 +462,8 @@ def survival_axes(
     for h, s0 in items:
         s0 = float(s0)
         if not 0.0 < s0 < 1.0:
-            raise ValueError(f"baseline survival at {h} must lie in (0, 1), got {s0}")
+            out[h] = _undrawable_axis(h, s0)
+            continue
         if method == "rms":
             lp = _r_approx(s0 ** np.exp(grid), grid, fat)
         else:
@@ -471,3 +479,17 @@ def survival_axes(
             baseline_surv=s0,
         )
     return out
+
+
+def _undrawable_axis(h: float, s0: float) -> SurvivalAxis:
+    """An empty survival axis for a horizon whose baseline survival is 0, 1 or undefined."""
+    if s0 == 1.0:
+        why = "no event in the training data before this horizon, so S(t) = 1 for every patient"
+    elif s0 == 0.0:
+        why = "every training patient has had the event by this horizon, so S(t) = 0 for every patient"
+    else:
+        why = f"baseline survival {s0} is not a probability in (0, 1)"
+    note = f"{horizon_label(h)} survival axis not drawn: {why}"
+    warnings.warn(f"nomogram: {note}", UserWarning, stacklevel=3)
+    empty = np.zeros(0)
+    return SurvivalAxis(horizon=h, surv=empty, total_points=empty, lp=empty, baseline_surv=s0, note=note)

@@ -193,6 +193,7 @@ class ReplicateEngine:
         row.update({f"coef_{k}": c for k, c in coef.items()})
         row["n_fits"] = rm.n_fits
         row["all_converged"] = rm.all_converged
+        row["n_separated"] = len(rm.separated)  # candidates not screened: separation (NaN p)
         return row
 
     def evaluate(self, w: np.ndarray, selected, rm: ReplicateModels) -> dict:
@@ -296,7 +297,8 @@ def run_replicates(
 
     Columns: b, n_pool, n_selected, pool, selected (";"-joined, selection order), sel_<var>
     (0/1 per candidate), {c_index, dxy, slope, r2, brier_<h>}_{training, test}, n_fits,
-    all_converged (every Newton fit of the replicate met the tolerance).
+    all_converged (every Newton fit of the replicate met the tolerance), n_separated
+    (candidates left unscreened because of separation in the resample).
     """
     with _one_blas_thread():
         eng = ReplicateEngine(

@@ -68,6 +68,7 @@ class ReplicateModels:
         self.cache: dict[frozenset, ReplicateFit] = {}
         self.n_fits = 0
         self.all_converged = True
+        self.separated: list[str] = []  # candidates not screened: separation in this sample
 
     def fit_many(self, term_sets, parent: ReplicateFit | None = None) -> list[ReplicateFit]:
         """Fit every term set not yet cached in one batched Newton run (warm-started from
@@ -176,6 +177,8 @@ class ReplicateModels:
 
     # -- univariable screening: all candidates in one batch -------------------------------
     def univariable_p(self) -> dict:
+        """Univariable joint Wald p per candidate; NaN (never screened) for a candidate with
+        separation in this sample (listed in ``separated``, counted per replicate)."""
         e = self.e
         names = e.cand_names
         q = max(e.ncol[v] for v in names)
@@ -187,6 +190,7 @@ class ReplicateModels:
             XT[m, : len(cols)] = self.XcT[cols]
             pad[m, : len(cols)] = False
         sep = self._separated(names)
+        self.separated = [v for v, bad in zip(names, sep) if bad]
         # warm start: the univariable estimates on the original data (fixed per engine)
         beta0 = e.univ_start[:, :q] if e.univ_start is not None else np.zeros((M, q))
         beta, ll, U, I, conv = self.batch.newton(XT, pad, beta0)

@@ -33,7 +33,7 @@ from crlmflow.report.exhibits.flow import flow_summary
 from crlmflow.report.exhibits.nomogram import load_nomogram
 from crlmflow.report.exhibits.output import to_markdown, write_table
 from crlmflow.report.exhibits.performance import performance_comparison, selection_stability
-from crlmflow.report.exhibits.regression import ph_footnote, table2
+from crlmflow.report.exhibits.regression import ph_footnote, separation_notes, table2
 from crlmflow.report.exhibits.survival_rates import table3
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "selection_stability",
     "table1",
     "table1_long",
+    "separation_notes",
     "table2",
     "ph_footnote",
     "table3",

@@ -45,5 +45,6 @@ def load_nomogram(data: Mapping[str, Any], nint: int = 10) -> tuple[NomogramResu
             total_points=np.asarray(a["total_points"], float),
             lp=np.asarray(a["lp"], float),
             baseline_surv=float(a["baseline_surv"]),
+            note=a.get("note", ""),
         )
     return nomo, axes

@@ -11,10 +11,10 @@ from typing import Any
 
 import pandas as pd
 
-from crlmflow.report.formats import HR_DIGITS, NOT_ELIGIBLE, format_hr, format_number, format_p
+from crlmflow.report.formats import HR_DIGITS, NOT_ELIGIBLE, NOT_ESTIMABLE, format_hr, format_number, format_p
 from crlmflow.report.tables import hr_scales, scale_hr, term_labels
 
-__all__ = ["NOT_SELECTED", "table2", "ph_footnote"]
+__all__ = ["NOT_SELECTED", "ph_footnote", "separation_notes", "table2"]
 
 #: a cell of a term the multivariable model does not contain (the paper's '-')
 NOT_SELECTED = "-"
@@ -62,11 +62,20 @@ def table2(
         e = elab[ep]
         u = uni.set_index("term")
         pcol = "p_term" if "p_term" in u.columns else "p"
+        sep = {t for t in u.index if bool(u.at[t, "separated"])} if "separated" in u.columns else set()
         out[f"{e} univariable HR (95% CI)"] = [
-            format_hr(u.at[t, "hr"], u.at[t, "hr_lower"], u.at[t, "hr_upper"], digits) if t in u.index else ""
+            (
+                NOT_ESTIMABLE + " *"
+                if t in sep
+                else format_hr(u.at[t, "hr"], u.at[t, "hr_lower"], u.at[t, "hr_upper"], digits)
+            )
+            if t in u.index
+            else ""
             for t in terms
         ]
-        out[f"{e} univariable P"] = [format_p(float(u.at[t, pcol])) if t in u.index else "" for t in terms]
+        out[f"{e} univariable P"] = [
+            (NOT_ESTIMABLE if t in sep else format_p(float(u.at[t, pcol]))) if t in u.index else "" for t in terms
+        ]
         m = multivariable[ep].set_index("term")
         hrs, ps = [], []
         for t in terms:
@@ -130,3 +139,27 @@ def ph_footnote(
         + ". Its hazard ratio averages an effect that changes over follow-up "
         "(scaled Schoenfeld residuals: supplementary figure)."
     )
+
+
+def separation_notes(
+    univariable: Mapping[str, pd.DataFrame], endpoint_labels: Mapping[str, str] | None = None
+) -> list[str]:
+    """Footnotes of Table 2 for candidates whose univariable Cox model is not estimable
+    (monotone likelihood / separation, e.g. no events in one level: infinite coefficient),
+    per endpoint with their count and the reason (event counts per level); they were
+    excluded from screening and so never entered the multivariable model."""
+    notes = []
+    for ep, uni in univariable.items():
+        if "separated" not in uni.columns:
+            continue
+        bad = uni[uni["separated"].astype(bool)].drop_duplicates("variable")
+        if bad.empty:
+            continue
+        what = "; ".join(f"{v} ({r})" for v, r in zip(bad["variable"], bad["separation"]))
+        label = (endpoint_labels or {}).get(ep, ep.upper())
+        notes.append(
+            f"* {label}: {len(bad)} candidate(s) not estimable in the univariable Cox model "
+            f"(monotone likelihood / separation: coefficient infinite), excluded from screening "
+            f"and from the multivariable model: {what}."
+        )
+    return notes

@@ -102,7 +102,9 @@ def plot_nomogram(
     ``labels`` maps predictor names to row labels (default: spec label + unit);
     ``value_labels`` maps predictor -> {value: text} (e.g. ``{0: "No", 1: "Yes"}``);
     ``survival_labels`` maps horizon -> row label (default ``horizon_label(h) + ' survival'``, e.g. '1-year survival').
-    A predictor with a negative effect runs right-to-left, as its points dictate.
+    A predictor with a negative effect runs right-to-left, as its points dictate. A survival
+    axis that is not drawable (its ``note`` set, e.g. no event before the horizon) is
+    omitted and its note printed under the nomogram.
     """
     maxscale = nomogram.maxscale
     total_max = float(np.max(nomogram.total_points_axis))
@@ -126,8 +128,9 @@ def plot_nomogram(
         lab = (survival_labels or {}).get(h) or f"{horizon_label(h)} survival"
         rows.append(_Row(lab, sa.total_points * stretch, [_fmt_num(s) for s in sa.surv], color=OKABE_ITO["blue"]))
 
+    notes = [sa.note for sa in (survival_axes or {}).values() if sa.note]
     n = len(rows)
-    top_pad, bottom_pad = (0.45 if title else 0.2), 0.15
+    top_pad, bottom_pad = (0.45 if title else 0.2), 0.15 + 0.16 * len(notes)
     height = n * row_height + top_pad + bottom_pad
     with publication_style():
         fig = new_figure(width, height)
@@ -171,6 +174,8 @@ def plot_nomogram(
             _place_labels(ax, row, y, fs, renderer, to_data, pad)
         if title:
             fig.text(0.5, 1 - 0.12 / height, title, ha="center", va="top", fontsize=9, fontweight="bold")
+        for k, note in enumerate(notes):
+            fig.text(0.02, (0.05 + 0.16 * k) / height, f"Note: {note}.", ha="left", va="bottom", fontsize=7)
     return fig
 
 
