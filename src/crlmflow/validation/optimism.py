@@ -62,6 +62,7 @@ from crlmflow.survival.selection import CoxProblem, check_method, prepare, scree
 from crlmflow.validation._km import km_at
 from crlmflow.validation.batch_cox import FIT_MAX_ITER, FIT_TOL, BatchedCox
 from crlmflow.validation.concordance import WeightedConcordance, concordance_index
+from crlmflow.validation.optimism_measures import replicate_measures
 from crlmflow.validation.replicate_models import ReplicateModels
 from crlmflow.validation.roc import brier_score
 from crlmflow.validation.weighted import BrierFrame, concordance_kernel, pair_matrix
@@ -103,6 +104,7 @@ class ReplicateEngine:
     entry_p: float = 0.05
     removal_p: float = 0.10
     entry_test: str = "lr"
+    nb_thresholds: tuple | None = None  # not None: also AUC/ICI/E50/E90/NB (optimism_measures)
     problem: CoxProblem = field(init=False, repr=False)
 
     def __post_init__(self):
@@ -182,6 +184,7 @@ class ReplicateEngine:
         for v in self.cand_names:
             row[f"sel_{v}"] = int(v in selected)
         row.update(self.evaluate(w, selected, rm))
+        row.update({} if self.nb_thresholds is None else replicate_measures(self, w, selected, rm, self.nb_thresholds))
         # the replicate's coefficients, 0 for terms not selected (Heinze et al. 2018), for
         # the stability measures of crlmflow.validation.stability
         coef = dict.fromkeys(self.problem.design.columns, 0.0)
@@ -270,6 +273,12 @@ class ReplicateEngine:
         H0 = np.where(idx < 0, 0.0, H[np.maximum(idx, 0)])
         return np.exp(-np.outer(np.exp(lp - center), H0))
 
+    def model_predictions(self, w: np.ndarray, selected, rm: ReplicateModels):
+        """(lp, S at the horizons) of the replicate's (non-null) model on the original rows."""
+        beta = rm.fit(tuple(selected)).vector(selected)
+        lp = self.X_raw[:, [j for v in selected for j in self.groups[v]]] @ beta
+        return lp, self._survival(rm, beta, lp)
+
 
 def _r2(lr: float, ll0m2: float, n: float) -> float:
     """rms R2: (1 - exp(-LR/n)) / (1 - exp(-(-2 loglik0)/n))."""
@@ -292,13 +301,14 @@ def run_replicates(
     entry_p: float = 0.05,
     removal_p: float = 0.10,
     entry_test: str = "lr",
+    nb_thresholds=None,
 ) -> pd.DataFrame:
     """One row per replicate b in ``replicates`` (any subset / order of 0..B-1).
 
     Columns: b, n_pool, n_selected, pool, selected (";"-joined, selection order), sel_<var>
     (0/1 per candidate), {c_index, dxy, slope, r2, brier_<h>}_{training, test}, n_fits,
     all_converged (every Newton fit of the replicate met the tolerance), n_separated
-    (candidates left unscreened because of separation in the resample).
+    (unscreened candidates: separation); nb_thresholds not None: optimism_measures columns.
     """
     with _one_blas_thread():
         eng = ReplicateEngine(
@@ -315,6 +325,7 @@ def run_replicates(
             entry_p=entry_p,
             removal_p=removal_p,
             entry_test=entry_test,
+            nb_thresholds=None if nb_thresholds is None else tuple(nb_thresholds),
         )
         return pd.DataFrame([eng.run(b) for b in replicates])
 
@@ -431,13 +442,14 @@ def apparent_performance(
         out[f"brier_{horizon_key(h)}"] = br.brier
         out[f"ipa_{horizon_key(h)}"] = br.ipa
     out["lp"] = lp
+    out["surv"] = np.asarray(S)  # n x horizons, for optimism_measures.evaluation_measures
     return out
 
 
 MEASURES = ("c_index", "dxy", "slope", "r2")
 
 
-def summarise_optimism(apparent: dict, replicates: pd.DataFrame) -> pd.DataFrame:
+def summarise_optimism(apparent: dict, replicates: pd.DataFrame, measures=None) -> pd.DataFrame:
     """Rows per measure (c_index, dxy, slope, r2, brier_<h>..., ipa_<h>...); columns apparent,
     training_mean, test_mean, optimism = mean(training - test), corrected = apparent -
     optimism, n_replicates (replicates where both are defined; a null model's slope is NaN),
@@ -445,15 +457,16 @@ def summarise_optimism(apparent: dict, replicates: pd.DataFrame) -> pd.DataFrame
 
     No bootstrap interval is given for a corrected value: its sampling distribution needs a
     second level of resampling around the whole optimism bootstrap (Noma et al. 2021), not
-    the spread of the replicates' optimism."""
-    measures = [m for m in MEASURES if f"{m}_training" in replicates] + sorted(
-        (
-            c[: -len("_training")]
-            for c in replicates.columns
-            if c.startswith(("brier_", "ipa_")) and c.endswith("_training")
-        ),
-        key=lambda s: (s.split("_")[0] != "brier", float(s.split("_")[1])),
-    )
+    the spread of the replicates' optimism.  ``measures``: these instead of the default ones."""
+    if measures is None:
+        measures = [m for m in MEASURES if f"{m}_training" in replicates] + sorted(
+            (
+                c[: -len("_training")]
+                for c in replicates.columns
+                if c.startswith(("brier_", "ipa_")) and c.endswith("_training")
+            ),
+            key=lambda s: (s.split("_")[0] != "brier", float(s.split("_")[1])),
+        )
     # replicates in which the procedure selected nothing: their model is the null model
     n_null = int((replicates["n_selected"] == 0).sum()) if "n_selected" in replicates else 0
     rows = []
@@ -483,13 +496,5 @@ def selection_frequency(replicates: pd.DataFrame, candidates) -> pd.DataFrame:
     names = [c.name for c in normalise_candidates(candidates)]
     B = len(replicates)
     sets = [set(s.split(";")) if isinstance(s, str) and s else set() for s in replicates["selected"]]
-    rows = []
-    for v in names:
-        k = int(sum(v in s for s in sets))
-        rows.append({"variable": v, "times_selected": k, "proportion": k / B if B else float("nan")})
-    return pd.DataFrame(rows)
-
-
-# ---------------------------------------------------------------------------------------
-# percentile bootstrap CI of Harrell's C for a fixed model
-# ---------------------------------------------------------------------------------------
+    k = [int(sum(v in s for s in sets)) for v in names]
+    return pd.DataFrame({"variable": names, "times_selected": k, "proportion": [x / B if B else np.nan for x in k]})

@@ -1,0 +1,90 @@
+"""Optimism correction of AUC(t), ICI/E50/E90 and net benefit in the selection-aware
+bootstrap replicates (crlmflow.validation.optimism_measures)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from bootstrap_cases import HORIZONS, engine, load_crlm_train
+
+from crlmflow.validation.calibration import smooth_calibration
+from crlmflow.validation.decision_curve import net_benefit
+from crlmflow.validation.optimism import summarise_optimism
+from crlmflow.validation.optimism_measures import (
+    corrected_measure_names,
+    evaluation_measures,
+    measure_horizon,
+    replicate_measures,
+)
+from crlmflow.validation.roc import cumulative_dynamic_auc
+
+THRESHOLDS = (0.2, 0.4)
+
+
+@pytest.fixture(scope="module")
+def case():
+    eng = engine(load_crlm_train(), nb_thresholds=THRESHOLDS)
+    return eng
+
+
+def test_replicate_test_measures_equal_the_estimators_on_the_original_rows(case):
+    eng = case
+    w = eng.weights(3)
+    _, selected, rm = eng.select(w)
+    assert selected  # this replicate selects a model
+    row = replicate_measures(eng, w, selected, rm, THRESHOLDS)
+    lp, S = eng.model_predictions(w, selected, rm)
+    for j, h in enumerate(HORIZONS):
+        k = f"{h:g}"
+        auc = cumulative_dynamic_auc(eng.time, eng.event, lp, h).auc
+        assert row[f"auc_uno_{k}_test"] == pytest.approx(auc, abs=1e-12)
+        sm = smooth_calibration(eng.time, eng.event, S[:, j], h)
+        assert row[f"ici_{k}_test"] == pytest.approx(sm.ici, abs=1e-12)
+        assert row[f"e90_{k}_test"] == pytest.approx(sm.e90, abs=1e-12)
+        nb = net_benefit(eng.time, eng.event, 1 - S[:, j], h, thresholds=THRESHOLDS)
+        for pt, v, ok in zip(nb["threshold"], nb["net_benefit_model"], nb["high_risk_followed_to_t"]):
+            got = row[f"net_benefit_{k}_pt{pt:g}_test"]
+            assert (np.isnan(got) and not ok) or got == pytest.approx(v, abs=1e-12)
+        # training: the bootstrap sample, i.e. the original rows repeated by their frequency
+        rows = np.repeat(np.arange(eng.n), w.astype(int))
+        auc_tr = cumulative_dynamic_auc(eng.time[rows], eng.event[rows], lp[rows], h).auc
+        assert row[f"auc_uno_{k}_training"] == pytest.approx(auc_tr, abs=1e-12)
+
+
+def test_replicate_rows_carry_the_new_columns_and_leave_the_old_ones_unchanged(case):
+    eng = case
+    base = engine(load_crlm_train())
+    r_new, r_old = eng.run(5), base.run(5)
+    for k, v in r_old.items():
+        assert r_new[k] == v or (isinstance(v, float) and np.isnan(v) and np.isnan(r_new[k]))
+    assert {"auc_uno_36_training", "ici_36_test", "net_benefit_36_pt0.2_test"} <= set(r_new)
+    assert "auc_uno_36_training" not in r_old
+
+
+def test_corrected_is_apparent_minus_mean_optimism(case):
+    import pandas as pd
+
+    reps = pd.DataFrame([case.run(b) for b in range(4)])
+    names = corrected_measure_names(reps)
+    assert "ici_12" in names and "net_benefit_60_pt0.4" in names and "brier_12" not in names
+    apparent = {m: 0.1 * i for i, m in enumerate(names)}
+    out = summarise_optimism(apparent, reps, measures=names)
+    for m in names:
+        tr, te = reps[f"{m}_training"].to_numpy(float), reps[f"{m}_test"].to_numpy(float)
+        ok = np.isfinite(tr) & np.isfinite(te)
+        if ok.any():
+            assert out.loc[m, "corrected"] == pytest.approx(apparent[m] - np.mean(tr[ok] - te[ok]), abs=1e-14)
+        assert out.loc[m, "n_replicates"] == ok.sum()
+
+
+def test_evaluation_measures_null_model_and_names():
+    rng = np.random.default_rng(0)
+    n = 80
+    t = rng.exponential(30, n)
+    e = (rng.random(n) < 0.7).astype(float)
+    S = np.full((n, 1), 0.6)
+    out = evaluation_measures(t, e, np.zeros(n), S, [24], thresholds=(0.3,))
+    assert out["auc_uno_24"] == pytest.approx(0.5)  # constant marker: all ties
+    assert np.isnan(out["ici_24"])  # no spread of predictions: calibration spline not estimable
+    assert measure_horizon("net_benefit_24_pt0.3") == 24.0 and measure_horizon("ici_36") == 36.0
+    assert measure_horizon("brier_36") is None
