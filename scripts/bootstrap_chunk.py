@@ -26,6 +26,7 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
         entry_p=sel.entry_p,
         removal_p=sel.removal_p,
         entry_test=sel.entry_test,
+        nb_thresholds=p.nb_thresholds,
     )
     atomic_write_csv(reps, snakemake.output[0])
     log.info("%s replicates %d..%d done", snakemake.wildcards.endpoint, p.first, p.last - 1)

@@ -9,6 +9,12 @@ from crlmflow.pipeline.options import SelectionOptions
 from crlmflow.pipeline.snakeio import logged
 from crlmflow.survival.selection import prepare
 from crlmflow.validation.optimism import apparent_performance, summarise_optimism
+from crlmflow.validation.optimism_measures import (
+    NO_INTERVAL,
+    corrected_measure_names,
+    evaluation_measures,
+    measure_horizon,
+)
 from crlmflow.validation.performance import horizon_support
 from crlmflow.validation.stability import (
     coefficient_stability,
@@ -38,10 +44,18 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     )
     atomic_write_csv(reps, snakemake.output.replicates)
     optimism = summarise_optimism(apparent, reps).reset_index()
+    # AUC(t), ICI/E50/E90 and net benefit corrected in the same replicates (optimism_measures)
+    more = corrected_measure_names(reps)
+    if more:
+        ep_t, ep_e = train[p.endpoint["time"]], train[p.endpoint["event"]]
+        app_more = evaluation_measures(ep_t, ep_e, apparent["lp"], apparent["surv"], p.horizons, p.nb_thresholds or ())
+        optimism = pd.concat([optimism, summarise_optimism(app_more, reps, measures=more).reset_index()])
+        optimism = optimism.reset_index(drop=True)
+    optimism["interval"] = NO_INTERVAL
     # horizon measures carry the training set's support, as performance.csv does
     flags = []
     for m in optimism["measure"]:
-        h = m.split("_")[-1] if m.startswith(("brier_", "ipa_")) else None
+        h = m.split("_")[-1] if m.startswith(("brier_", "ipa_")) else measure_horizon(m)
         if h is None:
             flags.append((pd.NA, pd.NA, True))
             continue

@@ -109,6 +109,7 @@ rule bootstrap_chunk:
         selection=SELECTION.as_dict(),
         horizons=config["horizons"],
         seed=config["seed"],
+        nb_thresholds=VALIDATION.optimism_thresholds,
         first=lambda wc: VALIDATION.chunk_range(int(wc.chunk))[0],
         last=lambda wc: VALIDATION.chunk_range(int(wc.chunk))[1],
     script:
@@ -157,6 +158,7 @@ rule bootstrap_gather:
         horizons=config["horizons"],
         min_events=VALIDATION.min_events_at_horizon,
         min_at_risk=VALIDATION.min_at_risk_at_horizon,
+        nb_thresholds=VALIDATION.optimism_thresholds,
     script:
         "../../scripts/bootstrap_gather.py"
 

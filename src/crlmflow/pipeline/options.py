@@ -135,6 +135,10 @@ class ValidationOptions:
         Risk thresholds of the decision curves.
     dca_decision : str
         The decision the decision curves inform (stated beside them).
+    optimism_more_measures : bool
+        Also optimism-correct AUC(t), ICI/E50/E90 and net benefit in the same replicates.
+    optimism_nb_thresholds : list of float
+        Risk thresholds of the optimism-corrected net benefit.
     """
 
     bootstrap_B: int
@@ -151,6 +155,8 @@ class ValidationOptions:
     dca_threshold_max: float
     dca_threshold_step: float
     dca_decision: str
+    optimism_more_measures: bool = True
+    optimism_nb_thresholds: tuple = (0.1, 0.2, 0.3)
 
     @classmethod
     def from_config(cls, config: dict) -> ValidationOptions:
@@ -171,6 +177,8 @@ class ValidationOptions:
             dca_threshold_max=float(v["dca_threshold_max"]),
             dca_threshold_step=float(v["dca_threshold_step"]),
             dca_decision=str(v["dca_decision"]),
+            optimism_more_measures=bool(v["optimism_more_measures"]),
+            optimism_nb_thresholds=tuple(float(x) for x in v["optimism_nb_thresholds"]),
         )
 
     def as_dict(self) -> dict:
@@ -187,6 +195,11 @@ class ValidationOptions:
             )
         n = int(np.floor((self.dca_threshold_max - self.dca_threshold_min) / self.dca_threshold_step + 1e-9))
         return [round(self.dca_threshold_min + k * self.dca_threshold_step, 10) for k in range(n + 1)]
+
+    @property
+    def optimism_thresholds(self) -> list[float] | None:
+        """Net-benefit thresholds of the replicates' extra measures; None: no extra measures."""
+        return list(self.optimism_nb_thresholds) if self.optimism_more_measures else None
 
     @property
     def optimism_computed(self) -> bool:

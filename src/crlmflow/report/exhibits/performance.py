@@ -26,6 +26,9 @@ _MEASURE_LABEL = {
     "auc_km": "Time-dependent AUC (KM)",
     "auc_uno": "AUC (Uno, IPCW)",
     "ipa": "IPA",
+    "ici": "ICI",
+    "e50": "E50",
+    "e90": "E90",
 }
 
 _MEASURE_ALIAS = {"slope": "calibration_slope", "c": "c_index", "cindex": "c_index"}
