@@ -163,3 +163,17 @@ def test_beyond_paper_options_default_to_the_papers_run(default_config):
     bad["alternative_models"] = {"methods": ["bayesian"]}
     with pytest.raises(Exception, match="alternative_models"):
         validate_config(bad)
+
+
+def test_optimism_extra_measures_options(default_config):
+    cfg = copy.deepcopy(default_config)
+    validate_config(cfg)
+    v = ValidationOptions.from_config(cfg)
+    assert v.optimism_more_measures and v.optimism_thresholds == [0.1, 0.2, 0.3]
+    cfg["validation"].update(optimism_more_measures=False)
+    assert ValidationOptions.from_config(cfg).optimism_thresholds is None
+    cfg["validation"].update(optimism_more_measures=True, optimism_nb_thresholds=[])
+    assert ValidationOptions.from_config(cfg).optimism_thresholds == []
+    cfg["validation"]["optimism_nb_thresholds"] = [1.5]
+    with pytest.raises(Exception, match="optimism_nb_thresholds|1.5"):
+        validate_config(cfg)
