@@ -234,7 +234,8 @@ class SelectionModels(Protocol):
 
     def score_add_many(self, base: Sequence[str], terms: Sequence[str]) -> list[tuple[float, int, float]]:
         """``score_add(base, t)`` for each of ``terms`` (possibly from one evaluation at
-        (β̂_base, 0) of the model with every term added; identical statistics)."""
+        (β̂_base, 0) of the model with every term added; identical statistics).  Optional:
+        ``forward_lr`` calls ``score_add`` per term where it is missing."""
 
     def fit(self, terms: Sequence[str]) -> Any:
         """The fitted model of ``terms`` (the procedure returns it for the selected set)."""
@@ -388,7 +389,8 @@ def forward_lr(
         if not outside:
             break
         if entry_test == "score":
-            tests = models.score_add_many(cur, outside)
+            many = getattr(models, "score_add_many", None)  # optional: one evaluation for all
+            tests = many(cur, outside) if many else [models.score_add(cur, v) for v in outside]
         else:
             models.prefetch([cur + [v] for v in outside], parent=cur)
             tests = [_lr(models, cur + [v], cur) for v in outside]
