@@ -41,11 +41,12 @@ from crlmflow.validation.optimism import (
 
 ROOT = Path(__file__).resolve().parents[1]
 R_SCRIPT = ROOT / "tools" / "benchmark_r_bootstrap.R"
-# R's time when Rscript is not available: tools/benchmark_r_bootstrap.R with B = 1000 and one
-# core per endpoint on the default data's training rows (CPU seconds: the machine was shared)
+# R's time when Rscript is not available: R's procedure (as tools/benchmark_r_bootstrap.R) with
+# B = 1000 on one core per endpoint, on the default data's 272 training rows, measured side by
+# side with crlmflow for issue 20 on an idle machine
 STORED_R = {
     "date": "2026-12-05",
-    "machine": "a shared 2-core Intel Xeon virtual machine (R 4.2.2)",
+    "machine": "the project's 2-core Intel Xeon development VM, idle (R 4.2.2)",
     "what": "screening then stepAIC in each resample (tools/benchmark_r_bootstrap.R)",
     "rows": 272,
     "B": 1000,
