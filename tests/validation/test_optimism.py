@@ -291,8 +291,8 @@ def test_replicate_engine_concordance_paths_agree(crlm_train, monkeypatch):
 
 @pytest.mark.parametrize("method", ["stepaic_both", "forward_lr"])
 def test_large_sample_path_equals_small_sample_path(crlm_train, monkeypatch, method):
-    """Above _MATMUL_CELLS the engine uses cumulative sums and quasi-Newton iterations
-    (information of the previous iterate) in the selection fits; every replicate must select
+    """Above _MATMUL_CELLS the engine uses segment sums and per-time Efron sums (the
+    large-sample derivatives) in every fit; every replicate must select
     the same model and give the same measures as the exact small-sample path."""
     exact = _engine(crlm_train, method=method)
     monkeypatch.setattr(batch_cox, "_MATMUL_CELLS", 0)

@@ -125,3 +125,51 @@ def test_separation_inside_replicates_is_counted_not_fatal():
         )
     assert np.isnan(fast["b"]) and ref.set_index("variable")["p_term"].isna()["b"]
     assert fast["x"] == pytest.approx(ref.set_index("variable").loc["x", "p_term"], rel=1e-7)
+
+
+def _moderate_cohort(n: int = 3000, seed: int = 5) -> pd.DataFrame:
+    """A registry-like cohort of n rows from the CRLM fixture: rows drawn with replacement,
+    continuous predictors jittered (no duplicated patients), follow-up at day resolution
+    (many tied event times, as in a registry extract)."""
+    from bootstrap_cases import load_crlm_train
+
+    base = load_crlm_train()
+    rng = np.random.default_rng(seed)
+    df = base.iloc[rng.integers(0, len(base), n)].reset_index(drop=True)
+    for c in CRLM_CANDIDATES:
+        if c in df and df[c].nunique() > 10:  # continuous (not 0/1 or a score)
+            df[c] = df[c] + rng.normal(0.0, 0.05 * df[c].std(), n)
+    for t in ("os_months", "rfs_months"):
+        days = np.maximum(1.0, np.round(df[t] * 30.4375 + rng.integers(-15, 16, n)))
+        df[t] = days / 30.4375
+    return df
+
+
+@pytest.mark.parametrize("method", ["forward_lr", "stepaic_both"])
+def test_large_sample_path_equals_exact_path_at_moderate_n(monkeypatch, method):
+    """The optimism bootstrap's selection at moderate n, on its large-sample derivatives
+    (segment sums, per-time Efron sums, batched score tests, warm starts), against the exact
+    path: univariable_cox and select_model on the weighted CoxProblem, every model fitted
+    from beta = 0 by CoxData.fit.  A sample of replicates of both endpoints must screen and
+    select the same terms, with coefficients equal to 1e-8."""
+    import crlmflow.validation.batch_cox as batch_cox
+
+    df = _moderate_cohort()
+    monkeypatch.setattr(batch_cox, "_MATMUL_CELLS", 0)
+    for ep in ("os", "rfs"):
+        eng = _engine(df, ep, method, entry_test="score")
+        assert not eng.batch_test.use_matmul
+        assert eng.data.risk_sets.n_groups < 0.75 * eng.data.n_events  # many tied event times
+        pb = eng.problem
+        for b in (0, 3):
+            w = eng.weights(b)
+            pool, selected, rm = eng.select(w)
+            p = CoxProblem(pb.design, pb.data.with_weights(w))
+            univ = univariable_cox(df, CRLM_CANDIDATES, eng.time_col, eng.event_col, problem=p)
+            ref = select_model(p, univ, screen_p=0.10, exclude=EXCLUDE, method=method, entry_test="score")
+            assert pool == ref.pool, (ep, b)
+            assert selected == ref.selected, (ep, b)
+            assert len(selected) >= 2
+            fast = rm.fit(tuple(selected))
+            np.testing.assert_allclose(fast.vector(selected), ref.fit.coef, rtol=0, atol=1e-8)
+            assert fast.loglik == pytest.approx(ref.fit.loglik, rel=1e-12)

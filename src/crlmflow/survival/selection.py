@@ -110,6 +110,10 @@ class CoxProblem:
         t = score_test(self.data, fit, self.columns([term]))
         return t.chisq, t.df, t.p
 
+    def score_add_many(self, base, terms) -> list[tuple[float, int, float]]:
+        """``score_add(base, t)`` for each of ``terms``, in order."""
+        return [self.score_add(base, t) for t in terms]
+
 
 def prepare(df: pd.DataFrame, candidates, time_col: str, event_col: str, ties: str = "efron") -> CoxProblem:
     """Design matrix of every candidate + sorted Cox data (complete cases expected).
@@ -275,6 +279,11 @@ class SelectionModels(Protocol):
     def score_add(self, base: Sequence[str], term: str) -> tuple[float, int, float]:
         """(chisq, df, p) of the score test of adding ``term`` to the fitted ``base`` model."""
 
+    def score_add_many(self, base: Sequence[str], terms: Sequence[str]) -> list[tuple[float, int, float]]:
+        """``score_add(base, t)`` for each of ``terms`` (possibly from one evaluation at
+        (β̂_base, 0) of the model with every term added; identical statistics).  Optional:
+        ``forward_lr`` calls ``score_add`` per term where it is missing."""
+
     def fit(self, terms: Sequence[str]) -> Any:
         """The fitted model of ``terms`` (the procedure returns it for the selected set)."""
 
@@ -427,7 +436,8 @@ def forward_lr(
         if not outside:
             break
         if entry_test == "score":
-            tests = [models.score_add(cur, v) for v in outside]
+            many = getattr(models, "score_add_many", None)  # optional: one evaluation for all
+            tests = many(cur, outside) if many else [models.score_add(cur, v) for v in outside]
         else:
             models.prefetch([cur + [v] for v in outside], parent=cur)
             tests = [_lr(models, cur + [v], cur) for v in outside]
@@ -435,6 +445,7 @@ def forward_lr(
         if np.all(np.isnan(ps)) or np.nanmin(ps) >= entry_p:
             break
         j = int(np.nanargmin(ps))  # first minimum, as R's which.min
+        models.prefetch([cur + [outside[j]]], parent=cur)
         cur = cur + [outside[j]]
         steps.append(
             {

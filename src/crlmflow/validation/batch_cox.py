@@ -4,7 +4,9 @@ Method: the partial-likelihood derivatives of M models (Cox 1972; Efron 1977 tie
 one risk-set structure, so the log-likelihood, score and information of all M come from
 one stacked product.  On small samples the Efron-corrected risk-set sums are a matrix
 product with a fixed at-risk-minus-dying matrix; on large samples (n × terms above
-``_MATMUL_CELLS``) cumulative sums, as ``CoxData.derivatives``.  Newton–Raphson with step
+``_MATMUL_CELLS``) segment sums over the rows between event times, accumulated over the
+distinct event times, with every sum over tied deaths' Efron terms collapsed to sums of
+scalars per distinct time (``_derivs_cumsum``).  Newton–Raphson with step
 halving and the stopping rule of ``CoxData.fit`` (relative log-likelihood change <=
 1e-12), as R ``coxph`` (Therneau & Grambsch 2000, §3.2).
 
@@ -54,6 +56,7 @@ class BatchedCox:
             self.seg_group = np.zeros(0, dtype=np.intp)
         self.cf = self.c * self.f
         n = data.n
+        self._collapse_to_groups(n)
         self.wdn = np.zeros(n)
         self.wdn[self.dpos] = self.wd
         # Risk-set sums as one matrix product: E = A @ Et with Et[i, k] = 1{row i at risk at
@@ -75,12 +78,31 @@ class BatchedCox:
         E0 = R[g] - D[g] * self.f
         self.loglik_null = float(-(self.c @ np.log(E0))) if g.size else 0.0
 
-    def derivs(self, XT: np.ndarray, beta: np.ndarray, need_info: bool = True):
+    def _collapse_to_groups(self, n: int) -> None:
+        """Row segments and term-to-group maps of the cumulative-sum path.
+
+        Rows are cut at every death block and risk-set end, so each group's risk-set sum is
+        a prefix of segment sums and its dying block one segment; the Efron terms of a group
+        share R and D, so every sum over terms reduces to per-group sums of scalars."""
+        live = self.seg_group  # groups with at least one term (deaths of positive weight)
+        cuts = np.concatenate([[0], self.ds[live], self.de[live] + 1, self.risk_end[live] + 1])
+        self.row_seg = np.unique(cuts[cuts < n])
+        self.risk_seg = np.searchsorted(self.row_seg, self.risk_end[live], side="right") - 1
+        self.death_seg = np.searchsorted(self.row_seg, self.ds[live])
+        counts = np.diff(np.append(self.seg_start, self.g.size))
+        self.term_live = np.repeat(np.arange(live.size), counts)  # live-group position of each term
+        # row weight of the information: sum of a_g over the risk sets holding the row, less
+        # b_g for a row dying at group g; one gather from [cumA (G + 1), cumA[:G] - b (G)]
+        self.row_w = self.rfg.copy()
+        self.row_w[self.dpos] = self.G + 1 + self.death_group
+
+    def derivs(self, XT: np.ndarray, beta: np.ndarray, need_info: bool = True, sd: np.ndarray | None = None):
         """XT: (M, q, n) sorted centred columns (zero rows for padding); beta: (M, q).
-        Returns loglik (M,), U (M, q), I (M, q, q)."""
+        ``sd``: (M, q) weighted column sums over the deaths, XT @ death weights (computed
+        if not given).  Returns loglik (M,), U (M, q), I (M, q, q)."""
         if self.use_matmul and self.g.size:
             return self._derivs_matmul(XT, beta, need_info)
-        return self._derivs_cumsum(XT, beta, need_info)
+        return self._derivs_cumsum(XT, beta, need_info, XT @ self.wdn if sd is None else sd)
 
     def _derivs_matmul(self, XT, beta, need_info):
         M, q, n = XT.shape
@@ -100,39 +122,51 @@ class BatchedCox:
         I = np.matmul(XT * Wt[:, None, :], XT.transpose(0, 2, 1)) - np.matmul(M1 * self.c, M1.transpose(0, 2, 1))
         return loglik, U, I
 
-    def _derivs_cumsum(self, XT, beta, need_info):
-        eta = np.matmul(beta[:, None, :], XT)[:, 0, :]
-        r = self.w * np.exp(eta)
+    def _derivs_cumsum(self, XT, beta, need_info, sd):
+        """Risk-set sums from segment sums (one pass over the rows), then every Efron sum
+        per distinct event time: with E0_k = R0 - f_k D0 for the terms k of a time,
+        sum_k c_k (R1 - f_k D1)/E0_k = R1 s0 - D1 s1 (s_j = sum_k c_k f_k^j / E0_k) and
+        sum_k c_k M1_k M1_k' = R1 R1' t0 - (R1 D1' + D1 R1') t1 + D1 D1' t2
+        (t_j = sum_k c_k f_k^j / E0_k^2): O(G q^2) instead of O(K q^2) for K terms."""
         M, q, n = XT.shape
+        eta = np.matmul(beta[:, None, :], XT)[:, 0, :]
+        if not self.g.size:  # no deaths of positive weight: a flat likelihood
+            return np.zeros(M), np.zeros((M, q)), (np.zeros((M, q, q)) if need_info else None)
+        r = self.w * np.exp(eta)
         A1 = np.empty((M, q + 1, n))
         A1[:, 0, :] = r
         np.multiply(XT, r[:, None, :], out=A1[:, 1:, :])
-        C = np.cumsum(A1, axis=2)
-        R = C[:, :, self.risk_end]
-        D = C[:, :, self.de] - C[:, :, self.ds] + A1[:, :, self.ds]
-        E = R[:, :, self.g] - D[:, :, self.g] * self.f
-        E0 = E[:, 0, :]
-        loglik = eta[:, self.dpos] @ self.wd - np.log(E0) @ self.c
-        M1 = E[:, 1:, :] / E0[:, None, :]
-        XdT = XT[:, :, self.dpos]
-        U = XdT @ self.wd - M1 @ self.c
+        S = np.add.reduceat(A1, self.row_seg, axis=2)
+        R = np.cumsum(S, axis=2)[:, :, self.risk_seg]
+        D = S[:, :, self.death_seg]
+        tl, f, c = self.term_live, self.f, self.c
+        E0 = R[:, 0, tl] - D[:, 0, tl] * f
+        loglik = np.einsum("mq,mq->m", beta, sd) - np.log(E0) @ c
+        a = c / E0
+        s0 = np.add.reduceat(a, self.seg_start, axis=1)
+        s1 = np.add.reduceat(a * f, self.seg_start, axis=1)
+        R1, D1 = R[:, 1:, :], D[:, 1:, :]
+        U = sd - np.einsum("mqg,mg->mq", R1, s0) + np.einsum("mqg,mg->mq", D1, s1)
         if not need_info:
             return loglik, U, None
-        cE = self.c / E0
-        a = np.zeros((M, self.G + 1))
-        b = np.zeros((M, self.G))
-        if self.seg_start.size:
-            a[:, self.seg_group] = np.add.reduceat(cE, self.seg_start, axis=1)
-            b[:, self.seg_group] = np.add.reduceat(cE * self.f, self.seg_start, axis=1)
-        cumA = np.cumsum(a[:, ::-1], axis=1)[:, ::-1]
+        a2 = a / E0
+        t0 = np.add.reduceat(a2, self.seg_start, axis=1)
+        t1 = np.add.reduceat(a2 * f, self.seg_start, axis=1)
+        t2 = np.add.reduceat(a2 * (f * f), self.seg_start, axis=1)
+        G = self.G
+        ab = np.zeros((M, 2 * G + 1))
+        ab[:, self.seg_group] = s0
+        ab[:, : G + 1] = np.cumsum(ab[:, G::-1], axis=1)[:, ::-1]
+        ab[:, G + 1 :] = ab[:, :G]
+        ab[:, G + 1 + self.seg_group] -= s1
         # one weighted cross-product over all rows: the death rows' Efron correction enters
-        # as a negative weight on the same rows (I = X' diag(rA - rB) X - M1 diag(c) M1')
-        Wt = r * cumA[:, self.rfg]
-        Wt[:, self.dpos] -= r[:, self.dpos] * b[:, self.death_group]
+        # as a negative weight on the same rows
+        Wt = r * ab[:, self.row_w]
         I = np.empty((M, q, q))
         for m in range(M):  # per-model BLAS products beat numpy's stacked matmul here
+            R1t1 = R1[m] * t1[m]
             I[m] = (XT[m] * Wt[m]) @ XT[m].T
-            I[m] -= (M1[m] * self.c) @ M1[m].T
+            I[m] -= (R1[m] * t0[m]) @ R1[m].T - R1t1 @ D1[m].T - D1[m] @ R1t1.T + (D1[m] * t2[m]) @ D1[m].T
         return loglik, U, I
 
     def newton(
@@ -156,25 +190,19 @@ class BatchedCox:
         iterate, so it is used only where the log-likelihood and coefficients are needed
         (selection, refit), not for Wald tests."""
         M, q, _ = XT.shape
-        # Large samples (cumulative-sum path): after the first iteration keep the information
-        # matrix of the previous iterate (re-evaluated only after a step halving) and
-        # evaluate just loglik and score, O(n q) instead of O(n q^2).  From the warm starts
-        # used in selection this converges in the same few steps to the same maximum (same
-        # stopping rule); the information returned is then that of a nearby iterate, which
-        # is only used for warm starts.  Small samples keep the exact Newton path.
-        quasi = predict_last and not (self.use_matmul and self.g.size)
         beta = beta0.copy()
         padI = np.zeros((M, q, q))
         ii = np.arange(q)
         padI[:, ii, ii] = pad
+        sd = XT @ self.wdn  # death sums of the columns: fixed across iterations
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            ll, U, I = self.derivs(XT, beta)
+            ll, U, I = self.derivs(XT, beta, sd=sd)
             converged = np.zeros(M, dtype=bool)
             active = np.arange(M)
             for _ in range(max_iter):
                 if active.size == 0:
                     break
-                Xa, Ia, Ua, ba, lla = XT[active], I[active], U[active], beta[active], ll[active]
+                Xa, Ia, Ua, ba, lla, sa = XT[active], I[active], U[active], beta[active], ll[active], sd[active]
                 step = batched_solve(Ia + padI[active], Ua)
                 new = ba + step
                 if predict_last:
@@ -189,17 +217,15 @@ class BatchedCox:
                         active = active[keep]
                         if active.size == 0:
                             break
-                        Xa, ba, lla, new, Ia = Xa[keep], ba[keep], lla[keep], new[keep], Ia[keep]
-                ll_new, U_new, I_new = self.derivs(Xa, new, need_info=not quasi)
-                if quasi:
-                    I_new = Ia.copy()
+                        Xa, ba, lla, new, sa = Xa[keep], ba[keep], lla[keep], new[keep], sa[keep]
+                ll_new, U_new, I_new = self.derivs(Xa, new, sd=sa)
                 thr = lla - 1e-13 * np.abs(lla)
                 bad = ~np.isfinite(ll_new) | (ll_new < thr)
                 halve = 0
                 while bad.any() and halve < 40:
                     jb = np.flatnonzero(bad)
                     new[jb] = (ba[jb] + new[jb]) / 2.0
-                    l2, u2, i2 = self.derivs(Xa[jb], new[jb])
+                    l2, u2, i2 = self.derivs(Xa[jb], new[jb], sd=sa[jb])
                     ll_new[jb], U_new[jb], I_new[jb] = l2, u2, i2
                     bad[jb] = ~np.isfinite(l2) | (l2 < thr[jb])
                     halve += 1

@@ -34,9 +34,8 @@ Speed: a resample is integer frequency weights on one ``CoxData`` (sorted once);
 models of a selection step (the 27 univariable screens, every "- term"/"+ term" model of a
 stepAIC step, every entry / removal model of Forward-LR) are fitted *together* by a batched
 Newton-Raphson (same algorithm and stopping rule as ``CoxData.fit``: step halving, relative
-log-likelihood change <= 1e-12), warm-started from the parent model; on large samples
-(cumulative-sum path) the selection fits reuse the previous iterate's information matrix
-(quasi-Newton, O(n q) per iteration; same maximum, pinned by a test).  Harrell's C of a
+log-likelihood change <= 1e-12), warm-started from the parent model (an entered term's model
+from the current one, every score test of one entry step from one evaluation).  Harrell's C of a
 replicate is two quadratic forms in the weights with a comparable-pair matrix built once
 (n <= _PAIR_LIMIT), else ``WeightedConcordance`` (O(n log n), training and test C together).
 

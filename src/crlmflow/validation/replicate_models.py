@@ -164,16 +164,33 @@ class ReplicateModels:
     def score_add(self, base, term) -> tuple[float, int, float]:
         """Score test of adding ``term`` to the fitted ``base`` at (β̂_base, 0):
         U' I⁻¹ U with df = its number of columns (Therneau & Grambsch 2000, §3.4)."""
+        return self.score_add_many(base, [term])[0]
+
+    def score_add_many(self, base, terms) -> list[tuple[float, int, float]]:
+        """``score_add(base, t)`` for every t of ``terms`` from one evaluation of the score
+        and information at (β̂_base, 0) of the model with all of them added: the test of
+        each t uses the (base, t) entries of that score and information, which are the
+        very sums the model base + t alone would give."""
         e = self.e
-        base = list(base)
-        cols = [j for t in base + [term] for j in e.groups[t]]
+        base, terms = list(base), list(terms)
+        if not terms:
+            return []
+        cols = [j for t in base + terms for j in e.groups[t]]
+        nb = self.n_params(base)
         beta = np.zeros(len(cols))
         if base:
-            beta[: self.n_params(base)] = self.fit(base).vector(base)
+            beta[:nb] = self.fit(base).vector(base)
         _, U, I = self.batch.derivs(self.XcT[cols][None], beta[None])
-        chisq = float(U[0] @ batched_solve(I, U)[0])
-        df = e.ncol[term]
-        return chisq, df, float(special.chdtrc(df, chisq))
+        U, I = U[0], I[0]
+        out, pos = [], nb
+        for t in terms:
+            k = e.ncol[t]
+            idx = list(range(nb)) + list(range(pos, pos + k))
+            pos += k
+            Ui = U[idx]
+            chisq = float(Ui @ batched_solve(I[np.ix_(idx, idx)][None], Ui[None])[0])
+            out.append((chisq, k, float(special.chdtrc(k, chisq))))
+        return out
 
     # -- univariable screening: all candidates in one batch -------------------------------
     def univariable_p(self) -> dict:
