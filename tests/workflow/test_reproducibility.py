@@ -37,9 +37,9 @@ def _config(repo_root, out, seed):
 def _snakemake(repo_root, cfgfile, cores, *extra, wait=True):
     cmd = [str(BIN / "snakemake"), "--cores", str(cores), "--configfile", str(cfgfile), "-q", *extra]
     if not wait:
-        return subprocess.Popen(
-            cmd, cwd=repo_root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-        )
+        # output to a file, not a pipe nobody reads: a full pipe would block Snakemake's exit
+        log = open(Path(cfgfile).with_suffix(".interrupted.log"), "w")  # noqa: SIM115 - closed with the run
+        return subprocess.Popen(cmd, cwd=repo_root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     res = subprocess.run(cmd, cwd=repo_root, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     return res
