@@ -138,3 +138,25 @@ def survival_confint(
             lower, upper = np.exp(-np.exp(loglog + w)), np.exp(-np.exp(loglog - w))
         lower, upper = np.where(H > 0, lower, 1.0), np.where(H > 0, upper, 1.0)
     return {"surv": surv, "std_err": se_H * surv, "lower": lower, "upper": upper}
+
+
+def prediction_variance_at(terms: HazardVarianceTerms, horizons) -> dict:
+    """The terms' values at the horizons, in the JSON form ``survival_confint`` reads.
+
+    Only the horizons are kept: between consecutive event times near the end of follow-up
+    the risk set can be one patient, whose covariates its x̄ increment would reveal; the
+    cumulative sums at the horizons pool every risk set before them.
+    """
+    hs = [float(h) for h in horizons]
+    idx = np.searchsorted(terms.time, hs, side="right") - 1
+    ok = idx >= 0
+    i = np.maximum(idx, 0)
+    p = terms.center.size
+    return {
+        "time": hs,
+        "cumhaz": np.where(ok, terms.cumhaz[i], 0.0).tolist(),
+        "varhaz": np.where(ok, terms.varhaz[i], 0.0).tolist(),
+        "xbar": np.where(ok[:, None], terms.xbar[i], np.zeros(p)).tolist(),
+        "center": terms.center.tolist(),
+        "method": "Tsiatis variance of H(t|x) with the fit's ties (R survfit.coxph)",
+    }
