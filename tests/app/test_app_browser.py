@@ -143,6 +143,11 @@ def _patients(models, rows) -> pd.DataFrame:
     return pts
 
 
+def _pct(s: float) -> str:
+    """The page's percentage: never "0.0%" or "100.0%" for a probability strictly between 0 and 1."""
+    return "< 0.1%" if s < 0.001 else "> 99.9%" if s > 0.999 else f"{100 * s:.1f}%"
+
+
 def _check_against_reference(page: Page, ep: str, model: dict, patient: pd.Series, ref: pd.Series):
     for v in model["variables"]:
         assert page.number(f"#{ep}-pts-{v['name']}") == pytest.approx(ref[f"points_{v['name']}"], abs=TOL)
@@ -153,7 +158,13 @@ def _check_against_reference(page: Page, ep: str, model: dict, patient: pd.Serie
     for h in model["horizons"]:
         s = page.number(f"#{ep}-surv-{h}")
         assert s == pytest.approx(ref[f"surv_{h}"], abs=TOL), (ep, h)
-        assert page.text(f"#{ep}-surv-{h}") == f"{100 * ref[f'surv_{h}']:.1f}%"
+        assert page.text(f"#{ep}-surv-{h}") == _pct(ref[f"surv_{h}"])
+        # R survfit's confidence limits (score's, pinned to R in tests/survival/test_prediction_ci.py)
+        for side in ("lower", "upper"):
+            got = float(page.pg.get_attribute(f"#{ep}-ci-{h}", f"data-{side}"))
+            assert got == pytest.approx(ref[f"surv_{side}_{h}"], abs=TOL), (ep, h, side)
+        want = f"{_pct(ref[f'surv_lower_{h}'])} \u2013 {_pct(ref[f'surv_upper_{h}'])}"
+        assert page.text(f"#{ep}-ci-{h}") == want
         # the curve drawn from the baseline cumulative hazard passes through the same point
         dot = float(page.pg.get_attribute(f"#{ep}-curve circle[data-horizon='{h}']", "data-curve-value"))
         assert dot == pytest.approx(ref[f"surv_{h}"], abs=TOL)
