@@ -51,3 +51,21 @@ def test_unknown_conf_type_is_an_error():
     data, fit, new, ref = _fit()
     with pytest.raises(ValueError, match="conf_type"):
         survival_confint(new, fit.coef, fit.var, hazard_variance_terms(data, fit), [12], "plain")
+
+
+@pytest.mark.parametrize("ties", ["breslow", "efron"])
+@pytest.mark.parametrize("conf_type", ["log", "log-log"])
+def test_rfs_breslow_and_efron_limits_equal_r(ties, conf_type):
+    """survfit_newdata.json (survfit_newdata.R): RFS, training rows, both tie methods."""
+    ref = rref.read_json("survfit_newdata.json")
+    d = rref.read_csv("crlm_a_rows.csv")
+    tr, va = d[d["split"] == "train"], d[d["split"] == "validation"]
+    new = va.set_index("patient_id").loc[ref["newdata_patient_id"], ref["terms"]].to_numpy(float)
+    data = CoxData(tr["rfs_months"], tr["rfs_event"], tr[ref["terms"]].to_numpy(float), ties=ties)
+    fit = data.fit()
+    np.testing.assert_allclose(fit.coef, ref[ties]["coef"], rtol=1e-6)  # R at eps 1e-10: its optimum
+    terms = hazard_variance_terms(data, fit)
+    got = survival_confint(new - terms.center, fit.coef, fit.var, terms, ref["horizons"], conf_type)
+    want = ref[ties][conf_type]
+    for key in ("surv", "std_err", "lower", "upper"):
+        np.testing.assert_allclose(got[key], np.asarray(want[key]).T, rtol=0, atol=rref.ATOL, err_msg=key)
