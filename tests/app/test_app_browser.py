@@ -12,8 +12,10 @@ A screenshot is saved to ``test-artifacts/nomogram_app.png``; with
 
 from __future__ import annotations
 
+import copy
 import math
 import os
+import re
 import shutil
 import warnings
 from pathlib import Path
@@ -334,3 +336,20 @@ def test_phone_width_has_no_horizontal_overflow_and_readable_chart_text(open_pag
         ".map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)"
     )
     assert sizes and min(sizes) >= 11 - 1e-6, min(sizes)
+
+
+def test_tiny_and_near_certain_probabilities_are_not_rounded_to_0_or_100(open_page, models_and_rows):
+    """A survival below 0.1% reads "< 0.1%" (never "0.0%"), one above 99.9% reads "> 99.9%"."""
+    models, rows = models_and_rows
+    model = copy.deepcopy(models["os"])
+    model["baseline_survival_at_means"]["12"] = 0.9999999
+    model["baseline_survival_at_means"]["60"] = 1e-9
+    page = open_page(build_app({"os": model}, commit=None, data_sha256=None))
+    patient = rows[rows["split"] == "validation"].head(1).reset_index(drop=True)
+    ref = score_patients(model, patient)
+    page.enter("os", model, patient.loc[0])
+    assert ref.loc[0, "surv_12"] > 0.999 and ref.loc[0, "surv_60"] < 0.001
+    assert page.text("#os-surv-12") == "> 99.9%"
+    assert page.text("#os-surv-60") == "< 0.1%"
+    shown = page.text("#os-results")
+    assert not re.search(r"(?<![\d.])(0\.0|100\.0)%", shown), shown
