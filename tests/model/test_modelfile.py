@@ -233,7 +233,11 @@ def test_scores_carry_survfit_confidence_limits(pipeline):
 
     model = load_model(pipeline["path"])
     assert model["survival_conf"] == {"type": "log", "level": 0.95}
-    assert model["prediction_variance"]["time"] == [float(h) for h in HORIZONS]
+    pv = model["prediction_variance"]
+    assert pv["time"] == [float(h) for h in HORIZONS]
+    # its H0 at the means is the baseline's (crlmflow.survival.cox.baseline_hazard), the same model
+    s0 = [model["baseline_survival_at_means"][str(h)] for h in HORIZONS]
+    np.testing.assert_allclose(pv["cumhaz"], -np.log(s0), rtol=1e-12)
     fit = pipeline["model"].fit
     train = pipeline["rows"][pipeline["rows"]["split"] == "train"]
     terms = list(fit.names)
