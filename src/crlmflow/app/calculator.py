@@ -359,7 +359,10 @@ def build_app(
         "training means); S(h) = S<sub>0</sub>(h)<sup>exp(lp)</sup> with S<sub>0</sub> the Efron-type baseline "
         "survival at the training means; high risk when total points exceed the cut-off. The curve is "
         "exp(&minus;H<sub>0</sub>(t)&middot;exp(&Sigma; x&beta;)). Values outside the training range are computed "
-        "but flagged as extrapolation. Everything runs in this page: nothing is sent anywhere. The same numbers "
+        "but flagged as extrapolation. The confidence interval of S(h) is R's <code>survfit(coxph, newdata)</code> "
+        "interval on the log scale, exp(log S &plusmn; z&middot;se(H)), with Tsiatis's variance of "
+        "H = H<sub>0</sub>(h)&middot;exp(lp): the baseline's uncertainty plus q&#7488;Vq, V the coefficients' "
+        "covariance. Probabilities below 0.1% show as &lt; 0.1%. Everything runs in this page: nothing is sent anywhere. The same numbers "
         "come from <code>python -m crlmflow score --model model.json --input patients.csv --output scores.csv</code>."
         "</p></details>"
     )
