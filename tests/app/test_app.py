@@ -101,6 +101,19 @@ def _fit_fixture_models(repo_root: Path) -> tuple[dict, pd.DataFrame]:
     return models, rows
 
 
+def _extend_variance_terms(m: dict, centers) -> None:
+    """Covariance and Tsiatis terms for terms appended to ``m`` (made-up but consistent values,
+    so the page's and score's confidence limits can be compared on factor and spline rows)."""
+    k = len(centers)
+    V = np.asarray(m["coefficient_covariance"])
+    m["coefficient_covariance"] = np.block(
+        [[V, np.zeros((len(V), k))], [np.zeros((k, len(V))), 0.02 * np.eye(k)]]
+    ).tolist()
+    pv = m["prediction_variance"]
+    pv["center"] = list(pv["center"]) + list(centers)
+    pv["xbar"] = [list(row) + [c * h for c in centers] for row, h in zip(pv["xbar"], pv["cumhaz"])]
+
+
 def with_factor(model: dict) -> dict:
     """``model`` plus a three-level factor predictor (the fixture has none), consistently in
     the coefficients, variables and points table, so the factor path can be checked too."""
@@ -112,6 +125,7 @@ def with_factor(model: dict) -> dict:
     for lv, b in coef.items():
         m["terms"].append(f"site{lv}")
         m["coefficients"][f"site{lv}"] = b
+    _extend_variance_terms(m, centers=[0.3, 0.2])
     sc = m["nomogram"]["points_per_unit_lp"]
     xb = [0.0 if lv == ref else coef[lv] for lv in levels]
     m["nomogram"]["predictors"].append(
@@ -140,6 +154,7 @@ def with_spline(model: dict, name: str = "bmi", knots=(19.0, 22.68, 24.8, 29.2))
     for t, b in extra.items():
         m["terms"].append(t)
         m["coefficients"][t] = b
+    _extend_variance_terms(m, centers=[0.5, 0.1])
     beta = np.array([m["coefficients"][t] for t in rcs_names(name, len(knots))])
     ax = next(p for p in m["nomogram"]["predictors"] if p["name"] == name)
     xb = rcs_basis(ax["values"], knots) @ beta
@@ -254,6 +269,10 @@ def test_no_patient_level_data(page, fixture_models):
             "baseline_cumhaz",
             "nomogram",
             "risk_cutoff",
+            "terms",
+            "coefficient_covariance",
+            "prediction_variance",
+            "survival_conf",
         }
         assert all(len(a) < n_train for a in arrays(m)), ep
         assert len(m["baseline_cumhaz"]["time"]) <= models[ep]["events_train"]

@@ -12,8 +12,10 @@ A screenshot is saved to ``test-artifacts/nomogram_app.png``; with
 
 from __future__ import annotations
 
+import copy
 import math
 import os
+import re
 import shutil
 import warnings
 from pathlib import Path
@@ -143,6 +145,11 @@ def _patients(models, rows) -> pd.DataFrame:
     return pts
 
 
+def _pct(s: float) -> str:
+    """The page's percentage: never "0.0%" or "100.0%" for a probability strictly between 0 and 1."""
+    return "< 0.1%" if s < 0.001 else "> 99.9%" if s > 0.999 else f"{100 * s:.1f}%"
+
+
 def _check_against_reference(page: Page, ep: str, model: dict, patient: pd.Series, ref: pd.Series):
     for v in model["variables"]:
         assert page.number(f"#{ep}-pts-{v['name']}") == pytest.approx(ref[f"points_{v['name']}"], abs=TOL)
@@ -153,7 +160,13 @@ def _check_against_reference(page: Page, ep: str, model: dict, patient: pd.Serie
     for h in model["horizons"]:
         s = page.number(f"#{ep}-surv-{h}")
         assert s == pytest.approx(ref[f"surv_{h}"], abs=TOL), (ep, h)
-        assert page.text(f"#{ep}-surv-{h}") == f"{100 * ref[f'surv_{h}']:.1f}%"
+        assert page.text(f"#{ep}-surv-{h}") == _pct(ref[f"surv_{h}"])
+        # R survfit's confidence limits (score's, pinned to R in tests/survival/test_prediction_ci.py)
+        for side in ("lower", "upper"):
+            got = float(page.pg.get_attribute(f"#{ep}-ci-{h}", f"data-{side}"))
+            assert got == pytest.approx(ref[f"surv_{side}_{h}"], abs=TOL), (ep, h, side)
+        want = f"{_pct(ref[f'surv_lower_{h}'])} \u2013 {_pct(ref[f'surv_upper_{h}'])}"
+        assert page.text(f"#{ep}-ci-{h}") == want
         # the curve drawn from the baseline cumulative hazard passes through the same point
         dot = float(page.pg.get_attribute(f"#{ep}-curve circle[data-horizon='{h}']", "data-curve-value"))
         assert dot == pytest.approx(ref[f"surv_{h}"], abs=TOL)
@@ -323,3 +336,20 @@ def test_phone_width_has_no_horizontal_overflow_and_readable_chart_text(open_pag
         ".map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)"
     )
     assert sizes and min(sizes) >= 11 - 1e-6, min(sizes)
+
+
+def test_tiny_and_near_certain_probabilities_are_not_rounded_to_0_or_100(open_page, models_and_rows):
+    """A survival below 0.1% reads "< 0.1%" (never "0.0%"), one above 99.9% reads "> 99.9%"."""
+    models, rows = models_and_rows
+    model = copy.deepcopy(models["os"])
+    model["baseline_survival_at_means"]["12"] = 0.9999999
+    model["baseline_survival_at_means"]["60"] = 1e-9
+    page = open_page(build_app({"os": model}, commit=None, data_sha256=None))
+    patient = rows[rows["split"] == "validation"].head(1).reset_index(drop=True)
+    ref = score_patients(model, patient)
+    page.enter("os", model, patient.loc[0])
+    assert ref.loc[0, "surv_12"] > 0.999 and ref.loc[0, "surv_60"] < 0.001
+    assert page.text("#os-surv-12") == "> 99.9%"
+    assert page.text("#os-surv-60") == "< 0.1%"
+    shown = page.text("#os-results")
+    assert not re.search(r"(?<![\d.])(0\.0|100\.0)%", shown), shown

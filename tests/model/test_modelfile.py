@@ -223,3 +223,31 @@ def test_survival_axis_before_first_event_is_omitted_with_a_note():
     fig = plot_nomogram(nomo, axes)
     texts = [t.get_text() for t in fig.texts]
     assert any(axes[early].note in t for t in texts)
+
+
+def test_scores_carry_survfit_confidence_limits(pipeline):
+    """``score``'s limits = survival_confint on the full training terms (R-equal, see
+    tests/survival/test_prediction_ci.py); the file keeps only aggregates at the horizons."""
+    from crlmflow.survival.cox import CoxData
+    from crlmflow.survival.prediction_ci import hazard_variance_terms, survival_confint
+
+    model = load_model(pipeline["path"])
+    assert model["survival_conf"] == {"type": "log", "level": 0.95}
+    pv = model["prediction_variance"]
+    assert pv["time"] == [float(h) for h in HORIZONS]
+    # its H0 at the means is the baseline's (crlmflow.survival.cox.baseline_hazard), the same model
+    s0 = [model["baseline_survival_at_means"][str(h)] for h in HORIZONS]
+    np.testing.assert_allclose(pv["cumhaz"], -np.log(s0), rtol=1e-12)
+    fit = pipeline["model"].fit
+    train = pipeline["rows"][pipeline["rows"]["split"] == "train"]
+    terms = list(fit.names)
+    data = CoxData(train["os_months"], train["os_event"], train[terms].to_numpy(float), names=terms)
+    full = hazard_variance_terms(data, data.fit())
+    new = pipeline["valid"].head(20)
+    want = survival_confint(new[terms].to_numpy(float) - full.center, fit.coef, fit.var, full, HORIZONS)
+    scored = score_patients(model, new)
+    for j, h in enumerate(HORIZONS):
+        np.testing.assert_allclose(scored[f"surv_lower_{h}"], want["lower"][:, j], rtol=0, atol=1e-9)
+        np.testing.assert_allclose(scored[f"surv_upper_{h}"], want["upper"][:, j], rtol=0, atol=1e-9)
+        assert (scored[f"surv_lower_{h}"] < scored[f"surv_{h}"]).all()
+        assert (scored[f"surv_{h}"] < scored[f"surv_upper_{h}"]).all()

@@ -28,6 +28,8 @@ import re
 from importlib import resources
 from pathlib import Path
 
+from scipy.stats import norm
+
 from crlmflow.data.io import to_plain
 from crlmflow.model.modelfile import MODEL_FORMAT
 from crlmflow.pipeline.provenance import git_state
@@ -95,10 +97,29 @@ def _embedded(m: dict) -> dict:
             "points_per_unit_lp": nomo["points_per_unit_lp"],
             "predictors": [{"name": p["name"], "min_xbeta": p["min_xbeta"]} for p in nomo["predictors"]],
         },
+        **_ci_terms(m),
         "risk_cutoff": {
             "total_points": cut.get("total_points"),
             "threshold": cut.get("threshold", cut.get("total_points")),
         },
+    }
+
+
+def _ci_terms(m: dict) -> dict:
+    """What the page needs for the confidence limits of survival (nothing for older model files)."""
+    pv = m.get("prediction_variance")
+    V = m.get("coefficient_covariance")
+    if not pv or V is None:
+        return {}
+    p = len(m["terms"])
+    if len(V) != p or len(pv["center"]) != p or any(len(x) != p for x in pv["xbar"]):
+        raise ValueError(f"model '{m['endpoint']}': the covariance and variance terms must match its {p} terms")
+    conf = m.get("survival_conf") or {"type": "log", "level": 0.95}
+    return {
+        "terms": list(m["terms"]),
+        "coefficient_covariance": m["coefficient_covariance"],
+        "prediction_variance": {k: pv[k] for k in ("time", "cumhaz", "varhaz", "xbar", "center")},
+        "survival_conf": {"type": conf["type"], "level": conf["level"], "z": float(norm.ppf(0.5 + conf["level"] / 2))},
     }
 
 
@@ -184,9 +205,19 @@ def _panel(ep: str, m: dict, selected: bool) -> str:
     e = html.escape
     label = e(m.get("endpoint_label", ep))
     cut = (m.get("risk_cutoff") or {}).get("total_points")
+    has_ci = bool(_ci_terms(m))
+    ci_empty = "\u2013" if has_ci else "n/a"
+    ci_note = (
+        "CI: confidence interval of the predicted probability, from the uncertainty of the coefficients and "
+        "of the baseline survival (R survfit, log scale)"
+        if has_ci
+        else "No confidence interval: this model file predates them."
+    )
+    level = (m.get("survival_conf") or {}).get("level", 0.95)
     rows = "".join(
         f'<tr><td>{horizon_label(h)}</td><td><div class="bar"><span id="{ep}-bar-{horizon_key(h)}"></span></div></td>'
-        f'<td class="num" id="{ep}-surv-{horizon_key(h)}" data-horizon="{horizon_key(h)}" data-value="">\u2013</td></tr>'
+        f'<td class="num" id="{ep}-surv-{horizon_key(h)}" data-horizon="{horizon_key(h)}" data-value="">\u2013</td>'
+        f'<td class="num ci" id="{ep}-ci-{horizon_key(h)}" data-lower="" data-upper="">{ci_empty}</td></tr>'
         for h in m["horizons"]
     )
     risk_kpi = (
@@ -219,8 +250,9 @@ def _panel(ep: str, m: dict, selected: bool) -> str:
 <div class="kpi"><div class="k">Linear predictor (centred)</div><div class="v" id="{ep}-lp" data-value="">\u2013</div></div>
 {risk_kpi}
 </div>
-<table class="surv"><thead><tr><th>{label} at</th><th></th><th class="num">Probability</th></tr></thead>
+<table class="surv"><thead><tr><th>{label} at</th><th></th><th class="num">Probability</th><th class="num">{level:.0%} CI</th></tr></thead>
 <tbody>{rows}</tbody></table>
+<p class="meta">{ci_note}</p>
 <div class="curve"><svg id="{ep}-curve" viewBox="0 0 560 250" role="img" aria-label="Predicted survival curve"></svg>
 <div class="legend"><span><i class="sw"></i>this patient</span><span><i class="sw ref"></i>patient at the training means</span>
 <span>dotted: beyond the last event time</span></div></div>
@@ -327,7 +359,10 @@ def build_app(
         "training means); S(h) = S<sub>0</sub>(h)<sup>exp(lp)</sup> with S<sub>0</sub> the Efron-type baseline "
         "survival at the training means; high risk when total points exceed the cut-off. The curve is "
         "exp(&minus;H<sub>0</sub>(t)&middot;exp(&Sigma; x&beta;)). Values outside the training range are computed "
-        "but flagged as extrapolation. Everything runs in this page: nothing is sent anywhere. The same numbers "
+        "but flagged as extrapolation. The confidence interval of S(h) is R's <code>survfit(coxph, newdata)</code> "
+        "interval on the log scale, exp(log S &plusmn; z&middot;se(H)), with Tsiatis's variance of "
+        "H = H<sub>0</sub>(h)&middot;exp(lp): the baseline's uncertainty plus q&#7488;Vq, V the coefficients' "
+        "covariance. Probabilities below 0.1% show as &lt; 0.1%. Everything runs in this page: nothing is sent anywhere. The same numbers "
         "come from <code>python -m crlmflow score --model model.json --input patients.csv --output scores.csv</code>."
         "</p></details>"
     )

@@ -29,9 +29,13 @@ from crlmflow.data.io import to_plain
 from crlmflow.model.nomogram import NomogramResult, SurvivalAxis, nomogram_points, survival_axes
 from crlmflow.report.formats import horizon_key
 from crlmflow.survival.design import with_knots
+from crlmflow.survival.prediction_ci import survival_confint
 from crlmflow.survival.splines import rcs_basis, rcs_names
 
 MODEL_FORMAT = "crlmflow-cox-model/1"
+#: confidence limits of predicted survival: R survfit's default conf.type and level
+SURVIVAL_CONF_TYPE = "log"
+SURVIVAL_CONF_LEVEL = 0.95
 
 
 def sha256_frame(df: pd.DataFrame) -> str:
@@ -142,6 +146,10 @@ def build_model_file(
         "horizons": list(horizons),
         "baseline_survival_at_means": fit["baseline_survival_at_means"],
         "baseline_cumhaz": fit["baseline_cumhaz"],
+        # confidence limits of predicted survival (crlmflow.survival.prediction_ci): aggregates only
+        "coefficient_covariance": fit.get("var"),
+        "prediction_variance": fit.get("prediction_variance"),
+        "survival_conf": {"type": SURVIVAL_CONF_TYPE, "level": SURVIVAL_CONF_LEVEL},
         "nomogram": nomogram,
         "risk_cutoff": cutpoint,
         "n_train": int(fit["n"]),
@@ -230,17 +238,24 @@ def score_patients(model: dict, df: pd.DataFrame, source: str = "input") -> pd.D
         out["patient_id"] = df["patient_id"].astype(str).to_numpy()
     total = np.zeros(len(df))
     xb_sum = np.zeros(len(df))
+    design: dict[str, np.ndarray] = {}  # model term -> its column for these patients
     for var, ax in zip(model["variables"], (nomo or {}).get("predictors", [])):
         name = var["name"]
         if var["type"] == "factor":
             coef = [0.0 if str(lv) == str(var["ref"]) else model["coefficients"][f"{name}{lv}"] for lv in var["levels"]]
             lookup = dict(zip(map(str, var["levels"]), coef))
             xb = np.array([lookup[str(v)] for v in values[name]])
+            for lv in var["levels"]:
+                if str(lv) != str(var["ref"]):
+                    design[f"{name}{lv}"] = (values[name].astype(str) == str(lv)).astype(float)
         elif var.get("knots"):  # rcs: Σ_j β_j C_j(x) on the training knots
             beta_s = np.array([model["coefficients"][t] for t in rcs_names(name, len(var["knots"]))])
-            xb = rcs_basis(values[name], var["knots"]) @ beta_s
+            basis = rcs_basis(values[name], var["knots"])
+            xb = basis @ beta_s
+            design.update(zip(rcs_names(name, len(var["knots"])), basis.T))
         else:
             xb = model["coefficients"][name] * values[name]
+            design[name] = values[name]
         pts = sc * (xb - ax["min_xbeta"])
         out[f"points_{name}"] = pts
         total += pts
@@ -251,10 +266,28 @@ def score_patients(model: dict, df: pd.DataFrame, source: str = "input") -> pd.D
     for h in model["horizons"]:
         s0 = model["baseline_survival_at_means"][horizon_key(h)]
         out[f"surv_{horizon_key(h)}"] = np.power(s0, np.exp(lp))
+    _add_survival_limits(model, design, out)
     threshold = risk_threshold(model)
     if threshold is not None:
         out["risk_group"] = np.where(total > threshold, "high", "low")
     return out
+
+
+def _add_survival_limits(model: dict, design: dict[str, np.ndarray], out: pd.DataFrame) -> None:
+    """``surv_lower_<h>`` / ``surv_upper_<h>``: R survfit's limits (``survival_conf`` of the file);
+    nothing for a model file written before they were stored."""
+    pv, V = model.get("prediction_variance"), model.get("coefficient_covariance")
+    if not pv or V is None or len(out) == 0:
+        return
+    conf = model.get("survival_conf") or {}
+    X = np.column_stack([design[t] for t in model["terms"]]) - np.asarray(pv["center"], dtype=float)
+    coef = [model["coefficients"][t] for t in model["terms"]]
+    ci = survival_confint(
+        X, coef, V, pv, model["horizons"], conf.get("type", SURVIVAL_CONF_TYPE), conf.get("level", SURVIVAL_CONF_LEVEL)
+    )
+    for j, h in enumerate(model["horizons"]):
+        out[f"surv_lower_{horizon_key(h)}"] = ci["lower"][:, j]
+        out[f"surv_upper_{horizon_key(h)}"] = ci["upper"][:, j]
 
 
 def risk_threshold(model: dict) -> float | None:

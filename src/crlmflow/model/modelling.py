@@ -20,6 +20,7 @@ from crlmflow.survival.cox import BaselineHazard, baseline_hazard, baseline_surv
 from crlmflow.survival.cox_result import CoxResult
 from crlmflow.survival.design import design_matrix, spline_knots_of, with_knots
 from crlmflow.survival.diagnostics import binned_residuals, cox_zph, events_per_parameter, scaled_schoenfeld
+from crlmflow.survival.prediction_ci import HazardVarianceTerms, hazard_variance_terms, prediction_variance_at
 from crlmflow.survival.selection import (
     CoxProblem,
     check_method,
@@ -84,6 +85,8 @@ class DevelopedModel:
     knots: dict = field(default_factory=dict)  # spline knots placed on the training data
     #: binned scaled Schoenfeld residuals of the final model (``ph_residuals``)
     ph_residuals: pd.DataFrame | None = None
+    #: Tsiatis's variance terms of predicted survival (``hazard_variance_terms``), when a term is selected
+    variance_terms: HazardVarianceTerms | None = None
 
     @property
     def selected(self) -> list[str]:
@@ -137,6 +140,7 @@ def develop_model(
         events,
         spline_knots_of(problem.design.candidates),
         ph_residuals(problem, sel),
+        hazard_variance_terms(problem.data, fit) if fit is not None and fit.coef.size else None,
     )
 
 
@@ -310,6 +314,8 @@ def fit_summary(model: DevelopedModel, horizons) -> dict:
         "cumhaz": model.baseline.cumhaz.tolist(),
         "type": "efron" if model.baseline.ctype == 2 else "breslow",
     }
+    if model.variance_terms is not None:
+        out["prediction_variance"] = prediction_variance_at(model.variance_terms, horizons)
     out["baseline_survival_at_means"] = dict(
         zip(map(horizon_key, horizons), baseline_at_mean(model, horizons).tolist())
     )
