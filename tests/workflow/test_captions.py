@@ -8,14 +8,21 @@ from types import SimpleNamespace
 
 import jinja2
 import pytest
+import yaml
 from docutils.core import publish_parts
+
+from crlmflow.pipeline.config import validate_config
 
 FORBIDDEN = ("validation set", "held-out", "held out")
 
 
 def _render(repo_root, name: str, method: str) -> str:
     text = (repo_root / "workflow" / "report" / f"{name}.rst").read_text(encoding="utf-8")
-    job = SimpleNamespace(wildcards=SimpleNamespace(endpoint="rfs"), config={"split": {"method": method}})
+    # the paper's study with every schema default filled, as a job sees its config
+    config = yaml.safe_load((repo_root / "config" / "config.yaml").read_text(encoding="utf-8"))
+    validate_config(config)
+    config["split"]["method"] = method
+    job = SimpleNamespace(wildcards=SimpleNamespace(endpoint="rfs"), config=config)
     rst = jinja2.Environment().from_string(text).render(snakemake=job)
     publish_parts(rst, writer="html", settings_overrides={"halt_level": 2})  # valid rst
     return " ".join(rst.split())

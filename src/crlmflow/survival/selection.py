@@ -24,7 +24,6 @@ every replicate.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -33,9 +32,10 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from crlmflow.survival.cox import CoxData, SeparationError, SeparationWarning, score_test, wald_test_terms
+from crlmflow.survival.cox import CoxData, SeparationError, score_test, wald_test_terms
 from crlmflow.survival.cox_result import CoxResult
 from crlmflow.survival.design import Design, design_matrix, normalise_candidates, resolve_knots
+from crlmflow.survival.separation import not_estimable_rows
 
 __all__ = [
     "CoxProblem",
@@ -175,7 +175,7 @@ def univariable_cox(
         try:
             fit = fit_terms(pb, [v])
         except SeparationError as exc:
-            rows += _not_estimable_rows(pb, v, str(exc))
+            rows += not_estimable_rows(pb, v, str(exc))
             continue
         tw = wald_test_terms(fit, range(fit.coef.size))
         for j, term in enumerate(fit.names):
@@ -205,35 +205,6 @@ def univariable_cox(
                 }
             )
     return pd.DataFrame(rows)
-
-
-def _level_counts(pb: CoxProblem, col: int) -> str:
-    """'n/events' per level of a 0/1 design column (weighted counts)."""
-    d = pb.data
-    x, w = d.X_raw[:, col], d.weights
-    if not np.isin(x, (0.0, 1.0)).all():
-        return ""
-    we = w * d.event
-    parts = [f"{d.names[col]}={lv}: n={w[x == lv].sum():g}, events={we[x == lv].sum():g}" for lv in (0.0, 1.0)]
-    return "; ".join(p.replace(".0:", ":") for p in parts)
-
-
-def _not_estimable_rows(pb: CoxProblem, v: str, reason: str) -> list[dict]:
-    """Univariable rows of a candidate whose coefficient is infinite (separation)."""
-    cols = list(pb.design.groups[v])
-    counts = " | ".join(c for c in (_level_counts(pb, j) for j in cols) if c)
-    endpoint = f"{pb.event_col or 'event'} / {pb.time_col or 'time'}"
-    msg = f"univariable Cox of {v!r} ({endpoint}) not estimable, excluded from screening: {reason}"
-    msg += f" [{counts}]" if counts else ""
-    warnings.warn(msg, SeparationWarning, stacklevel=3)
-    nan = float("nan")
-    keys = ("coef", "se", "z", "hr", "hr_lower", "hr_upper", "p", "p_term", "chisq_term", "p_lr", "p_score")
-    base = dict.fromkeys(keys, nan) | {"df_term": len(cols), "loglik": nan}
-    base |= {"loglik_null": nan, "n": int(round(pb.data.n_eff)), "events": int(round(pb.data.n_events))}
-    return [
-        {"term": pb.design.columns[j], "variable": v, **base, "separated": True, "separation": f"{reason} [{counts}]"}
-        for j in cols
-    ]
 
 
 def screen(univ: pd.DataFrame, threshold: float = 0.10, exclude=()) -> list[str]:
