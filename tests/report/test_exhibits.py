@@ -667,6 +667,30 @@ def test_performance_comparison_bootstrap_measure_names():
     assert "Validation set (95% CI)" not in t.columns  # train rows only: no empty column
 
 
+def test_performance_comparison_reports_no_correction_where_the_horizon_is_not_estimable():
+    perf = pd.DataFrame(
+        {
+            "set": ["train", "train"],
+            "measure": ["brier", "brier"],
+            "horizon": [12.0, 36.0],
+            "estimate": [np.nan, 0.18],
+            "estimable": [False, True],
+        }
+    )
+    opt = pd.DataFrame(
+        {
+            "measure": ["brier_12", "brier_36"],
+            "apparent": [0.05, 0.18],
+            "optimism": [-0.01, -0.02],
+            "corrected": [0.06, 0.2],
+        }
+    )
+    t = performance_comparison(perf, opt, measures=("brier",)).set_index("Measure")
+    first, second = t.iloc[0], t.iloc[1]
+    assert set(first[["Apparent (training)", "Optimism", "Optimism-corrected"]]) == {"not estimable"}
+    assert second["Optimism-corrected"] == "0.200"
+
+
 def test_performance_comparison_without_validation_set_has_no_validation_column():
     """split.method: none: everyone trains, so there is no column to leave empty."""
     perf = pd.DataFrame(

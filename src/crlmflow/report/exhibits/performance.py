@@ -14,7 +14,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crlmflow.report.formats import NOT_AVAILABLE, NOT_ELIGIBLE, format_ci, format_number, horizon_label, set_label
+from crlmflow.report.formats import (
+    NOT_AVAILABLE,
+    NOT_ELIGIBLE,
+    NOT_ESTIMABLE,
+    format_ci,
+    format_number,
+    horizon_label,
+    set_label,
+)
 from crlmflow.report.tables import term_labels
 
 __all__ = ["selection_stability", "performance_comparison"]
@@ -83,6 +91,12 @@ def _optimism_by_measure(optimism: pd.DataFrame | None) -> pd.DataFrame | None:
     return opt
 
 
+def _estimable(row: pd.Series) -> bool:
+    """A performance row's ``estimable`` flag (absent in older files: estimable)."""
+    flag = row.get("estimable", True)
+    return str(flag).strip().lower() not in ("false", "0", "0.0")
+
+
 def _first(df: pd.DataFrame, mask) -> pd.Series | None:
     sub = df[mask]
     return sub.iloc[0] if len(sub) else None
@@ -127,6 +141,9 @@ def performance_comparison(
             "Optimism": format_number(float(o["optimism"]), digits) if o is not None else NOT_RUN,
             "Optimism-corrected": format_number(float(o["corrected"]), digits) if o is not None else NOT_RUN,
         }
+        if app is not None and not _estimable(app):
+            # too few events or patients at risk by the horizon: no measure there, corrected or not
+            row.update({k: NOT_ESTIMABLE for k in ("Apparent (training)", "Optimism", "Optimism-corrected")})
         if has_validation:
             row[validation] = (
                 format_ci(val["estimate"], val.get("lower"), val.get("upper"), digits)
