@@ -224,7 +224,7 @@ rule exhibit_figure_model:
             f"{OUT}/figures/figure_model_{{endpoint}}_nia.png",
             "figure_model_nia",
             BEYOND,
-            "Net interventions avoided, {endpoint}",
+            endpoint_section("Net interventions avoided"),
         ),
     log:
         f"{OUT}/logs/exhibit_figure_model_{{endpoint}}.log",
@@ -363,7 +363,7 @@ rule exhibit_partial_effects:
             f"{OUT}/figures/suppl_partial_effects_{{endpoint}}.png",
             "suppl_partial_effects",
             BEYOND,
-            "Partial effects, {endpoint}",
+            endpoint_section("Partial effects"),
         ),
     log:
         f"{OUT}/logs/exhibit_partial_effects_{{endpoint}}.log",
@@ -403,7 +403,7 @@ rule exhibit_ph:
             f"{OUT}/figures/suppl_ph_{{endpoint}}.png",
             "suppl_ph",
             BEYOND,
-            "Proportional hazards, {endpoint}",
+            endpoint_section("Proportional hazards"),
         ),
     log:
         f"{OUT}/logs/exhibit_ph_{{endpoint}}.log",
@@ -445,7 +445,7 @@ rule exhibit_external:
             f"{OUT}/figures/external_calibration_{{endpoint}}.png",
             "external_validation",
             BEYOND,
-            "External validation, {endpoint}",
+            endpoint_section("External validation"),
         ),
         tables=multiext(
             f"{OUT}/tables/external_validation_{{endpoint}}", ".csv", ".md", ".html"

@@ -77,6 +77,15 @@ def _endpoint_index(endpoint):
     return list(config["endpoints"]).index(endpoint)
 
 
+def endpoint_section(title):
+    """Subcategory ``"<title>, <endpoint label>"`` of a per-endpoint exhibit."""
+
+    def section(wildcards):
+        return f"{title}, {config['endpoints'][wildcards.endpoint]['label']}"
+
+    return section
+
+
 def paper_exhibit(place, title):
     """Subcategory of a paper exhibit: its place in the paper's order, then its name."""
     return f"{place:02d} {title}"

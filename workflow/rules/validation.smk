@@ -207,7 +207,7 @@ rule alternative_models:
             f"{OUT}/validation/{{endpoint}}/alternatives_performance.csv",
             "alternatives_performance",
             BEYOND,
-            "Alternative models, {endpoint}",
+            endpoint_section("Alternative models"),
         ),
     log:
         f"{OUT}/logs/alternative_models_{{endpoint}}.log",
