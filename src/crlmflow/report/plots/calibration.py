@@ -170,13 +170,22 @@ def _draw_smooth(ax, smooth: pd.DataFrame, corrected: bool) -> None:
         )
 
 
+def _coarsen(hist: pd.DataFrame, xlim: tuple[float, float], bars: int = 40):
+    """The written bins merged k at a time (k whole) so that about ``bars`` bars span the
+    panel's axis: a readable histogram on a zoomed or a full axis, still on the fixed grid."""
+    lower = hist["bin_lower"].to_numpy(float)
+    w0 = float(np.min(hist["bin_upper"].to_numpy(float) - lower))
+    k = max(1, int((xlim[1] - xlim[0]) / bars // w0))
+    group = np.floor(lower / (k * w0) + 1e-9).astype(int)
+    merged = pd.Series(hist["n"].to_numpy(float)).groupby(group).sum()
+    return merged.index.to_numpy(float) * k * w0, np.full(len(merged), k * w0), merged.to_numpy(float)
+
+
 def _draw_histogram(ax, hist: pd.DataFrame, xlim: tuple[float, float]) -> None:
     """Counts of predictions per bin as grey bars along the bottom 15% of the panel, the
     tallest bar's count written beside it; a legend entry names what the bars are."""
     ins = ax.inset_axes((0.0, 0.0, 1.0, 0.15), zorder=0.5)
-    lower = hist["bin_lower"].to_numpy(float)
-    width = hist["bin_upper"].to_numpy(float) - lower
-    n = hist["n"].to_numpy(float)
+    lower, width, n = _coarsen(hist, xlim)
     ins.bar(lower, n, width=width, align="edge", color="#BBBBBB", edgecolor="none")
     ins.set_xlim(*xlim)
     ins.set_ylim(0, n.max() * 1.05)
