@@ -10,6 +10,7 @@ from crlmflow.model.modelling import model_matrix_from_fit
 from crlmflow.pipeline.options import SelectionOptions
 from crlmflow.pipeline.snakeio import logged
 from crlmflow.pipeline.streams import stream
+from crlmflow.validation.calibration import prediction_histogram
 from crlmflow.validation.calibration_bootstrap import calibrate_selection_aware
 from crlmflow.validation.performance import calibrate_bias_corrected, evaluate_set
 
@@ -26,9 +27,12 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     time, event = p.endpoint["time"], p.endpoint["event"]
     base = fit["baseline_cumhaz"]
     baseline = (base["time"], base["cumhaz"], fit.get("center_lp", 0.0))
-    tables = {"performance": [], "roc": [], "calibration": [], "dca": [], "smooth": []}
+    tables = {"performance": [], "roc": [], "calibration": [], "dca": [], "smooth": [], "histogram": []}
     for i, s in enumerate(p.sets):
         part = data[data["set"] == s]
+        # the distribution of predictions under each calibration panel: counts per fixed bin
+        for h in p.horizons:
+            tables["histogram"].append(prediction_histogram(part[f"surv_{h}"]).assign(set=s, horizon=h))
         res = evaluate_set(
             part[time],
             part[event],

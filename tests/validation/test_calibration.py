@@ -13,6 +13,7 @@ from crlmflow.validation.calibration import (
     calibration_km_grouped,
     calibration_slope,
     cut2_codes,
+    prediction_histogram,
     quantile_type7,
     rcs_basis,
     smooth_calibration,
@@ -133,3 +134,23 @@ def test_smooth_calibration_of_predictions_at_0_or_1_is_not_estimable():
     s[3] = 0.0
     with pytest.raises(NotEstimableError, match="exactly 0 or 1"):
         smooth_calibration(t, e, s, 5.0)
+
+
+def test_prediction_histogram_counts_every_prediction_in_fixed_bins():
+    x = np.array([0.0, 0.004, 0.0051, 0.5, 0.5, 0.999, 1.0, np.nan])
+    h = prediction_histogram(x, width=0.005)
+    # the bins are a fixed grid: [0, .005) holds 0 and .004; the last bin is closed at 1
+    assert h["n"].sum() == 7
+    assert h["n"].tolist() == [2, 1, 2, 2]
+    np.testing.assert_allclose(h["bin_lower"], [0.0, 0.005, 0.5, 0.995])
+    np.testing.assert_allclose(h["bin_upper"] - h["bin_lower"], 0.005)
+    # the same counts as numpy's histogram on the same grid
+    counts, _ = np.histogram(x[np.isfinite(x)], bins=200, range=(0, 1))
+    assert counts[counts > 0].tolist() == h["n"].tolist()
+
+
+def test_prediction_histogram_rejects_values_outside_unit_interval():
+    with pytest.raises(ValueError, match="must lie in"):
+        prediction_histogram([0.2, 1.3])
+    with pytest.raises(ValueError, match="whole bins"):
+        prediction_histogram([0.2], width=0.3)

@@ -8,6 +8,7 @@ is moved aside after each run for comparison.
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -195,6 +196,14 @@ def test_manifest_and_audit(runs, tmp_path):
             recorded.unlink()
 
 
+def _report_sections(html: str) -> dict:
+    """``{category: {subcategory: [files]}}`` of a Snakemake HTML report (its
+    ``var categories`` script)."""
+    m = re.search(r"var categories = (\{.*?\});?\s*\n", html)
+    assert m, "no categories in the report"
+    return json.loads(m.group(1))
+
+
 def test_report_contains_every_exhibit(runs):
     html = (runs["C"] / "report.html").read_text(encoding="utf-8", errors="replace")
     for name in (
@@ -212,3 +221,42 @@ def test_report_contains_every_exhibit(runs):
         "nomogram.html",
     ):
         assert name in html, name
+
+
+def test_report_lists_the_exhibits_in_the_papers_order_one_entry_each(runs):
+    """The report sorts sections alphabetically: their numbered names give the paper's
+    order (Figure 1, Table 1, ..., Supplementary Figure 5, then beyond the paper), and each
+    exhibit is one file, not one per format."""
+    sections = _report_sections((runs["C"] / "report.html").read_text(encoding="utf-8", errors="replace"))
+    files = {c: {s: [Path(f).name for f in fs] for s, fs in subs.items()} for c, subs in sections.items()}
+    assert sorted(files)[:3] == [
+        "1. Paper: figures and tables",
+        "2. Paper: supplementary figures",
+        "3. Beyond the paper",
+    ]
+    paper = files["1. Paper: figures and tables"]
+    assert sorted(paper) == [
+        "01 Figure 1. Patient flow",
+        "02 Table 1. Baseline characteristics",
+        "03 Table 2. Univariable and multivariable Cox regression",
+        "04 Figure 2. Overall survival: model, nomogram, ROC, DCA",
+        "05 Figure 3. Recurrence-free survival: model, nomogram, ROC, DCA",
+        "06 Table 3. Survival by group",
+        "07 Figure 4. Kaplan-Meier curves",
+    ]
+    assert paper["02 Table 1. Baseline characteristics"] == ["table1.html"]
+    assert paper["07 Figure 4. Kaplan-Meier curves"] == ["figure4_km.png"]
+    # Figure 2's two pages (A-B, C-F), not its single panels nor its PDF
+    assert sorted(paper["04 Figure 2. Overall survival: model, nomogram, ROC, DCA"]) == [
+        "figure_model_os.png",
+        "figure_model_os_CF_roc_dca.png",
+    ]
+    supplement = files["2. Paper: supplementary figures"]
+    assert [s.split(".")[0] for s in sorted(supplement)] == [f"0{i} Supplementary Figure {i}" for i in range(1, 6)]
+    assert supplement["03 Supplementary Figure 3. Optimal cut-off, Overall survival"] == ["cutpoint_os.png"]
+    assert "Proportional hazards, Overall survival" in files["3. Beyond the paper"]
+    shown = [Path(f) for subs in sections.values() for fs in subs.values() for f in fs]
+    # one format per exhibit: no figure as PDF, no table as both CSV and HTML
+    assert not [f for f in shown if f.suffix in (".pdf", ".docx")]
+    stems = [f.with_suffix("") for f in shown]
+    assert not {f for f in shown if stems.count(f.with_suffix("")) > 1}

@@ -16,7 +16,7 @@ rule nomogram_app:
         script="scripts/nomogram_app.py",
         code=code_of("scripts/nomogram_app.py"),
     output:
-        in_report(f"{OUT}/app/nomogram.html", "nomogram_app", "App"),
+        in_report(f"{OUT}/app/nomogram.html", "nomogram_app", CALCULATOR),
     log:
         f"{OUT}/logs/nomogram_app.log",
     conda:

@@ -52,9 +52,12 @@ if REFERENCE is not None:
             code=notebook_code("notebooks/analysis_comparison.ipynb"),
         output:
             notebook=f"{OUT}/notebooks/analysis_comparison.ipynb",
-            tables=in_report(
-                multiext(f"{OUT}/tables/analysis_comparison", ".csv", ".md", ".html"),
+            tables=shown_one(
+                f"{OUT}/tables/analysis_comparison",
+                [".csv", ".md", ".html"],
+                ".html",
                 "analysis_comparison",
+                COMPARISON,
                 "Reference analysis vs this run",
             ),
         log:

@@ -12,6 +12,7 @@ if config["competing_risks"]["enabled"]:
             performance=in_report(
                 f"{OUT}/competing/recurrence/performance.csv",
                 "competing_performance",
+                BEYOND,
                 "Competing risks",
             ),
         log:

@@ -37,7 +37,8 @@ rule simulation_calibration:
         in_report(
             f"{OUT}/data/simulation_calibration.csv",
             "simulation_calibration",
-            category="Data",
+            DATA,
+            "Synthetic cohort: calibration to the paper",
         ),
     log:
         f"{OUT}/logs/simulation_calibration.log",
@@ -67,17 +68,12 @@ rule clean:
         cohort=f"{OUT}/data/{{cohort}}/cohort_clean.csv",
         exclusions=f"{OUT}/data/{{cohort}}/exclusions.csv",
         flow=f"{OUT}/data/{{cohort}}/flow.json",
-        quality=in_report(
-            f"{OUT}/data/{{cohort}}/data_quality.csv",
-            "data_quality",
-            "Data",
-            "{cohort}",
-        ),
+        quality=f"{OUT}/data/{{cohort}}/data_quality.csv",
         quality_page=in_report(
             f"{OUT}/data/{{cohort}}/data_quality.html",
             "data_quality",
-            "Data",
-            "{cohort}",
+            DATA,
+            "Data quality, {cohort} cohort",
         ),
     log:
         f"{OUT}/logs/clean_{{cohort}}.log",

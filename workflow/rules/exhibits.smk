@@ -15,15 +15,12 @@ rule exhibit_flowchart:
         code=notebook_code("notebooks/figure1_flowchart.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/figure1_flowchart.ipynb",
-        pdf=in_report(
-            f"{OUT}/figures/figure1_flowchart.pdf",
-            "figure1_flowchart",
-            **PAPER_FIGURES,
-        ),
+        pdf=f"{OUT}/figures/figure1_flowchart.pdf",
         png=in_report(
             f"{OUT}/figures/figure1_flowchart.png",
             "figure1_flowchart",
-            **PAPER_FIGURES,
+            PAPER,
+            paper_exhibit(1, "Figure 1. Patient flow"),
         ),
     log:
         f"{OUT}/logs/exhibit_flowchart.log",
@@ -55,21 +52,14 @@ rule exhibit_table1:
         code=notebook_code("notebooks/table1.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/table1.ipynb",
-        csv=in_report(
-            f"{OUT}/tables/table1.csv",
-            "table1",
-            **PAPER_TABLES,
-        ),
+        csv=f"{OUT}/tables/table1.csv",
         html=in_report(
             f"{OUT}/tables/table1.html",
             "table1",
-            **PAPER_TABLES,
+            PAPER,
+            paper_exhibit(2, "Table 1. Baseline characteristics"),
         ),
-        md=in_report(
-            f"{OUT}/tables/table1.md",
-            "table1",
-            **PAPER_TABLES,
-        ),
+        md=f"{OUT}/tables/table1.md",
         docx=f"{OUT}/tables/table1.docx",
     log:
         f"{OUT}/logs/exhibit_table1.log",
@@ -110,21 +100,14 @@ rule exhibit_table2:
         code=notebook_code("notebooks/table2.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/table2.ipynb",
-        csv=in_report(
-            f"{OUT}/tables/table2.csv",
-            "table2",
-            **PAPER_TABLES,
-        ),
+        csv=f"{OUT}/tables/table2.csv",
         html=in_report(
             f"{OUT}/tables/table2.html",
             "table2",
-            **PAPER_TABLES,
+            PAPER,
+            paper_exhibit(3, "Table 2. Univariable and multivariable Cox regression"),
         ),
-        md=in_report(
-            f"{OUT}/tables/table2.md",
-            "table2",
-            **PAPER_TABLES,
-        ),
+        md=f"{OUT}/tables/table2.md",
         docx=f"{OUT}/tables/table2.docx",
     log:
         f"{OUT}/logs/exhibit_table2.log",
@@ -165,21 +148,14 @@ rule exhibit_table3:
         code=notebook_code("notebooks/table3.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/table3.ipynb",
-        csv=in_report(
-            f"{OUT}/tables/table3.csv",
-            "table3",
-            **PAPER_TABLES,
-        ),
+        csv=f"{OUT}/tables/table3.csv",
         html=in_report(
             f"{OUT}/tables/table3.html",
             "table3",
-            **PAPER_TABLES,
+            PAPER,
+            table3_section(),
         ),
-        md=in_report(
-            f"{OUT}/tables/table3.md",
-            "table3",
-            **PAPER_TABLES,
-        ),
+        md=f"{OUT}/tables/table3.md",
         docx=f"{OUT}/tables/table3.docx",
     log:
         f"{OUT}/logs/exhibit_table3.log",
@@ -221,35 +197,34 @@ rule exhibit_figure_model:
         code=notebook_code("notebooks/figure_model.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/figure_model_{{endpoint}}.ipynb",
-        pdf=in_report(
-            f"{OUT}/figures/figure_model_{{endpoint}}.pdf",
-            "figure_model",
-            **PAPER_FIGURES,
-        ),
+        pdf=f"{OUT}/figures/figure_model_{{endpoint}}.pdf",
         png=in_report(
             f"{OUT}/figures/figure_model_{{endpoint}}.png",
             "figure_model",
-            **PAPER_FIGURES,
+            PAPER,
+            figure_model_section,
         ),
-        panels=in_report(
-            multiext(
-                f"{OUT}/figures/figure_model_{{endpoint}}",
+        panels=shown_one(
+            f"{OUT}/figures/figure_model_{{endpoint}}",
+            [
                 "_A_forest.pdf",
                 "_A_forest.png",
                 "_B_nomogram.pdf",
                 "_B_nomogram.png",
                 "_CF_roc_dca.pdf",
                 "_CF_roc_dca.png",
-            ),
+            ],
+            "_CF_roc_dca.png",
             "figure_model",
-            "Paper exhibits",
-            "Figure panels",
+            PAPER,
+            figure_model_section,
         ),
         nia_pdf=f"{OUT}/figures/figure_model_{{endpoint}}_nia.pdf",
         nia_png=in_report(
             f"{OUT}/figures/figure_model_{{endpoint}}_nia.png",
             "figure_model_nia",
-            **PAPER_SUPPLEMENT,
+            BEYOND,
+            endpoint_section("Net interventions avoided"),
         ),
     log:
         f"{OUT}/logs/exhibit_figure_model_{{endpoint}}.log",
@@ -296,15 +271,12 @@ rule exhibit_figure4:
         code=notebook_code("notebooks/figure4_km.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/figure4_km.ipynb",
-        pdf=in_report(
-            f"{OUT}/figures/figure4_km.pdf",
-            "figure4_km",
-            **PAPER_FIGURES,
-        ),
+        pdf=f"{OUT}/figures/figure4_km.pdf",
         png=in_report(
             f"{OUT}/figures/figure4_km.png",
             "figure4_km",
-            **PAPER_FIGURES,
+            PAPER,
+            figure4_section(),
         ),
     log:
         f"{OUT}/logs/exhibit_figure4.log",
@@ -338,19 +310,17 @@ rule exhibit_calibration:
         notebook="notebooks/supplementary_calibration.ipynb",
         calibration=f"{OUT}/validation/{{endpoint}}/calibration.csv",
         smooth=f"{OUT}/validation/{{endpoint}}/calibration_smooth.csv",
+        histogram=f"{OUT}/validation/{{endpoint}}/prediction_histogram.csv",
         runner=RUN_NOTEBOOK,
         code=notebook_code("notebooks/supplementary_calibration.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/supplementary_calibration_{{endpoint}}.ipynb",
-        pdf=in_report(
-            f"{OUT}/figures/suppl_calibration_{{endpoint}}.pdf",
-            "suppl_calibration",
-            **PAPER_SUPPLEMENT,
-        ),
+        pdf=f"{OUT}/figures/suppl_calibration_{{endpoint}}.pdf",
         png=in_report(
             f"{OUT}/figures/suppl_calibration_{{endpoint}}.png",
             "suppl_calibration",
-            **PAPER_SUPPLEMENT,
+            SUPPLEMENT,
+            calibration_section,
         ),
     log:
         f"{OUT}/logs/exhibit_calibration_{{endpoint}}.log",
@@ -366,6 +336,7 @@ rule exhibit_calibration:
             endpoint_label=config["endpoints"][wc.endpoint]["label"],
             calibration=input.calibration,
             calibration_smooth=input.smooth,
+            prediction_histogram=input.histogram,
             sets=SETS,
             set_names=SET_NAMES,
             horizons=config["horizons"],
@@ -387,15 +358,12 @@ rule exhibit_partial_effects:
         code=notebook_code("notebooks/supplementary_partial_effects.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/supplementary_partial_effects_{{endpoint}}.ipynb",
-        pdf=in_report(
-            f"{OUT}/figures/suppl_partial_effects_{{endpoint}}.pdf",
-            "suppl_partial_effects",
-            **PAPER_SUPPLEMENT,
-        ),
+        pdf=f"{OUT}/figures/suppl_partial_effects_{{endpoint}}.pdf",
         png=in_report(
             f"{OUT}/figures/suppl_partial_effects_{{endpoint}}.png",
             "suppl_partial_effects",
-            **PAPER_SUPPLEMENT,
+            BEYOND,
+            endpoint_section("Partial effects"),
         ),
     log:
         f"{OUT}/logs/exhibit_partial_effects_{{endpoint}}.log",
@@ -434,7 +402,8 @@ rule exhibit_ph:
         png=in_report(
             f"{OUT}/figures/suppl_ph_{{endpoint}}.png",
             "suppl_ph",
-            **PAPER_SUPPLEMENT,
+            BEYOND,
+            endpoint_section("Proportional hazards"),
         ),
     log:
         f"{OUT}/logs/exhibit_ph_{{endpoint}}.log",
@@ -471,15 +440,12 @@ rule exhibit_external:
         code=notebook_code("notebooks/external_validation.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/external_validation_{{endpoint}}.ipynb",
-        pdf=in_report(
-            f"{OUT}/figures/external_calibration_{{endpoint}}.pdf",
-            "external_validation",
-            **PAPER_SUPPLEMENT,
-        ),
+        pdf=f"{OUT}/figures/external_calibration_{{endpoint}}.pdf",
         png=in_report(
             f"{OUT}/figures/external_calibration_{{endpoint}}.png",
             "external_validation",
-            **PAPER_SUPPLEMENT,
+            BEYOND,
+            endpoint_section("External validation"),
         ),
         tables=multiext(
             f"{OUT}/tables/external_validation_{{endpoint}}", ".csv", ".md", ".html"
@@ -522,15 +488,12 @@ rule exhibit_kras:
         code=notebook_code("notebooks/supplementary_kras.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/supplementary_kras.ipynb",
-        pdf=in_report(
-            f"{OUT}/figures/suppl_kras.pdf",
-            "suppl_kras",
-            **PAPER_SUPPLEMENT,
-        ),
+        pdf=f"{OUT}/figures/suppl_kras.pdf",
         png=in_report(
             f"{OUT}/figures/suppl_kras.png",
             "suppl_kras",
-            **PAPER_SUPPLEMENT,
+            SUPPLEMENT,
+            kras_section(),
         ),
     log:
         f"{OUT}/logs/exhibit_kras.log",
@@ -567,19 +530,21 @@ rule exhibit_beyond_paper:
         code=notebook_code("notebooks/beyond_paper.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/beyond_paper.ipynb",
-        stability=in_report(
-            multiext(
-                f"{OUT}/tables/selection_stability", ".csv", ".html", ".md", ".docx"
-            ),
+        stability=shown_one(
+            f"{OUT}/tables/selection_stability",
+            [".csv", ".html", ".md", ".docx"],
+            ".html",
             "selection_stability",
-            "Beyond the paper",
+            BEYOND,
+            "Selection stability",
         ),
-        performance=in_report(
-            multiext(
-                f"{OUT}/tables/performance_comparison", ".csv", ".html", ".md", ".docx"
-            ),
+        performance=shown_one(
+            f"{OUT}/tables/performance_comparison",
+            [".csv", ".html", ".md", ".docx"],
+            ".html",
             "performance_comparison",
-            "Beyond the paper",
+            BEYOND,
+            "Apparent vs optimism-corrected performance",
         ),
     log:
         f"{OUT}/logs/exhibit_beyond_paper.log",
@@ -620,10 +585,13 @@ rule exhibit_sample_size:
         code=notebook_code("notebooks/sample_size.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/sample_size.ipynb",
-        tables=in_report(
-            multiext(f"{OUT}/tables/sample_size", ".csv", ".html", ".md"),
+        tables=shown_one(
+            f"{OUT}/tables/sample_size",
+            [".csv", ".html", ".md"],
+            ".html",
             "sample_size",
-            "Beyond the paper",
+            BEYOND,
+            "Minimum sample size",
         ),
     log:
         f"{OUT}/logs/exhibit_sample_size.log",
@@ -661,10 +629,13 @@ rule exhibit_model_comparison:
         code=notebook_code("notebooks/model_comparison.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/model_comparison.ipynb",
-        tables=in_report(
-            multiext(f"{OUT}/tables/model_comparison", ".csv", ".html", ".md"),
+        tables=shown_one(
+            f"{OUT}/tables/model_comparison",
+            [".csv", ".html", ".md"],
+            ".html",
             "model_comparison",
-            "Beyond the paper",
+            BEYOND,
+            "Alternative models",
         ),
     log:
         f"{OUT}/logs/exhibit_model_comparison.log",
@@ -731,10 +702,13 @@ rule exhibit_paper_comparison:
         code=notebook_code("notebooks/paper_comparison.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/paper_comparison.ipynb",
-        tables=in_report(
-            multiext(f"{OUT}/tables/paper_comparison", ".csv", ".md", ".html"),
+        tables=shown_one(
+            f"{OUT}/tables/paper_comparison",
+            [".csv", ".md", ".html"],
+            ".html",
             "paper_comparison",
-            "Paper vs ours",
+            COMPARISON,
+            "Published vs this run",
         ),
     log:
         f"{OUT}/logs/exhibit_paper_comparison.log",
@@ -792,10 +766,10 @@ rule results_text:
         script="scripts/results_text.py",
         code=code_of("scripts/results_text.py"),
     output:
-        md=in_report(f"{OUT}/report/results.md", "results_text", "Results text"),
+        md=in_report(f"{OUT}/report/results.md", "results_text", RESULTS_TEXT),
         docx=f"{OUT}/report/results.docx",
         tripod_md=in_report(
-            f"{OUT}/report/tripod_checklist.md", "tripod_checklist", "Results text"
+            f"{OUT}/report/tripod_checklist.md", "tripod_checklist", RESULTS_TEXT
         ),
         tripod_docx=f"{OUT}/report/tripod_checklist.docx",
     log:

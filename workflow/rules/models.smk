@@ -11,20 +11,20 @@ rule cox_models:
         univariable=in_report(
             f"{OUT}/models/{{endpoint}}/univariable.csv",
             "univariable",
-            "Models",
+            PER_ENDPOINT_MODELS,
             **PER_ENDPOINT,
         ),
         multivariable=in_report(
             f"{OUT}/models/{{endpoint}}/multivariable.csv",
             "multivariable",
-            "Models",
+            PER_ENDPOINT_MODELS,
             **PER_ENDPOINT,
         ),
         path=f"{OUT}/models/{{endpoint}}/selection_path.csv",
         ph_test=in_report(
             f"{OUT}/models/{{endpoint}}/ph_test.csv",
             "ph_test",
-            "Models",
+            PER_ENDPOINT_MODELS,
             **PER_ENDPOINT,
         ),
         ph_residuals=f"{OUT}/models/{{endpoint}}/ph_residuals.csv",
@@ -63,7 +63,7 @@ rule nonlinear_effects:
         anova=in_report(
             f"{OUT}/models/{{endpoint}}/anova.csv",
             "anova",
-            "Models",
+            PER_ENDPOINT_MODELS,
             **PER_ENDPOINT,
         ),
         partial_effects=f"{OUT}/models/{{endpoint}}/partial_effects.csv",
@@ -121,13 +121,13 @@ rule risk_groups:
     output:
         cutpoint=f"{OUT}/models/{{endpoint}}/cutpoint.json",
         groups=f"{OUT}/models/{{endpoint}}/risk_groups.csv",
-        figure_pdf=in_report(
-            f"{OUT}/figures/cutpoint_{{endpoint}}.pdf",
+        figure_pdf=f"{OUT}/figures/cutpoint_{{endpoint}}.pdf",
+        figure_png=in_report(
+            f"{OUT}/figures/cutpoint_{{endpoint}}.png",
             "cutpoint",
-            "Figures",
-            **PER_ENDPOINT,
+            SUPPLEMENT,
+            cutpoint_section,
         ),
-        figure_png=f"{OUT}/figures/cutpoint_{{endpoint}}.png",
     log:
         f"{OUT}/logs/risk_groups_{{endpoint}}.log",
     conda:

@@ -62,7 +62,7 @@ rule simstudy_truth_cohort:
         reference=in_report(
             f"{SIMDIR}/truth/truth_reference.csv",
             "simulation_study_truth",
-            "Simulation study",
+            SIMULATION,
         ),
     log:
         f"{OUT}/logs/simstudy_truth_cohort.log",
@@ -118,29 +118,25 @@ rule simstudy_summary:
         predictors=in_report(
             f"{SIMDIR}/predictors.csv",
             "simulation_study_tables",
-            "Simulation study",
+            SIMULATION,
         ),
         models=in_report(
             f"{SIMDIR}/models.csv",
             "simulation_study_tables",
-            "Simulation study",
+            SIMULATION,
         ),
         c_index=in_report(
             f"{SIMDIR}/c_index.csv",
             "simulation_study_tables",
-            "Simulation study",
+            SIMULATION,
         ),
         methods=in_report(
             f"{SIMDIR}/methods.csv",
             "simulation_study_tables",
-            "Simulation study",
+            SIMULATION,
         ),
         methods_predictors=f"{SIMDIR}/methods_predictors.csv",
-        md=in_report(
-            f"{SIMDIR}/simulation_study.md",
-            "simulation_study_tables",
-            "Simulation study",
-        ),
+        md=f"{SIMDIR}/simulation_study.md",
     log:
         f"{OUT}/logs/simstudy_summary.log",
     conda:
@@ -177,15 +173,11 @@ rule simstudy_figure:
         code=notebook_code("notebooks/simulation_study.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/simulation_study.ipynb",
-        pdf=in_report(
-            f"{SIMDIR}/simulation_study.pdf",
-            "simulation_study_figure",
-            "Simulation study",
-        ),
+        pdf=f"{SIMDIR}/simulation_study.pdf",
         png=in_report(
             f"{SIMDIR}/simulation_study.png",
             "simulation_study_figure",
-            "Simulation study",
+            SIMULATION,
         ),
     log:
         f"{OUT}/logs/simstudy_figure.log",
@@ -218,15 +210,11 @@ rule simstudy_methods_figure:
         code=notebook_code("notebooks/simulation_methods.ipynb"),
     output:
         notebook=f"{OUT}/notebooks/simulation_methods.ipynb",
-        pdf=in_report(
-            f"{SIMDIR}/method_comparison.pdf",
-            "simulation_study_figure",
-            "Simulation study",
-        ),
+        pdf=f"{SIMDIR}/method_comparison.pdf",
         png=in_report(
             f"{SIMDIR}/method_comparison.png",
             "simulation_study_figure",
-            "Simulation study",
+            SIMULATION,
         ),
     log:
         f"{OUT}/logs/simstudy_methods_figure.log",

@@ -10,7 +10,12 @@ rule km_summaries:
     output:
         curves=f"{OUT}/survival/km_curves.csv",
         at_risk=f"{OUT}/survival/km_at_risk.csv",
-        rates=in_report(f"{OUT}/survival/km_rates.csv", "km_rates", "Survival"),
+        rates=in_report(
+            f"{OUT}/survival/km_rates.csv",
+            "km_rates",
+            PER_ENDPOINT_MODELS,
+            "Kaplan-Meier rates, all endpoints",
+        ),
         tests=f"{OUT}/survival/km_tests.csv",
         pairwise=f"{OUT}/survival/km_pairwise.csv",
     log:

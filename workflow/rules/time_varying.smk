@@ -19,7 +19,7 @@ if TIME_VARYING["term"] is not None:
             in_report(
                 f"{OUT}/models/{{endpoint}}/time_varying.csv",
                 "time_varying",
-                "Models",
+                PER_ENDPOINT_MODELS,
                 **PER_ENDPOINT,
             ),
         log:

@@ -13,13 +13,14 @@ rule validate_model:
         performance=in_report(
             f"{OUT}/validation/{{endpoint}}/performance.csv",
             "performance",
-            "Validation",
+            PER_ENDPOINT_MODELS,
             **PER_ENDPOINT,
         ),
         roc=f"{OUT}/validation/{{endpoint}}/roc_curves.csv",
         calibration=f"{OUT}/validation/{{endpoint}}/calibration.csv",
         dca=f"{OUT}/validation/{{endpoint}}/decision_curves.csv",
         smooth=f"{OUT}/validation/{{endpoint}}/calibration_smooth.csv",
+        histogram=f"{OUT}/validation/{{endpoint}}/prediction_histogram.csv",
     log:
         f"{OUT}/logs/validate_model_{{endpoint}}.log",
     conda:
@@ -130,13 +131,13 @@ rule bootstrap_gather:
         optimism=in_report(
             f"{OUT}/validation/{{endpoint}}/optimism.csv",
             "optimism",
-            "Validation",
+            PER_ENDPOINT_MODELS,
             **PER_ENDPOINT,
         ),
         stability=in_report(
             f"{OUT}/validation/{{endpoint}}/selection_frequency.csv",
             "selection_frequency",
-            "Validation",
+            PER_ENDPOINT_MODELS,
             **PER_ENDPOINT,
         ),
         models=f"{OUT}/validation/{{endpoint}}/selection_models.csv",
@@ -207,8 +208,8 @@ rule alternative_models:
         performance=in_report(
             f"{OUT}/validation/{{endpoint}}/alternatives_performance.csv",
             "alternatives_performance",
-            "Beyond the paper",
-            **PER_ENDPOINT,
+            BEYOND,
+            endpoint_section("Alternative models"),
         ),
     log:
         f"{OUT}/logs/alternative_models_{{endpoint}}.log",

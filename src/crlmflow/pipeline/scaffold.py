@@ -40,7 +40,8 @@ rule exhibit_{name}:
         **{outputs}(
             f"{{OUT}}/{folder}/{name}",
             "{name}",
-            "Supplementary analyses",
+            BEYOND,
+            "{name}",
         ),
         notebook=f"{{OUT}}/notebooks/{name}.ipynb",
     log:

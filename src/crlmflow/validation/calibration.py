@@ -7,6 +7,8 @@
   "Graphical calibration curves and the integrated calibration index (ICI) for survival
   models" (Stat Med 2020): Cox model of the outcome on a restricted cubic spline of
   cloglog(predicted risk).
+* ``prediction_histogram`` – counts of predicted survival in fixed bins of [0, 1], the
+  distribution shown under each calibration panel (group-level counts, no patient's value).
 * ``calibration_slope`` – Cox regression of the outcome on the linear predictor (Cox, Biometrika
   1958; van Houwelingen & Le Cessie 1990): slope 1 = well calibrated spread.
 """
@@ -118,6 +120,42 @@ def calibration_km_grouped(
     table = pd.DataFrame(rows)
     table["index_orig"] = table["km"] - table["mean_predicted"]
     return GroupedCalibration(horizon=float(t), cuts=cuts, group_of_row=grp, table=table)
+
+
+# width of the fixed bins of predicted survival in ``prediction_histogram``
+PREDICTION_BIN_WIDTH = 0.005
+
+
+def prediction_histogram(predicted_surv, width: float = PREDICTION_BIN_WIDTH) -> pd.DataFrame:
+    """Counts of predicted survival in fixed bins of [0, 1].
+
+    Parameters
+    ----------
+    predicted_surv : array-like
+        Predicted survival probabilities S(t | x) at one horizon; missing values are not
+        counted.
+    width : float
+        Bin width; the bins are [k w, (k + 1) w) on a grid fixed in advance (the last one
+        closed), so no bin edge is a patient's value.
+
+    Returns
+    -------
+    DataFrame
+        ``bin_lower, bin_upper, n``: the non-empty bins in increasing order. The
+        distribution of predictions that calibration plots show as a histogram (Steyerberg,
+        Clinical Prediction Models, 2nd ed., 2019, ch. 15; rms ``calibrate`` plots it as a
+        rug), here as counts per bin so no individual prediction is written.
+    """
+    x = np.asarray(predicted_surv, dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size and (x.min() < 0 or x.max() > 1):
+        raise ValueError(f"predicted survival must lie in [0, 1]; found {x.min():.6g} to {x.max():.6g}")
+    k = int(round(1.0 / width))
+    if not np.isclose(k * width, 1.0):
+        raise ValueError(f"bin width {width} does not divide [0, 1] into whole bins")
+    counts, edges = np.histogram(x, bins=k, range=(0.0, 1.0))
+    keep = counts > 0
+    return pd.DataFrame({"bin_lower": edges[:-1][keep], "bin_upper": edges[1:][keep], "n": counts[keep]})
 
 
 # ------------------------------------------------------------------ smooth calibration

@@ -112,6 +112,20 @@ def _cal():
     return pd.concat(out, ignore_index=True)
 
 
+def _hist():
+    """Counts of predictions per bin, per set and horizon, as prediction_histogram.csv."""
+    out = []
+    for s in ("train", "validation"):
+        for h in (12, 36, 60):
+            lower = np.arange(0.60, 0.95, 0.005)
+            out.append(
+                pd.DataFrame(
+                    {"bin_lower": lower, "bin_upper": lower + 0.005, "n": 1 + (lower * 100).astype(int) % 7}
+                ).assign(set=s, horizon=h)
+            )
+    return pd.concat(out, ignore_index=True)
+
+
 def _renders():
     curves, risk = _km_frames()
     panel = {
@@ -131,7 +145,7 @@ def _renders():
         "roc_dca_train_only": lambda: plot_roc_dca(_roc(), _dca(), {}, ["train"]),
         "calibration": lambda: plot_calibration(_cal().query("set == 'train' and horizon == 36")),
         "calibration_grid": lambda: plot_calibration_grid(
-            _cal(), ["train", "validation"], [12, 36, 60], title="Calibration: OS"
+            _cal(), ["train", "validation"], [12, 36, 60], title="Calibration: OS", histogram=_hist()
         ),
         "flowchart": lambda: plot_flowchart(
             486, {"metachronous liver metastases": 29, "missing data": 12}, 445, {"train": 300, "validation": 145}

@@ -274,3 +274,33 @@ def test_calibration_draws_the_smooth_apparent_and_corrected_curves():
     labels = ax.get_legend_handles_labels()[1]
     assert "Smooth" in labels and not [lb for lb in labels if "apparent" in lb or "orrected" in lb]
     plt.close(fig)
+
+
+def test_calibration_draws_the_distribution_of_predictions_as_counts():
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from crlmflow.report.plots.calibration import draw_calibration
+
+    cal = pd.DataFrame(
+        {"mean_predicted": [0.5, 0.8], "km": [0.45, 0.85], "km_lower": [0.3, 0.7], "km_upper": [0.6, 0.95]}
+    )
+    hist = pd.DataFrame({"bin_lower": [0.45, 0.5, 0.8], "bin_upper": [0.455, 0.505, 0.805], "n": [3, 9, 4]})
+    fig, ax = plt.subplots()
+    draw_calibration(ax, cal, histogram=hist)
+    assert "Predictions (number per bin)" in ax.get_legend_handles_labels()[1]
+    (inset,) = ax.child_axes
+    bars = inset.patches
+    assert [b.get_height() for b in bars] == [3, 9, 4]
+    # bins of the fixed grid merged a whole number at a time for about 40 bars on the axis:
+    # each written bin lies inside its bar, and the bars are multiples of the grid
+    x = np.array([b.get_x() for b in bars])
+    w = np.array([b.get_width() for b in bars])
+    assert np.all((x <= hist["bin_lower"] + 1e-12) & (hist["bin_upper"] <= x + w + 1e-12))
+    k = w[0] / 0.005
+    assert np.isclose(k, round(k)) and k >= 1 and np.allclose(w, w[0])
+    assert np.allclose(np.round(x / w[0]), x / w[0])
+    # on the panel's x scale, and the tallest bar's count written above it
+    assert inset.get_xlim() == ax.get_xlim()
+    assert [t.get_text() for t in inset.texts] == ["9"]
+    plt.close(fig)

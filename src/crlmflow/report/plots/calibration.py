@@ -6,6 +6,8 @@ its 95% CI as error bars; on the training set also the bootstrap optimism-correc
 value (by default with screening and selection repeated in every replicate; with
 ``calibration_correction: final_terms`` rms::calibrate's refit of the final terms, which
 understates the optimism, and the legend says so); a dashed diagonal marks perfect calibration.
+Under the points, the distribution of the predictions as a histogram of counts per fixed bin
+(``prediction_histogram.csv``; no patient's value is drawn).
 A horizon with too few events or patients at risk (``estimable`` False) is marked "not
 estimable" instead of drawn.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from crlmflow.report.formats import NOT_ESTIMABLE, horizon_label, set_label
@@ -22,6 +25,8 @@ from crlmflow.report.plots.panels import panel_letter
 from crlmflow.report.plots.style import DOUBLE_COLUMN_IN, OKABE_ITO, SINGLE_COLUMN_IN, new_figure, publication_style
 
 __all__ = ["draw_calibration", "plot_calibration", "plot_calibration_grid"]
+
+HISTOGRAM_LABEL = "Predictions (number per bin)"
 
 
 def _zoom(values: np.ndarray) -> tuple[float, float]:
@@ -55,12 +60,14 @@ def draw_calibration(
     ylabel: str = "Observed survival (Kaplan\u2013Meier)",
     legend: bool = True,
     smooth: pd.DataFrame | None = None,
+    histogram: pd.DataFrame | None = None,
 ) -> None:
     """One set and horizon: columns mean_predicted, km, km_lower, km_upper[, km_corrected].
 
     ``smooth`` (columns predicted_risk, observed_apparent, observed_corrected of
     ``calibration_smooth.csv``) adds the Austin–Harrell–van Klaveren smooth curve, apparent
-    and bias-corrected, on the survival scale."""
+    and bias-corrected, on the survival scale. ``histogram`` (columns bin_lower, bin_upper,
+    n) draws the distribution of the predictions along the bottom of the panel."""
     c = cal.sort_values("mean_predicted")
     if "estimable" in c and len(c) and not c["estimable"].all():
         # too few events by the horizon or patients at risk at it: no curve to read
@@ -112,6 +119,8 @@ def draw_calibration(
     ax.set_xlim(lo_lim, hi_lim)
     ax.set_ylim(lo_lim, hi_lim)
     ax.set_aspect("equal")
+    if histogram is not None and len(histogram):
+        _draw_histogram(ax, histogram, (lo_lim, hi_lim))
     ax.xaxis.set_major_locator(MaxNLocator(5))
     ax.yaxis.set_major_locator(MaxNLocator(5))
     ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:.3g}")
@@ -161,6 +170,34 @@ def _draw_smooth(ax, smooth: pd.DataFrame, corrected: bool) -> None:
         )
 
 
+def _coarsen(hist: pd.DataFrame, xlim: tuple[float, float], bars: int = 40):
+    """The written bins merged k at a time (k whole) so that about ``bars`` bars span the
+    panel's axis: a readable histogram on a zoomed or a full axis, still on the fixed grid."""
+    lower = hist["bin_lower"].to_numpy(float)
+    w0 = float(np.min(hist["bin_upper"].to_numpy(float) - lower))
+    k = max(1, int((xlim[1] - xlim[0]) / bars // w0))
+    group = np.floor(lower / (k * w0) + 1e-9).astype(int)
+    merged = pd.Series(hist["n"].to_numpy(float)).groupby(group).sum()
+    return merged.index.to_numpy(float) * k * w0, np.full(len(merged), k * w0), merged.to_numpy(float)
+
+
+def _draw_histogram(ax, hist: pd.DataFrame, xlim: tuple[float, float]) -> None:
+    """Counts of predictions per bin as grey bars along the bottom 15% of the panel, the
+    tallest bar's count written beside it; a legend entry names what the bars are."""
+    ins = ax.inset_axes((0.0, 0.0, 1.0, 0.15), zorder=0.5)
+    lower, width, n = _coarsen(hist, xlim)
+    ins.bar(lower, n, width=width, align="edge", color="#BBBBBB", edgecolor="none")
+    ins.set_xlim(*xlim)
+    ins.set_ylim(0, n.max() * 1.05)
+    ins.axis("off")
+    top = int(np.argmax(n))
+    ins.text(
+        lower[top] + width[top] / 2, n[top], f"{int(n[top])}", ha="center", va="bottom", fontsize=5.5, color="#666666"
+    )
+    # a zero-size patch for the shared legend (the bars themselves live on the inset)
+    ax.add_patch(Rectangle((xlim[0], xlim[0]), 0, 0, facecolor="#BBBBBB", edgecolor="none", label=HISTOGRAM_LABEL))
+
+
 def _corrected_label(c: pd.DataFrame) -> str:
     """Legend of the corrected points, naming what the bootstrap repeated."""
     how = c["correction"].dropna() if "correction" in c else pd.Series(dtype=str)
@@ -192,6 +229,7 @@ def plot_calibration_grid(
     title: str | None = None,
     width: float | None = None,
     smooth: pd.DataFrame | None = None,
+    histogram: pd.DataFrame | None = None,
 ) -> Figure:
     """Supplementary Figs 1-2: one row per set, one column per horizon, panel letters, one
     shared legend. Training rows show apparent and bootstrap-corrected observed survival."""
@@ -219,10 +257,14 @@ def plot_calibration_grid(
                 sm = None
                 if smooth is not None and len(smooth):
                     sm = smooth[(smooth["set"] == s) & np.isclose(smooth["horizon"].astype(float), float(h))]
+                hist = None
+                if histogram is not None and len(histogram):
+                    hist = histogram[(histogram["set"] == s) & np.isclose(histogram["horizon"].astype(float), float(h))]
                 draw_calibration(
                     ax,
                     sub,
                     smooth=sm,
+                    histogram=hist,
                     corrected=(s == "train"),
                     legend=False,
                     title=panel_title,
@@ -232,6 +274,8 @@ def plot_calibration_grid(
                 panel_letter(ax, letters[j * nr + i], x=-0.22 if j == 0 else -0.16, y=1.04)
                 for hd, lb in zip(*ax.get_legend_handles_labels()):
                     handles.setdefault(lb, hd)
+        if HISTOGRAM_LABEL in handles:  # last, after the curves it sits under
+            handles[HISTOGRAM_LABEL] = handles.pop(HISTOGRAM_LABEL)
         fig.legend(
             list(handles.values()),
             list(handles.keys()),
