@@ -20,7 +20,7 @@ from crlmflow.simulation.mechanism import (
     linear_predictors,
     parse_case_mix,
 )
-from crlmflow.simulation.scenarios import parse_effects, scenario_settings
+from crlmflow.simulation.scenarios import BUILTIN_SCENARIOS, parse_effects, scenario_settings
 from crlmflow.simulation.true_performance import true_linear_predictor
 
 # sha256 of the default export (n_eligible 389, seed 20250417) and of its ground truth (sorted
@@ -123,3 +123,17 @@ def test_scenario_settings_and_errors():
         parse_effects({"scale": 0.5})
     with pytest.raises(ValueError, match="no such simulated column"):
         simulate_cohort(50, 1, effects={"extra_log_hr": {"os": {"nlr": 0.1}}})
+
+
+def test_shipped_scenarios_are_valid_and_selectable():
+    sim = {"n_eligible": 389, "scenarios": {}}
+    for name in BUILTIN_SCENARIOS:
+        s = scenario_settings({**sim, "scenario": name})
+        assert s["name"] == name
+        parse_effects(s["effects"])
+    assert scenario_settings({**sim, "scenario": "n1000"})["n_eligible"] == 1000
+    assert scenario_settings({**sim, "scenario": "shrunken"})["effects"] == {"effect_scale": 0.5}
+    own = {**sim, "scenario": "shrunken", "scenarios": {"shrunken": {"effects": {"effect_scale": 0.25}}}}
+    assert scenario_settings(own)["effects"] == {"effect_scale": 0.25}  # the config's entry wins
+    with pytest.raises(ValueError, match="may not define 'default'"):
+        scenario_settings({**sim, "scenario": "default", "scenarios": {"default": {}}})

@@ -55,7 +55,7 @@ def test_two_scenarios_run_end_to_end_each_in_its_folder(repo_root, tmp_path):
     assert truth["os"]["nonlinear"][0]["variable"] == "alb"
     ref = pd.read_csv(nl / "truth" / "truth_reference.csv")
     alb = ref[(ref["variable"] == "alb") & (ref["endpoint"] == "os")].iloc[0]
-    assert alb["role"] != "null" and "hinge" in alb["estimand"]
+    assert alb["role"] == "true predictor" and "hinge" in alb["estimand"]
     # the true risk of the truth cohort follows the hinge: higher below the ALB knot, other things equal
     cohort = pd.read_csv(nl / "truth" / "truth_cohort.csv")
     low = cohort["alb"] < 38

@@ -21,7 +21,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ENDPOINT_KEYS", "parse_effects", "effective_log_hr", "hinge_contribution", "scenario_settings"]
+__all__ = [
+    "ENDPOINT_KEYS",
+    "parse_effects",
+    "effective_log_hr",
+    "hinge_contribution",
+    "scenario_settings",
+    "BUILTIN_SCENARIOS",
+]
 
 #: Simulator endpoints whose true model a scenario may change.
 ENDPOINT_KEYS = ("os", "rfs")
@@ -88,15 +95,55 @@ def hinge_contribution(columns, hinges: list, key: str, n: int) -> np.ndarray:
     return out
 
 
+#: Shipped scenarios (a ``simulation_study.scenarios`` entry of the same name replaces one).
+BUILTIN_SCENARIOS: dict[str, dict] = {
+    # every true log-HR halved: weaker signal, the selection and the optimism correction strained
+    "shrunken": {"effects": {"effect_scale": 0.5}},
+    # the signal spread over many candidates: halved paper effects plus small effects of labs etc.
+    "many_small": {
+        "effects": {
+            "effect_scale": 0.5,
+            "extra_log_hr": {
+                "os": {
+                    "age": 0.01,
+                    "bmi": -0.02,
+                    "hgb": -0.005,
+                    "plt": 0.001,
+                    "ast": 0.005,
+                    "alb": -0.03,
+                    "d_dimer": 0.05,
+                    "asa": 0.15,
+                },
+                "rfs": {"age": 0.005, "cea": 0.001, "alb": -0.02, "d_dimer": 0.05},
+            },
+        }
+    },
+    # a threshold effect a linear term cannot capture: risk rising below albumin 38 g/L
+    "nonlinear": {
+        "effects": {
+            "nonlinear": [
+                {"endpoint": "os", "variable": "alb", "knot": 38.0, "log_hr_below": 0.15, "log_hr_above": 0.0},
+                {"endpoint": "rfs", "variable": "alb", "knot": 38.0, "log_hr_below": 0.10, "log_hr_above": 0.0},
+            ]
+        }
+    },
+    # the default truth with 1000 eligible patients per replicate cohort
+    "n1000": {"n_eligible": 1000},
+}
+
+
 def scenario_settings(sim: dict) -> dict:
-    """The selected scenario of the ``simulation_study`` config block.
+    """The selected scenario of the ``simulation_study`` config block (:data:`BUILTIN_SCENARIOS`
+    plus the config's ``scenarios``, which replace a shipped one of the same name).
 
     Returns ``{"name", "n_eligible", "effects"}``: ``effects`` is the raw override (``None``
     for ``"default"`` and for a scenario without ``effects``), ``n_eligible`` the scenario's
     or the study's.  An unknown scenario name is an error listing the defined ones.
     """
     name = str(sim.get("scenario", "default"))
-    defined = sim.get("scenarios") or {}
+    defined = {**BUILTIN_SCENARIOS, **(sim.get("scenarios") or {})}
+    if "default" in (sim.get("scenarios") or {}):
+        raise ValueError("simulation_study.scenarios may not define 'default' (the paper-calibrated truth)")
     if name == "default":
         spec = {}
     elif name in defined:
