@@ -47,7 +47,10 @@ def test_two_scenarios_run_end_to_end_each_in_its_folder(repo_root, tmp_path):
         assert truth["os"]["log_hr"][k] == pytest.approx(0.5 * v)
     reps = pd.read_csv(shr / "replicates.csv")
     assert set(reps["arm"]) == {"paper", "full"} and sorted(reps["rep"].unique()) == [0, 1]
-    assert reps["c_true"].between(0.5, 1.0).all() and np.isfinite(reps["ici_true"]).all()
+    # true C, slope and ICI of every fitted model on the scenario's truth cohort (a model of noise
+    # can have C slightly below 0.5 with halved effects and 150 patients)
+    assert reps["c_true"].between(0.0, 1.0).all() and reps["c_true"].mean() > 0.5, reps["c_true"].describe()
+    assert np.isfinite(reps["ici_true"]).all()
     assert "Scenario **shrunken**" in (shr / "simulation_study.md").read_text()
 
     nl = out / "simulation_study" / "nonlinear"

@@ -12,6 +12,8 @@ coverage and their Monte Carlo standard errors as in their Table 6).
   Table 2 multivariable model as the truth, see its docstring): ``replicates`` independent
   raw exports of ``n_eligible`` eligible patients each, plus one large cohort of ``truth_n``
   patients for the true C.  Every replicate has its own seeds (:func:`replicate_seeds`).
+  ``simulation_study.scenario`` swaps the truth (shrunken, many small or non-linear effects,
+  another n; :mod:`crlmflow.simulation.scenarios`), for the replicates and the truth cohort alike.
 * **Estimands.** (i) Per candidate term and endpoint, the true conditional log-HR of the
   simulator's Cox model, on the scale on which the workflow models the variable (the
   simulator's linear predictor uses hospital days per day, the CRS score per point and 0/1
