@@ -38,5 +38,11 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     atomic_write_csv(methods, out.methods)
     atomic_write_csv(summarise_methods_predictors(reps, reference), out.methods_predictors)
     labels = {a.name: a.label for a in arms_named(p.settings["arms"])}
-    atomic_write_text(out.md, md + "\n" + methods_markdown(methods, labels, p.settings))
+    scenario = p.settings.get("scenario")  # absent for the default mechanism
+    head = (
+        f"Scenario **{scenario['name']}**: true-model override {scenario['effects']}, n_eligible {scenario['n_eligible']}.\n\n"
+        if scenario
+        else ""
+    )
+    atomic_write_text(out.md, head + md + "\n" + methods_markdown(methods, labels, p.settings))
     log.info("%d replicates of %d arms summarised", len(found), reps["arm"].nunique())

@@ -4,9 +4,18 @@
 # replicates grouped into `batches` jobs; the true C comes from one large independent cohort.
 
 from crlmflow.simulation.batches import replicate_batches
+from crlmflow.simulation.scenarios import scenario_settings
 
 SIM = config["simulation_study"]
 SIMDIR = f"{OUT}/simulation_study"
+# The study's data-generating mechanism (simulation_study.scenario): the default one writes to
+# simulation_study/, any other to simulation_study/<scenario>/ (logs get a _<scenario> suffix).
+# The paper_expected_ranges target always uses the default mechanism.
+SIM_SCENARIO = scenario_settings(SIM)
+SIM_DEFAULT_SCENARIO = SIM_SCENARIO["name"] == "default"
+SCENDIR = SIMDIR if SIM_DEFAULT_SCENARIO else f"{SIMDIR}/{SIM_SCENARIO['name']}"
+SCENLOG = "" if SIM_DEFAULT_SCENARIO else f"_{SIM_SCENARIO['name']}"
+SIM_N = SIM_SCENARIO["n_eligible"]
 # The parts of the config the simulated procedure uses, and nothing else: changing, e.g.,
 # the main analysis' bootstrap_B reruns no replicate. The split is always the random one.
 SIM_PROCEDURE = {
@@ -25,10 +34,15 @@ SIM_PROCEDURE = {
     "exclude_from_multivariable": config["exclude_from_multivariable"],
     "selection": config["selection"],
 }
+# The procedure under the scenario's truth (unchanged for the default scenario).
+SIM_STUDY_PROCEDURE = {
+    **SIM_PROCEDURE,
+    **({"effects": SIM_SCENARIO["effects"]} if SIM_SCENARIO["effects"] else {}),
+}
 # Cluster resources from the study's own sizes (measured at the defaults: a replicate ~10 s
 # and ~250 MB with the 100,000-patient truth cohort loaded; the truth cohort ~15 s, ~600 MB).
 SIM_REP_MEM_MB = 500 + SIM["truth_n"] // 200
-SIM_REP_RUNTIME = 5 + SIM["bootstrap_B"] * SIM["n_eligible"] // 20000
+SIM_REP_RUNTIME = 5 + SIM["bootstrap_B"] * SIM_N // 20000
 SIM_TRUTH_MEM_MB = 1000 + SIM["truth_n"] // 100
 SIM_TRUTH_RUNTIME = 5 + SIM["truth_n"] // 10000
 # A replicate also depends on n_eligible and bootstrap_B. Replicates run in
@@ -37,9 +51,10 @@ SIM_TRUTH_RUNTIME = 5 + SIM["truth_n"] // 10000
 # reruns the batches whose lists changed. The results do not depend on the batching.
 SIM_BATCHES = replicate_batches(SIM["replicates"], SIM["batches"])
 SIM_REPLICATE = {
-    **SIM_PROCEDURE,
+    **SIM_STUDY_PROCEDURE,
     "simulation_study": {
-        k: SIM[k] for k in ("n_eligible", "bootstrap_B", "arms", "horizon")
+        k: SIM_N if k == "n_eligible" else SIM[k]
+        for k in ("n_eligible", "bootstrap_B", "arms", "horizon")
     },
 }
 
@@ -57,15 +72,15 @@ rule simstudy_truth_cohort:
         script="scripts/simstudy_truth.py",
         code=code_of("scripts/simstudy_truth.py"),
     output:
-        cohort=f"{SIMDIR}/truth/truth_cohort.csv",
-        truth=f"{SIMDIR}/truth/ground_truth.json",
+        cohort=f"{SCENDIR}/truth/truth_cohort.csv",
+        truth=f"{SCENDIR}/truth/ground_truth.json",
         reference=in_report(
-            f"{SIMDIR}/truth/truth_reference.csv",
+            f"{SCENDIR}/truth/truth_reference.csv",
             "simulation_study_truth",
             SIMULATION,
         ),
     log:
-        f"{OUT}/logs/simstudy_truth_cohort.log",
+        f"{OUT}/logs/simstudy_truth_cohort{SCENLOG}.log",
     conda:
         ENV
     threads: 1
@@ -73,7 +88,7 @@ rule simstudy_truth_cohort:
         mem_mb=SIM_TRUTH_MEM_MB,
         runtime=SIM_TRUTH_RUNTIME,
     params:
-        config=SIM_PROCEDURE,
+        config=SIM_STUDY_PROCEDURE,
         truth_n=SIM["truth_n"],
         seed=SIM["seed"],
         horizon=SIM["horizon"],
@@ -83,13 +98,13 @@ rule simstudy_truth_cohort:
 
 rule simstudy_batch:
     input:
-        truth_cohort=f"{SIMDIR}/truth/truth_cohort.csv",
+        truth_cohort=f"{SCENDIR}/truth/truth_cohort.csv",
         script="scripts/simstudy_batch.py",
         code=code_of("scripts/simstudy_batch.py"),
     output:
-        f"{SIMDIR}/batches/batch_{{batch}}.csv",
+        f"{SCENDIR}/batches/batch_{{batch}}.csv",
     log:
-        f"{OUT}/logs/simstudy_batch_{{batch}}.log",
+        f"{OUT}/logs/simstudy_batch_{{batch}}{SCENLOG}.log",
     conda:
         ENV
     threads: 1
@@ -108,37 +123,37 @@ rule simstudy_batch:
 rule simstudy_summary:
     input:
         batches=expand(
-            f"{SIMDIR}/batches/batch_{{batch}}.csv", batch=range(len(SIM_BATCHES))
+            f"{SCENDIR}/batches/batch_{{batch}}.csv", batch=range(len(SIM_BATCHES))
         ),
-        reference=f"{SIMDIR}/truth/truth_reference.csv",
+        reference=f"{SCENDIR}/truth/truth_reference.csv",
         script="scripts/simstudy_summary.py",
         code=code_of("scripts/simstudy_summary.py"),
     output:
-        replicates=f"{SIMDIR}/replicates.csv",
+        replicates=f"{SCENDIR}/replicates.csv",
         predictors=in_report(
-            f"{SIMDIR}/predictors.csv",
+            f"{SCENDIR}/predictors.csv",
             "simulation_study_tables",
             SIMULATION,
         ),
         models=in_report(
-            f"{SIMDIR}/models.csv",
+            f"{SCENDIR}/models.csv",
             "simulation_study_tables",
             SIMULATION,
         ),
         c_index=in_report(
-            f"{SIMDIR}/c_index.csv",
+            f"{SCENDIR}/c_index.csv",
             "simulation_study_tables",
             SIMULATION,
         ),
         methods=in_report(
-            f"{SIMDIR}/methods.csv",
+            f"{SCENDIR}/methods.csv",
             "simulation_study_tables",
             SIMULATION,
         ),
-        methods_predictors=f"{SIMDIR}/methods_predictors.csv",
-        md=f"{SIMDIR}/simulation_study.md",
+        methods_predictors=f"{SCENDIR}/methods_predictors.csv",
+        md=f"{SCENDIR}/simulation_study.md",
     log:
-        f"{OUT}/logs/simstudy_summary.log",
+        f"{OUT}/logs/simstudy_summary{SCENLOG}.log",
     conda:
         ENV
     threads: 1
@@ -147,17 +162,20 @@ rule simstudy_summary:
         runtime=10,
     params:
         settings={
-            k: SIM[k]
-            for k in (
-                "replicates",
-                "n_eligible",
-                "bootstrap_B",
-                "truth_n",
-                "seed",
-                "arms",
-                "horizon",
-                "target_mcse",
-            )
+            **{
+                k: SIM_N if k == "n_eligible" else SIM[k]
+                for k in (
+                    "replicates",
+                    "n_eligible",
+                    "bootstrap_B",
+                    "truth_n",
+                    "seed",
+                    "arms",
+                    "horizon",
+                    "target_mcse",
+                )
+            },
+            **({} if SIM_DEFAULT_SCENARIO else {"scenario": SIM_SCENARIO}),
         },
     script:
         "../../scripts/simstudy_summary.py"
@@ -166,21 +184,21 @@ rule simstudy_summary:
 rule simstudy_figure:
     input:
         notebook="notebooks/simulation_study.ipynb",
-        predictors=f"{SIMDIR}/predictors.csv",
-        c_index=f"{SIMDIR}/c_index.csv",
-        replicates=f"{SIMDIR}/replicates.csv",
+        predictors=f"{SCENDIR}/predictors.csv",
+        c_index=f"{SCENDIR}/c_index.csv",
+        replicates=f"{SCENDIR}/replicates.csv",
         runner=RUN_NOTEBOOK,
         code=notebook_code("notebooks/simulation_study.ipynb"),
     output:
-        notebook=f"{OUT}/notebooks/simulation_study.ipynb",
-        pdf=f"{SIMDIR}/simulation_study.pdf",
+        notebook=f"{OUT}/notebooks/simulation_study{SCENLOG}.ipynb",
+        pdf=f"{SCENDIR}/simulation_study.pdf",
         png=in_report(
-            f"{SIMDIR}/simulation_study.png",
+            f"{SCENDIR}/simulation_study.png",
             "simulation_study_figure",
             SIMULATION,
         ),
     log:
-        f"{OUT}/logs/simstudy_figure.log",
+        f"{OUT}/logs/simstudy_figure{SCENLOG}.log",
     conda:
         ENV
     threads: 1
@@ -204,20 +222,20 @@ rule simstudy_figure:
 rule simstudy_methods_figure:
     input:
         notebook="notebooks/simulation_methods.ipynb",
-        methods=f"{SIMDIR}/methods.csv",
-        replicates=f"{SIMDIR}/replicates.csv",
+        methods=f"{SCENDIR}/methods.csv",
+        replicates=f"{SCENDIR}/replicates.csv",
         runner=RUN_NOTEBOOK,
         code=notebook_code("notebooks/simulation_methods.ipynb"),
     output:
-        notebook=f"{OUT}/notebooks/simulation_methods.ipynb",
-        pdf=f"{SIMDIR}/method_comparison.pdf",
+        notebook=f"{OUT}/notebooks/simulation_methods{SCENLOG}.ipynb",
+        pdf=f"{SCENDIR}/method_comparison.pdf",
         png=in_report(
-            f"{SIMDIR}/method_comparison.png",
+            f"{SCENDIR}/method_comparison.png",
             "simulation_study_figure",
             SIMULATION,
         ),
     log:
-        f"{OUT}/logs/simstudy_methods_figure.log",
+        f"{OUT}/logs/simstudy_methods_figure{SCENLOG}.log",
     conda:
         ENV
     threads: 1
@@ -239,18 +257,18 @@ rule simstudy_methods_figure:
 
 rule simulation_study:
     input:
-        f"{SIMDIR}/truth/truth_reference.csv",
-        f"{SIMDIR}/replicates.csv",
-        f"{SIMDIR}/predictors.csv",
-        f"{SIMDIR}/models.csv",
-        f"{SIMDIR}/c_index.csv",
-        f"{SIMDIR}/methods.csv",
-        f"{SIMDIR}/methods_predictors.csv",
-        f"{SIMDIR}/simulation_study.md",
-        f"{OUT}/notebooks/simulation_study.ipynb",
-        figure_files(f"{SIMDIR}/simulation_study"),
-        f"{OUT}/notebooks/simulation_methods.ipynb",
-        figure_files(f"{SIMDIR}/method_comparison"),
+        f"{SCENDIR}/truth/truth_reference.csv",
+        f"{SCENDIR}/replicates.csv",
+        f"{SCENDIR}/predictors.csv",
+        f"{SCENDIR}/models.csv",
+        f"{SCENDIR}/c_index.csv",
+        f"{SCENDIR}/methods.csv",
+        f"{SCENDIR}/methods_predictors.csv",
+        f"{SCENDIR}/simulation_study.md",
+        f"{OUT}/notebooks/simulation_study{SCENLOG}.ipynb",
+        figure_files(f"{SCENDIR}/simulation_study"),
+        f"{OUT}/notebooks/simulation_methods{SCENLOG}.ipynb",
+        figure_files(f"{SCENDIR}/method_comparison"),
 
 
 # Expected 95% range of each published number across replicate cohorts of the paper's

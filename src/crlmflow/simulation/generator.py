@@ -44,6 +44,7 @@ from crlmflow.simulation.mechanism import (
     linear_predictors,
     parse_case_mix,
 )
+from crlmflow.simulation.scenarios import parse_effects
 from crlmflow.simulation.truth import mechanism_truth
 
 __all__ = [
@@ -96,6 +97,7 @@ def simulate_cohort(
     case_mix: dict | None = None,
     params: dict | None = None,
     id_prefix: str = "P",
+    effects: dict | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Simulate a raw hospital export and return ``(raw_export, ground_truth)``.
 
@@ -116,6 +118,10 @@ def simulate_cohort(
     params : dict, optional
         Entries replacing those of :func:`crlmflow.simulation.mechanism.default_params`
         (used by ``tools/calibrate_simulation.py`` while fitting them).
+    effects : dict, optional
+        A simulation-study scenario's override of the true outcome model (``effect_scale``,
+        ``extra_log_hr``, ``nonlinear``; :mod:`crlmflow.simulation.scenarios`). The covariate
+        and treatment draws are unchanged; ``None`` (default) is the paper-calibrated truth.
     id_prefix : str
         First characters of the patient identifiers (``P000001``...); a simulated external
         centre uses another prefix so its identifiers never clash with the development cohort's.
@@ -135,6 +141,7 @@ def simulate_cohort(
     p = default_params()
     p.update(params or {})
     cm = parse_case_mix(case_mix)
+    eff = parse_effects(effects)
     start, end = np.datetime64(accrual[0], "D"), np.datetime64(accrual[1], "D")
     cutoff = np.datetime64(followup_cutoff, "D")
     if not start <= end <= cutoff:
@@ -146,12 +153,12 @@ def simulate_cohort(
     # every simulated cohort.
     rng = stream(seed, "simulate_cohort")
     x, intercepts = draw_covariates(n, rng, p, cm)
-    t_death, t_rec = draw_latent_times(x, rng, p)
+    t_death, t_rec = draw_latent_times(x, rng, p, eff)
     dates = _dates(x["hospital_days"], t_death, t_rec, rng, p, start, end, cutoff)
     reasons = _exclusion_reasons(n_eligible, n_excl)
     df = _export(x, dates, reasons, rng, id_prefix)
 
-    _, lp_rfs = linear_predictors(x)
+    _, lp_rfs = linear_predictors(x, eff)
     truth = {
         "description": _DESCRIPTION,
         "seed": int(seed),
@@ -166,7 +173,7 @@ def simulate_cohort(
             "input": None if case_mix is None else dict(case_mix),
         },
         "time_unit": "months (days / 30.4375)",
-        **mechanism_truth(p, cm, intercepts, lp_rfs[:n_eligible]),
+        **mechanism_truth(p, cm, intercepts, lp_rfs[:n_eligible], eff),
         "accrual": {
             "start": str(start),
             "end": str(end),

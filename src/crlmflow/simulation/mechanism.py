@@ -55,6 +55,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from crlmflow.simulation.scenarios import effective_log_hr, hinge_contribution
+
 __all__ = [
     "TRUE_LOG_HR_OS",
     "TRUE_LOG_HR_RFS",
@@ -391,8 +393,14 @@ def draw_covariates(n: int, rng: np.random.Generator, p: dict, cm: dict) -> tupl
     return x, intercepts
 
 
-def linear_predictors(x: dict) -> tuple[np.ndarray, np.ndarray]:
-    """True Cox linear predictors ``(lp_os, lp_rfs)``: sum of :data:`TRUE_LOG_HR_OS` / ``_RFS`` times covariates."""
+def linear_predictors(x: dict, effects: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """True Cox linear predictors ``(lp_os, lp_rfs)``: sum of :data:`TRUE_LOG_HR_OS` / ``_RFS`` times covariates.
+
+    ``effects``: a scenario's checked effects (:func:`crlmflow.simulation.scenarios.parse_effects`);
+    ``None`` is the default mechanism, computed exactly as before scenarios existed.
+    """
+    if effects is not None:
+        return _scenario_lp(x, effects, "os"), _scenario_lp(x, effects, "rfs")
     kras = (x["kras"] == "mutant").astype(float)
     neo = (x["chemotherapy"] == "neoadjuvant_only").astype(float)
     b = TRUE_LOG_HR_OS
@@ -414,6 +422,21 @@ def linear_predictors(x: dict) -> tuple[np.ndarray, np.ndarray]:
     return lp_os, lp_rfs
 
 
+def _scenario_lp(x: dict, effects: dict, key: str) -> np.ndarray:
+    """A scenario's linear predictor of endpoint ``key``: its linear log-HRs plus its hinge terms."""
+    base = TRUE_LOG_HR_OS if key == "os" else TRUE_LOG_HR_RFS
+    cols = dict(x)
+    cols["kras_mutant"] = (x["kras"] == "mutant").astype(float)
+    cols["chemo_neoadjuvant_only"] = (x["chemotherapy"] == "neoadjuvant_only").astype(float)
+    n = len(x["age"])
+    lp = np.zeros(n)
+    for name, beta in effective_log_hr(base, effects, key).items():
+        if name not in cols:
+            raise ValueError(f"scenario log-HR for {name!r} ({key}): no such simulated column; known: {sorted(cols)}")
+        lp += beta * np.asarray(cols[name], float)
+    return lp + hinge_contribution(cols, effects["nonlinear"], key, n)
+
+
 def _invert_h0(h: np.ndarray, knots: np.ndarray, h0: np.ndarray) -> np.ndarray:
     """Time t with H0(t) = h for a piecewise-linear H0; linear extrapolation past the last
     knot when the last segment rises, +inf (cured) when H0 is flat there."""
@@ -427,16 +450,18 @@ def _invert_h0(h: np.ndarray, knots: np.ndarray, h0: np.ndarray) -> np.ndarray:
     return t
 
 
-def draw_latent_times(x: dict, rng: np.random.Generator, p: dict) -> tuple[np.ndarray, np.ndarray]:
+def draw_latent_times(
+    x: dict, rng: np.random.Generator, p: dict, effects: dict | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Death and latent recurrence times in months, each exactly Cox PH given the covariates.
 
     Inverse-transform sampling (Bender, Augustin & Blettner, Stat Med 2005;24:1713): with
     U = S(T | x), T = H0^-1(-log U * exp(-lp)); the two U are linked by a Gaussian copula
     with correlation ``p["copula_rho"]``.  A recurrence time beyond the bounded RFS baseline
-    is +inf (cured).
+    is +inf (cured).  ``effects``: a scenario's checked effects (None: the default truth).
     """
     n = len(x["age"])
-    lp_os, lp_rfs = linear_predictors(x)
+    lp_os, lp_rfs = linear_predictors(x, effects)
     rho = p["copula_rho"]
     z1 = rng.standard_normal(n)
     z2 = rho * z1 + np.sqrt(1 - rho**2) * rng.standard_normal(n)

@@ -12,6 +12,8 @@ coverage and their Monte Carlo standard errors as in their Table 6).
   Table 2 multivariable model as the truth, see its docstring): ``replicates`` independent
   raw exports of ``n_eligible`` eligible patients each, plus one large cohort of ``truth_n``
   patients for the true C.  Every replicate has its own seeds (:func:`replicate_seeds`).
+  ``simulation_study.scenario`` swaps the truth (shrunken, many small or non-linear effects,
+  another n; :mod:`crlmflow.simulation.scenarios`), for the replicates and the truth cohort alike.
 * **Estimands.** (i) Per candidate term and endpoint, the true conditional log-HR of the
   simulator's Cox model, on the scale on which the workflow models the variable (the
   simulator's linear predictor uses hospital days per day, the CRS score per point and 0/1
@@ -140,12 +142,15 @@ def simulate_analysis_cohort(n_eligible: int, seed: int, config: dict) -> tuple[
     As the rules ``simulate_cohort``, ``clean`` and ``derive_indices`` do: the raw export is
     written as CSV (``atomic_write_csv``) to a temporary folder, read back and cleaned by
     :func:`crlmflow.data.cohort.clean_cohort_file` with the config's ``data`` options, and the
-    indices derived.  Returns ``(analysis cohort, ground truth)``.
+    indices derived; ``config["effects"]`` (optional) is the scenario's override of the true
+    outcome model (:mod:`crlmflow.simulation.scenarios`).  Returns ``(analysis cohort, ground truth)``.
     """
     data = config["data"]
     kwargs = {"case_mix": (data.get("synthetic") or {}).get("case_mix")}
     if data.get("followup_cutoff"):
         kwargs["followup_cutoff"] = data["followup_cutoff"]
+    if config.get("effects"):  # a simulation-study scenario's truth (simulation_study.scenario)
+        kwargs["effects"] = config["effects"]
     raw, truth = simulate_cohort(int(n_eligible), int(seed), **kwargs)
     with tempfile.TemporaryDirectory(prefix="crlm-simstudy-") as tmp:
         path = Path(tmp) / "raw_cohort.csv"
@@ -226,6 +231,13 @@ def _estimand_note(ep_key: str, cand: dict, role: str, excluded: bool, death_cen
     return note
 
 
+def _hinge_note(h: dict) -> str:
+    return (
+        f"; plus a non-linear (hinge) true effect: {h['log_hr_below']:g} per unit below {h['knot']:g}, "
+        f"{h['log_hr_above']:g} per unit above (log_hr_true is only its linear part)"
+    )
+
+
 def truth_reference(truth: dict, cohort: pd.DataFrame, config: dict) -> pd.DataFrame:
     """One row per endpoint and candidate term: the true log-HR and the large-sample value.
 
@@ -246,13 +258,14 @@ def truth_reference(truth: dict, cohort: pd.DataFrame, config: dict) -> pd.DataF
     for ep, spec in config["endpoints"].items():
         key = truth_key(spec)
         log_hr = truth[key]["log_hr"]
+        hinged = {h["variable"]: h for h in truth[key].get("nonlinear", [])}
         pb = prepare(cohort, [c for c in cands if c["name"] in pool], spec["time"], spec["event"])
         fit = fit_terms(pb, pool)
         big = {n: (float(b), float(s)) for n, b, s in zip(fit.names, fit.coef, fit.se)}
         for cand in cands:
             name = cand["name"]
             beta = float(log_hr.get(name, 0.0))
-            role = TRUE if beta != 0.0 else NULL
+            role = TRUE if beta != 0.0 or name in hinged else NULL
             for term in specs[name].term_names():
                 b, s = big.get(term, (np.nan, np.nan))
                 rows.append(
@@ -267,7 +280,8 @@ def truth_reference(truth: dict, cohort: pd.DataFrame, config: dict) -> pd.DataF
                         hr_true=math.exp(beta),
                         log_hr_large_sample=b,
                         se_large_sample=s,
-                        estimand=_estimand_note(key, cand, role, name in excluded, dcr),
+                        estimand=_estimand_note(key, cand, role, name in excluded, dcr)
+                        + (_hinge_note(hinged[name]) if name in hinged else ""),
                     )
                 )
         for name, beta in log_hr.items():

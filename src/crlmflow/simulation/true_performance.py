@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crlmflow.simulation.scenarios import hinge_contribution
 from crlmflow.validation.calibration import calibration_slope
 from crlmflow.validation.concordance import concordance_index
 
@@ -40,12 +41,13 @@ def true_risk_column(key: str) -> str:
 
 def true_linear_predictor(truth: dict, key: str, cohort: pd.DataFrame) -> np.ndarray:
     """sum_k beta_k x_k with the ground truth's log-HRs of endpoint ``key`` (``os``/``rfs``) on
-    the cleaned cohort's columns (``kras_mutant`` = KRAS mutant)."""
+    the cleaned cohort's columns (``kras_mutant`` = KRAS mutant), plus a scenario's hinge
+    terms (``nonlinear``, :func:`crlmflow.simulation.scenarios.hinge_contribution`)."""
     lp = np.zeros(len(cohort))
     for name, beta in truth[key]["log_hr"].items():
         x = _DERIVED[name](cohort) if name in _DERIVED else cohort[name].astype(float)
         lp += float(beta) * np.asarray(x, float)
-    return lp
+    return lp + hinge_contribution(cohort, truth[key].get("nonlinear", []), key, len(cohort))
 
 
 def true_cumulative_hazard(truth: dict, key: str, t: float) -> float:

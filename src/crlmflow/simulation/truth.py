@@ -21,17 +21,33 @@ from crlmflow.simulation.mechanism import (
     TRUE_LOG_HR_OS,
     TRUE_LOG_HR_RFS,
 )
+from crlmflow.simulation.scenarios import effective_log_hr
 
 __all__ = ["mechanism_truth"]
 
 
-def mechanism_truth(p: dict, cm: dict, intercepts: dict, lp_rfs: np.ndarray) -> dict:
+def mechanism_truth(p: dict, cm: dict, intercepts: dict, lp_rfs: np.ndarray, effects: dict | None = None) -> dict:
     """The mechanism's part of the ground truth (JSON-ready): outcome models, dependence,
     treatment model and CRS items.
 
     ``lp_rfs``: the RFS linear predictors of the eligible patients, for the expected cure
     fraction mean(exp(-H0(inf) exp(lp_rfs))) of the promotion-time cure model.
+    ``effects``: a scenario's checked effects (:mod:`crlmflow.simulation.scenarios`); with them the
+    log-HRs are the scenario's and each endpoint gets its ``nonlinear`` (hinge) terms.
     """
+    out = _default_truth(p, cm, intercepts, lp_rfs)
+    if effects is not None:
+        for key, base in (("os", TRUE_LOG_HR_OS), ("rfs", TRUE_LOG_HR_RFS)):
+            log_hr = effective_log_hr(base, effects, key)
+            out[key]["log_hr"] = log_hr
+            out[key]["hr"] = {k: float(np.exp(v)) for k, v in log_hr.items()}
+            out[key]["nonlinear"] = [dict(h) for h in effects["nonlinear"] if h["endpoint"] == key]
+        out["scenario_effects"] = effects
+    return out
+
+
+def _default_truth(p: dict, cm: dict, intercepts: dict, lp_rfs: np.ndarray) -> dict:
+    """The default mechanism's truth (see :func:`mechanism_truth`)."""
     cure = np.exp(-p["rfs_h0"][-1] * np.exp(lp_rfs))
     return {
         "os": {
