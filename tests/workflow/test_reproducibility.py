@@ -40,7 +40,16 @@ def _snakemake(repo_root, cfgfile, cores, *extra, wait=True):
     if not wait:
         # output to a file, not a pipe nobody reads: a full pipe would block Snakemake's exit
         log = open(Path(cfgfile).with_suffix(".interrupted.log"), "w")  # noqa: SIM115 - closed with the run
-        return subprocess.Popen(cmd, cwd=repo_root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        # SIGINT at its default: a runner that started the tests in the background (SIGINT
+        # ignored, inherited) would otherwise leave Snakemake deaf to the interruption
+        return subprocess.Popen(
+            cmd,
+            cwd=repo_root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
     res = subprocess.run(cmd, cwd=repo_root, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     return res
