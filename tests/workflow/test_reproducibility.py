@@ -104,12 +104,6 @@ def runs(repo_root, tmp_path_factory):
     return results
 
 
-@pytest.mark.xfail(
-    reason="known regression, found at the end of session 3 after merging issues 16-22: the paper "
-    "comparison (and what records its hash) differs between a --cores 4 run and an interrupted, "
-    "resumed --cores 1 run; see the closing note. Must be fixed before issue 21/22 are resolved",
-    strict=False,
-)
 def test_rerun_and_cores_give_identical_bytes(runs):
     a, r = _digests(runs["A"]), _digests(runs["R"])
     assert runs["interrupted"] and runs["missing_after_interrupt"], "the run was not interrupted mid-way"
@@ -120,12 +114,6 @@ def test_rerun_and_cores_give_identical_bytes(runs):
     assert {".csv", ".png", ".pdf", ".json", ".html", ".md"} <= kinds
 
 
-@pytest.mark.xfail(
-    reason="known regression, found at the end of session 3 after merging issues 16-22: the paper "
-    "comparison (and what records its hash) differs between a --cores 4 run and an interrupted, "
-    "resumed --cores 1 run; see the closing note. Must be fixed before issue 21/22 are resolved",
-    strict=False,
-)
 def test_executed_notebooks_differ_only_in_timestamps(runs):
     import nbformat
 
@@ -141,12 +129,6 @@ def test_executed_notebooks_differ_only_in_timestamps(runs):
         assert strip(nb) == strip(runs["R"] / "notebooks" / nb.name), nb.name
 
 
-@pytest.mark.xfail(
-    reason="known regression, found at the end of session 3 after merging issues 16-22: the paper "
-    "comparison (and what records its hash) differs between a --cores 4 run and an interrupted, "
-    "resumed --cores 1 run; see the closing note. Must be fixed before issue 21/22 are resolved",
-    strict=False,
-)
 def test_changed_seed_changes_everything_downstream(runs):
     a = json.loads((runs["A"] / "provenance.json").read_text())["entries"]
     c = json.loads((runs["C"] / "provenance.json").read_text())["entries"]
