@@ -124,7 +124,13 @@ def test_one_endpoint_study_with_its_own_column_names_runs_to_the_end(repo_root,
         pd.read_csv(out / "data" / "analysis_cohort.csv")
     )
     # every applicable exhibit (no paper comparison, no KRAS: not a CRLM study)
-    for base in ("figure1_flowchart", "figure_model_dfs", "figure4_km", "suppl_calibration_dfs", "nomogram_dfs"):
+    for base in (
+        "figure1_flowchart",
+        "figure_model_dfs",
+        "figure4_km",
+        "suppl_calibration_dfs",
+        "figure_model_dfs_CF_roc_dca",
+    ):
         for ext in ("pdf", "png"):
             assert (out / "figures" / f"{base}.{ext}").stat().st_size > 1000, base
     for t in ("table1", "table2", "table3", "performance_comparison", "selection_stability"):
