@@ -148,9 +148,9 @@ def _engine_optimism(engine: ReplicateEngine, data, config, spec, kw, fit: ArmFi
     }
 
 
-def _validate_selection(data, config, spec, kw, fit, B, seed, endpoint_index, overrides) -> dict:
-    kw = {**kw, **overrides}
-    engine = ReplicateEngine(
+def _validate_with(engine_cls, data, config, spec, kw, fit, B, seed, endpoint_index) -> dict:
+    """Harrell's optimism of an arm whose replicates ``engine_cls`` develops."""
+    engine = engine_cls(
         data,
         list(config["candidates"]),
         spec["time"],
@@ -161,6 +161,10 @@ def _validate_selection(data, config, spec, kw, fit, B, seed, endpoint_index, ov
         **kw,
     )
     return _engine_optimism(engine, data, config, spec, kw, fit, B)
+
+
+def _validate_selection(data, config, spec, kw, fit, B, seed, endpoint_index, overrides) -> dict:
+    return _validate_with(ReplicateEngine, data, config, spec, {**kw, **overrides}, fit, B, seed, endpoint_index)
 
 
 def selection_arm(name: str, label: str, description: str, *, split_sample: bool, **overrides) -> Arm:
@@ -216,17 +220,7 @@ class FullModelEngine(ReplicateEngine):
 
 
 def _validate_full(data, config, spec, kw, fit, B, seed, endpoint_index) -> dict:
-    engine = FullModelEngine(
-        data,
-        list(config["candidates"]),
-        spec["time"],
-        spec["event"],
-        [],
-        seed=seed,
-        endpoint_index=endpoint_index,
-        **kw,
-    )
-    return _engine_optimism(engine, data, config, spec, kw, fit, B)
+    return _validate_with(FullModelEngine, data, config, spec, kw, fit, B, seed, endpoint_index)
 
 
 def full_model_arm(name: str, label: str, description: str, *, split_sample: bool) -> Arm:
