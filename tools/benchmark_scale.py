@@ -159,6 +159,7 @@ def benchmark_size(n: int, args, workdir: Path) -> list[dict]:
         "snakemake",
         "--cores",
         str(args.cores),
+        "--show-failed-logs",
         "--configfile",
         str(cfg),
         "--",
@@ -177,7 +178,12 @@ def benchmark_size(n: int, args, workdir: Path) -> list[dict]:
             flush=True,
         )
         if res["rc"] != 0:
-            raise SystemExit(f"stage {stage} failed at n={n} (exit {res['rc']}); see {wd / (stage + '.log')}")
+            # the workdir is usually temporary (CI): show the error itself, not just where it was
+            tail = (wd / f"{stage}.log").read_text(errors="replace").splitlines()[-60:]
+            raise SystemExit(
+                f"stage {stage} failed at n={n} (exit {res['rc']}); see {wd / (stage + '.log')}; its last lines:\n"
+                + "\n".join(tail)
+            )
     if not args.keep:
         shutil.rmtree(wd / "results", ignore_errors=True)
     return rows
