@@ -125,7 +125,6 @@ rule exhibit_table2:
             screen_p=SELECTION.screen_p,
             ph_tests=ep_files(f"{OUT}/models/{{ep}}/ph_test.csv"),
             candidates=config["candidates"],
-            endpoints=config["endpoints"],
             inclusion=(
                 ep_files(f"{OUT}/validation/{{ep}}/selection_frequency.csv")
                 if VALIDATION.optimism_computed
