@@ -114,6 +114,11 @@ def test_splines_and_shrinkage_rows_show_what_they_change():
     ).set_index("quantity")
     nl = t.loc["Non-linear terms"]
     assert "3 knots" in nl["this_run"] and "offered to 2 continuous candidates" in nl["this_run"]
+    # counted from the fit's knots where it has them (too few distinct values: linear)
+    one = analysis_comparison(
+        {"rfs": ref}, {"rfs": {**fit, "knots": {"age": [1, 2, 3]}}}, {"rfs": opt}, anova={"rfs": anova}, **kw
+    )
+    assert "offered to 1 continuous candidates" in one.set_index("quantity").loc["Non-linear terms", "this_run"]
     assert "Age non-linear P 0.48" in nl["this_run"] and "CEA non-linear P 0.005" in nl["this_run"]
     assert nl["this_run_value"] == 0.0136  # TOTAL NONLINEAR
     assert "linear (assumed" in nl["reference"]

@@ -70,7 +70,7 @@ def _corrected(optimism: pd.DataFrame | None, measure: str) -> tuple[float, floa
     return float(row["apparent"]), float(row["corrected"])
 
 
-def _nonlinear_row(anova: pd.DataFrame | None, candidates: list[dict]) -> tuple | None:
+def _nonlinear_row(anova: pd.DataFrame | None, candidates: list[dict], fit: Mapping) -> tuple | None:
     """'Non-linear terms' row, only when this run offers splines: each spline predictor of the
     final model with the Wald p of its non-linear part; value the TOTAL NONLINEAR p (the one
     spline's p when there is one)."""
@@ -78,7 +78,10 @@ def _nonlinear_row(anova: pd.DataFrame | None, candidates: list[dict]) -> tuple 
     if not offered:
         return None
     knots = "/".join(str(k) for k in sorted({int(c["spline_knots"]) for c in offered}))
-    text = f"restricted cubic splines ({knots} knots) offered to {len(offered)} continuous candidates"
+    # the fit's knots: a candidate with too few distinct values was kept linear
+    placed = fit.get("knots")
+    n = len(placed) if placed is not None else len(offered)
+    text = f"restricted cubic splines ({knots} knots) offered to {n} continuous candidates"
     value = np.nan
     if anova is None or anova.empty:
         text += "; anova not available"
@@ -251,7 +254,7 @@ def analysis_comparison(
     anova, alternatives, alternative_models = anova or {}, alternatives or {}, alternative_models or {}
     rows = []
     for ep, ref in reference.items():
-        nonlinear = _nonlinear_row(anova.get(ep), list(run_study["candidates"]))
+        nonlinear = _nonlinear_row(anova.get(ep), list(run_study["candidates"]), fits[ep])
         extra = ([nonlinear] if nonlinear else []) + _shrinkage_rows(
             ref, optimism.get(ep), alternatives.get(ep), alternative_models.get(ep)
         )
