@@ -33,7 +33,14 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
             lr = fit_full_model(train, p.candidates, time, event, exclude=p.exclude).details["lr_chisq"]
             s, source = stepwise_shrinkage(optimism, lr_chisq=lr, parameters=fit["candidate_parameters"])
             models[method] = shrink_coefficients(
-                train, p.candidates, time, event, terms=fit["terms"], coef=fit["coef"], shrinkage=s
+                train,
+                p.candidates,
+                time,
+                event,
+                terms=fit["terms"],
+                coef=fit["coef"],
+                shrinkage=s,
+                knots=fit.get("knots"),
             )
             models[method].details["shrinkage_source"] = source
         else:

@@ -8,7 +8,7 @@ from crlmflow.model.alternatives import fit_alternative, fit_full_model, shrink_
 from crlmflow.model.modelling import develop_model, predict
 from crlmflow.model.penalised import fold_ids
 from crlmflow.survival.cox import CoxData
-from crlmflow.survival.design import design_matrix
+from crlmflow.survival.design import design_matrix, resolve_knots
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +82,23 @@ def test_lasso_selects_and_ridge_keeps_every_term(case):
         fit_alternative("lasso", rows, cands, ep["time"], ep["event"])
     with pytest.raises(ValueError, match="unknown"):
         fit_alternative("bayes", rows, cands, ep["time"], ep["event"])
+
+
+def test_splines_get_training_knots_in_the_full_and_shrunk_models(case):
+    rows, cands, spec, ep = case
+    exclude = spec["exclude_from_multivariable"]
+    numeric = [c["name"] for c in cands if c.get("type", "numeric") == "numeric" and c["name"] not in exclude]
+    name = max(numeric, key=lambda v: rows[v].nunique())  # the most continuous candidate
+    spl = [{**c, "spline_knots": 3} if c["name"] == name else c for c in cands]
+    model = fit_full_model(rows, spl, ep["time"], ep["event"], exclude=exclude)
+    des = design_matrix(rows, resolve_knots(rows, [c for c in spl if c["name"] not in exclude]))
+    assert f"{name}'" in model.columns and model.columns == des.columns
+    fit = CoxData(rows[ep["time"]], rows[ep["event"]], des.X).fit()
+    np.testing.assert_allclose(model.coef, fit.coef, rtol=1e-8)
+    # the shrunk stepwise model puts rows on the stepwise fit's own knots
+    dev = develop_model(rows, spl, "os", ep["time"], ep["event"], screen_p=1.0, exclude=exclude)
+    ref = predict(dev, rows, spec["horizons"])
+    same = shrink_coefficients(
+        rows, spl, ep["time"], ep["event"], terms=dev.fit.names, coef=dev.fit.coef, shrinkage=1.0, knots=dev.knots
+    )
+    np.testing.assert_allclose(same.predict(rows, spec["horizons"]).to_numpy(), ref.to_numpy(), atol=1e-10)

@@ -71,3 +71,19 @@ def test_cv_choice_and_original_scale(data, l1_ratio):
     else:
         std = CoxnetSurvivalAnalysis(l1_ratio=1.0, alphas=[chosen]).fit(Xs, Surv.from_arrays(e == 1, t)).coef_[:, 0]
     np.testing.assert_allclose(best.coef * X.std(0), std, atol=1e-8)
+
+
+def test_grid_is_cut_where_the_lasso_diverges_with_many_columns_and_few_events():
+    # 30 columns, ~24 events: coordinate descent diverges at the weakest penalties; as
+    # glmnet, the path ends there and the penalty is chosen among the fitted ones
+    rng = np.random.default_rng(1)
+    n, p = 60, 30
+    X = rng.normal(size=(n, p))
+    t = rng.exponential(size=n) * np.exp(-X[:, 0])
+    e = (rng.uniform(size=n) < 0.4).astype(int)
+    foldid = fold_ids(n, 5, np.random.default_rng(2))
+    res = penalised_cox_cv(t, e, X, l1_ratio=1.0, foldid=foldid, n_alphas=30, alpha_min_ratio=1e-4)
+    assert 0 < len(res.cv) < 30
+    assert np.isfinite(res.cv["deviance"]).all() and np.isfinite(res.coef).all()
+    best = res.cv.loc[res.cv["deviance"].idxmin()]
+    assert bool(best["chosen"]) and res.alpha == best["alpha"]

@@ -25,3 +25,15 @@ def test_term_not_in_the_final_model_says_so():
     fit = {"time": "time", "event": "event", "selected": ["x1"], "terms": ["x1"]}
     t = time_varying_table(fit, CANDIDATES, _train(), "x2", "log", None, [12])
     assert len(t) == 1 and t.loc[0, "note"] == "no time-varying fit: not in the final model"
+
+
+def test_spline_term_is_not_refitted_on_its_linear_column_alone():
+    fit = {
+        "time": "time",
+        "event": "event",
+        "selected": ["x1"],
+        "terms": ["x1", "x1'"],
+        "knots": {"x1": [0.1, 0.5, 0.9]},
+    }
+    t = time_varying_table(fit, CANDIDATES, _train(), "x1", "log", None, [12])
+    assert len(t) == 1 and t.loc[0, "note"] == "no time-varying fit: a spline (several columns)"

@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from crlmflow.report.formats import MODEL_LABELS
+
 BIN = Path(sys.executable).parent
 
 
@@ -57,7 +59,14 @@ def test_recommended_config_is_valid_and_plans_the_comparison(repo_root, tmp_pat
         text=True,
     )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    for rule in ("reference_analysis", "exhibit_analysis_comparison", "competing_risks", "time_varying"):
+    for rule in (
+        "reference_analysis",
+        "exhibit_analysis_comparison",
+        "competing_risks",
+        "time_varying",
+        "alternative_models",
+        "exhibit_partial_effects",
+    ):
         assert f"rule {rule}:" in res.stdout + res.stderr, rule
 
 
@@ -105,7 +114,11 @@ def test_recommended_runs_end_to_end_with_the_side_by_side_table(repo_root, tmp_
     chemo = univ[univ["variable"] == "chemo_group"]
     assert len(chemo) == 2
     fit = json.loads((out / "models" / "os" / "fit.json").read_text())
-    assert fit["n"] == len(cohort) and fit["candidate_parameters"] == 26
+    # splines with 3 knots: one extra parameter per continuous candidate, knots placed on the
+    # development data; BMI (time-varying instead), CRS and ASA (scores) stay linear
+    assert fit["n"] == len(cohort) and fit["candidate_parameters"] == 26 + len(fit["knots"])
+    assert len(fit["knots"]) >= 15 and all(len(k) == 3 for k in fit["knots"].values())
+    assert not {"bmi", "crs_score", "asa"} & set(fit["knots"])
     table = pd.read_csv(out / "tables" / "analysis_comparison.csv")
     assert list(table["endpoint"].unique()) == ["Overall survival", "Recurrence-free survival"]
     c = table[table["quantity"] == "Harrell's C"].set_index("endpoint")
@@ -133,3 +146,36 @@ def test_recommended_runs_end_to_end_with_the_side_by_side_table(repo_root, tmp_
         assert selected or tv["note"].iloc[0] == "no time-varying fit: not in the final model"
     md = (out / "tables" / "analysis_comparison.md").read_text()
     assert "Reference analysis" in md and "Simulated data" in md
+    assert "competing-risk" in md and "apparent, not optimism-corrected" in md
+    _assert_splines_and_shrinkage(out, table)
+
+
+def _assert_splines_and_shrinkage(out, table):
+    """What splines and shrinkage change, in the side-by-side table and the alternatives."""
+    rows = table.set_index(["endpoint", "quantity"])
+    for ep, label in (("os", "Overall survival"), ("rfs", "Recurrence-free survival")):
+        fit = json.loads((out / "models" / ep / "fit.json").read_text())
+        anova = pd.read_csv(out / "models" / ep / "anova.csv")
+        nl = rows.loc[(label, "Non-linear terms")]
+        assert "3 knots" in nl["this_run"] and "linear (assumed" in nl["reference"]
+        splines = [v for v in fit["selected"] if v in fit["knots"]]
+        assert (anova["part"] == "nonlinear").sum() == len(splines)
+        assert pd.isna(nl["this_run_value"]) == (not splines)
+        # the uniform shrinkage factor is the selection-aware bootstrap calibration slope
+        opt = pd.read_csv(out / "validation" / ep / "optimism.csv").set_index("measure")
+        models = pd.read_csv(out / "models" / ep / "alternatives" / "models.csv").set_index("model")
+        assert set(models.index) == ({"full", "ridge", "lasso"} | ({"shrunk_stepwise"} if fit["selected"] else set()))
+        perf = pd.read_csv(out / "validation" / ep / "alternatives_performance.csv")
+        assert set(perf["set"]) == {"train"} and set(perf["evaluation"]) == {"apparent"}
+        for m in ("full", "ridge", "lasso"):
+            c = rows.loc[(label, f"{MODEL_LABELS[m]}, apparent C")]
+            assert 0.5 <= c["this_run_value"] <= 1 and "not optimism-corrected" in c["this_run"]
+        if not fit["selected"]:
+            continue
+        s = models.loc["shrunk_stepwise", "shrinkage"]
+        assert s == pytest.approx(opt.loc["slope", "corrected"])
+        assert rows.loc[(label, "Uniform shrinkage factor"), "this_run_value"] == pytest.approx(s)
+        c = rows.loc[(label, "Shrunk model: Harrell's C")]
+        assert c["this_run_value"] == pytest.approx(opt.loc["c_index", "corrected"])
+        assert c["reference_value"] == rows.loc[(label, "Harrell's C"), "reference_value"]
+        assert rows.loc[(label, "Shrunk model: calibration slope"), "this_run_value"] == pytest.approx(1.0)

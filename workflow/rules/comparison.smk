@@ -48,6 +48,24 @@ if REFERENCE is not None:
             fit=expand(f"{OUT}/models/{{ep}}/fit.json", ep=REF_ENDPOINTS),
             # none when validation.bootstrap_B is 0: the table then says so
             bootstrap=OPTIMISM_TABLES,
+            # what splines change: the non-linear part of each spline predictor
+            anova=expand(f"{OUT}/models/{{ep}}/anova.csv", ep=REF_ENDPOINTS),
+            # what shrinkage changes (alternative_models.methods only)
+            alternatives=(
+                expand(
+                    f"{OUT}/validation/{{ep}}/alternatives_performance.csv",
+                    ep=REF_ENDPOINTS,
+                )
+                if ALTERNATIVES.methods
+                else []
+            ),
+            alternative_models=(
+                expand(
+                    f"{OUT}/models/{{ep}}/alternatives/models.csv", ep=REF_ENDPOINTS
+                )
+                if ALTERNATIVES.methods
+                else []
+            ),
             runner=RUN_NOTEBOOK,
             code=notebook_code("notebooks/analysis_comparison.ipynb"),
         output:
@@ -84,6 +102,17 @@ if REFERENCE is not None:
                     if VALIDATION.optimism_computed
                 },
                 bootstrap_B=VALIDATION.bootstrap_B,
+                anova={ep: f"{OUT}/models/{ep}/anova.csv" for ep in REF_ENDPOINTS},
+                alternatives={
+                    ep: f"{OUT}/validation/{ep}/alternatives_performance.csv"
+                    for ep in REF_ENDPOINTS
+                    if ALTERNATIVES.methods
+                },
+                alternative_models={
+                    ep: f"{OUT}/models/{ep}/alternatives/models.csv"
+                    for ep in REF_ENDPOINTS
+                    if ALTERNATIVES.methods
+                },
                 reference_config=config["comparison"]["reference"],
                 ref_study={
                     "candidates": REFERENCE["candidates"],
@@ -95,6 +124,7 @@ if REFERENCE is not None:
                     "exclude": config["exclude_from_multivariable"],
                     "death_censors_rfs": config["data"]["death_censors_rfs"],
                     "landmark": config["landmark"]["time"],
+                    "competing_risks": config["competing_risks"]["enabled"],
                 },
                 out_base=f"{OUT}/tables/analysis_comparison",
             ),

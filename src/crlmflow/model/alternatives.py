@@ -29,7 +29,7 @@ import pandas as pd
 from crlmflow.model.penalised import PenalisedPath, penalised_cox_cv
 from crlmflow.report.formats import horizon_key
 from crlmflow.survival.cox import BaselineHazard, CoxData, baseline_hazard, baseline_survival_at
-from crlmflow.survival.design import Candidate, Design, design_matrix, normalise_candidates
+from crlmflow.survival.design import Candidate, Design, design_matrix, normalise_candidates, resolve_knots, with_knots
 
 __all__ = [
     "ALTERNATIVE_METHODS",
@@ -94,7 +94,8 @@ def _eligible(candidates, exclude) -> list[Candidate]:
 
 
 def _training_design(train, candidates, time_col, event_col, exclude):
-    des = design_matrix(train, _eligible(candidates, exclude))
+    # a spline's knots are placed on the training data (rms's rcs), then travel with the model
+    des = design_matrix(train, resolve_knots(train, _eligible(candidates, exclude)))
     t = train[time_col].to_numpy(float)
     e = train[event_col].to_numpy(float)
     return des, t, e
@@ -148,16 +149,20 @@ def shrink_coefficients(
     coef,
     shrinkage: float,
     method: str = "shrunk_stepwise",
+    knots=None,
 ) -> LinearCoxModel:
     """Uniform shrinkage β·s of a fitted model's coefficients (van Houwelingen & le Cessie
     1990), the baseline re-estimated at the shrunk linear predictor.
 
     ``terms`` are the model's design columns (``fit.json``'s ``terms``), ``coef`` its
-    coefficients, ``shrinkage`` s (the bootstrap calibration slope; > 0)."""
+    coefficients, ``shrinkage`` s (the bootstrap calibration slope; > 0), ``knots`` the
+    fit's spline knots (``fit.json``'s ``knots``; without them a spline's knots are placed
+    on ``train``)."""
     if not shrinkage > 0:
         raise ValueError(f"shrinkage factor must be positive, got {shrinkage}")
     terms = list(terms)
-    chosen = [c for c in normalise_candidates(candidates) if any(t in c.term_names() for t in terms)]
+    resolved = resolve_knots(train, with_knots(candidates, knots) if knots else candidates)
+    chosen = [c for c in resolved if any(t in c.term_names() for t in terms)]
     des = design_matrix(train, chosen)
     X = des.X[:, [des.columns.index(t) for t in terms]] if terms else np.zeros((len(train), 0))
     sub = Design(X, terms, {}, des.candidates)

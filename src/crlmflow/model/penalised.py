@@ -109,8 +109,10 @@ def ridge_cox(data: CoxData, alpha: float, init=None, *, tol: float = 1e-10, max
 
 
 def _fit_path(Xs, t, e, alphas, l1_ratio: float) -> np.ndarray:
-    """Coefficients (p × len(alphas)) on the standardised columns along the α grid."""
-    out = np.empty((Xs.shape[1], len(alphas)))
+    """Coefficients (p × len(alphas)) on the standardised columns along the α grid; NaN from
+    the first α whose coordinate descent diverges (weights too large: a nearly unpenalised
+    fit of many columns on few events), where glmnet, too, ends its path."""
+    out = np.full((Xs.shape[1], len(alphas)), np.nan)
     if l1_ratio > 0:
         y = Surv.from_arrays(e == 1, t)
         # one fit per α: a path fit stops early once the deviance ratio stops changing,
@@ -118,7 +120,10 @@ def _fit_path(Xs, t, e, alphas, l1_ratio: float) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "all coefficients are zero" at the strongest α
             for j, a in enumerate(alphas):
-                fit = CoxnetSurvivalAnalysis(l1_ratio=l1_ratio, alphas=[a], max_iter=100_000).fit(Xs, y)
+                try:
+                    fit = CoxnetSurvivalAnalysis(l1_ratio=l1_ratio, alphas=[a], max_iter=100_000).fit(Xs, y)
+                except ArithmeticError:
+                    break  # the weaker penalties diverge too: the path ends here
                 out[:, j] = fit.coef_[:, 0]
         return out
     data = CoxData(t, e, Xs, ties="breslow")
@@ -126,6 +131,12 @@ def _fit_path(Xs, t, e, alphas, l1_ratio: float) -> np.ndarray:
     for j, a in enumerate(alphas):  # warm start from the previous, stronger penalty
         beta = out[:, j] = ridge_cox(data, a, beta)
     return out
+
+
+def _path_length(coefs: np.ndarray) -> int:
+    """Number of leading α of a path that were fitted (``_fit_path`` leaves NaN after a divergence)."""
+    ok = np.isfinite(coefs).all(axis=0)
+    return int(ok.size if ok.all() else np.argmin(ok))
 
 
 def penalised_cox_cv(
@@ -174,19 +185,28 @@ def penalised_cox_cv(
     folds = np.unique(foldid)
     dev = np.empty((len(folds), len(alphas)))
     events = np.empty(len(folds))
+    fitted = len(alphas)  # the grid every fold's path (and the full data's) reaches
     for k, f in enumerate(folds):
         train = foldid != f
         coefs = _fit_path(Xs[train], t[train], e[train], alphas, l1_ratio)
+        fitted = min(fitted, _path_length(coefs))
         part = CoxData(t[train], e[train], Xs[train], ties="breslow")
-        cvl = np.array([full.loglik(coefs[:, j]) - part.loglik(coefs[:, j]) for j in range(len(alphas))])
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # near-divergent fits overflow
+            cvl = np.array([full.loglik(coefs[:, j]) - part.loglik(coefs[:, j]) for j in range(fitted)])
         events[k] = e[~train].sum()
-        dev[k] = -2.0 * cvl / max(events[k], 1.0)
+        dev[k, :fitted] = -2.0 * cvl / max(events[k], 1.0)
+    all_coef = _fit_path(Xs, t, e, alphas, l1_ratio)
+    fitted = min(fitted, _path_length(all_coef), _path_length(dev[:, :fitted]))
+    if fitted == 0:
+        raise ArithmeticError("penalised Cox: the fit diverges at every penalty of the grid")
+    # cv.glmnet's rule: the grid is cut to the penalties reached by every fit (here also
+    # those whose held-out partial likelihood is finite in every fold)
+    alphas, dev, all_coef = alphas[:fitted], dev[:, :fitted], all_coef[:, :fitted]
     w = events / events.sum()
     cvm = w @ dev
     cvsd = np.sqrt((w @ (dev - cvm) ** 2) / (len(folds) - 1))
     best = int(np.argmin(cvm))
     chosen = best if rule == "min" else int(np.flatnonzero(cvm <= cvm[best] + cvsd[best])[0])
-    all_coef = _fit_path(Xs, t, e, alphas, l1_ratio)
     cv = pd.DataFrame(
         {
             "alpha": alphas,

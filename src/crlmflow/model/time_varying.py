@@ -5,7 +5,7 @@ time_varying.term``), :func:`time_varying_table` refits the selected terms on th
 patients with β(t) = β + γ·g(t) for that term (:mod:`crlmflow.survival.time_varying`) and
 reports every coefficient, the Wald test of γ = 0 (a test of proportional hazards for the
 term) and the term's log-HR β(t) at each horizon. A term that is not in the final model, or
-a factor (several columns), gets one row saying so.
+a factor or a spline (several columns), gets one row saying so.
 """
 
 from __future__ import annotations
@@ -24,8 +24,15 @@ def time_varying_table(fit: dict, candidates: list[dict], train: pd.DataFrame, t
     """Rows ``term, coef, se, z, p, note``: the refitted coefficients, ``<term>:g(t)`` (γ)
     and ``<term> log-HR at <h> months`` (β + γ·g(h), SE from the covariance)."""
     terms = list(fit.get("terms") or [])
-    if term not in (fit.get("selected") or []) or term not in terms:
-        why = "not in the final model" if term not in (fit.get("selected") or []) else "a factor (several columns)"
+    spline = term in (fit.get("knots") or {})  # rcs columns: varying the linear one alone misleads
+    if term not in (fit.get("selected") or []) or term not in terms or spline:
+        why = (
+            "not in the final model"
+            if term not in (fit.get("selected") or [])
+            else "a spline (several columns)"
+            if spline
+            else "a factor (several columns)"
+        )
         return pd.DataFrame([dict(term=term, note=f"no time-varying fit: {why}")], columns=COLUMNS)
     X = model_matrix_from_fit(fit, candidates, train)
     j = terms.index(term)
