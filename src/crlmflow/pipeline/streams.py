@@ -29,6 +29,9 @@ purpose                     id    keys
 ``penalty_cv_folds``        11    (endpoint index,): fold labels of the penalised
                                   models' cross-validation (shared by LASSO, elastic
                                   net and ridge)
+``multiple_imputation``     12    (endpoint index, imputation): one imputation of the
+                                  chained equations (``data.missing_predictors:
+                                  multiple_imputation``)
 ==========================  ====  ====================================================
 
 Add a purpose by appending a row with a new id; never reuse or renumber one.
@@ -52,6 +55,7 @@ PURPOSES: dict[str, int] = {
     "figure_jitter": 9,
     "cutpoint_bootstrap": 10,
     "penalty_cv_folds": 11,
+    "multiple_imputation": 12,
 }
 
 
