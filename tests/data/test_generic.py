@@ -206,3 +206,18 @@ def test_external_cohort_needs_only_the_frozen_models_predictors(tmp_path, colon
     msg = str(err.value)
     assert "external.csv" in msg and "'nodes'" in msg and "external.file.columns" in msg
     assert "'age'" not in msg
+
+
+def test_colon_multiple_imputation_keeps_patients_with_missing_predictors(colon_config, repo_root):
+    cfg = dict(colon_config, data=dict(colon_config["data"], missing_predictors="multiple_imputation"))
+    res = _clean(cfg, repo_root / "data" / "colon.csv")
+    cc = _clean(colon_config, repo_root / "data" / "colon.csv")
+    dropped = sum(v for k, v in cc.flow["excluded"].items() if k.startswith("missing predictor"))
+    assert dropped > 0
+    assert res.flow["included"] == cc.flow["included"] + dropped
+    assert res.flow["incomplete_kept"] == dropped
+    assert sum(res.flow["imputed"].values()) >= dropped
+    assert not any(k.startswith("missing predictor") for k in res.flow["excluded"])
+    q = res.quality.set_index("name")
+    for col, n in res.flow["imputed"].items():
+        assert q.loc[col, "imputed"] == n == res.cohort[col].isna().sum()

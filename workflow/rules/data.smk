@@ -134,6 +134,7 @@ rule split:
     output:
         cohort=f"{OUT}/data/analysis_cohort.csv",
         summary=f"{OUT}/data/split_summary.json",
+        **(MI_COHORT if IMPUTATION.enabled else {}),
     log:
         f"{OUT}/logs/split.log",
     conda:
@@ -149,6 +150,12 @@ rule split:
         | (
             {"landmark": config["landmark"]["time"], "endpoints": config["endpoints"]}
             if config["landmark"]["time"] is not None
+            else {}
+        )
+        # multiple imputation: the paper's single-model chain reads the complete cases
+        | (
+            {"complete_case": [c["name"] for c in config["candidates"]]}
+            if IMPUTATION.enabled
             else {}
         ),
         seed=config["seed"],

@@ -195,7 +195,13 @@ def fit_with_multiple_imputation(
     -------
     MultipleImputationModel
     """
-    names = [c.name for c in normalise_candidates(candidates)]
+    cands = normalise_candidates(candidates)
+    if any(c.is_spline for c in cands):
+        raise ValueError(
+            "multiple imputation with spline candidates is not supported: the knots would differ "
+            "between imputed datasets (set splines.knots to null, or use complete_case)"
+        )
+    names = [c.name for c in cands]
     frac = float(train[names].isna().any(axis=1).mean()) if len(train) else 0.0
     m = n_imputations(frac) if m is None else int(m)
     sel = dict(
