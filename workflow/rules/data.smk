@@ -132,9 +132,9 @@ rule split:
         script="scripts/split.py",
         code=code_of("scripts/split.py"),
     output:
+        **(MI_COHORT if IMPUTATION.enabled else {}),
         cohort=f"{OUT}/data/analysis_cohort.csv",
         summary=f"{OUT}/data/split_summary.json",
-        **(MI_COHORT if IMPUTATION.enabled else {}),
     log:
         f"{OUT}/logs/split.log",
     conda:

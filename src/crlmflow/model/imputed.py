@@ -41,6 +41,7 @@ from crlmflow.survival.cox import baseline_hazard, cumhaz_at
 from crlmflow.survival.design import design_matrix, normalise_candidates
 from crlmflow.survival.selection import prepare, univariable_cox
 from crlmflow.validation.concordance import concordance_index
+from crlmflow.validation.optimism import apparent_performance, run_replicates, summarise_optimism
 
 __all__ = ["BOOTSTRAP_ORDER", "MultipleImputationModel", "fit_with_multiple_imputation"]
 
@@ -140,8 +141,6 @@ def _averaged_baseline(fits, coef) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _optimism(d, candidates, time_col, event_col, selection, B, seed, endpoint_index) -> float:
-    from crlmflow.validation.optimism import apparent_performance, run_replicates, summarise_optimism
-
     reps = run_replicates(
         d, candidates, time_col, event_col, [], range(B), seed=seed, endpoint_index=endpoint_index, **selection
     )
