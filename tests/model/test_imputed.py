@@ -49,6 +49,9 @@ def test_majority_rule_pooled_coefficients_and_performance(fitted):
     assert perf["corrected"] == pytest.approx(perf["apparent"] - perf["optimism"])
     assert perf["bootstrap_order"] == BOOTSTRAP_ORDER
     assert res.per_imputation["c_index_pooled_model"].mean() == pytest.approx(perf["apparent"])
+    slope = res.performance.set_index("measure").loc["slope"]
+    assert slope["apparent"] == pytest.approx(1.0, abs=0.1)  # pooled β: close to each dataset's MLE
+    assert slope["corrected"] == pytest.approx(slope["apparent"] - slope["optimism"])
     assert res.imputed.set_index("column").loc["x2", "imputed"] == _cohort()["x2"].isna().sum()
 
 
