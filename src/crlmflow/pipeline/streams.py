@@ -16,7 +16,9 @@ purpose                     id    keys
 ``split``                   2     (): the stratified 7:3 training/validation split
 ``optimism_bootstrap``      3     (endpoint index, replicate): Harrell's optimism
                                   bootstrap with selection repeated (also the
-                                  selection-stability table)
+                                  selection-stability table, and the same
+                                  replicates within each imputed dataset of
+                                  multiple imputation)
 ``calibration_bootstrap``   4     (endpoint index, set index, replicate): the
                                   bias-corrected calibration curve
 ``c_index_bootstrap``       5     (endpoint index, set index): percentile CI of C
