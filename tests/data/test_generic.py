@@ -10,7 +10,7 @@ import pytest
 import yaml
 from rref import reference
 
-from crlmflow.data.cohort import assign_sets, check_external_predictors, clean_cohort_file
+from crlmflow.data.cohort import assign_sets, check_external_predictors, clean_cohort_file, complete_case_subset
 from crlmflow.data.errors import InputError
 from crlmflow.model.modelling import develop_model
 from crlmflow.pipeline.config import validate_config
@@ -152,6 +152,23 @@ def test_split_summary_counts_the_configured_events_by_set():
     _, summary = assign_sets({"development": dev}, {"method": "none"}, seed=1, event_columns=["relapsed"])
     assert summary["relapsed_by_set"] == {"train": 5, "validation": 0}
     assert not [k for k in summary if k.startswith(("os_", "rfs_"))]
+
+
+def test_complete_case_subset_counts_the_incomplete_patients_by_set():
+    df = pd.DataFrame(
+        {
+            "set": ["train", "train", "validation", "validation", "train"],
+            "a": [1.0, np.nan, 2.0, 3.0, 4.0],
+            "b": [1, 1, np.nan, 1, 1],
+        }
+    )
+    cc, summary = complete_case_subset(df, ["a", "b", "not_a_column"])
+    assert len(cc) == 3 and not cc[["a", "b"]].isna().any().any()
+    assert summary == {
+        "candidates_checked": 2,
+        "n": {"train": 2, "validation": 1},
+        "incomplete_by_set": {"train": 1, "validation": 1},
+    }
 
 
 def test_external_file_messages_name_the_external_block(tmp_path, colon_config, repo_root):

@@ -50,7 +50,7 @@ def test_multiple_imputation_runs_from_config(repo_root, tmp_path):
         sel = pd.read_csv(mi / "selection.csv")
         pooled = pd.read_csv(mi / "pooled.csv")
         assert (sel["imputations"] == 3).all()
-        assert set(pooled["term"]) == set(sel.loc[sel["in_final"], "variable"])
+        assert set(pooled["term"]) == set(sel.loc[sel["in_final"].astype(bool), "variable"])
         assert (pooled["t"] >= pooled["ubar"]).all() and (pooled["m"] == 3).all()
         perf = pd.read_csv(mi / "performance.csv").iloc[0]
         assert 0.5 < perf["apparent"] < 1 and perf["bootstrap_B"] == 2
