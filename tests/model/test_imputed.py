@@ -66,6 +66,11 @@ def test_predictions_and_determinism(fitted):
     df = _cohort().dropna()
     S = fitted.survival(df, [0.5, 1.0])
     assert S.shape == (len(df), 2) and ((S > 0) & (S <= 1)).all() and (S[:, 1] <= S[:, 0]).all()
+    assert fitted.risk(df, 1.0) == pytest.approx(1 - S[:, 1])
+    terms = fitted.terms_table().set_index("term")
+    assert list(terms.index) == ["x1", "x2", "noise", "b"]
+    assert terms.loc["x1", "selected"] and terms.loc["x1", "coef"] == fitted.pooled.loc["x1", "estimate"]
+    assert terms.loc[~terms["selected"], "coef"].isna().all()
     again = fit_with_multiple_imputation(_cohort(), CANDS, "time", "event", seed=11, m=4, bootstrap_B=2)
     pd.testing.assert_frame_equal(again.pooled, fitted.pooled)
     pd.testing.assert_frame_equal(again.performance, fitted.performance)

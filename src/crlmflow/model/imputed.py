@@ -110,6 +110,36 @@ class MultipleImputationModel:
         H = np.where(idx < 0, 0.0, self.baseline_cumhaz[np.maximum(idx, 0)])
         return np.exp(-np.outer(np.exp(self.linear_predictor(df)), H))
 
+    def risk(self, df: pd.DataFrame, t: float) -> np.ndarray:
+        """1 − S(t | x) of the pooled model for complete rows."""
+        return 1.0 - self.survival(df, [float(t)])[:, 0]
+
+    def terms_table(self) -> pd.DataFrame:
+        """One row per design column of every candidate: ``term, variable, screened``
+        (selected in at least one imputed dataset), ``selected`` (majority rule), and the
+        pooled ``coef, se, hr, hr_lower, hr_upper, p`` (NaN outside the final model) — the
+        layout of the simulation study's ``ArmFit.terms``."""
+        share = self.selection.set_index("variable")["proportion"]
+        rows = []
+        for c in normalise_candidates(self.candidates):
+            for term in c.term_names():
+                pooled = self.pooled.loc[term] if term in self.pooled.index else None
+                rows.append(
+                    {
+                        "term": term,
+                        "variable": c.name,
+                        "screened": bool(share.get(c.name, 0.0) > 0),
+                        "selected": c.name in self.terms,
+                        "coef": np.nan if pooled is None else pooled["estimate"],
+                        "se": np.nan if pooled is None else pooled["se"],
+                        "hr": np.nan if pooled is None else pooled["hr"],
+                        "hr_lower": np.nan if pooled is None else pooled["hr_lower"],
+                        "hr_upper": np.nan if pooled is None else pooled["hr_upper"],
+                        "p": np.nan if pooled is None else pooled["p"],
+                    }
+                )
+        return pd.DataFrame(rows)
+
 
 def _select(data: pd.DataFrame, candidates, time_col, event_col, selection: dict) -> list[str]:
     problem = prepare(data, candidates, time_col, event_col)
