@@ -170,6 +170,28 @@ def _averaged_baseline(fits, coef) -> tuple[np.ndarray, np.ndarray]:
     return times, H
 
 
+def _pool_final(datasets, candidates, time_col, event_col, terms, df_complete=True):
+    """Rubin-pooled final model over the imputed datasets: (pooled table, baseline times,
+    averaged baseline cumulative hazard, apparent C and calibration slope per dataset)."""
+    m = len(datasets)
+    if not terms:
+        pooled = rubin_pool(np.zeros((max(m, 2), 0)), np.zeros((max(m, 2), 0)))
+        bt, bH, c_app, s_app = np.zeros(0), np.zeros(0), [0.5] * m, [np.nan] * m
+    else:
+        fits = _final_fits(datasets, candidates, time_col, event_col, terms)
+        cols = list(fits[0][1].names)
+        nu = float(fits[0][0].data.event.sum()) - len(cols) if df_complete else None
+        pooled = rubin_pool([f.coef for _, f in fits], [np.diag(f.var) for _, f in fits], df_complete=nu, names=cols)
+        beta = pooled["estimate"].to_numpy(float)
+        bt, bH = _averaged_baseline(fits, beta)
+        lps = [p.data.X_raw[:, list(f.cols)] @ beta for p, f in fits]
+        c_app = [concordance_index(p.data.time, p.data.event, lp).c_index for (p, _), lp in zip(fits, lps)]
+        s_app = [_slope(p.data.time, p.data.event, lp) for (p, _), lp in zip(fits, lps)]
+    for col, src in (("hr", "estimate"), ("hr_lower", "lower"), ("hr_upper", "upper")):
+        pooled[col] = np.exp(pooled[src])
+    return pooled, bt, bH, c_app, s_app
+
+
 def _optimism(d, candidates, time_col, event_col, selection, B, seed, endpoint_index) -> tuple[float, float]:
     """Optimism of C and of the calibration slope of the whole procedure in one imputed dataset."""
     if B <= 0:
@@ -280,22 +302,7 @@ def fit_with_multiple_imputation(
     chosen = [_select(d, candidates, time_col, event_col, sel) for d in datasets]
     table = selection_table(chosen, names, threshold)
     terms = majority_terms(chosen, names, threshold)
-    event = data[event_col].to_numpy(float)
-    if terms:
-        fits = _final_fits(datasets, candidates, time_col, event_col, terms)
-        cols = list(fits[0][1].names)
-        nu = float(event.sum()) - len(cols) if df_complete else None
-        pooled = rubin_pool([f.coef for _, f in fits], [np.diag(f.var) for _, f in fits], df_complete=nu, names=cols)
-        beta = pooled["estimate"].to_numpy(float)
-        bt, bH = _averaged_baseline(fits, beta)
-        lps = [p.data.X_raw[:, list(f.cols)] @ beta for p, f in fits]
-        c_app = [concordance_index(p.data.time, p.data.event, lp).c_index for (p, _), lp in zip(fits, lps)]
-        s_app = [_slope(p.data.time, p.data.event, lp) for (p, _), lp in zip(fits, lps)]
-    else:
-        pooled = rubin_pool(np.zeros((max(m, 2), 0)), np.zeros((max(m, 2), 0)))
-        bt, bH, c_app, s_app = np.zeros(0), np.zeros(0), [0.5] * m, [np.nan] * m
-    for col, src in (("hr", "estimate"), ("hr_lower", "lower"), ("hr_upper", "upper")):
-        pooled[col] = np.exp(pooled[src])
+    pooled, bt, bH, c_app, s_app = _pool_final(datasets, candidates, time_col, event_col, terms, df_complete)
     opt = np.array(
         [_optimism(d, candidates, time_col, event_col, sel, bootstrap_B, seed, endpoint_index) for d in datasets]
     )
