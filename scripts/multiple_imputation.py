@@ -30,6 +30,7 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
         entry_test=sel.entry_test,
         bootstrap_B=opts.bootstrap_B,
         threshold=opts.majority,
+        bootstrap_order=opts.bootstrap_order,
     )
     pooled = res.pooled.rename_axis("term").reset_index()
     atomic_write_csv(pooled, snakemake.output.pooled)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crlmflow.model.imputed import BOOTSTRAP_ORDER, fit_with_multiple_imputation
+from crlmflow.model.imputed import BOOTSTRAP_ORDER, BOOTSTRAP_ORDERS, fit_with_multiple_imputation
 
 CANDS = [
     {"name": "x1", "type": "numeric"},
@@ -83,3 +83,19 @@ def test_default_number_of_imputations_and_no_optimism_without_bootstrap():
     assert res.m == max(20, int(np.ceil(100 * frac)))
     assert np.isnan(res.performance["optimism"].iloc[0])
     assert res.performance["bootstrap_order"].iloc[0].startswith("not computed")
+
+
+def test_bootstrap_then_impute_repeats_imputation_in_each_bootstrap_sample():
+    df = _cohort(n=120, seed=8)
+    res = fit_with_multiple_imputation(
+        df, CANDS, "time", "event", seed=2, m=2, bootstrap_B=2, bootstrap_order="bootstrap_then_impute"
+    )
+    perf = res.performance.set_index("measure")
+    assert perf.loc["c_index", "bootstrap_order"] == BOOTSTRAP_ORDERS["bootstrap_then_impute"]
+    assert np.isfinite(perf.loc["c_index", "optimism"])
+    assert perf.loc["c_index", "corrected"] == pytest.approx(
+        perf.loc["c_index", "apparent"] - perf.loc["c_index", "optimism"]
+    )
+    assert res.per_imputation["optimism_c_index"].isna().all()  # no per-imputation optimism in this order
+    with pytest.raises(ValueError, match="bootstrap_order"):
+        fit_with_multiple_imputation(df, CANDS, "time", "event", seed=2, m=2, bootstrap_order="sideways")

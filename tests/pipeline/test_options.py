@@ -191,6 +191,7 @@ def test_imputation_options_off_by_default_and_bootstrap_falls_back_to_validatio
     validate_config(cfg)
     on = ImputationOptions.from_config(cfg)
     assert on.enabled and on.m == 5 and on.bootstrap_B == 0 and on.max_iter == 10
+    assert off.bootstrap_order == on.bootstrap_order == "impute_then_bootstrap"
     assert ImputationOptions(**on.as_dict()) == on
     cfg["data"]["imputation"] = {"m": 1}
     with pytest.raises(Exception, match="m"):

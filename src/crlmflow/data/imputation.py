@@ -166,6 +166,8 @@ def impute_chained(
     seed: int,
     endpoint_index: int = 0,
     max_iter: int = 10,
+    purpose: str = "multiple_imputation",
+    keys: tuple = (),
 ) -> list[pd.DataFrame]:
     """``m`` completed copies of ``df``: missing candidate predictors imputed by chained
     equations with the outcome (event indicator and Nelson–Aalen ``H(T)``) in the model.
@@ -185,6 +187,10 @@ def impute_chained(
         ``stream(seed, "multiple_imputation", endpoint_index, i)``.
     max_iter : int
         Cycles of the chained equations per imputation.
+    purpose, keys :
+        The named stream and extra keys: imputation i draws from ``stream(seed, purpose,
+        endpoint_index, *keys, i)`` (``mi_bootstrap_imputation`` with the replicate as key
+        imputes a bootstrap sample).
 
     Returns
     -------
@@ -215,7 +221,7 @@ def impute_chained(
         imp = IterativeImputer(
             sample_posterior=True,
             max_iter=max_iter,
-            random_state=integer_seed(seed, "multiple_imputation", endpoint_index, i),
+            random_state=integer_seed(seed, purpose, endpoint_index, *keys, i),
             min_value=lo,
             max_value=hi,
             skip_complete=True,

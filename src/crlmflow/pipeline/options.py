@@ -324,8 +324,10 @@ class ImputationOptions:
     majority : float
         Share of imputations in which a candidate must be selected (majority rule).
     bootstrap_B : int
-        Optimism-bootstrap replicates within each imputed dataset (``data.imputation.bootstrap_B``,
-        or ``validation.bootstrap_B`` when that is null).
+        Optimism-bootstrap replicates (``data.imputation.bootstrap_B``, or
+        ``validation.bootstrap_B`` when that is null).
+    bootstrap_order : {"impute_then_bootstrap", "bootstrap_then_impute"}
+        Order of the optimism bootstrap and the imputations.
     """
 
     enabled: bool
@@ -333,6 +335,7 @@ class ImputationOptions:
     max_iter: int
     majority: float
     bootstrap_B: int
+    bootstrap_order: str = "impute_then_bootstrap"
 
     @classmethod
     def from_config(cls, config: dict) -> ImputationOptions:
@@ -344,6 +347,7 @@ class ImputationOptions:
             max_iter=int(imp["max_iter"]),
             majority=float(imp["majority"]),
             bootstrap_B=int(config["validation"]["bootstrap_B"] if boot is None else boot),
+            bootstrap_order=str(imp["bootstrap_order"]),
         )
 
     def as_dict(self) -> dict:

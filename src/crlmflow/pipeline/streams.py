@@ -34,6 +34,9 @@ purpose                     id    keys
 ``multiple_imputation``     12    (endpoint index, imputation): one imputation of the
                                   chained equations (``data.missing_predictors:
                                   multiple_imputation``)
+``mi_bootstrap_imputation`` 13    (endpoint index, replicate, imputation): one
+                                  imputation of one bootstrap sample (multiple
+                                  imputation's bootstrap-then-impute optimism)
 ==========================  ====  ====================================================
 
 Add a purpose by appending a row with a new id; never reuse or renumber one.
@@ -58,6 +61,7 @@ PURPOSES: dict[str, int] = {
     "cutpoint_bootstrap": 10,
     "penalty_cv_folds": 11,
     "multiple_imputation": 12,
+    "mi_bootstrap_imputation": 13,
 }
 
 
