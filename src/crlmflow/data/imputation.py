@@ -236,9 +236,9 @@ def impute_chained(
 
 
 def imputed_counts(df: pd.DataFrame, candidates) -> pd.DataFrame:
-    """Per candidate: ``missing`` (= imputed under multiple imputation) and ``percent`` of
-    patients; and the number of incomplete patients in ``df.attrs``-free summary row
-    ``(any)``. Counts only, no patient-level data."""
+    """Per candidate: ``imputed`` (missing values, imputed under multiple imputation) and
+    their ``percent`` of the patients; a last row counts the patients with any imputed
+    value. Counts only, no patient-level data."""
     names = [c.name for c in imputation_columns(candidates)]
     miss = df[names].isna()
     rows = [{"column": c, "imputed": int(miss[c].sum())} for c in names]
