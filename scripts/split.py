@@ -1,6 +1,6 @@
 """Rule split: seeded 7:3 train/validation split (or none, or an external cohort)."""
 
-from crlmflow.data.cohort import assign_sets, read_cohort_csv
+from crlmflow.data.cohort import assign_sets, complete_case_subset, read_cohort_csv
 from crlmflow.data.io import atomic_write_csv, atomic_write_json
 from crlmflow.data.landmark import landmark_cohort
 from crlmflow.pipeline.snakeio import logged
@@ -18,6 +18,11 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     )
     if landmarks:
         summary["landmark"] = landmarks
+    if split.get("complete_case"):
+        # multiple imputation: everyone for the imputed analysis, complete cases for the
+        # paper's single-model chain (counted in the summary, shown in the flow chart)
+        atomic_write_csv(combined, snakemake.output.incomplete)
+        combined, summary["complete_case"] = complete_case_subset(combined, split["complete_case"])
     atomic_write_csv(combined, snakemake.output.cohort)
     atomic_write_json(snakemake.output.summary, summary)
     log.info("split %s", summary)

@@ -445,6 +445,23 @@ def test_missing_predictor_error_policy():
     )
 
 
+def test_missing_predictor_multiple_imputation_keeps_and_counts():
+    df = raw({}, {"kras": pd.NA}, {"cea": pd.NA, "kras": pd.NA}, {"sex": pd.NA}, {"surgery_date": pd.NA})
+    cands = [{"name": "male", "type": "binary"}, "kras", "cea", "crs_score", "nlr"]
+    res = clean(df, candidates=cands, missing_predictors="multiple_imputation")
+    # a blank candidate (cea, kras) or a column that only feeds one (sex -> male) keeps the
+    # patient; a blank surgery date (the time origin) still excludes
+    assert res.flow["excluded"]["missing required data"] == 1
+    assert not any(k.startswith("missing predictor") for k in res.flow["excluded"])
+    assert res.flow["included"] == 4 and res.flow["incomplete_kept"] == 3
+    assert res.flow["imputed"] == {"male": 1, "kras": 2, "cea": 1}
+    q = res.quality.set_index("name")
+    assert q.loc["cea", "imputed"] == 1 and q.loc["kras", "imputed"] == 2
+    assert res.cohort["cea"].isna().sum() == 1
+    # the complete-case report has no imputed column
+    assert "imputed" not in clean(df, candidates=cands).quality.columns
+
+
 def test_unknown_candidate_is_a_config_error():
     with pytest.raises(ValueError, match="unknown candidate predictor"):
         clean(raw({}), candidates=["ecog"])

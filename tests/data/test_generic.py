@@ -10,7 +10,7 @@ import pytest
 import yaml
 from rref import reference
 
-from crlmflow.data.cohort import assign_sets, check_external_predictors, clean_cohort_file
+from crlmflow.data.cohort import assign_sets, check_external_predictors, clean_cohort_file, complete_case_subset
 from crlmflow.data.errors import InputError
 from crlmflow.model.modelling import develop_model
 from crlmflow.pipeline.config import validate_config
@@ -154,6 +154,23 @@ def test_split_summary_counts_the_configured_events_by_set():
     assert not [k for k in summary if k.startswith(("os_", "rfs_"))]
 
 
+def test_complete_case_subset_counts_the_incomplete_patients_by_set():
+    df = pd.DataFrame(
+        {
+            "set": ["train", "train", "validation", "validation", "train"],
+            "a": [1.0, np.nan, 2.0, 3.0, 4.0],
+            "b": [1, 1, np.nan, 1, 1],
+        }
+    )
+    cc, summary = complete_case_subset(df, ["a", "b", "not_a_column"])
+    assert len(cc) == 3 and not cc[["a", "b"]].isna().any().any()
+    assert summary == {
+        "candidates_checked": 2,
+        "n": {"train": 2, "validation": 1},
+        "incomplete_by_set": {"train": 1, "validation": 1},
+    }
+
+
 def test_external_file_messages_name_the_external_block(tmp_path, colon_config, repo_root):
     df = pd.read_csv(repo_root / "data" / "colon.csv").drop(columns=["rfs_event"])
     path = tmp_path / "external.csv"
@@ -206,3 +223,18 @@ def test_external_cohort_needs_only_the_frozen_models_predictors(tmp_path, colon
     msg = str(err.value)
     assert "external.csv" in msg and "'nodes'" in msg and "external.file.columns" in msg
     assert "'age'" not in msg
+
+
+def test_colon_multiple_imputation_keeps_patients_with_missing_predictors(colon_config, repo_root):
+    cfg = dict(colon_config, data=dict(colon_config["data"], missing_predictors="multiple_imputation"))
+    res = _clean(cfg, repo_root / "data" / "colon.csv")
+    cc = _clean(colon_config, repo_root / "data" / "colon.csv")
+    dropped = sum(v for k, v in cc.flow["excluded"].items() if k.startswith("missing predictor"))
+    assert dropped > 0
+    assert res.flow["included"] == cc.flow["included"] + dropped
+    assert res.flow["incomplete_kept"] == dropped
+    assert sum(res.flow["imputed"].values()) >= dropped
+    assert not any(k.startswith("missing predictor") for k in res.flow["excluded"])
+    q = res.quality.set_index("name")
+    for col, n in res.flow["imputed"].items():
+        assert q.loc[col, "imputed"] == n == res.cohort[col].isna().sum()

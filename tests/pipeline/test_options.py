@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from crlmflow.pipeline.config import validate_config
-from crlmflow.pipeline.options import SelectionOptions, SplineOptions, ValidationOptions
+from crlmflow.pipeline.options import ImputationOptions, SelectionOptions, SplineOptions, ValidationOptions
 
 
 @pytest.fixture(scope="module")
@@ -176,4 +176,23 @@ def test_optimism_extra_measures_options(default_config):
     assert ValidationOptions.from_config(cfg).optimism_thresholds == []
     cfg["validation"]["optimism_nb_thresholds"] = [1.5]
     with pytest.raises(Exception, match="optimism_nb_thresholds|1.5"):
+        validate_config(cfg)
+
+
+def test_imputation_options_off_by_default_and_bootstrap_falls_back_to_validation(default_config):
+    base = copy.deepcopy(default_config)
+    validate_config(base)
+    off = ImputationOptions.from_config(base)
+    assert not off.enabled and off.m is None and off.majority == 0.5
+    assert off.bootstrap_B == base["validation"]["bootstrap_B"]
+    cfg = copy.deepcopy(default_config)
+    cfg["data"]["missing_predictors"] = "multiple_imputation"
+    cfg["data"]["imputation"] = {"m": 5, "bootstrap_B": 0}
+    validate_config(cfg)
+    on = ImputationOptions.from_config(cfg)
+    assert on.enabled and on.m == 5 and on.bootstrap_B == 0 and on.max_iter == 10
+    assert off.bootstrap_order == on.bootstrap_order == "impute_then_bootstrap"
+    assert ImputationOptions(**on.as_dict()) == on
+    cfg["data"]["imputation"] = {"m": 1}
+    with pytest.raises(Exception, match="m"):
         validate_config(cfg)

@@ -9,6 +9,7 @@ import pytest
 from crlmflow.report.exhibits import (
     default_table1_rows,
     flow_summary,
+    imputed_note,
     load_nomogram,
     paper_comparison,
     performance_comparison,
@@ -606,6 +607,24 @@ def test_flow_summary_checks_sums():
     assert s["n_excluded"] == 3 and s["sets"] == {"train": 5, "validation": 2}
     with pytest.raises(ValueError):
         flow_summary({"read": 10, "excluded": {"a": 2}, "included": 7}, None)
+
+
+def test_flow_summary_says_how_many_included_patients_have_imputed_values():
+    flow = {"read": 10, "excluded": {"a": 2}, "included": 8}
+    assert "included_label" not in flow_summary(flow, None)
+    s = flow_summary(dict(flow, imputed={"cea": 2, "alb": 1}, incomplete_kept=3), None)
+    assert s["included_label"] == "Patients included\n(3 with missing values imputed)"
+
+
+def test_table1_footnote_counts_imputed_values():
+    cohort = pd.DataFrame(
+        {"cea": [1.0, np.nan, 3.0, np.nan], "alb": [40.0, 41.0, np.nan, 39.0], "age": [60, 61, 62, 63]}
+    )
+    cands = [{"name": "age"}, {"name": "cea", "label": "CEA"}, {"name": "alb"}]
+    note = imputed_note(cohort, cands)
+    assert note.startswith("Multiple imputation: 3 of 4 patients have a missing candidate value")
+    assert note.endswith("Values imputed: CEA 2, alb 1.")
+    assert imputed_note(cohort[["age"]], cands) == "Multiple imputation: no candidate value is missing."
 
 
 def test_flow_summary_external_checks_each_cohort_against_its_set():

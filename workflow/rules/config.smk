@@ -5,6 +5,7 @@ from pathlib import Path
 from crlmflow.pipeline.config import validate_config
 from crlmflow.pipeline.options import (
     AlternativeModelOptions,
+    ImputationOptions,
     SampleSizeOptions,
     SelectionOptions,
     SplineOptions,
@@ -30,6 +31,10 @@ VALIDATION = ValidationOptions.from_config(config)
 config["candidates"] = SplineOptions.from_config(config).apply(config["candidates"])
 ALTERNATIVES = AlternativeModelOptions.from_config(config)
 SAMPLE_SIZE = SampleSizeOptions.from_config(config)
+# Multiple imputation (beyond the paper; off by default): the split also writes the cohort
+# with the incomplete patients, which the multiple_imputation rule develops the model on.
+IMPUTATION = ImputationOptions.from_config(config)
+MI_COHORT = {"incomplete": f"{OUT}/data/analysis_cohort_incomplete.csv"}
 
 
 wildcard_constraints:

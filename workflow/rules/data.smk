@@ -132,6 +132,7 @@ rule split:
         script="scripts/split.py",
         code=code_of("scripts/split.py"),
     output:
+        **(MI_COHORT if IMPUTATION.enabled else {}),
         cohort=f"{OUT}/data/analysis_cohort.csv",
         summary=f"{OUT}/data/split_summary.json",
     log:
@@ -149,6 +150,12 @@ rule split:
         | (
             {"landmark": config["landmark"]["time"], "endpoints": config["endpoints"]}
             if config["landmark"]["time"] is not None
+            else {}
+        )
+        # multiple imputation: the paper's single-model chain reads the complete cases
+        | (
+            {"complete_case": [c["name"] for c in config["candidates"]]}
+            if IMPUTATION.enabled
             else {}
         ),
         seed=config["seed"],

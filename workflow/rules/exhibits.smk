@@ -47,7 +47,12 @@ OUTPUTS.add(rules.exhibit_flowchart.output)
 rule exhibit_table1:
     input:
         notebook="notebooks/table1.ipynb",
-        cohort=f"{OUT}/data/analysis_cohort.csv",
+        # multiple imputation: all included patients, the incomplete ones too
+        cohort=(
+            MI_COHORT["incomplete"]
+            if IMPUTATION.enabled
+            else f"{OUT}/data/analysis_cohort.csv"
+        ),
         runner=RUN_NOTEBOOK,
         code=notebook_code("notebooks/table1.ipynb"),
     output:
@@ -77,6 +82,7 @@ rule exhibit_table1:
             candidates=config["candidates"],
             endpoints=config["endpoints"],
             out_base=output.csv[: -len(".csv")],
+            **({"imputation": True} if IMPUTATION.enabled else {}),
         ),
     script:
         "../../scripts/run_notebook.py"

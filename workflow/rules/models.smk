@@ -209,3 +209,51 @@ rule sample_size:
 
 
 OUTPUTS.add(rules.sample_size.output, endpoint=ENDPOINTS)
+
+
+# Beyond the paper (data.missing_predictors: multiple_imputation): the paper's procedure in
+# each of m imputed training sets, final terms by the majority rule, coefficients pooled by
+# Rubin's rules, C pooled with the optimism bootstrap within each imputed dataset.
+rule multiple_imputation:
+    input:
+        cohort=MI_COHORT["incomplete"],
+        script="scripts/multiple_imputation.py",
+        code=code_of("scripts/multiple_imputation.py"),
+    output:
+        pooled=in_report(
+            f"{OUT}/models/{{endpoint}}/mi/pooled.csv",
+            "mi_pooled",
+            BEYOND,
+            endpoint_section("Multiple imputation"),
+        ),
+        selection=f"{OUT}/models/{{endpoint}}/mi/selection.csv",
+        performance=in_report(
+            f"{OUT}/models/{{endpoint}}/mi/performance.csv",
+            "mi_performance",
+            BEYOND,
+            endpoint_section("Multiple imputation"),
+        ),
+        per_imputation=f"{OUT}/models/{{endpoint}}/mi/per_imputation.csv",
+        imputed=f"{OUT}/models/{{endpoint}}/mi/imputed.csv",
+    log:
+        f"{OUT}/logs/multiple_imputation_{{endpoint}}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_for(1000, 100),
+        runtime=runtime_for(30, 20),
+    params:
+        endpoint=endpoint_spec,
+        endpoint_index=endpoint_index,
+        candidates=config["candidates"],
+        exclude=config["exclude_from_multivariable"],
+        selection=SELECTION.as_dict(),
+        imputation=IMPUTATION.as_dict(),
+        seed=config["seed"],
+    script:
+        "../../scripts/multiple_imputation.py"
+
+
+if IMPUTATION.enabled:
+    OUTPUTS.add(rules.multiple_imputation.output, endpoint=ENDPOINTS)

@@ -36,7 +36,11 @@ each patient excluded once, with the first reason that applies:
 5. ``"missing required data"`` — any required column missing
 6. ``"missing predictor: <name>"`` — (``missing_predictors="complete_case"``) the first
    candidate predictor, in the order given, whose value is missing. With
-   ``missing_predictors="error"`` such patients raise an InputError instead.
+   ``missing_predictors="error"`` such patients raise an InputError instead. With
+   ``"multiple_imputation"`` they are kept: a blank in a candidate, or in a required column
+   that only feeds a candidate (:data:`PREDICTOR_SOURCES`), is left ``NA`` for imputation
+   and counted (flow ``"imputed"`` per column, ``"incomplete_kept"`` patients; quality
+   column ``imputed``) instead of excluding the patient as "missing required data".
 
 Derived columns: ``os_months`` = (death, else last follow-up) - surgery, in days / 30.4375,
 ``os_event`` = death present; ``rfs_months`` = (recurrence, else death, else last
@@ -110,7 +114,23 @@ CLEAN_COLUMNS: list[str] = [
 ]
 
 MISSING_PREDICTOR_PREFIX = "missing predictor: "
-MISSING_POLICIES = ("complete_case", "error")
+MISSING_POLICIES = ("complete_case", "error", "multiple_imputation")
+#: Required columns that only feed a candidate (itself, or the derived one named): under
+#: multiple imputation a blank there is imputed in that candidate, not an exclusion.
+PREDICTOR_SOURCES = {
+    "male": ("sex",),
+    "hospital_days": ("admission_date", "discharge_date"),
+    "nlr": ("neut", "lymph"),
+    "plr": ("plt", "lymph"),
+    "sii": ("plt", "neut", "lymph"),
+    "crs_score": (
+        "cea",
+        "primary_node_positive",
+        "disease_free_interval_months",
+        "n_liver_metastases",
+        "largest_metastasis_cm",
+    ),
+}
 _PER_CHECK_LIMIT = 1000
 
 
@@ -222,6 +242,9 @@ def clean(
     exclude(typed["ned_achieved"] == 0, EXCLUSION_REASONS[2])
     exclude(typed["chemotherapy"] == "none", EXCLUSION_REASONS[3])
     required = [c for c, s in spec.items() if s["required"]]
+    if missing_predictors == "multiple_imputation":
+        feeds = {c for n in _candidate_names(candidates) for c in PREDICTOR_SOURCES.get(n, (n,))}
+        required = [c for c in required if c not in feeds]
     lacking = typed[required].isna()
     if format == "dates" and "death_date" in typed:
         # Registries often fill the last follow-up only for living patients: a death is follow-up.
@@ -243,12 +266,17 @@ def clean(
             + "; expected columns of the cleaned cohort or of derive_indices"
         )
     predictor_reasons: list[str] = []
+    imputed: dict[str, int] = {}
     errs = Collector()
     for c in names:
         if c not in cohort.columns:
             continue
         miss = cohort[c].isna() & reason.isna()
         if not miss.any():
+            continue
+        if missing_predictors == "multiple_imputation":
+            imputed[c] = int(miss.sum())
+            quality.count(c, "imputed", miss.sum())
             continue
         if missing_predictors == "error":
             probs, k = problems_from_mask(
@@ -279,6 +307,8 @@ def clean(
         "eligible patient (check the eligibility columns and the column mapping)",
     )
     kept = cohort.loc[included]
+    if missing_predictors == "multiple_imputation":
+        record_imputed(flow, imputed, kept[[c for c in names if c in kept]].isna().any(axis=1).sum())
     found = check_events(kept, sources, source)
     if found:
         raise InputError(found)
@@ -371,6 +401,12 @@ def account_exclusions(
         )
     exclusions = pd.DataFrame({"patient_id": ids[~included].to_numpy(), "reason": reason[~included].to_numpy()})
     return included, exclusions, flow
+
+
+def record_imputed(flow: dict, imputed: dict, incomplete: int) -> None:
+    """Flow entries of multiple imputation: values to impute per column, patients kept."""
+    flow["imputed"] = {c: int(k) for c, k in imputed.items()}
+    flow["incomplete_kept"] = int(incomplete)
 
 
 def clean_times(raw: pd.DataFrame, **kwargs) -> CleanResult:

@@ -229,3 +229,22 @@ def assign_sets(
                 s: int(combined.loc[combined["set"] == s, col].sum()) for s in (TRAIN, VALIDATION)
             }
     return combined, summary
+
+
+def complete_case_subset(combined: pd.DataFrame, candidates: Sequence[str]) -> tuple[pd.DataFrame, dict]:
+    """The patients with every candidate recorded, and their count by set.
+
+    Under ``data.missing_predictors: multiple_imputation`` the analysis cohort keeps the
+    incomplete patients for the imputed analysis; the paper's single-model outputs
+    (nomogram, calculator, validation exhibits) are fitted on these complete cases, and
+    the summary says how many patients that leaves out of each set.
+    """
+    names = [c for c in candidates if c in combined]
+    complete = combined[names].notna().all(axis=1)
+    sets = combined["set"] if "set" in combined else pd.Series(TRAIN, index=combined.index)
+    summary = {
+        "candidates_checked": len(names),
+        "n": {s: int((complete & (sets == s)).sum()) for s in (TRAIN, VALIDATION)},
+        "incomplete_by_set": {s: int((~complete & (sets == s)).sum()) for s in (TRAIN, VALIDATION)},
+    }
+    return combined[complete].reset_index(drop=True), summary

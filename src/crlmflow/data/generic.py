@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from crlmflow.data.cleaning import MISSING_PREDICTOR_PREFIX, CleanResult, account_exclusions
+from crlmflow.data.cleaning import MISSING_PREDICTOR_PREFIX, CleanResult, account_exclusions, record_imputed
 from crlmflow.data.errors import InputError, Problem, problems_from_mask
 from crlmflow.data.events import check_events, exclusion_bias, lookalike_hint
 from crlmflow.data.missing import DEFAULT_MISSING_CODES, code_mask, codes_for, is_blank
@@ -205,9 +205,14 @@ def clean_generic(
     reason = pd.Series([None] * len(out), index=out.index, dtype=object)
     reason[missing_required] = MISSING_REQUIRED
     predictor_reasons = []
+    imputed = {}
     for cand in candidates:
         miss = out[cand["name"]].isna() & reason.isna()
         if not miss.any():
+            continue
+        if missing_predictors == "multiple_imputation":
+            imputed[cand["name"]] = int(miss.sum())
+            quality.count(cand["name"], "imputed", miss.sum())
             continue
         if missing_predictors == "error":
             probs, n = problems_from_mask(
@@ -225,6 +230,9 @@ def clean_generic(
         out["patient_id"], reason, [MISSING_REQUIRED, *predictor_reasons], source, "patient with complete data"
     )
     cohort = out.loc[included].reset_index(drop=True)
+    if missing_predictors == "multiple_imputation":
+        names = [c["name"] for c in candidates if c["name"] in cohort]
+        record_imputed(flow, imputed, cohort[names].isna().any(axis=1).sum())
     for col in event_cols:
         cohort[col] = cohort[col].astype(np.int64)
     sources = {name: (ep["event"], [ep["event"]]) for name, ep in endpoints.items()}

@@ -3,7 +3,8 @@
 For every column of the layout the cleaning counts the cells present, blank, read as a
 missing-value code, recoded (a category written in another case), converted (declared
 units), filled in (e.g. the last follow-up of a patient who died, taken from the date of
-death), and the plausibility warnings raised; for every endpoint the events of the
+death), kept blank to be imputed (``imputed``, only with ``data.missing_predictors:
+multiple_imputation``), and the plausibility warnings raised; for every endpoint the events of the
 included patients and the events censored at an administrative follow-up cut-off.
 Counts only: no patient identifier and no cell value enters the report.
 """
@@ -16,8 +17,21 @@ from collections import defaultdict
 import pandas as pd
 
 #: Count columns of the report, in order.
-COUNTS = ("present", "missing", "missing_code", "recoded", "converted", "filled", "events", "censored_at_cutoff")
+COUNTS = (
+    "present",
+    "missing",
+    "missing_code",
+    "recoded",
+    "converted",
+    "filled",
+    "imputed",
+    "events",
+    "censored_at_cutoff",
+)
 COLUMNS = ("section", "name", *COUNTS, "warnings")
+#: Counts shown only when some cell has them (``imputed``: multiple imputation only, so the
+#: complete-case report keeps its columns).
+OPTIONAL_COUNTS = ("imputed",)
 
 
 class QualityLog:
@@ -54,7 +68,7 @@ class QualityLog:
         df = df.sort_values("section", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
         for c in COUNTS:
             df[c] = df[c].astype("Int64")
-        return df
+        return df.drop(columns=[c for c in OPTIONAL_COUNTS if df[c].isna().all()])
 
 
 def quality_html(table: pd.DataFrame, flow: dict, title: str) -> str:
@@ -71,10 +85,24 @@ def quality_html(table: pd.DataFrame, flow: dict, title: str) -> str:
         f"<h1>{html.escape(title)}</h1>\n"
         f"<p>Patients read: {int(flow.get('read', 0))}; included: {int(flow.get('included', 0))}.</p>\n"
         f"<h2>Exclusions</h2><ul>{excluded}</ul>\n"
+        + _imputed_html(flow)
         + (f"<h2>Notes</h2><ul>{notes}</ul>\n" if notes else "")
         + "<h2>Columns and endpoints</h2>\n"
         "<p>Counts of cells: present, blank (missing), read as a missing-value code, recoded "
         "(category case), converted (declared units), filled in; events per endpoint of the "
         "included patients and events censored at the follow-up cut-off.</p>\n"
         f"{body}\n</body></html>\n"
+    )
+
+
+def _imputed_html(flow: dict) -> str:
+    """The multiple-imputation paragraph: patients kept with missing values, per column."""
+    if "imputed" not in flow:
+        return ""
+    items = "".join(f"<li>{html.escape(str(k))}: {int(v)}</li>" for k, v in flow["imputed"].items())
+    return (
+        f"<h2>Multiple imputation</h2><p>Patients kept with a missing candidate value (imputed, "
+        f"not excluded): {int(flow.get('incomplete_kept', 0))}. Values to impute per column (also "
+        "the column <i>imputed</i> of the table below):</p>"
+        f"<ul>{items}</ul>\n"
     )

@@ -13,7 +13,14 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["AlternativeModelOptions", "SampleSizeOptions", "SelectionOptions", "SplineOptions", "ValidationOptions"]
+__all__ = [
+    "AlternativeModelOptions",
+    "ImputationOptions",
+    "SampleSizeOptions",
+    "SelectionOptions",
+    "SplineOptions",
+    "ValidationOptions",
+]
 
 
 @dataclass(frozen=True)
@@ -294,6 +301,53 @@ class SampleSizeOptions:
             horizon=float(s["horizon"] if s["horizon"] is not None else max(config["horizons"])),
             r2_cs=None if s["r2_cs"] is None else float(s["r2_cs"]),
             nagelkerke=float(s["nagelkerke"]),
+        )
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ImputationOptions:
+    """Multiple imputation of missing candidates (``data.missing_predictors`` and
+    ``data.imputation``).
+
+    Attributes
+    ----------
+    enabled : bool
+        ``data.missing_predictors == "multiple_imputation"``.
+    m : int or None
+        Imputations; None: from the fraction of incomplete training patients
+        (:func:`crlmflow.data.imputation.n_imputations`).
+    max_iter : int
+        Cycles of the chained equations.
+    majority : float
+        Share of imputations in which a candidate must be selected (majority rule).
+    bootstrap_B : int
+        Optimism-bootstrap replicates (``data.imputation.bootstrap_B``, or
+        ``validation.bootstrap_B`` when that is null).
+    bootstrap_order : {"impute_then_bootstrap", "bootstrap_then_impute"}
+        Order of the optimism bootstrap and the imputations.
+    """
+
+    enabled: bool
+    m: int | None
+    max_iter: int
+    majority: float
+    bootstrap_B: int
+    bootstrap_order: str = "impute_then_bootstrap"
+
+    @classmethod
+    def from_config(cls, config: dict) -> ImputationOptions:
+        imp = config["data"]["imputation"]
+        boot = imp["bootstrap_B"]
+        return cls(
+            enabled=config["data"]["missing_predictors"] == "multiple_imputation",
+            m=None if imp["m"] is None else int(imp["m"]),
+            max_iter=int(imp["max_iter"]),
+            majority=float(imp["majority"]),
+            bootstrap_B=int(config["validation"]["bootstrap_B"] if boot is None else boot),
+            bootstrap_order=str(imp["bootstrap_order"]),
         )
 
     def as_dict(self) -> dict:

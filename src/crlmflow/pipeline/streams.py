@@ -16,7 +16,9 @@ purpose                     id    keys
 ``split``                   2     (): the stratified 7:3 training/validation split
 ``optimism_bootstrap``      3     (endpoint index, replicate): Harrell's optimism
                                   bootstrap with selection repeated (also the
-                                  selection-stability table)
+                                  selection-stability table, and the same
+                                  replicates within each imputed dataset of
+                                  multiple imputation)
 ``calibration_bootstrap``   4     (endpoint index, set index, replicate): the
                                   bias-corrected calibration curve
 ``c_index_bootstrap``       5     (endpoint index, set index): percentile CI of C
@@ -29,6 +31,12 @@ purpose                     id    keys
 ``penalty_cv_folds``        11    (endpoint index,): fold labels of the penalised
                                   models' cross-validation (shared by LASSO, elastic
                                   net and ridge)
+``multiple_imputation``     12    (endpoint index, imputation): one imputation of the
+                                  chained equations (``data.missing_predictors:
+                                  multiple_imputation``)
+``mi_bootstrap_imputation`` 13    (endpoint index, replicate, imputation): one
+                                  imputation of one bootstrap sample (multiple
+                                  imputation's bootstrap-then-impute optimism)
 ==========================  ====  ====================================================
 
 Add a purpose by appending a row with a new id; never reuse or renumber one.
@@ -52,6 +60,8 @@ PURPOSES: dict[str, int] = {
     "figure_jitter": 9,
     "cutpoint_bootstrap": 10,
     "penalty_cv_folds": 11,
+    "multiple_imputation": 12,
+    "mi_bootstrap_imputation": 13,
 }
 
 

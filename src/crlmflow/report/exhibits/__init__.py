@@ -26,7 +26,7 @@ frames of strings (the paper's layout); the numeric long frame of Table 1
 """
 
 from crlmflow.report.exhibits.alternatives import model_comparison, sample_size_table
-from crlmflow.report.exhibits.baseline import default_table1_rows, table1, table1_long
+from crlmflow.report.exhibits.baseline import default_table1_rows, imputed_note, table1, table1_long
 from crlmflow.report.exhibits.comparison import paper_comparison
 from crlmflow.report.exhibits.external import external_validation_table
 from crlmflow.report.exhibits.flow import flow_summary
@@ -38,6 +38,7 @@ from crlmflow.report.exhibits.survival_rates import table3
 
 __all__ = [
     "default_table1_rows",
+    "imputed_note",
     "external_validation_table",
     "flow_summary",
     "load_nomogram",

@@ -26,7 +26,7 @@ from crlmflow.report.formats import (
     set_label,
 )
 
-__all__ = ["default_table1_rows", "table1_long", "table1"]
+__all__ = ["default_table1_rows", "imputed_note", "table1_long", "table1"]
 
 
 def default_table1_rows(
@@ -277,3 +277,25 @@ def _level_name(lv) -> str:
     if isinstance(lv, (float, np.floating)) and float(lv).is_integer():
         return str(int(lv))
     return str(lv)
+
+
+def imputed_note(cohort: pd.DataFrame, candidates: Sequence[Mapping[str, Any]]) -> str:
+    """Footnote of Table 1 under multiple imputation: the rows describe the observed values
+    of all included patients; how many values of each candidate are missing (imputed for
+    the model, not shown in the table)."""
+    names = [c["name"] for c in candidates if c["name"] in cohort]
+    miss = cohort[names].isna()
+    parts = [
+        f"{c['label'] if c.get('label') else c['name']} {int(miss[c['name']].sum())}"
+        for c in candidates
+        if c["name"] in cohort and miss[c["name"]].any()
+    ]
+    n_inc = int(miss.any(axis=1).sum())
+    if not parts:
+        return "Multiple imputation: no candidate value is missing."
+    return (
+        f"Multiple imputation: {n_inc} of {len(cohort)} patients have a missing candidate value; they are "
+        "included, their values imputed for the model (rows show observed values). Values imputed: "
+        + ", ".join(parts)
+        + "."
+    )

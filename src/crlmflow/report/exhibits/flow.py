@@ -34,9 +34,15 @@ def flow_summary(
     development cohort's included patients are the training set and ``external_flow``
     (the external cohort's ``flow.json``, with its own exclusions) gives the validation
     (external) cohort; the result then also holds ``external``, the external cohort's
-    counts, and each cohort is checked against its own set.
+    counts, and each cohort is checked against its own set. With multiple imputation
+    (``flow["incomplete_kept"]``) ``included_label`` says how many included patients have
+    imputed values.
     """
     out = _cohort_counts(flow, "development cohort")
+    if "incomplete_kept" in flow:
+        # multiple imputation: the incomplete patients are included, their values imputed
+        k = int(flow["incomplete_kept"])
+        out["included_label"] = f"Patients included\n({k} with missing values imputed)"
     out["sets"] = {}
     method = (split or {}).get("method", "none")
     if method == "none":
