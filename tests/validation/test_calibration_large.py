@@ -67,3 +67,23 @@ def test_intercept_is_log_observed_over_expected_events():
 def test_no_events_by_horizon_is_a_clear_error():
     with pytest.raises(ValueError, match="no events by t"):
         poisson_calibration([10.0, 20.0], [1, 1], [0.1, 0.2], [0.0, 1.0], 5.0)
+
+
+def test_single_event_at_the_extreme_risk_is_not_estimable_not_a_crash():
+    """One event by t, in the patient with the highest score: the slope's MLE is infinite."""
+    from crlmflow.validation.calibration import NotEstimableError
+
+    rng = np.random.default_rng(1)
+    n = 50
+    time, event, lp = rng.uniform(13, 60, n), np.zeros(n, int), rng.normal(size=n)
+    top = np.argmax(lp)
+    event[top], time[top] = 1, 5.0
+    expected = 0.02 * np.exp(lp) * np.minimum(time, 12) / 12
+    with pytest.raises(NotEstimableError, match="1 event.*infinite slope"):
+        poisson_calibration(time, event, expected, lp, 12.0)
+    # the same event in a mid-risk patient: finite and estimable
+    event[top], time[top] = 0, 40.0
+    mid = np.argsort(lp)[n // 2]
+    event[mid], time[mid] = 1, 5.0
+    res = poisson_calibration(time, event, expected, lp, 12.0)
+    assert np.isfinite(res.slope) and np.isfinite(res.intercept)

@@ -80,18 +80,37 @@ class PoissonCalibration:
 
 
 def _poisson_glm(y, X, offset, *, max_iter: int = 50, tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
-    """Poisson GLM with log link by Newton–Raphson (= IRLS): coefficients and their SEs."""
+    """Poisson GLM with log link by Newton–Raphson (= IRLS): coefficients and their SEs.
+
+    With very few events the maximum likelihood estimate can be infinite (all events in the
+    patients with the most extreme score: monotone likelihood), where Newton diverges and
+    the information matrix becomes singular; that is reported as not estimable rather than
+    as a numerical failure.
+    """
     beta = np.zeros(X.shape[1])
     beta[0] = np.log(y.sum() / np.exp(offset).sum())  # the intercept-only solution as start
-    for _ in range(max_iter):
+    small_step = False
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(max_iter):
+            mu = np.exp(offset + X @ beta)
+            info = X.T @ (X * mu[:, None])
+            try:
+                step = np.linalg.solve(info, X.T @ (y - mu))
+            except np.linalg.LinAlgError:
+                break
+            beta = beta + step
+            small_step = bool(np.max(np.abs(step)) < tol)
+            if small_step or not np.all(np.isfinite(beta)):
+                break
         mu = np.exp(offset + X @ beta)
         info = X.T @ (X * mu[:, None])
-        step = np.linalg.solve(info, X.T @ (y - mu))
-        beta = beta + step
-        if np.max(np.abs(step)) < tol:
-            break
-    mu = np.exp(offset + X @ beta)
-    cov = np.linalg.inv(X.T @ (X * mu[:, None]))
+        converged = small_step and np.all(np.isfinite(info)) and np.linalg.cond(info) < 1e12
+    if not converged:
+        raise NotEstimableError(
+            f"the Poisson calibration model does not converge with {int(y.sum())} event(s) by t "
+            "(an infinite slope: the events lie at the extreme of the predicted risk)"
+        )
+    cov = np.linalg.inv(info)
     return beta, np.sqrt(np.diag(cov))
 
 
