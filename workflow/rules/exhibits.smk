@@ -340,6 +340,8 @@ rule exhibit_calibration:
             sets=SETS,
             set_names=SET_NAMES,
             horizons=config["horizons"],
+            min_events_at_horizon=VALIDATION.min_events_at_horizon,
+            min_at_risk_at_horizon=VALIDATION.min_at_risk_at_horizon,
             fig_base=output.pdf[: -len(".pdf")],
         ),
     script:

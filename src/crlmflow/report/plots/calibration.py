@@ -9,7 +9,10 @@ understates the optimism, and the legend says so); a dashed diagonal marks perfe
 Under the points, the distribution of the predictions as a histogram of counts per fixed bin
 (``prediction_histogram.csv``; no patient's value is drawn).
 A horizon with too few events or patients at risk (``estimable`` False) is marked "not
-estimable" instead of drawn.
+estimable" instead of drawn, with the counts that decide it (events by the horizon and
+patients still at risk there, the sums of the table's ``events_by_horizon`` and ``at_risk``)
+and, when given, the run's minimums (``validation.min_events_at_horizon`` /
+``min_at_risk_at_horizon``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from crlmflow.report.formats import NOT_ESTIMABLE, horizon_label, set_label
 from crlmflow.report.plots.panels import panel_letter
 from crlmflow.report.plots.style import DOUBLE_COLUMN_IN, OKABE_ITO, SINGLE_COLUMN_IN, new_figure, publication_style
 
-__all__ = ["draw_calibration", "plot_calibration", "plot_calibration_grid"]
+__all__ = ["draw_calibration", "not_estimable_reason", "plot_calibration", "plot_calibration_grid"]
 
 HISTOGRAM_LABEL = "Predictions (number per bin)"
 
@@ -50,6 +53,30 @@ def same_curve(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     return bool(np.allclose(x, y, rtol=0, atol=1e-12))
 
 
+def not_estimable_reason(cal: pd.DataFrame, horizon, minimums: dict | None = None) -> str:
+    """Why a calibration panel is not drawn, in counts: 'Not estimable: 3 events by 12 months
+    (minimum 10)'. ``cal`` is the panel's grouped table (columns ``events_by_horizon`` and
+    ``at_risk``); ``minimums`` ({"events": ..., "at_risk": ...}) names the run's thresholds.
+    An empty table means no event by the horizon or no patient at risk at it (the validation
+    rule writes no groups then)."""
+    when = "the horizon" if horizon is None else f"{float(horizon):g} months"
+    if cal.empty:
+        return f"{NOT_ESTIMABLE.capitalize()}:\nno event by {when}\nor no patient at risk at {when}"
+    if not {"events_by_horizon", "at_risk"} <= set(cal.columns):
+        return NOT_ESTIMABLE.capitalize()  # a table without the counts
+    cases, at_risk = int(cal["events_by_horizon"].sum()), int(cal["at_risk"].sum())
+    lo_e, lo_r = (minimums or {}).get("events"), (minimums or {}).get("at_risk")
+    events = f"{cases} event{'s' if cases != 1 else ''} by {when}"
+    risk = f"{at_risk} at risk at {when}"
+    parts = []
+    if lo_e is not None and cases < lo_e:
+        parts.append(f"{events} (minimum {lo_e})")
+    if lo_r is not None and at_risk < lo_r:
+        parts.append(f"{risk} (minimum {lo_r})")
+    parts = parts or [events, risk]  # no minimums given: both counts
+    return f"{NOT_ESTIMABLE.capitalize()}:\n" + "\n".join(parts)
+
+
 def draw_calibration(
     ax,
     cal: pd.DataFrame,
@@ -61,18 +88,35 @@ def draw_calibration(
     legend: bool = True,
     smooth: pd.DataFrame | None = None,
     histogram: pd.DataFrame | None = None,
+    horizon=None,
+    minimums: dict | None = None,
 ) -> None:
     """One set and horizon: columns mean_predicted, km, km_lower, km_upper[, km_corrected].
+
+    A panel that is not estimable (``estimable`` False, or no groups at all at ``horizon``)
+    says why in counts (:func:`not_estimable_reason`, ``minimums`` the run's thresholds).
 
     ``smooth`` (columns predicted_risk, observed_apparent, observed_corrected of
     ``calibration_smooth.csv``) adds the Austin–Harrell–van Klaveren smooth curve, apparent
     and bias-corrected, on the survival scale. ``histogram`` (columns bin_lower, bin_upper,
     n) draws the distribution of the predictions along the bottom of the panel."""
     c = cal.sort_values("mean_predicted")
-    if "estimable" in c and len(c) and not c["estimable"].all():
+    empty = c.empty and horizon is not None
+    if empty or ("estimable" in c and len(c) and not c["estimable"].all()):
         # too few events by the horizon or patients at risk at it: no curve to read
         ax.plot([0, 1], [0, 1], color="#999999", lw=0.8, ls=(0, (4, 3)), zorder=1, label="Perfect calibration")
-        ax.text(0.5, 0.5, NOT_ESTIMABLE.capitalize(), ha="center", va="center", transform=ax.transAxes)
+        h = horizon if horizon is not None or "horizon" not in c else c["horizon"].iloc[0]
+        ax.text(
+            0.5,
+            0.5,
+            not_estimable_reason(c, h, minimums),
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            fontsize=7,
+            linespacing=1.3,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5},
+        )
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         ax.set_aspect("equal")
@@ -230,9 +274,12 @@ def plot_calibration_grid(
     width: float | None = None,
     smooth: pd.DataFrame | None = None,
     histogram: pd.DataFrame | None = None,
+    minimums: dict | None = None,
 ) -> Figure:
     """Supplementary Figs 1-2: one row per set, one column per horizon, panel letters, one
-    shared legend. Training rows show apparent and bootstrap-corrected observed survival."""
+    shared legend. Training rows show apparent and bootstrap-corrected observed survival;
+    a panel that is not estimable gives its counts against ``minimums`` ({"events": ...,
+    "at_risk": ...}, the run's ``validation.min_*_at_horizon``)."""
     nr, nc = len(sets), len(horizons)
     width = width or DOUBLE_COLUMN_IN
     head = 0.8 + (0.25 if title else 0.0)  # title line, then up to two legend rows of three
@@ -266,6 +313,8 @@ def plot_calibration_grid(
                     smooth=sm,
                     histogram=hist,
                     corrected=(s == "train"),
+                    horizon=h,
+                    minimums=minimums,
                     legend=False,
                     title=panel_title,
                     xlabel="Predicted survival" if i == nr - 1 else "",
