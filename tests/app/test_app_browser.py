@@ -390,3 +390,22 @@ def test_crs_score_is_a_choice_of_its_possible_values(open_page, models_and_rows
     for bad in (7, 2.5):
         with pytest.raises(InputError, match="one of 0, 1, 2, 3, 4, 5"):
             score_patients(model, patient.assign(**{crs["name"]: bad}))
+
+
+def test_log_log_limits_equal_score_and_are_stated(open_page, models_and_rows):
+    """A model file with ``survival_conf.type`` log-log (config ``prediction.conf_type``): the
+    page's limits equal score's (R survfit's log-log) and the page says which scale they are on."""
+    models, rows = models_and_rows
+    model = copy.deepcopy(models["os"])
+    model["survival_conf"]["type"] = "log-log"
+    page = open_page(build_app({"os": model}, commit=None, data_sha256=None))
+    patients = rows[rows["split"] == "validation"].head(3).reset_index(drop=True)
+    ref = score_patients(model, patients)
+    log = score_patients(models["os"], patients)
+    assert not (ref["surv_lower_60"] == log["surv_lower_60"]).any()
+    for i in range(len(patients)):
+        page.enter("os", model, patients.loc[i])
+        _check_against_reference(page, "os", model, patients.loc[i], ref.loc[i])
+    assert "R survfit, log-log scale" in page.text("#panel-os")
+    page.pg.click("#provenance details summary")
+    assert 'conf.type = "log-log"' in page.text("#provenance")

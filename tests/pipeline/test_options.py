@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from crlmflow.pipeline.config import validate_config
-from crlmflow.pipeline.options import SelectionOptions, SplineOptions, ValidationOptions
+from crlmflow.pipeline.options import PredictionOptions, SelectionOptions, SplineOptions, ValidationOptions
 
 
 @pytest.fixture(scope="module")
@@ -176,4 +176,18 @@ def test_optimism_extra_measures_options(default_config):
     assert ValidationOptions.from_config(cfg).optimism_thresholds == []
     cfg["validation"]["optimism_nb_thresholds"] = [1.5]
     with pytest.raises(Exception, match="optimism_nb_thresholds|1.5"):
+        validate_config(cfg)
+
+
+def test_prediction_conf_type_defaults_to_rs_log_and_takes_log_log_only(default_config):
+    cfg = copy.deepcopy(default_config)
+    validate_config(cfg)
+    assert PredictionOptions.from_config(cfg) == PredictionOptions(conf_type="log")  # R survfit's default
+    cfg = copy.deepcopy(default_config)
+    cfg["prediction"] = {"conf_type": "log-log"}
+    validate_config(cfg)
+    opts = PredictionOptions.from_config(cfg)
+    assert opts.conf_type == "log-log" and PredictionOptions(**opts.as_dict()) == opts
+    cfg["prediction"] = {"conf_type": "plain"}
+    with pytest.raises(Exception, match="conf_type"):
         validate_config(cfg)

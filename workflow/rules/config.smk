@@ -5,6 +5,7 @@ from pathlib import Path
 from crlmflow.pipeline.config import validate_config
 from crlmflow.pipeline.options import (
     AlternativeModelOptions,
+    PredictionOptions,
     SampleSizeOptions,
     SelectionOptions,
     SplineOptions,
@@ -30,6 +31,7 @@ VALIDATION = ValidationOptions.from_config(config)
 config["candidates"] = SplineOptions.from_config(config).apply(config["candidates"])
 ALTERNATIVES = AlternativeModelOptions.from_config(config)
 SAMPLE_SIZE = SampleSizeOptions.from_config(config)
+PREDICTION = PredictionOptions.from_config(config)
 
 
 wildcard_constraints:

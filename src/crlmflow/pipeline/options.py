@@ -13,7 +13,14 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["AlternativeModelOptions", "SampleSizeOptions", "SelectionOptions", "SplineOptions", "ValidationOptions"]
+__all__ = [
+    "AlternativeModelOptions",
+    "PredictionOptions",
+    "SampleSizeOptions",
+    "SelectionOptions",
+    "SplineOptions",
+    "ValidationOptions",
+]
 
 
 @dataclass(frozen=True)
@@ -295,6 +302,21 @@ class SampleSizeOptions:
             r2_cs=None if s["r2_cs"] is None else float(s["r2_cs"]),
             nagelkerke=float(s["nagelkerke"]),
         )
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PredictionOptions:
+    """A new patient's predicted survival (config section ``prediction``): ``conf_type`` of
+    its confidence limits, R ``survfit(coxph, newdata)``'s "log" or "log-log"."""
+
+    conf_type: str
+
+    @classmethod
+    def from_config(cls, config: dict) -> PredictionOptions:
+        return cls(conf_type=str(config["prediction"]["conf_type"]))
 
     def as_dict(self) -> dict:
         return asdict(self)
