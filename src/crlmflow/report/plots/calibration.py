@@ -54,8 +54,8 @@ def same_curve(a: pd.DataFrame, b: pd.DataFrame) -> bool:
 
 
 def not_estimable_reason(cal: pd.DataFrame, horizon, minimums: dict | None = None) -> str:
-    """Why a calibration panel is not drawn, in counts: 'Not estimable: 3 events by 12 months
-    (minimum 10)'. ``cal`` is the panel's grouped table (columns ``events_by_horizon`` and
+    """Why a calibration panel is not drawn, in counts, one short line each (it fits a
+    panel): 'Not estimable:' / '3 events by 12 months' / '(minimum 10)'. ``cal`` is the panel's grouped table (columns ``events_by_horizon`` and
     ``at_risk``); ``minimums`` ({"events": ..., "at_risk": ...}) names the run's thresholds.
     An empty table means no event by the horizon or no patient at risk at it (the validation
     rule writes no groups then)."""
@@ -70,9 +70,9 @@ def not_estimable_reason(cal: pd.DataFrame, horizon, minimums: dict | None = Non
     risk = f"{at_risk} at risk at {when}"
     parts = []
     if lo_e is not None and cases < lo_e:
-        parts.append(f"{events} (minimum {lo_e})")
+        parts.append(f"{events}\n(minimum {lo_e})")
     if lo_r is not None and at_risk < lo_r:
-        parts.append(f"{risk} (minimum {lo_r})")
+        parts.append(f"{risk}\n(minimum {lo_r})")
     parts = parts or [events, risk]  # no minimums given: both counts
     return f"{NOT_ESTIMABLE.capitalize()}:\n" + "\n".join(parts)
 
@@ -115,7 +115,7 @@ def draw_calibration(
             transform=ax.transAxes,
             fontsize=7,
             linespacing=1.3,
-            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5},
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0},  # over the diagonal
         )
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
@@ -235,9 +235,14 @@ def _draw_histogram(ax, hist: pd.DataFrame, xlim: tuple[float, float]) -> None:
     ins.set_ylim(0, n.max() * 1.05)
     ins.axis("off")
     top = int(np.argmax(n))
-    ins.text(
-        lower[top] + width[top] / 2, n[top], f"{int(n[top])}", ha="center", va="bottom", fontsize=5.5, color="#666666"
-    )
+    # the count over the tallest bar, kept inside the panel when that bar is at an edge
+    x, ha = lower[top] + width[top] / 2, "center"
+    span = xlim[1] - xlim[0]
+    if x - xlim[0] < 0.04 * span:
+        x, ha = max(lower[top], xlim[0]), "left"
+    elif xlim[1] - x < 0.04 * span:
+        x, ha = min(lower[top] + width[top], xlim[1]), "right"
+    ins.text(x, n[top], f"{int(n[top])}", ha=ha, va="bottom", fontsize=5.5, color="#666666")
     # a zero-size patch for the shared legend (the bars themselves live on the inset)
     ax.add_patch(Rectangle((xlim[0], xlim[0]), 0, 0, facecolor="#BBBBBB", edgecolor="none", label=HISTOGRAM_LABEL))
 
