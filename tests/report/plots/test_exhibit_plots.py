@@ -243,6 +243,11 @@ def test_net_interventions_avoided_figure():
     assert len(axes) == 2 and axes[0].get_xlabel() == "Threshold probability of death by t"
     assert "per 100 patients" in axes[0].get_ylabel()
     assert_no_text_overlap(fig)
+    # a modest dip below zero is inside the frame, not cut at the lower limit
+    d.loc[d["threshold"].between(0.2, 0.3), "net_interventions_avoided_per100"] = -6.0
+    for ax in [a for a in plot_nia(d, ["train", "validation"]).axes if a.get_lines()]:
+        y = np.concatenate([ln.get_ydata() for ln in ax.get_lines()]).astype(float)
+        assert ax.get_ylim()[0] < np.nanmin(y)
 
 
 def test_roc_legend_gives_events_auc_ci_and_names_coinciding_curves():
