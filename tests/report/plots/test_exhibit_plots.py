@@ -308,3 +308,9 @@ def test_ph_figure_one_panel_per_term_with_its_p_and_the_global_p():
     assert titles == ["Only neoadjuvant\nchemotherapy\ncox.zph p = 0.500", "BMI\ncox.zph p = 0.002"]
     assert any("global test p = 0.030" in t.get_text() for t in fig.texts)
     assert_no_text_overlap(fig)
+    # wide tick labels (-0.04) in the first column do not push its y label out of the figure
+    small = pd.DataFrame(rows).assign(mean=0.01, lower=-0.045, upper=0.065)
+    fig = plot_ph(small, tests, labels=labels, ncols=1)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert min(ax.get_tightbbox(renderer).x0 for ax in fig.axes) >= 0
