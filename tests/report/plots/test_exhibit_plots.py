@@ -261,8 +261,7 @@ def test_roc_legend_gives_events_auc_ci_and_names_coinciding_curves():
         auc_ci={12.0: (0.7, 0.5, 0.9), 36.0: (0.68, 0.6, 0.76), 60.0: (0.68, 0.6, 0.76)},
     )
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert labels[0].startswith("1-year, 3 events: AUC 0.710")
-    assert "IPCW 0.700 (95% CI 0.500\u20130.900)" in labels[0]
+    assert labels[0].startswith("1-year, 3 events\nAUC 0.710, IPCW 0.700\n(95% CI 0.500\u20130.900)")
     assert "same curve as 3-year" in labels[2]
 
 
