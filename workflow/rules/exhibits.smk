@@ -36,6 +36,13 @@ rule exhibit_flowchart:
             external_flow=input.external_flow[0] if input.external_flow else "",
             split_summary=input.split,
             fig_base=output.pdf[: -len(".pdf")],
+            # a generic study (another disease) is not "patients with CRLM"
+            screened_label=(
+                "Patients screened"
+                if config["data"]["source"] == "file"
+                and config["data"]["file"]["format"] == "generic"
+                else "Patients with CRLM screened"
+            ),
         ),
     script:
         "../../scripts/run_notebook.py"

@@ -313,3 +313,8 @@ def test_ph_figure_one_panel_per_term_with_its_p_and_the_global_p():
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     assert min(ax.get_tightbbox(renderer).x0 for ax in fig.axes) >= 0
+    # a factor's dummy columns are told apart by their level
+    dummies = pd.DataFrame(rows).replace({"column": {"age": "rxLev", "bmi": "rxLev+5FU"}})
+    rx = pd.DataFrame({"term": ["rx", "GLOBAL"], "chisq": [5, 5], "df": [2, 2], "p": [0.05, 0.05]})
+    fig = plot_ph(dummies, rx, labels={"rx": "Treatment"})
+    assert [ax.get_title(loc="left").split("\n")[0] for ax in fig.axes] == ["Treatment: Lev", "Treatment: Lev+5FU"]

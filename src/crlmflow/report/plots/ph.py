@@ -67,6 +67,8 @@ def plot_ph(
             term = next((t for t in pvals if t == col), None) or next((t for t in pvals if col.startswith(t)), None)
             ptxt = p_statement(pvals.get(term), label="p") if term else ""
             name = labels.get(col) or labels.get(term or "", col)
+            if col not in labels and term and col != term and term in labels:  # a factor's level: say which
+                name = f"{labels[term]}: {col[len(term) :]}"
             head = textwrap.fill(str(name), width=26)
             ax.set_title(head + (f"\ncox.zph {ptxt}" if ptxt else ""), loc="left", fontsize=7.5)
             ax.set_xlabel("Time (months)")
