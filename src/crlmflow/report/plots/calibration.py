@@ -101,25 +101,10 @@ def draw_calibration(
     and bias-corrected, on the survival scale. ``histogram`` (columns bin_lower, bin_upper,
     n) draws the distribution of the predictions along the bottom of the panel."""
     c = cal.sort_values("mean_predicted")
-    empty = c.empty and horizon is not None
-    if empty or ("estimable" in c and len(c) and not c["estimable"].all()):
+    if (c.empty and horizon is not None) or ("estimable" in c and len(c) and not c["estimable"].all()):
         # too few events by the horizon or patients at risk at it: no curve to read
-        ax.plot([0, 1], [0, 1], color="#999999", lw=0.8, ls=(0, (4, 3)), zorder=1, label="Perfect calibration")
         h = horizon if horizon is not None or "horizon" not in c else c["horizon"].iloc[0]
-        ax.text(
-            0.5,
-            0.5,
-            not_estimable_reason(c, h, minimums),
-            ha="center",
-            va="center",
-            transform=ax.transAxes,
-            fontsize=7,
-            linespacing=1.3,
-            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0},  # over the diagonal
-        )
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
-        ax.set_aspect("equal")
+        _draw_not_estimable(ax, not_estimable_reason(c, h, minimums))
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         if title:
@@ -186,6 +171,25 @@ def draw_calibration(
         ax.legend(loc="upper left", frameon=False, handlelength=1.6, borderaxespad=0.2)
     if title:
         ax.set_title(title, loc="left", fontsize=8)
+
+
+def _draw_not_estimable(ax, reason: str) -> None:
+    """A panel with only the diagonal and, over it, why there is no curve."""
+    ax.plot([0, 1], [0, 1], color="#999999", lw=0.8, ls=(0, (4, 3)), zorder=1, label="Perfect calibration")
+    ax.text(
+        0.5,
+        0.5,
+        reason,
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+        fontsize=7,
+        linespacing=1.3,
+        bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0},  # over the diagonal
+    )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
 
 
 def _draw_smooth(ax, smooth: pd.DataFrame, corrected: bool) -> None:
