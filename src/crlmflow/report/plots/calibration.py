@@ -155,11 +155,12 @@ def draw_calibration(
     ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:.3g}")
     ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:.3g}")
     if "n" in c.columns and len(c):  # patients per group (left to right), where points rarely fall
-        # upper left, unless the legend is there
-        xy, ha, va = ((0.97, 0.03), "right", "bottom") if legend else ((0.03, 0.97), "left", "top")
+        # upper left, unless the legend is there; on two short lines, so the smooth curves of
+        # a steep panel, which leave the top further right, stay clear of it
+        xy, ha, va = ((0.97, 0.2), "right", "bottom") if legend else ((0.03, 0.97), "left", "top")
         ax.text(
             *xy,
-            "n per group: " + ", ".join(str(int(v)) for v in c["n"].to_numpy()),
+            "n per group:\n" + ", ".join(str(int(v)) for v in c["n"].to_numpy()),
             transform=ax.transAxes,
             ha=ha,
             va=va,
