@@ -7,6 +7,7 @@ from crlmflow.data.cohort import read_cohort_csv
 from crlmflow.data.io import atomic_write_csv, atomic_write_json
 from crlmflow.model.modelfile import build_model_file, input_template, sha256_frame
 from crlmflow.pipeline.config import config_hash
+from crlmflow.pipeline.options import PredictionOptions
 from crlmflow.pipeline.snakeio import logged
 
 
@@ -31,6 +32,7 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
         data_sha256=sha256_frame(train),
         config_sha256=config_hash(p.settings),
         synthetic=p.synthetic,
+        conf_type=PredictionOptions(**p.prediction).conf_type,
     )
     atomic_write_json(snakemake.output.model, model)
     atomic_write_csv(input_template(model), snakemake.output.template)

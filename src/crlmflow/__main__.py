@@ -10,7 +10,7 @@ import warnings
 
 def _score(args) -> int:
     from crlmflow.data.errors import InputError
-    from crlmflow.model.modelfile import score_file
+    from crlmflow.model.modelfile import load_model, score_file
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -22,6 +22,13 @@ def _score(args) -> int:
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     print(f"scored {len(scored)} patients -> {args.output}", file=sys.stderr)
+    conf = load_model(args.model).get("survival_conf")
+    if conf and any(c.startswith("surv_lower_") for c in scored.columns):  # say which limits these are
+        print(
+            f"surv_lower_/surv_upper_: {conf['level']:.0%} confidence limits of R survfit(coxph, newdata) "
+            f'with conf.type = "{conf["type"]}"',
+            file=sys.stderr,
+        )
     return 0
 
 

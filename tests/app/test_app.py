@@ -68,6 +68,8 @@ def _fit_fixture_models(repo_root: Path) -> tuple[dict, pd.DataFrame]:
             "type": "binary" if rows[c].isin([0, 1]).all() else "numeric",
             "label": meta.get(c, {}).get("label", c),
             "unit": meta.get(c, {}).get("unit", ""),
+            # the CRS score's possible values (0-5), as in the config: a choice on the page
+            **({"allowed": meta[c]["allowed"]} if meta.get(c, {}).get("allowed") else {}),
         }
         for c in spec["candidates"]
     ]
@@ -202,7 +204,11 @@ def test_both_endpoints_and_labelled_inputs(page, fixture_models):
         assert m["endpoint_label"] in page
         for v in m["variables"]:
             vid = f"{ep}-{v['name']}"
-            if v["type"] == "numeric":
+            if v["type"] == "numeric" and v.get("allowed"):  # the CRS score: a choice of 0-5
+                sel = re.search(rf'<select id="{vid}".*?</select>', page, re.S).group(0)
+                assert re.findall(r'<option value="([^"]*)">', sel) == ["", "0", "1", "2", "3", "4", "5"]
+                assert f'<input id="{vid}"' not in page
+            elif v["type"] == "numeric":
                 lo, hi = v["range"]
                 tag = re.search(rf'<input id="{vid}"[^>]*>', page).group(0)
                 assert 'type="number"' in tag and f'min="{lo:g}"' in tag and f'max="{hi:g}"' in tag

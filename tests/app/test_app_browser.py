@@ -25,7 +25,7 @@ import pytest
 from test_app import fit_fixture_models, with_factor, with_spline  # the shared model builder (tests/app/test_app.py)
 
 from crlmflow.app.calculator import build_app, git_commit
-from crlmflow.model.modelfile import score_patients
+from crlmflow.model.modelfile import InputError, score_patients
 
 CHROMIUM = os.environ.get("CRLM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -90,7 +90,9 @@ class Page:
     def enter(self, ep, model, patient: dict):
         for v in model["variables"]:
             x, vid = patient[v["name"]], f"#{ep}-{v['name']}"
-            if v["type"] == "numeric":
+            if v["type"] == "numeric" and v.get("allowed"):  # a score (CRS 0-5): a choice, not typed
+                self.pg.select_option(vid, _as_typed(x))
+            elif v["type"] == "numeric":
                 self.pg.fill(vid, _as_typed(x))
             elif v["type"] == "binary":
                 self.pg.check(f"{vid}-{int(x)}")
@@ -353,3 +355,57 @@ def test_tiny_and_near_certain_probabilities_are_not_rounded_to_0_or_100(open_pa
     assert page.text("#os-surv-60") == "< 0.1%"
     shown = page.text("#os-results")
     assert not re.search(r"(?<![\d.])(0\.0|100\.0)%", shown), shown
+
+
+def test_crs_score_is_a_choice_of_its_possible_values(open_page, models_and_rows):
+    """The CRS score (``allowed`` 0-5 in the model file) is a choice of exactly those values:
+    an impossible value (7, 2.5) cannot be entered on the page and is an error in score; a
+    possible value outside the training range (0 here) is computed and flagged."""
+    models, rows = models_and_rows
+    model = models["os"]
+    crs = next(v for v in model["variables"] if v.get("allowed"))
+    assert crs["name"] == "crs_score" and crs["range"][0] > 0  # CRS 0: possible, never seen in training
+    page = open_page(build_app(models, commit=None, data_sha256=None))
+    pg, vid = page.pg, f"#os-{crs['name']}"
+    assert pg.evaluate(f"document.querySelector('{vid}').tagName") == "SELECT"
+    options = pg.eval_on_selector_all(f"{vid} option", "os => os.map(o => o.value)")
+    assert options == ["", "0", "1", "2", "3", "4", "5"]
+    patient = rows[rows["split"] == "validation"].head(1).reset_index(drop=True)
+    patient.loc[0, crs["name"]] = 0
+    page.enter("os", model, patient.loc[0])
+    with pytest.warns(UserWarning, match="outside the training range"):
+        ref = score_patients(model, patient)
+    _check_against_reference(page, "os", model, patient.loc[0], ref.loc[0])
+    assert pg.get_attribute(f"#os-field-{crs['name']}", "data-state") == "extrapolation"
+    # the page cannot hold an impossible value: the select has no such option
+    for bad in ("7", "2.5"):
+        held = pg.evaluate(
+            f"""() => {{ const s = document.querySelector('{vid}'); s.value = '{bad}';
+            s.dispatchEvent(new Event('change', {{bubbles: true}})); return s.value; }}"""
+        )
+        assert held == ""
+        assert pg.get_attribute("#os-results", "data-state") == "incomplete"
+        assert page.text(f"#os-{crs['name']}-msg") == "Required: choose a value"
+    # ... and score rejects it, naming the line and the possible values
+    for bad in (7, 2.5):
+        with pytest.raises(InputError, match="one of 0, 1, 2, 3, 4, 5"):
+            score_patients(model, patient.assign(**{crs["name"]: bad}))
+
+
+def test_log_log_limits_equal_score_and_are_stated(open_page, models_and_rows):
+    """A model file with ``survival_conf.type`` log-log (config ``prediction.conf_type``): the
+    page's limits equal score's (R survfit's log-log) and the page says which scale they are on."""
+    models, rows = models_and_rows
+    model = copy.deepcopy(models["os"])
+    model["survival_conf"]["type"] = "log-log"
+    page = open_page(build_app({"os": model}, commit=None, data_sha256=None))
+    patients = rows[rows["split"] == "validation"].head(3).reset_index(drop=True)
+    ref = score_patients(model, patients)
+    log = score_patients(models["os"], patients)
+    assert not (ref["surv_lower_60"] == log["surv_lower_60"]).any()
+    for i in range(len(patients)):
+        page.enter("os", model, patients.loc[i])
+        _check_against_reference(page, "os", model, patients.loc[i], ref.loc[i])
+    assert "R survfit, log-log scale" in page.text("#panel-os")
+    page.pg.click("#provenance details summary")
+    assert 'conf.type = "log-log"' in page.text("#provenance")

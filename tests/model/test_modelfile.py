@@ -251,3 +251,42 @@ def test_scores_carry_survfit_confidence_limits(pipeline):
         np.testing.assert_allclose(scored[f"surv_upper_{h}"], want["upper"][:, j], rtol=0, atol=1e-9)
         assert (scored[f"surv_lower_{h}"] < scored[f"surv_{h}"]).all()
         assert (scored[f"surv_{h}"] < scored[f"surv_upper_{h}"]).all()
+
+
+def test_log_log_limits_follow_the_model_files_conf_type(pipeline):
+    """``prediction.conf_type: log-log`` reaches model.json and score gives R survfit's
+    log-log limits (survival_confint, pinned to R in tests/survival/test_prediction_ci.py)."""
+    from crlmflow.survival.cox import CoxData
+    from crlmflow.survival.prediction_ci import hazard_variance_terms, survival_confint
+
+    model = load_model(pipeline["path"])
+    model["survival_conf"] = {"type": "log-log", "level": 0.95}
+    fit = pipeline["model"].fit
+    train = pipeline["rows"][pipeline["rows"]["split"] == "train"]
+    terms = list(fit.names)
+    data = CoxData(train["os_months"], train["os_event"], train[terms].to_numpy(float), names=terms)
+    full = hazard_variance_terms(data, data.fit())
+    new = pipeline["valid"].head(20)
+    x = new[terms].to_numpy(float) - full.center
+    want = survival_confint(x, fit.coef, fit.var, full, HORIZONS, "log-log")
+    log = survival_confint(x, fit.coef, fit.var, full, HORIZONS, "log")
+    scored = score_patients(model, new)
+    for j, h in enumerate(HORIZONS):
+        np.testing.assert_allclose(scored[f"surv_lower_{h}"], want["lower"][:, j], rtol=0, atol=1e-9)
+        np.testing.assert_allclose(scored[f"surv_upper_{h}"], want["upper"][:, j], rtol=0, atol=1e-9)
+        assert not np.allclose(want["lower"][:, j], log["lower"][:, j])  # a different interval
+    with pytest.raises(ValueError, match="conf_type"):
+        build_model_file(
+            endpoint="os",
+            endpoint_label="Overall survival",
+            fit={},
+            nomogram={},
+            cutpoint=None,
+            candidates=[],
+            train=pipeline["rows"],
+            horizons=HORIZONS,
+            data_sha256="x",
+            config_sha256="y",
+            synthetic=True,
+            conf_type="plain",
+        )

@@ -6,7 +6,13 @@ import pytest
 import yaml
 
 from crlmflow.pipeline.config import validate_config
-from crlmflow.pipeline.options import ImputationOptions, SelectionOptions, SplineOptions, ValidationOptions
+from crlmflow.pipeline.options import (
+    ImputationOptions,
+    PredictionOptions,
+    SelectionOptions,
+    SplineOptions,
+    ValidationOptions,
+)
 
 
 @pytest.fixture(scope="module")
@@ -195,4 +201,18 @@ def test_imputation_options_off_by_default_and_bootstrap_falls_back_to_validatio
     assert ImputationOptions(**on.as_dict()) == on
     cfg["data"]["imputation"] = {"m": 1}
     with pytest.raises(Exception, match="m"):
+        validate_config(cfg)
+
+
+def test_prediction_conf_type_defaults_to_rs_log_and_takes_log_log_only(default_config):
+    cfg = copy.deepcopy(default_config)
+    validate_config(cfg)
+    assert PredictionOptions.from_config(cfg) == PredictionOptions(conf_type="log")  # R survfit's default
+    cfg = copy.deepcopy(default_config)
+    cfg["prediction"] = {"conf_type": "log-log"}
+    validate_config(cfg)
+    opts = PredictionOptions.from_config(cfg)
+    assert opts.conf_type == "log-log" and PredictionOptions(**opts.as_dict()) == opts
+    cfg["prediction"] = {"conf_type": "plain"}
+    with pytest.raises(Exception, match="conf_type"):
         validate_config(cfg)

@@ -6,6 +6,7 @@ from crlmflow.pipeline.config import validate_config
 from crlmflow.pipeline.options import (
     AlternativeModelOptions,
     ImputationOptions,
+    PredictionOptions,
     SampleSizeOptions,
     SelectionOptions,
     SplineOptions,
@@ -35,6 +36,7 @@ SAMPLE_SIZE = SampleSizeOptions.from_config(config)
 # with the incomplete patients, which the multiple_imputation rule develops the model on.
 IMPUTATION = ImputationOptions.from_config(config)
 MI_COHORT = {"incomplete": f"{OUT}/data/analysis_cohort_incomplete.csv"}
+PREDICTION = PredictionOptions.from_config(config)
 
 
 wildcard_constraints:

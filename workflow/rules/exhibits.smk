@@ -36,6 +36,13 @@ rule exhibit_flowchart:
             external_flow=input.external_flow[0] if input.external_flow else "",
             split_summary=input.split,
             fig_base=output.pdf[: -len(".pdf")],
+            # a generic study (another disease) is not "patients with CRLM"
+            screened_label=(
+                "Patients screened"
+                if config["data"]["source"] == "file"
+                and config["data"]["file"]["format"] == "generic"
+                else "Patients with CRLM screened"
+            ),
         ),
     script:
         "../../scripts/run_notebook.py"
@@ -345,6 +352,8 @@ rule exhibit_calibration:
             sets=SETS,
             set_names=SET_NAMES,
             horizons=config["horizons"],
+            min_events_at_horizon=VALIDATION.min_events_at_horizon,
+            min_at_risk_at_horizon=VALIDATION.min_at_risk_at_horizon,
             fig_base=output.pdf[: -len(".pdf")],
         ),
     script:

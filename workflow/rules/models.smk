@@ -174,6 +174,7 @@ rule model_file:
         endpoint=endpoint_spec,
         settings=model_settings,
         synthetic=config["data"]["source"] == "synthetic",
+        prediction=PREDICTION.as_dict(),
     script:
         "../../scripts/model_file.py"
 

@@ -123,6 +123,23 @@ def _ci_terms(m: dict) -> dict:
     }
 
 
+def _conf_type(m: dict) -> str:
+    """The scale of a model's survival confidence limits ("log" for files that do not say)."""
+    return (m.get("survival_conf") or {}).get("type", "log")
+
+
+def _conf_scale(m: dict) -> str:
+    return "log-log scale" if _conf_type(m) == "log-log" else "log scale"
+
+
+# how the page computes each scale's limits (R survfit's conf.type), for the methods note
+_CI_FORMULA = {
+    "log": 'on the log scale, exp(log S &plusmn; z&middot;se(H)) (R\'s default <code>conf.type = "log"</code>)',
+    "log-log": "on the log-log scale, exp(&minus;exp(log H &plusmn; z&middot;se(H)/H)) "
+    '(<code>conf.type = "log-log"</code>)',
+}
+
+
 def _short_hash(h) -> str:
     if not h:
         return "not recorded"
@@ -209,7 +226,7 @@ def _panel(ep: str, m: dict, selected: bool) -> str:
     ci_empty = "\u2013" if has_ci else "n/a"
     ci_note = (
         "CI: confidence interval of the predicted probability, from the uncertainty of the coefficients and "
-        "of the baseline survival (R survfit, log scale)"
+        f"of the baseline survival (R survfit, {_conf_scale(m)})"
         if has_ci
         else "No confidence interval: this model file predates them."
     )
@@ -347,6 +364,12 @@ def build_app(
         f"<td>{_short_hash(m.get('training_data_sha256'))}</td><td>{_short_hash(m.get('config_sha256'))}</td></tr>"
         for ep, m in by_id.items()
     )
+    types = sorted({_conf_type(m) for m in by_id.values()})
+    ci_formula = " or ".join(_CI_FORMULA.get(t, html.escape(t)) for t in types)
+    if len(types) > 1:  # models of different scales: name each
+        ci_formula += (
+            " (" + "; ".join(f"{e(m.get('endpoint_label', ep))}: {_conf_type(m)}" for ep, m in by_id.items()) + ")"
+        )
     provenance = _external_note(by_id, external) + (
         f'<p>Training data SHA-256: <span class="mono" id="data-sha256">{e(data_hash or "see the table")}</span>'
         f' &middot; commit: <span class="mono" id="commit">{e(commit_text or "not recorded")}</span>'
@@ -360,7 +383,7 @@ def build_app(
         "survival at the training means; high risk when total points exceed the cut-off. The curve is "
         "exp(&minus;H<sub>0</sub>(t)&middot;exp(&Sigma; x&beta;)). Values outside the training range are computed "
         "but flagged as extrapolation. The confidence interval of S(h) is R's <code>survfit(coxph, newdata)</code> "
-        "interval on the log scale, exp(log S &plusmn; z&middot;se(H)), with Tsiatis's variance of "
+        f"interval {ci_formula}, with Tsiatis's variance of "
         "H = H<sub>0</sub>(h)&middot;exp(lp): the baseline's uncertainty plus q&#7488;Vq, V the coefficients' "
         "covariance. Probabilities below 0.1% show as &lt; 0.1%. Everything runs in this page: nothing is sent anywhere. The same numbers "
         "come from <code>python -m crlmflow score --model model.json --input patients.csv --output scores.csv</code>."

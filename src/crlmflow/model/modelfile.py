@@ -29,7 +29,7 @@ from crlmflow.data.io import to_plain
 from crlmflow.model.nomogram import NomogramResult, SurvivalAxis, nomogram_points, survival_axes
 from crlmflow.report.formats import horizon_key
 from crlmflow.survival.design import with_knots
-from crlmflow.survival.prediction_ci import survival_confint
+from crlmflow.survival.prediction_ci import CONF_TYPES, survival_confint
 from crlmflow.survival.splines import rcs_basis, rcs_names
 
 MODEL_FORMAT = "crlmflow-cox-model/1"
@@ -108,8 +108,13 @@ def build_model_file(
     config_sha256: str,
     synthetic: bool,
     commit: str | None = None,
+    conf_type: str = SURVIVAL_CONF_TYPE,
 ) -> dict:
-    """Assemble ``model.json`` from the fit summary, the nomogram and the cut-off."""
+    """Assemble ``model.json`` from the fit summary, the nomogram and the cut-off;
+    ``conf_type`` ("log" or "log-log", config ``prediction.conf_type``) is the scale of the
+    confidence limits of predicted survival that ``score`` and the calculator give."""
+    if conf_type not in CONF_TYPES:
+        raise ValueError(f"conf_type must be one of {CONF_TYPES}, got {conf_type!r}")
     preds = selected_predictors(fit, candidates)
     axis_values = {ax["name"]: ax["values"] for ax in (nomogram or {}).get("predictors", [])}
     variables = []
@@ -149,7 +154,7 @@ def build_model_file(
         # confidence limits of predicted survival (crlmflow.survival.prediction_ci): aggregates only
         "coefficient_covariance": fit.get("var"),
         "prediction_variance": fit.get("prediction_variance"),
-        "survival_conf": {"type": SURVIVAL_CONF_TYPE, "level": SURVIVAL_CONF_LEVEL},
+        "survival_conf": {"type": conf_type, "level": SURVIVAL_CONF_LEVEL},
         "nomogram": nomogram,
         "risk_cutoff": cutpoint,
         "n_train": int(fit["n"]),

@@ -16,6 +16,7 @@ import numpy as np
 __all__ = [
     "AlternativeModelOptions",
     "ImputationOptions",
+    "PredictionOptions",
     "SampleSizeOptions",
     "SelectionOptions",
     "SplineOptions",
@@ -349,6 +350,21 @@ class ImputationOptions:
             bootstrap_B=int(config["validation"]["bootstrap_B"] if boot is None else boot),
             bootstrap_order=str(imp["bootstrap_order"]),
         )
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PredictionOptions:
+    """A new patient's predicted survival (config section ``prediction``): ``conf_type`` of
+    its confidence limits, R ``survfit(coxph, newdata)``'s "log" or "log-log"."""
+
+    conf_type: str
+
+    @classmethod
+    def from_config(cls, config: dict) -> PredictionOptions:
+        return cls(conf_type=str(config["prediction"]["conf_type"]))
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -243,6 +243,11 @@ def test_net_interventions_avoided_figure():
     assert len(axes) == 2 and axes[0].get_xlabel() == "Threshold probability of death by t"
     assert "per 100 patients" in axes[0].get_ylabel()
     assert_no_text_overlap(fig)
+    # a modest dip below zero is inside the frame, not cut at the lower limit
+    d.loc[d["threshold"].between(0.2, 0.3), "net_interventions_avoided_per100"] = -6.0
+    for ax in [a for a in plot_nia(d, ["train", "validation"]).axes if a.get_lines()]:
+        y = np.concatenate([ln.get_ydata() for ln in ax.get_lines()]).astype(float)
+        assert ax.get_ylim()[0] < np.nanmin(y)
 
 
 def test_roc_legend_gives_events_auc_ci_and_names_coinciding_curves():
@@ -256,8 +261,7 @@ def test_roc_legend_gives_events_auc_ci_and_names_coinciding_curves():
         auc_ci={12.0: (0.7, 0.5, 0.9), 36.0: (0.68, 0.6, 0.76), 60.0: (0.68, 0.6, 0.76)},
     )
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert labels[0].startswith("1-year, 3 events: AUC 0.710")
-    assert "IPCW 0.700 (95% CI 0.500\u20130.900)" in labels[0]
+    assert labels[0].startswith("1-year, 3 events\nAUC 0.710, IPCW 0.700\n(95% CI 0.500\u20130.900)")
     assert "same curve as 3-year" in labels[2]
 
 
@@ -303,3 +307,14 @@ def test_ph_figure_one_panel_per_term_with_its_p_and_the_global_p():
     assert titles == ["Only neoadjuvant\nchemotherapy\ncox.zph p = 0.500", "BMI\ncox.zph p = 0.002"]
     assert any("global test p = 0.030" in t.get_text() for t in fig.texts)
     assert_no_text_overlap(fig)
+    # wide tick labels (-0.04) in the first column do not push its y label out of the figure
+    small = pd.DataFrame(rows).assign(mean=0.01, lower=-0.045, upper=0.065)
+    fig = plot_ph(small, tests, labels=labels, ncols=1)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert min(ax.get_tightbbox(renderer).x0 for ax in fig.axes) >= 0
+    # a factor's dummy columns are told apart by their level
+    dummies = pd.DataFrame(rows).replace({"column": {"age": "rxLev", "bmi": "rxLev+5FU"}})
+    rx = pd.DataFrame({"term": ["rx", "GLOBAL"], "chisq": [5, 5], "df": [2, 2], "p": [0.05, 0.05]})
+    fig = plot_ph(dummies, rx, labels={"rx": "Treatment"})
+    assert [ax.get_title(loc="left").split("\n")[0] for ax in fig.axes] == ["Treatment: Lev", "Treatment: Lev+5FU"]

@@ -248,6 +248,56 @@ def test_not_estimable_horizons_are_named_not_drawn():
         plt.close(f)
 
 
+def test_not_estimable_calibration_panel_says_why_in_counts(tmp_path):
+    """A calibration panel that is not estimable gives the events by the horizon and the
+    patients at risk there (sums over the groups) against the run's minimums."""
+    import matplotlib.pyplot as plt
+
+    from crlmflow.report.plots.calibration import not_estimable_reason, plot_calibration_grid
+
+    def table(set_, h, events, at_risk, estimable):
+        return pd.DataFrame(
+            {
+                "set": set_,
+                "horizon": h,
+                "n": [40, 40],
+                "events_by_horizon": events,
+                "at_risk": at_risk,
+                "mean_predicted": [0.8, 0.9],
+                "km": [0.7, 0.95],
+                "km_lower": [0.6, 0.9],
+                "km_upper": [0.8, 1.0],
+                "estimable": estimable,
+            }
+        )
+
+    short = table("validation", 12, [1, 2], [30, 35], False)
+    assert not_estimable_reason(short, 12, {"events": 5, "at_risk": 10}) == (
+        "Not estimable:\n3 events by 12 months\n(minimum 5)"
+    )
+    thin = table("validation", 60, [20, 15], [4, 3], False)
+    assert not_estimable_reason(thin, 60, {"events": 5, "at_risk": 10}) == (
+        "Not estimable:\n7 at risk at 60 months\n(minimum 10)"
+    )
+    assert not_estimable_reason(short, 12) == "Not estimable:\n3 events by 12 months\n65 at risk at 12 months"
+    assert "no event by 36 months" in not_estimable_reason(short.iloc[:0], 36)
+    cal = pd.concat([short, table("validation", 36, [10, 12], [30, 28], True), thin])
+    fig = plot_calibration_grid(cal, ["validation"], [12, 36, 60], minimums={"events": 5, "at_risk": 10})
+    texts = [[t.get_text() for t in ax.texts] for ax in fig.axes]
+    assert "Not estimable:\n3 events by 12 months\n(minimum 5)" in texts[0]
+    assert not any(t.startswith("Not estimable") for t in texts[1])
+    assert "Not estimable:\n7 at risk at 60 months\n(minimum 10)" in texts[2]
+    # the "Simulated data" tag goes to a free corner: here a note takes the bottom right one
+    from crlmflow.report.plots.style import DATA_SOURCE_KEY
+
+    fig.text(0.995, 0.005, "a note in the bottom right corner", ha="right", va="bottom", fontsize=7)
+    save_figure(fig, tmp_path / "cal", metadata={DATA_SOURCE_KEY: "synthetic"})
+    tag = next(t for t in fig.texts if t.get_gid() == "simulated-tag")
+    assert tag.get_position() != (0.998, 0.002)
+    assert_no_text_overlap(fig)
+    plt.close(fig)
+
+
 def test_calibration_draws_the_smooth_apparent_and_corrected_curves():
     import matplotlib.pyplot as plt
     import pandas as pd

@@ -9,7 +9,10 @@ understates the optimism, and the legend says so); a dashed diagonal marks perfe
 Under the points, the distribution of the predictions as a histogram of counts per fixed bin
 (``prediction_histogram.csv``; no patient's value is drawn).
 A horizon with too few events or patients at risk (``estimable`` False) is marked "not
-estimable" instead of drawn.
+estimable" instead of drawn, with the counts that decide it (events by the horizon and
+patients still at risk there, the sums of the table's ``events_by_horizon`` and ``at_risk``)
+and, when given, the run's minimums (``validation.min_events_at_horizon`` /
+``min_at_risk_at_horizon``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from crlmflow.report.formats import NOT_ESTIMABLE, horizon_label, set_label
 from crlmflow.report.plots.panels import panel_letter
 from crlmflow.report.plots.style import DOUBLE_COLUMN_IN, OKABE_ITO, SINGLE_COLUMN_IN, new_figure, publication_style
 
-__all__ = ["draw_calibration", "plot_calibration", "plot_calibration_grid"]
+__all__ = ["draw_calibration", "not_estimable_reason", "plot_calibration", "plot_calibration_grid"]
 
 HISTOGRAM_LABEL = "Predictions (number per bin)"
 
@@ -50,6 +53,30 @@ def same_curve(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     return bool(np.allclose(x, y, rtol=0, atol=1e-12))
 
 
+def not_estimable_reason(cal: pd.DataFrame, horizon, minimums: dict | None = None) -> str:
+    """Why a calibration panel is not drawn, in counts, one short line each (it fits a
+    panel): 'Not estimable:' / '3 events by 12 months' / '(minimum 10)'. ``cal`` is the panel's grouped table (columns ``events_by_horizon`` and
+    ``at_risk``); ``minimums`` ({"events": ..., "at_risk": ...}) names the run's thresholds.
+    An empty table means no event by the horizon or no patient at risk at it (the validation
+    rule writes no groups then)."""
+    when = "the horizon" if horizon is None else f"{float(horizon):g} months"
+    if cal.empty:
+        return f"{NOT_ESTIMABLE.capitalize()}:\nno event by {when}\nor no patient at risk at {when}"
+    if not {"events_by_horizon", "at_risk"} <= set(cal.columns):
+        return NOT_ESTIMABLE.capitalize()  # a table without the counts
+    cases, at_risk = int(cal["events_by_horizon"].sum()), int(cal["at_risk"].sum())
+    lo_e, lo_r = (minimums or {}).get("events"), (minimums or {}).get("at_risk")
+    events = f"{cases} event{'s' if cases != 1 else ''} by {when}"
+    risk = f"{at_risk} at risk at {when}"
+    parts = []
+    if lo_e is not None and cases < lo_e:
+        parts.append(f"{events}\n(minimum {lo_e})")
+    if lo_r is not None and at_risk < lo_r:
+        parts.append(f"{risk}\n(minimum {lo_r})")
+    parts = parts or [events, risk]  # no minimums given: both counts
+    return f"{NOT_ESTIMABLE.capitalize()}:\n" + "\n".join(parts)
+
+
 def draw_calibration(
     ax,
     cal: pd.DataFrame,
@@ -61,21 +88,23 @@ def draw_calibration(
     legend: bool = True,
     smooth: pd.DataFrame | None = None,
     histogram: pd.DataFrame | None = None,
+    horizon=None,
+    minimums: dict | None = None,
 ) -> None:
     """One set and horizon: columns mean_predicted, km, km_lower, km_upper[, km_corrected].
+
+    A panel that is not estimable (``estimable`` False, or no groups at all at ``horizon``)
+    says why in counts (:func:`not_estimable_reason`, ``minimums`` the run's thresholds).
 
     ``smooth`` (columns predicted_risk, observed_apparent, observed_corrected of
     ``calibration_smooth.csv``) adds the Austin–Harrell–van Klaveren smooth curve, apparent
     and bias-corrected, on the survival scale. ``histogram`` (columns bin_lower, bin_upper,
     n) draws the distribution of the predictions along the bottom of the panel."""
     c = cal.sort_values("mean_predicted")
-    if "estimable" in c and len(c) and not c["estimable"].all():
+    if (c.empty and horizon is not None) or ("estimable" in c and len(c) and not c["estimable"].all()):
         # too few events by the horizon or patients at risk at it: no curve to read
-        ax.plot([0, 1], [0, 1], color="#999999", lw=0.8, ls=(0, (4, 3)), zorder=1, label="Perfect calibration")
-        ax.text(0.5, 0.5, NOT_ESTIMABLE.capitalize(), ha="center", va="center", transform=ax.transAxes)
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
-        ax.set_aspect("equal")
+        h = horizon if horizon is not None or "horizon" not in c else c["horizon"].iloc[0]
+        _draw_not_estimable(ax, not_estimable_reason(c, h, minimums))
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         if title:
@@ -126,11 +155,12 @@ def draw_calibration(
     ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:.3g}")
     ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:.3g}")
     if "n" in c.columns and len(c):  # patients per group (left to right), where points rarely fall
-        # upper left, unless the legend is there
-        xy, ha, va = ((0.97, 0.03), "right", "bottom") if legend else ((0.03, 0.97), "left", "top")
+        # upper left, unless the legend is there; on two short lines, so the smooth curves of
+        # a steep panel, which leave the top further right, stay clear of it
+        xy, ha, va = ((0.97, 0.2), "right", "bottom") if legend else ((0.03, 0.97), "left", "top")
         ax.text(
             *xy,
-            "n per group: " + ", ".join(str(int(v)) for v in c["n"].to_numpy()),
+            "n per group:\n" + ", ".join(str(int(v)) for v in c["n"].to_numpy()),
             transform=ax.transAxes,
             ha=ha,
             va=va,
@@ -142,6 +172,25 @@ def draw_calibration(
         ax.legend(loc="upper left", frameon=False, handlelength=1.6, borderaxespad=0.2)
     if title:
         ax.set_title(title, loc="left", fontsize=8)
+
+
+def _draw_not_estimable(ax, reason: str) -> None:
+    """A panel with only the diagonal and, over it, why there is no curve."""
+    ax.plot([0, 1], [0, 1], color="#999999", lw=0.8, ls=(0, (4, 3)), zorder=1, label="Perfect calibration")
+    ax.text(
+        0.5,
+        0.5,
+        reason,
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+        fontsize=7,
+        linespacing=1.3,
+        bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0},  # over the diagonal
+    )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
 
 
 def _draw_smooth(ax, smooth: pd.DataFrame, corrected: bool) -> None:
@@ -191,9 +240,14 @@ def _draw_histogram(ax, hist: pd.DataFrame, xlim: tuple[float, float]) -> None:
     ins.set_ylim(0, n.max() * 1.05)
     ins.axis("off")
     top = int(np.argmax(n))
-    ins.text(
-        lower[top] + width[top] / 2, n[top], f"{int(n[top])}", ha="center", va="bottom", fontsize=5.5, color="#666666"
-    )
+    # the count over the tallest bar, kept inside the panel when that bar is at an edge
+    x, ha = lower[top] + width[top] / 2, "center"
+    span = xlim[1] - xlim[0]
+    if x - xlim[0] < 0.04 * span:
+        x, ha = max(lower[top], xlim[0]), "left"
+    elif xlim[1] - x < 0.04 * span:
+        x, ha = min(lower[top] + width[top], xlim[1]), "right"
+    ins.text(x, n[top], f"{int(n[top])}", ha=ha, va="bottom", fontsize=5.5, color="#666666")
     # a zero-size patch for the shared legend (the bars themselves live on the inset)
     ax.add_patch(Rectangle((xlim[0], xlim[0]), 0, 0, facecolor="#BBBBBB", edgecolor="none", label=HISTOGRAM_LABEL))
 
@@ -230,9 +284,12 @@ def plot_calibration_grid(
     width: float | None = None,
     smooth: pd.DataFrame | None = None,
     histogram: pd.DataFrame | None = None,
+    minimums: dict | None = None,
 ) -> Figure:
     """Supplementary Figs 1-2: one row per set, one column per horizon, panel letters, one
-    shared legend. Training rows show apparent and bootstrap-corrected observed survival."""
+    shared legend. Training rows show apparent and bootstrap-corrected observed survival;
+    a panel that is not estimable gives its counts against ``minimums`` ({"events": ...,
+    "at_risk": ...}, the run's ``validation.min_*_at_horizon``)."""
     nr, nc = len(sets), len(horizons)
     width = width or DOUBLE_COLUMN_IN
     head = 0.8 + (0.25 if title else 0.0)  # title line, then up to two legend rows of three
@@ -266,6 +323,8 @@ def plot_calibration_grid(
                     smooth=sm,
                     histogram=hist,
                     corrected=(s == "train"),
+                    horizon=h,
+                    minimums=minimums,
                     legend=False,
                     title=panel_title,
                     xlabel="Predicted survival" if i == nr - 1 else "",

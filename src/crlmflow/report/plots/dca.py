@@ -167,9 +167,13 @@ def draw_nia(
         ax.plot(sub["threshold"], v, color=colors[k % len(colors)], lw=1.2, label=f"t = {horizon_words(h)}")
     ax.axhline(0, color=OKABE_ITO["black"], lw=0.9, zorder=1)
     allv = np.concatenate(values) if values else np.array([0.0])
-    lo = float(np.nanpercentile(allv, 2)) if np.isfinite(allv).any() else 0.0
-    hi = float(np.nanmax(allv)) if np.isfinite(allv).any() else 1.0
-    ax.set_ylim(max(min(lo, -5.0), -100.0) * 1.1, min(max(hi, 5.0), 100.0) * 1.15)
+    ok = np.isfinite(allv).any()
+    lo, hi = (float(np.nanmin(allv)), float(np.nanmax(allv))) if ok else (0.0, 1.0)
+    if lo < -25.0:  # the steep fall at the lowest thresholds would squash the rest: cut it
+        lo = float(np.nanpercentile(allv, 2))
+    lower, upper = max(min(lo, -5.0), -100.0), min(max(hi, 5.0), 100.0)
+    # every point inside the frame (a dip to the lower limit is not cut), room for the legend on top
+    ax.set_ylim(lower - 0.05 * (upper - lower), upper * 1.15)
     ax.set_xlim(float(dca["threshold"].min()), float(dca["threshold"].max()))
     ax.set_xlabel(dca_xlabel(event))
     ax.set_ylabel("Net interventions avoided\nper 100 patients")

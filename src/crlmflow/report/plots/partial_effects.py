@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import pandas as pd
 from matplotlib.figure import Figure
 
-from crlmflow.report.formats import format_p
+from crlmflow.report.formats import p_statement
 from crlmflow.report.plots.style import OKABE_ITO, new_figure, publication_style
 
 __all__ = ["plot_partial_effects"]
@@ -29,7 +29,7 @@ def _panel_title(name: str, label: str, anova: pd.DataFrame | None) -> str:
         r = rows[rows["part"] == part]
         if len(r):
             r = r.iloc[0]
-            tests.append(f"{what} \u03c7\u00b2={r['chisq']:.2f} ({int(r['df'])} df), P={format_p(r['p'])}")
+            tests.append(f"{what} \u03c7\u00b2 = {r['chisq']:.2f} ({int(r['df'])} df), {p_statement(r['p'])}")
     return "\n".join([label, *tests])
 
 

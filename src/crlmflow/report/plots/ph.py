@@ -67,11 +67,14 @@ def plot_ph(
             term = next((t for t in pvals if t == col), None) or next((t for t in pvals if col.startswith(t)), None)
             ptxt = p_statement(pvals.get(term), label="p") if term else ""
             name = labels.get(col) or labels.get(term or "", col)
+            if col not in labels and term and col != term and term in labels:  # a factor's level: say which
+                name = f"{labels[term]}: {col[len(term) :]}"
             head = textwrap.fill(str(name), width=26)
             ax.set_title(head + (f"\ncox.zph {ptxt}" if ptxt else ""), loc="left", fontsize=7.5)
             ax.set_xlabel("Time (months)")
             ax.set_ylabel("\u03b2(t): scaled Schoenfeld\nresidual, mean (95% CI)")
             panel_letter(ax, "ABCDEFGHIJKLMNOP"[k], x=-0.38, y=1.12, fontsize=10)
+        _keep_left_column_inside(fig, gs)
         glob = pvals.get("GLOBAL")
         if title or glob is not None:
             head = title or ""
@@ -79,3 +82,16 @@ def plot_ph(
                 head += ("; " if head else "") + f"global test {p_statement(glob, label='p')}"
             fig.text(0.01, 0.995, head, ha="left", va="top", fontsize=8.5, fontweight="bold")
     return fig
+
+
+def _keep_left_column_inside(fig: Figure, gs) -> None:
+    """Widen the left margin until the first column's letters, y labels and tick labels
+    (wide ticks such as -0.04 push the label out) start inside the figure."""
+    fig.canvas.draw()  # the tick labels exist only once drawn
+    renderer = fig.canvas.get_renderer()
+    x0 = min(ax.get_tightbbox(renderer).x0 for ax in fig.axes)
+    margin = 0.01 * fig.bbox.width
+    if x0 < margin:
+        gs.update(left=gs.left + (margin - x0) / fig.bbox.width)
+        for ax in fig.axes:
+            ax.set_position(ax.get_subplotspec().get_position(fig))

@@ -95,16 +95,16 @@ def draw_roc(
 
 
 def roc_legend_label(h, aucs=None, events=None, auc_ci=None) -> str:
-    """'1-year, 133 events: AUC 0.726' and, on a second line, 'IPCW 0.727 (0.665-0.789)'."""
+    """'1-year, 133 events' / 'AUC 0.726, IPCW 0.727' / '(95% CI 0.665-0.789)': three short
+    lines, so the legend stays narrow enough to sit below the diagonal, off the curves."""
     lab = horizon_label(h)
     if events and h in events and np.isfinite(events[h]):
         lab += f", {int(events[h])} events"
-    if aucs and h in aucs and np.isfinite(aucs[h]):
-        lab += f": AUC {aucs[h]:.3f}"
+    auc = f"AUC {aucs[h]:.3f}" if aucs and h in aucs and np.isfinite(aucs[h]) else ""
     if auc_ci and h in auc_ci and all(np.isfinite(v) for v in auc_ci[h]):
         est, lo, hi = auc_ci[h]
-        lab += f"\nIPCW {est:.3f} (95% CI {lo:.3f}\u2013{hi:.3f})"
-    return lab
+        auc += f"{', ' if auc else ''}IPCW {est:.3f}\n(95% CI {lo:.3f}\u2013{hi:.3f})"
+    return f"{lab}\n{auc}" if auc else lab
 
 
 def plot_roc(

@@ -105,6 +105,52 @@ def new_figure(width_in: float, height_in: float) -> Figure:
     return fig
 
 
+# where the "Simulated data" tag may go, in order: the figure's corners
+_TAG_CORNERS = (
+    (0.998, 0.002, "right", "bottom"),
+    (0.002, 0.002, "left", "bottom"),
+    (0.998, 0.998, "right", "top"),
+    (0.002, 0.998, "left", "top"),
+)
+
+
+def _drawn_boxes(fig: Figure, renderer) -> list:
+    """Window extents of what is drawn: texts (tick labels only of ticks within the view
+    limits: matplotlib keeps unused tick labels around), legends and plotting areas."""
+    ticks, shown = set(), []
+    for ax in fig.axes:
+        for axis, lim in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                labels = (tick.label1, tick.label2)
+                ticks.update(id(t) for t in labels)
+                if min(lim) <= tick.get_loc() <= max(lim) and tick.get_visible() and ax.axison:
+                    shown += [t for t in labels if t.get_visible()]
+    texts = [t for t in fig.findobj(matplotlib.text.Text) if id(t) not in ticks] + shown
+    boxes = [t.get_window_extent(renderer) for t in texts if t.get_visible() and t.get_text().strip()]
+    boxes += [ax.patch.get_window_extent(renderer) for ax in fig.axes if ax.get_visible() and ax.axison]
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    boxes += [lg.get_window_extent(renderer) for lg in legends]
+    return [b for b in boxes if b.width > 0 and b.height > 0]
+
+
+def _stamp_simulated_tag(fig: Figure) -> None:
+    """The small grey "Simulated data" tag in the first corner of the figure where it covers
+    no text, legend or plotting area (bottom right by default: an x-axis label or a legend
+    there moves it to the next corner); bottom right if every corner is taken."""
+    with publication_style():
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        taken = _drawn_boxes(fig, renderer)
+        for x, y, ha, va in _TAG_CORNERS:
+            tag = fig.text(x, y, SIMULATED_TAG, ha=ha, va=va, fontsize=6, color="0.4", gid="simulated-tag")
+            box = tag.get_window_extent(renderer).padded(1)
+            if not any(box.overlaps(b) for b in taken):
+                return
+            tag.remove()
+        x, y, ha, va = _TAG_CORNERS[0]
+        fig.text(x, y, SIMULATED_TAG, ha=ha, va=va, fontsize=6, color="0.4", gid="simulated-tag")
+
+
 def save_figure(
     fig: Figure, path_without_suffix: str | Path, metadata: Mapping[str, object] | None = None
 ) -> dict[str, Path]:
@@ -127,7 +173,7 @@ def save_figure(
         png_meta[k] = v
     out = {"pdf": base.with_suffix(".pdf"), "png": base.with_suffix(".png")}
     if lineage.get(DATA_SOURCE_KEY) == "synthetic" and not any(t.get_gid() == "simulated-tag" for t in fig.texts):
-        fig.text(0.998, 0.002, SIMULATED_TAG, ha="right", va="bottom", fontsize=6, color="0.4", gid="simulated-tag")
+        _stamp_simulated_tag(fig)
     # save-time rcParams (pdf.fonttype, svg.hashsalt) must be the project's too
     with publication_style(), warnings.catch_warnings():
         # custom PDF info keys are valid PDF; matplotlib only knows the standard ones
