@@ -49,12 +49,14 @@ def calibrate_selection_aware(
     method: str = "stepaic_both",
     entry_p: float = 0.05,
     removal_p: float = 0.10,
+    entry_test: str = "lr",
     grid_points: int = 50,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Grouped and smooth calibration at each horizon, bias-corrected with selection repeated.
 
     ``predicted_surv`` (n x horizons) are the final model's apparent predictions on
-    ``train_df``.  Replicate b resamples with ``stream(seed, "calibration_bootstrap",
+    ``train_df``; the selection options (``entry_test`` too: Forward-LR's score or LR entry
+    test) must be those that selected the final model, or another procedure is repeated.  Replicate b resamples with ``stream(seed, "calibration_bootstrap",
     endpoint_index, set_index, b)``, the stream of the rms-equal variant, so both variants
     see the same resamples.
 
@@ -73,6 +75,7 @@ def calibrate_selection_aware(
         method=method,
         entry_p=entry_p,
         removal_p=removal_p,
+        entry_test=entry_test,
     )
     t, e = engine.time, engine.event
     n = t.size
