@@ -71,6 +71,7 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
                     method=sel.method,
                     entry_p=sel.entry_p,
                     removal_p=sel.removal_p,
+                    entry_test=sel.entry_test,
                     **common,
                 )
                 tables["smooth"].append(smooth.assign(set=s, correction="selection repeated"))

@@ -274,3 +274,21 @@ def test_subset_memo_is_bounded_and_does_not_change_fits(monkeypatch):
         f = d.fit(cols=c)
         assert np.array_equal(f.coef, r.coef) and f.loglik == r.loglik
         assert len(d._subsets) <= 2
+
+
+def test_with_columns_shares_the_sort_and_fits_as_a_fresh_coxdata():
+    """Issue 20: other columns on the same sorted rows fit exactly as CoxData built anew."""
+    rng = np.random.default_rng(4)
+    n = 400
+    t = np.round(rng.exponential(20, n))  # tied times
+    e = (rng.random(n) < 0.7).astype(float)
+    X1, X2 = rng.normal(size=(n, 2)), rng.normal(size=(n, 3))
+    base = CoxData(t, e, X1)
+    view = base.with_columns(X2)
+    fresh = CoxData(t, e, X2)
+    a, b = view.fit(), fresh.fit()
+    np.testing.assert_array_equal(a.coef, b.coef)
+    assert a.loglik == b.loglik
+    np.testing.assert_array_equal(base.fit().coef, CoxData(t, e, X1).fit().coef)  # the original is untouched
+    with pytest.raises(ValueError, match="one row per subject"):
+        base.with_columns(X2[:-1])

@@ -154,3 +154,21 @@ def test_prediction_histogram_rejects_values_outside_unit_interval():
         prediction_histogram([0.2, 1.3])
     with pytest.raises(ValueError, match="whole bins"):
         prediction_histogram([0.2], width=0.3)
+
+
+def test_smooth_calibration_on_shared_risk_sets_and_slope_start_change_nothing():
+    """Issue 20: a CoxData of (time, event) shared by the calibration models of several
+    predictions gives the very same result as a fresh sort; the calibration slope started at 1
+    reaches the same maximum as from 0."""
+    from crlmflow.survival.cox import CoxData
+
+    time, event, lp, lam0 = _simulate(3000, 9)
+    shared = CoxData(time, event, np.zeros((time.size, 0)))
+    for h, power in ((24, 1.0), (36, 1.5)):
+        surv = np.exp(-lam0 * h * np.exp(lp)) ** power
+        a = smooth_calibration(time, event, surv, h)
+        b = smooth_calibration(time, event, surv, h, risk_data=shared)
+        assert (a.ici, a.e50, a.e90, a.emax) == (b.ici, b.e50, b.e90, b.emax)
+        np.testing.assert_array_equal(a.observed_risk, b.observed_risk)
+    s0, s1 = calibration_slope(time, event, 1.3 * lp), calibration_slope(time, event, 1.3 * lp, start=1.0)
+    assert s1.slope == pytest.approx(s0.slope, abs=1e-9) and s1.se == pytest.approx(s0.se, rel=1e-7)

@@ -59,3 +59,26 @@ def test_repeating_selection_finds_more_optimism_than_refitting_the_final_terms(
     )
     assert s36["n_bootstrap"].iloc[0] > 0 and s36["optimism"].notna().all()
     assert (aware["n_nothing_selected"] >= 0).all()
+
+
+def test_each_resample_repeats_the_configured_forward_lr_entry_test(noise, monkeypatch):
+    """The resamples must repeat the procedure that selected the model, Forward-LR's entry
+    test included (validate_model once left it at "lr" when the study used "score")."""
+    import crlmflow.validation.calibration_bootstrap as cb
+
+    df, cands, _, S = noise
+    seen = []
+
+    class Recording(cb.ReplicateEngine):
+        def select(self, w):
+            seen.append(self.entry_test)
+            return super().select(w)
+
+    monkeypatch.setattr(cb, "ReplicateEngine", Recording)
+    kw = dict(B=3, seed=11, endpoint_index=0, set_index=0, screen_p=0.3, method="forward_lr")
+    score, _ = calibrate_selection_aware(df, cands, "time", "event", S, H, entry_test="score", **kw)
+    assert seen == ["score"] * 3
+    seen.clear()
+    lr, _ = calibrate_selection_aware(df, cands, "time", "event", S, H, entry_test="lr", **kw)
+    assert seen == ["lr"] * 3
+    assert list(score.columns) == list(lr.columns)

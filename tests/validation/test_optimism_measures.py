@@ -88,3 +88,20 @@ def test_evaluation_measures_null_model_and_names():
     assert np.isnan(out["ici_24"])  # no spread of predictions: calibration spline not estimable
     assert measure_horizon("net_benefit_24_pt0.3") == 24.0 and measure_horizon("ici_36") == 36.0
     assert measure_horizon("brier_36") is None
+
+
+def test_prepared_evaluation_sample_gives_the_same_measures_to_the_last_bit(case):
+    """Issue 20: the prediction-free structures built once (evaluation_sample) change nothing."""
+    from crlmflow.validation.optimism_measures import evaluation_sample
+
+    eng = case
+    w = eng.weights(3)
+    _, selected, rm = eng.select(w)
+    lp, S = eng.model_predictions(w, selected, rm)
+    fresh = evaluation_measures(eng.time, eng.event, lp, S, HORIZONS, THRESHOLDS)
+    pre = evaluation_sample(eng.time, eng.event, HORIZONS)
+    for prepared in (pre, eng.test_sample):
+        again = evaluation_measures(eng.time, eng.event, lp, S, HORIZONS, THRESHOLDS, prepared)
+        assert again.keys() == fresh.keys()
+        for k, v in fresh.items():
+            assert again[k] == v or (np.isnan(v) and np.isnan(again[k])), k

@@ -173,3 +173,32 @@ def test_large_sample_path_equals_exact_path_at_moderate_n(monkeypatch, method):
             fast = rm.fit(tuple(selected))
             np.testing.assert_allclose(fast.vector(selected), ref.fit.coef, rtol=0, atol=1e-8)
             assert fast.loglik == pytest.approx(ref.fit.loglik, rel=1e-12)
+
+
+def test_stacked_score_tests_equal_score_test_with_factors_of_several_columns():
+    """score_add_many solves the (base, term) systems of equal size as one stack: terms of one
+    column and a three-level factor (two columns) each equal score_test on the weighted data."""
+    from crlmflow.validation.optimism import ReplicateEngine
+
+    rng = np.random.default_rng(3)
+    n = 300
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "c": rng.normal(size=n)})
+    df["g"] = rng.choice(["x", "y", "z"], n)
+    lp = 0.5 * df["a"] + 0.4 * (df["g"] == "y") - 0.3 * df["c"]
+    t = rng.exponential(20 * np.exp(-lp))
+    df["time"], df["event"] = np.minimum(t, 30.0), (t <= 30.0).astype(int)
+    cands = [{"name": v, "type": "numeric"} for v in "abc"] + [{"name": "g", "type": "factor"}]
+    eng = ReplicateEngine(df, cands, "time", "event", [12], method="forward_lr", entry_test="score")
+    assert eng.ncol["g"] == 2
+    pb = eng.problem
+    for b in range(2):
+        w = eng.weights(b)
+        rm = ReplicateModels(eng, w)
+        p = CoxProblem(pb.design, pb.data.with_weights(w))
+        for base, terms in (([], ["a", "g", "b", "c"]), (["a"], ["g", "c", "b"])):
+            got = rm.score_add_many(base, terms)
+            for t_, (chisq, df_, pv) in zip(terms, got):
+                ref = p.score_add(base, t_)
+                assert df_ == ref[1]
+                assert chisq == pytest.approx(ref[0], rel=1e-8, abs=1e-10), (b, base, t_)
+                assert pv == pytest.approx(ref[2], rel=1e-7, abs=1e-12)

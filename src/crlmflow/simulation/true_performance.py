@@ -26,7 +26,7 @@ import pandas as pd
 
 from crlmflow.simulation.scenarios import hinge_contribution
 from crlmflow.validation.calibration import calibration_slope
-from crlmflow.validation.concordance import concordance_index
+from crlmflow.validation.concordance import WeightedConcordance
 
 __all__ = ["true_linear_predictor", "true_cumulative_hazard", "true_risk", "true_performance", "true_risk_column"]
 
@@ -73,9 +73,12 @@ def true_performance(lp: np.ndarray, risk: np.ndarray, time, event, true_risk_t)
     A constant ``lp`` (the empty model) has C = 0.5 and no calibration slope (NaN).
     """
     lp = np.asarray(lp, float)
-    c = concordance_index(np.asarray(time, float), np.asarray(event, float), lp).c_index
+    # Harrell's C without its standard error (WeightedConcordance: the concordance_index
+    # sums once, not again for the influence function); the slope's Newton-Raphson starts at
+    # 1, near where a fitted model's slope lies (same maximum, fewer steps on 100,000 rows)
+    c = WeightedConcordance(np.asarray(time, float), np.asarray(event, float), lp).c_index()
     slope = np.nan
     if np.ptp(lp) > 0:
-        slope = calibration_slope(time, event, lp).slope
+        slope = calibration_slope(time, event, lp, start=1.0).slope
     ici = float(np.mean(np.abs(np.asarray(risk, float) - np.asarray(true_risk_t, float))))
     return {"c_true": float(c), "slope_true": float(slope), "ici_true": ici}

@@ -84,21 +84,22 @@ class CoxData:
 
     def __init__(self, time, event, X, weights=None, ties: str = "efron", names=None):
         t, e = check_survival(time, event)
+        self.n = t.size
+        self.time, self.event = t, e
+        self.__dict__.update(self._risk_set_state(risk_sets(t, e, weights, ties)))
+        self._set_columns(X, names)
+
+    def _set_columns(self, X, names) -> None:
         X = np.asarray(X, dtype=float)
-        if X.ndim == 1:
-            X = X[:, None]
-        n = t.size
-        if X.shape[0] != n:
-            raise ValueError(f"X must have one row per subject: {X.shape[0]} rows for {n} times")
+        X = X[:, None] if X.ndim == 1 else X
+        if X.shape[0] != self.n:
+            raise ValueError(f"X must have one row per subject: {X.shape[0]} rows for {self.n} times")
         if not np.isfinite(X).all():
             raise ValueError("X must be finite (filter complete cases first)")
         self.names = list(names) if names is not None else [f"x{j}" for j in range(X.shape[1])]
         if len(self.names) != X.shape[1]:
             raise ValueError(f"names ({len(self.names)}) must match the columns of X ({X.shape[1]})")
-        self.n = n
-        self.time, self.event, self.X_raw = t, e, X
-        self.__dict__.update(self._risk_set_state(risk_sets(t, e, weights, ties)))
-        self._Xs = X[self.order]
+        self.X_raw, self._Xs = X, X[self.order]
         self._subsets: dict[tuple, SortedColumns] = {}
 
     # -- risk sets and weights -----------------------------------------------------
@@ -134,6 +135,13 @@ class CoxData:
     def with_ties(self, ties: str) -> CoxData:
         """A view of the same data and weights with another tie method."""
         return self._view(self._rs.with_ties(ties))
+
+    def with_columns(self, X, names=None) -> CoxData:
+        """The same rows, sort, ties and weights with other columns ``X`` (n × p, data row
+        order): models of one outcome on different covariates share one sort."""
+        new = copy.copy(self)
+        new._set_columns(X, names)
+        return new
 
     def bootstrap_weights(self, idx) -> np.ndarray:
         """Frequency weights of a resample given as row indices (with repeats)."""

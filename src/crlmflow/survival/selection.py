@@ -360,15 +360,21 @@ def stepaic_both(models: SelectionModels, terms, k: float = 2.0, steps: int = 10
 
 @dataclass
 class ForwardResult:
-    """``steps``: step, action (enter/remove), variable, test, chisq, df, p."""
+    """``steps``: step, action (enter/remove), variable, test, chisq, df, p (a DataFrame
+    built from ``step_rows`` when first read: the bootstrap runs thousands of selections
+    and reads only ``selected``)."""
 
     entry_test: str
     entry_p: float
     removal_p: float
     pool: list[str]
-    steps: pd.DataFrame
+    step_rows: list[dict]
     selected: list[str]
     fit: Any
+
+    @property
+    def steps(self) -> pd.DataFrame:
+        return pd.DataFrame(self.step_rows, columns=["step", "action", "variable", "test", "chisq", "df", "p"])
 
     @property
     def path(self) -> pd.DataFrame:
@@ -453,9 +459,8 @@ def forward_lr(
         if key in seen:
             break
         seen.add(key)
-    cols = ["step", "action", "variable", "test", "chisq", "df", "p"]
     fit = models.fit(cur) if cur else None
-    return ForwardResult(entry_test, entry_p, removal_p, pool, pd.DataFrame(steps, columns=cols), cur, fit)
+    return ForwardResult(entry_test, entry_p, removal_p, pool, steps, cur, fit)
 
 
 def not_in_model_score_tests(problem: CoxProblem, final_terms, candidates=None) -> pd.DataFrame:

@@ -56,7 +56,6 @@ class BatchedCox:
             self.seg_group = np.zeros(0, dtype=np.intp)
         self.cf = self.c * self.f
         n = data.n
-        self._collapse_to_groups(n)
         self.wdn = np.zeros(n)
         self.wdn[self.dpos] = self.wd
         # Risk-set sums as one matrix product: E = A @ Et with Et[i, k] = 1{row i at risk at
@@ -64,7 +63,9 @@ class BatchedCox:
         # Efron-corrected risk-set sum of term k.  The information's E2 part uses the same
         # matrix: sum_k c_k/E0_k * (at-risk - f_k * dying) = Et @ (c/E0).
         self.use_matmul = n * max(g.size, 1) <= _MATMUL_CELLS
-        if self.use_matmul and g.size:
+        if not self.use_matmul:
+            self._collapse_to_groups(n)
+        elif g.size:
             ar = np.arange(n)[:, None]
             at_risk = ar <= self.risk_end[g][None, :]
             dying = (ar >= self.ds[g][None, :]) & (ar <= self.de[g][None, :])

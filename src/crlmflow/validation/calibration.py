@@ -161,11 +161,20 @@ def prediction_histogram(predicted_surv, width: float = PREDICTION_BIN_WIDTH) ->
 # ------------------------------------------------------------------ smooth calibration
 
 
-def _fit_cox(time, event, X):
+def _fit_cox(time, event, X, init=None):
     """Cox fit (Efron ties) of the outcome on the columns of X for the calibration models:
-    the project's one Cox fitter, ``survival.cox``.  Separation checks are off, as the
-    calibration measures have always reported whatever the Newton–Raphson fit reaches."""
+    the project's one Cox fitter, ``survival.cox``, Newton–Raphson from ``init`` (default 0).
+    Separation checks are off, as the calibration measures have always reported whatever the
+    Newton–Raphson fit reaches."""
     data = CoxData(time, event, X)
+    return data, data.fit(init=init, on_separation="ignore")
+
+
+def _calibration_fit(time, event, basis, risk_data: CoxData | None):
+    """``_fit_cox`` of the spline basis, on ``risk_data``'s sort when one is given."""
+    if risk_data is None:
+        return _fit_cox(time, event, basis)
+    data = risk_data.with_columns(basis)
     return data, data.fit(on_separation="ignore")
 
 
@@ -217,13 +226,17 @@ class NotEstimableError(ValueError):
     """A measure that the data cannot support (too few distinct predictions or events)."""
 
 
-def smooth_calibration(time, event, predicted_surv, t: float, n_knots: int = 3) -> SmoothCalibration:
+def smooth_calibration(
+    time, event, predicted_surv, t: float, n_knots: int = 3, risk_data: CoxData | None = None
+) -> SmoothCalibration:
     """ICI, E50, E90 and Emax (Austin, Harrell & van Klaveren, Stat Med 2020).
 
     Fit a Cox model of the outcome on a restricted cubic spline (``n_knots`` knots at Harrell's
     default quantiles) of cloglog(predicted risk) = log(-log S_pred(t)); the smoothed observed
     risk of each subject is 1 - S_hat(t | spline) from that model (Efron-type baseline
     hazard, as survfit.coxph); the summaries are taken over |observed - predicted| risk.
+    ``risk_data``: a ``CoxData`` of (time, event) already sorted (its columns are not used),
+    shared by the calibration models of many predictions of one sample.
     """
     time, event, s = check_survival(time, event, predicted_surv, names=("time", "event", "predicted_surv"))
     if np.any((s <= 0) | (s >= 1)):
@@ -238,7 +251,7 @@ def smooth_calibration(time, event, predicted_surv, t: float, n_knots: int = 3) 
     if np.unique(knots).size < n_knots:
         raise NotEstimableError("too few distinct predicted values for the spline knots")
     basis = rcs_basis(cll, knots)
-    data, fit = _fit_cox(time, event, basis)
+    data, fit = _calibration_fit(time, event, basis, risk_data)
     # S_hat(t | spline) with the Efron-type baseline hazard (survfit.coxph's ctype = 2)
     s_hat = baseline_survival_at(baseline_hazard(data, fit), [t], lp=basis @ fit.coef)[:, 0]
     observed = 1.0 - s_hat
@@ -255,11 +268,14 @@ def smooth_calibration(time, event, predicted_surv, t: float, n_knots: int = 3) 
     )
 
 
-def smooth_calibration_curve(time, event, predicted_surv, t: float, grid_risk, n_knots: int = 3) -> np.ndarray:
+def smooth_calibration_curve(
+    time, event, predicted_surv, t: float, grid_risk, n_knots: int = 3, risk_data: CoxData | None = None
+) -> np.ndarray:
     """Smoothed observed risk at t at the predicted risks ``grid_risk``: the calibration
     model of ``smooth_calibration`` (Cox on a restricted cubic spline of cloglog predicted
     risk, knots from the data) evaluated on a fixed grid, so curves of different samples
-    can be subtracted (Austin, Harrell & van Klaveren 2020, bootstrap bias correction)."""
+    can be subtracted (Austin, Harrell & van Klaveren 2020, bootstrap bias correction).
+    ``risk_data``: as in ``smooth_calibration``."""
     time, event, s = check_survival(time, event, predicted_surv, names=("time", "event", "predicted_surv"))
     if np.any((s <= 0) | (s >= 1)):
         raise ValueError("predicted survival must lie strictly between 0 and 1 for the cloglog")
@@ -267,7 +283,7 @@ def smooth_calibration_curve(time, event, predicted_surv, t: float, grid_risk, n
     knots = quantile_type7(cll, _RCS_QUANTILES[n_knots])
     if np.unique(knots).size < n_knots:
         raise NotEstimableError("too few distinct predicted values for the spline knots")
-    data, fit = _fit_cox(time, event, rcs_basis(cll, knots))
+    data, fit = _calibration_fit(time, event, rcs_basis(cll, knots), risk_data)
     grid = np.clip(np.asarray(grid_risk, float), 1e-12, 1 - 1e-12)
     basis = rcs_basis(np.log(-np.log(1.0 - grid)), knots)
     return 1.0 - baseline_survival_at(baseline_hazard(data, fit), [t], lp=basis @ fit.coef)[:, 0]
@@ -284,14 +300,16 @@ class CalibrationSlope:
     p_value_slope_1: float  # Wald test of slope = 1
 
 
-def calibration_slope(time, event, lp, *, conf_level: float = 0.95) -> CalibrationSlope:
+def calibration_slope(time, event, lp, *, conf_level: float = 0.95, start: float = 0.0) -> CalibrationSlope:
     """Calibration slope: coefficient of ``lp`` in a Cox model of the outcome on ``lp`` alone
     (Efron ties).  < 1 means predictions too extreme (overfitting), > 1 too modest.
-    A constant ``lp`` (a model without predictors) has no slope: NotEstimableError."""
+    A constant ``lp`` (a model without predictors) has no slope: NotEstimableError.
+    ``start``: where Newton–Raphson starts (the maximum is the same; 1, the slope of a model
+    that is not overfitted, saves iterations on a large cohort)."""
     time, event, x = check_survival(time, event, lp, names=("time", "event", "lp"))
     if np.ptp(x) == 0:
         raise NotEstimableError("the linear predictor is constant (a model without predictors)")
-    _, fit = _fit_cox(time, event, x[:, None])
+    _, fit = _fit_cox(time, event, x[:, None], init=[float(start)])
     b = float(fit.coef[0])
     se = float(fit.se[0])
     z = norm.ppf(0.5 + conf_level / 2.0)

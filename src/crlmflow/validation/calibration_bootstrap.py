@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from crlmflow.pipeline.streams import stream
+from crlmflow.survival.cox import CoxData
 from crlmflow.validation.calibration import NotEstimableError, calibration_km_grouped, smooth_calibration_curve
 from crlmflow.validation.optimism import ReplicateEngine
 from crlmflow.validation.performance import grouped_index
@@ -48,12 +49,14 @@ def calibrate_selection_aware(
     method: str = "stepaic_both",
     entry_p: float = 0.05,
     removal_p: float = 0.10,
+    entry_test: str = "lr",
     grid_points: int = 50,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Grouped and smooth calibration at each horizon, bias-corrected with selection repeated.
 
     ``predicted_surv`` (n x horizons) are the final model's apparent predictions on
-    ``train_df``.  Replicate b resamples with ``stream(seed, "calibration_bootstrap",
+    ``train_df``; the selection options (``entry_test`` too: Forward-LR's score or LR entry
+    test) must be those that selected the final model, or another procedure is repeated.  Replicate b resamples with ``stream(seed, "calibration_bootstrap",
     endpoint_index, set_index, b)``, the stream of the rms-equal variant, so both variants
     see the same resamples.
 
@@ -72,6 +75,7 @@ def calibrate_selection_aware(
         method=method,
         entry_p=entry_p,
         removal_p=removal_p,
+        entry_test=entry_test,
     )
     t, e = engine.time, engine.event
     n = t.size
@@ -90,6 +94,9 @@ def calibrate_selection_aware(
     diffs = [[] for _ in H]
     smooth_diffs = [[] for _ in H]
     n_null = 0
+    # the calibration models' risk sets: the original rows sorted once, a resample once
+    # for all horizons (the same fits as a fresh sort for each)
+    test_rs = CoxData(t, e, np.zeros((n, 0)))
     for b in range(B):
         idx = np.sort(stream(seed, "calibration_bootstrap", endpoint_index, set_index, b).integers(0, n, n))
         w = np.bincount(idx, minlength=n).astype(float)
@@ -97,6 +104,7 @@ def calibrate_selection_aware(
         if S is None:  # nothing selected: everyone gets the resample's KM; no spread to calibrate
             n_null += 1
             S = np.broadcast_to(engine.brier.weights_G(w)[2][None, :], (n, len(H)))
+        train_rs = CoxData(t[idx], e[idx], np.zeros((n, 0)))
         for j, h in enumerate(H):
             groups = cals[j].table["group"].to_numpy()
             train = grouped_index(t[idx], e[idx], S[idx, j], h, cals[j].cuts, groups)
@@ -104,8 +112,8 @@ def calibrate_selection_aware(
             diffs[j].append(train - test)
             if np.ptp(S[:, j]) > 0:
                 try:
-                    sm_train = smooth_calibration_curve(t[idx], e[idx], S[idx, j], h, grids[j])
-                    sm_test = smooth_calibration_curve(t, e, S[:, j], h, grids[j])
+                    sm_train = smooth_calibration_curve(t[idx], e[idx], S[idx, j], h, grids[j], risk_data=train_rs)
+                    sm_test = smooth_calibration_curve(t, e, S[:, j], h, grids[j], risk_data=test_rs)
                 except (ValueError, np.linalg.LinAlgError):
                     continue  # too few distinct predictions for the spline in this resample
                 smooth_diffs[j].append(sm_train - sm_test)

@@ -13,7 +13,9 @@ from crlmflow.survival.checks import check_survival
 from crlmflow.validation._km import TimeSortedSample
 
 
-def net_benefit(time, event, risk_at_t, t: float, thresholds=None) -> pd.DataFrame:
+def net_benefit(
+    time, event, risk_at_t, t: float, thresholds=None, sample: TimeSortedSample | None = None
+) -> pd.DataFrame:
     """Net benefit of treating patients whose predicted risk 1 - S(t) is >= each threshold pt.
 
     NB_model(pt) = (1 - S_hi) p - S_hi p pt / (1 - pt), with p the proportion at or above pt and
@@ -27,13 +29,14 @@ def net_benefit(time, event, risk_at_t, t: float, thresholds=None) -> pd.DataFra
     ``high_risk_followed_to_t`` is False where the high-risk group's last follow-up time is
     before t: its KM S(t) is then the value carried forward from earlier, not an estimate at
     t, and the net benefit there is not estimable (the spikes of a decision curve at high
-    thresholds come from such carried-forward values).
+    thresholds come from such carried-forward values).  ``sample``: ``TimeSortedSample(time,
+    event)`` if already built (it does not depend on the predictions).
     """
     time, event, risk = check_survival(time, event, risk_at_t, names=("time", "event", "risk_at_t"))
     pts = np.arange(1, 100) / 100 if thresholds is None else np.asarray(thresholds, dtype=float)
     if np.any((pts <= 0) | (pts >= 1)):
         raise ValueError("thresholds must lie strictly between 0 and 1")
-    sample = TimeSortedSample(time, event)
+    sample = TimeSortedSample(time, event) if sample is None else sample
     s_all = sample.km_at(np.ones(time.shape[0], dtype=bool), t)
     rows = []
     for pt in pts:

@@ -39,9 +39,8 @@ from the current one, every score test of one entry step from one evaluation).  
 replicate is two quadratic forms in the weights with a comparable-pair matrix built once
 (n <= _PAIR_LIMIT), else ``WeightedConcordance`` (O(n log n), training and test C together).
 
-Reproducibility: replicate b of endpoint k draws from ``stream(seed, "optimism_bootstrap", k,
-b)`` only (``crlmflow.pipeline.streams``), so any chunking of the replicates and any number
-of processes give identical results.
+Reproducibility: replicate b of endpoint k draws from ``stream(seed, "optimism_bootstrap", k, b)`` only
+(``crlmflow.pipeline.streams``), so any chunking of the replicates and any number of processes give identical results.
 """
 
 from __future__ import annotations
@@ -61,7 +60,7 @@ from crlmflow.survival.selection import CoxProblem, check_method, prepare, scree
 from crlmflow.validation._km import km_at
 from crlmflow.validation.batch_cox import FIT_MAX_ITER, FIT_TOL, BatchedCox
 from crlmflow.validation.concordance import WeightedConcordance, concordance_index
-from crlmflow.validation.optimism_measures import replicate_measures
+from crlmflow.validation.optimism_measures import evaluation_sample, replicate_measures
 from crlmflow.validation.replicate_models import ReplicateModels
 from crlmflow.validation.roc import brier_score
 from crlmflow.validation.weighted import BrierFrame, concordance_kernel, pair_matrix
@@ -132,6 +131,8 @@ class ReplicateEngine:
         self.G_test = self.brier.weights_G(np.ones(self.n))
         self.batch_test = BatchedCox(d)
         self.hnames = [horizon_key(h) for h in self.horizons]
+        measures = self.nb_thresholds is not None  # the original rows' sorts, once for every replicate
+        self.test_sample = evaluation_sample(self.time, self.event, self.horizons) if measures else None
         self.univ_start = None
         rm0 = ReplicateModels(self, np.ones(self.n))
         qmax = max(self.ncol.values())

@@ -28,17 +28,23 @@ says so in its ``interval`` column.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from crlmflow.report.formats import horizon_key
+from crlmflow.survival.cox import CoxData
+from crlmflow.validation._ipcw import CensoringWeights, censoring_weights
+from crlmflow.validation._km import TimeSortedSample
 from crlmflow.validation.calibration import NotEstimableError, smooth_calibration
 from crlmflow.validation.decision_curve import net_benefit
 from crlmflow.validation.roc import cumulative_dynamic_auc
 
 __all__ = [
     "NO_INTERVAL",
+    "EvaluationSample",
+    "evaluation_sample",
     "corrected_measure_names",
     "evaluation_measures",
     "measure_horizon",
@@ -64,7 +70,30 @@ def measure_horizon(measure: str) -> float | None:
     return float(m.group(1)) if m else None
 
 
-def evaluation_measures(time, event, lp, surv, horizons, thresholds=()) -> dict:
+@dataclass(frozen=True)
+class EvaluationSample:
+    """What the measures compute from (time, event) alone, whatever the predictions: the
+    censoring weights of the AUC at each horizon, the time-sorted sample of the net benefit
+    and the sorted risk sets of the calibration models.  Built once per evaluation sample
+    (the original rows once per bootstrap; a bootstrap sample once per replicate) instead of
+    once per measure and horizon; the measures are the same to the last bit."""
+
+    censoring: dict  # horizon -> CensoringWeights
+    sample: TimeSortedSample
+    risk_data: CoxData
+
+
+def evaluation_sample(time, event, horizons) -> EvaluationSample:
+    """The prediction-free structures of ``evaluation_measures`` for one sample."""
+    time = np.asarray(time, float)
+    event = np.asarray(event, float)
+    cens: dict[float, CensoringWeights] = {float(h): censoring_weights(time, event, h) for h in horizons}
+    return EvaluationSample(cens, TimeSortedSample(time, event), CoxData(time, event, np.zeros((time.size, 0))))
+
+
+def evaluation_measures(
+    time, event, lp, surv, horizons, thresholds=(), prepared: EvaluationSample | None = None
+) -> dict:
     """AUC, ICI, E50, E90 (and net benefit at ``thresholds``) of one model on one sample.
 
     Parameters
@@ -78,6 +107,8 @@ def evaluation_measures(time, event, lp, surv, horizons, thresholds=()) -> dict:
     horizons : sequence of float
     thresholds : sequence of float in (0, 1)
         Risk thresholds of the net benefit (none: no net benefit).
+    prepared : EvaluationSample, optional
+        ``evaluation_sample(time, event, horizons)``, when the same sample is evaluated often.
 
     Returns
     -------
@@ -89,22 +120,24 @@ def evaluation_measures(time, event, lp, surv, horizons, thresholds=()) -> dict:
     event = np.asarray(event, float)
     lp = np.asarray(lp, float)
     surv = np.asarray(surv, float)
+    pre = evaluation_sample(time, event, horizons) if prepared is None else prepared
     out = {}
     for j, h in enumerate(horizons):
         k = horizon_key(h)
         try:
-            out[f"auc_uno_{k}"] = float(cumulative_dynamic_auc(time, event, lp, h).auc)
+            auc = cumulative_dynamic_auc(time, event, lp, h, censoring=pre.censoring[float(h)])
+            out[f"auc_uno_{k}"] = float(auc.auc)
         except ValueError:  # no case or no control at h
             out[f"auc_uno_{k}"] = float("nan")
         try:
-            sm = smooth_calibration(time, event, surv[:, j], h)
+            sm = smooth_calibration(time, event, surv[:, j], h, risk_data=pre.risk_data)
             vals = (sm.ici, sm.e50, sm.e90)
         except NotEstimableError:
             vals = (float("nan"),) * 3
         for name, v in zip(("ici", "e50", "e90"), vals):
             out[f"{name}_{k}"] = float(v)
         if len(thresholds):
-            d = net_benefit(time, event, 1.0 - surv[:, j], h, thresholds=thresholds)
+            d = net_benefit(time, event, 1.0 - surv[:, j], h, thresholds=thresholds, sample=pre.sample)
             nb = np.where(d["high_risk_followed_to_t"], d["net_benefit_model"], np.nan)
             for pt, v in zip(d["threshold"], nb):
                 out[f"net_benefit_{k}_{_threshold_key(pt)}"] = float(v)
@@ -115,7 +148,8 @@ def replicate_measures(engine, w: np.ndarray, selected, rm, thresholds=()) -> di
     """One replicate's ``<measure>_training`` and ``<measure>_test`` columns.
 
     ``engine`` is the replicate's ``optimism.ReplicateEngine`` (its ``model_predictions``
-    gives the replicate model's lp and S on the original rows), ``w`` the bootstrap
+    gives the replicate model's lp and S on the original rows, its ``test_sample`` the
+    original rows' ``evaluation_sample``), ``w`` the bootstrap
     frequencies, ``selected`` / ``rm`` the replicate's selection and models.  Training: the
     original rows repeated w times (identical to frequency weights); test: the original rows.
     """
@@ -125,7 +159,7 @@ def replicate_measures(engine, w: np.ndarray, selected, rm, thresholds=()) -> di
         lp = np.zeros(engine.n)
         S = np.broadcast_to(engine.brier.weights_G(w)[2][None, :], (engine.n, len(engine.horizons)))
     rows = np.repeat(np.arange(engine.n), w.astype(np.int64))
-    test = evaluation_measures(engine.time, engine.event, lp, S, engine.horizons, thresholds)
+    test = evaluation_measures(engine.time, engine.event, lp, S, engine.horizons, thresholds, engine.test_sample)
     train = evaluation_measures(engine.time[rows], engine.event[rows], lp[rows], S[rows], engine.horizons, thresholds)
     out = {f"{m}_training": v for m, v in train.items()}
     out.update({f"{m}_test": v for m, v in test.items()})

@@ -170,7 +170,7 @@ def _ci(est, se, conf_level):
 
 
 def cumulative_dynamic_auc(
-    time, event, risk, t: float, *, conf_level: float = 0.95, conservative: bool = False
+    time, event, risk, t: float, *, conf_level: float = 0.95, conservative: bool = False, censoring=None
 ) -> IPCWAUC:
     """IPCW cumulative/dynamic AUC at t as riskRegression::Score(metrics = "auc", cens.model = "km").
 
@@ -178,11 +178,13 @@ def cumulative_dynamic_auc(
     censored before t carry no weight.  Ties in ``risk`` count 1/2.  G is the reverse
     Kaplan–Meier.  SE = sd(IF)/sqrt(n) with Score's influence function, including the term
     for estimating G unless ``conservative``; CI = AUC -/+ z SE truncated to [0, 1].
+    ``censoring``: the censoring weights of (time, event) at t, if already computed (they do
+    not depend on the marker; the optimism bootstrap evaluates many markers on one sample).
     """
     time, event, r = check_survival(time, event, risk, names=("time", "event", "risk"))
     event = event == 1.0
     n = time.shape[0]
-    cw = censoring_weights(time, event, t)
+    cw = censoring_weights(time, event, t) if censoring is None else censoring
     case = (time <= t) & event
     ctrl = time > t
     if not case.any() or not ctrl.any():
