@@ -104,9 +104,11 @@ def test_spline_arms_model_continuous_candidates_as_splines(run):
     assert all(c["spline_knots"] == ab.SPLINE_KNOTS for c in splines)
     full = a[(a["arm"] == "full_splines") & (a["endpoint"] == "os")]
     assert {"alb", "alb'", "alb''"} <= set(full["term"])
-    spline_rows = full[full["variable"].isin(names)]
+    fitted = set(full.loc[full["term"].str.endswith("'"), "variable"])
+    assert {"age", "alb", "hospital_days"} <= fitted <= names  # too few distinct values: kept linear
+    spline_rows = full[full["variable"].isin(fitted)]
     assert spline_rows["coef"].isna().all()  # a spline has no single log-HR
-    linear = full[~full["variable"].isin(names) & (full["selected"] == 1)]
+    linear = full[~full["variable"].isin(fitted) & (full["selected"] == 1)]
     assert linear["coef"].notna().all() and len(linear) > 0
 
 

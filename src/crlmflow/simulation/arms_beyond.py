@@ -252,10 +252,12 @@ def _splined(config: dict) -> dict:
     return {**config, "candidates": spline_candidates(config)}
 
 
-def _no_spline_coefficients(fit: ArmFit, config: dict) -> ArmFit:
-    """No single log-HR for a spline: its columns' estimates are blanked (selection kept)."""
-    splines = {c.name for c in normalise_candidates(spline_candidates(config)) if c.is_spline}
+def _no_spline_coefficients(fit: ArmFit) -> ArmFit:
+    """No single log-HR for a spline: its columns' estimates are blanked (selection kept).  A
+    spline is a variable with non-linear columns (rcs names x', x'', ...); one kept linear on
+    the data (too few distinct values) keeps its coefficient."""
     t = fit.terms.copy()
+    splines = set(t.loc[t["term"].str.endswith("'"), "variable"])
     t.loc[t["variable"].isin(splines), list(_TERM_COLUMNS)] = np.nan
     return ArmFit(fit.selected, t, fit.linear_predictor, fit.risk)
 
@@ -266,9 +268,7 @@ def _spline_arm(name: str, label: str, description: str, develop, validate) -> A
         label,
         description,
         split_sample=False,
-        develop=lambda data, config, spec, kw: _no_spline_coefficients(
-            develop(data, _splined(config), spec, kw), config
-        ),
+        develop=lambda data, config, spec, kw: _no_spline_coefficients(develop(data, _splined(config), spec, kw)),
         validate=lambda data, config, spec, kw, fit, B, seed, k: validate(
             data, _splined(config), spec, kw, fit, B, seed, k
         ),
