@@ -28,10 +28,10 @@ purpose                     id    keys
                                   the cut-off (resampled training patients, score fixed)
 ``penalty_cv_folds``        11    (endpoint index,): fold labels of the penalised
                                   models' cross-validation (shared by LASSO, elastic
-                                  net and ridge; in the simulation study keyed by
-                                  the replicate's bootstrap seed)
-``simstudy_missingness``    12    (): a simulation-study scenario's MAR missingness,
-                                  on the replicate's simulation seed
+                                  net and ridge)
+``simstudy_missingness``    14    (): a simulation-study scenario's MAR missingness,
+                                  on the replicate's simulation seed (ids 12 and 13:
+                                  multiple imputation, branch mi19)
 ==========================  ====  ====================================================
 
 Add a purpose by appending a row with a new id; never reuse or renumber one.
@@ -55,7 +55,7 @@ PURPOSES: dict[str, int] = {
     "figure_jitter": 9,
     "cutpoint_bootstrap": 10,
     "penalty_cv_folds": 11,
-    "simstudy_missingness": 12,
+    "simstudy_missingness": 14,
 }
 
 
