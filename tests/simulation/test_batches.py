@@ -35,12 +35,18 @@ def test_run_batch_stacks_in_order_and_logs_each():
 
 
 def test_two_batchings_give_identical_replicates(repo_root):
-    """Replicates run in one process after another, or each alone, give the same rows."""
+    """Replicates run in one process after another, or each alone, give the same rows, for the
+    default arms and every arm beyond the paper (penalised cross-validation and bootstrap
+    included)."""
     cfg = yaml.safe_load((repo_root / "config" / "config.yaml").read_text(encoding="utf-8"))
-    cfg["simulation_study"].update(n_eligible=200, bootstrap_B=2)
+    beyond = ["lasso", "ridge", "shrunk_stepwise", "full_splines", "paper_splines"]
+    arms = [*cfg["simulation_study"]["arms"], *beyond]
+    cfg["simulation_study"].update(n_eligible=200, bootstrap_B=2, penalised_bootstrap_B=2, arms=arms)
+    cfg["alternative_models"] = {"cv_folds": 3, "n_alphas": 6, "penalty_rule": "min"}
     truth, _ = ss.simulate_analysis_cohort(400, ss.truth_cohort_seed(3), cfg)
     truth = truth[ss.analysis_columns(cfg)]
     one = run_batch(cfg, [0, 1, 2], 3, truth, ss.run_replicate)
     split = [run_batch(cfg, b, 3, truth, ss.run_replicate) for b in ([2], [0, 1])]
     two = pd.concat(split, ignore_index=True).sort_values("rep", kind="stable", ignore_index=True)
     pd.testing.assert_frame_equal(one, two)
+    assert set(beyond) <= set(one["arm"]) and one.loc[one["arm"] == "lasso", "c_corrected"].notna().all()

@@ -87,3 +87,28 @@ def test_plot_method_comparison(tmp_path):
     assert len(fig.axes) == 3
     paths = save_figure(fig, tmp_path / "m")
     assert paths["png"].stat().st_size > 1000
+
+
+def test_patients_analysed_spline_blanks_and_scenario_notes():
+    """Patients analysed / excluded per arm; a blank coefficient (a spline's columns) is left out
+    of the log-HR error; the notes say what a non-linear or MAR scenario means."""
+    reps, ref = _replicates(), _reference()
+    reps = reps.assign(
+        n_train=np.where(reps["rep"] == 0, 250, 260), n_excluded_missing=np.where(reps["rep"] == 0, 139, 129)
+    )
+    blank = (reps["arm"] == "x") & (reps["rep"] == 1) & (reps["term"] == "b")
+    reps.loc[blank, "coef"] = np.nan  # kept, no single log-HR
+    m = mt.summarise_methods(reps, ref).set_index("arm")
+    assert m.loc["x", "mean_n_train"] == 255 and m.loc["x", "mean_n_excluded_missing"] == 134
+    assert m.loc["x", "log_hr_error"] == pytest.approx((0.2 + 0.1) / 2)  # rep 1: a only
+    assert m.loc["x", "true_kept"] == pytest.approx(0.75)  # the blank term still counts as kept
+    scenario = {
+        "effects": {"nonlinear": [{"endpoint": "os", "variable": "alb", "knot": 38.0}]},
+        "missing": [{"variable": "alb", "fraction": 0.15, "depends_on": {"died": 1.0}}],
+    }
+    settings = dict(replicates=2, truth_n=1000, bootstrap_B=5, horizon=36, target_mcse=0.01, scenario=scenario)
+    md = mt.methods_markdown(m.reset_index(), {}, settings)
+    assert "| OS | x | 255 (134) |" in md
+    assert "Non-linear truth: alb (OS, hinge at 38)" in md and "Missing at random" in md and "alb 15%" in md
+    plain = mt.methods_markdown(mt.summarise_methods(_replicates(), ref), {}, {**settings, "scenario": None})
+    assert "Non-linear truth" not in plain and "| OS | x | NA |" in plain

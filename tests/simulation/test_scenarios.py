@@ -115,7 +115,7 @@ def test_true_linear_predictor_uses_the_scenarios_truth():
 
 def test_scenario_settings_and_errors():
     sim = {"n_eligible": 389, "scenario": "n1000", "scenarios": {"n1000": {"n_eligible": 1000}}}
-    assert scenario_settings(sim) == {"name": "n1000", "n_eligible": 1000, "effects": None}
+    assert scenario_settings(sim) == {"name": "n1000", "n_eligible": 1000, "effects": None, "missing": []}
     assert scenario_settings({**sim, "scenario": "default"})["n_eligible"] == 389
     with pytest.raises(ValueError, match="'nope' is not defined"):
         scenario_settings({**sim, "scenario": "nope"})

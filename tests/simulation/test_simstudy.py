@@ -322,7 +322,16 @@ def _digests(folder: Path) -> dict:
 @pytest.mark.workflow
 def test_simulation_study_target(repo_root, tmp_path):
     out = tmp_path / "out"
-    cfg = _config(replicates=3, bootstrap_B=5, truth_n=2000, seed=99, batches=2, arms=["paper", "full"])
+    cfg = _config(
+        replicates=3,
+        bootstrap_B=5,
+        truth_n=2000,
+        seed=99,
+        batches=2,
+        arms=["paper", "full", "lasso", "shrunk_stepwise", "full_splines"],
+        penalised_bootstrap_B=2,
+    )
+    cfg["alternative_models"] = {"cv_folds": 3, "n_alphas": 6}
     cfg["outdir"] = str(out)
     path = tmp_path / "sim.yaml"
 
@@ -357,12 +366,10 @@ def test_simulation_study_target(repo_root, tmp_path):
     md = (sim / "simulation_study.md").read_text(encoding="utf-8")
     assert "3 replicates of 389 eligible patients" in md and "Method comparison" in md
     meth = pd.read_csv(sim / "methods.csv")
-    assert meth[["arm", "endpoint"]].values.tolist() == [
-        ["paper", "os"],
-        ["paper", "rfs"],
-        ["full", "os"],
-        ["full", "rfs"],
-    ]
+    arms = ["paper", "full", "lasso", "shrunk_stepwise", "full_splines"]
+    assert meth[["arm", "endpoint"]].values.tolist() == [[a, ep] for a in arms for ep in ("os", "rfs")]
+    assert meth["c_corrected_mean_error"].notna().all()  # every arm here has a corrected C
+    assert "Full model with splines" in md or "full_splines" in md
     assert meth["mean_slope_true"].between(0.2, 2).all() and meth["mean_ici_true"].between(0, 0.3).all()
     assert (meth.loc[meth["arm"] == "full", "true_kept"] == 1).all()
     assert (sim / "method_comparison.png").stat().st_size > 10_000

@@ -50,11 +50,30 @@ SIM_TRUTH_RUNTIME = 5 + SIM["truth_n"] // 10000
 # once per batch); a batch's replicates are a param, so changing `replicates` or `batches`
 # reruns the batches whose lists changed. The results do not depend on the batching.
 SIM_BATCHES = replicate_batches(SIM["replicates"], SIM["batches"])
+# Arms beyond the paper also read the penalty's cross-validation settings and the penalised
+# arms' bootstrap size (lasso, ridge) or the spline knots (spline arms), passed only when such
+# an arm runs (no rerun of the paper's arms); a scenario's MAR missingness applies to the
+# replicate cohorts only (never to the truth cohort).
+SIM_PENALISED = bool({"lasso", "ridge"} & set(SIM["arms"]))
+SIM_SPLINES = bool({"full_splines", "paper_splines"} & set(SIM["arms"]))
+SIM_REPLICATE_KEYS = ["n_eligible", "bootstrap_B", "arms", "horizon"]
+SIM_REPLICATE_KEYS += ["penalised_bootstrap_B"] if SIM_PENALISED else []
+SIM_REPLICATE_KEYS += ["spline_knots"] if SIM_SPLINES else []
 SIM_REPLICATE = {
     **SIM_STUDY_PROCEDURE,
+    **({"missing": SIM_SCENARIO["missing"]} if SIM_SCENARIO["missing"] else {}),
+    **(
+        {
+            "alternative_models": {
+                k: config["alternative_models"][k]
+                for k in ("cv_folds", "n_alphas", "penalty_rule")
+            }
+        }
+        if SIM_PENALISED
+        else {}
+    ),
     "simulation_study": {
-        k: SIM_N if k == "n_eligible" else SIM[k]
-        for k in ("n_eligible", "bootstrap_B", "arms", "horizon")
+        k: SIM_N if k == "n_eligible" else SIM[k] for k in SIM_REPLICATE_KEYS
     },
 }
 
@@ -173,6 +192,8 @@ rule simstudy_summary:
                     "arms",
                     "horizon",
                     "target_mcse",
+                    "spline_knots",
+                    "penalised_bootstrap_B",
                 )
             },
             **({} if SIM_DEFAULT_SCENARIO else {"scenario": SIM_SCENARIO}),

@@ -37,6 +37,8 @@ purpose                     id    keys
 ``mi_bootstrap_imputation`` 13    (endpoint index, replicate, imputation): one
                                   imputation of one bootstrap sample (multiple
                                   imputation's bootstrap-then-impute optimism)
+``simstudy_missingness``    14    (): a simulation-study scenario's MAR missingness,
+                                  on the replicate's simulation seed
 ==========================  ====  ====================================================
 
 Add a purpose by appending a row with a new id; never reuse or renumber one.
@@ -62,6 +64,7 @@ PURPOSES: dict[str, int] = {
     "penalty_cv_folds": 11,
     "multiple_imputation": 12,
     "mi_bootstrap_imputation": 13,
+    "simstudy_missingness": 14,
 }
 
 

@@ -13,8 +13,17 @@ and two functions:
   Prediction Models*, 2nd ed., ch. 17): keys c_apparent, c_optimism, c_corrected,
   slope_corrected, n_bootstrap.
 
-Adding a method (LASSO, ridge, a shrunk stepwise model, splines, multiple imputation) is one
-:func:`register_arm` call with its two functions; the simulation study runs every arm named
+Optional parts of an arm: ``seeded`` (``develop`` also receives ``seed=`` and
+``endpoint_index=``, e.g. for the folds of a cross-validated penalty), ``finalise(data, config,
+spec, kw, fit, validation) -> (ArmFit, validation)`` (a model that needs its own bootstrap
+result, e.g. uniform shrinkage by the bootstrap calibration slope) and ``missing_data``: the
+``data.missing_predictors`` policy the arm's cohort is cleaned with (``complete_case`` for
+every arm here; an arm for multiple imputation registers with its own policy and receives
+the cohort with the incomplete patients kept — the hook of :func:`crlmflow.simulation.study.run_replicate`).
+
+Adding a method is one :func:`register_arm` call with its two functions
+(:mod:`crlmflow.simulation.arms_beyond` registers LASSO, ridge, the shrunk stepwise model and
+spline arms); the simulation study runs every arm named
 in ``simulation_study.arms`` on the same cohorts, with the same bootstrap resamples (the
 replicate's ``bootstrap`` seed), so differences between arms are not Monte Carlo noise of
 different data (common random numbers; Morris, White & Crowther, Stat Med 2019, §5.2).
@@ -44,11 +53,24 @@ import pandas as pd
 
 from crlmflow.model.modelling import DevelopedModel, Selection, develop_model, model_matrix, multivariable_table
 from crlmflow.survival.cox import baseline_hazard, baseline_survival_at
+from crlmflow.survival.design import spline_knots_of
 from crlmflow.survival.selection import prepare, univariable_cox
 from crlmflow.validation.optimism import ReplicateEngine, apparent_performance, summarise_optimism
 from crlmflow.validation.replicate_models import ReplicateModels
 
-__all__ = ["ArmFit", "Arm", "ARMS", "register_arm", "arms_named", "selection_arm", "full_model_arm"]
+__all__ = [
+    "ArmFit",
+    "Arm",
+    "ARMS",
+    "register_arm",
+    "arms_named",
+    "selection_arm",
+    "full_model_arm",
+    "develop_selection",
+    "validate_selection",
+    "develop_full",
+    "validate_full",
+]
 
 
 @dataclass
@@ -77,6 +99,9 @@ class Arm:
     split_sample: bool
     develop: Callable
     validate: Callable
+    seeded: bool = False
+    finalise: Callable | None = None
+    missing_data: str = "complete_case"
 
 
 #: The registry, in the order the tables list the arms.
@@ -126,8 +151,9 @@ def _from_developed(model: DevelopedModel) -> ArmFit:
     return ArmFit(list(model.selected), terms, lp, risk)
 
 
-def _develop_selection(data, config, spec, kw, overrides) -> ArmFit:
-    kw = {**kw, **overrides}
+def develop_selection(data, config, spec, kw, overrides=None) -> ArmFit:
+    """The screening + stepwise model (``develop_model``), selection options replaced by ``overrides``."""
+    kw = {**kw, **(overrides or {})}
     return _from_developed(develop_model(data, config["candidates"], "ep", spec["time"], spec["event"], **kw))
 
 
@@ -163,7 +189,10 @@ def _validate_with(engine_cls, data, config, spec, kw, fit, B, seed, endpoint_in
     return _engine_optimism(engine, data, config, spec, kw, fit, B)
 
 
-def _validate_selection(data, config, spec, kw, fit, B, seed, endpoint_index, overrides) -> dict:
+def validate_selection(data, config, spec, kw, fit, B, seed, endpoint_index, overrides=None) -> dict:
+    """Harrell's optimism of the screening + stepwise procedure (``ReplicateEngine``), the
+    config's selection options replaced by ``overrides``."""
+    overrides = overrides or {}
     return _validate_with(ReplicateEngine, data, config, spec, {**kw, **overrides}, fit, B, seed, endpoint_index)
 
 
@@ -176,8 +205,8 @@ def selection_arm(name: str, label: str, description: str, *, split_sample: bool
         label,
         description,
         split_sample,
-        develop=lambda data, config, spec, kw: _develop_selection(data, config, spec, kw, overrides),
-        validate=lambda data, config, spec, kw, fit, B, seed, k: _validate_selection(
+        develop=lambda data, config, spec, kw: develop_selection(data, config, spec, kw, overrides),
+        validate=lambda data, config, spec, kw, fit, B, seed, k: validate_selection(
             data, config, spec, kw, fit, B, seed, k, overrides
         ),
     )
@@ -193,7 +222,7 @@ def _pool(config: dict, kw: dict) -> list[str]:
     return [c["name"] for c in config["candidates"] if c["name"] not in excluded]
 
 
-def _develop_full(data, config, spec, kw) -> ArmFit:
+def develop_full(data, config, spec, kw) -> ArmFit:
     cands = config["candidates"]
     problem = prepare(data, cands, spec["time"], spec["event"])
     univ = univariable_cox(data, cands, spec["time"], spec["event"], problem=problem)
@@ -204,7 +233,7 @@ def _develop_full(data, config, spec, kw) -> ArmFit:
     multi = multivariable_table(problem, sel, cands, univ, events, kw.get("exclude") or ())
     model = DevelopedModel(
         "ep", spec["time"], spec["event"], list(cands), univ, sel, multi, pd.DataFrame(),
-        baseline_hazard(problem.data, fit), fit, len(data), events,
+        baseline_hazard(problem.data, fit), fit, len(data), events, spline_knots_of(problem.design.candidates),
     )  # fmt: skip
     return _from_developed(model)
 
@@ -219,13 +248,13 @@ class FullModelEngine(ReplicateEngine):
         return pool, pool, rm
 
 
-def _validate_full(data, config, spec, kw, fit, B, seed, endpoint_index) -> dict:
+def validate_full(data, config, spec, kw, fit, B, seed, endpoint_index) -> dict:
     return _validate_with(FullModelEngine, data, config, spec, kw, fit, B, seed, endpoint_index)
 
 
 def full_model_arm(name: str, label: str, description: str, *, split_sample: bool) -> Arm:
     """The pre-specified full model (every candidate of the multivariable pool)."""
-    return Arm(name, label, description, split_sample, develop=_develop_full, validate=_validate_full)
+    return Arm(name, label, description, split_sample, develop=develop_full, validate=validate_full)
 
 
 register_arm(

@@ -7,7 +7,10 @@ Crowther, Stat Med 2019;38:2074-2102, Table 6):
   (per-replicate shares averaged; MCSE = SD / sqrt(R));
 * HR bias: per replicate, the mean of (estimated - true) log-HR over the true predictors in
   the model, averaged over replicates (conditional on selection, as a reader of the model
-  would see it);
+  would see it; penalised and shrunk arms: their shrunken coefficients; spline arms: linear
+  terms only, a spline has no single log-HR);
+* patients analysed (``mean_n_train``) and excluded for a missing value
+  (``mean_n_excluded_missing``: complete-case analysis);
 * true performance on the independent truth cohort
   (:mod:`crlmflow.simulation.true_performance`): C, calibration slope, ICI at the horizon;
 * the C the arm reports (the optimism-corrected C; for split-sample arms also the
@@ -59,6 +62,7 @@ def _per_replicate(g: pd.DataFrame, ref: pd.DataFrame) -> pd.DataFrame:
         sel = r["selected"].astype(bool)
         t, n = role == TRUE, role == NULL
         err = (r.loc[t & sel, "coef"] - r.loc[t & sel, "term"].map(truth)).to_numpy(float)
+        err = err[np.isfinite(err)]  # a spline's columns have no single log-HR
         rows.append(
             {
                 "rep": rep,
@@ -100,6 +104,8 @@ def summarise_methods(replicates: pd.DataFrame, reference: pd.DataFrame, target_
         first = g.drop_duplicates("rep")
         row = {"arm": arm, "endpoint": ep, "replicates": int(first["rep"].nunique())}
         row["mean_selected"] = float(first["n_selected"].mean())
+        for col in ("n_train", "n_excluded_missing"):
+            row[f"mean_{col}"] = float(first[col].mean()) if col in first else np.nan
         for col in ("true_kept", "null_kept", "log_hr_error"):
             row[col], row[f"{col}_mcse"] = _mean_mcse(per[col]) if len(per) else (np.nan, np.nan)
         for col in ("c_true", "slope_true", "ici_true", "c_corrected", "slope_corrected"):
@@ -127,6 +133,29 @@ def _pm(est: float, se: float, digits: int = 3, pct: bool = False) -> str:
     return f"{f * est:.{d}f}" + (f" ({f * se:.{d}f})" if np.isfinite(se) else "")
 
 
+def _scenario_notes(settings: dict) -> list[str]:
+    """What the table means under a non-linear truth or MAR missingness (none for the default)."""
+    scen = settings.get("scenario") or {}
+    notes = []
+    hinges = ((scen.get("effects") or {}).get("nonlinear")) or []
+    if hinges:
+        what = ", ".join(f"{h['variable']} ({h['endpoint'].upper()}, hinge at {h['knot']:g})" for h in hinges)
+        notes.append(
+            f"Non-linear truth: {what}. True calibration slope and ICI compare each model with the true, "
+            "non-linear risk: how well an arm recovers it (linear arms can only approximate a hinge; spline arms "
+            "model it). The log-HR bias of a hinge variable is against its linear part only."
+        )
+    missing = scen.get("missing") or []
+    if missing:
+        what = ", ".join(f"{m['variable']} {100 * m['fraction']:.0f}%" for m in missing)
+        notes.append(
+            f"Missing at random in the replicate cohorts (never the truth cohort): {what}, depending on observed "
+            "variables including the outcome. Complete-case arms analyse only the complete patients (the count "
+            "excluded for a missing value in brackets)."
+        )
+    return notes
+
+
 def methods_markdown(methods: pd.DataFrame, labels: dict, settings: dict) -> str:
     """The method-comparison table as markdown (MCSE in brackets), with its notes."""
     from crlmflow.report.exhibits import to_markdown
@@ -136,6 +165,10 @@ def methods_markdown(methods: pd.DataFrame, labels: dict, settings: dict) -> str
         {
             "Endpoint": m["endpoint"].str.upper(),
             "Method": [labels.get(a, a) for a in m["arm"]],
+            "Patients analysed (excluded for a missing value)": [
+                "NA" if not np.isfinite(n) else f"{n:.0f}" + (f" ({x:.0f})" if np.isfinite(x) else "")
+                for n, x in zip(m["mean_n_train"], m["mean_n_excluded_missing"])
+            ],
             "True predictors kept, %": [_pm(a, b, pct=True) for a, b in zip(m["true_kept"], m["true_kept_mcse"])],
             "Noise predictors kept, %": [_pm(a, b, pct=True) for a, b in zip(m["null_kept"], m["null_kept_mcse"])],
             "log-HR bias (true, kept)": [_pm(a, b) for a, b in zip(m["log_hr_error"], m["log_hr_error_mcse"])],
@@ -169,5 +202,6 @@ def methods_markdown(methods: pd.DataFrame, labels: dict, settings: dict) -> str
         f"Replicates: {settings['replicates']}; for a Monte Carlo SE of {settings['target_mcse']} on the mean "
         f"error of the corrected C the largest SD of error here needs {need:.0f} replicates (R = SD² / MCSE², "
         "Morris, White & Crowther 2019, §5.3).",
+        *_scenario_notes(settings),
     ]
     return to_markdown(tab, "Method comparison (Monte Carlo SE in brackets)", notes)

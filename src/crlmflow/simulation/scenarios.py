@@ -14,12 +14,19 @@ Stat Med 38:2074, section 3: data-generating mechanisms varied factor by factor)
   ``log_hr_below * max(0, knot - x) + log_hr_above * max(0, x - knot)`` to the linear
   predictor: a threshold effect a linear term cannot capture.
 
+A scenario may also make predictors incomplete (``missing``, a sibling of ``effects``):
+missing-at-random deletions in the replicate cohorts, never in the truth cohort
+(:mod:`crlmflow.simulation.missingness`), so complete-case analysis (and, once registered,
+multiple imputation) is judged against the complete truth.
+
 Functions here work on plain dicts of arrays (raw-export or cleaned-cohort columns).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from crlmflow.simulation.missingness import parse_missing
 
 __all__ = [
     "ENDPOINT_KEYS",
@@ -129,6 +136,15 @@ BUILTIN_SCENARIOS: dict[str, dict] = {
     },
     # the default truth with 1000 eligible patients per replicate cohort
     "n1000": {"n_eligible": 1000},
+    # the default truth, three predictors missing at random, more often in patients who died or
+    # recurred and in older / higher-ASA patients (about a third of the cohort incomplete)
+    "mar": {
+        "missing": [
+            {"variable": "r0_resection", "fraction": 0.10, "depends_on": {"died": 1.0, "age": 0.5}},
+            {"variable": "alb", "fraction": 0.15, "depends_on": {"recurred": 0.8, "asa": 0.5}},
+            {"variable": "ca19_9", "fraction": 0.15, "depends_on": {"died": 0.8, "age": -0.3}},
+        ]
+    },
 }
 
 
@@ -136,9 +152,9 @@ def scenario_settings(sim: dict) -> dict:
     """The selected scenario of the ``simulation_study`` config block (:data:`BUILTIN_SCENARIOS`
     plus the config's ``scenarios``, which replace a shipped one of the same name).
 
-    Returns ``{"name", "n_eligible", "effects"}``: ``effects`` is the raw override (``None``
-    for ``"default"`` and for a scenario without ``effects``), ``n_eligible`` the scenario's
-    or the study's.  An unknown scenario name is an error listing the defined ones.
+    Returns ``{"name", "n_eligible", "effects", "missing"}``: ``effects`` is the raw override
+    (``None`` for ``"default"`` and for a scenario without ``effects``), ``n_eligible`` the
+    scenario's or the study's, ``missing`` the MAR missingness entries (``[]`` for none).  An unknown scenario name is an error listing the defined ones.
     """
     name = str(sim.get("scenario", "default"))
     defined = {**BUILTIN_SCENARIOS, **(sim.get("scenarios") or {})}
@@ -152,4 +168,10 @@ def scenario_settings(sim: dict) -> dict:
         raise ValueError(f"simulation_study.scenario {name!r} is not defined; defined: {['default', *sorted(defined)]}")
     effects = spec.get("effects") or None
     parse_effects(effects)  # fail early, at DAG build, on a malformed override
-    return {"name": name, "n_eligible": int(spec.get("n_eligible", sim["n_eligible"])), "effects": effects}
+    missing = parse_missing(spec.get("missing"))
+    return {
+        "name": name,
+        "n_eligible": int(spec.get("n_eligible", sim["n_eligible"])),
+        "effects": effects,
+        "missing": missing,
+    }

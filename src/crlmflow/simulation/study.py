@@ -58,13 +58,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from crlmflow.data.cleaning import MISSING_PREDICTOR_PREFIX
 from crlmflow.data.cohort import assign_sets, clean_cohort_file
+from crlmflow.data.columns import EXCLUSION_REASONS
 from crlmflow.data.indices import derive_indices
 from crlmflow.data.io import atomic_write_csv
 from crlmflow.pipeline.options import SelectionOptions
-from crlmflow.pipeline.streams import integer_seed, seed_sequence
+from crlmflow.pipeline.streams import integer_seed, seed_sequence, stream
+from crlmflow.simulation import arms_beyond  # noqa: F401 - registers the arms beyond the paper
 from crlmflow.simulation.arms import arms_named
 from crlmflow.simulation.generator import simulate_cohort
+from crlmflow.simulation.missingness import impose_missingness
 from crlmflow.simulation.true_performance import true_performance, true_risk_column
 from crlmflow.survival.design import normalise_candidates
 from crlmflow.survival.selection import fit_terms, prepare
@@ -78,6 +82,7 @@ __all__ = [
     "analysis_columns",
     "truth_reference",
     "run_replicate",
+    "replicate_cohort",
     "selection_kwargs",
     "REPLICATE_COLUMNS",
     "PAPER_ARM",
@@ -143,7 +148,13 @@ def simulate_analysis_cohort(n_eligible: int, seed: int, config: dict) -> tuple[
     written as CSV (``atomic_write_csv``) to a temporary folder, read back and cleaned by
     :func:`crlmflow.data.cohort.clean_cohort_file` with the config's ``data`` options, and the
     indices derived; ``config["effects"]`` (optional) is the scenario's override of the true
-    outcome model (:mod:`crlmflow.simulation.scenarios`).  Returns ``(analysis cohort, ground truth)``.
+    outcome model (:mod:`crlmflow.simulation.scenarios`); ``config["missing"]`` (optional) a
+    scenario's MAR missingness imposed on the raw export before cleaning
+    (:func:`crlmflow.simulation.missingness.impose_missingness`, named stream
+    ``simstudy_missingness`` on ``seed``), so the cleaner's missing-data policy
+    (``data.missing_predictors``) applies as on real data.  Returns ``(analysis cohort, ground
+    truth)``; ``cohort.attrs["excluded_missing"]`` counts the patients the cleaner excluded for a
+    missing value (missing required data or a missing candidate predictor).
     """
     data = config["data"]
     kwargs = {"case_mix": (data.get("synthetic") or {}).get("case_mix")}
@@ -152,6 +163,8 @@ def simulate_analysis_cohort(n_eligible: int, seed: int, config: dict) -> tuple[
     if config.get("effects"):  # a simulation-study scenario's truth (simulation_study.scenario)
         kwargs["effects"] = config["effects"]
     raw, truth = simulate_cohort(int(n_eligible), int(seed), **kwargs)
+    if config.get("missing"):
+        raw = impose_missingness(raw, config["missing"], stream(int(seed), "simstudy_missingness"))
     with tempfile.TemporaryDirectory(prefix="crlm-simstudy-") as tmp:
         path = Path(tmp) / "raw_cohort.csv"
         atomic_write_csv(raw, path)
@@ -163,7 +176,11 @@ def simulate_analysis_cohort(n_eligible: int, seed: int, config: dict) -> tuple[
             candidates=config["candidates"],
             endpoints=config["endpoints"],
         )
-    return derive_indices(result.cohort), truth
+    reasons = result.exclusions["reason"].astype(str)
+    missing = (reasons == EXCLUSION_REASONS[4]) | reasons.str.startswith(MISSING_PREDICTOR_PREFIX)
+    cohort = derive_indices(result.cohort)
+    cohort.attrs["excluded_missing"] = int(missing.sum())
+    return cohort, truth
 
 
 def truth_key(endpoint: dict) -> str:
@@ -324,6 +341,7 @@ REPLICATE_COLUMNS = [
     "hr_lower",
     "hr_upper",
     "p",
+    "n_excluded_missing",
     "n_train",
     "events_train",
     "n_validation",
@@ -358,9 +376,12 @@ def _arm_endpoint(arm, ep, spec, k, data, valid, truth_cohort, config, kw, seeds
     """One arm on one endpoint: develop, split-sample C (split arms), bootstrap, true performance."""
     sim = config["simulation_study"]
     time, event = spec["time"], spec["event"]
-    fit = arm.develop(data, config, spec, kw)
-    c_split = concordance_index(valid[time], valid[event], fit.linear_predictor(valid)) if arm.split_sample else None
+    seeded = {"seed": seeds["bootstrap"], "endpoint_index": k} if arm.seeded else {}
+    fit = arm.develop(data, config, spec, kw, **seeded)
     val = arm.validate(data, config, spec, kw, fit, int(sim["bootstrap_B"]), seeds["bootstrap"], k)
+    if arm.finalise is not None:  # a model built from its own bootstrap (e.g. uniform shrinkage)
+        fit, val = arm.finalise(data, config, spec, kw, fit, val)
+    c_split = concordance_index(valid[time], valid[event], fit.linear_predictor(valid)) if arm.split_sample else None
     horizon = float(sim.get("horizon", 36))
     risk_col = true_risk_column(truth_key(spec))
     true_risk_t = truth_cohort[risk_col] if risk_col in truth_cohort else np.full(len(truth_cohort), np.nan)
@@ -402,6 +423,23 @@ def _arm_endpoint(arm, ep, spec, k, data, valid, truth_cohort, config, kw, seeds
     )
 
 
+def replicate_cohort(config: dict, seeds: dict, missing_data: str) -> tuple:
+    """(training part, validation part, all patients, patients excluded for a missing value)
+    of the replicate's cohort cleaned with ``data.missing_predictors = missing_data``."""
+    cfg = {**config, "data": {**config["data"], "missing_predictors": missing_data}}
+    cohort, _ = simulate_analysis_cohort(config["simulation_study"]["n_eligible"], seeds["simulate"], cfg)
+    excluded = cohort.attrs.get("excluded_missing", 0)
+    split = {
+        "method": "random",
+        "train_fraction": config["split"]["train_fraction"],
+        "stratify": config["split"].get("stratify"),
+    }
+    cohort, _ = assign_sets({"development": cohort}, split, seed=seeds["split"])
+    train = cohort[cohort["set"] == "train"].reset_index(drop=True)
+    valid = cohort[cohort["set"] == "validation"].reset_index(drop=True)
+    return train, valid, cohort.reset_index(drop=True), excluded
+
+
 def run_replicate(config: dict, rep: int, seed: int, truth_cohort: pd.DataFrame) -> pd.DataFrame:
     """Every arm of the study on replicate ``rep``; one row per arm, endpoint and candidate term.
 
@@ -413,7 +451,11 @@ def run_replicate(config: dict, rep: int, seed: int, truth_cohort: pd.DataFrame)
     risk at the horizon in ``true_risk_<os|rfs>`` (:func:`crlmflow.simulation.true_performance.true_risk`).
 
     Every arm (:mod:`crlmflow.simulation.arms`) sees the same cohort, the same split and the
-    same bootstrap resamples.  Term columns: screened, selected, and for terms in the model
+    same bootstrap resamples.  An arm's cohort is cleaned with its ``missing_data`` policy
+    (``data.missing_predictors``; the hook for multiple imputation: such an arm receives the
+    same simulated export cleaned with its own policy, its split and resamples drawn from the
+    same seeds); ``n_excluded_missing`` counts the patients its cleaning excluded for a missing
+    value (complete-case analysis under a ``missing`` scenario).  Term columns: screened, selected, and for terms in the model
     coef, se, hr, hr_lower, hr_upper, p.  Endpoint columns (repeated on its rows): sizes and
     events of the development data (``n_train``; all patients for arms that do not split) and
     of the validation part, n_selected, selected_terms (";"-joined), c_apparent, c_split
@@ -422,25 +464,19 @@ def run_replicate(config: dict, rep: int, seed: int, truth_cohort: pd.DataFrame)
     replicates; NaN when B = 0), and the true c_true, slope_true, ici_true
     (:func:`crlmflow.simulation.true_performance.true_performance`).
     """
-    sim = config["simulation_study"]
     seeds = replicate_seeds(seed, rep)
-    cohort, _ = simulate_analysis_cohort(sim["n_eligible"], seeds["simulate"], config)
-    split = {
-        "method": "random",
-        "train_fraction": config["split"]["train_fraction"],
-        "stratify": config["split"].get("stratify"),
-    }
-    cohort, _ = assign_sets({"development": cohort}, split, seed=seeds["split"])
-    train = cohort[cohort["set"] == "train"].reset_index(drop=True)
-    valid = cohort[cohort["set"] == "validation"].reset_index(drop=True)
-    everyone = cohort.reset_index(drop=True)
     kw = selection_kwargs(config)
+    cohorts: dict[str, tuple] = {}  # one cleaning per missing-data policy, in order of first use
     out = []
     for arm in arms_named(study_arms(config)):
+        if arm.missing_data not in cohorts:
+            cohorts[arm.missing_data] = replicate_cohort(config, seeds, arm.missing_data)
+        train, valid, everyone, excluded = cohorts[arm.missing_data]
         data = train if arm.split_sample else everyone
         for k, (ep, spec) in enumerate(config["endpoints"].items()):
             truth_key(spec)
-            out.append(_arm_endpoint(arm, ep, spec, k, data, valid, truth_cohort, config, kw, seeds))
+            table = _arm_endpoint(arm, ep, spec, k, data, valid, truth_cohort, config, kw, seeds)
+            out.append(table.assign(n_excluded_missing=excluded))
     table = pd.concat(out, ignore_index=True).assign(
         rep=int(rep), seed_simulate=seeds["simulate"], seed_split=seeds["split"], seed_bootstrap=seeds["bootstrap"]
     )

@@ -84,7 +84,7 @@ def plot_method_comparison(
                 g = _per_rep(reps, arm)
                 for col, color, suffix in (("c_corrected", CORRECTED, ""), ("c_split", SPLIT, " (split)")):
                     err = (g[col] - g["c_true"]).to_numpy(float)
-                    if col == "c_split" and not np.isfinite(err).any():
+                    if not np.isfinite(err).any():  # no split C; no corrected C (penalised_bootstrap_B 0)
                         continue
                     data.append(err[np.isfinite(err)])
                     colors.append(color)
