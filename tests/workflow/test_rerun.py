@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from project_copy import copy_project, project_env
 
 from crlmflow.pipeline.codedeps import code_dependencies
 
@@ -35,7 +36,11 @@ def _small_config(repo_root, out, **validation):
 def _snakemake(repo_root, cfg, path, *args):
     path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
     return subprocess.run(
-        [str(BIN / "snakemake"), "--configfile", str(path), *args], cwd=repo_root, capture_output=True, text=True
+        [str(BIN / "snakemake"), "--configfile", str(path), *args],
+        cwd=repo_root,
+        env=project_env(repo_root),
+        capture_output=True,
+        text=True,
     )
 
 
@@ -54,35 +59,41 @@ def _planned(res) -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def complete_run(repo_root, tmp_path_factory):
+def project(repo_root, tmp_path_factory):
+    """A copy of the project: the module-edit tests must not edit the checkout (see project_copy)."""
+    return copy_project(repo_root, tmp_path_factory.mktemp("rerun_project"))
+
+
+@pytest.fixture(scope="module")
+def complete_run(project, tmp_path_factory):
     base = tmp_path_factory.mktemp("rerun")
-    cfg = _small_config(repo_root, base / "out")
-    res = _snakemake(repo_root, cfg, base / "run.yaml", "--cores", "2", "-q")
+    cfg = _small_config(project, base / "out")
+    res = _snakemake(project, cfg, base / "run.yaml", "--cores", "2", "-q")
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert (base / "out" / "provenance.json").exists()
     return base, cfg
 
 
-def test_complete_run_plans_nothing(repo_root, complete_run):
+def test_complete_run_plans_nothing(project, complete_run):
     base, cfg = complete_run
     # the same config file: the provenance manifest records which files the run was given
-    assert _planned(_snakemake(repo_root, cfg, base / "run.yaml", "-n")) == {}
+    assert _planned(_snakemake(project, cfg, base / "run.yaml", "-n")) == {}
 
 
-def test_simulation_study_settings_rerun_nothing_of_the_default_target(repo_root, complete_run):
+def test_simulation_study_settings_rerun_nothing_of_the_default_target(project, complete_run):
     base, cfg = complete_run
     changed = copy.deepcopy(cfg)
     changed["simulation_study"]["replicates"] += 7
     changed["simulation_study"]["truth_n"] += 1000
-    assert _planned(_snakemake(repo_root, changed, base / "run.yaml", "-n")) == {}
+    assert _planned(_snakemake(project, changed, base / "run.yaml", "-n")) == {}
 
 
-def test_a_setting_reruns_the_rules_that_use_it(repo_root, complete_run):
+def test_a_setting_reruns_the_rules_that_use_it(project, complete_run):
     """The control: a key a rule does use is seen (cut-off permutations -> risk_groups on)."""
     base, cfg = complete_run
     changed = copy.deepcopy(cfg)
     changed["validation"]["cutpoint_permutations"] += 1
-    plan = _planned(_snakemake(repo_root, changed, base / "perm.yaml", "-n"))
+    plan = _planned(_snakemake(project, changed, base / "perm.yaml", "-n"))
     changed_params = {rule for rule, reasons in plan.items() if any("params" in r.lower() for r in reasons)}
     # Snakemake compares params only of jobs whose inputs are unchanged: model_file (whose
     # settings hash the permutations too) is planned because risk_groups' output changes
@@ -104,26 +115,26 @@ def _rules_running(repo_root, module: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def default_rules(repo_root, complete_run) -> set[str]:
+def default_rules(project, complete_run) -> set[str]:
     """Every rule of the default target (a forced dry run)."""
     base, cfg = complete_run
-    return set(_planned(_snakemake(repo_root, cfg, base / "all.yaml", "-n", "--forceall")))
+    return set(_planned(_snakemake(project, cfg, base / "all.yaml", "-n", "--forceall")))
 
 
 @pytest.mark.parametrize(
     "module",
     ["src/crlmflow/app/calculator.py", "src/crlmflow/model/riskgroups.py", "src/crlmflow/report/plots/calibration.py"],
 )
-def test_an_edited_module_reruns_exactly_the_rules_importing_it(repo_root, complete_run, default_rules, module):
+def test_an_edited_module_reruns_exactly_the_rules_importing_it(project, complete_run, default_rules, module):
     base, cfg = complete_run
-    expected = _rules_running(repo_root, module) & default_rules
+    expected = _rules_running(project, module) & default_rules
     assert expected and expected != default_rules - {"all"}
-    path = repo_root / module
+    path = project / module
     original, stat = path.read_bytes(), path.stat()
     try:
         # an edit (Snakemake skips a newer input whose checksum is unchanged), undone below
         path.write_bytes(original + b"\n# edited by tests/workflow/test_rerun.py\n")
-        plan = _planned(_snakemake(repo_root, cfg, base / "code.yaml", "-n"))
+        plan = _planned(_snakemake(project, cfg, base / "code.yaml", "-n"))
     finally:
         path.write_bytes(original)
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))

@@ -19,23 +19,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from project_copy import copy_project
 
 from crlmflow.pipeline.audit import audit
 
 pytestmark = pytest.mark.workflow
 
 BIN = Path(sys.executable).parent
-
-
-def _copy_project(repo_root: Path, dest: Path) -> None:
-    files = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard"], cwd=repo_root, capture_output=True, text=True, check=True
-    ).stdout.splitlines()
-    for f in files:
-        src = repo_root / f
-        if src.is_file() and not f.startswith(("results/", ".snakemake/")):
-            (dest / f).parent.mkdir(parents=True, exist_ok=True)
-            (dest / f).write_bytes(src.read_bytes())
 
 
 def _digests(root: Path) -> dict[str, str]:
@@ -48,7 +38,7 @@ def _digests(root: Path) -> dict[str, str]:
 
 def test_scaffolded_exhibits_run_in_the_default_target(repo_root, tmp_path, monkeypatch):
     project = tmp_path / "project"
-    _copy_project(repo_root, project)
+    copy_project(repo_root, project)
     before = _digests(project)
     for name, kind in (("site_table", "table"), ("site_figure", "figure")):
         res = subprocess.run(

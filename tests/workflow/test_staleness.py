@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from project_copy import copy_project, project_env
 
 from crlmflow.pipeline.audit import audit
 
@@ -47,6 +48,7 @@ def _snakemake(repo_root, cfg, path, *args):
         # targets first: --configfile takes every value that follows it
         [str(BIN / "snakemake"), *args, "--configfile", str(path)],
         cwd=repo_root,
+        env=project_env(repo_root),
         capture_output=True,
         text=True,
     )
@@ -63,7 +65,15 @@ def _planned_outputs(res) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def run(repo_root, tmp_path_factory):
+def project(repo_root, tmp_path_factory):
+    """A copy of the project: these tests edit a notebook and a module, which must never
+    happen in the checkout while other workers run workflows (see project_copy)."""
+    return copy_project(repo_root, tmp_path_factory.mktemp("staleness_project"))
+
+
+@pytest.fixture(scope="module")
+def run(project, tmp_path_factory):
+    repo_root = project
     base = tmp_path_factory.mktemp("staleness")
     out = base / "out"
     cfg = _small_config(repo_root, out)
@@ -100,14 +110,14 @@ def _edit(path: Path, change):
     return undo
 
 
-def test_nothing_changed_nothing_flagged(repo_root, run, monkeypatch):
+def test_nothing_changed_nothing_flagged(project, run, monkeypatch):
     base, cfg = run
-    planned, audited, text = _flags(repo_root, base, cfg, "same", monkeypatch)
+    planned, audited, text = _flags(project, base, cfg, "same", monkeypatch)
     assert planned == audited == set(), text
 
 
 @pytest.mark.parametrize("key", ["followup_cutoff", "seed"])
-def test_config_key(repo_root, run, monkeypatch, key):
+def test_config_key(project, run, monkeypatch, key):
     base, cfg = run
     changed = copy.deepcopy(cfg)
     if key == "seed":
@@ -116,14 +126,14 @@ def test_config_key(repo_root, run, monkeypatch, key):
     else:
         changed["data"]["followup_cutoff"] = "2023-01-31"
         cause = f'data.followup_cutoff: "{cfg["data"]["followup_cutoff"]}" -> "2023-01-31"'
-    planned, audited, text = _flags(repo_root, base, changed, key, monkeypatch)
+    planned, audited, text = _flags(project, base, changed, key, monkeypatch)
     assert planned == audited == set(SAMPLE)
     assert cause in text["tables/table2.csv"] and "=> rule exhibit_table2" in text["tables/table2.csv"]
 
 
-def test_notebook(repo_root, run, monkeypatch):
+def test_notebook(project, run, monkeypatch):
     base, cfg = run
-    nb = repo_root / "notebooks" / "figure4_km.ipynb"
+    nb = project / "notebooks" / "figure4_km.ipynb"
     data = json.loads(nb.read_text(encoding="utf-8"))
     cell = next(
         c for c in data["cells"] if c["cell_type"] == "code" and "parameters" not in c["metadata"].get("tags", [])
@@ -132,7 +142,7 @@ def test_notebook(repo_root, run, monkeypatch):
     cell["source"] = [*src[:-1], src[-1].rstrip("\n") + "\n", "_edited_by_test = 1"]
     undo = _edit(nb, lambda _: (json.dumps(data, indent=1) + "\n").encode())
     try:
-        planned, audited, text = _flags(repo_root, base, cfg, "nb", monkeypatch)
+        planned, audited, text = _flags(project, base, cfg, "nb", monkeypatch)
     finally:
         undo()
     assert planned == audited == {"figures/figure4_km.png"}
@@ -140,12 +150,12 @@ def test_notebook(repo_root, run, monkeypatch):
     assert "+_edited_by_test = 1" in text["figures/figure4_km.png"]
 
 
-def test_package_module(repo_root, run, monkeypatch):
+def test_package_module(project, run, monkeypatch):
     base, cfg = run
-    module = repo_root / "src" / "crlmflow" / "survival" / "summaries.py"
+    module = project / "src" / "crlmflow" / "survival" / "summaries.py"
     undo = _edit(module, lambda b: b + b"\n# edited by tests/workflow/test_staleness.py\n")
     try:
-        planned, audited, text = _flags(repo_root, base, cfg, "module", monkeypatch)
+        planned, audited, text = _flags(project, base, cfg, "module", monkeypatch)
     finally:
         undo()
     assert planned == audited and planned and planned != set(SAMPLE)
@@ -153,22 +163,22 @@ def test_package_module(repo_root, run, monkeypatch):
     assert "src/crlmflow/survival/summaries.py" in text[some] and "+# edited by tests" in text[some]
 
 
-def test_input_data(repo_root, run, monkeypatch):
+def test_input_data(project, run, monkeypatch):
     base, cfg = run
     raw = Path(cfg["outdir"]) / "data" / "development" / "raw_cohort.csv"
     undo = _edit(raw, lambda b: b.rstrip(b"\n") + b" \n")
     try:
-        planned, audited, text = _flags(repo_root, base, cfg, "input", monkeypatch)
+        planned, audited, text = _flags(project, base, cfg, "input", monkeypatch)
     finally:
         undo()
     assert planned == audited == set(SAMPLE)
     assert "raw_cohort.csv: changed" in text["tables/table2.csv"] and "=> rule clean" in text["tables/table2.csv"]
 
 
-def test_every_table_and_figure_audits(repo_root, run, monkeypatch):
+def test_every_table_and_figure_audits(project, run, monkeypatch):
     base, cfg = run
     out = Path(cfg["outdir"])
-    monkeypatch.chdir(repo_root)
+    monkeypatch.chdir(project)
     manifest = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
     assert manifest["configfiles"][-1] == str(base / "run.yaml")
     files = list(manifest["entries"]) + [str(p) for p in (out / "simulation_study").glob("*.*")]
