@@ -176,3 +176,75 @@ def test_mar_scenario_complete_case_counts_the_excluded(run):
     assert (extra > 20).all()  # about a third of 150 incomplete
     assert (out["n_train"].to_numpy() == base["n_train"].to_numpy() - extra).all()
     assert isinstance(out, pd.DataFrame) and out["c_true"].notna().all()
+
+
+# ---------------------------------------------------------------------------------------
+# paper_mi: the paper's selection by multiple imputation under the mar scenario
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mi_run(run):
+    """One small ``mar`` replicate with the complete-case and the multiple-imputation arms
+    (truth cohort complete, as in the study)."""
+    from crlmflow.simulation.scenarios import scenario_settings
+
+    cfg, cohort, _, _ = run
+    mar = scenario_settings({"n_eligible": 150, "scenario": "mar"})["missing"]
+    sim = dict(cfg["simulation_study"], arms=["paper_all_data", "paper_mi"], bootstrap_B=0, mi_m=2)
+    c = dict(cfg, missing=mar, simulation_study=sim)
+    return c, cohort, ss.run_replicate(c, 2, 5, cohort)
+
+
+def test_paper_mi_is_opt_in_and_keeps_the_incomplete_patients(mi_run):
+    cfg, _, a = mi_run
+    assert "paper_mi" not in yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["simulation_study"]["arms"]
+    assert ARMS["paper_mi"].missing_data == "multiple_imputation" and not ARMS["paper_mi"].split_sample
+    assert list(a.columns) == ss.REPLICATE_COLUMNS
+    per = a.drop_duplicates(["arm", "endpoint"]).set_index(["arm", "endpoint"])
+    cc, mi = per.loc["paper_all_data"], per.loc["paper_mi"]
+    # the complete-case arm lost the incomplete patients; the MI arm analyses all of them
+    assert (cc["n_excluded_missing"] > 20).all() and (mi["n_excluded_missing"] == 0).all()
+    np.testing.assert_array_equal(mi["n_train"], cc["n_train"] + cc["n_excluded_missing"])
+    assert (mi["events_train"] > cc["events_train"]).all()
+    # the same measures as every arm; no optimism correction
+    assert mi[["c_true", "slope_true", "ici_true", "c_apparent"]].notna().all().all()
+    assert mi[["c_corrected", "slope_corrected", "c_split"]].isna().all().all() and (mi["n_bootstrap"] == 0).all()
+    kept = a[(a["arm"] == "paper_mi") & (a["selected"] == 1)]
+    assert len(kept) > 0 and kept[["coef", "se", "hr", "hr_lower", "p"]].notna().all().all()
+
+
+def test_paper_mi_is_the_packages_pooled_model(mi_run):
+    """Terms, pooled coefficients and apparent C are fit_with_multiple_imputation's on the
+    replicate's cohort cleaned with the multiple-imputation policy, seeded by the replicate's
+    bootstrap seed and the endpoint; the true C is that of its pooled linear predictor."""
+    from crlmflow.model.imputed import fit_with_multiple_imputation
+
+    cfg, cohort, a = mi_run
+    seeds = ss.replicate_seeds(5, 2)
+    everyone = ss.replicate_cohort(cfg, seeds, "multiple_imputation")[2]
+    assert everyone[[c["name"] for c in cfg["candidates"]]].isna().any(axis=1).sum() > 20
+    spec = cfg["endpoints"]["os"]
+    res = fit_with_multiple_imputation(
+        everyone, cfg["candidates"], spec["time"], spec["event"], seed=seeds["bootstrap"], endpoint_index=0, m=2,
+        **ss.selection_kwargs(cfg),
+    )  # fmt: skip
+    rows = a[(a["arm"] == "paper_mi") & (a["endpoint"] == "os")]
+    assert rows["selected_terms"].iloc[0] == ";".join(res.terms)
+    kept = rows[rows["selected"] == 1].set_index("term")
+    np.testing.assert_allclose(kept.loc[res.pooled.index, "coef"], res.pooled["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(kept.loc[res.pooled.index, "se"], res.pooled["se"], rtol=1e-12)
+    c_app = res.performance.set_index("measure").loc["c_index", "apparent"]
+    assert rows["c_apparent"].iloc[0] == pytest.approx(c_app)
+    lp = res.linear_predictor(cohort)
+    c_true = concordance_index(cohort[spec["time"]], cohort[spec["event"]], lp).c_index
+    assert rows["c_true"].iloc[0] == pytest.approx(c_true)
+
+
+def test_paper_mi_does_not_depend_on_batching(mi_run):
+    """Replicate 2 run after replicate 0 in the same process gives the same rows as alone."""
+    from crlmflow.simulation.batches import run_batch
+
+    cfg, cohort, a = mi_run
+    both = run_batch(cfg, [0, 2], 5, cohort, ss.run_replicate)
+    pd.testing.assert_frame_equal(both[both["rep"] == 2].reset_index(drop=True), a)
