@@ -112,6 +112,14 @@ def test_spline_arms_model_continuous_candidates_as_splines(run):
     assert linear["coef"].notna().all() and len(linear) > 0
 
 
+def test_spline_arms_take_pre_specified_spline_variables():
+    cfg = _config(spline_variables=["alb"], spline_knots=3)
+    splines = {c["name"]: c["spline_knots"] for c in ab.spline_candidates(cfg) if c.get("spline_knots")}
+    assert splines == {"alb": 3}  # every other candidate stays linear
+    with pytest.raises(ValueError, match="'rfa' is not a numeric candidate"):
+        ab.spline_candidates(_config(spline_variables=["rfa"]))
+
+
 def test_penalised_optimism_is_harrells_formula():
     """Corrected = apparent - mean(boot - orig) on hand-fixed resamples of a tiny strategy."""
     cfg = _config(n_eligible=120)

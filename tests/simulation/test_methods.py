@@ -112,3 +112,8 @@ def test_patients_analysed_spline_blanks_and_scenario_notes():
     assert "Non-linear truth: alb (OS, hinge at 38)" in md and "Missing at random" in md and "alb 15%" in md
     plain = mt.methods_markdown(mt.summarise_methods(_replicates(), ref), {}, {**settings, "scenario": None})
     assert "Non-linear truth" not in plain and "| OS | x | NA |" in plain
+    assert "Spline arms" not in plain  # no spline arm ran
+    named = mt.methods_markdown(m.reset_index(), {}, {**settings, "spline_knots": 3, "spline_variables": ["alb"]})
+    assert "restricted cubic splines with 3 knots for the pre-specified alb (the other candidates linear)" in named
+    every = mt.methods_markdown(m.reset_index(), {}, {**settings, "spline_knots": 4, "spline_variables": "all"})
+    assert "with 4 knots for every continuous candidate" in every

@@ -51,7 +51,7 @@ SIM_TRUTH_RUNTIME = 5 + SIM["truth_n"] // 10000
 # reruns the batches whose lists changed. The results do not depend on the batching.
 SIM_BATCHES = replicate_batches(SIM["replicates"], SIM["batches"])
 # Arms beyond the paper also read the penalty's cross-validation settings and the penalised
-# arms' bootstrap size (lasso, ridge), the spline knots (spline arms) or the imputations
+# arms' bootstrap size (lasso, ridge), the spline knots and variables (spline arms) or the imputations
 # (paper_mi), passed only when such an arm runs (no rerun of the paper's arms); a scenario's MAR missingness applies to the
 # replicate cohorts only (never to the truth cohort).
 SIM_PENALISED = bool({"lasso", "ridge"} & set(SIM["arms"]))
@@ -59,7 +59,7 @@ SIM_SPLINES = bool({"full_splines", "paper_splines"} & set(SIM["arms"]))
 SIM_MI = "paper_mi" in SIM["arms"]
 SIM_REPLICATE_KEYS = ["n_eligible", "bootstrap_B", "arms", "horizon"]
 SIM_REPLICATE_KEYS += ["penalised_bootstrap_B"] if SIM_PENALISED else []
-SIM_REPLICATE_KEYS += ["spline_knots"] if SIM_SPLINES else []
+SIM_REPLICATE_KEYS += ["spline_knots", "spline_variables"] if SIM_SPLINES else []
 SIM_REPLICATE_KEYS += ["mi_m"] if SIM_MI else []
 SIM_REPLICATE = {
     **SIM_STUDY_PROCEDURE,
@@ -199,6 +199,7 @@ rule simstudy_summary:
                     "mi_m",
                 )
             },
+            **({"spline_variables": SIM["spline_variables"]} if SIM_SPLINES else {}),
             **({} if SIM_DEFAULT_SCENARIO else {"scenario": SIM_SCENARIO}),
         },
     script:

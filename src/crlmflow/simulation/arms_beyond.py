@@ -267,11 +267,16 @@ def _shrink(data, config, spec, kw, fit: ArmFit, validation: dict):
 
 
 def spline_candidates(config: dict) -> list[dict]:
-    """The config's candidates with every continuous one (numeric, no ``allowed`` scores) as a
-    restricted cubic spline with ``simulation_study.spline_knots`` knots (``SplineOptions``;
-    one with too few distinct values stays linear)."""
-    k = int(config["simulation_study"].get("spline_knots", SPLINE_KNOTS))
-    return SplineOptions(knots=k, variables="all").apply(config["candidates"])
+    """The config's candidates with ``simulation_study.spline_variables`` (``all``: every
+    continuous one, numeric without ``allowed`` scores; or a pre-specified list) as restricted
+    cubic splines with ``simulation_study.spline_knots`` knots (``SplineOptions``; one with too
+    few distinct values stays linear)."""
+    study = config["simulation_study"]
+    k = int(study.get("spline_knots", SPLINE_KNOTS))
+    variables = study.get("spline_variables", "all")
+    return SplineOptions(knots=k, variables=variables if isinstance(variables, str) else tuple(variables)).apply(
+        config["candidates"]
+    )
 
 
 def _splined(config: dict) -> dict:

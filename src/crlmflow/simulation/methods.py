@@ -156,6 +156,19 @@ def _scenario_notes(settings: dict) -> list[str]:
     return notes
 
 
+def _spline_notes(settings: dict) -> list[str]:
+    """Which candidates the spline arms model as splines (only when a spline arm ran)."""
+    variables = settings.get("spline_variables")
+    if variables is None:
+        return []
+    which = (
+        "every continuous candidate"
+        if variables == "all"
+        else "the pre-specified " + ", ".join(variables) + " (the other candidates linear)"
+    )
+    return [f"Spline arms: restricted cubic splines with {settings['spline_knots']} knots for {which}."]
+
+
 def methods_markdown(methods: pd.DataFrame, labels: dict, settings: dict) -> str:
     """The method-comparison table as markdown (MCSE in brackets), with its notes."""
     from crlmflow.report.exhibits import to_markdown
@@ -203,5 +216,6 @@ def methods_markdown(methods: pd.DataFrame, labels: dict, settings: dict) -> str
         f"error of the corrected C the largest SD of error here needs {need:.0f} replicates (R = SD² / MCSE², "
         "Morris, White & Crowther 2019, §5.3).",
         *_scenario_notes(settings),
+        *_spline_notes(settings),
     ]
     return to_markdown(tab, "Method comparison (Monte Carlo SE in brackets)", notes)
