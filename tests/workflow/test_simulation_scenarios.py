@@ -65,3 +65,23 @@ def test_two_scenarios_run_end_to_end_each_in_its_folder(repo_root, tmp_path):
     assert cohort.loc[low, "true_risk_os"].mean() > cohort.loc[~low, "true_risk_os"].mean()
     for f in ("methods.csv", "c_index.csv", "simulation_study.png", "method_comparison.png"):
         assert (nl / f).exists() and (shr / f).exists(), f
+
+
+def test_without_the_paper_arm_no_paper_figure_is_planned(repo_root, tmp_path):
+    """The paper's-procedure figure draws the paper arm's tables; without that arm its tables
+    hold a note, so the figure is not planned (it used to fail the run)."""
+    cfg = yaml.safe_load((repo_root / "config" / "config.yaml").read_text(encoding="utf-8"))
+    cfg["outdir"] = str(tmp_path / "out")
+    cfg["simulation_study"].update(replicates=2, batches=1, arms=["paper_all_data", "full"])
+    path = tmp_path / "no_paper.yaml"
+    path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    res = subprocess.run(
+        [str(BIN / "snakemake"), "simulation_study", "-n", "--quiet", "rules", "--configfile", str(path)],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert "simstudy_methods_figure" in res.stdout and "simstudy_figure" not in res.stdout.replace(
+        "simstudy_methods_figure", ""
+    )
