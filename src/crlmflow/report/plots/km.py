@@ -254,17 +254,34 @@ def plot_km_grid(
     panels: Sequence[Mapping], *, ncols: int = 2, width: float = DOUBLE_COLUMN_IN, panel_height: float = 2.4
 ) -> Figure:
     """Several KM panels on one page. Each panel dict holds the keyword arguments of
-    ``draw_km`` plus ``curves``, ``at_risk``, ``p`` and ``letter``."""
+    ``draw_km`` plus ``curves``, ``at_risk``, ``p`` and ``letter``.  The gap under a row
+    grows with the pairwise-test lines printed under its time axis, so a row without them
+    leaves no empty band."""
     nrows = int(np.ceil(len(panels) / ncols))
     maxg = max(len(p.get("groups") or p["curves"]["group"].unique()) for p in panels)
-    height = nrows * (panel_height + 0.12 * maxg) + 0.15
+    cell = (nrows * (panel_height + 0.12 * maxg) + 0.15 - 1.04) / (nrows + 0.8 * (nrows - 1))  # inches
+    lines = [max(len(p.get("pairwise") or ()) for p in panels[r * ncols : (r + 1) * ncols]) for r in range(nrows)]
+    # under the time-axis label and above the next row's title and legend; plus the pairwise lines
+    gaps = [0.9 + (0.12 * n if n else 0.0) for n in lines[:-1]]
+    ratios = [cell]
+    for gap in gaps:
+        ratios += [gap, cell]
+    height = 0.62 + 0.42 + sum(ratios)
     with publication_style():
         fig = new_figure(width, height)
         gs = fig.add_gridspec(
-            nrows, ncols, left=0.16, right=0.985, top=1 - 0.62 / height, bottom=0.42 / height, wspace=0.62, hspace=0.8
+            len(ratios),
+            ncols,
+            left=0.16,
+            right=0.985,
+            top=1 - 0.62 / height,
+            bottom=0.42 / height,
+            wspace=0.62,
+            hspace=0,
+            height_ratios=ratios,
         )
         for k, p in enumerate(panels):
-            spec = gs[k // ncols, k % ncols]
+            spec = gs[2 * (k // ncols), k % ncols]
             kw = {key: v for key, v in p.items() if key not in ("curves", "at_risk", "p", "letter")}
             ng = len(p.get("groups") or p["curves"]["group"].unique())
             ax, axt = _cell_axes(fig, spec, ng)
