@@ -80,18 +80,29 @@ class BatchedCox:
         self.loglik_null = float(-(self.c @ np.log(E0))) if g.size else 0.0
 
     def _collapse_to_groups(self, n: int) -> None:
-        """Row segments and term-to-group maps of the cumulative-sum path.
+        """Row segments and term layers of the cumulative-sum path.
 
         Rows are cut at every death block and risk-set end, so each group's risk-set sum is
-        a prefix of segment sums and its dying block one segment; the Efron terms of a group
-        share R and D, so every sum over terms reduces to per-group sums of scalars."""
+        a prefix of segment sums and its dying block one segment.  Live groups are kept in
+        descending order of their number of tie terms, so the k-th terms of all groups with
+        more than k terms are a prefix ("layer" k): every sum over terms is then a few
+        vectorised passes over contiguous prefixes instead of a gather and segmented sums
+        over all K terms."""
         live = self.seg_group  # groups with at least one term (deaths of positive weight)
         cuts = np.concatenate([[0], self.ds[live], self.de[live] + 1, self.risk_end[live] + 1])
         self.row_seg = np.unique(cuts[cuts < n])
-        self.risk_seg = np.searchsorted(self.row_seg, self.risk_end[live], side="right") - 1
-        self.death_seg = np.searchsorted(self.row_seg, self.ds[live])
         counts = np.diff(np.append(self.seg_start, self.g.size))
-        self.term_live = np.repeat(np.arange(live.size), counts)  # live-group position of each term
+        perm = np.argsort(-counts, kind="stable")
+        self.live_perm = live[perm]  # live groups in layer order
+        self.risk_seg = np.searchsorted(self.row_seg, self.risk_end[self.live_perm], side="right") - 1
+        self.death_seg = np.searchsorted(self.row_seg, self.ds[self.live_perm])
+        cs = counts[perm]
+        first = self.seg_start[perm]
+        self.layers = []  # (groups, f and c of their k-th term, any f != 0)
+        for k in range(int(cs[0]) if cs.size else 0):
+            nk = int(np.searchsorted(-cs, -k, side="left"))  # groups with more than k terms
+            idx = first[:nk] + k
+            self.layers.append((nk, self.f[idx], self.c[idx], bool(np.any(self.f[idx] != 0))))
         # row weight of the information: sum of a_g over the risk sets holding the row, less
         # b_g for a row dying at group g; one gather from [cumA (G + 1), cumA[:G] - b (G)]
         self.row_w = self.rfg.copy()
@@ -140,26 +151,20 @@ class BatchedCox:
         S = np.add.reduceat(A1, self.row_seg, axis=2)
         R = np.cumsum(S, axis=2)[:, :, self.risk_seg]
         D = S[:, :, self.death_seg]
-        tl, f, c = self.term_live, self.f, self.c
-        E0 = R[:, 0, tl] - D[:, 0, tl] * f
-        loglik = np.einsum("mq,mq->m", beta, sd) - np.log(E0) @ c
-        a = c / E0
-        s0 = np.add.reduceat(a, self.seg_start, axis=1)
-        s1 = np.add.reduceat(a * f, self.seg_start, axis=1)
+        ll_terms, s = self._term_sums(R[:, 0, :], D[:, 0, :], need_info)
+        loglik = np.einsum("mq,mq->m", beta, sd) - ll_terms
+        s0, s1 = s[0], s[1]
         R1, D1 = R[:, 1:, :], D[:, 1:, :]
         U = sd - np.einsum("mqg,mg->mq", R1, s0) + np.einsum("mqg,mg->mq", D1, s1)
         if not need_info:
             return loglik, U, None
-        a2 = a / E0
-        t0 = np.add.reduceat(a2, self.seg_start, axis=1)
-        t1 = np.add.reduceat(a2 * f, self.seg_start, axis=1)
-        t2 = np.add.reduceat(a2 * (f * f), self.seg_start, axis=1)
+        t0, t1, t2 = s[2], s[3], s[4]
         G = self.G
         ab = np.zeros((M, 2 * G + 1))
-        ab[:, self.seg_group] = s0
+        ab[:, self.live_perm] = s0
         ab[:, : G + 1] = np.cumsum(ab[:, G::-1], axis=1)[:, ::-1]
         ab[:, G + 1 :] = ab[:, :G]
-        ab[:, G + 1 + self.seg_group] -= s1
+        ab[:, G + 1 + self.live_perm] -= s1
         # one weighted cross-product over all rows: the death rows' Efron correction enters
         # as a negative weight on the same rows
         Wt = r * ab[:, self.row_w]
@@ -169,6 +174,33 @@ class BatchedCox:
             I[m] = (XT[m] * Wt[m]) @ XT[m].T
             I[m] -= (R1[m] * t0[m]) @ R1[m].T - R1t1 @ D1[m].T - D1[m] @ R1t1.T + (D1[m] * t2[m]) @ D1[m].T
         return loglik, U, I
+
+    def _term_sums(self, R0: np.ndarray, D0: np.ndarray, need_info: bool):
+        """Sums over the tie terms of every live group (layer order), for M models:
+        sum_k c_k log E0_k (M,) and s_j = sum_k c_k f_k^j / E0_k (j = 0, 1), with
+        t_j = sum_k c_k f_k^j / E0_k^2 (j = 0, 1, 2) when ``need_info``, stacked as
+        (s0, s1[, t0, t1, t2]) in one (2 or 5, M, live groups) array;
+        E0_k = R0 - f_k D0 of the term's group.  One pass per layer (see
+        ``_collapse_to_groups``)."""
+        M, Gl = R0.shape
+        s = np.zeros((5 if need_info else 2, M, Gl))
+        ll = np.zeros(M)
+        for nk, fk, ck, has_f in self.layers:
+            E = R0[:, :nk] - fk * D0[:, :nk] if has_f else R0[:, :nk]
+            ll += np.log(E) @ ck
+            a = ck / E
+            s[0, :, :nk] += a
+            if has_f:
+                s[1, :, :nk] += a * fk
+            if need_info:
+                a2 = a / E
+                s[2, :, :nk] += a2
+                if has_f:
+                    a2 *= fk
+                    s[3, :, :nk] += a2
+                    a2 *= fk
+                    s[4, :, :nk] += a2
+        return ll, s
 
     def newton(
         self,
