@@ -210,6 +210,7 @@ class BatchedCox:
         tol: float = FIT_TOL,
         max_iter: int = FIT_MAX_ITER,
         predict_last: bool = False,
+        start: tuple | None = None,
     ):
         """Newton-Raphson with step halving for every model of the batch, as CoxData.fit.
 
@@ -221,7 +222,10 @@ class BatchedCox:
         the predicted gain; the error is O(|step|^3), ~1e-14 here).  This saves the
         confirming evaluation CoxData.fit does; U and I are then those of the previous
         iterate, so it is used only where the log-likelihood and coefficients are needed
-        (selection, refit), not for Wald tests."""
+        (selection, refit), not for Wald tests.
+
+        ``start``: (loglik, U, I) of every model at ``beta0`` when already computed (e.g.
+        by the score test that chose the entering term), saving the first evaluation."""
         M, q, _ = XT.shape
         beta = beta0.copy()
         padI = np.zeros((M, q, q))
@@ -229,7 +233,7 @@ class BatchedCox:
         padI[:, ii, ii] = pad
         sd = XT @ self.wdn  # death sums of the columns: fixed across iterations
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            ll, U, I = self.derivs(XT, beta, sd=sd)
+            ll, U, I = self.derivs(XT, beta, sd=sd) if start is None else (a.copy() for a in start)
             converged = np.zeros(M, dtype=bool)
             active = np.arange(M)
             for _ in range(max_iter):
