@@ -54,3 +54,21 @@ def test_cumsum_path_equals_exact_derivatives(monkeypatch, series_rho):
         rho_max, rho_min = max(rho_max, float(rho.max())), min(rho_min, float(rho.min()))
     if series_rho > 0:  # both the series and the term-by-term branch were used
         assert rho_min <= series_rho < rho_max
+
+
+def test_one_column_models_take_second_moments_as_risk_set_sums(monkeypatch):
+    """Models of one column (univariable screening) sum r x^2 over risk sets instead of the
+    weighted cross-product over rows: the same derivatives as CoxData's exact ones."""
+    monkeypatch.setattr(batch_cox, "_MATMUL_CELLS", 0)
+    d = _tied_data(seed=12)
+    bc = batch_cox.BatchedCox(d)
+    Xs = d.X_raw[d.order]
+    XT = (Xs - Xs.mean(axis=0)).T[:, None, :]  # three models of one column each
+    betas = np.array([[0.35], [-0.45], [0.2]])
+    ll, U, I = bc.derivs(XT, betas)
+    assert I.shape == (3, 1, 1)
+    for m in range(3):
+        ll_ref, U_ref, I_ref = d.derivatives(betas[m], cols=[m])
+        assert ll[m] == pytest.approx(ll_ref, rel=1e-13)
+        np.testing.assert_allclose(U[m], U_ref, rtol=1e-10)
+        np.testing.assert_allclose(I[m], I_ref, rtol=1e-11)

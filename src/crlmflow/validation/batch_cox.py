@@ -160,26 +160,37 @@ class BatchedCox:
         per distinct event time: with E0_k = R0 - f_k D0 for the terms k of a time,
         sum_k c_k (R1 - f_k D1)/E0_k = R1 s0 - D1 s1 (s_j = sum_k c_k f_k^j / E0_k) and
         sum_k c_k M1_k M1_k' = R1 R1' t0 - (R1 D1' + D1 R1') t1 + D1 D1' t2
-        (t_j = sum_k c_k f_k^j / E0_k^2): O(G q^2) instead of O(K q^2) for K terms."""
+        (t_j = sum_k c_k f_k^j / E0_k^2): O(G q^2) instead of O(K q^2) for K terms.
+        Models of one column (univariable screening) also take their second moments as
+        risk-set sums: sum_k c_k E2_k / E0_k = R2 s0 - D2 s1."""
         M, q, n = XT.shape
-        eta = np.matmul(beta[:, None, :], XT)[:, 0, :]
+        one = q == 1
+        eta = XT[:, 0, :] * beta[:, :1] if one else np.matmul(beta[:, None, :], XT)[:, 0, :]
         if not self.g.size:  # no deaths of positive weight: a flat likelihood
             return np.zeros(M), np.zeros((M, q)), (np.zeros((M, q, q)) if need_info else None)
         r = self.w * np.exp(eta)
-        A1 = np.empty((M, q + 1, n))
+        A1 = np.empty((M, q + 1 + one, n))
         A1[:, 0, :] = r
-        np.multiply(XT, r[:, None, :], out=A1[:, 1:, :])
+        np.multiply(XT, r[:, None, :], out=A1[:, 1 : q + 1, :])
+        if one:
+            np.multiply(A1[:, 1, :], XT[:, 0, :], out=A1[:, 2, :])
         S = np.add.reduceat(A1, self.row_seg, axis=2)
         R = np.cumsum(S, axis=2)[:, :, self.risk_seg]
         D = S[:, :, self.death_seg]
         ll_terms, s = self._term_sums(R[:, 0, :], D[:, 0, :])
         loglik = np.einsum("mq,mq->m", beta, sd) - ll_terms
         s0, s1 = s[0], s[1]
-        R1, D1 = R[:, 1:, :], D[:, 1:, :]
+        R1, D1 = R[:, 1 : q + 1, :], D[:, 1 : q + 1, :]
         U = sd - np.einsum("mqg,mg->mq", R1, s0) + np.einsum("mqg,mg->mq", D1, s1)
         if not need_info:
             return loglik, U, None
         t0, t1, t2 = s[2], s[3], s[4]
+        if one:
+            r1, d1 = R1[:, 0, :], D1[:, 0, :]
+            I = np.einsum("mg,mg->m", R[:, 2, :], s0) - np.einsum("mg,mg->m", D[:, 2, :], s1)
+            I -= np.einsum("mg,mg->m", r1 * r1, t0) - 2.0 * np.einsum("mg,mg->m", r1 * d1, t1)
+            I -= np.einsum("mg,mg->m", d1 * d1, t2)
+            return loglik, U, I[:, None, None]
         G = self.G
         ab = np.zeros((M, 2 * G + 1))
         ab[:, self.live_perm] = s0
