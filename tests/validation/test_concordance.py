@@ -123,3 +123,19 @@ def test_weighted_concordance_equals_concordance_index(n):
         assert g == pytest.approx(concordance_index(t[idx], e[idx], x[idx]).c_index, abs=1e-13)
     assert wc.c_index() == pytest.approx(concordance_index(t, e, x).c_index, abs=1e-13)
     assert isinstance(wc.c_index(W[0]), float)
+
+
+def test_stable_radix_order_equals_stable_argsort():
+    """The dominance plan's sorts are LSD radix sorts by 16-bit digits that keep the incoming
+    order of ties: equal to a stable comparison sort for keys of one digit and of several
+    (time keys and risk ranks exceed 2^16 above n = 32,768)."""
+    from crlmflow.validation._dominance import _stable_order
+
+    rng = np.random.default_rng(4)
+    for hi in (7, 2**16, 2**40):
+        key = rng.integers(0, hi, 5000)
+        key[:300] = key[300:600]  # ties
+        order = rng.permutation(5000)[:4000]
+        got = _stable_order(key, order)
+        ref = order[np.argsort(key[order], kind="stable")]
+        np.testing.assert_array_equal(got, ref)

@@ -31,30 +31,34 @@ class DominancePlan:
         K = int(max(kq.max(initial=0), kd.max(initial=0))) + 2  # key span; keys < K
 
         # total weight with kd > kq
-        self.o_all = np.argsort(kd, kind="stable")
+        self.o_all = _stable_order(kd, np.arange(self.nd))
         self.hi_all = np.searchsorted(kd[self.o_all], kq, side="right")
 
         # equal value, larger key: composite key (value, key)
         ck = rd * K + kd
-        self.o_eq = np.argsort(ck, kind="stable")
+        self.o_eq = _stable_order(rd, self.o_all)  # by (rd, kd, index), as argsort(ck, stable)
         cks = ck[self.o_eq]
         self.eq_lo = np.searchsorted(cks, rq * K + kq, side="right")
         self.eq_hi = np.searchsorted(cks, (rq + 1) * K, side="left")
 
         # strictly smaller value, larger key: one pass per bit of the value rank
         rmax = int(max(rq.max(initial=0), rd.max(initial=0)))
+        o_q = _stable_order(kq, np.arange(self.nq))
         for b in range(max(1, rmax.bit_length())):
-            dsel = np.flatnonzero(((rd >> b) & 1) == 0)
-            qsel = np.flatnonzero(((rq >> b) & 1) == 1)
-            if dsel.size == 0 or qsel.size == 0:
+            dsel_mask = ((rd >> b) & 1) == 0
+            qsel_mask = ((rq >> b) & 1) == 1
+            if not dsel_mask.any() or not qsel_mask.any():
                 continue
-            pk = (rd[dsel] >> (b + 1)) * K + kd[dsel]
-            o = np.argsort(pk, kind="stable")
-            pks = pk[o]
+            # queries in ascending search key (prefix, kq): binary searches of sorted keys
+            # are faster; the sums are per query, so their order does not matter
+            qsel = _stable_order(rq >> (b + 1), o_q[qsel_mask[o_q]])
+            # data ordered by (prefix, kd, index), as argsort(prefix * K + kd, stable)
+            idx = _stable_order(rd >> (b + 1), self.o_all[dsel_mask[self.o_all]])
+            pks = (rd[idx] >> (b + 1)) * K + kd[idx]
             pq = rq[qsel] >> (b + 1)
             lo = np.searchsorted(pks, pq * K + kq[qsel], side="right")
             hi = np.searchsorted(pks, (pq + 1) * K, side="left")
-            self.levels.append((dsel[o], qsel, lo, hi))
+            self.levels.append((idx, qsel, lo, hi))
 
     @staticmethod
     def _prefix(W: np.ndarray, order: np.ndarray) -> np.ndarray:
@@ -77,6 +81,22 @@ class DominancePlan:
             cw = self._prefix(W, idx)
             below[:, q] += cw[:, hi] - cw[:, lo]
         return below, equal, total
+
+
+def _stable_order(key: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``order`` (row indices) re-sorted stably by the non-negative integer ``key`` of its
+    rows: ties keep their order in ``order``.  LSD radix sort by 16-bit digits (numpy's
+    stable sort of 16-bit integers is a radix sort): same result as a stable comparison
+    sort, in O(n) per digit."""
+    k = key[order]
+    kmax = int(k.max()) if k.size else 0
+    shift = 0
+    while True:
+        o = np.argsort(((k >> shift) & 0xFFFF).astype(np.uint16), kind="stable")
+        order, k = order[o], k[o]
+        shift += 16
+        if kmax >> shift == 0:
+            return order
 
 
 def dominance_sums(kq, rq, kd, rd, wd):

@@ -6,7 +6,8 @@ one stacked product.  On small samples the Efron-corrected risk-set sums are a m
 product with a fixed at-risk-minus-dying matrix; on large samples (n × terms above
 ``_MATMUL_CELLS``) segment sums over the rows between event times, accumulated over the
 distinct event times, with every sum over tied deaths' Efron terms collapsed to sums of
-scalars per distinct time (``_derivs_cumsum``).  Newton–Raphson with step
+scalars per distinct time (``_derivs_cumsum``), each a short power series in the dying
+share D0/R0 of the risk set (``_term_sums``).  Newton–Raphson with step
 halving and the stopping rule of ``CoxData.fit`` (relative log-likelihood change <=
 1e-12), as R ``coxph`` (Therneau & Grambsch 2000, §3.2).
 
@@ -25,6 +26,8 @@ __all__ = ["FIT_TOL", "FIT_MAX_ITER", "BatchedCox", "batched_solve"]
 FIT_TOL = 1e-12  # CoxData.fit's default relative log-likelihood tolerance
 FIT_MAX_ITER = 50  # CoxData.fit's default
 _MATMUL_CELLS = 4_000_000  # n x (weighted deaths) above this: cumulative sums instead of matmul
+_SERIES_RHO = 0.01  # dying-block share D0/R0 up to which tie-term sums use the power series
+_SERIES_J = 9  # its last power: tail below (J + 2) rho^(J+1) / (1 - rho)^2 ~ 1.1e-19
 
 
 class BatchedCox:
@@ -80,18 +83,47 @@ class BatchedCox:
         self.loglik_null = float(-(self.c @ np.log(E0))) if g.size else 0.0
 
     def _collapse_to_groups(self, n: int) -> None:
-        """Row segments and term-to-group maps of the cumulative-sum path.
+        """Row segments and tie-term power sums of the cumulative-sum path.
 
         Rows are cut at every death block and risk-set end, so each group's risk-set sum is
-        a prefix of segment sums and its dying block one segment; the Efron terms of a group
-        share R and D, so every sum over terms reduces to per-group sums of scalars."""
+        a prefix of segment sums and its dying block one segment.  Each live group's tie
+        terms enter through their power sums Q_j (see ``_term_sums``); live groups are kept
+        in descending order of their number of terms."""
         live = self.seg_group  # groups with at least one term (deaths of positive weight)
         cuts = np.concatenate([[0], self.ds[live], self.de[live] + 1, self.risk_end[live] + 1])
         self.row_seg = np.unique(cuts[cuts < n])
-        self.risk_seg = np.searchsorted(self.row_seg, self.risk_end[live], side="right") - 1
-        self.death_seg = np.searchsorted(self.row_seg, self.ds[live])
         counts = np.diff(np.append(self.seg_start, self.g.size))
-        self.term_live = np.repeat(np.arange(live.size), counts)  # live-group position of each term
+        perm = np.argsort(-counts, kind="stable")
+        self.live_perm = live[perm]  # live groups, most tie terms first
+        self.risk_seg = np.searchsorted(self.row_seg, self.risk_end[self.live_perm], side="right") - 1
+        self.death_seg = np.searchsorted(self.row_seg, self.ds[self.live_perm])
+        self.term_count = counts[perm]
+        self.term_first = self.seg_start[perm]  # first term of each live group (that order)
+        # power sums Q_j = sum_k c_k f_k^j of every live group's tie terms, j = 0..J+2
+        Q = np.zeros((0, _SERIES_J + 3))
+        if self.seg_start.size:
+            Q = np.stack([np.add.reduceat(self.c * self.f**j, self.seg_start) for j in range(_SERIES_J + 3)], axis=1)[
+                perm
+            ]
+        j = np.arange(_SERIES_J + 1, dtype=float)
+        ll_coef = np.zeros(_SERIES_J + 1)
+        ll_coef[1:] = 1.0 / j[1:]
+        J1 = _SERIES_J + 1
+        # (live groups, j, 6): coefficients of rho^j in s0, s1, t0, t1, t2 and the log sum
+        self.Q0 = Q[:, 0]
+        self.series_coef = np.ascontiguousarray(
+            np.stack(
+                [
+                    Q[:, :J1],
+                    Q[:, 1 : J1 + 1],
+                    (j + 1) * Q[:, :J1],
+                    (j + 1) * Q[:, 1 : J1 + 1],
+                    (j + 1) * Q[:, 2 : J1 + 2],
+                    ll_coef * Q[:, :J1],
+                ],
+                axis=2,
+            )
+        )
         # row weight of the information: sum of a_g over the risk sets holding the row, less
         # b_g for a row dying at group g; one gather from [cumA (G + 1), cumA[:G] - b (G)]
         self.row_w = self.rfg.copy()
@@ -128,38 +160,43 @@ class BatchedCox:
         per distinct event time: with E0_k = R0 - f_k D0 for the terms k of a time,
         sum_k c_k (R1 - f_k D1)/E0_k = R1 s0 - D1 s1 (s_j = sum_k c_k f_k^j / E0_k) and
         sum_k c_k M1_k M1_k' = R1 R1' t0 - (R1 D1' + D1 R1') t1 + D1 D1' t2
-        (t_j = sum_k c_k f_k^j / E0_k^2): O(G q^2) instead of O(K q^2) for K terms."""
+        (t_j = sum_k c_k f_k^j / E0_k^2): O(G q^2) instead of O(K q^2) for K terms.
+        Models of one column (univariable screening) also take their second moments as
+        risk-set sums: sum_k c_k E2_k / E0_k = R2 s0 - D2 s1."""
         M, q, n = XT.shape
-        eta = np.matmul(beta[:, None, :], XT)[:, 0, :]
+        one = q == 1
+        eta = XT[:, 0, :] * beta[:, :1] if one else np.matmul(beta[:, None, :], XT)[:, 0, :]
         if not self.g.size:  # no deaths of positive weight: a flat likelihood
             return np.zeros(M), np.zeros((M, q)), (np.zeros((M, q, q)) if need_info else None)
         r = self.w * np.exp(eta)
-        A1 = np.empty((M, q + 1, n))
+        A1 = np.empty((M, q + 1 + one, n))
         A1[:, 0, :] = r
-        np.multiply(XT, r[:, None, :], out=A1[:, 1:, :])
+        np.multiply(XT, r[:, None, :], out=A1[:, 1 : q + 1, :])
+        if one:
+            np.multiply(A1[:, 1, :], XT[:, 0, :], out=A1[:, 2, :])
         S = np.add.reduceat(A1, self.row_seg, axis=2)
         R = np.cumsum(S, axis=2)[:, :, self.risk_seg]
         D = S[:, :, self.death_seg]
-        tl, f, c = self.term_live, self.f, self.c
-        E0 = R[:, 0, tl] - D[:, 0, tl] * f
-        loglik = np.einsum("mq,mq->m", beta, sd) - np.log(E0) @ c
-        a = c / E0
-        s0 = np.add.reduceat(a, self.seg_start, axis=1)
-        s1 = np.add.reduceat(a * f, self.seg_start, axis=1)
-        R1, D1 = R[:, 1:, :], D[:, 1:, :]
+        ll_terms, s = self._term_sums(R[:, 0, :], D[:, 0, :])
+        loglik = np.einsum("mq,mq->m", beta, sd) - ll_terms
+        s0, s1 = s[0], s[1]
+        R1, D1 = R[:, 1 : q + 1, :], D[:, 1 : q + 1, :]
         U = sd - np.einsum("mqg,mg->mq", R1, s0) + np.einsum("mqg,mg->mq", D1, s1)
         if not need_info:
             return loglik, U, None
-        a2 = a / E0
-        t0 = np.add.reduceat(a2, self.seg_start, axis=1)
-        t1 = np.add.reduceat(a2 * f, self.seg_start, axis=1)
-        t2 = np.add.reduceat(a2 * (f * f), self.seg_start, axis=1)
+        t0, t1, t2 = s[2], s[3], s[4]
+        if one:
+            r1, d1 = R1[:, 0, :], D1[:, 0, :]
+            I = np.einsum("mg,mg->m", R[:, 2, :], s0) - np.einsum("mg,mg->m", D[:, 2, :], s1)
+            I -= np.einsum("mg,mg->m", r1 * r1, t0) - 2.0 * np.einsum("mg,mg->m", r1 * d1, t1)
+            I -= np.einsum("mg,mg->m", d1 * d1, t2)
+            return loglik, U, I[:, None, None]
         G = self.G
         ab = np.zeros((M, 2 * G + 1))
-        ab[:, self.seg_group] = s0
+        ab[:, self.live_perm] = s0
         ab[:, : G + 1] = np.cumsum(ab[:, G::-1], axis=1)[:, ::-1]
         ab[:, G + 1 :] = ab[:, :G]
-        ab[:, G + 1 + self.seg_group] -= s1
+        ab[:, G + 1 + self.live_perm] -= s1
         # one weighted cross-product over all rows: the death rows' Efron correction enters
         # as a negative weight on the same rows
         Wt = r * ab[:, self.row_w]
@@ -170,6 +207,56 @@ class BatchedCox:
             I[m] -= (R1[m] * t0[m]) @ R1[m].T - R1t1 @ D1[m].T - D1[m] @ R1t1.T + (D1[m] * t2[m]) @ D1[m].T
         return loglik, U, I
 
+    def _term_sums(self, R0: np.ndarray, D0: np.ndarray):
+        """Sums over the tie terms of every live group (``live_perm`` order), for M models:
+        sum_k c_k log E0_k (M,) and, stacked as (s0, s1, t0, t1, t2) in one (5, M, live
+        groups) array, s_j = sum_k c_k f_k^j / E0_k (j = 0, 1) and t_j = sum_k c_k f_k^j /
+        E0_k^2 (j = 0, 1, 2); E0_k = R0 - f_k D0 of the term's group.
+
+        With rho = D0 / R0, 1 / E0_k = (1 / R0) sum_j (f_k rho)^j, so every sum is a power
+        series in rho whose coefficients are the group's power sums Q_j = sum_k c_k f_k^j
+        (fixed for the sample): s0 = sum_j rho^j Q_j / R0, s1 = sum_j rho^j Q_(j+1) / R0,
+        t_i = sum_j (j + 1) rho^j Q_(j+i) / R0^2, sum_k c_k log E0_k = Q_0 log R0 -
+        sum_(j>=1) rho^j Q_j / j.  Where rho <= _SERIES_RHO (all but the last few event
+        times, where few remain at risk) the series to j = _SERIES_J leaves out less than
+        (J + 2) rho^(J+1) / (1 - rho)^2 ~ 1e-19 of each sum (below rounding): O(J) per
+        group instead of O(d) per tied death.  Other groups are summed term by term."""
+        M, Gl = R0.shape
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho = D0 / R0
+        P = np.empty((Gl, M, _SERIES_J + 1))
+        P[:, :, 0] = 1.0
+        rt = rho.T
+        for j in range(1, _SERIES_J + 1):
+            np.multiply(P[:, :, j - 1], rt, out=P[:, :, j])
+        out = np.matmul(P, self.series_coef)  # (Gl, M, 6)
+        inv = 1.0 / R0
+        s = np.empty((5, M, Gl))
+        s[0] = out[:, :, 0].T * inv
+        s[1] = out[:, :, 1].T * inv
+        inv2 = inv * inv
+        for i in (2, 3, 4):
+            s[i] = out[:, :, i].T * inv2
+        logterm = self.Q0 * np.log(R0) - out[:, :, 5].T
+        late = np.flatnonzero(~(rho <= _SERIES_RHO).all(axis=0))
+        if late.size:
+            logterm[:, late] = self._direct_sums(R0[:, late], D0[:, late], late, s)
+        return logterm.sum(axis=1), s
+
+    def _direct_sums(self, R0, D0, late, s):
+        """Term-by-term sums of the groups ``late`` (written into ``s``); returns their log sums."""
+        cnt = self.term_count[late]
+        seg = np.cumsum(cnt) - cnt
+        rep = np.repeat(np.arange(late.size), cnt)
+        tidx = np.repeat(self.term_first[late], cnt) + (np.arange(rep.size) - np.repeat(seg, cnt))
+        f, c = self.f[tidx], self.c[tidx]
+        E = R0[:, rep] - f * D0[:, rep]
+        a = c / E
+        a2 = a / E
+        for i, v in enumerate((a, a * f, a2, a2 * f, a2 * (f * f))):
+            s[i][:, late] = np.add.reduceat(v, seg, axis=1)
+        return np.add.reduceat(np.log(E) * c, seg, axis=1)
+
     def newton(
         self,
         XT: np.ndarray,
@@ -178,6 +265,7 @@ class BatchedCox:
         tol: float = FIT_TOL,
         max_iter: int = FIT_MAX_ITER,
         predict_last: bool = False,
+        start: tuple | None = None,
     ):
         """Newton-Raphson with step halving for every model of the batch, as CoxData.fit.
 
@@ -189,7 +277,10 @@ class BatchedCox:
         the predicted gain; the error is O(|step|^3), ~1e-14 here).  This saves the
         confirming evaluation CoxData.fit does; U and I are then those of the previous
         iterate, so it is used only where the log-likelihood and coefficients are needed
-        (selection, refit), not for Wald tests."""
+        (selection, refit), not for Wald tests.
+
+        ``start``: (loglik, U, I) of every model at ``beta0`` when already computed (e.g.
+        by the score test that chose the entering term), saving the first evaluation."""
         M, q, _ = XT.shape
         beta = beta0.copy()
         padI = np.zeros((M, q, q))
@@ -197,7 +288,7 @@ class BatchedCox:
         padI[:, ii, ii] = pad
         sd = XT @ self.wdn  # death sums of the columns: fixed across iterations
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            ll, U, I = self.derivs(XT, beta, sd=sd)
+            ll, U, I = self.derivs(XT, beta, sd=sd) if start is None else (a.copy() for a in start)
             converged = np.zeros(M, dtype=bool)
             active = np.arange(M)
             for _ in range(max_iter):

@@ -69,6 +69,7 @@ class ReplicateModels:
         self.n_fits = 0
         self.all_converged = True
         self.separated: list[str] = []  # candidates not screened: separation in this sample
+        self._score_point = None  # (base, beta, term positions, loglik, U, I) of the last score step
 
     def fit_many(self, term_sets, parent: ReplicateFit | None = None) -> list[ReplicateFit]:
         """Fit every term set not yet cached in one batched Newton run (warm-started from
@@ -106,7 +107,8 @@ class ReplicateModels:
                 pad[m, : len(cols)] = False
                 if parent is not None:
                     beta0[m, : len(cols)] = self._warm_start(ts, parent, pcols, pbeta, V)
-            beta, ll, _, I, conv = self.batch.newton(XT, pad, beta0, predict_last=True)
+            start = self._entry_start(todo, beta0) if parent is not None else None
+            beta, ll, _, I, conv = self.batch.newton(XT, pad, beta0, predict_last=True, start=start)
             self.n_fits += M
             self.all_converged &= bool(conv.all())
             for m, ts in enumerate(todo):
@@ -118,6 +120,20 @@ class ReplicateModels:
                 qm = qs[m]
                 self.cache[frozenset(ts)] = ReplicateFit(ts, coef, float(ll[m]), bool(conv[m]), I[m, :qm, :qm])
         return [self.cache[frozenset(ts)] if ts else None for ts in term_sets]
+
+    def _entry_start(self, todo, beta0):
+        """(loglik, U, I) at the start of the fit of base + t when the last score step
+        evaluated them at the same point (β̂_base, 0): the (base, t) entries of its score and
+        information are the sums the model base + t alone gives there.  None otherwise."""
+        sp = self._score_point
+        if sp is None or len(todo) != 1 or todo[0][:-1] != sp[0] or todo[0][-1] not in sp[2]:
+            return None
+        base, beta, pos, ll, U, I = sp
+        nb = beta.size
+        idx = np.r_[np.arange(nb), pos[todo[0][-1]]]
+        if idx.size != beta0.shape[1] or not np.array_equal(beta0[0, :nb], beta):
+            return None
+        return ll, U[idx][None], I[np.ix_(idx, idx)][None]
 
     def _warm_start(self, ts, parent: ReplicateFit, pcols: dict, pbeta: np.ndarray, V) -> np.ndarray:
         """Start of a fit from a fitted parent model: the parent's coefficients (0 for new
@@ -180,11 +196,13 @@ class ReplicateModels:
         beta = np.zeros(len(cols))
         if base:
             beta[:nb] = self.fit(base).vector(base)
-        _, U, I = self.batch.derivs(self.XcT[cols][None], beta[None])
+        ll, U, I = self.batch.derivs(self.XcT[cols][None], beta[None])
         U, I = U[0], I[0]
         # the (base, t) systems of terms with the same number of columns, solved as one stack
         # (LAPACK solves each matrix of a stack exactly as it would alone)
         starts = np.cumsum([nb] + [e.ncol[t] for t in terms])[:-1]
+        pos = {t: np.arange(st, st + e.ncol[t]) for t, st in zip(terms, starts)}
+        self._score_point = (tuple(base), beta[:nb].copy(), pos, ll, U, I)
         chisq = np.empty(len(terms))
         for k in sorted({e.ncol[t] for t in terms}):
             which = [i for i, t in enumerate(terms) if e.ncol[t] == k]
