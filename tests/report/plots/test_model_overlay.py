@@ -12,8 +12,8 @@ from rref import load_case
 from crlmflow.model.alternatives import fit_full_model
 from crlmflow.report.exhibits import beside_paper_model
 from crlmflow.report.formats import MODEL_LABELS, MODEL_SHORT_LABELS
-from crlmflow.report.plots import plot_models_calibration, plot_models_dca, plot_models_roc, save_figure
-from crlmflow.report.plots.model_overlay import model_style
+from crlmflow.report.plots import save_figure
+from crlmflow.report.plots.model_overlay import model_style, plot_models_calibration, plot_models_dca, plot_models_roc
 from crlmflow.validation.alternatives import evaluate_models
 
 SETS = ["train", "validation"]

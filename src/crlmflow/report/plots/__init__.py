@@ -6,9 +6,7 @@ Fig. 2A), ``plot_cutpoint`` (maximally selected log-rank statistic, Suppl. Figs 
 Suppl. Fig. 5), ``plot_roc`` / ``plot_dca`` / ``plot_roc_dca`` (Figs 2-3 C-F), ``plot_nia`` (net
 interventions avoided, supplementary),
 ``plot_calibration`` / ``plot_calibration_grid`` (Suppl. Figs 1-2), ``plot_partial_effects``
-(rms ``Predict`` partial effects, beyond the paper), ``plot_models_calibration`` /
-``plot_models_roc`` / ``plot_models_dca`` (the paper's model beside the alternative models,
-beyond the paper), ``plot_flowchart``
+(rms ``Predict`` partial effects, beyond the paper), ``plot_flowchart``
 (Fig. 1), ``stack_figures`` (multi-panel pages) and ``save_figure`` writing reproducible
 PDF + 300-dpi PNG with lineage metadata.
 
@@ -23,7 +21,6 @@ from crlmflow.report.plots.dca import plot_dca, plot_nia
 from crlmflow.report.plots.flowchart import plot_flowchart
 from crlmflow.report.plots.forest import plot_forest
 from crlmflow.report.plots.km import plot_km, plot_km_grid
-from crlmflow.report.plots.model_overlay import plot_models_calibration, plot_models_dca, plot_models_roc
 from crlmflow.report.plots.nomogram import plot_nomogram
 from crlmflow.report.plots.panels import panel_letter, stack_figures
 from crlmflow.report.plots.partial_effects import plot_partial_effects
@@ -45,9 +42,6 @@ __all__ = [
     "plot_forest",
     "plot_km",
     "plot_km_grid",
-    "plot_models_calibration",
-    "plot_models_dca",
-    "plot_models_roc",
     "plot_ph",
     "plot_nomogram",
     "plot_partial_effects",

@@ -16,7 +16,9 @@ markers or dashes, so the figure also reads in grey):
 
 The input frames are ``validation/{ep}/`` tables with a ``model`` column (the paper
 model's first); nothing is estimated here. A horizon with too few events or patients at
-risk (``estimable`` False) is named "not estimable" in its panel instead of drawn.
+risk (``estimable`` False) is named "not estimable" in its panel, with its counts, instead
+of drawn. Imported as ``crlmflow.report.plots.model_overlay`` (not re-exported by
+``crlmflow.report.plots``), so the paper's exhibits do not depend on it.
 """
 
 from __future__ import annotations
