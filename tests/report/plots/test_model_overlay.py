@@ -149,3 +149,20 @@ def test_overlay_figures_are_byte_identical_when_redrawn(tables, tmp_path):
         fig = plot_models_calibration(t["calibration"], SETS, horizons, title="Calibration")
         paths.append(save_figure(fig, tmp_path / f"cal{k}", metadata={"endpoint": "os"})["png"])
     assert paths[0].read_bytes() == paths[1].read_bytes()
+
+
+def test_roc_overlay_names_a_curve_hidden_under_the_paper_models(tables):
+    t, horizons = tables
+    roc, perf = t["roc"], t["performance"]
+    # a model ranking patients as the paper's does (a uniformly shrunk one) has the same curve
+    twin = roc[roc["model"] == "paper"].assign(model="shrunk_stepwise")
+    twin_perf = perf[perf["model"] == "paper"].assign(model="shrunk_stepwise")
+    both = pd.concat([perf, twin_perf])
+    fig = plot_models_roc(pd.concat([roc, twin]), ["validation"], horizons[:1], performance=both)
+    texts = [tx.get_text() for tx in fig.axes[0].texts]
+    auc = perf[(perf["model"] == "paper") & (perf["set"] == "validation") & (perf["measure"] == "auc_km")]
+    value = float(auc[auc["horizon"] == horizons[0]]["estimate"].iloc[0])
+    assert f"Shrunk stepwise {value:.3f} (same curve)" in texts
+    assert f"Paper (headline) {value:.3f}" in texts
+    assert [tx for tx in texts if tx.startswith("Full")] and not [tx for tx in texts if "Full" in tx and "same" in tx]
+    assert_no_text_overlap(fig)

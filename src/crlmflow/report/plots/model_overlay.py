@@ -284,7 +284,7 @@ def plot_models_roc(
 
 
 def _draw_roc_models(ax, sub: pd.DataFrame, models: Sequence[str], styles, aucs: Sequence[float]) -> None:
-    lines = []
+    lines, first = [], None
     for m, auc in zip(models, aucs):
         c = sub[sub["model"] == m]
         if c.empty:
@@ -294,8 +294,12 @@ def _draw_roc_models(ax, sub: pd.DataFrame, models: Sequence[str], styles, aucs:
         pts = pts[np.lexsort((pts[:, 1], pts[:, 0]))]
         pts = thin_curve(np.vstack([[0.0, 0.0], pts, [1.0, 1.0]]))
         ax.step(pts[:, 0], pts[:, 1], where="post", color=st["color"], lw=st["lw"], ls=st["ls"], zorder=st["zorder"])
+        # a model ranking patients as the first one does (the uniformly shrunk stepwise
+        # model) has its very curve, hidden under it: said, not left for the reader to find
+        same = first is not None and first.shape == pts.shape and np.allclose(first, pts)
+        first = pts if first is None else first
         if np.isfinite(auc):
-            lines.append((f"{MODEL_SHORT_LABELS.get(m, m)} {auc:.3f}", st["color"]))
+            lines.append((f"{MODEL_SHORT_LABELS.get(m, m)} {auc:.3f}" + (" (same curve)" if same else ""), st["color"]))
     # the AUCs, one line per model in its colour, in the corner under the diagonal
     n = len(lines)
     for k, (text, color) in enumerate(lines):
