@@ -115,7 +115,7 @@ MODEL_SHORT_LABELS: Mapping[str, str] = {
     "lasso": "LASSO",
     "elastic_net": "Elastic net",
     "ridge": "Ridge",
-    "shrunk_stepwise": "Shrunk stepwise",
+    "shrunk_stepwise": "Shrunk",
 }
 
 SET_LABELS: Mapping[str, str] = {"train": "Training set", "validation": "Validation set", "all": "All patients"}

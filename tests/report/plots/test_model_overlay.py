@@ -162,7 +162,14 @@ def test_roc_overlay_names_a_curve_hidden_under_the_paper_models(tables):
     texts = [tx.get_text() for tx in fig.axes[0].texts]
     auc = perf[(perf["model"] == "paper") & (perf["set"] == "validation") & (perf["measure"] == "auc_km")]
     value = float(auc[auc["horizon"] == horizons[0]]["estimate"].iloc[0])
-    assert f"Shrunk stepwise {value:.3f} (same curve)" in texts
+    assert f"Shrunk {value:.3f} (same curve)" in texts
     assert f"Paper (headline) {value:.3f}" in texts
     assert [tx for tx in texts if tx.startswith("Full")] and not [tx for tx in texts if "Full" in tx and "same" in tx]
+    # the AUCs stay in the lower-right corner, clear of the steep start of the curves
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    left = ax.transData.transform((0.2, 0))[0]
+    aucs = [tx for tx in ax.texts if tx.get_fontsize() == 6]  # not the panel letter
+    assert len(aucs) == 5 and all(tx.get_window_extent(r).x0 > left for tx in aucs)
     assert_no_text_overlap(fig)
