@@ -65,7 +65,7 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
     cvs = [m.cv.assign(model=k) for k, m in models.items() if m.cv is not None]
     cv_cols = ["model", "alpha", "deviance", "deviance_se", "nonzero", "chosen"]
     atomic_write_csv(pd.concat(cvs)[cv_cols] if cvs else pd.DataFrame(columns=cv_cols), snakemake.output.cv)
-    perf = evaluate_models(
+    tables = evaluate_models(
         cohort,
         models,
         time,
@@ -77,4 +77,12 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
         min_at_risk=p.min_at_risk,
         thresholds=p.dca_thresholds,
     )
-    atomic_write_csv(perf, snakemake.output.performance)
+    # performance, then the curves drawn beside the paper model's (model, set, evaluation first)
+    for key, path in (
+        ("performance", snakemake.output.performance),
+        ("roc", snakemake.output.roc),
+        ("calibration", snakemake.output.calibration),
+        ("dca", snakemake.output.dca),
+    ):
+        frame = tables[key]
+        atomic_write_csv(frame if len(frame.columns) else pd.DataFrame(columns=["model", "set", "evaluation"]), path)

@@ -30,7 +30,8 @@ def test_evaluate_models_is_evaluate_set_on_each_models_predictions():
     train = data[data["set"] == "train"]
     model = fit_full_model(train, cands, ep["time"], ep["event"], exclude=spec["exclude_from_multivariable"])
     horizons = spec["horizons"]
-    out = evaluate_models(data, {"full": model}, ep["time"], ep["event"], horizons, ["train", "validation"])
+    tables = evaluate_models(data, {"full": model}, ep["time"], ep["event"], horizons, ["train", "validation"])
+    out = tables["performance"]
     assert list(out.columns[:3]) == ["model", "set", "evaluation"]
     assert set(out["set"]) == {"train", "validation"}
     val = data[data["set"] == "validation"]
@@ -44,10 +45,46 @@ def test_evaluate_models_is_evaluate_set_on_each_models_predictions():
         B=0,
         rng=None,
         baseline=(model.baseline.time, model.baseline.cumhaz, model.center),
-    )["performance"]
-    mine = out[out["set"] == "validation"].drop(columns=["model", "set", "evaluation"]).reset_index(drop=True)
-    pd.testing.assert_frame_equal(mine, direct)
+    )
+    for key in ("performance", "roc", "calibration", "dca"):
+        # the curves drawn beside the paper model's are evaluate_set's, row for row
+        frame = tables[key]
+        assert list(frame.columns[:3]) == ["model", "set", "evaluation"], key
+        assert (frame["model"] == "full").all()
+        assert set(frame["set"]) == {"train", "validation"}, key
+        mine = frame[frame["set"] == "validation"].drop(columns=["model", "set", "evaluation"]).reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, direct[key], obj=key)
     # the training rows are apparent: slope 1 by construction for an unpenalised fit
     slope = out[(out["set"] == "train") & (out["measure"] == "calibration_slope")]["estimate"].item()
     assert slope == pytest.approx(1.0, abs=1e-6)
     assert (out.loc[out["set"] == "train", "evaluation"] == "apparent").all()
+
+
+def test_evaluate_models_curves_cover_each_model_and_horizon():
+    ref, rows = load_case("crlm_a")
+    spec = ref["spec"]
+    ep = ref["endpoints"]["os"]
+    cands = [c if isinstance(c, dict) else {"name": c, "type": "numeric"} for c in spec["candidates"]]
+    data = rows.assign(set=np.where(np.arange(len(rows)) % 3 == 0, "validation", "train"))
+    train = data[data["set"] == "train"]
+    full = fit_full_model(train, cands, ep["time"], ep["event"], exclude=spec["exclude_from_multivariable"])
+    horizons = spec["horizons"]
+    tables = evaluate_models(data, {"full": full, "again": full}, ep["time"], ep["event"], horizons, ["validation"])
+    for key in ("roc", "calibration", "dca"):
+        frame = tables[key]
+        assert list(dict.fromkeys(frame["model"])) == ["full", "again"], key  # the models' order
+        assert (frame["evaluation"] == "validation").all()
+        # one model fitted twice gives the same curve twice
+        a = frame[frame["model"] == "full"].drop(columns="model").reset_index(drop=True)
+        b = frame[frame["model"] == "again"].drop(columns="model").reset_index(drop=True)
+        pd.testing.assert_frame_equal(a, b)
+    roc = tables["roc"]
+    # survivalROC's KM estimator is not bounded by 1 (the figure clips); every curve starts at (1, 1)
+    first = roc.groupby(["model", "horizon"]).head(1)
+    assert np.allclose(first[["fpr", "tpr"]].to_numpy(float), 1.0)
+    assert set(roc["horizon"].astype(float)) <= {float(h) for h in horizons}
+    cal = tables["calibration"]
+    assert cal["mean_predicted"].between(0, 1).all()
+    # no model: empty tables, not an error
+    empty = evaluate_models(data, {}, ep["time"], ep["event"], horizons, ["validation"])
+    assert all(v.empty for v in empty.values())

@@ -23,6 +23,7 @@ EXPECTED = {
     "supplementary_kras",
     "supplementary_partial_effects",
     "supplementary_ph",
+    "supplementary_alternatives",
     "beyond_paper",
     "paper_comparison",
     "external_validation",

@@ -65,6 +65,7 @@ def test_recommended_config_is_valid_and_plans_the_comparison(repo_root, tmp_pat
         "competing_risks",
         "time_varying",
         "alternative_models",
+        "exhibit_alternatives_validation",
         "exhibit_partial_effects",
     ):
         assert f"rule {rule}:" in res.stdout + res.stderr, rule

@@ -680,6 +680,79 @@ if ALTERNATIVES.methods:
     OUTPUTS.add(rules.exhibit_model_comparison.output)
 
 
+# Only with alternative_models.methods: the paper's model (headline) and each alternative
+# (beyond the paper) on the same calibration, ROC and decision-curve panels, per endpoint.
+rule exhibit_alternatives_validation:
+    input:
+        notebook="notebooks/supplementary_alternatives.ipynb",
+        calibration=f"{OUT}/validation/{{endpoint}}/calibration.csv",
+        roc=f"{OUT}/validation/{{endpoint}}/roc_curves.csv",
+        dca=f"{OUT}/validation/{{endpoint}}/decision_curves.csv",
+        performance=f"{OUT}/validation/{{endpoint}}/performance.csv",
+        alt_calibration=f"{OUT}/validation/{{endpoint}}/alternatives_calibration.csv",
+        alt_roc=f"{OUT}/validation/{{endpoint}}/alternatives_roc_curves.csv",
+        alt_dca=f"{OUT}/validation/{{endpoint}}/alternatives_decision_curves.csv",
+        alt_performance=f"{OUT}/validation/{{endpoint}}/alternatives_performance.csv",
+        runner=RUN_NOTEBOOK,
+        code=notebook_code("notebooks/supplementary_alternatives.ipynb"),
+    output:
+        notebook=f"{OUT}/notebooks/supplementary_alternatives_{{endpoint}}.ipynb",
+        calibration_pdf=f"{OUT}/figures/suppl_alternatives_{{endpoint}}_calibration.pdf",
+        calibration_png=in_report(
+            f"{OUT}/figures/suppl_alternatives_{{endpoint}}_calibration.png",
+            "suppl_alternatives_calibration",
+            BEYOND,
+            endpoint_section("Alternative models"),
+        ),
+        roc_pdf=f"{OUT}/figures/suppl_alternatives_{{endpoint}}_roc.pdf",
+        roc_png=in_report(
+            f"{OUT}/figures/suppl_alternatives_{{endpoint}}_roc.png",
+            "suppl_alternatives_roc",
+            BEYOND,
+            endpoint_section("Alternative models"),
+        ),
+        dca_pdf=f"{OUT}/figures/suppl_alternatives_{{endpoint}}_dca.pdf",
+        dca_png=in_report(
+            f"{OUT}/figures/suppl_alternatives_{{endpoint}}_dca.png",
+            "suppl_alternatives_dca",
+            BEYOND,
+            endpoint_section("Alternative models"),
+        ),
+    log:
+        f"{OUT}/logs/exhibit_alternatives_validation_{{endpoint}}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_for(1500),
+        runtime=runtime_for(15),
+    params:
+        nb=lambda wc, input, output: nb_params(
+            endpoint=wc.endpoint,
+            endpoint_label=config["endpoints"][wc.endpoint]["label"],
+            calibration=input.calibration,
+            roc_curves=input.roc,
+            decision_curves=input.dca,
+            performance=input.performance,
+            alternatives_calibration=input.alt_calibration,
+            alternatives_roc_curves=input.alt_roc,
+            alternatives_decision_curves=input.alt_dca,
+            alternatives_performance=input.alt_performance,
+            sets=SETS,
+            set_names=SET_NAMES,
+            horizons=config["horizons"],
+            min_events_at_horizon=VALIDATION.min_events_at_horizon,
+            min_at_risk_at_horizon=VALIDATION.min_at_risk_at_horizon,
+            fig_base=f"{OUT}/figures/suppl_alternatives_{wc.endpoint}",
+        ),
+    script:
+        "../../scripts/run_notebook.py"
+
+
+if ALTERNATIVES.methods:
+    OUTPUTS.add(rules.exhibit_alternatives_validation.output, endpoint=ENDPOINTS)
+
+
 # The expected ranges are committed (data/, from the target paper_expected_ranges): always
 # declared, so the comparison never depends on which other targets happened to run. The
 # synthetic truth and the bootstrap frequencies follow from the config alone.

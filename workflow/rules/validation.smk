@@ -187,7 +187,8 @@ if VALIDATION.optimism_computed:
 
 # Beyond the paper (alternative_models.methods, none by default): a pre-specified full
 # model, penalised Cox models and the shrunk stepwise model, fitted on the training set
-# and validated with the paper model's measures. The shrinkage factor is the bootstrap
+# and validated with the paper model's measures and curves (ROC, calibration, decision
+# curves, drawn by exhibit_alternatives_validation). The shrinkage factor is the bootstrap
 # calibration slope when the optimism bootstrap runs.
 rule alternative_models:
     input:
@@ -211,6 +212,9 @@ rule alternative_models:
             BEYOND,
             endpoint_section("Alternative models"),
         ),
+        roc=f"{OUT}/validation/{{endpoint}}/alternatives_roc_curves.csv",
+        calibration=f"{OUT}/validation/{{endpoint}}/alternatives_calibration.csv",
+        dca=f"{OUT}/validation/{{endpoint}}/alternatives_decision_curves.csv",
     log:
         f"{OUT}/logs/alternative_models_{{endpoint}}.log",
     conda:

@@ -57,6 +57,7 @@ __all__ = [
     "abbreviation_note",
     "p_statement",
     "MODEL_LABELS",
+    "MODEL_SHORT_LABELS",
     "set_label",
     "set_labels",
     "split_set_labels",
@@ -105,6 +106,16 @@ MODEL_LABELS: Mapping[str, str] = {
     "elastic_net": "Beyond the paper: elastic-net Cox",
     "ridge": "Beyond the paper: ridge Cox",
     "shrunk_stepwise": "Beyond the paper: stepwise model, uniformly shrunk",
+}
+
+#: the same models named in a few characters (the AUCs written inside a ROC panel)
+MODEL_SHORT_LABELS: Mapping[str, str] = {
+    "paper": "Paper (headline)",
+    "full": "Full",
+    "lasso": "LASSO",
+    "elastic_net": "Elastic net",
+    "ridge": "Ridge",
+    "shrunk_stepwise": "Shrunk",
 }
 
 SET_LABELS: Mapping[str, str] = {"train": "Training set", "validation": "Validation set", "all": "All patients"}

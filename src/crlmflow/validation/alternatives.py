@@ -4,7 +4,9 @@ Each alternative (:mod:`crlmflow.model.alternatives`) is a fixed linear predicto
 own baseline; :func:`evaluate_models` runs :func:`crlmflow.validation.performance.evaluate_set`
 on it per set (C with its IJ CI, calibration slope, O/E and Crowson's calibration intercept
 and slope, AUC, Brier, IPA, ICI/E50/E90 at the horizons, with the same not-estimable
-rules), so every number is comparable with the paper model's ``performance.csv``.
+rules), so every number is comparable with the paper model's ``performance.csv``; and
+keeps the same function's curves (Heagerty's KM time-dependent ROC, grouped Kaplan–Meier
+calibration, decision curves), drawn beside the paper model's.
 Training-set values are apparent; the selection and the penalty were chosen on those
 patients, so the validation set is the honest comparison.
 
@@ -26,7 +28,7 @@ from crlmflow.model.sample_size import heuristic_shrinkage
 from crlmflow.report.formats import horizon_key
 from crlmflow.validation.performance import evaluate_set
 
-__all__ = ["evaluate_models", "stepwise_shrinkage"]
+__all__ = ["CURVES", "evaluate_models", "stepwise_shrinkage"]
 
 
 def stepwise_shrinkage(optimism: pd.DataFrame | None, *, lr_chisq: float | None, parameters: int) -> tuple[float, str]:
@@ -41,6 +43,10 @@ def stepwise_shrinkage(optimism: pd.DataFrame | None, *, lr_chisq: float | None,
     return heuristic_shrinkage(lr_chisq, parameters), f"heuristic (LR - p)/LR, p = {parameters} candidate parameters"
 
 
+#: the tables :func:`evaluate_models` returns, as :func:`evaluate_set` names them
+CURVES = ("performance", "roc", "calibration", "dca")
+
+
 def evaluate_models(
     data: pd.DataFrame,
     models: Mapping[str, LinearCoxModel],
@@ -49,14 +55,20 @@ def evaluate_models(
     horizons,
     sets,
     **evaluate_kw,
-) -> pd.DataFrame:
-    """Performance of each fixed model on each set: ``evaluate_set``'s table with columns
-    ``model`` (the key of ``models``), ``set`` and ``evaluation`` (apparent on the training set) in front.
+) -> dict[str, pd.DataFrame]:
+    """Performance and validation curves of each fixed model on each set.
+
+    Returns ``evaluate_set``'s four tables (``performance``, ``roc``: the KM time-dependent
+    ROC curves, ``calibration``: grouped Kaplan–Meier calibration, ``dca``: the decision
+    curves), each with columns ``model`` (the key of ``models``), ``set`` and
+    ``evaluation`` (apparent on the training set) in front; so the alternatives' curves
+    come from the one implementation that draws the paper model's. A table with no row
+    (no model, or no estimable horizon) is empty.
 
     ``data`` holds the ``set`` column and every candidate; ``evaluate_kw`` are
     ``evaluate_set``'s other keywords (calibration groups, not-estimable minimums, decision
     thresholds)."""
-    out = []
+    out: dict[str, list[pd.DataFrame]] = {k: [] for k in CURVES}
     for name, model in models.items():
         pred = model.predict(data, horizons)
         for s in sets:
@@ -74,10 +86,10 @@ def evaluate_models(
                 baseline=(model.baseline.time, model.baseline.cumhaz, model.center),
                 development=(s == "train"),
                 **evaluate_kw,
-            )["performance"]
+            )
             evaluation = "apparent" if s == "train" else "validation"
-            res.insert(0, "evaluation", evaluation)
-            res.insert(0, "set", s)
-            res.insert(0, "model", name)
-            out.append(res)
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+            for k in CURVES:
+                if len(res[k]):
+                    front = pd.DataFrame({"model": name, "set": s, "evaluation": evaluation}, index=res[k].index)
+                    out[k].append(pd.concat([front, res[k]], axis=1))
+    return {k: pd.concat(v, ignore_index=True) if v else pd.DataFrame() for k, v in out.items()}

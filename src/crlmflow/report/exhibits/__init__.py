@@ -11,7 +11,8 @@ module              exhibit
 ``performance``     beyond the paper: selection stability, apparent vs optimism-corrected
                     vs validation-set performance
 ``alternatives``    beyond the paper: model comparison (penalised, full, shrunk models
-                    beside the paper's) and Riley's minimum sample size
+                    beside the paper's, in a table and as the overlay figures' frames)
+                    and Riley's minimum sample size
 ``external``        external validation: frozen model, its updates, extrapolation counts
 ``comparison``      every published number beside this run's value
 ``output``          writing a table as CSV + HTML + Markdown
@@ -25,7 +26,7 @@ frames of strings (the paper's layout); the numeric long frame of Table 1
 (``table1_long``) also feeds ``paper_comparison``.
 """
 
-from crlmflow.report.exhibits.alternatives import model_comparison, sample_size_table
+from crlmflow.report.exhibits.alternatives import beside_paper_model, model_comparison, sample_size_table
 from crlmflow.report.exhibits.baseline import default_table1_rows, imputed_note, table1, table1_long
 from crlmflow.report.exhibits.comparison import paper_comparison
 from crlmflow.report.exhibits.external import external_validation_table
@@ -42,6 +43,7 @@ __all__ = [
     "external_validation_table",
     "flow_summary",
     "load_nomogram",
+    "beside_paper_model",
     "model_comparison",
     "paper_comparison",
     "performance_comparison",

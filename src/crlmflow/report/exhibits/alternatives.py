@@ -2,7 +2,9 @@
 the same measures on the same sets) and Riley's minimum sample size beside the actual one.
 
 Formats the ``validate_model``, ``alternative_models`` and ``sample_size`` rules' results;
-nothing is estimated here.
+nothing is estimated here. ``beside_paper_model`` puts the paper model's validation table
+(ROC, calibration or decision curves, performance) above the alternatives' one, the
+frames the overlay figures (``crlmflow.report.plots.model_overlay``) draw.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from crlmflow.report.formats import (
     set_label,
 )
 
-__all__ = ["model_comparison", "sample_size_table"]
+__all__ = ["beside_paper_model", "model_comparison", "sample_size_table"]
 
 
 def _cell(row: pd.Series | None, with_ci: bool, digits: int) -> str:
@@ -35,6 +37,26 @@ def _cell(row: pd.Series | None, with_ci: bool, digits: int) -> str:
     if with_ci:
         return format_ci(row["estimate"], row.get("lower"), row.get("upper"), digits)
     return format_number(row["estimate"], digits)
+
+
+def beside_paper_model(paper: pd.DataFrame, alternatives: pd.DataFrame | None) -> pd.DataFrame:
+    """The paper model's table (``model`` = "paper", first) above the alternatives' table
+    of the same kind (its ``model`` column kept), on the columns they share: one frame
+    whose first-seen model order puts the headline first.
+
+    Raises ``ValueError`` naming the columns when the two tables share no ``set`` and
+    ``horizon`` (not tables of the same kind)."""
+    paper = paper.assign(model="paper")
+    if alternatives is None or alternatives.empty:
+        return paper[["model", *[c for c in paper.columns if c != "model"]]].reset_index(drop=True)
+    missing = {"set", "horizon"} - (set(paper.columns) & set(alternatives.columns))
+    if missing:
+        raise ValueError(
+            f"the paper model's and the alternatives' tables must both have {sorted(missing)}; "
+            f"found {list(paper.columns)} and {list(alternatives.columns)}"
+        )
+    cols = ["model", *[c for c in paper.columns if c in alternatives.columns and c != "model"]]
+    return pd.concat([paper[cols], alternatives[cols]], ignore_index=True)
 
 
 def model_comparison(
