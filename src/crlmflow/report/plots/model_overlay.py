@@ -126,7 +126,7 @@ def _grid(
         len(sets),
         len(horizons),
         left=0.09,
-        right=0.985,
+        right=0.97,  # room for the last x tick label (1.00) at the page edge
         top=1 - (head + 0.22) / height,
         bottom=0.45 / height,
         wspace=0.34,
