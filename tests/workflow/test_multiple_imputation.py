@@ -34,6 +34,7 @@ def test_multiple_imputation_runs_from_config(repo_root, tmp_path):
         str(out / "tables" / "table2.md"),
         str(out / "tables" / "performance_comparison.md"),
         str(out / "report" / "results.md"),
+        str(out / "figures" / "figure_model_os.png"),
     ]
     res = subprocess.run(
         [str(BIN / "snakemake"), *targets, "--cores", "2", "--configfile", str(path), "-q"],
@@ -98,5 +99,8 @@ def _check_pooled_table_and_complete_case_wording(out, split):
         text = (out / "tables" / name).read_text(encoding="utf-8")
         assert wording in text.lower() and "tables/mi_pooled_model" in text, name
     assert "complete-case analysis" in (out / "tables" / "table2.md").read_text(encoding="utf-8").splitlines()[0]
+    # Figure 2's panel A says "Complete-case training set" (the notebook ran with complete_case)
+    figure_nb = (out / "notebooks" / "figure_model_os.ipynb").read_text(encoding="utf-8")
+    assert "complete_case = True" in figure_nb
     results = (out / "report" / "results.md").read_text(encoding="utf-8")
     assert "complete-case analysis of the" in results and "tables/mi_pooled_model" in results

@@ -265,6 +265,8 @@ rule exhibit_figure_model:
             horizons=config["horizons"],
             candidates=config["candidates"],
             fig_base=output.pdf[: -len(".pdf")],
+            # multiple imputation: panel A says the model is the complete-case one
+            **({"complete_case": True} if IMPUTATION.enabled else {}),
         ),
     script:
         "../../scripts/run_notebook.py"
