@@ -46,8 +46,6 @@ __all__ = [
     "external_validation_table",
     "flow_summary",
     "load_nomogram",
-    "mi_pooled_footnotes",
-    "mi_pooled_table",
     "model_comparison",
     "paper_comparison",
     "performance_comparison",
@@ -61,4 +59,6 @@ __all__ = [
     "table3",
     "to_markdown",
     "write_table",
+    "mi_pooled_footnotes",
+    "mi_pooled_table",
 ]
