@@ -159,3 +159,23 @@ def test_a_not_estimable_measure_reads_not_estimable_never_na(outdir):
     assert "the C-index was 0.723 (95% CI not estimable)" in text
     assert not re.search(r"\bNA\b", text)
     assert check_results_text(path) == []  # the audit reads the empty source as the same text
+
+
+def test_multiple_imputation_says_the_models_are_complete_case(outdir):
+    # without a complete-case subset (multiple imputation off) the text has no such sentence
+    assert "complete-case" not in build_results_text(outdir, ENDPOINTS, CANDIDATES, HORIZONS)
+    split = {
+        "n": {"train": 272, "validation": 117},
+        "complete_case": {"n": {"train": 201, "validation": 88}, "incomplete_by_set": {"train": 71, "validation": 29}},
+    }
+    (outdir / "data" / "split_summary.json").write_text(json.dumps(split))
+    md = build_results_text(outdir, ENDPOINTS, CANDIDATES, HORIZONS)
+    text = plain_text(md)
+    assert "complete-case analysis of the 201 training and 88 validation patients" in text
+    assert "tables/mi_pooled_model" in text
+    # the counts are linked to their source, so the audit checks them
+    assert "split_summary.json#complete_case.n.train" in md
+    path = outdir / "report" / "results.md"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(md)
+    assert check_results_text(path, outdir) == []

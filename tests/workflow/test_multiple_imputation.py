@@ -26,7 +26,16 @@ def test_multiple_imputation_runs_from_config(repo_root, tmp_path):
     path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
     targets = [
         str(out / "models" / ep / "mi" / f) for ep in ("os", "rfs") for f in ("pooled.csv", "performance.csv")
-    ] + [str(out / "figures" / "figure1_flowchart.png"), str(out / "tables" / "table1.csv")]
+    ] + [
+        str(out / "figures" / "figure1_flowchart.png"),
+        str(out / "tables" / "table1.csv"),
+        # the pooled model's table, and the complete-case exhibits that point to it
+        str(out / "tables" / "mi_pooled_model.md"),
+        str(out / "tables" / "table2.md"),
+        str(out / "tables" / "performance_comparison.md"),
+        str(out / "report" / "results.md"),
+        str(out / "figures" / "figure_model_os.png"),
+    ]
     res = subprocess.run(
         [str(BIN / "snakemake"), *targets, "--cores", "2", "--configfile", str(path), "-q"],
         cwd=repo_root,
@@ -58,3 +67,40 @@ def test_multiple_imputation_runs_from_config(repo_root, tmp_path):
         assert len(pd.read_csv(mi / "per_imputation.csv")) == 3
     table1 = (out / "tables" / "table1.md").read_text(encoding="utf-8")
     assert "Multiple imputation:" in table1 and f"{flow['incomplete_kept']} of {len(everyone)}" in table1
+
+    _check_pooled_table_and_complete_case_wording(out, split)
+
+
+def _check_pooled_table_and_complete_case_wording(out, split):
+    """The supplementary table of the pooled model holds each endpoint's pooled terms (HR on
+    t with Barnard-Rubin df, FMI), the selection shares over m = 3 and the pooled
+    performance; Table 2, the bootstrap tables and the results text say they are the
+    complete-case analysis of n patients and point to it."""
+    tab = pd.read_csv(out / "tables" / "mi_pooled_model.csv", dtype=str, keep_default_na=False)
+    md = (out / "tables" / "mi_pooled_model.md").read_text(encoding="utf-8")
+    for ep, label in (("os", "OS"), ("rfs", "RFS")):
+        rows = tab[tab["Endpoint"] == label]
+        pooled = pd.read_csv(out / "models" / ep / "mi" / "pooled.csv")
+        terms = rows[rows["df"] != ""]
+        assert len(terms) == len(pooled)  # one row per pooled term, with its df and FMI
+        for fmi in terms["FMI"]:
+            assert 0 <= float(fmi) <= 1
+        assert terms["Selected in imputations"].str.fullmatch(r"[23]/3 \(\d+%\)").all()
+        perf = pd.read_csv(out / "models" / ep / "mi" / "performance.csv").set_index("measure")
+        c = rows[rows["Variable"] == "Harrell's C-index"].iloc[0]
+        assert c["Apparent"] == f"{perf.loc['c_index', 'apparent']:.3f}"
+        assert c["Corrected"] == f"{perf.loc['c_index', 'corrected']:.3f}"
+        assert len(rows[rows["Variable"] == "Calibration slope"]) == 1
+    for text in ("m: OS 3; RFS 3", "majority rule", "Rubin 1987", "Barnard & Rubin 1999", "bootstrap then impute"):
+        assert text in md, text
+    cc = split["complete_case"]["n"]
+    wording = f"complete-case analysis: fitted and evaluated on the {cc['train']} training set patients and {cc['validation']} validation set patients"
+    for name in ("table2.md", "performance_comparison.md", "selection_stability.md"):
+        text = (out / "tables" / name).read_text(encoding="utf-8")
+        assert wording in text.lower() and "tables/mi_pooled_model" in text, name
+    assert "complete-case analysis" in (out / "tables" / "table2.md").read_text(encoding="utf-8").splitlines()[0]
+    # Figure 2's panel A says "Complete-case training set" (the notebook ran with complete_case)
+    figure_nb = (out / "notebooks" / "figure_model_os.ipynb").read_text(encoding="utf-8")
+    assert "complete_case = True" in figure_nb
+    results = (out / "report" / "results.md").read_text(encoding="utf-8")
+    assert "complete-case analysis of the" in results and "tables/mi_pooled_model" in results

@@ -36,6 +36,18 @@ SAMPLE_SIZE = SampleSizeOptions.from_config(config)
 # with the incomplete patients, which the multiple_imputation rule develops the model on.
 IMPUTATION = ImputationOptions.from_config(config)
 MI_COHORT = {"incomplete": f"{OUT}/data/analysis_cohort_incomplete.csv"}
+# Under multiple imputation the single-model exhibits (Table 2, the bootstrap tables) are
+# complete-case and say so, counting the patients from the split summary: an input only then.
+MI_NOTE_INPUT = (
+    {"mi_split": f"{OUT}/data/split_summary.json"} if IMPUTATION.enabled else {}
+)
+
+
+def mi_note_param(input):
+    """Notebook parameter of the complete-case note (none with multiple imputation off)."""
+    return {"split_summary": input.mi_split} if IMPUTATION.enabled else {}
+
+
 PREDICTION = PredictionOptions.from_config(config)
 
 

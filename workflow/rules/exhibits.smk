@@ -100,6 +100,7 @@ OUTPUTS.add(rules.exhibit_table1.output)
 
 rule exhibit_table2:
     input:
+        **MI_NOTE_INPUT,
         notebook="notebooks/table2.ipynb",
         univariable=expand(f"{OUT}/models/{{ep}}/univariable.csv", ep=ENDPOINTS),
         multivariable=expand(f"{OUT}/models/{{ep}}/multivariable.csv", ep=ENDPOINTS),
@@ -144,6 +145,7 @@ rule exhibit_table2:
                 else {}
             ),
             out_base=output.csv[: -len(".csv")],
+            **mi_note_param(input),
         ),
     script:
         "../../scripts/run_notebook.py"
@@ -263,6 +265,8 @@ rule exhibit_figure_model:
             horizons=config["horizons"],
             candidates=config["candidates"],
             fig_base=output.pdf[: -len(".pdf")],
+            # multiple imputation: panel A says the model is the complete-case one
+            **({"complete_case": True} if IMPUTATION.enabled else {}),
         ),
     script:
         "../../scripts/run_notebook.py"
@@ -535,6 +539,7 @@ if is_crlm_study():
 
 rule exhibit_beyond_paper:
     input:
+        **MI_NOTE_INPUT,
         notebook="notebooks/beyond_paper.ipynb",
         performance=expand(f"{OUT}/validation/{{ep}}/performance.csv", ep=ENDPOINTS),
         fit=expand(f"{OUT}/models/{{ep}}/fit.json", ep=ENDPOINTS),
@@ -583,6 +588,7 @@ rule exhibit_beyond_paper:
             stability_base=f"{OUT}/tables/selection_stability",
             performance_base=f"{OUT}/tables/performance_comparison",
             set_names=SET_NAMES,
+            **mi_note_param(input),
         ),
     script:
         "../../scripts/run_notebook.py"
@@ -628,6 +634,52 @@ rule exhibit_sample_size:
 
 
 OUTPUTS.add(rules.exhibit_sample_size.output)
+
+
+# Only with data.missing_predictors: multiple_imputation: the pooled model of every endpoint
+# (the single-model exhibits above are then complete-case and point to this table).
+rule exhibit_mi_pooled:
+    input:
+        notebook="notebooks/supplementary_mi.ipynb",
+        pooled=expand(f"{OUT}/models/{{ep}}/mi/pooled.csv", ep=ENDPOINTS),
+        selection=expand(f"{OUT}/models/{{ep}}/mi/selection.csv", ep=ENDPOINTS),
+        performance=expand(f"{OUT}/models/{{ep}}/mi/performance.csv", ep=ENDPOINTS),
+        runner=RUN_NOTEBOOK,
+        code=notebook_code("notebooks/supplementary_mi.ipynb"),
+    output:
+        notebook=f"{OUT}/notebooks/supplementary_mi.ipynb",
+        tables=shown_one(
+            f"{OUT}/tables/mi_pooled_model",
+            [".csv", ".html", ".md", ".docx"],
+            ".html",
+            "mi_pooled_model",
+            BEYOND,
+            "Multiple imputation: pooled model",
+        ),
+    log:
+        f"{OUT}/logs/exhibit_mi_pooled.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=mem_for(1500),
+        runtime=runtime_for(15),
+    params:
+        nb=lambda wc, input, output: nb_params(
+            pooled=ep_files(f"{OUT}/models/{{ep}}/mi/pooled.csv"),
+            selection=ep_files(f"{OUT}/models/{{ep}}/mi/selection.csv"),
+            performance=ep_files(f"{OUT}/models/{{ep}}/mi/performance.csv"),
+            endpoint_labels={ep: ep_short(ep) for ep in ENDPOINTS},
+            majority=IMPUTATION.majority,
+            candidates=config["candidates"],
+            out_base=f"{OUT}/tables/mi_pooled_model",
+        ),
+    script:
+        "../../scripts/run_notebook.py"
+
+
+if IMPUTATION.enabled:
+    OUTPUTS.add(rules.exhibit_mi_pooled.output)
 
 
 # Only with alternative_models.methods: the paper's model beside each alternative.

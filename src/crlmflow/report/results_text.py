@@ -27,6 +27,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 import pandas as pd
 
+from crlmflow.report.exhibits.imputation import MI_TABLE
 from crlmflow.report.formats import (
     NOT_ESTIMABLE,
     format_number,
@@ -192,6 +193,7 @@ def build_results_text(
         f"{b.num(flow, 'included', 'int')} met the inclusion criteria and were analysed; "
         f"{b.num(split, 'n.train', 'int')} were assigned to the {set_label('train').lower()} and "
         f"{b.num(split, 'n.validation', 'int')} to the {set_label('validation').lower()}."
+        + _complete_case_sentence(b, outdir, split)
     )
 
     rates = "survival/km_rates.csv"
@@ -219,6 +221,21 @@ def build_results_text(
     _discrimination(b, outdir, endpoints, horizons)
     _risk_groups(b, outdir, endpoints)
     return b.markdown()
+
+
+def _complete_case_sentence(b: TextBuilder, outdir: Path, split: str) -> str:
+    """Under multiple imputation (the split summary has ``complete_case``): the models,
+    performance and risk groups below are the complete-case analysis of n patients, and the
+    pooled model is in its own table. Empty otherwise (the text is then unchanged)."""
+    if "complete_case" not in json.loads((outdir / split).read_text(encoding="utf-8")):
+        return ""
+    return (
+        " Multiple imputation was used for missing predictor values, but the models, their performance "
+        "and the risk groups reported below are the complete-case analysis of the "
+        f"{b.num(split, 'complete_case.n.train', 'int')} training and "
+        f"{b.num(split, 'complete_case.n.validation', 'int')} validation patients with every candidate "
+        f"recorded; the model developed on all patients across the imputations is in {MI_TABLE}."
+    )
 
 
 def _has_row(path: Path, **where) -> bool:

@@ -14,6 +14,8 @@ module              exhibit
                     beside the paper's, in a table and as the overlay figures' frames)
                     and Riley's minimum sample size
 ``external``        external validation: frozen model, its updates, extrapolation counts
+``imputation``      beyond the paper: the pooled multiple-imputation model, and the note
+                    marking each single-model exhibit as complete-case
 ``comparison``      every published number beside this run's value
 ``output``          writing a table as CSV + HTML + Markdown
 ==================  =====================================================================
@@ -31,6 +33,7 @@ from crlmflow.report.exhibits.baseline import default_table1_rows, imputed_note,
 from crlmflow.report.exhibits.comparison import paper_comparison
 from crlmflow.report.exhibits.external import external_validation_table
 from crlmflow.report.exhibits.flow import flow_summary
+from crlmflow.report.exhibits.imputation import complete_case_note, mi_pooled_footnotes, mi_pooled_table
 from crlmflow.report.exhibits.nomogram import load_nomogram
 from crlmflow.report.exhibits.output import to_markdown, write_table
 from crlmflow.report.exhibits.performance import performance_comparison, selection_stability
@@ -38,6 +41,7 @@ from crlmflow.report.exhibits.regression import ph_footnote, separation_notes, t
 from crlmflow.report.exhibits.survival_rates import table3
 
 __all__ = [
+    "complete_case_note",
     "default_table1_rows",
     "imputed_note",
     "external_validation_table",
@@ -57,4 +61,6 @@ __all__ = [
     "table3",
     "to_markdown",
     "write_table",
+    "mi_pooled_footnotes",
+    "mi_pooled_table",
 ]
