@@ -207,7 +207,8 @@ class ReplicateEngine:
             cols = [j for t in selected for j in self.groups[t]]
             beta = fit.vector(selected)
             lp = self.X_raw[:, cols] @ beta  # data order, uncentred
-            S = self._survival(rm, beta, lp)
+            # predicted survival only where a Brier score needs it (no horizons: none)
+            S = self._survival(rm, beta, lp) if self.horizons else None
             ll_fit = fit.loglik
         else:
             lp = np.zeros(n)
@@ -235,7 +236,15 @@ class ReplicateEngine:
         else:
             out["slope_training"] = out["slope_test"] = float("nan")
             out["r2_test"] = 0.0
-        # --- Brier at the horizons
+        if self.horizons:
+            out.update(self._brier(w, S))
+        return out
+
+    def _brier(self, w: np.ndarray, S: np.ndarray | None) -> dict:
+        """IPCW Brier score and IPA at each horizon, training (weighted bootstrap sample)
+        and test (original rows); ``S`` None: the null model."""
+        out = {}
+        n = self.n
         G_tr = self.brier.weights_G(w)
         if S is None:  # null model: the bootstrap sample's Kaplan-Meier estimate for everyone
             S = np.broadcast_to(G_tr[2][None, :], (n, len(self.horizons)))
