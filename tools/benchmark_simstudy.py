@@ -16,9 +16,12 @@ configured):
    baseline / batched measured in the same run.
 
 Printed per step: wall time, CPU time (user + system of every job, ``wait4`` rusage of the
-Snakemake process tree, robust to other load on a shared machine), wall time per replicate,
-and the load average before and after. Timings only, no assertions (issue 20: the
-paper's-procedure arm with 200 replicates should take <= 3 minutes on an idle 2-core machine).
+Snakemake process tree, robust to other load on a shared machine), CPU time per replicate,
+the projected wall time on ``--cores`` idle cores (CPU time / the cores the step's jobs can
+use: what the wall time would be without other load), each arm's CPU time as a multiple of
+the paper arm's (measured in the same run), and the load average before and after.  Timings
+only, no assertions (issue 20: the paper's-procedure arm with 200 replicates should take <= 3
+minutes on an idle 2-core machine).
 """
 
 from __future__ import annotations
@@ -73,6 +76,25 @@ def _registered_arms() -> list[str]:
     return list(cfg["simulation_study"].get("arms") or ["paper"])
 
 
+def _table(rows, replicates: int, cores: int) -> None:
+    """The per-step table; an arm's ``x paper`` is its CPU time over the paper arm's."""
+    first = next(((k, r) for name, k, r in rows if name == "arm paper"), None)
+    paper = first[1]["cpu"] if first else float("nan")
+    head = ("step", "jobs", "wall s", "cpu s", "cpu s/rep", f"idle {cores}-core s", "x paper")
+    print(f"\n{head[0]:<28}{head[1]:>6}{head[2]:>10}{head[3]:>10}{head[4]:>11}{head[5]:>15}{head[6]:>9}")
+    for name, n_jobs, r in rows:
+        arm = name != "truth cohort"
+        per = r["cpu"] / replicates if arm else float("nan")
+        idle = r["cpu"] / min(cores, n_jobs)  # CPU spread over the cores its jobs can use
+        ratio = r["cpu"] / paper if arm else float("nan")
+        print(f"{name:<28}{n_jobs:>6}{r['wall']:>10.1f}{r['cpu']:>10.1f}{per:>11.2f}{idle:>15.1f}{ratio:>9.2f}")
+    if first:
+        print(
+            f"\npaper arm, {replicates} replicates: {paper / min(cores, first[0]):.0f} s projected on {cores} idle "
+            f"cores ({paper / replicates:.2f} CPU s per replicate); issue 20's goal: <= 180 s for 200 replicates"
+        )
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--replicates", type=int, default=200)
@@ -104,10 +126,7 @@ def main(argv=None) -> None:
         res = _run(cmd, args.workdir / f"{arm}_{k}.log")
         rows.append((f"arm {arm}", n_jobs, res))
         print(f"  {arm:<22} {n_jobs:>4} jobs  wall {res['wall']:7.1f} s  cpu {res['cpu']:7.1f} s", flush=True)
-    print(f"\n{'step':<28}{'jobs':>6}{'wall s':>10}{'cpu s':>10}{'wall s/rep':>12}")
-    for name, n_jobs, r in rows:
-        per = r["wall"] / args.replicates if name != "truth cohort" else float("nan")
-        print(f"{name:<28}{n_jobs:>6}{r['wall']:>10.1f}{r['cpu']:>10.1f}{per:>12.2f}")
+    _table(rows, args.replicates, args.cores)
     if args.baseline:
         base, batched = rows[-1][2], rows[1][2]
         print(

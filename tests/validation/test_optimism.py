@@ -155,6 +155,18 @@ def test_same_seed_same_frame_and_chunking_invariant(crlm_train):
     assert not other["c_index_test"].equals(full["c_index_test"])
 
 
+def test_without_horizons_only_the_brier_columns_go(crlm_train):
+    """No horizons (the simulation study's bootstrap): no predicted survival or Brier score is
+    computed, and every other column is exactly what a run with horizons gives."""
+    kw = dict(seed=7, endpoint_index=0, exclude=EXCLUDE)
+    args = (crlm_train, CRLM_CANDIDATES, "os_months", "os_event")
+    with_h = run_replicates(*args, HORIZONS, range(6), **kw)
+    without = run_replicates(*args, [], range(6), **kw)
+    assert not [c for c in without.columns if c.startswith(("brier_", "ipa_"))]
+    assert [c for c in with_h.columns if c.startswith(("brier_", "ipa_"))]
+    pd.testing.assert_frame_equal(without, with_h[without.columns], check_exact=True)
+
+
 def test_parallel_equals_serial(crlm_train):
     jobs = [
         dict(

@@ -200,18 +200,16 @@ class ReplicateEngine:
         return row
 
     def evaluate(self, w: np.ndarray, selected, rm: ReplicateModels) -> dict:
-        out = {}
-        n = self.n
+        out, n = {}, self.n
         if selected:
             fit = rm.fit_many([tuple(selected)])[0]
             cols = [j for t in selected for j in self.groups[t]]
             beta = fit.vector(selected)
             lp = self.X_raw[:, cols] @ beta  # data order, uncentred
-            S = self._survival(rm, beta, lp)
+            S = self._survival(rm, beta, lp) if self.horizons else None  # for the Brier score only
             ll_fit = fit.loglik
         else:
-            lp = np.zeros(n)
-            S = None
+            lp, S = np.zeros(n), None
             ll_fit = rm.batch.loglik_null
         # --- Harrell's C (training: weighted bootstrap sample; test: original rows)
         if self.use_pairs:
@@ -235,6 +233,8 @@ class ReplicateEngine:
         else:
             out["slope_training"] = out["slope_test"] = float("nan")
             out["r2_test"] = 0.0
+        if not self.horizons:  # no Brier score asked for (the simulation study's bootstrap)
+            return out
         # --- Brier at the horizons
         G_tr = self.brier.weights_G(w)
         if S is None:  # null model: the bootstrap sample's Kaplan-Meier estimate for everyone
