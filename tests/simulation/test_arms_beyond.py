@@ -256,3 +256,29 @@ def test_paper_mi_does_not_depend_on_batching(mi_run):
     cfg, cohort, a = mi_run
     both = run_batch(cfg, [0, 2], 5, cohort, ss.run_replicate)
     pd.testing.assert_frame_equal(both[both["rep"] == 2].reset_index(drop=True), a)
+
+
+def test_paper_mi_bootstrap_is_the_packages_impute_then_bootstrap(mi_run):
+    """With mi_bootstrap_B the arm reports fit_with_multiple_imputation's optimism (Harrell's
+    bootstrap within each imputed dataset, averaged: impute then bootstrap), capped by
+    bootstrap_B; without it, apparent C only."""
+    from crlmflow.model.imputed import fit_with_multiple_imputation
+
+    cfg, cohort, _ = mi_run
+    sim = dict(cfg["simulation_study"], arms=["paper_mi"], bootstrap_B=2, mi_bootstrap_B=5)
+    c = dict(cfg, simulation_study=sim)
+    a = ss.run_replicate(c, 2, 5, cohort)
+    seeds = ss.replicate_seeds(5, 2)
+    everyone = ss.replicate_cohort(c, seeds, "multiple_imputation")[2]
+    spec = c["endpoints"]["rfs"]
+    res = fit_with_multiple_imputation(
+        everyone, c["candidates"], spec["time"], spec["event"], seed=seeds["bootstrap"], endpoint_index=1, m=2,
+        bootstrap_B=2, bootstrap_order="impute_then_bootstrap", **ss.selection_kwargs(c),
+    )  # fmt: skip
+    perf = res.performance.set_index("measure")
+    row = a[a["endpoint"] == "rfs"].iloc[0]
+    assert row["n_bootstrap"] == 2  # min(mi_bootstrap_B, bootstrap_B)
+    assert row["c_apparent"] == pytest.approx(perf.loc["c_index", "apparent"], rel=1e-12)
+    assert row["c_corrected"] == pytest.approx(perf.loc["c_index", "corrected"], rel=1e-12)
+    assert row["slope_corrected"] == pytest.approx(perf.loc["slope", "corrected"], rel=1e-12)
+    assert row["c_corrected"] != row["c_apparent"]

@@ -60,7 +60,7 @@ SIM_MI = "paper_mi" in SIM["arms"]
 SIM_REPLICATE_KEYS = ["n_eligible", "bootstrap_B", "arms", "horizon"]
 SIM_REPLICATE_KEYS += ["penalised_bootstrap_B"] if SIM_PENALISED else []
 SIM_REPLICATE_KEYS += ["spline_knots", "spline_variables"] if SIM_SPLINES else []
-SIM_REPLICATE_KEYS += ["mi_m"] if SIM_MI else []
+SIM_REPLICATE_KEYS += ["mi_m", "mi_bootstrap_B"] if SIM_MI else []
 SIM_REPLICATE = {
     **SIM_STUDY_PROCEDURE,
     **({"missing": SIM_SCENARIO["missing"]} if SIM_SCENARIO["missing"] else {}),
@@ -197,6 +197,7 @@ rule simstudy_summary:
                     "spline_knots",
                     "penalised_bootstrap_B",
                     "mi_m",
+                    "mi_bootstrap_B",
                 )
             },
             **({"spline_variables": SIM["spline_variables"]} if SIM_SPLINES else {}),
