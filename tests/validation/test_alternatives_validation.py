@@ -21,7 +21,9 @@ def test_shrinkage_from_the_bootstrap_slope_else_the_heuristic():
     assert np.isnan(s) and "not available" in source
 
 
-def test_evaluate_models_is_evaluate_set_on_each_models_predictions():
+def _full_model_case():
+    """The crlm_a fixture split 2:1 into training and validation rows, with the full model
+    fitted on the training rows: (OS endpoint spec, data, model, horizons)."""
     ref, rows = load_case("crlm_a")
     spec = ref["spec"]
     ep = ref["endpoints"]["os"]
@@ -29,7 +31,11 @@ def test_evaluate_models_is_evaluate_set_on_each_models_predictions():
     data = rows.assign(set=np.where(np.arange(len(rows)) % 3 == 0, "validation", "train"))
     train = data[data["set"] == "train"]
     model = fit_full_model(train, cands, ep["time"], ep["event"], exclude=spec["exclude_from_multivariable"])
-    horizons = spec["horizons"]
+    return ep, data, model, spec["horizons"]
+
+
+def test_evaluate_models_is_evaluate_set_on_each_models_predictions():
+    ep, data, model, horizons = _full_model_case()
     tables = evaluate_models(data, {"full": model}, ep["time"], ep["event"], horizons, ["train", "validation"])
     out = tables["performance"]
     assert list(out.columns[:3]) == ["model", "set", "evaluation"]
@@ -61,14 +67,7 @@ def test_evaluate_models_is_evaluate_set_on_each_models_predictions():
 
 
 def test_evaluate_models_curves_cover_each_model_and_horizon():
-    ref, rows = load_case("crlm_a")
-    spec = ref["spec"]
-    ep = ref["endpoints"]["os"]
-    cands = [c if isinstance(c, dict) else {"name": c, "type": "numeric"} for c in spec["candidates"]]
-    data = rows.assign(set=np.where(np.arange(len(rows)) % 3 == 0, "validation", "train"))
-    train = data[data["set"] == "train"]
-    full = fit_full_model(train, cands, ep["time"], ep["event"], exclude=spec["exclude_from_multivariable"])
-    horizons = spec["horizons"]
+    ep, data, full, horizons = _full_model_case()
     tables = evaluate_models(data, {"full": full, "again": full}, ep["time"], ep["event"], horizons, ["validation"])
     for key in ("roc", "calibration", "dca"):
         frame = tables[key]
