@@ -172,3 +172,23 @@ def test_smooth_calibration_on_shared_risk_sets_and_slope_start_change_nothing()
         np.testing.assert_array_equal(a.observed_risk, b.observed_risk)
     s0, s1 = calibration_slope(time, event, 1.3 * lp), calibration_slope(time, event, 1.3 * lp, start=1.0)
     assert s1.slope == pytest.approx(s0.slope, abs=1e-9) and s1.se == pytest.approx(s0.se, rel=1e-7)
+
+
+def test_smooth_calibration_started_at_the_identity_reaches_the_maximum_from_zero():
+    """Issue 20: the calibration model's Newton–Raphson starts at coefficient 1 on cloglog
+    predicted risk; the concave partial likelihood has one maximum, the one a start at 0
+    reaches (checked on a calibrated and a miscalibrated prediction)."""
+    from crlmflow.survival.cox import CoxData
+    from crlmflow.validation.calibration import _RCS_QUANTILES, quantile_type7, rcs_basis
+
+    time, event, lp, lam0 = _simulate(3000, 11)
+    for h, power in ((24, 1.0), (36, 1.8)):
+        surv = np.exp(-lam0 * h * np.exp(lp)) ** power
+        cll = np.log(-np.log(surv))
+        basis = rcs_basis(cll, quantile_type7(cll, _RCS_QUANTILES[3]))
+        from_zero = CoxData(time, event, basis).fit(on_separation="ignore")
+        data = CoxData(time, event, basis)
+        from_one = data.fit(init=[1.0, 0.0], on_separation="ignore")
+        np.testing.assert_allclose(from_one.coef, from_zero.coef, rtol=1e-9, atol=1e-10)
+        assert from_one.loglik == pytest.approx(from_zero.loglik, rel=1e-13)
+        assert from_one.iterations < from_zero.iterations

@@ -14,6 +14,7 @@ from crlmflow.validation.optimism_measures import (
     corrected_measure_names,
     evaluation_measures,
     measure_horizon,
+    repeated_order,
     replicate_measures,
 )
 from crlmflow.validation.roc import cumulative_dynamic_auc
@@ -105,3 +106,29 @@ def test_prepared_evaluation_sample_gives_the_same_measures_to_the_last_bit(case
         assert again.keys() == fresh.keys()
         for k, v in fresh.items():
             assert again[k] == v or (np.isnan(v) and np.isnan(again[k])), k
+
+
+def test_repeated_order_is_the_stable_sort_of_the_repeated_rows():
+    """Issue 20: the bootstrap sample's marker order is read off the original rows' order
+    (ties and zero counts included), so its AUCs add the same weights in the same order."""
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        n = int(rng.integers(1, 40))
+        x = rng.integers(0, 4, n).astype(float)
+        counts = rng.integers(0, 4, n)
+        rows = np.repeat(np.arange(n), counts)
+        got = repeated_order(np.argsort(x, kind="stable"), counts)
+        np.testing.assert_array_equal(got, np.argsort(x[rows], kind="stable"))
+
+
+def test_training_auc_equals_the_estimator_on_the_repeated_rows_to_the_last_bit(case):
+    eng = case
+    w = eng.weights(3)
+    _, selected, rm = eng.select(w)
+    row = replicate_measures(eng, w, selected, rm, THRESHOLDS)
+    lp, _ = eng.model_predictions(w, selected, rm)
+    rows = np.repeat(np.arange(eng.n), w.astype(int))
+    for h in HORIZONS:
+        assert (
+            row[f"auc_uno_{h:g}_training"] == cumulative_dynamic_auc(eng.time[rows], eng.event[rows], lp[rows], h).auc
+        )

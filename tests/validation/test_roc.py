@@ -9,7 +9,7 @@ import pytest
 from rref import CASES, TOL, endpoint, na
 
 from crlmflow.validation._km import km_at
-from crlmflow.validation.roc import brier_score, cumulative_dynamic_auc, time_dependent_roc
+from crlmflow.validation.roc import brier_score, cumulative_dynamic_auc, ipcw_auc, time_dependent_roc
 
 
 @pytest.mark.parametrize("ds,ep", CASES)
@@ -127,3 +127,24 @@ def test_ipa_is_nan_not_an_error_when_no_event_precedes_the_horizon():
     assert res.brier_null == 0.0
     assert res.brier == pytest.approx(0.01, abs=1e-12)
     assert np.isnan(res.ipa)
+
+
+def test_ipcw_auc_is_the_estimate_of_cumulative_dynamic_auc_to_the_last_bit():
+    """Issue 20: the optimism bootstrap's AUC without its influence function, and with one
+    sort of the marker shared by every horizon, is the same number as the full estimator
+    (tied markers and tied times included)."""
+    from crlmflow.validation._ipcw import censoring_weights_at
+
+    rng = np.random.default_rng(4)
+    n = 600
+    time = np.round(rng.exponential(30, n))  # many tied times
+    event = (rng.random(n) < 0.6).astype(float)
+    marker = np.round(rng.normal(size=n), 1)  # many tied markers
+    order = np.argsort(marker, kind="stable")
+    cens = censoring_weights_at(time, event, [12, 24, 36])
+    for h in (12, 24, 36):
+        full = cumulative_dynamic_auc(time, event, marker, h).auc
+        assert ipcw_auc(time, event, marker, h) == full
+        assert ipcw_auc(time, event, marker, h, censoring=cens[float(h)], order=order) == full
+    with pytest.raises(ValueError, match="at least one case"):
+        ipcw_auc(time, event, marker, -1.0)

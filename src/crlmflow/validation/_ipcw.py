@@ -36,6 +36,12 @@ class CensoringWeights:
 
 def censoring_weights(time, event, t: float) -> CensoringWeights:
     """Reverse-KM censoring survival G(T_i-) and G(t) (prodlim reverse=TRUE convention)."""
+    return censoring_weights_at(time, event, [t])[float(t)]
+
+
+def censoring_weights_at(time, event, horizons) -> dict[float, CensoringWeights]:
+    """``censoring_weights`` at several horizons (keyed by float horizon), from one reverse
+    Kaplan–Meier fit: only G(t) and the horizon differ between them."""
     time, event = check_survival(time, event)
     event = event == 1.0
     n = time.shape[0]
@@ -43,19 +49,22 @@ def censoring_weights(time, event, t: float) -> CensoringWeights:
     Gpad = np.concatenate([[1.0], G])  # Gpad[k] = G after the first k distinct times
     pos = np.searchsorted(uniq, time, side="left")  # distinct times strictly before T_i
     G_Ti_minus = Gpad[pos]
-    G_t = float(Gpad[np.searchsorted(uniq, t, side="right")])
     cls = np.concatenate([[0.0], np.cumsum(n * n_cens / n_risk**2)])
-    return CensoringWeights(
-        time=time,
-        event=event,
-        horizon=float(t),
-        G_Ti_minus=G_Ti_minus,
-        G_t=G_t,
-        uniq=uniq,
-        n_risk=n_risk,
-        cum_lambda_star=cls,
-        m=pos + 1,
-    )
+    m = pos + 1
+    return {
+        float(t): CensoringWeights(
+            time=time,
+            event=event,
+            horizon=float(t),
+            G_Ti_minus=G_Ti_minus,
+            G_t=float(Gpad[np.searchsorted(uniq, t, side="right")]),
+            uniq=uniq,
+            n_risk=n_risk,
+            cum_lambda_star=cls,
+            m=m,
+        )
+        for t in horizons
+    }
 
 
 def km_censoring_term(cw: CensoringWeights, coef: np.ndarray, at_own_time_minus: np.ndarray) -> np.ndarray:

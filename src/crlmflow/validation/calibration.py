@@ -171,11 +171,18 @@ def _fit_cox(time, event, X, init=None):
 
 
 def _calibration_fit(time, event, basis, risk_data: CoxData | None):
-    """``_fit_cox`` of the spline basis, on ``risk_data``'s sort when one is given."""
+    """``_fit_cox`` of the spline basis, on ``risk_data``'s sort when one is given.
+
+    Newton–Raphson starts at the identity calibration (coefficient 1 on cloglog predicted
+    risk, 0 on the nonlinear terms): the model's own linear predictor plus a constant, where
+    a calibrated model's curve lies and the fit is then a few steps away (from 0 the first
+    step overshoots).  The partial likelihood is concave, so the maximum is the same."""
+    init = np.zeros(basis.shape[1])
+    init[0] = 1.0
     if risk_data is None:
-        return _fit_cox(time, event, basis)
+        return _fit_cox(time, event, basis, init=init)
     data = risk_data.with_columns(basis)
-    return data, data.fit(on_separation="ignore")
+    return data, data.fit(init=init, on_separation="ignore")
 
 
 def rcs_basis(x, knots) -> np.ndarray:

@@ -8,7 +8,8 @@ In replicate b the model selected on the bootstrap sample is evaluated on that s
 ("training": its rows repeated by their bootstrap frequency) and on the original data
 ("test") by the one implementation of each measure:
 
-* AUC(t): ``roc.cumulative_dynamic_auc`` on the linear predictor (riskRegression::Score);
+* AUC(t): ``roc.ipcw_auc`` (the estimate of ``roc.cumulative_dynamic_auc``) on the linear
+  predictor (riskRegression::Score);
 * ICI, E50, E90: ``calibration.smooth_calibration`` (Austin, Harrell & van Klaveren 2020);
 * net benefit at threshold pt: ``decision_curve.net_benefit`` (Vickers et al. 2008), NaN
   where the high-risk group is not followed to t.
@@ -35,11 +36,11 @@ import pandas as pd
 
 from crlmflow.report.formats import horizon_key
 from crlmflow.survival.cox import CoxData
-from crlmflow.validation._ipcw import CensoringWeights, censoring_weights
+from crlmflow.validation._ipcw import censoring_weights_at
 from crlmflow.validation._km import TimeSortedSample
 from crlmflow.validation.calibration import NotEstimableError, smooth_calibration
 from crlmflow.validation.decision_curve import net_benefit
-from crlmflow.validation.roc import cumulative_dynamic_auc
+from crlmflow.validation.roc import ipcw_auc
 
 __all__ = [
     "NO_INTERVAL",
@@ -49,6 +50,7 @@ __all__ = [
     "evaluation_measures",
     "measure_horizon",
     "replicate_measures",
+    "repeated_order",
 ]
 
 NO_INTERVAL = (
@@ -87,12 +89,15 @@ def evaluation_sample(time, event, horizons) -> EvaluationSample:
     """The prediction-free structures of ``evaluation_measures`` for one sample."""
     time = np.asarray(time, float)
     event = np.asarray(event, float)
-    cens: dict[float, CensoringWeights] = {float(h): censoring_weights(time, event, h) for h in horizons}
-    return EvaluationSample(cens, TimeSortedSample(time, event), CoxData(time, event, np.zeros((time.size, 0))))
+    return EvaluationSample(
+        censoring_weights_at(time, event, horizons),
+        TimeSortedSample(time, event),
+        CoxData(time, event, np.zeros((time.size, 0))),
+    )
 
 
 def evaluation_measures(
-    time, event, lp, surv, horizons, thresholds=(), prepared: EvaluationSample | None = None
+    time, event, lp, surv, horizons, thresholds=(), prepared: EvaluationSample | None = None, lp_order=None
 ) -> dict:
     """AUC, ICI, E50, E90 (and net benefit at ``thresholds``) of one model on one sample.
 
@@ -109,6 +114,8 @@ def evaluation_measures(
         Risk thresholds of the net benefit (none: no net benefit).
     prepared : EvaluationSample, optional
         ``evaluation_sample(time, event, horizons)``, when the same sample is evaluated often.
+    lp_order : array (n,), optional
+        A stable argsort of ``lp`` (computed if not given), shared by the horizons' AUCs.
 
     Returns
     -------
@@ -121,12 +128,12 @@ def evaluation_measures(
     lp = np.asarray(lp, float)
     surv = np.asarray(surv, float)
     pre = evaluation_sample(time, event, horizons) if prepared is None else prepared
+    order = np.argsort(lp, kind="stable") if lp_order is None else lp_order
     out = {}
     for j, h in enumerate(horizons):
         k = horizon_key(h)
         try:
-            auc = cumulative_dynamic_auc(time, event, lp, h, censoring=pre.censoring[float(h)])
-            out[f"auc_uno_{k}"] = float(auc.auc)
+            out[f"auc_uno_{k}"] = ipcw_auc(time, event, lp, h, censoring=pre.censoring[float(h)], order=order)
         except ValueError:  # no case or no control at h
             out[f"auc_uno_{k}"] = float("nan")
         try:
@@ -158,12 +165,32 @@ def replicate_measures(engine, w: np.ndarray, selected, rm, thresholds=()) -> di
     else:  # null model: lp 0 and the bootstrap sample's Kaplan-Meier estimate, as evaluate()
         lp = np.zeros(engine.n)
         S = np.broadcast_to(engine.brier.weights_G(w)[2][None, :], (engine.n, len(engine.horizons)))
-    rows = np.repeat(np.arange(engine.n), w.astype(np.int64))
-    test = evaluation_measures(engine.time, engine.event, lp, S, engine.horizons, thresholds, engine.test_sample)
-    train = evaluation_measures(engine.time[rows], engine.event[rows], lp[rows], S[rows], engine.horizons, thresholds)
+    counts = w.astype(np.int64)
+    rows = np.repeat(np.arange(engine.n), counts)
+    order = np.argsort(lp, kind="stable")
+    test = evaluation_measures(engine.time, engine.event, lp, S, engine.horizons, thresholds, engine.test_sample, order)
+    train = evaluation_measures(
+        engine.time[rows],
+        engine.event[rows],
+        lp[rows],
+        S[rows],
+        engine.horizons,
+        thresholds,
+        lp_order=repeated_order(order, counts),
+    )
     out = {f"{m}_training": v for m, v in train.items()}
     out.update({f"{m}_test": v for m, v in test.items()})
     return out
+
+
+def repeated_order(order: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The stable argsort of ``x[np.repeat(arange(n), counts)]`` from the stable argsort
+    ``order`` of ``x``: each row's copies are consecutive and, among tied values, stable
+    sorting keeps rows (and so their copies) in index order, so the sorted copies are the
+    sorted rows' copies in turn.  O(n) instead of a sort of the repeated rows."""
+    c = counts[order]
+    first = (np.cumsum(counts) - counts)[order]  # where each sorted row's copies start
+    return np.arange(int(c.sum())) + np.repeat(first - (np.cumsum(c) - c), c)
 
 
 def corrected_measure_names(replicates: pd.DataFrame) -> list[str]:

@@ -157,11 +157,52 @@ class IPCWAUC:
 def _weighted_below_equal(query, ref, ref_w):
     """For each query value: sum of ref_w with ref < query, and with ref == query."""
     o = np.argsort(ref, kind="stable")
-    rs = ref[o]
-    cw = np.concatenate([[0.0], np.cumsum(ref_w[o])])
-    lo = np.searchsorted(rs, query, side="left")
-    hi = np.searchsorted(rs, query, side="right")
-    return cw[lo], cw[hi] - cw[lo]
+    return _sorted_below_equal(query, ref[o], np.concatenate([[0.0], np.cumsum(ref_w[o])]))
+
+
+def _sorted_below_equal(query, ref_sorted, cum_w):
+    """``_weighted_below_equal`` on a sorted reference with the prefix sums of its weights
+    (``cum_w[k]``: the first k weights)."""
+    lo = np.searchsorted(ref_sorted, query, side="left")
+    hi = np.searchsorted(ref_sorted, query, side="right")
+    return cum_w[lo], cum_w[hi] - cum_w[lo]
+
+
+def _auc_weights(time, event, t: float, cw):
+    """Cases (event by t, weight 1/G(T-)), controls (T > t, weight 1/G(t)) and the IPCW
+    weights W of both (0 for rows censored before t)."""
+    case = (time <= t) & event
+    ctrl = time > t
+    if not case.any() or not ctrl.any():
+        raise ValueError("AUC at t needs at least one case (event <= t) and one control (T > t)")
+    W = np.zeros(time.shape[0])
+    W[case] = 1.0 / cw.G_Ti_minus[case]
+    W[ctrl] = 1.0 / cw.G_t
+    return case, ctrl, W
+
+
+def _case_kernel_sums(r, case, ctrl, W, order=None):
+    """Per case i: W_i times the control weight with a lower marker plus half the tied one
+    (the Mann–Whitney kernel).  ``order``: a stable argsort of the whole marker ``r``; with
+    it the controls are read off that one sort (zero weight elsewhere), which adds the same
+    weights in the same order as sorting the controls alone: the sums are identical."""
+    if order is None:
+        below, equal = _weighted_below_equal(r[case], r[ctrl], W[ctrl])
+    else:
+        w_sorted = np.where(ctrl, W, 0.0)[order]
+        below, equal = _sorted_below_equal(r[case], r[order], np.concatenate([[0.0], np.cumsum(w_sorted)]))
+    return W[case] * (below + 0.5 * equal)
+
+
+def ipcw_auc(time, event, risk, t: float, *, censoring=None, order=None) -> float:
+    """The point estimate of ``cumulative_dynamic_auc`` alone (no influence function), for
+    the optimism bootstrap's many evaluations.  ``order``: a stable argsort of ``risk``,
+    shared by the horizons of one marker.  Raises ValueError without a case or control."""
+    time, event, r = check_survival(time, event, risk, names=("time", "event", "risk"))
+    event = event == 1.0
+    cw = censoring_weights(time, event, t) if censoring is None else censoring
+    case, ctrl, W = _auc_weights(time, event, t, cw)
+    return float(_case_kernel_sums(r, case, ctrl, W, order).sum() / (W[case].sum() * W[ctrl].sum()))
 
 
 def _ci(est, se, conf_level):
@@ -185,18 +226,11 @@ def cumulative_dynamic_auc(
     event = event == 1.0
     n = time.shape[0]
     cw = censoring_weights(time, event, t) if censoring is None else censoring
-    case = (time <= t) & event
-    ctrl = time > t
-    if not case.any() or not ctrl.any():
-        raise ValueError("AUC at t needs at least one case (event <= t) and one control (T > t)")
-    W = np.zeros(n)
-    W[case] = 1.0 / cw.G_Ti_minus[case]
-    W[ctrl] = 1.0 / cw.G_t
+    case, ctrl, W = _auc_weights(time, event, t, cw)
     mu_case, mu_ctrl = W[case].sum(), W[ctrl].sum()
 
     # Mann–Whitney kernel sums per case (controls below it) and per control (cases above it)
-    below, equal = _weighted_below_equal(r[case], r[ctrl], W[ctrl])
-    ic0_case = W[case] * (below + 0.5 * equal)
+    ic0_case = _case_kernel_sums(r, case, ctrl, W)
     below_c, equal_c = _weighted_below_equal(-r[ctrl], -r[case], W[case])
     ic0_ctrl = W[ctrl] * (below_c + 0.5 * equal_c)
     auc = float(ic0_case.sum() / (mu_case * mu_ctrl))
