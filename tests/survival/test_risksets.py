@@ -50,3 +50,50 @@ def test_bad_weights_and_ties_are_named():
         risk_sets(TIME, EVENT, weights=np.ones(3))
     with pytest.raises(ValueError, match="'efron' or 'breslow', got 'exact'"):
         risk_sets(TIME, EVENT, ties="exact")
+
+
+def test_a_known_order_gives_the_risk_sets_of_a_fresh_sort():
+    """Issue 20: a bootstrap sample's distinct rows keep their order in the whole sample's
+    sort; passing that order builds the very risk sets a fresh sort builds."""
+    rng = np.random.default_rng(5)
+    n = 300
+    time = np.round(rng.exponential(20, n))  # tied times, tied (time, event) pairs
+    event = (rng.random(n) < 0.6).astype(float)
+    whole = risk_sets(time, event)
+    w = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
+    drawn = w > 0
+    sub = np.flatnonzero(drawn)
+    known = (np.cumsum(drawn) - 1)[whole.order[drawn[whole.order]]]
+    fresh = risk_sets(time[sub], event[sub], w[sub])
+    given = risk_sets(time[sub], event[sub], w[sub], order=known)
+    for name in ("order", "event_times", "risk_end", "death_pos", "block_start", "weights", "term_frac"):
+        np.testing.assert_array_equal(getattr(given, name), getattr(fresh, name), err_msg=name)
+    X = rng.normal(size=(sub.size, 2))
+    a = CoxData(time[sub], event[sub], X, weights=w[sub]).fit()
+    b = CoxData(time[sub], event[sub], X, weights=w[sub], order=known).fit()
+    assert a.loglik == b.loglik and np.array_equal(a.coef, b.coef)
+
+
+@pytest.mark.parametrize(
+    "order, match",
+    [
+        ([0, 1, 1], "permutation"),
+        ([2, 1, 0], "descending time"),  # ascending times
+        ([0, 1], "permutation"),
+    ],
+)
+def test_a_wrong_order_is_refused(order, match):
+    time = np.array([5.0, 3.0, 1.0])
+    event = np.array([1.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match=match):
+        risk_sets(time, event, order=np.array(order))
+
+
+def test_an_order_breaking_ties_against_row_order_is_refused():
+    time = np.array([5.0, 5.0, 5.0])
+    event = np.array([0.0, 1.0, 0.0])
+    assert np.array_equal(risk_sets(time, event, order=np.array([1, 0, 2])).order, [1, 0, 2])
+    with pytest.raises(ValueError, match="deaths first"):
+        risk_sets(time, event, order=np.array([0, 1, 2]))  # a censoring before the death
+    with pytest.raises(ValueError, match="row order"):
+        risk_sets(time, event, order=np.array([1, 2, 0]))

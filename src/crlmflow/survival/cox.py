@@ -78,15 +78,16 @@ class CoxData:
     """Sorted, tie-grouped survival data reusable across column subsets and weights.
 
     Parameters: time, event (0/1), X (n × p), optional integer frequency ``weights``,
-    ``ties`` "efron" (default) or "breslow", ``names`` of the columns of X.  The sort
-    order and tie structure are the public :attr:`risk_sets`.
+    ``ties`` "efron" (default) or "breslow", ``names`` of the columns of X, ``order`` the
+    sort when already known (see ``risk_sets``).  The sort order and tie structure are the
+    public :attr:`risk_sets`.
     """
 
-    def __init__(self, time, event, X, weights=None, ties: str = "efron", names=None):
+    def __init__(self, time, event, X, weights=None, ties: str = "efron", names=None, order=None):
         t, e = check_survival(time, event)
         self.n = t.size
         self.time, self.event = t, e
-        self.__dict__.update(self._risk_set_state(risk_sets(t, e, weights, ties)))
+        self.__dict__.update(self._risk_set_state(risk_sets(t, e, weights, ties, order)))
         self._set_columns(X, names)
 
     def _set_columns(self, X, names) -> None:

@@ -80,18 +80,21 @@ class RiskSets:
         return _weighted(self, self.weights, _check_ties(ties))
 
 
-def risk_sets(time, event, weights=None, ties: str = "efron") -> RiskSets:
+def risk_sets(time, event, weights=None, ties: str = "efron", order=None) -> RiskSets:
     """Sort (time, event) once and record every risk set and tied-death block.
 
     ``time`` finite, ``event`` 0/1, ``weights`` non-negative frequency weights (integer
-    for Efron ties); arrays in data-row order.
+    for Efron ties); arrays in data-row order.  ``order``: the sort, when already known (the
+    rows of a subset keep their order in the sorted whole, e.g. a bootstrap sample's distinct
+    rows); checked, and it must be the stable one (ties in data-row order), so that the
+    risk sets are those a fresh sort gives, to the last bit.
     """
     t = np.asarray(time, dtype=float)
     e = np.asarray(event, dtype=float)
     n = t.size
     ties = _check_ties(ties)
     w = _check_weights(weights, n, ties)
-    order = np.lexsort((-e, -t))
+    order = np.lexsort((-e, -t)) if order is None else _check_order(order, t, e)
     ts, es = t[order], e[order]
     death_pos = np.flatnonzero(es == 1.0)
     dt = ts[death_pos]
@@ -121,6 +124,20 @@ def risk_sets(time, event, weights=None, ties: str = "efron") -> RiskSets:
         term_weight=empty,
     )
     return _weighted(base, w[order], ties)
+
+
+def _check_order(order, t: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """``order`` if it is the stable sort by descending time, deaths first (ValueError if not)."""
+    o = np.asarray(order)
+    n = t.size
+    if o.shape != (n,) or not np.issubdtype(o.dtype, np.integer) or not (np.bincount(o, minlength=n) == 1).all():
+        raise ValueError(f"order must be a permutation of the {n} rows")
+    ts, es = t[o], e[o]
+    same_t = ts[1:] == ts[:-1]
+    same = same_t & (es[1:] == es[:-1])
+    if (ts[1:] > ts[:-1]).any() or (same_t & (es[1:] > es[:-1])).any() or (same & (o[1:] < o[:-1])).any():
+        raise ValueError("order must sort the rows by descending time, deaths first, ties in row order")
+    return o
 
 
 def _check_ties(ties: str) -> str:

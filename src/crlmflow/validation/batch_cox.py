@@ -294,7 +294,10 @@ class BatchedCox:
             for _ in range(max_iter):
                 if active.size == 0:
                     break
-                Xa, Ia, Ua, ba, lla, sa = XT[active], I[active], U[active], beta[active], ll[active], sd[active]
+                if active.size == M:  # every model still moving: views, not copies of XT
+                    Xa, Ia, Ua, ba, lla, sa = XT, I, U, beta.copy(), ll.copy(), sd
+                else:
+                    Xa, Ia, Ua, ba, lla, sa = XT[active], I[active], U[active], beta[active], ll[active], sd[active]
                 step = batched_solve(Ia + padI[active], Ua)
                 new = ba + step
                 if predict_last:

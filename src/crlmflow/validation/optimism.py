@@ -120,6 +120,7 @@ class ReplicateEngine:
         self.X_raw = d.X_raw  # data order
         Xs = d.X_raw[d.order]
         self.Xmean = Xs.mean(axis=0)  # common centring of every replicate's columns
+        self.XcT_sorted = np.ascontiguousarray((Xs - self.Xmean).T)  # sorted rows, centred, transposed
         self.binary = np.array([np.isin(self.X_raw[:, j], (0.0, 1.0)).all() for j in range(Xs.shape[1])])
         self.time = self.train_df[self.time_col].to_numpy(float)
         self.event = self.train_df[self.event_col].to_numpy(float)

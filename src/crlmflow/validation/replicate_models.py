@@ -52,18 +52,22 @@ class ReplicateModels:
     def __init__(self, engine: ReplicateEngine, w: np.ndarray):
         self.e = engine
         # rows drawn at least once: zero-weight rows add nothing to any risk-set sum
-        self.sub = np.flatnonzero(w > 0)
+        drawn = w > 0
+        self.sub = np.flatnonzero(drawn)
         self.w_sub = w[self.sub]
+        # the drawn rows keep their order in the engine's sort: their own sort, without sorting
+        in_sort = drawn[engine.data.order]
         d = CoxData(
             engine.time[self.sub],
             engine.event[self.sub],
             engine.X_raw[self.sub],
             weights=self.w_sub,
             names=engine.data.names,
+            order=(np.cumsum(drawn) - 1)[engine.data.order[in_sort]],
         )
         self.data = d
         self.n = d.n
-        self.XcT = np.ascontiguousarray((d.X_raw[d.order] - engine.Xmean).T)
+        self.XcT = np.ascontiguousarray(engine.XcT_sorted[:, in_sort])
         self.batch = BatchedCox(d)
         self.cache: dict[frozenset, ReplicateFit] = {}
         self.n_fits = 0
