@@ -192,3 +192,31 @@ def test_smooth_calibration_started_at_the_identity_reaches_the_maximum_from_zer
         np.testing.assert_allclose(from_one.coef, from_zero.coef, rtol=1e-9, atol=1e-10)
         assert from_one.loglik == pytest.approx(from_zero.loglik, rel=1e-13)
         assert from_one.iterations < from_zero.iterations
+
+
+def test_horizons_of_one_proportional_hazards_model_share_one_calibration_model():
+    """Issue 20: S(t) = S0(t)^exp(lp) at every horizon gives cloglogs that differ by a
+    constant, so the calibration model fitted at one horizon is the model at every other
+    (only its baseline hazard is read at each t): the same results as fitting each anew.
+    Predictions that are not of that form are fitted anew."""
+    from crlmflow.validation.calibration import smooth_calibration_curve
+
+    time, event, lp, lam0 = _simulate(3000, 13)
+    first = smooth_calibration(time, event, np.exp(-lam0 * 12 * np.exp(1.2 * lp)), 12)
+    for h in (36, 60):
+        surv = np.exp(-lam0 * h * np.exp(1.2 * lp))
+        fresh = smooth_calibration(time, event, surv, h)
+        shared = smooth_calibration(time, event, surv, h, same_model_as=first)
+        assert shared.model.fit is first.model.fit  # not refitted
+        np.testing.assert_allclose(shared.observed_risk, fresh.observed_risk, rtol=1e-9, atol=1e-12)
+        for name in ("ici", "e50", "e90", "emax"):
+            assert getattr(shared, name) == pytest.approx(getattr(fresh, name), rel=1e-9, abs=1e-12)
+        grid = np.linspace(0.1, 0.8, 7)
+        curve, model = smooth_calibration_curve(time, event, surv, h, grid, same_model_as=first.model)
+        assert model.fit is first.model.fit
+        np.testing.assert_allclose(curve, smooth_calibration_curve(time, event, surv, h, grid)[0], rtol=1e-9)
+    # not proportional hazards (a different spread at 60 months): refitted, as without a prior
+    other = np.exp(-lam0 * 60 * np.exp(0.5 * lp))
+    again = smooth_calibration(time, event, other, 60, same_model_as=first)
+    assert again.model.fit is not first.model.fit
+    assert again.ici == smooth_calibration(time, event, other, 60).ici

@@ -32,7 +32,7 @@ def noise():
 def test_smooth_curve_on_the_data_equals_the_per_row_observed_risk(noise):
     df, _, _, S = noise
     sm = smooth_calibration(df["time"], df["event"], S[:, 1], 36)
-    curve = smooth_calibration_curve(df["time"], df["event"], S[:, 1], 36, sm.predicted_risk)
+    curve, _ = smooth_calibration_curve(df["time"], df["event"], S[:, 1], 36, sm.predicted_risk)
     np.testing.assert_allclose(curve, sm.observed_risk, atol=1e-10)
 
 

@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ from scipy.stats import norm
 
 from crlmflow.survival.checks import check_survival
 from crlmflow.survival.cox import CoxData, baseline_hazard, baseline_survival_at
+from crlmflow.survival.cox_result import CoxResult
 from crlmflow.validation._km import km_at
 
 # rms::groupkm reads the KM curve at the last time <= u + 1e-6
@@ -215,6 +216,77 @@ _RCS_QUANTILES = {
 }
 
 
+class NotEstimableError(ValueError):
+    """A measure that the data cannot support (too few distinct predictions or events)."""
+
+
+@dataclass(frozen=True)
+class SplineCalibrationModel:
+    """The calibration model of one set of predictions: Cox regression of the outcome on a
+    restricted cubic spline of cloglog(predicted risk) (Austin, Harrell & van Klaveren 2020).
+
+    ``data`` holds the sample's risk sets with this ``basis``; ``fit`` its Cox fit."""
+
+    cloglog: np.ndarray
+    knots: np.ndarray
+    basis: np.ndarray
+    data: CoxData
+    fit: CoxResult
+
+    def observed_risk(self, t: float, basis=None) -> np.ndarray:
+        """Smoothed observed risk 1 - S_hat(t | spline) at the rows of ``basis`` (default:
+        the sample's own), with the Efron-type baseline hazard (survfit.coxph's ctype = 2)."""
+        b = self.basis if basis is None else basis
+        return 1.0 - baseline_survival_at(baseline_hazard(self.data, self.fit), [t], lp=b @ self.fit.coef)[:, 0]
+
+
+def _constant_shift(x: np.ndarray, y: np.ndarray) -> bool:
+    """Whether x - y is one constant, up to the rounding of computing both."""
+    if x.shape != y.shape or x.size == 0:
+        return False
+    d = x - y
+    return bool(np.abs(d - d[0]).max() <= 1e-9 * max(1.0, float(np.abs(x).max())))
+
+
+def spline_calibration_model(
+    time,
+    event,
+    predicted_surv,
+    n_knots: int = 3,
+    risk_data: CoxData | None = None,
+    same_model_as: SplineCalibrationModel | None = None,
+) -> SplineCalibrationModel:
+    """The calibration model of ``predicted_surv`` (knots at Harrell's default quantiles of
+    cloglog(predicted risk) = log(-log S_pred(t))).
+
+    ``risk_data``: a ``CoxData`` of (time, event) already sorted (its columns are not used),
+    shared by the calibration models of many predictions of one sample.
+    ``same_model_as``: the calibration model of the same sample's predictions at another
+    horizon.  Where the two cloglogs differ by a constant, as every horizon's do under one
+    proportional-hazards model (cloglog = log H0(t) + lp), the knots move by that constant,
+    the spline's nonlinear terms are unchanged and the linear term only shifts, which the
+    partial likelihood ignores: the fit is the same and is reused (only the baseline hazard,
+    read at each horizon, differs).  Otherwise the model is fitted anew.
+    """
+    time, event, s = check_survival(time, event, predicted_surv, names=("time", "event", "predicted_surv"))
+    if np.any((s <= 0) | (s >= 1)):
+        # e.g. an overfitted model whose linear predictor drives survival to 0 in floating point
+        raise NotEstimableError(
+            f"{int(np.sum((s <= 0) | (s >= 1)))} predicted survival value(s) at exactly 0 or 1 "
+            "(the cloglog is infinite there)"
+        )
+    cll = np.log(-np.log(s))
+    knots = quantile_type7(cll, _RCS_QUANTILES[n_knots])
+    if np.unique(knots).size < n_knots:
+        raise NotEstimableError("too few distinct predicted values for the spline knots")
+    basis = rcs_basis(cll, knots)
+    if same_model_as is not None and _constant_shift(cll, same_model_as.cloglog):
+        data = CoxData(time, event, basis) if risk_data is None else risk_data.with_columns(basis)
+        return SplineCalibrationModel(cll, knots, basis, data, same_model_as.fit)
+    data, fit = _calibration_fit(time, event, basis, risk_data)
+    return SplineCalibrationModel(cll, knots, basis, data, fit)
+
+
 @dataclass(frozen=True)
 class SmoothCalibration:
     """Austin–Harrell–van Klaveren calibration summary at ``horizon`` (risk scale)."""
@@ -227,14 +299,17 @@ class SmoothCalibration:
     knots: np.ndarray  # on the cloglog(predicted risk) scale
     predicted_risk: np.ndarray
     observed_risk: np.ndarray  # smoothed observed risk at t per row
-
-
-class NotEstimableError(ValueError):
-    """A measure that the data cannot support (too few distinct predictions or events)."""
+    model: SplineCalibrationModel | None = field(default=None, repr=False, compare=False)
 
 
 def smooth_calibration(
-    time, event, predicted_surv, t: float, n_knots: int = 3, risk_data: CoxData | None = None
+    time,
+    event,
+    predicted_surv,
+    t: float,
+    n_knots: int = 3,
+    risk_data: CoxData | None = None,
+    same_model_as: SmoothCalibration | None = None,
 ) -> SmoothCalibration:
     """ICI, E50, E90 and Emax (Austin, Harrell & van Klaveren, Stat Med 2020).
 
@@ -242,26 +317,13 @@ def smooth_calibration(
     default quantiles) of cloglog(predicted risk) = log(-log S_pred(t)); the smoothed observed
     risk of each subject is 1 - S_hat(t | spline) from that model (Efron-type baseline
     hazard, as survfit.coxph); the summaries are taken over |observed - predicted| risk.
-    ``risk_data``: a ``CoxData`` of (time, event) already sorted (its columns are not used),
-    shared by the calibration models of many predictions of one sample.
+    ``risk_data`` and ``same_model_as`` (the result at another horizon of the same
+    predictions' model): as in ``spline_calibration_model``.
     """
-    time, event, s = check_survival(time, event, predicted_surv, names=("time", "event", "predicted_surv"))
-    if np.any((s <= 0) | (s >= 1)):
-        # e.g. an overfitted model whose linear predictor drives survival to 0 in floating point
-        raise NotEstimableError(
-            f"{int(np.sum((s <= 0) | (s >= 1)))} predicted survival value(s) at exactly 0 or 1 "
-            "(the cloglog is infinite there)"
-        )
-    risk = 1.0 - s
-    cll = np.log(-np.log(s))
-    knots = quantile_type7(cll, _RCS_QUANTILES[n_knots])
-    if np.unique(knots).size < n_knots:
-        raise NotEstimableError("too few distinct predicted values for the spline knots")
-    basis = rcs_basis(cll, knots)
-    data, fit = _calibration_fit(time, event, basis, risk_data)
-    # S_hat(t | spline) with the Efron-type baseline hazard (survfit.coxph's ctype = 2)
-    s_hat = baseline_survival_at(baseline_hazard(data, fit), [t], lp=basis @ fit.coef)[:, 0]
-    observed = 1.0 - s_hat
+    prior = None if same_model_as is None else same_model_as.model
+    model = spline_calibration_model(time, event, predicted_surv, n_knots, risk_data, prior)
+    risk = 1.0 - np.asarray(predicted_surv, dtype=float)
+    observed = model.observed_risk(t)
     diff = np.abs(observed - risk)
     return SmoothCalibration(
         horizon=float(t),
@@ -269,31 +331,31 @@ def smooth_calibration(
         e50=float(np.median(diff)),
         e90=float(np.quantile(diff, 0.9)),
         emax=float(diff.max()),
-        knots=knots,
+        knots=model.knots,
         predicted_risk=risk,
         observed_risk=observed,
+        model=model,
     )
 
 
 def smooth_calibration_curve(
-    time, event, predicted_surv, t: float, grid_risk, n_knots: int = 3, risk_data: CoxData | None = None
-) -> np.ndarray:
-    """Smoothed observed risk at t at the predicted risks ``grid_risk``: the calibration
-    model of ``smooth_calibration`` (Cox on a restricted cubic spline of cloglog predicted
-    risk, knots from the data) evaluated on a fixed grid, so curves of different samples
-    can be subtracted (Austin, Harrell & van Klaveren 2020, bootstrap bias correction).
-    ``risk_data``: as in ``smooth_calibration``."""
-    time, event, s = check_survival(time, event, predicted_surv, names=("time", "event", "predicted_surv"))
-    if np.any((s <= 0) | (s >= 1)):
-        raise ValueError("predicted survival must lie strictly between 0 and 1 for the cloglog")
-    cll = np.log(-np.log(s))
-    knots = quantile_type7(cll, _RCS_QUANTILES[n_knots])
-    if np.unique(knots).size < n_knots:
-        raise NotEstimableError("too few distinct predicted values for the spline knots")
-    data, fit = _calibration_fit(time, event, rcs_basis(cll, knots), risk_data)
+    time,
+    event,
+    predicted_surv,
+    t: float,
+    grid_risk,
+    n_knots: int = 3,
+    risk_data: CoxData | None = None,
+    same_model_as: SplineCalibrationModel | None = None,
+) -> tuple[np.ndarray, SplineCalibrationModel]:
+    """Smoothed observed risk at t at the predicted risks ``grid_risk``, and the calibration
+    model: the model of ``smooth_calibration`` (Cox on a restricted cubic spline of cloglog
+    predicted risk, knots from the data) evaluated on a fixed grid, so curves of different
+    samples can be subtracted (Austin, Harrell & van Klaveren 2020, bootstrap bias
+    correction).  ``risk_data``, ``same_model_as``: as in ``spline_calibration_model``."""
+    model = spline_calibration_model(time, event, predicted_surv, n_knots, risk_data, same_model_as)
     grid = np.clip(np.asarray(grid_risk, float), 1e-12, 1 - 1e-12)
-    basis = rcs_basis(np.log(-np.log(1.0 - grid)), knots)
-    return 1.0 - baseline_survival_at(baseline_hazard(data, fit), [t], lp=basis @ fit.coef)[:, 0]
+    return model.observed_risk(t, rcs_basis(np.log(-np.log(1.0 - grid)), model.knots)), model
 
 
 @dataclass(frozen=True)

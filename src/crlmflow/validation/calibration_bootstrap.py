@@ -83,12 +83,14 @@ def calibrate_selection_aware(
     pred = np.asarray(predicted_surv, float)
     cals = [calibration_km_grouped(t, e, pred[:, j], h, g=calibration_groups) for j, h in enumerate(H)]
     grids, apparent_smooth = [], []
+    prior = None  # the horizons' predictions of one Cox model share their calibration model
     for j, h in enumerate(H):
         risk = 1.0 - pred[:, j]
         grid = np.linspace(np.quantile(risk, 0.01), np.quantile(risk, 0.99), grid_points)
         grids.append(grid)
         try:
-            apparent_smooth.append(smooth_calibration_curve(t, e, pred[:, j], h, grid))
+            curve, prior = smooth_calibration_curve(t, e, pred[:, j], h, grid, same_model_as=prior)
+            apparent_smooth.append(curve)
         except NotEstimableError:  # a model of one or two binary terms: no spline to fit
             apparent_smooth.append(np.full(grid.size, np.nan))
     diffs = [[] for _ in H]
@@ -105,6 +107,7 @@ def calibrate_selection_aware(
             n_null += 1
             S = np.broadcast_to(engine.brier.weights_G(w)[2][None, :], (n, len(H)))
         train_rs = CoxData(t[idx], e[idx], np.zeros((n, 0)))
+        prior_train = prior_test = None  # one calibration model per sample for every horizon
         for j, h in enumerate(H):
             groups = cals[j].table["group"].to_numpy()
             train = grouped_index(t[idx], e[idx], S[idx, j], h, cals[j].cuts, groups)
@@ -112,8 +115,12 @@ def calibrate_selection_aware(
             diffs[j].append(train - test)
             if np.ptp(S[:, j]) > 0:
                 try:
-                    sm_train = smooth_calibration_curve(t[idx], e[idx], S[idx, j], h, grids[j], risk_data=train_rs)
-                    sm_test = smooth_calibration_curve(t, e, S[:, j], h, grids[j], risk_data=test_rs)
+                    sm_train, prior_train = smooth_calibration_curve(
+                        t[idx], e[idx], S[idx, j], h, grids[j], risk_data=train_rs, same_model_as=prior_train
+                    )
+                    sm_test, prior_test = smooth_calibration_curve(
+                        t, e, S[:, j], h, grids[j], risk_data=test_rs, same_model_as=prior_test
+                    )
                 except (ValueError, np.linalg.LinAlgError):
                     continue  # too few distinct predictions for the spline in this resample
                 smooth_diffs[j].append(sm_train - sm_test)

@@ -130,6 +130,7 @@ def evaluation_measures(
     pre = evaluation_sample(time, event, horizons) if prepared is None else prepared
     order = np.argsort(lp, kind="stable") if lp_order is None else lp_order
     out = {}
+    prior = None  # the horizons' predictions of one Cox model share their calibration model
     for j, h in enumerate(horizons):
         k = horizon_key(h)
         try:
@@ -137,8 +138,8 @@ def evaluation_measures(
         except ValueError:  # no case or no control at h
             out[f"auc_uno_{k}"] = float("nan")
         try:
-            sm = smooth_calibration(time, event, surv[:, j], h, risk_data=pre.risk_data)
-            vals = (sm.ici, sm.e50, sm.e90)
+            sm = smooth_calibration(time, event, surv[:, j], h, risk_data=pre.risk_data, same_model_as=prior)
+            vals, prior = (sm.ici, sm.e50, sm.e90), sm
         except NotEstimableError:
             vals = (float("nan"),) * 3
         for name, v in zip(("ici", "e50", "e90"), vals):
