@@ -9,7 +9,7 @@ import pytest
 from rref import CASES, TOL, endpoint, na
 
 from crlmflow.validation._km import km_at
-from crlmflow.validation.roc import brier_score, cumulative_dynamic_auc, ipcw_auc, time_dependent_roc
+from crlmflow.validation.roc import brier_score, cumulative_dynamic_auc, ipcw_auc, marker_sort, time_dependent_roc
 
 
 @pytest.mark.parametrize("ds,ep", CASES)
@@ -140,11 +140,15 @@ def test_ipcw_auc_is_the_estimate_of_cumulative_dynamic_auc_to_the_last_bit():
     time = np.round(rng.exponential(30, n))  # many tied times
     event = (rng.random(n) < 0.6).astype(float)
     marker = np.round(rng.normal(size=n), 1)  # many tied markers
-    order = np.argsort(marker, kind="stable")
+    ranks = marker_sort(marker)
+    for i in (0, 7, 123):  # the tie block of each row: searchsorted of its own value
+        srt = marker[ranks.order]
+        assert ranks.lo[i] == np.searchsorted(srt, marker[i], "left")
+        assert ranks.hi[i] == np.searchsorted(srt, marker[i], "right")
     cens = censoring_weights_at(time, event, [12, 24, 36])
     for h in (12, 24, 36):
         full = cumulative_dynamic_auc(time, event, marker, h).auc
         assert ipcw_auc(time, event, marker, h) == full
-        assert ipcw_auc(time, event, marker, h, censoring=cens[float(h)], order=order) == full
+        assert ipcw_auc(time, event, marker, h, censoring=cens[float(h)], ranks=ranks) == full
     with pytest.raises(ValueError, match="at least one case"):
         ipcw_auc(time, event, marker, -1.0)

@@ -77,10 +77,9 @@ class SortedColumns:
 class CoxData:
     """Sorted, tie-grouped survival data reusable across column subsets and weights.
 
-    Parameters: time, event (0/1), X (n × p), optional integer frequency ``weights``,
-    ``ties`` "efron" (default) or "breslow", ``names`` of the columns of X, ``order`` the
-    sort when already known (see ``risk_sets``).  The sort order and tie structure are the
-    public :attr:`risk_sets`.
+    Parameters: time, event (0/1), X (n × p), optional integer frequency ``weights``, ``ties``
+    "efron" (default) or "breslow", ``names`` of the columns of X, ``order`` the sort when
+    known (see ``risk_sets``).  Sort order and tie structure are the public :attr:`risk_sets`.
     """
 
     def __init__(self, time, event, X, weights=None, ties: str = "efron", names=None, order=None):

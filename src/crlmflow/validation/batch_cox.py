@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from crlmflow.survival.cox import CoxData
+from crlmflow.validation._batch_kernels import segment_sums
 
 __all__ = ["FIT_TOL", "FIT_MAX_ITER", "BatchedCox", "batched_solve"]
 
@@ -92,6 +93,7 @@ class BatchedCox:
         live = self.seg_group  # groups with at least one term (deaths of positive weight)
         cuts = np.concatenate([[0], self.ds[live], self.de[live] + 1, self.risk_end[live] + 1])
         self.row_seg = np.unique(cuts[cuts < n])
+        self.seg_bounds = np.append(self.row_seg, n)
         counts = np.diff(np.append(self.seg_start, self.g.size))
         perm = np.argsort(-counts, kind="stable")
         self.live_perm = live[perm]  # live groups, most tie terms first
@@ -169,12 +171,7 @@ class BatchedCox:
         if not self.g.size:  # no deaths of positive weight: a flat likelihood
             return np.zeros(M), np.zeros((M, q)), (np.zeros((M, q, q)) if need_info else None)
         r = self.w * np.exp(eta)
-        A1 = np.empty((M, q + 1 + one, n))
-        A1[:, 0, :] = r
-        np.multiply(XT, r[:, None, :], out=A1[:, 1 : q + 1, :])
-        if one:
-            np.multiply(A1[:, 1, :], XT[:, 0, :], out=A1[:, 2, :])
-        S = np.add.reduceat(A1, self.row_seg, axis=2)
+        S = segment_sums(XT, r, self.seg_bounds, one)
         R = np.cumsum(S, axis=2)[:, :, self.risk_seg]
         D = S[:, :, self.death_seg]
         ll_terms, s = self._term_sums(R[:, 0, :], D[:, 0, :])

@@ -111,8 +111,7 @@ class ReplicateEngine:
         self.exclude = tuple(self.exclude)
         self.problem = prepare(self.train_df, self.candidates, self.time_col, self.event_col)
         pb = self.problem
-        d = pb.data
-        self.data = d
+        d = self.data = pb.data
         self.n = d.n
         self.cand_names = [c.name for c in normalise_candidates(self.candidates)]
         self.groups = {v: list(pb.design.groups[v]) for v in self.cand_names}
@@ -120,7 +119,7 @@ class ReplicateEngine:
         self.X_raw = d.X_raw  # data order
         Xs = d.X_raw[d.order]
         self.Xmean = Xs.mean(axis=0)  # common centring of every replicate's columns
-        self.XcT_sorted = np.ascontiguousarray((Xs - self.Xmean).T)  # sorted rows, centred, transposed
+        self.XcT_sorted = np.ascontiguousarray((Xs - self.Xmean).T)
         self.binary = np.array([np.isin(self.X_raw[:, j], (0.0, 1.0)).all() for j in range(Xs.shape[1])])
         self.time = self.train_df[self.time_col].to_numpy(float)
         self.event = self.train_df[self.event_col].to_numpy(float)

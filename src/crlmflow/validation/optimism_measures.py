@@ -40,7 +40,7 @@ from crlmflow.validation._ipcw import censoring_weights_at
 from crlmflow.validation._km import TimeSortedSample
 from crlmflow.validation.calibration import NotEstimableError, smooth_calibration
 from crlmflow.validation.decision_curve import net_benefit
-from crlmflow.validation.roc import ipcw_auc
+from crlmflow.validation.roc import MarkerSort, ipcw_auc, marker_sort
 
 __all__ = [
     "NO_INTERVAL",
@@ -97,7 +97,7 @@ def evaluation_sample(time, event, horizons) -> EvaluationSample:
 
 
 def evaluation_measures(
-    time, event, lp, surv, horizons, thresholds=(), prepared: EvaluationSample | None = None, lp_order=None
+    time, event, lp, surv, horizons, thresholds=(), prepared: EvaluationSample | None = None, lp_ranks=None
 ) -> dict:
     """AUC, ICI, E50, E90 (and net benefit at ``thresholds``) of one model on one sample.
 
@@ -114,8 +114,8 @@ def evaluation_measures(
         Risk thresholds of the net benefit (none: no net benefit).
     prepared : EvaluationSample, optional
         ``evaluation_sample(time, event, horizons)``, when the same sample is evaluated often.
-    lp_order : array (n,), optional
-        A stable argsort of ``lp`` (computed if not given), shared by the horizons' AUCs.
+    lp_ranks : roc.MarkerSort, optional
+        ``roc.marker_sort(lp)`` (computed if not given), shared by the horizons' AUCs.
 
     Returns
     -------
@@ -128,13 +128,13 @@ def evaluation_measures(
     lp = np.asarray(lp, float)
     surv = np.asarray(surv, float)
     pre = evaluation_sample(time, event, horizons) if prepared is None else prepared
-    order = np.argsort(lp, kind="stable") if lp_order is None else lp_order
+    ranks: MarkerSort = marker_sort(lp) if lp_ranks is None else lp_ranks
     out = {}
     prior = None  # the horizons' predictions of one Cox model share their calibration model
     for j, h in enumerate(horizons):
         k = horizon_key(h)
         try:
-            out[f"auc_uno_{k}"] = ipcw_auc(time, event, lp, h, censoring=pre.censoring[float(h)], order=order)
+            out[f"auc_uno_{k}"] = ipcw_auc(time, event, lp, h, censoring=pre.censoring[float(h)], ranks=ranks)
         except ValueError:  # no case or no control at h
             out[f"auc_uno_{k}"] = float("nan")
         try:
@@ -168,8 +168,8 @@ def replicate_measures(engine, w: np.ndarray, selected, rm, thresholds=()) -> di
         S = np.broadcast_to(engine.brier.weights_G(w)[2][None, :], (engine.n, len(engine.horizons)))
     counts = w.astype(np.int64)
     rows = np.repeat(np.arange(engine.n), counts)
-    order = np.argsort(lp, kind="stable")
-    test = evaluation_measures(engine.time, engine.event, lp, S, engine.horizons, thresholds, engine.test_sample, order)
+    ranks = marker_sort(lp)
+    test = evaluation_measures(engine.time, engine.event, lp, S, engine.horizons, thresholds, engine.test_sample, ranks)
     train = evaluation_measures(
         engine.time[rows],
         engine.event[rows],
@@ -177,7 +177,7 @@ def replicate_measures(engine, w: np.ndarray, selected, rm, thresholds=()) -> di
         S[rows],
         engine.horizons,
         thresholds,
-        lp_order=repeated_order(order, counts),
+        lp_ranks=marker_sort(lp[rows], repeated_order(ranks.order, counts)),
     )
     out = {f"{m}_training": v for m, v in train.items()}
     out.update({f"{m}_test": v for m, v in test.items()})

@@ -181,28 +181,56 @@ def _auc_weights(time, event, t: float, cw):
     return case, ctrl, W
 
 
-def _case_kernel_sums(r, case, ctrl, W, order=None):
+@dataclass(frozen=True)
+class MarkerSort:
+    """A marker's stable sort and, per row, the sorted positions of its tie block: ``lo``
+    rows have a smaller marker and ``hi`` a smaller or equal one (what ``searchsorted`` of
+    the row's own value, left and right, gives)."""
+
+    order: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+
+def marker_sort(risk, order=None) -> MarkerSort:
+    """``MarkerSort`` of ``risk``; ``order``: its stable argsort when already known."""
+    r = np.asarray(risk, dtype=float)
+    o = np.argsort(r, kind="stable") if order is None else np.asarray(order)
+    n = r.size
+    rs = r[o]
+    new = np.ones(n, dtype=bool)
+    new[1:] = rs[1:] != rs[:-1]
+    start = np.flatnonzero(new)
+    block = np.cumsum(new) - 1
+    lo, hi = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
+    lo[o] = start[block]
+    hi[o] = np.append(start[1:], n)[block]
+    return MarkerSort(o, lo, hi)
+
+
+def _case_kernel_sums(r, case, ctrl, W, ranks: MarkerSort | None = None):
     """Per case i: W_i times the control weight with a lower marker plus half the tied one
-    (the Mann–Whitney kernel).  ``order``: a stable argsort of the whole marker ``r``; with
-    it the controls are read off that one sort (zero weight elsewhere), which adds the same
-    weights in the same order as sorting the controls alone: the sums are identical."""
-    if order is None:
+    (the Mann–Whitney kernel).  ``ranks``: the ``marker_sort`` of the whole marker ``r``;
+    with it the controls are read off that one sort (zero weight elsewhere), which adds the
+    same weights in the same order as sorting the controls alone: the sums are identical."""
+    if ranks is None:
         below, equal = _weighted_below_equal(r[case], r[ctrl], W[ctrl])
     else:
-        w_sorted = np.where(ctrl, W, 0.0)[order]
-        below, equal = _sorted_below_equal(r[case], r[order], np.concatenate([[0.0], np.cumsum(w_sorted)]))
+        cum = np.concatenate([[0.0], np.cumsum(np.where(ctrl, W, 0.0)[ranks.order])])
+        lo = cum[ranks.lo[case]]
+        below, equal = lo, cum[ranks.hi[case]] - lo
     return W[case] * (below + 0.5 * equal)
 
 
-def ipcw_auc(time, event, risk, t: float, *, censoring=None, order=None) -> float:
+def ipcw_auc(time, event, risk, t: float, *, censoring=None, ranks: MarkerSort | None = None) -> float:
     """The point estimate of ``cumulative_dynamic_auc`` alone (no influence function), for
-    the optimism bootstrap's many evaluations.  ``order``: a stable argsort of ``risk``,
-    shared by the horizons of one marker.  Raises ValueError without a case or control."""
+    the optimism bootstrap's many evaluations.  ``ranks``: ``marker_sort(risk)``, shared by
+    the horizons of one marker.  Raises ValueError without a case or control."""
     time, event, r = check_survival(time, event, risk, names=("time", "event", "risk"))
     event = event == 1.0
     cw = censoring_weights(time, event, t) if censoring is None else censoring
     case, ctrl, W = _auc_weights(time, event, t, cw)
-    return float(_case_kernel_sums(r, case, ctrl, W, order).sum() / (W[case].sum() * W[ctrl].sum()))
+    return float(_case_kernel_sums(r, case, ctrl, W, ranks).sum() / (W[case].sum() * W[ctrl].sum()))
 
 
 def _ci(est, se, conf_level):
