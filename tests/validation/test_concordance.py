@@ -114,15 +114,34 @@ def test_weighted_concordance_equals_concordance_index(n):
     t = rng.integers(1, 30, n).astype(float)  # tied times, events and censorings
     e = rng.integers(0, 2, n)
     x = rng.integers(0, 25, n).astype(float)  # tied risk scores
-    wc = WeightedConcordance(t, e, x, max_cells=3 * n)  # several blocks
+    wc = WeightedConcordance(t, e, x)
     W = np.stack([np.bincount(rng.integers(0, n, n), minlength=n).astype(float) for _ in range(7)])
     got = wc.c_index(W)
+    # comparable pairs by brute force: event i, row j with a later time (or the same time,
+    # censored); concordant when the event's score is higher, ties 1/2
+    comparable = e[:, None].astype(bool) & (
+        (t[None, :] > t[:, None]) | ((t[None, :] == t[:, None]) & (e[None, :] == 0))
+    )
+    score = np.where(x[None, :] < x[:, None], 1.0, np.where(x[None, :] == x[:, None], 0.5, 0.0))
     for w, g in zip(W, got):
+        pair_w = np.outer(w, w) * comparable
+        # integer weights: numerator and denominator are exact in both, so C is to the last bit
+        assert g == float((pair_w * score).sum() / pair_w.sum())
         assert g == pytest.approx(concordance_index(t, e, x, weights=w).c_index, abs=1e-13)
         idx = np.repeat(np.arange(n), w.astype(int))
         assert g == pytest.approx(concordance_index(t[idx], e[idx], x[idx]).c_index, abs=1e-13)
     assert wc.c_index() == pytest.approx(concordance_index(t, e, x).c_index, abs=1e-13)
     assert isinstance(wc.c_index(W[0]), float)
+    w = rng.uniform(0.2, 3.0, n)  # non-integer weights: the same pairs, summed in another order
+    assert wc.c_index(w) == pytest.approx(concordance_index(t, e, x, weights=w).c_index, abs=1e-13)
+
+
+def test_weighted_concordance_without_a_comparable_pair_is_nan():
+    from crlmflow.validation.concordance import WeightedConcordance
+
+    wc = WeightedConcordance([1.0, 2.0, 3.0], [0, 0, 1], [0.3, 0.2, 0.1])  # the only event is last
+    assert np.isnan(wc.c_index())
+    assert wc.c_index(np.array([[1.0, 1.0, 1.0], [2.0, 0.0, 1.0]])).shape == (2,)
 
 
 def test_stable_radix_order_equals_stable_argsort():
