@@ -220,3 +220,27 @@ def test_horizons_of_one_proportional_hazards_model_share_one_calibration_model(
     again = smooth_calibration(time, event, other, 60, same_model_as=first)
     assert again.model.fit is not first.model.fit
     assert again.ici == smooth_calibration(time, event, other, 60).ici
+
+
+def test_grouped_index_on_a_sorted_sample_is_the_tables_index():
+    """Issue 20: the bootstraps' KM − mean predicted per original group, read off one sort
+    of the sample, is the ``index_orig`` of ``calibration_km_grouped`` on those rows (tiny
+    predictions zeroed, a group absent from the sample NaN)."""
+    from crlmflow.validation._km import TimeSortedSample
+    from crlmflow.validation.calibration import calibration_km_grouped, cut2_codes, grouped_index
+
+    time, event, lp, lam0 = _simulate(2000, 17)
+    time = np.round(time)  # tied times
+    surv = np.exp(-lam0 * 36 * np.exp(lp))
+    cal = calibration_km_grouped(time, event, surv, 36, g=5)
+    groups = cal.table["group"].to_numpy()
+    rng = np.random.default_rng(1)
+    idx = np.sort(rng.integers(0, time.size, time.size))
+    for t, e, s in ((time, event, surv), (time[idx], event[idx], surv[idx] ** 1.3)):
+        got = grouped_index(t, e, s, 36, cal.cuts, groups, TimeSortedSample(t, e))
+        ref = calibration_km_grouped(t, e, s, 36, groups=cut2_codes(s, cal.cuts)).table.set_index("group")
+        np.testing.assert_allclose(got, ref.loc[groups, "index_orig"].to_numpy(float), rtol=0, atol=1e-14)
+        np.testing.assert_array_equal(got, grouped_index(t, e, s, 36, cal.cuts, groups))
+    low = surv > np.quantile(surv, 0.5)  # the sample holds only the upper half: low groups absent
+    got = grouped_index(time[low], event[low], surv[low], 36, cal.cuts, groups)
+    assert np.isnan(got[0]) and np.isfinite(got[-1])

@@ -24,7 +24,7 @@ from scipy.stats import norm
 from crlmflow.survival.checks import check_survival
 from crlmflow.survival.cox import CoxData, baseline_hazard, baseline_survival_at
 from crlmflow.survival.cox_result import CoxResult
-from crlmflow.validation._km import km_at
+from crlmflow.validation._km import TimeSortedSample, km_at
 
 # rms::groupkm reads the KM curve at the last time <= u + 1e-6
 _GROUPKM_TIME_TOLERANCE = 1e-6
@@ -121,6 +121,24 @@ def calibration_km_grouped(
     table = pd.DataFrame(rows)
     table["index_orig"] = table["km"] - table["mean_predicted"]
     return GroupedCalibration(horizon=float(t), cuts=cuts, group_of_row=grp, table=table)
+
+
+def grouped_index(t, e, pred, h, cuts, groups, sample: TimeSortedSample | None = None) -> np.ndarray:
+    """KM − mean predicted survival at ``h`` per original group (``groups``: the group codes
+    of the original table; rows grouped by the original ``cuts``), NaN for a group empty in
+    this sample: the ``index_orig`` column of ``calibration_km_grouped`` on these rows,
+    without its table.  ``sample``: ``TimeSortedSample(t, e)`` when several predictions of
+    one sample are grouped (the bootstraps' horizons), so each group's KM costs O(n)."""
+    pred = np.asarray(pred, dtype=float)
+    codes = cut2_codes(pred, cuts)
+    mean_pred = np.where(np.abs(pred) < 1e-10, 0.0, pred)  # as calibration_km_grouped
+    sample = TimeSortedSample(t, e) if sample is None else sample
+    res = np.full(len(groups), np.nan)
+    for k, g in enumerate(groups):
+        s = codes == g
+        if s.any():
+            res[k] = sample.km_at(s, h + _GROUPKM_TIME_TOLERANCE) - mean_pred[s].mean()
+    return res
 
 
 # width of the fixed bins of predicted survival in ``prediction_histogram``

@@ -24,9 +24,14 @@ import pandas as pd
 
 from crlmflow.pipeline.streams import stream
 from crlmflow.survival.cox import CoxData
-from crlmflow.validation.calibration import NotEstimableError, calibration_km_grouped, smooth_calibration_curve
+from crlmflow.validation._km import TimeSortedSample
+from crlmflow.validation.calibration import (
+    NotEstimableError,
+    calibration_km_grouped,
+    grouped_index,
+    smooth_calibration_curve,
+)
 from crlmflow.validation.optimism import ReplicateEngine
-from crlmflow.validation.performance import grouped_index
 
 __all__ = ["calibrate_selection_aware"]
 
@@ -99,6 +104,7 @@ def calibrate_selection_aware(
     # the calibration models' risk sets: the original rows sorted once, a resample once
     # for all horizons (the same fits as a fresh sort for each)
     test_rs = CoxData(t, e, np.zeros((n, 0)))
+    test_sample = TimeSortedSample(t, e)
     for b in range(B):
         idx = np.sort(stream(seed, "calibration_bootstrap", endpoint_index, set_index, b).integers(0, n, n))
         w = np.bincount(idx, minlength=n).astype(float)
@@ -107,11 +113,12 @@ def calibrate_selection_aware(
             n_null += 1
             S = np.broadcast_to(engine.brier.weights_G(w)[2][None, :], (n, len(H)))
         train_rs = CoxData(t[idx], e[idx], np.zeros((n, 0)))
+        train_sample = TimeSortedSample(t[idx], e[idx])
         prior_train = prior_test = None  # one calibration model per sample for every horizon
         for j, h in enumerate(H):
             groups = cals[j].table["group"].to_numpy()
-            train = grouped_index(t[idx], e[idx], S[idx, j], h, cals[j].cuts, groups)
-            test = grouped_index(t, e, S[:, j], h, cals[j].cuts, groups)
+            train = grouped_index(t[idx], e[idx], S[idx, j], h, cals[j].cuts, groups, train_sample)
+            test = grouped_index(t, e, S[:, j], h, cals[j].cuts, groups, test_sample)
             diffs[j].append(train - test)
             if np.ptp(S[:, j]) > 0:
                 try:

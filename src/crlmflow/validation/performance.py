@@ -32,8 +32,9 @@ from crlmflow.validation import (
     smooth_calibration,
     time_dependent_roc,
 )
+from crlmflow.validation._km import TimeSortedSample
 from crlmflow.validation.c_index_ci import bootstrap_c_index_ci
-from crlmflow.validation.calibration import NotEstimableError, cut2_codes
+from crlmflow.validation.calibration import NotEstimableError, grouped_index
 from crlmflow.validation.calibration_large import observed_expected, poisson_calibration
 
 Z95 = stats.norm.ppf(0.975)
@@ -320,8 +321,10 @@ def calibrate_bias_corrected(
         cals.append(cal)
         tabs.append(cal.table.copy())
     diffs = [[] for _ in H]
+    sample = TimeSortedSample(t, e)  # the original rows sorted once for every replicate
     for b in range(B):
         idx = np.sort(stream(seed, "calibration_bootstrap", endpoint_index, set_index, b).integers(0, n, n))
+        sample_b = TimeSortedSample(t[idx], e[idx])
         dw = data.with_weights(data.bootstrap_weights(idx))
         try:
             fb = dw.fit(on_separation="ignore")
@@ -333,8 +336,8 @@ def calibrate_bias_corrected(
         for j, h in enumerate(H):
             pb = np.exp(-Hb[j] * rb)
             groups = tabs[j]["group"].to_numpy()
-            train = grouped_index(t[idx], e[idx], pb[idx], h, cals[j].cuts, groups)
-            test = grouped_index(t, e, pb, h, cals[j].cuts, groups)
+            train = grouped_index(t[idx], e[idx], pb[idx], h, cals[j].cuts, groups, sample_b)
+            test = grouped_index(t, e, pb, h, cals[j].cuts, groups, sample)
             diffs[j].append(train - test)
     out = []
     for j, h in enumerate(H):
@@ -347,14 +350,3 @@ def calibrate_bias_corrected(
         tab["n_bootstrap"] = len(diffs[j])
         out.append(tab)
     return pd.concat(out, ignore_index=True)
-
-
-def grouped_index(t, e, pred, h, cuts, groups) -> np.ndarray:
-    """KM − mean predicted per original group (NaN for a group empty in this sample)."""
-    codes = cut2_codes(pred, cuts)
-    res = np.full(len(groups), np.nan)
-    present = np.isin(groups, codes)
-    if present.any():
-        tab = calibration_km_grouped(t, e, pred, h, groups=codes).table.set_index("group")
-        res[present] = tab.loc[groups[present], "index_orig"].to_numpy(float)
-    return res
