@@ -132,3 +132,38 @@ def test_training_auc_equals_the_estimator_on_the_repeated_rows_to_the_last_bit(
         assert (
             row[f"auc_uno_{h:g}_training"] == cumulative_dynamic_auc(eng.time[rows], eng.event[rows], lp[rows], h).auc
         )
+
+
+def test_repeated_sample_equals_the_sample_of_the_repeated_rows(case):
+    """Issue 20: a bootstrap sample's sorted structures read off the original rows' sorts are
+    those of sorting the repeated rows afresh (so are the measures computed from them)."""
+    from crlmflow.validation.optimism_measures import evaluation_sample, repeated_sample
+
+    eng = case
+    counts = eng.weights(4).astype(np.int64)
+    rows = np.repeat(np.arange(eng.n), counts)
+    t, e = eng.time[rows], eng.event[rows]
+    fresh = evaluation_sample(t, e, HORIZONS)
+    got = repeated_sample(eng.test_sample, t, e, HORIZONS, counts)
+    for name in ("order", "time", "event", "uniq", "gidx"):
+        np.testing.assert_array_equal(getattr(got.sample, name), getattr(fresh.sample, name), err_msg=name)
+    for name in ("order", "risk_end", "death_pos", "term_frac"):
+        np.testing.assert_array_equal(
+            getattr(got.risk_data.risk_sets, name), getattr(fresh.risk_data.risk_sets, name), err_msg=name
+        )
+    for h in HORIZONS:
+        np.testing.assert_array_equal(got.censoring[float(h)].G_Ti_minus, fresh.censoring[float(h)].G_Ti_minus)
+    w = eng.weights(4)
+    _, selected, rm = eng.select(w)
+    lp, S = eng.model_predictions(w, selected, rm)
+    a = evaluation_measures(t, e, lp[rows], S[rows], HORIZONS, THRESHOLDS, fresh)
+    b = evaluation_measures(t, e, lp[rows], S[rows], HORIZONS, THRESHOLDS, got)
+    assert a.keys() == b.keys() and all(a[k] == b[k] or (np.isnan(a[k]) and np.isnan(b[k])) for k in a)
+
+
+def test_a_time_order_that_does_not_sort_is_refused():
+    from crlmflow.validation._km import TimeSortedSample
+
+    with pytest.raises(ValueError, match="ascending"):
+        TimeSortedSample([3.0, 1.0, 2.0], [1, 0, 1], order=np.array([0, 1, 2]))
+    assert TimeSortedSample([3.0, 1.0, 2.0], [1, 0, 1], order=np.array([1, 2, 0])).uniq.tolist() == [1.0, 2.0, 3.0]

@@ -49,13 +49,19 @@ class TimeSortedSample:
     """A sample sorted once by time, so that Kaplan–Meier estimates on many row subsets
     (boolean masks) cost O(n) each instead of O(n log n)."""
 
-    def __init__(self, time, event):
+    def __init__(self, time, event, order=None):
+        """``order``: the stable argsort of ``time`` when already known (e.g. read off the
+        sort of the rows a bootstrap sample repeats)."""
         time, event = check_survival(time, event)
-        self.order = np.argsort(time, kind="stable")
+        self.order = np.argsort(time, kind="stable") if order is None else np.asarray(order)
         self.time = time[self.order]
+        if self.time.size and (self.time[1:] < self.time[:-1]).any():
+            raise ValueError("order must sort the times in ascending order")
         self.event = event[self.order] == 1.0
         # group index of each sorted row among the distinct times
-        self.uniq, self.gidx = np.unique(self.time, return_inverse=True)
+        new = np.ones(self.time.size, dtype=bool)
+        new[1:] = self.time[1:] != self.time[:-1]
+        self.uniq, self.gidx = self.time[new], np.cumsum(new) - 1
 
     def km_at(self, mask_in_data_order: np.ndarray, t: float) -> float:
         """KM S(t) among rows where mask is True (mask given in the caller's row order)."""

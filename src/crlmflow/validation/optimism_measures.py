@@ -51,6 +51,7 @@ __all__ = [
     "measure_horizon",
     "replicate_measures",
     "repeated_order",
+    "repeated_sample",
 ]
 
 NO_INTERVAL = (
@@ -93,6 +94,20 @@ def evaluation_sample(time, event, horizons) -> EvaluationSample:
         censoring_weights_at(time, event, horizons),
         TimeSortedSample(time, event),
         CoxData(time, event, np.zeros((time.size, 0))),
+    )
+
+
+def repeated_sample(base: EvaluationSample, time, event, horizons, counts) -> EvaluationSample:
+    """``evaluation_sample`` of the rows of ``base``'s sample repeated ``counts`` times (a
+    bootstrap sample; ``time``, ``event`` the repeated rows), its sorts read off ``base``'s
+    (``repeated_order``) instead of sorting the repeated rows again: the same structures."""
+    time = np.asarray(time, float)
+    event = np.asarray(event, float)
+    cox_order = repeated_order(base.risk_data.risk_sets.order, counts)
+    return EvaluationSample(
+        censoring_weights_at(time, event, horizons),
+        TimeSortedSample(time, event, order=repeated_order(base.sample.order, counts)),
+        CoxData(time, event, np.zeros((time.size, 0)), order=cox_order),
     )
 
 
@@ -170,14 +185,16 @@ def replicate_measures(engine, w: np.ndarray, selected, rm, thresholds=()) -> di
     rows = np.repeat(np.arange(engine.n), counts)
     ranks = marker_sort(lp)
     test = evaluation_measures(engine.time, engine.event, lp, S, engine.horizons, thresholds, engine.test_sample, ranks)
+    t_tr, e_tr = engine.time[rows], engine.event[rows]
     train = evaluation_measures(
-        engine.time[rows],
-        engine.event[rows],
+        t_tr,
+        e_tr,
         lp[rows],
         S[rows],
         engine.horizons,
         thresholds,
-        lp_ranks=marker_sort(lp[rows], repeated_order(ranks.order, counts)),
+        repeated_sample(engine.test_sample, t_tr, e_tr, engine.horizons, counts),
+        marker_sort(lp[rows], repeated_order(ranks.order, counts)),
     )
     out = {f"{m}_training": v for m, v in train.items()}
     out.update({f"{m}_test": v for m, v in test.items()})
