@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from crlmflow.report.formats import horizon_key
 from crlmflow.survival.cox import BaselineHazard, baseline_hazard, baseline_survival_at, cumhaz_at
@@ -31,7 +31,7 @@ from crlmflow.survival.selection import (
     univariable_cox,
 )
 
-Z95 = stats.norm.ppf(0.975)
+Z95 = special.ndtri(0.975)
 
 
 @dataclass
@@ -169,7 +169,7 @@ def multivariable_table(
                 hr=np.exp(b),
                 hr_lower=np.exp(b - Z95 * se),
                 hr_upper=np.exp(b + Z95 * se),
-                p=2 * stats.norm.sf(abs(b / se)),
+                p=2 * special.ndtr(-abs(b / se)),
             )
     not_in = not_in_model_score_tests(problem, sel.selected, candidates).set_index("variable")
     for cand in problem.design.candidates:  # knots placed: a spline's own column names

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from crlmflow.model.nomogram import N_UNIQUE, display_limits
 from crlmflow.survival.anova import anova_table
@@ -128,7 +128,7 @@ def partial_effect(
     Xc = X - means
     yhat = Xc @ beta
     se = np.sqrt(np.einsum("ij,jk,ik->i", Xc, np.asarray(fit["var"]), Xc))
-    z = stats.norm.ppf(0.5 + conf_level / 2)
+    z = special.ndtri(0.5 + conf_level / 2)
     return pd.DataFrame(
         {"variable": variable, "x": x, "yhat": yhat, "lower": yhat - z * se, "upper": yhat + z * se, "se": se}
     )
@@ -163,7 +163,7 @@ def interquartile_effects(fit: dict, candidates: list, data: pd.DataFrame, conf_
     cands = model_candidates(fit, candidates)
     anova = model_anova(fit, candidates)
     overall = anova[anova["part"] == "all"].set_index("predictor")["p"]
-    z = stats.norm.ppf(0.5 + conf_level / 2)
+    z = special.ndtri(0.5 + conf_level / 2)
     beta, var = np.asarray(fit["coef"]), np.asarray(fit["var"])
     rows = []
     for c in cands:

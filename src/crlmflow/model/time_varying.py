@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from crlmflow.model.modelling import model_matrix_from_fit
 from crlmflow.survival.time_varying import cox_time_varying, time_function
@@ -42,7 +42,7 @@ def time_varying_table(fit: dict, candidates: list[dict], train: pd.DataFrame, t
     rows = []
     for k, name in enumerate(names):
         z = res.coef[k] / res.se[k]
-        rows.append(dict(term=name, coef=res.coef[k], se=res.se[k], z=z, p=2 * stats.norm.sf(abs(z)), note=""))
+        rows.append(dict(term=name, coef=res.coef[k], se=res.se[k], z=z, p=2 * special.ndtr(-abs(z)), note=""))
     rows[-1]["note"] = "gamma: Wald test of proportional hazards for the term"
     for h in horizons:
         g = float(time_function([h], form, step_at)[0])
@@ -50,5 +50,5 @@ def time_varying_table(fit: dict, candidates: list[dict], train: pd.DataFrame, t
         a[j], a[-1] = 1.0, g
         est, se = float(a @ res.coef), float(np.sqrt(a @ res.var @ a))
         rows.append(dict(term=f"{term} log-HR at {h:g} months", coef=est, se=se, z=est / se,
-                         p=2 * stats.norm.sf(abs(est / se)), note="beta + gamma * g(t)"))  # fmt: skip
+                         p=2 * special.ndtr(-abs(est / se)), note="beta + gamma * g(t)"))  # fmt: skip
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from crlmflow.survival.cox import coxph, wald_test_terms
 from crlmflow.survival.cox_result import CoxResult
@@ -66,7 +66,7 @@ def adjusted_cox(
             raise ValueError(f"column {col!r}, row {bad.idxmax()}: missing value ({int(bad.sum())} row(s))")
     design = design_matrix(df, terms)
     fit = coxph(df[time].to_numpy(float), df[event].to_numpy(float), design.X, names=design.columns, ties=ties)
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = special.ndtri(0.5 + level / 2)
     term_of = {i: t for t, idx in design.groups.items() for i in idx}
     coefs = pd.DataFrame(
         {
@@ -77,7 +77,7 @@ def adjusted_cox(
             "hr": np.exp(fit.coef),
             "lower": np.exp(fit.coef - z * fit.se),
             "upper": np.exp(fit.coef + z * fit.se),
-            "p": 2 * stats.norm.sf(np.abs(fit.coef / fit.se)),
+            "p": 2 * special.ndtr(-np.abs(fit.coef / fit.se)),
         }
     )
     rows = []

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 __all__ = ["Test", "chisq_test", "CoxResult"]
 
@@ -67,7 +67,7 @@ class CoxResult:
 
     @property
     def p(self) -> np.ndarray:
-        return 2.0 * stats.norm.sf(np.abs(self.z))
+        return 2.0 * special.ndtr(-np.abs(self.z))
 
     @property
     def hr(self) -> np.ndarray:
@@ -78,7 +78,7 @@ class CoxResult:
         return -2.0 * self.loglik + 2.0 * self.coef.size
 
     def summary(self, conf_level: float = 0.95) -> pd.DataFrame:
-        zc = stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0)
+        zc = special.ndtri(1.0 - (1.0 - conf_level) / 2.0)
         return pd.DataFrame(
             {
                 "term": self.names,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from crlmflow.survival.checks import check_survival
 
@@ -92,7 +92,7 @@ class LogRankResult:
 
 
 def _z(conf_level: float) -> float:
-    return float(stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
+    return float(special.ndtri(1.0 - (1.0 - conf_level) / 2.0))
 
 
 def _pointwise_ci(surv, std_err, conf_type: str, z: float):
@@ -325,4 +325,4 @@ def logrank_test(time, event, group) -> LogRankResult:
             "expected": exp_,
         }
     )
-    return LogRankResult(chisq=chisq, df=df, p=float(stats.chi2.sf(chisq, df)), groups=groups, variance=var)
+    return LogRankResult(chisq=chisq, df=df, p=float(special.chdtrc(df, chisq)), groups=groups, variance=var)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import norm
+from scipy import special
 
 from crlmflow.survival.cox import CoxData
 from crlmflow.survival.cox_result import CoxResult
@@ -128,7 +128,7 @@ def survival_confint(
         q = h0 * X - _step(time, xbar, t)
         H[:, j] = h0 * risk
         se_H[:, j] = risk * np.sqrt(_step(time, varhaz, t) + np.einsum("ij,jk,ik->i", q, V, q))
-    z = norm.ppf(1 - (1 - level) / 2)
+    z = special.ndtri(1 - (1 - level) / 2)
     surv = np.exp(-H)
     if conf_type == "log":
         lower, upper = surv * np.exp(-z * se_H), np.minimum(surv * np.exp(z * se_H), 1.0)

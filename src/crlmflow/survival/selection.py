@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from crlmflow.survival.cox import CoxData, SeparationError, score_test, wald_test_terms
 from crlmflow.survival.cox_result import CoxResult
@@ -168,7 +168,7 @@ def univariable_cox(
     ``SeparationWarning`` names the candidate and the endpoint.
     """
     pb = problem or prepare(df, candidates, time_col, event_col, ties)
-    zc = stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0)
+    zc = special.ndtri(1.0 - (1.0 - conf_level) / 2.0)
     rows = []
     for cand in normalise_candidates(candidates):
         v = cand.name
@@ -190,7 +190,7 @@ def univariable_cox(
                     "hr": np.exp(b),
                     "hr_lower": np.exp(b - zc * se),
                     "hr_upper": np.exp(b + zc * se),
-                    "p": 2.0 * stats.norm.sf(abs(b / se)),
+                    "p": 2.0 * special.ndtr(-abs(b / se)),
                     "p_term": tw.p,
                     "chisq_term": tw.chisq,
                     "df_term": tw.df,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from crlmflow.survival.checks import check_survival
 
@@ -113,4 +113,4 @@ def cox_time_varying(
     var = np.linalg.inv(info)
     se = np.sqrt(np.diag(var))
     z = beta[-1] / se[-1]
-    return TimeVaryingCox(beta, se, var, ll, it, float(beta[-1]), float(se[-1]), float(2 * stats.norm.sf(abs(z))))
+    return TimeVaryingCox(beta, se, var, ll, it, float(beta[-1]), float(se[-1]), float(2 * special.ndtr(-abs(z))))

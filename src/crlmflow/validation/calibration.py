@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy import special
 
 from crlmflow.survival.checks import check_survival
 from crlmflow.survival.cox import CoxData, baseline_hazard, baseline_survival_at
@@ -404,11 +404,11 @@ def calibration_slope(time, event, lp, *, conf_level: float = 0.95, start: float
     _, fit = _fit_cox(time, event, x[:, None], init=[float(start)])
     b = float(fit.coef[0])
     se = float(fit.se[0])
-    z = norm.ppf(0.5 + conf_level / 2.0)
+    z = special.ndtri(0.5 + conf_level / 2.0)
     return CalibrationSlope(
         slope=b,
         se=se,
         lower=b - z * se,
         upper=b + z * se,
-        p_value_slope_1=float(2.0 * norm.sf(abs(b - 1.0) / se)),
+        p_value_slope_1=float(2.0 * special.ndtr(-abs(b - 1.0) / se)),
     )

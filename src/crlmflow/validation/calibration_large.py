@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import norm
+from scipy import special
 
 from crlmflow.survival.checks import check_survival
 from crlmflow.validation._km import km_at
@@ -52,7 +52,7 @@ def observed_expected(time, event, predicted_surv, t: float, *, conf_level: floa
         return ObservedExpected(float(t), observed, expected, np.nan, np.nan, np.nan)
     ratio = observed / expected
     se_log = km.surv * km.std_err_log / observed
-    z = norm.ppf(0.5 + conf_level / 2.0)
+    z = special.ndtri(0.5 + conf_level / 2.0)
     return ObservedExpected(
         float(t), observed, expected, ratio, ratio * float(np.exp(-z * se_log)), ratio * float(np.exp(z * se_log))
     )
@@ -142,7 +142,7 @@ def poisson_calibration(time, event, expected, lp, t: float, *, conf_level: floa
     # Poisson likelihood contribution, so leaving the row out changes nothing.
     keep = e > 0
     d, x, off = d[keep], x[keep], np.log(e[keep])
-    z = norm.ppf(0.5 + conf_level / 2.0)
+    z = special.ndtri(0.5 + conf_level / 2.0)
     (a,), (a_se,) = _poisson_glm(d, np.ones((d.size, 1)), off)
     if np.ptp(x) == 0:  # a constant score (no variable selected) has no slope
         b = b_se = np.nan

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from crlmflow.pipeline.streams import stream
 from crlmflow.report.formats import horizon_key
@@ -37,7 +37,7 @@ from crlmflow.validation.c_index_ci import bootstrap_c_index_ci
 from crlmflow.validation.calibration import NotEstimableError, grouped_index
 from crlmflow.validation.calibration_large import observed_expected, poisson_calibration
 
-Z95 = stats.norm.ppf(0.975)
+Z95 = special.ndtri(0.975)
 
 #: measures reported at each horizon (in this order), so that a horizon without cases or
 #: controls still gets one "not estimable" row per measure

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import norm
+from scipy import special
 
 from crlmflow.survival.checks import check_survival
 from crlmflow.validation._ipcw import censoring_weights, km_censoring_term
@@ -234,7 +234,7 @@ def ipcw_auc(time, event, risk, t: float, *, censoring=None, ranks: MarkerSort |
 
 
 def _ci(est, se, conf_level):
-    z = norm.ppf(0.5 + conf_level / 2.0)
+    z = special.ndtri(0.5 + conf_level / 2.0)
     return est - z * se, est + z * se
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.stats import norm
+from scipy import special
 
 from crlmflow.report.formats import horizon_key
 from crlmflow.survival.checks import check_survival
@@ -79,7 +79,7 @@ def recalibrate(time, event, lp, *, conf_level: float = 0.95) -> dict[str, Updat
     data = CoxData(t, e, x[:, None], names=["lp"])
     fit = data.fit(on_separation="ignore")
     b, se = float(fit.coef[0]), float(fit.se[0])
-    z = norm.ppf(0.5 + conf_level / 2.0)
+    z = special.ndtri(0.5 + conf_level / 2.0)
     offset_fit = replace(fit, coef=np.array([1.0]))
     return {
         "recalibrated_in_the_large": UpdatedModel(
