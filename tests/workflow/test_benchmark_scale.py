@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-STAGES = ("data", "models", "survival", "validation", "bootstrap", "exhibits", "total")
+STAGES = ("data", "models", "survival", "validation", "bootstrap", "exhibits", "total", "whole")
 
 
 @pytest.mark.workflow
@@ -34,6 +34,7 @@ def test_benchmark_scale_prints_every_stage(tmp_path):
             "2",
             "--workdir",
             str(tmp_path),
+            "--whole",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -50,6 +51,8 @@ def test_benchmark_scale_prints_every_stage(tmp_path):
         assert s in lines, s
     assert "load average" in out
     assert not (tmp_path / "n200" / "results").exists()  # outputs removed unless --keep
+    assert not (tmp_path / "n200" / "whole").exists()
+    assert "one invocation" in out  # --whole: the whole default target in one run
 
 
 def test_benchmark_config_is_one_study_config_extending_the_papers(tmp_path):
