@@ -15,9 +15,11 @@ fresh process pays the compilation once per machine):
   in the dying share of its risk set (``batch_cox``), by Horner's rule per model and time
   instead of a (times × models × powers) array and a stack of small matrix products.
 * ``harrell_c`` – Harrell's C under frequency weights by a sweep in descending time with a
-  Fenwick tree over risk ranks (``concordance.WeightedConcordance``), O(n log n) per
-  weight vector.  With integer weights every sum is an exact integer, so C is the one of
-  ``concordance_index`` to the last bit.
+  Fenwick tree over risk ranks (Fenwick, Softw Pract Exper 1994;
+  ``concordance.WeightedConcordance``), O(n log n) per weight vector.  With integer
+  weights the weighted pair counts are exact integers, so C = concordant / comparable is
+  the brute-force pair sums' to the last bit (``concordance_index`` to rounding: it forms
+  C as (Somers' d + 1) / 2).
 """
 
 from __future__ import annotations
