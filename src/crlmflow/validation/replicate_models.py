@@ -19,7 +19,8 @@ import numpy as np
 from scipy import special
 
 from crlmflow.survival.cox import CoxData
-from crlmflow.validation.batch_cox import BatchedCox, batched_solve
+from crlmflow.validation import cox_kernel
+from crlmflow.validation.batch_cox import BatchedCox
 
 if TYPE_CHECKING:  # the engine owns the replicate models; only its public attributes are read
     from crlmflow.validation.optimism import ReplicateEngine
@@ -198,21 +199,14 @@ class ReplicateModels:
             beta[:nb] = self.fit(base).vector(base)
         ll, U, I = self.batch.derivs(self.XcT[cols][None], beta[None])
         U, I = U[0], I[0]
-        # the (base, t) systems of terms with the same number of columns, solved as one stack
-        # (LAPACK solves each matrix of a stack exactly as it would alone)
-        starts = np.cumsum([nb] + [e.ncol[t] for t in terms])[:-1]
-        pos = {t: np.arange(st, st + e.ncol[t]) for t, st in zip(terms, starts)}
+        ks = np.array([e.ncol[t] for t in terms], dtype=np.int64)
+        starts = nb + np.cumsum(ks) - ks
+        pos = {t: np.arange(st, st + k) for t, st, k in zip(terms, starts, ks)}
         self._score_point = (tuple(base), beta[:nb].copy(), pos, ll, U, I)
-        chisq = np.empty(len(terms))
-        for k in sorted({e.ncol[t] for t in terms}):
-            which = [i for i, t in enumerate(terms) if e.ncol[t] == k]
-            idx = np.array([list(range(nb)) + list(range(starts[i], starts[i] + k)) for i in which])
-            Ui = U[idx]
-            sol = batched_solve(I[idx[:, :, None], idx[:, None, :]], Ui)
-            chisq[which] = np.einsum("ti,ti->t", Ui, sol)
-        df = np.array([e.ncol[t] for t in terms], dtype=float)
-        p = special.chdtrc(df, chisq)
-        return [(float(c), int(k), float(pv)) for c, k, pv in zip(chisq, df, p)]
+        # each (base, t) system solved in one compiled call
+        chisq = cox_kernel.score_chisq(U, I, nb, starts, ks)
+        p = special.chdtrc(ks.astype(float), chisq)
+        return [(float(c), int(k), float(pv)) for c, k, pv in zip(chisq, ks, p)]
 
     # -- univariable screening: all candidates in one batch -------------------------------
     def univariable_p(self) -> dict:
