@@ -35,7 +35,7 @@ __all__ = ["solve", "derivs_batch", "newton_batch", "score_chisq"]
 _HALVE_MAX = 40  # step halvings before a model's fit stops (as BatchedCox.newton)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def solve(A, b):
     """x with A x = b (A square): LU with partial pivoting; minimum-norm least squares
     (LAPACK gelsd, rcond = eps * q, numpy's default) if a pivot is exactly zero."""
@@ -74,14 +74,14 @@ def solve(A, b):
     return x
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _work(n, G, K, q):
     """Scratch arrays of ``_derivs`` for one model (reused across its Newton iterations)."""
     return (np.empty(n), np.empty(n), np.empty(G), np.empty(G), np.empty((G, q)), np.empty((G, q)),
             np.empty(G), np.empty(G), np.empty((K, q)), np.empty(G + 1), np.empty(q))  # fmt: skip
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _derivs(x, beta, w, wdn, risk_end, ds, de, g, f, c, rfg, dgrp, need_info, U, I, work):
     """Log-likelihood (returned), score U and information I (written) of one model:
     x (q, n) sorted centred columns, beta (q,); ``work`` from ``_work``."""
@@ -172,7 +172,7 @@ def _derivs(x, beta, w, wdn, risk_end, ds, de, g, f, c, rfg, dgrp, need_info, U,
     return ll
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def derivs_batch(XT, beta, need_info, w, wdn, risk_end, ds, de, g, f, c, rfg, dgrp):
     """loglik (M,), U (M, q), I (M, q, q) of M models: XT (M, q, n), beta (M, q)."""
     M, q, _ = XT.shape
@@ -185,7 +185,7 @@ def derivs_batch(XT, beta, need_info, w, wdn, risk_end, ds, de, g, f, c, rfg, dg
     return ll, U, I
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _newton_one(x, beta, tol, max_iter, predict_last, ll, U, I, rs, work):
     """Newton-Raphson with step halving from ``beta`` (updated in place) with (ll, U, I)
     at ``beta``; returns (loglik, converged); U, I are left at the last evaluated iterate."""
@@ -222,7 +222,7 @@ def _newton_one(x, beta, tol, max_iter, predict_last, ll, U, I, rs, work):
     return ll, False
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def newton_batch(XT, pad, beta0, tol, max_iter, predict_last, has_start, ll0, U0, I0, rs):
     """Newton fits of M models: XT (M, q, n), pad (M, q) True for padding columns (kept at
     0), beta0 (M, q); with ``has_start``, (ll0, U0, I0) are every model's values at beta0.
@@ -262,7 +262,7 @@ def newton_batch(XT, pad, beta0, tol, max_iter, predict_last, has_start, ll0, U0
     return beta, ll, U, I, conv
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def score_chisq(U, I, nb, starts, ks):
     """Score statistics U_s' I_ss^-1 U_s of the index sets s = (0..nb-1, starts[t]..starts[t]
     + ks[t] - 1), one per t: the tests of adding each term t to a base model of nb columns
