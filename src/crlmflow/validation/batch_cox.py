@@ -128,20 +128,26 @@ class BatchedCox:
         self.row_w = self.rfg.copy()
         self.row_w[self.dpos] = self.G + 1 + self.death_group
 
-    def derivs(self, XT: np.ndarray, beta: np.ndarray, need_info: bool = True, sd: np.ndarray | None = None):
+    def derivs(
+        self, XT: np.ndarray, beta: np.ndarray, need_info: bool = True, sd: np.ndarray | None = None, blocks=None
+    ):
         """XT: (M, q, n) sorted centred columns (zero rows for padding); beta: (M, q).
         ``sd``: (M, q) weighted column sums over the deaths, XT @ death weights (computed
-        if not given).  Returns loglik (M,), U (M, q), I (M, q, q)."""
+        if not given).  ``blocks``: (q,) block of each column; on small samples the
+        information between two different blocks > 0 is left 0 (not needed by score tests
+        of single terms).  Returns loglik (M,), U (M, q), I (M, q, q)."""
         if self.use_matmul and self.g.size:
-            return self._derivs_matmul(XT, beta, need_info)
+            return self._derivs_small(XT, beta, need_info, blocks)
         return self._derivs_cumsum(XT, beta, need_info, XT @ self.wdn if sd is None else sd)
 
-    def _derivs_matmul(self, XT, beta, need_info):
+    def _derivs_small(self, XT, beta, need_info, blocks):
         """The compiled small-sample derivatives (``cox_kernel.derivs_batch``)."""
+        blk = np.zeros(XT.shape[1], dtype=np.int64) if blocks is None else np.asarray(blocks, dtype=np.int64)
         ll, U, I = cox_kernel.derivs_batch(
             np.ascontiguousarray(XT, dtype=float),
             np.ascontiguousarray(beta, dtype=float),
             need_info,
+            blk,
             *self.kernel_arrays,
         )
         return ll, U, (I if need_info else None)

@@ -78,13 +78,14 @@ def solve(A, b):
 def _work(n, G, K, q):
     """Scratch arrays of ``_derivs`` for one model (reused across its Newton iterations)."""
     return (np.empty(n), np.empty(n), np.empty(G), np.empty(G), np.empty((G, q)), np.empty((G, q)),
-            np.empty(G), np.empty(G), np.empty((K, q)), np.empty(G + 1), np.empty(q))  # fmt: skip
+            np.empty(G), np.empty(G), np.empty((q, K)), np.empty(G + 1), np.empty(q))  # fmt: skip
 
 
 @njit(cache=True, error_model="numpy")
-def _derivs(x, beta, w, wdn, risk_end, ds, de, g, f, c, rfg, dgrp, need_info, U, I, work):
+def _derivs(x, beta, w, wdn, risk_end, ds, de, g, f, c, rfg, dgrp, need_info, U, I, work, blk):
     """Log-likelihood (returned), score U and information I (written) of one model:
-    x (q, n) sorted centred columns, beta (q,); ``work`` from ``_work``."""
+    x (q, n) sorted centred columns, beta (q,); ``work`` from ``_work``; ``blk`` (q,) the
+    block of each column: I between two different blocks > 0 is not computed (set to 0)."""
     q, n = x.shape
     G = risk_end.size
     K = g.size
@@ -137,7 +138,7 @@ def _derivs(x, beta, w, wdn, risk_end, ds, de, g, f, c, rfg, dgrp, need_info, U,
         ll -= ck * np.log(e0)
         for j in range(q):
             m = (R1[gg, j] - fk * D1[gg, j]) / e0
-            M1[k, j] = m
+            M1[j, k] = m
             U[j] -= ck * m
         a[gg] += ck / e0
         b[gg] += ck * fk / e0
@@ -147,41 +148,37 @@ def _derivs(x, beta, w, wdn, risk_end, ds, de, g, f, c, rfg, dgrp, need_info, U,
     cumA[G] = 0.0
     for gg in range(G - 1, -1, -1):
         cumA[gg] = cumA[gg + 1] + a[gg]
-    for j in range(q):
-        for k in range(q):
-            I[j, k] = 0.0
+    Wt = eta  # eta is not needed any more: the rows' weights of the information
     for i in range(n):
         wt = cumA[rfg[i]]
         if dgrp[i] >= 0:
             wt -= b[dgrp[i]]
-        wt *= r[i]
-        if wt != 0.0:
-            for j in range(q):
-                xj = wt * x[j, i]
-                for k in range(j, q):
-                    I[j, k] += xj * x[k, i]
-    for kk in range(K):
-        ck = c[kk]
-        for j in range(q):
-            mj = ck * M1[kk, j]
-            for k in range(j, q):
-                I[j, k] -= mj * M1[kk, k]
+        Wt[i] = wt * r[i]
     for j in range(q):
-        for k in range(j):
-            I[j, k] = I[k, j]
+        for k in range(j, q):
+            if blk[j] != blk[k] and blk[j] > 0 and blk[k] > 0:
+                I[j, k] = I[k, j] = 0.0
+                continue
+            s = 0.0
+            for i in range(n):
+                s += Wt[i] * x[j, i] * x[k, i]
+            for kk in range(K):
+                s -= c[kk] * M1[j, kk] * M1[k, kk]
+            I[j, k] = I[k, j] = s
     return ll
 
 
 @njit(cache=True, error_model="numpy")
-def derivs_batch(XT, beta, need_info, w, wdn, risk_end, ds, de, g, f, c, rfg, dgrp):
-    """loglik (M,), U (M, q), I (M, q, q) of M models: XT (M, q, n), beta (M, q)."""
+def derivs_batch(XT, beta, need_info, blk, w, wdn, risk_end, ds, de, g, f, c, rfg, dgrp):
+    """loglik (M,), U (M, q), I (M, q, q) of M models: XT (M, q, n), beta (M, q); ``blk``
+    as ``_derivs`` (all 0: the whole information)."""
     M, q, _ = XT.shape
     ll = np.empty(M)
     U = np.zeros((M, q))
     I = np.zeros((M, q, q))
     work = _work(XT.shape[2], risk_end.size, g.size, q)
     for m in range(M):
-        ll[m] = _derivs(XT[m], beta[m], w, wdn, risk_end, ds, de, g, f, c, rfg, dgrp, need_info, U[m], I[m], work)
+        ll[m] = _derivs(XT[m], beta[m], w, wdn, risk_end, ds, de, g, f, c, rfg, dgrp, need_info, U[m], I[m], work, blk)
     return ll, U, I
 
 
@@ -191,6 +188,7 @@ def _newton_one(x, beta, tol, max_iter, predict_last, ll, U, I, rs, work):
     at ``beta``; returns (loglik, converged); U, I are left at the last evaluated iterate."""
     w, wdn, risk_end, ds, de, g, f, c, rfg, dgrp = rs
     q = beta.size
+    blk = np.zeros(q, dtype=np.int64)
     U2 = np.empty(q)
     I2 = np.empty((q, q))
     for _ in range(max_iter):
@@ -201,13 +199,13 @@ def _newton_one(x, beta, tol, max_iter, predict_last, ll, U, I, rs, work):
             if gain >= 0.0 and gain <= tol * max(abs(ll), 1.0):
                 beta[:] = new
                 return ll + gain, True
-        ll_new = _derivs(x, new, w, wdn, risk_end, ds, de, g, f, c, rfg, dgrp, True, U2, I2, work)
+        ll_new = _derivs(x, new, w, wdn, risk_end, ds, de, g, f, c, rfg, dgrp, True, U2, I2, work, blk)
         thr = ll - 1e-13 * abs(ll)
         bad = not np.isfinite(ll_new) or ll_new < thr
         halve = 0
         while bad and halve < _HALVE_MAX:
             new = (beta + new) / 2.0
-            ll_new = _derivs(x, new, w, wdn, risk_end, ds, de, g, f, c, rfg, dgrp, True, U2, I2, work)
+            ll_new = _derivs(x, new, w, wdn, risk_end, ds, de, g, f, c, rfg, dgrp, True, U2, I2, work, blk)
             bad = not np.isfinite(ll_new) or ll_new < thr
             halve += 1
         if bad:  # failed halving stops the fit, like CoxData
@@ -252,7 +250,9 @@ def newton_batch(XT, pad, beta0, tol, max_iter, predict_last, has_start, ll0, U0
                 for k in range(q):
                     Im[j, k] = I0[m, cols[j], cols[k]]
         else:
-            lm = _derivs(x, b, w, wdn, risk_end, ds, de, g, f, c, rfg, dgrp, True, Um, Im, work)
+            lm = _derivs(
+                x, b, w, wdn, risk_end, ds, de, g, f, c, rfg, dgrp, True, Um, Im, work, np.zeros(q, dtype=np.int64)
+            )
         ll[m], conv[m] = _newton_one(x, b, tol, max_iter, predict_last, lm, Um, Im, rs, work)
         for j in range(q):
             beta[m, cols[j]] = b[j]

@@ -96,8 +96,8 @@ class ReplicateModels:
                     pcols[t] = list(range(pos, pos + e.ncol[t]))
                     pos += e.ncol[t]
                 pbeta = parent.vector(parent.terms)
-                V = None
-                if parent.info is not None:
+                V = None  # the parent's inverse information: only sub-models start from it
+                if parent.info is not None and any(all(t in pcols for t in ts) for ts in todo):
                     try:
                         V = np.linalg.inv(parent.info)
                     except np.linalg.LinAlgError:
@@ -131,10 +131,10 @@ class ReplicateModels:
             return None
         base, beta, pos, ll, U, I = sp
         nb = beta.size
-        idx = np.r_[np.arange(nb), pos[todo[0][-1]]]
+        idx = np.concatenate((np.arange(nb), pos[todo[0][-1]]))
         if idx.size != beta0.shape[1] or not np.array_equal(beta0[0, :nb], beta):
             return None
-        return ll, U[idx][None], I[np.ix_(idx, idx)][None]
+        return ll, U[idx][None], I[idx][:, idx][None]
 
     def _warm_start(self, ts, parent: ReplicateFit, pcols: dict, pbeta: np.ndarray, V) -> np.ndarray:
         """Start of a fit from a fitted parent model: the parent's coefficients (0 for new
@@ -197,10 +197,12 @@ class ReplicateModels:
         beta = np.zeros(len(cols))
         if base:
             beta[:nb] = self.fit(base).vector(base)
-        ll, U, I = self.batch.derivs(self.XcT[cols][None], beta[None])
-        U, I = U[0], I[0]
         ks = np.array([e.ncol[t] for t in terms], dtype=np.int64)
         starts = nb + np.cumsum(ks) - ks
+        # only the (base, t) blocks of the information are read: block 0 the base, t + 1 term t
+        blocks = np.concatenate([np.zeros(nb, dtype=np.int64), np.repeat(np.arange(1, len(terms) + 1), ks)])
+        ll, U, I = self.batch.derivs(self.XcT[cols][None], beta[None], blocks=blocks)
+        U, I = U[0], I[0]
         pos = {t: np.arange(st, st + k) for t, st, k in zip(terms, starts, ks)}
         self._score_point = (tuple(base), beta[:nb].copy(), pos, ll, U, I)
         # each (base, t) system solved in one compiled call
