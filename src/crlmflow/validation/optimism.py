@@ -63,7 +63,7 @@ from crlmflow.validation.concordance import WeightedConcordance, concordance_ind
 from crlmflow.validation.optimism_measures import evaluation_sample, replicate_measures
 from crlmflow.validation.replicate_models import ReplicateModels
 from crlmflow.validation.roc import brier_score
-from crlmflow.validation.weighted import BrierFrame, concordance_kernel, pair_matrix
+from crlmflow.validation.weighted import BrierFrame, pair_concordance, pair_matrix
 
 __all__ = [
     "bootstrap_indices",
@@ -126,7 +126,6 @@ class ReplicateEngine:
         self.use_pairs = self.n <= _PAIR_LIMIT
         if self.use_pairs:
             self.P = pair_matrix(self.time, self.event)
-            self.npair_test = float(self.P.sum())
         self.brier = BrierFrame(self.time, self.event, self.horizons)
         self.G_test = self.brier.weights_G(np.ones(self.n))
         self.batch_test = BatchedCox(d)
@@ -213,9 +212,7 @@ class ReplicateEngine:
             ll_fit = rm.batch.loglik_null
         # --- Harrell's C (training: weighted bootstrap sample; test: original rows)
         if self.use_pairs:
-            K = self.P * concordance_kernel(lp)
-            c_tr = float(w @ K @ w / (w @ self.P @ w))
-            c_te = float(K.sum() / self.npair_test)
+            c_tr, c_te = pair_concordance(self.P, lp, w)
         else:
             c_tr, c_te = WeightedConcordance(self.time, self.event, lp).c_index(np.vstack([w, np.ones(n)]))
         out["c_index_training"], out["c_index_test"] = c_tr, c_te
