@@ -104,7 +104,8 @@ def test_newton_from_a_given_start_and_a_constant_column():
 
 
 def test_solve_matches_numpy():
-    """LU with partial pivoting = numpy.linalg.solve to rounding; a singular system = lstsq."""
+    """LU with partial pivoting = numpy.linalg.solve to rounding; a singular system = lstsq;
+    a non-finite one NaN."""
     rng = np.random.default_rng(3)
     for q in (1, 2, 5, 9):
         B = rng.normal(size=(q, q))
@@ -115,6 +116,8 @@ def test_solve_matches_numpy():
     S = np.array([[2.0, 0.0, 1.0], [0.0, 0.0, 0.0], [1.0, 0.0, 3.0]])
     b = np.array([1.0, 0.0, -1.0])
     np.testing.assert_allclose(cox_kernel.solve(S, b), np.linalg.lstsq(S, b, rcond=None)[0], rtol=1e-12)
+    S[0, 2] = S[2, 0] = np.inf  # non-finite information (a diverging fit): NaN, never an error
+    assert np.isnan(cox_kernel.solve(S, b)).all()
 
 
 def test_score_statistics_equal_score_tests():

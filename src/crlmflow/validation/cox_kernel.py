@@ -38,7 +38,8 @@ _HALVE_MAX = 40  # step halvings before a model's fit stops (as BatchedCox.newto
 @njit(cache=True, error_model="numpy")
 def solve(A, b):
     """x with A x = b (A square): LU with partial pivoting; minimum-norm least squares
-    (LAPACK gelsd, rcond = eps * q, numpy's default) if a pivot is exactly zero."""
+    (LAPACK gelsd, rcond = eps * q, numpy's default) if a pivot is exactly zero.  Non-finite
+    entries propagate to NaN (as numpy.linalg.solve), never raise."""
     q = b.size
     LU = A.copy()
     x = b.copy()
@@ -49,7 +50,9 @@ def solve(A, b):
             if abs(LU[i, j]) > big:
                 big = abs(LU[i, j])
                 p = i
-        if big == 0.0 or not np.isfinite(big):
+        if big == 0.0:  # exactly singular (numpy.linalg.solve raises: lstsq instead)
+            if not np.isfinite(A).all() or not np.isfinite(b).all():
+                return np.full(q, np.nan)  # nothing to solve; NaN, as LAPACK propagates it
             return np.linalg.lstsq(A.copy(), b.copy(), np.finfo(np.float64).eps * q)[0]
         if p != j:
             for k in range(q):
