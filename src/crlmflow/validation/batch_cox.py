@@ -1,15 +1,14 @@
 """Batched Cox Newton–Raphson: many Cox models on one weighted data set fitted together.
 
 Method: the partial-likelihood derivatives of M models (Cox 1972; Efron 1977 ties) share
-one risk-set structure, so the log-likelihood, score and information of all M come from
-one stacked product.  On small samples the Efron-corrected risk-set sums are a matrix
-product with a fixed at-risk-minus-dying matrix; on large samples (n × terms above
-``_MATMUL_CELLS``) segment sums over the rows between event times, accumulated over the
-distinct event times, with every sum over tied deaths' Efron terms collapsed to sums of
-scalars per distinct time (``_derivs_cumsum``), each a short power series in the dying
-share D0/R0 of the risk set (``_term_sums``).  Newton–Raphson with step
-halving and the stopping rule of ``CoxData.fit`` (relative log-likelihood change <=
-1e-12), as R ``coxph`` (Therneau & Grambsch 2000, §3.2).
+one risk-set structure.  On small samples (n × terms up to ``_MATMUL_CELLS``) compiled
+kernels (``crlmflow.validation.cox_kernel``: one pass over the rows per model, whole
+Newton fits in one call); on large samples segment sums over the rows between event
+times, accumulated over the distinct event times, with every sum over tied deaths' Efron
+terms collapsed to sums of scalars per distinct time (``_derivs_cumsum``), each a short
+power series in the dying share D0/R0 of the risk set (``_term_sums``).  Newton–Raphson
+with step halving and the stopping rule of ``CoxData.fit`` (relative log-likelihood
+change <= 1e-12), as R ``coxph`` (Therneau & Grambsch 2000, §3.2).
 
 Used by the optimism bootstrap, where every selection step of every replicate fits a
 batch of models warm-started from the parent model.
@@ -264,7 +263,8 @@ class BatchedCox:
         predict_last: bool = False,
         start: tuple | None = None,
     ):
-        """Newton-Raphson with step halving for every model of the batch, as CoxData.fit.
+        """Newton-Raphson with step halving for every model of the batch, as CoxData.fit
+        (on small samples the same algorithm compiled: ``cox_kernel.newton_batch``).
 
         pad: (M, q) True where a column is padding (kept at 0).  Returns beta, loglik, U, I
         (at beta) and converged flags.
