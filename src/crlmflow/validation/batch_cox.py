@@ -1,15 +1,14 @@
 """Batched Cox Newton–Raphson: many Cox models on one weighted data set fitted together.
 
 Method: the partial-likelihood derivatives of M models (Cox 1972; Efron 1977 ties) share
-one risk-set structure, so the log-likelihood, score and information of all M come from
-one stacked product.  On small samples the Efron-corrected risk-set sums are a matrix
-product with a fixed at-risk-minus-dying matrix; on large samples (n × terms above
-``_MATMUL_CELLS``) segment sums over the rows between event times, accumulated over the
-distinct event times, with every sum over tied deaths' Efron terms collapsed to sums of
-scalars per distinct time (``_derivs_cumsum``), each a short power series in the dying
-share D0/R0 of the risk set (``_term_sums``).  Newton–Raphson with step
-halving and the stopping rule of ``CoxData.fit`` (relative log-likelihood change <=
-1e-12), as R ``coxph`` (Therneau & Grambsch 2000, §3.2).
+one risk-set structure.  On small samples (n × terms up to ``_MATMUL_CELLS``) compiled
+kernels (``crlmflow.validation.cox_kernel``: one pass over the rows per model, whole
+Newton fits in one call); on large samples segment sums over the rows between event
+times, accumulated over the distinct event times, with every sum over tied deaths' Efron
+terms collapsed to sums of scalars per distinct time (``_derivs_cumsum``), each a short
+power series in the dying share D0/R0 of the risk set (``_term_sums``).  Newton–Raphson
+with step halving and the stopping rule of ``CoxData.fit`` (relative log-likelihood
+change <= 1e-12), as R ``coxph`` (Therneau & Grambsch 2000, §3.2).
 
 Used by the optimism bootstrap, where every selection step of every replicate fits a
 batch of models warm-started from the parent model.
@@ -20,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from crlmflow.survival.cox import CoxData
+from crlmflow.validation import cox_kernel
 
 __all__ = ["FIT_TOL", "FIT_MAX_ITER", "BatchedCox", "batched_solve"]
 
@@ -61,19 +61,17 @@ class BatchedCox:
         n = data.n
         self.wdn = np.zeros(n)
         self.wdn[self.dpos] = self.wd
-        # Risk-set sums as one matrix product: E = A @ Et with Et[i, k] = 1{row i at risk at
-        # term k} - f_k 1{row i dies in term k's tied block} (Efron), so that E[:, k] is the
-        # Efron-corrected risk-set sum of term k.  The information's E2 part uses the same
-        # matrix: sum_k c_k/E0_k * (at-risk - f_k * dying) = Et @ (c/E0).
+        # below _MATMUL_CELLS: the compiled kernels of ``cox_kernel`` (one call per batch,
+        # whole Newton fits), on the risk-set arrays below
         self.use_matmul = n * max(g.size, 1) <= _MATMUL_CELLS
         if not self.use_matmul:
             self._collapse_to_groups(n)
-        elif g.size:
-            ar = np.arange(n)[:, None]
-            at_risk = ar <= self.risk_end[g][None, :]
-            dying = (ar >= self.ds[g][None, :]) & (ar <= self.de[g][None, :])
-            self.Et = np.ascontiguousarray(at_risk - dying * self.f[None, :])
-            self.EtT = np.ascontiguousarray(self.Et.T)
+        dgrp = np.full(n, -1, dtype=np.intp)  # group of each row of a dying block, else -1
+        dgrp[self.dpos] = self.death_group
+        self.kernel_arrays = tuple(
+            np.ascontiguousarray(a)
+            for a in (self.w, self.wdn, self.risk_end, self.ds, self.de, g, self.f, self.c, self.rfg, dgrp)
+        )
         # log-likelihood of the empty model
         r = self.w
         C = np.cumsum(r)
@@ -130,31 +128,29 @@ class BatchedCox:
         self.row_w = self.rfg.copy()
         self.row_w[self.dpos] = self.G + 1 + self.death_group
 
-    def derivs(self, XT: np.ndarray, beta: np.ndarray, need_info: bool = True, sd: np.ndarray | None = None):
+    def derivs(
+        self, XT: np.ndarray, beta: np.ndarray, need_info: bool = True, sd: np.ndarray | None = None, blocks=None
+    ):
         """XT: (M, q, n) sorted centred columns (zero rows for padding); beta: (M, q).
         ``sd``: (M, q) weighted column sums over the deaths, XT @ death weights (computed
-        if not given).  Returns loglik (M,), U (M, q), I (M, q, q)."""
+        if not given).  ``blocks``: (q,) block of each column; on small samples the
+        information between two different blocks > 0 is left 0 (not needed by score tests
+        of single terms).  Returns loglik (M,), U (M, q), I (M, q, q)."""
         if self.use_matmul and self.g.size:
-            return self._derivs_matmul(XT, beta, need_info)
+            return self._derivs_small(XT, beta, need_info, blocks)
         return self._derivs_cumsum(XT, beta, need_info, XT @ self.wdn if sd is None else sd)
 
-    def _derivs_matmul(self, XT, beta, need_info):
-        M, q, n = XT.shape
-        eta = np.matmul(beta[:, None, :], XT)[:, 0, :]
-        r = self.w * np.exp(eta)
-        A1 = np.empty((M, q + 1, n))
-        A1[:, 0, :] = r
-        np.multiply(XT, r[:, None, :], out=A1[:, 1:, :])
-        E = (A1.reshape(M * (q + 1), n) @ self.Et).reshape(M, q + 1, -1)
-        E0 = E[:, 0, :]
-        loglik = eta @ self.wdn - np.log(E0) @ self.c
-        M1 = E[:, 1:, :] / E0[:, None, :]
-        U = XT @ self.wdn - M1 @ self.c
-        if not need_info:
-            return loglik, U, None
-        Wt = r * ((self.c / E0) @ self.EtT)
-        I = np.matmul(XT * Wt[:, None, :], XT.transpose(0, 2, 1)) - np.matmul(M1 * self.c, M1.transpose(0, 2, 1))
-        return loglik, U, I
+    def _derivs_small(self, XT, beta, need_info, blocks):
+        """The compiled small-sample derivatives (``cox_kernel.derivs_batch``)."""
+        blk = np.zeros(XT.shape[1], dtype=np.int64) if blocks is None else np.asarray(blocks, dtype=np.int64)
+        ll, U, I = cox_kernel.derivs_batch(
+            np.ascontiguousarray(XT, dtype=float),
+            np.ascontiguousarray(beta, dtype=float),
+            need_info,
+            blk,
+            *self.kernel_arrays,
+        )
+        return ll, U, (I if need_info else None)
 
     def _derivs_cumsum(self, XT, beta, need_info, sd):
         """Risk-set sums from segment sums (one pass over the rows), then every Efron sum
@@ -253,7 +249,8 @@ class BatchedCox:
         predict_last: bool = False,
         start: tuple | None = None,
     ):
-        """Newton-Raphson with step halving for every model of the batch, as CoxData.fit.
+        """Newton-Raphson with step halving for every model of the batch, as CoxData.fit
+        (on small samples the same algorithm compiled: ``cox_kernel.newton_batch``).
 
         pad: (M, q) True where a column is padding (kept at 0).  Returns beta, loglik, U, I
         (at beta) and converged flags.
@@ -267,6 +264,22 @@ class BatchedCox:
 
         ``start``: (loglik, U, I) of every model at ``beta0`` when already computed (e.g.
         by the score test that chose the entering term), saving the first evaluation."""
+        if self.use_matmul and self.g.size:  # one compiled call fits the whole batch
+            has = start is not None
+            ll0, U0, I0 = start if has else (np.zeros(1), np.zeros((1, 1)), np.zeros((1, 1, 1)))
+            return cox_kernel.newton_batch(
+                np.ascontiguousarray(XT, dtype=float),
+                np.ascontiguousarray(pad, dtype=bool),
+                np.ascontiguousarray(beta0, dtype=float),
+                float(tol),
+                int(max_iter),
+                bool(predict_last),
+                has,
+                np.ascontiguousarray(ll0, dtype=float),
+                np.ascontiguousarray(U0, dtype=float),
+                np.ascontiguousarray(I0, dtype=float),
+                self.kernel_arrays,
+            )
         M, q, _ = XT.shape
         beta = beta0.copy()
         padI = np.zeros((M, q, q))

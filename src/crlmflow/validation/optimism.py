@@ -30,14 +30,13 @@ Conventions (documented because R differs in places):
 * Predicted survival S(t | x) = exp(-H0(t) exp(lp)) with the Efron-type baseline hazard of
   the (weighted) fitting sample, as ``modelling.predict``.
 
-Speed: a resample is integer frequency weights on one ``CoxData`` (sorted once); all Cox
-models of a selection step (the 27 univariable screens, every "- term"/"+ term" model of a
-stepAIC step, every entry / removal model of Forward-LR) are fitted *together* by a batched
-Newton-Raphson (same algorithm and stopping rule as ``CoxData.fit``: step halving, relative
-log-likelihood change <= 1e-12), warm-started from the parent model (an entered term's model
-from the current one, every score test of one entry step from one evaluation).  Harrell's C of a
-replicate is two quadratic forms in the weights with a comparable-pair matrix built once
-(n <= _PAIR_LIMIT), else ``WeightedConcordance`` (O(n log n), training and test C together).
+Speed: a resample is integer frequency weights on one ``CoxData`` (sorted once); the Cox models
+of a selection step (27 univariable screens, every "- term"/"+ term" of a stepAIC step, every
+entry / removal model of Forward-LR) are fitted together by batched Newton-Raphson (``CoxData.fit``'s
+algorithm; compiled whole fits on small samples), warm-started from the parent model.  Harrell's C
+of a replicate: two quadratic forms in the weights with a comparable-pair matrix built once (n <=
+_PAIR_LIMIT), else ``WeightedConcordance``; linear predictors by ``linear_predictor`` (equal rows
+give equal predictions: tied patients stay tied).
 
 Reproducibility: replicate b of endpoint k draws from ``stream(seed, "optimism_bootstrap", k, b)`` only
 (``crlmflow.pipeline.streams``), so any chunking of the replicates and any number of processes give identical results.
@@ -56,6 +55,7 @@ from crlmflow.pipeline.streams import stream
 from crlmflow.report.formats import horizon_key
 from crlmflow.survival.cox import baseline_hazard, baseline_survival_at
 from crlmflow.survival.design import normalise_candidates
+from crlmflow.survival.linpred import linear_predictor
 from crlmflow.survival.selection import CoxProblem, check_method, prepare, screen_terms, select_terms, univariable_cox
 from crlmflow.validation._km import km_at
 from crlmflow.validation.batch_cox import FIT_MAX_ITER, FIT_TOL, BatchedCox
@@ -63,7 +63,7 @@ from crlmflow.validation.concordance import WeightedConcordance, concordance_ind
 from crlmflow.validation.optimism_measures import evaluation_sample, replicate_measures
 from crlmflow.validation.replicate_models import ReplicateModels
 from crlmflow.validation.roc import brier_score
-from crlmflow.validation.weighted import BrierFrame, concordance_kernel, pair_matrix
+from crlmflow.validation.weighted import BrierFrame, pair_concordance, pair_matrix
 
 __all__ = [
     "bootstrap_indices",
@@ -126,7 +126,6 @@ class ReplicateEngine:
         self.use_pairs = self.n <= _PAIR_LIMIT
         if self.use_pairs:
             self.P = pair_matrix(self.time, self.event)
-            self.npair_test = float(self.P.sum())
         self.brier = BrierFrame(self.time, self.event, self.horizons)
         self.G_test = self.brier.weights_G(np.ones(self.n))
         self.batch_test = BatchedCox(d)
@@ -168,7 +167,7 @@ class ReplicateEngine:
             return None
         fit = rm.fit(tuple(selected))
         beta = fit.vector(selected)
-        lp = self.X_raw[:, [j for v in selected for j in self.groups[v]]] @ beta
+        lp = linear_predictor(self.X_raw[:, [j for v in selected for j in self.groups[v]]], beta)
         return self._survival(rm, beta, lp)
 
     def run(self, b: int) -> dict:
@@ -205,7 +204,7 @@ class ReplicateEngine:
             fit = rm.fit_many([tuple(selected)])[0]
             cols = [j for t in selected for j in self.groups[t]]
             beta = fit.vector(selected)
-            lp = self.X_raw[:, cols] @ beta  # data order, uncentred
+            lp = linear_predictor(self.X_raw[:, cols], beta)  # data order, uncentred
             S = self._survival(rm, beta, lp) if self.horizons else None  # for the Brier score only
             ll_fit = fit.loglik
         else:
@@ -213,9 +212,7 @@ class ReplicateEngine:
             ll_fit = rm.batch.loglik_null
         # --- Harrell's C (training: weighted bootstrap sample; test: original rows)
         if self.use_pairs:
-            K = self.P * concordance_kernel(lp)
-            c_tr = float(w @ K @ w / (w @ self.P @ w))
-            c_te = float(K.sum() / self.npair_test)
+            c_tr, c_te = pair_concordance(self.P, lp, w)
         else:
             c_tr, c_te = WeightedConcordance(self.time, self.event, lp).c_index(np.vstack([w, np.ones(n)]))
         out["c_index_training"], out["c_index_test"] = c_tr, c_te
@@ -276,7 +273,7 @@ class ReplicateEngine:
     def model_predictions(self, w: np.ndarray, selected, rm: ReplicateModels):
         """(lp, S at the horizons) of the replicate's (non-null) model on the original rows."""
         beta = rm.fit(tuple(selected)).vector(selected)
-        lp = self.X_raw[:, [j for v in selected for j in self.groups[v]]] @ beta
+        lp = linear_predictor(self.X_raw[:, [j for v in selected for j in self.groups[v]]], beta)
         return lp, self._survival(rm, beta, lp)
 
 
@@ -424,7 +421,7 @@ def apparent_performance(
     out: dict = {"selected": terms}
     if terms:
         fit = d.fit(cols=pb.columns(terms), tol=fit_tol, max_iter=fit_max_iter, on_separation="ignore")
-        lp = d.X_raw[:, list(fit.cols)] @ fit.coef
+        lp = linear_predictor(d.X_raw[:, list(fit.cols)], fit.coef)
         S = baseline_survival_at(baseline_hazard(d, fit), horizons, lp=lp)
         out["c_index"] = concordance_index(time, event, lp).c_index
         out["slope"] = 1.0

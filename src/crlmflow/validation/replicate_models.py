@@ -19,7 +19,8 @@ import numpy as np
 from scipy import special
 
 from crlmflow.survival.cox import CoxData
-from crlmflow.validation.batch_cox import BatchedCox, batched_solve
+from crlmflow.validation import cox_kernel
+from crlmflow.validation.batch_cox import BatchedCox
 
 if TYPE_CHECKING:  # the engine owns the replicate models; only its public attributes are read
     from crlmflow.validation.optimism import ReplicateEngine
@@ -99,8 +100,8 @@ class ReplicateModels:
                     pcols[t] = list(range(pos, pos + e.ncol[t]))
                     pos += e.ncol[t]
                 pbeta = parent.vector(parent.terms)
-                V = None
-                if parent.info is not None:
+                V = None  # the parent's inverse information: only sub-models start from it
+                if parent.info is not None and any(all(t in pcols for t in ts) for ts in todo):
                     try:
                         V = np.linalg.inv(parent.info)
                     except np.linalg.LinAlgError:
@@ -134,10 +135,10 @@ class ReplicateModels:
             return None
         base, beta, pos, ll, U, I = sp
         nb = beta.size
-        idx = np.r_[np.arange(nb), pos[todo[0][-1]]]
+        idx = np.concatenate((np.arange(nb), pos[todo[0][-1]]))
         if idx.size != beta0.shape[1] or not np.array_equal(beta0[0, :nb], beta):
             return None
-        return ll, U[idx][None], I[np.ix_(idx, idx)][None]
+        return ll, U[idx][None], I[idx][:, idx][None]
 
     def _warm_start(self, ts, parent: ReplicateFit, pcols: dict, pbeta: np.ndarray, V) -> np.ndarray:
         """Start of a fit from a fitted parent model: the parent's coefficients (0 for new
@@ -200,23 +201,18 @@ class ReplicateModels:
         beta = np.zeros(len(cols))
         if base:
             beta[:nb] = self.fit(base).vector(base)
-        ll, U, I = self.batch.derivs(self.XcT[cols][None], beta[None])
+        ks = np.array([e.ncol[t] for t in terms], dtype=np.int64)
+        starts = nb + np.cumsum(ks) - ks
+        # only the (base, t) blocks of the information are read: block 0 the base, t + 1 term t
+        blocks = np.concatenate([np.zeros(nb, dtype=np.int64), np.repeat(np.arange(1, len(terms) + 1), ks)])
+        ll, U, I = self.batch.derivs(self.XcT[cols][None], beta[None], blocks=blocks)
         U, I = U[0], I[0]
-        # the (base, t) systems of terms with the same number of columns, solved as one stack
-        # (LAPACK solves each matrix of a stack exactly as it would alone)
-        starts = np.cumsum([nb] + [e.ncol[t] for t in terms])[:-1]
-        pos = {t: np.arange(st, st + e.ncol[t]) for t, st in zip(terms, starts)}
+        pos = {t: np.arange(st, st + k) for t, st, k in zip(terms, starts, ks)}
         self._score_point = (tuple(base), beta[:nb].copy(), pos, ll, U, I)
-        chisq = np.empty(len(terms))
-        for k in sorted({e.ncol[t] for t in terms}):
-            which = [i for i, t in enumerate(terms) if e.ncol[t] == k]
-            idx = np.array([list(range(nb)) + list(range(starts[i], starts[i] + k)) for i in which])
-            Ui = U[idx]
-            sol = batched_solve(I[idx[:, :, None], idx[:, None, :]], Ui)
-            chisq[which] = np.einsum("ti,ti->t", Ui, sol)
-        df = np.array([e.ncol[t] for t in terms], dtype=float)
-        p = special.chdtrc(df, chisq)
-        return [(float(c), int(k), float(pv)) for c, k, pv in zip(chisq, df, p)]
+        # each (base, t) system solved in one compiled call
+        chisq = cox_kernel.score_chisq(U, I, nb, starts, ks)
+        p = special.chdtrc(ks.astype(float), chisq)
+        return [(float(c), int(k), float(pv)) for c, k, pv in zip(chisq, ks, p)]
 
     # -- univariable screening: all candidates in one batch -------------------------------
     def univariable_p(self) -> dict:
