@@ -16,7 +16,6 @@ from bootstrap_cases import engine as _engine
 from rref import reference, rows
 
 import crlmflow.validation.batch_cox as batch_cox
-import crlmflow.validation.optimism as optimism
 from crlmflow.model.modelling import select_model
 from crlmflow.pipeline.streams import stream
 from crlmflow.survival.cox import CoxData, baseline_hazard, baseline_survival_at
@@ -289,16 +288,22 @@ def test_apparent_selection_reproduces_r_final_model():
 # -- fixed-model bootstrap CI -----------------------------------------------------------------
 
 
-def test_replicate_engine_concordance_paths_agree(crlm_train, monkeypatch):
-    """The engine's pair-matrix C (n <= _PAIR_LIMIT) and its WeightedConcordance path agree."""
+def test_replicate_engine_concordance_is_the_weighted_pair_sums(crlm_train):
+    """The engine's training and test C (the compiled sweep of WeightedConcordance) are the
+    comparable-pair sums of the bootstrap weights and of unit weights, to the last bit
+    (integer weights: exact sums)."""
+    from crlmflow.validation.weighted import concordance_kernel, pair_matrix
+
     eng = _engine(crlm_train)
-    monkeypatch.setattr(optimism, "_PAIR_LIMIT", 10)
-    fast = _engine(crlm_train)
-    assert eng.use_pairs and not fast.use_pairs
+    P = pair_matrix(eng.time, eng.event)
     for b in (0, 1):
-        r0, r1 = eng.run(b), fast.run(b)
-        for col in ("c_index_training", "c_index_test"):
-            assert r1[col] == pytest.approx(r0[col], abs=1e-12)
+        w = eng.weights(b)
+        _, selected, rm = eng.select(w)
+        lp, _ = eng.model_predictions(w, selected, rm)
+        K = P * concordance_kernel(lp)
+        row = eng.run(b)
+        assert row["c_index_training"] == float(w @ K @ w / (w @ P @ w))
+        assert row["c_index_test"] == float(K.sum() / P.sum())
 
 
 @pytest.mark.parametrize("method", ["stepaic_both", "forward_lr"])
@@ -308,7 +313,6 @@ def test_large_sample_path_equals_small_sample_path(crlm_train, monkeypatch, met
     the same model and give the same measures as the exact small-sample path."""
     exact = _engine(crlm_train, method=method)
     monkeypatch.setattr(batch_cox, "_MATMUL_CELLS", 0)
-    monkeypatch.setattr(optimism, "_PAIR_LIMIT", 10)
     large = _engine(crlm_train, method=method)
     assert exact.batch_test.use_matmul and not large.batch_test.use_matmul
     for b in range(4):

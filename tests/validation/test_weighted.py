@@ -8,7 +8,7 @@ from bootstrap_cases import HORIZONS
 
 from crlmflow.validation.concordance import concordance_index
 from crlmflow.validation.roc import brier_score
-from crlmflow.validation.weighted import harrell_c_weighted, ipcw_brier_weighted, pair_concordance, pair_matrix
+from crlmflow.validation.weighted import harrell_c_weighted, ipcw_brier_weighted
 
 
 def test_weighted_helpers_equal_duplicated_rows(crlm_train):
@@ -26,18 +26,3 @@ def test_weighted_helpers_equal_duplicated_rows(crlm_train):
             brier_score(t[idx], e[idx], s[idx], h).brier, abs=1e-13
         )
         assert ipcw_brier_weighted(t, e, s, h) == pytest.approx(brier_score(t, e, s, h).brier, abs=1e-13)
-
-
-def test_pair_concordance_equals_weighted_c():
-    """The compiled pair sums give harrell_c_weighted with the bootstrap weights and
-    without, with tied times, tied events and tied predictions (counted 1/2)."""
-    rng = np.random.default_rng(4)
-    n = 150
-    time = np.ceil(rng.exponential(20.0, n))
-    event = rng.integers(0, 2, n).astype(float)
-    risk = rng.integers(0, 6, n) * 0.3 + (rng.uniform(size=n) < 0.5)  # many tied predictions
-    w = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
-    c_w, c_1 = pair_concordance(pair_matrix(time, event), risk, w)
-    assert c_w == pytest.approx(harrell_c_weighted(time, event, risk, w), rel=1e-13)
-    assert c_1 == pytest.approx(harrell_c_weighted(time, event, risk), rel=1e-13)
-    assert c_1 == pytest.approx(concordance_index(time, event, risk).c_index, rel=1e-12)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import numpy as np
 
 from crlmflow.survival.cox import CoxData
-from crlmflow.validation import cox_kernel
 
 __all__ = ["FIT_TOL", "FIT_MAX_ITER", "BatchedCox", "batched_solve"]
 
@@ -142,6 +141,8 @@ class BatchedCox:
 
     def _derivs_small(self, XT, beta, need_info, blocks):
         """The compiled small-sample derivatives (``cox_kernel.derivs_batch``)."""
+        from crlmflow.validation import cox_kernel  # numba: imported where needed (0.2 s)
+
         blk = np.zeros(XT.shape[1], dtype=np.int64) if blocks is None else np.asarray(blocks, dtype=np.int64)
         ll, U, I = cox_kernel.derivs_batch(
             np.ascontiguousarray(XT, dtype=float),
@@ -265,6 +266,8 @@ class BatchedCox:
         ``start``: (loglik, U, I) of every model at ``beta0`` when already computed (e.g.
         by the score test that chose the entering term), saving the first evaluation."""
         if self.use_matmul and self.g.size:  # one compiled call fits the whole batch
+            from crlmflow.validation import cox_kernel  # numba: imported where needed (0.2 s)
+
             has = start is not None
             ll0, U0, I0 = start if has else (np.zeros(1), np.zeros((1, 1)), np.zeros((1, 1, 1)))
             return cox_kernel.newton_batch(

@@ -34,9 +34,9 @@ Speed: a resample is integer frequency weights on one ``CoxData`` (sorted once);
 of a selection step (27 univariable screens, every "- term"/"+ term" of a stepAIC step, every
 entry / removal model of Forward-LR) are fitted together by batched Newton-Raphson (``CoxData.fit``'s
 algorithm; compiled whole fits on small samples), warm-started from the parent model.  Harrell's C
-of a replicate: two quadratic forms in the weights with a comparable-pair matrix built once (n <=
-_PAIR_LIMIT), else ``WeightedConcordance``; linear predictors by ``linear_predictor`` (equal rows
-give equal predictions: tied patients stay tied).
+of a replicate, on the bootstrap sample and the original rows: ``WeightedConcordance`` (one sweep
+in time per weight vector); linear predictors by ``linear_predictor`` (equal rows give equal
+predictions: tied patients stay tied).
 
 Reproducibility: replicate b of endpoint k draws from ``stream(seed, "optimism_bootstrap", k, b)`` only
 (``crlmflow.pipeline.streams``), so any chunking of the replicates and any number of processes give identical results.
@@ -63,7 +63,7 @@ from crlmflow.validation.concordance import WeightedConcordance, concordance_ind
 from crlmflow.validation.optimism_measures import evaluation_sample, replicate_measures
 from crlmflow.validation.replicate_models import ReplicateModels
 from crlmflow.validation.roc import brier_score
-from crlmflow.validation.weighted import BrierFrame, pair_concordance, pair_matrix
+from crlmflow.validation.weighted import BrierFrame
 
 __all__ = [
     "bootstrap_indices",
@@ -74,8 +74,6 @@ __all__ = [
     "summarise_optimism",
     "selection_frequency",
 ]
-
-_PAIR_LIMIT = 6000  # n above this: WeightedConcordance instead of the n x n pair matrix
 
 
 def bootstrap_indices(n: int, seed: int, endpoint_index: int, b: int) -> np.ndarray:
@@ -123,9 +121,6 @@ class ReplicateEngine:
         self.binary = np.array([np.isin(self.X_raw[:, j], (0.0, 1.0)).all() for j in range(Xs.shape[1])])
         self.time = self.train_df[self.time_col].to_numpy(float)
         self.event = self.train_df[self.event_col].to_numpy(float)
-        self.use_pairs = self.n <= _PAIR_LIMIT
-        if self.use_pairs:
-            self.P = pair_matrix(self.time, self.event)
         self.brier = BrierFrame(self.time, self.event, self.horizons)
         self.G_test = self.brier.weights_G(np.ones(self.n))
         self.batch_test = BatchedCox(d)
@@ -211,10 +206,7 @@ class ReplicateEngine:
             lp, S = np.zeros(n), None
             ll_fit = rm.batch.loglik_null
         # --- Harrell's C (training: weighted bootstrap sample; test: original rows)
-        if self.use_pairs:
-            c_tr, c_te = pair_concordance(self.P, lp, w)
-        else:
-            c_tr, c_te = WeightedConcordance(self.time, self.event, lp).c_index(np.vstack([w, np.ones(n)]))
+        c_tr, c_te = WeightedConcordance(self.time, self.event, lp).c_index(np.vstack([w, np.ones(n)]))
         out["c_index_training"], out["c_index_test"] = c_tr, c_te
         out["dxy_training"], out["dxy_test"] = 2 * c_tr - 1, 2 * c_te - 1
         # --- calibration slope and R2

@@ -19,7 +19,6 @@ import numpy as np
 from scipy import special
 
 from crlmflow.survival.cox import CoxData
-from crlmflow.validation import cox_kernel
 from crlmflow.validation.batch_cox import BatchedCox
 
 if TYPE_CHECKING:  # the engine owns the replicate models; only its public attributes are read
@@ -210,6 +209,8 @@ class ReplicateModels:
         pos = {t: np.arange(st, st + k) for t, st, k in zip(terms, starts, ks)}
         self._score_point = (tuple(base), beta[:nb].copy(), pos, ll, U, I)
         # each (base, t) system solved in one compiled call
+        from crlmflow.validation import cox_kernel  # numba: imported where needed (0.2 s)
+
         chisq = cox_kernel.score_chisq(U, I, nb, starts, ks)
         p = special.chdtrc(ks.astype(float), chisq)
         return [(float(c), int(k), float(pv)) for c, k, pv in zip(chisq, ks, p)]

@@ -14,7 +14,6 @@ oracles give exactly what the unweighted estimators give on the duplicated rows:
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from crlmflow.validation.concordance import timefix
 
@@ -22,7 +21,6 @@ __all__ = [
     "pair_matrix",
     "concordance_kernel",
     "harrell_c_weighted",
-    "pair_concordance",
     "BrierFrame",
     "ipcw_brier_weighted",
 ]
@@ -52,34 +50,6 @@ def harrell_c_weighted(time, event, risk, weights=None) -> float:
     w = np.ones(x.size) if weights is None else np.asarray(weights, dtype=float)
     K = P * concordance_kernel(x)
     return float(w @ K @ w / (w @ P @ w))
-
-
-def pair_concordance(P: np.ndarray, risk: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
-    """Harrell's C of ``risk`` from the comparable-pair matrix P (``pair_matrix``), with
-    frequency ``weights`` and without: (sum w_i w_j K_ij / sum w_i w_j P_ij, sum K_ij /
-    sum P_ij), K = P * ``concordance_kernel(risk)`` (``harrell_c_weighted``'s sums, in one
-    compiled pass over the pairs instead of n x n temporaries)."""
-    num_w, den_w, num, den = _pair_sums(
-        np.ascontiguousarray(P, dtype=float), np.ascontiguousarray(risk, dtype=float), np.asarray(weights, dtype=float)
-    )
-    return float(num_w / den_w), float(num / den)
-
-
-@njit(cache=True, error_model="numpy")
-def _pair_sums(P, x, w):
-    n = x.size
-    num_w = den_w = num = den = 0.0
-    for i in range(n):
-        for j in range(n):
-            p = P[i, j]
-            if p != 0.0:
-                h = 1.0 if x[i] > x[j] else (0.5 if x[i] == x[j] else 0.0)
-                ww = w[i] * w[j] * p
-                num_w += ww * h
-                den_w += ww
-                num += p * h
-                den += p
-    return num_w, den_w, num, den
 
 
 class BrierFrame:
