@@ -148,6 +148,25 @@ def write_config(
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
 
 
+def _run_and_print(cmd: list[str], env: dict, wd: Path, n: int, stage: str, note: str = "") -> dict:
+    """``run_stage`` with its log at ``wd/<stage>.log``; prints the row, stops on failure."""
+    log = wd / f"{stage}.log"
+    res = run_stage(cmd, env, log)
+    res.update(n=n, stage=stage)
+    print(
+        f"  n={n:>7} {stage:<10} {res['wall_s']:8.1f} s  cpu {res['cpu_s']:8.1f} s  max job {res['max_job_mb']:7.0f} MB  "
+        f"tree {res['peak_tree_mb']:7.0f} MB  (load {_load()}{note})",
+        flush=True,
+    )
+    if res["rc"] != 0:
+        # the workdir is usually temporary (CI): show the error itself, not just where it was
+        tail = log.read_text(errors="replace").splitlines()[-60:]
+        raise SystemExit(
+            f"stage {stage} failed at n={n} (exit {res['rc']}); see {log}; its last lines:\n" + "\n".join(tail)
+        )
+    return res
+
+
 def benchmark_size(n: int, args, workdir: Path) -> list[dict]:
     wd = workdir / f"n{n}"
     if wd.exists():
@@ -173,35 +192,12 @@ def benchmark_size(n: int, args, workdir: Path) -> list[dict]:
     for stage, rules in STAGES:
         # explicit output files per stage (Snakemake's --until with several rules can stall)
         cmd = base + ([f for r in rules for f in by_rule.get(r, [])] if rules else [])
-        res = run_stage(cmd, env, wd / f"{stage}.log")
-        res.update(n=n, stage=stage)
-        rows.append(res)
-        print(
-            f"  n={n:>7} {stage:<10} {res['wall_s']:8.1f} s  cpu {res['cpu_s']:8.1f} s  max job {res['max_job_mb']:7.0f} MB  "
-            f"tree {res['peak_tree_mb']:7.0f} MB  (load {_load()})",
-            flush=True,
-        )
-        if res["rc"] != 0:
-            # the workdir is usually temporary (CI): show the error itself, not just where it was
-            tail = (wd / f"{stage}.log").read_text(errors="replace").splitlines()[-60:]
-            raise SystemExit(
-                f"stage {stage} failed at n={n} (exit {res['rc']}); see {wd / (stage + '.log')}; its last lines:\n"
-                + "\n".join(tail)
-            )
+        rows.append(_run_and_print(cmd, env, wd, n, stage))
     if args.whole:
         # the same DAG again in one invocation on a fresh output directory: what a user waits
         # for (stages overlap: bootstrap chunks run beside validation and exhibits)
         write_config(cfg, wd / "whole", n, args.B, args.chunks, args.calibration_B, args.permutations)
-        res = run_stage(base, env, wd / "whole.log")
-        res.update(n=n, stage="whole")
-        rows.append(res)
-        print(
-            f"  n={n:>7} {'whole':<10} {res['wall_s']:8.1f} s  cpu {res['cpu_s']:8.1f} s  max job {res['max_job_mb']:7.0f} MB  "
-            f"tree {res['peak_tree_mb']:7.0f} MB  (load {_load()}; one invocation)",
-            flush=True,
-        )
-        if res["rc"] != 0:
-            raise SystemExit(f"the whole DAG failed at n={n} (exit {res['rc']}); see {wd / 'whole.log'}")
+        rows.append(_run_and_print(base, env, wd, n, "whole", "; one invocation"))
     if not args.keep:
         shutil.rmtree(wd / "results", ignore_errors=True)
         shutil.rmtree(wd / "whole", ignore_errors=True)
