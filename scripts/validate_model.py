@@ -11,7 +11,11 @@ from crlmflow.pipeline.options import SelectionOptions
 from crlmflow.pipeline.snakeio import logged
 from crlmflow.pipeline.streams import stream
 from crlmflow.validation.calibration import prediction_histogram
-from crlmflow.validation.calibration_bootstrap import calibrate_selection_aware
+from crlmflow.validation.calibration_bootstrap import (
+    calibrate_selection_aware,
+    development_calibration,
+    read_replicate_tables,
+)
 from crlmflow.validation.performance import calibrate_bias_corrected, evaluate_set
 
 SMOOTH_COLUMNS = ["horizon", "predicted_risk", "observed_apparent", "optimism", "observed_corrected", "n_bootstrap"]
@@ -49,31 +53,35 @@ with logged(snakemake) as log:  # noqa: F821 - injected by Snakemake
             thresholds=p.dca_thresholds,
         )
         if s == "train" and fit["selected"]:
-            common = dict(
-                B=p.calibration_B,
-                seed=p.seed,
-                endpoint_index=p.endpoint_index,
-                set_index=i,
-                calibration_groups=p.groups,
-            )
+            common = dict(B=p.calibration_B, seed=p.seed, endpoint_index=p.endpoint_index, calibration_groups=p.groups)
             if p.calibration_correction == "selection_aware":
-                # screening and stepwise selection repeated in every replicate
-                sel = SelectionOptions(**p.selection)
-                corrected, smooth = calibrate_selection_aware(
-                    part.reset_index(drop=True),
-                    p.candidates,
-                    time,
-                    event,
-                    part[[f"surv_{h}" for h in p.horizons]].to_numpy(float),
-                    p.horizons,
-                    screen_p=sel.screen_p,
-                    exclude=p.exclude,
-                    method=sel.method,
-                    entry_p=sel.entry_p,
-                    removal_p=sel.removal_p,
-                    entry_test=sel.entry_test,
-                    **common,
-                )
+                if snakemake.input.calibration_replicates:
+                    # the optimism bootstrap's jobs selected a model in each of these
+                    # replicates and recorded its calibration optimism: only the summary is left
+                    cal = development_calibration(part, time, event, p.horizons, p.groups)
+                    corrected, smooth = cal.summarise(read_replicate_tables(snakemake.input.calibration_replicates))
+                    if int(corrected["n_bootstrap"].max()) != p.calibration_B:
+                        raise ValueError(
+                            f"the bootstrap jobs recorded {int(corrected['n_bootstrap'].max())} calibration "
+                            f"replicates; validation.calibration_B asks for {p.calibration_B}"
+                        )
+                else:  # the same replicates, screening and stepwise selection repeated here
+                    sel = SelectionOptions(**p.selection)
+                    corrected, smooth = calibrate_selection_aware(
+                        part.reset_index(drop=True),
+                        p.candidates,
+                        time,
+                        event,
+                        part[[f"surv_{h}" for h in p.horizons]].to_numpy(float),
+                        p.horizons,
+                        screen_p=sel.screen_p,
+                        exclude=p.exclude,
+                        method=sel.method,
+                        entry_p=sel.entry_p,
+                        removal_p=sel.removal_p,
+                        entry_test=sel.entry_test,
+                        **common,
+                    )
                 tables["smooth"].append(smooth.assign(set=s, correction="selection repeated"))
             else:  # rms::calibrate(bw = FALSE): the final terms refitted
                 corrected = calibrate_bias_corrected(

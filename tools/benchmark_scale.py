@@ -11,8 +11,9 @@ stage's jobs run alone on ``--cores`` cores:
   data        simulate_cohort, simulation_calibration, clean, derive_indices, split
   models      cox_models, nomogram, risk_groups, model_file
   survival    km_summaries
-  validation  validate_model
-  bootstrap   bootstrap_chunk, bootstrap_gather (B replicates per endpoint)
+  bootstrap   bootstrap_chunk, bootstrap_gather (B replicates per endpoint; the first
+              calibration_B of them also give the calibration curves' optimism)
+  validation  validate_model (reads those calibration replicates)
   exhibits    everything else the default target needs (notebooks, app, provenance)
 
 With ``--whole`` the same DAG then runs again in one Snakemake invocation on a fresh output
@@ -47,8 +48,8 @@ STAGES: list[tuple[str, list[str] | None]] = [
     ("data", ["simulate_cohort", "simulation_calibration", "clean", "derive_indices", "split"]),
     ("models", ["cox_models", "nomogram", "risk_groups", "model_file"]),
     ("survival", ["km_summaries"]),
-    ("validation", ["validate_model"]),
     ("bootstrap", ["bootstrap_chunk", "bootstrap_gather"]),
+    ("validation", ["validate_model"]),
     ("exhibits", None),  # the default target: whatever is left
 ]
 

@@ -49,11 +49,11 @@ def test_bias_corrected_calibration_is_deterministic_and_bounded():
     terms = ref["final"]["terms"]
     X = rows[terms].to_numpy(float)
     args = (rows["os_months"], rows["os_event"], X, [36])
-    a = calibrate_bias_corrected(*args, B=20, seed=3, endpoint_index=0, set_index=0)
-    b = calibrate_bias_corrected(*args, B=20, seed=3, endpoint_index=0, set_index=0)
+    a = calibrate_bias_corrected(*args, B=20, seed=3, endpoint_index=0)
+    b = calibrate_bias_corrected(*args, B=20, seed=3, endpoint_index=0)
     pd.testing.assert_frame_equal(a, b)
-    # its own named stream, keyed by set: another set index draws other resamples
-    other = calibrate_bias_corrected(*args, B=20, seed=3, endpoint_index=0, set_index=1)
+    # the optimism bootstrap's stream, keyed by endpoint: another endpoint draws other resamples
+    other = calibrate_bias_corrected(*args, B=20, seed=3, endpoint_index=1)
     assert not np.allclose(other["optimism"], a["optimism"])
     pd.testing.assert_series_equal(other["km"], a["km"])
     assert a["km_corrected"].between(0, 1).all() and (a["n_bootstrap"] == 20).all()

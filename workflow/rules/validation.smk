@@ -2,11 +2,25 @@
 # and Harrell's optimism bootstrap (skipped when validation.bootstrap_B is 0).
 
 
+# The selection-aware calibration bootstrap's replicates come from the optimism
+# bootstrap's jobs when they run them (validation.calibration_B <= bootstrap_B); otherwise
+# validate_model runs the same replicates itself.
+CALIBRATION_CHUNKS = (
+    expand(
+        f"{OUT}/validation/{{{{endpoint}}}}/bootstrap/calibration_{{chunk}}.csv",
+        chunk=range(VALIDATION.n_chunks),
+    )
+    if VALIDATION.calibration_in_bootstrap
+    else []
+)
+
+
 rule validate_model:
     input:
         cohort=f"{OUT}/data/analysis_cohort.csv",
         predictions=f"{OUT}/models/{{endpoint}}/predictions.csv",
         fit=f"{OUT}/models/{{endpoint}}/fit.json",
+        calibration_replicates=CALIBRATION_CHUNKS,
         script="scripts/validate_model.py",
         code=code_of("scripts/validate_model.py"),
     output:
@@ -87,13 +101,26 @@ if SPLIT == "external":
     OUTPUTS.add(rules.external_validation.output, endpoint=ENDPOINTS)
 
 
+# Each job also records the calibration optimism of its replicates b < calibration_B
+# against the final model's apparent predictions (an empty table otherwise).
 rule bootstrap_chunk:
     input:
         cohort=f"{OUT}/data/analysis_cohort.csv",
+        predictions=(
+            f"{OUT}/models/{{endpoint}}/predictions.csv"
+            if VALIDATION.calibration_in_bootstrap
+            else []
+        ),
+        fit=(
+            f"{OUT}/models/{{endpoint}}/fit.json"
+            if VALIDATION.calibration_in_bootstrap
+            else []
+        ),
         script="scripts/bootstrap_chunk.py",
         code=code_of("scripts/bootstrap_chunk.py"),
     output:
-        f"{OUT}/validation/{{endpoint}}/bootstrap/chunk_{{chunk}}.csv",
+        replicates=f"{OUT}/validation/{{endpoint}}/bootstrap/chunk_{{chunk}}.csv",
+        calibration=f"{OUT}/validation/{{endpoint}}/bootstrap/calibration_{{chunk}}.csv",
     log:
         f"{OUT}/logs/bootstrap_chunk_{{endpoint}}_{{chunk}}.log",
     conda:
@@ -111,6 +138,10 @@ rule bootstrap_chunk:
         horizons=config["horizons"],
         seed=config["seed"],
         nb_thresholds=VALIDATION.optimism_thresholds,
+        calibration_B=(
+            VALIDATION.calibration_B if VALIDATION.calibration_in_bootstrap else 0
+        ),
+        groups=VALIDATION.calibration_groups,
         first=lambda wc: VALIDATION.chunk_range(int(wc.chunk))[0],
         last=lambda wc: VALIDATION.chunk_range(int(wc.chunk))[1],
     script:

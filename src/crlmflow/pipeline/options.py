@@ -126,7 +126,8 @@ class ValidationOptions:
     calibration_groups : int
         Quantile groups of grouped Kaplan–Meier calibration.
     calibration_B : int
-        Bootstrap replicates of the bias-corrected calibration curve (``rms::calibrate``).
+        Bootstrap replicates of the bias-corrected calibration curve (``rms::calibrate``):
+        the optimism bootstrap's first ``calibration_B`` resamples.
     calibration_correction : {"selection_aware", "final_terms"}
         Repeat screening and stepwise selection in each calibration replicate, or refit the
         final model's terms only as ``rms::calibrate(bw = FALSE)``.
@@ -213,6 +214,15 @@ class ValidationOptions:
     def optimism_computed(self) -> bool:
         """Whether the optimism bootstrap runs (``bootstrap_B > 0``)."""
         return self.bootstrap_B > 0
+
+    @property
+    def calibration_in_bootstrap(self) -> bool:
+        """Whether the optimism bootstrap's jobs also compute the selection-aware calibration
+        replicates (they already select a model in each of them): the correction is
+        ``selection_aware`` and its replicates are among the bootstrap's
+        (``0 < calibration_B <= bootstrap_B``).  Otherwise ``validate_model`` runs the
+        same replicates itself (``calibration_bootstrap.calibrate_selection_aware``)."""
+        return self.calibration_correction == "selection_aware" and 0 < self.calibration_B <= self.bootstrap_B
 
     @property
     def n_chunks(self) -> int:

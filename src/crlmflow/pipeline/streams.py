@@ -16,11 +16,12 @@ purpose                     id    keys
 ``split``                   2     (): the stratified 7:3 training/validation split
 ``optimism_bootstrap``      3     (endpoint index, replicate): Harrell's optimism
                                   bootstrap with selection repeated (also the
-                                  selection-stability table, and the same
-                                  replicates within each imputed dataset of
-                                  multiple imputation)
-``calibration_bootstrap``   4     (endpoint index, set index, replicate): the
-                                  bias-corrected calibration curve
+                                  selection-stability table, the bias-corrected
+                                  calibration curves' first calibration_B
+                                  replicates, and the same replicates within each
+                                  imputed dataset of multiple imputation)
+``calibration_bootstrap``   4     retired (was: the calibration curves' own
+                                  resamples); kept so no id is ever reused
 ``c_index_bootstrap``       5     (endpoint index, set index): percentile CI of C
 ``cutpoint_permutation``    6     (endpoint index,): permutation p of the cut-off
 ``simstudy_replicate``      7     (replicate,): one cohort of the simulation study

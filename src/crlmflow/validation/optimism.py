@@ -101,6 +101,10 @@ class ReplicateEngine:
     removal_p: float = 0.10
     entry_test: str = "lr"
     nb_thresholds: tuple | None = None  # not None: also AUC/ICI/E50/E90/NB (optimism_measures)
+    # calibration_bootstrap.SelectionAwareCalibration: replicates b < calibration_B are
+    # also recorded there (``add``)
+    calibration: object | None = field(default=None, repr=False)
+    calibration_B: int = 0
     problem: CoxProblem = field(init=False, repr=False)
 
     def __post_init__(self):
@@ -154,16 +158,13 @@ class ReplicateEngine:
         )
         return pool, list(res.selected), rm
 
-    def predicted_survival(self, w: np.ndarray) -> np.ndarray | None:
-        """Run the procedure on weights w and return its model's predicted survival at the
-        horizons for every original row (n x horizons), or None if nothing was selected."""
-        _, selected, rm = self.select(w)
+    def replicate_survival(self, w: np.ndarray, selected, rm: ReplicateModels) -> tuple[np.ndarray, bool]:
+        """(S, nothing selected): the replicate model's predicted survival at the horizons for
+        every original row (n x horizons); a replicate that selected nothing predicts the
+        resample's Kaplan–Meier estimate for everyone (as ``evaluate``)."""
         if not selected:
-            return None
-        fit = rm.fit(tuple(selected))
-        beta = fit.vector(selected)
-        lp = linear_predictor(self.X_raw[:, [j for v in selected for j in self.groups[v]]], beta)
-        return self._survival(rm, beta, lp)
+            return np.broadcast_to(self.brier.weights_G(w)[2][None, :], (self.n, len(self.horizons))), True
+        return self.model_predictions(w, selected, rm)[1], False
 
     def run(self, b: int) -> dict:
         w = self.weights(b)
@@ -191,6 +192,10 @@ class ReplicateEngine:
         row["n_fits"] = rm.n_fits
         row["all_converged"] = rm.all_converged
         row["n_separated"] = len(rm.separated)  # candidates not screened: separation (NaN p)
+        if self.calibration is not None and b < self.calibration_B:
+            # the selection-aware calibration bootstrap reads its replicates off these
+            resample = np.repeat(np.arange(self.n), w.astype(np.int64))
+            self.calibration.add(b, resample, *self.replicate_survival(w, selected, rm))
         return row
 
     def evaluate(self, w: np.ndarray, selected, rm: ReplicateModels) -> dict:
@@ -291,8 +296,13 @@ def run_replicates(
     removal_p: float = 0.10,
     entry_test: str = "lr",
     nb_thresholds=None,
+    calibration=None,
+    calibration_B: int = 0,
 ) -> pd.DataFrame:
     """One row per replicate b in ``replicates`` (any subset / order of 0..B-1).
+
+    ``calibration`` (a ``calibration_bootstrap.SelectionAwareCalibration``): replicates
+    b < ``calibration_B`` also add their calibration optimism to it.
 
     Columns: b, n_pool, n_selected, pool, selected (";"-joined, selection order), sel_<var>
     (0/1 per candidate), {c_index, dxy, slope, r2, brier_<h>}_{training, test}, n_fits,
@@ -315,6 +325,8 @@ def run_replicates(
             removal_p=removal_p,
             entry_test=entry_test,
             nb_thresholds=None if nb_thresholds is None else tuple(nb_thresholds),
+            calibration=calibration,
+            calibration_B=int(calibration_B),
         )
         return pd.DataFrame([eng.run(b) for b in replicates])
 

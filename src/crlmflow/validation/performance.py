@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from crlmflow.pipeline.streams import stream
 from crlmflow.report.formats import horizon_key
 from crlmflow.survival.checks import check_survival
 from crlmflow.survival.cox import BaselineHazard, CoxData, baseline_hazard, cumhaz_at
@@ -36,6 +35,7 @@ from crlmflow.validation._km import TimeSortedSample
 from crlmflow.validation.c_index_ci import bootstrap_c_index_ci
 from crlmflow.validation.calibration import NotEstimableError, grouped_index
 from crlmflow.validation.calibration_large import observed_expected, poisson_calibration
+from crlmflow.validation.optimism import bootstrap_indices
 
 Z95 = special.ndtri(0.975)
 
@@ -297,12 +297,14 @@ def _calibration_in_the_large(t, e, lp, s, h, baseline) -> list[dict]:
 
 
 def calibrate_bias_corrected(
-    time, event, X, horizons, *, B: int, seed: int, endpoint_index: int, set_index: int, calibration_groups: int = 4
+    time, event, X, horizons, *, B: int, seed: int, endpoint_index: int, calibration_groups: int = 4
 ) -> pd.DataFrame:
     """rms::calibrate(cmethod = "KM", B) for the model with design X (fixed terms).
 
-    Replicate b resamples with ``stream(seed, "calibration_bootstrap", endpoint_index,
-    set_index, b)``, its own stream (independent of the optimism bootstrap's).
+    Replicate b is the optimism bootstrap's resample b (``optimism.bootstrap_indices(n,
+    seed, endpoint_index, b)``), as in the selection-aware variant
+    (``calibration_bootstrap``): the two corrections differ only in what each resample
+    refits.
     """
     t, e = check_survival(time, event)
     X = np.asarray(X, float)
@@ -323,7 +325,7 @@ def calibrate_bias_corrected(
     diffs = [[] for _ in H]
     sample = TimeSortedSample(t, e)  # the original rows sorted once for every replicate
     for b in range(B):
-        idx = np.sort(stream(seed, "calibration_bootstrap", endpoint_index, set_index, b).integers(0, n, n))
+        idx = np.sort(bootstrap_indices(n, seed, endpoint_index, b))
         sample_b = TimeSortedSample(t[idx], e[idx])
         dw = data.with_weights(data.bootstrap_weights(idx))
         try:
