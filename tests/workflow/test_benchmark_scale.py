@@ -34,7 +34,6 @@ def test_benchmark_scale_prints_every_stage(tmp_path):
             "2",
             "--workdir",
             str(tmp_path),
-            "--whole",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -52,7 +51,23 @@ def test_benchmark_scale_prints_every_stage(tmp_path):
     assert "load average" in out
     assert not (tmp_path / "n200" / "results").exists()  # outputs removed unless --keep
     assert not (tmp_path / "n200" / "whole").exists()
-    assert "one invocation" in out  # --whole: the whole default target in one run
+    assert "one invocation" in out  # by default also the whole default target in one run
+    goals = [ln for ln in out.splitlines() if ln.startswith("whole default DAG at n=")]
+    assert len(goals) == 2 and all(("within the goal" in g) != ("over the goal" in g) for g in goals)
+
+
+def test_goal_lines_compare_each_whole_run_with_the_goal():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("benchmark_scale", ROOT / "tools" / "benchmark_scale.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    row = dict(stage="whole", n=100000, max_job_mb=900.0)
+    fast = bench.goal_lines([{**row, "wall_s": 559.0, "peak_tree_mb": 1600.0}, {**row, "stage": "data"}], 2)
+    slow = bench.goal_lines([{**row, "wall_s": 628.0, "peak_tree_mb": 1600.0}], 2)
+    big = bench.goal_lines([{**row, "wall_s": 500.0, "peak_tree_mb": 5000.0}], 2)
+    assert len(fast) == 1 and "within the goal" in fast[0] and "559.0 s wall" in fast[0]
+    assert "over the goal" in slow[0] and "over the goal" in big[0]
 
 
 def test_benchmark_config_is_one_study_config_extending_the_papers(tmp_path):

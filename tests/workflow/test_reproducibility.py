@@ -136,10 +136,21 @@ def test_changed_seed_changes_everything_downstream(runs):
     assert {e["seed"] for e in a.values()} == {1234} and {e["seed"] for e in c.values()} == {1235}
     raw = "data/development/raw_cohort.csv"
     assert _digests(runs["A"])[raw] != _digests(runs["C"])[raw]
+
     # every table and figure derives from the cohort, so each one's bytes change; the TRIPOD
-    # checklist says where each item is reported, which does not depend on the data
-    same = [f for f in a if a[f]["sha256"] == c[f]["sha256"] and not f.endswith("tripod_checklist.md")]
+    # checklist says where each item is reported, which does not depend on the data, and a
+    # bootstrap job whose replicates all lie beyond validation.calibration_B records no
+    # calibration replicate (its table is the header alone, in both runs)
+    def no_rows(f):
+        path = runs["A"] / Path(f).relative_to(runs["A"].parent / "out")  # entries name the run's out/
+        return "/bootstrap/calibration_" in f and len(path.read_text().splitlines()) == 1
+
+    same = [
+        f for f in a if a[f]["sha256"] == c[f]["sha256"] and not f.endswith("tripod_checklist.md") and not no_rows(f)
+    ]
     assert not same, f"unchanged by the seed: {same}"
+    recorded = [f for f in a if "/bootstrap/calibration_" in f and not no_rows(f)]
+    assert recorded, "no bootstrap job recorded a calibration replicate"
 
 
 def test_manifest_and_audit(runs, tmp_path):

@@ -43,6 +43,7 @@ from crlmflow.validation.optimism import ReplicateEngine
 
 __all__ = [
     "REPLICATE_COLUMNS",
+    "REPLICATE_FLOAT_FORMAT",
     "SelectionAwareCalibration",
     "calibrate_selection_aware",
     "development_calibration",

@@ -101,8 +101,7 @@ class ReplicateEngine:
     removal_p: float = 0.10
     entry_test: str = "lr"
     nb_thresholds: tuple | None = None  # not None: also AUC/ICI/E50/E90/NB (optimism_measures)
-    # calibration_bootstrap.SelectionAwareCalibration: replicates b < calibration_B are
-    # also recorded there (``add``)
+    # a calibration_bootstrap.SelectionAwareCalibration that replicates b < calibration_B add to
     calibration: object | None = field(default=None, repr=False)
     calibration_B: int = 0
     problem: CoxProblem = field(init=False, repr=False)
