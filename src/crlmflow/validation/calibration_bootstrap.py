@@ -107,11 +107,12 @@ class SelectionAwareCalibration:
         self._test_sample = TimeSortedSample(self.time, self.event)
         self._rows: list[tuple] = []
 
-    def add(self, b: int, idx: np.ndarray, surv: np.ndarray, nothing_selected: bool) -> None:
-        """Record replicate ``b``: ``idx`` its resample (sorted row indices, with repeats),
+    def add(self, b: int, w: np.ndarray, surv: np.ndarray, nothing_selected: bool) -> None:
+        """Record replicate ``b``: ``w`` its resample as frequency weights on the rows,
         ``surv`` (n x horizons) its model's predicted survival on the original rows (for a
         replicate that selected nothing: the resample's Kaplan–Meier estimate for everyone)."""
         t, e = self.time, self.event
+        idx = np.repeat(np.arange(t.size), np.asarray(w).astype(np.int64))  # the resample's rows, sorted
         S = np.asarray(surv, float)
         train_rs = CoxData(t[idx], e[idx], np.zeros((idx.size, 0)))
         train_sample = TimeSortedSample(t[idx], e[idx])
@@ -148,7 +149,7 @@ class SelectionAwareCalibration:
         Returns (grouped table with ``optimism, index_corrected, km_corrected, n_bootstrap,
         n_nothing_selected``; smooth table per horizon and grid point with
         ``predicted_risk, observed_apparent, optimism, observed_corrected, n_bootstrap``)."""
-        reps = replicates.sort_values(["b", "curve", "horizon", "point"], kind="stable")
+        reps = replicates  # _by_replicate orders each curve's rows by replicate
         n_null = int(reps.loc[reps["nothing_selected"] == 1, "b"].nunique())
         out, smooth = [], []
         for j, h in enumerate(self.horizons):
@@ -279,5 +280,5 @@ def calibrate_selection_aware(
     for b in range(B):
         w = engine.weights(b)
         _, selected, rm = engine.select(w)
-        cal.add(b, np.repeat(np.arange(engine.n), w.astype(np.int64)), *engine.replicate_survival(w, selected, rm))
+        cal.add(b, w, *engine.replicate_survival(w, selected, rm))
     return cal.summarise(cal.table())

@@ -193,8 +193,7 @@ class ReplicateEngine:
         row["n_separated"] = len(rm.separated)  # candidates not screened: separation (NaN p)
         if self.calibration is not None and b < self.calibration_B:
             # the selection-aware calibration bootstrap reads its replicates off these
-            resample = np.repeat(np.arange(self.n), w.astype(np.int64))
-            self.calibration.add(b, resample, *self.replicate_survival(w, selected, rm))
+            self.calibration.add(b, w, *self.replicate_survival(w, selected, rm))
         return row
 
     def evaluate(self, w: np.ndarray, selected, rm: ReplicateModels) -> dict:
